@@ -1,0 +1,74 @@
+//! Errors that point at the place in a source file that caused them.
+
+use std::fmt;
+use std::path::PathBuf;
+
+/// A line and column in a source file, both counted from 1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Position {
+    pub line: usize,
+    pub column: usize,
+}
+
+/// One problem found in an OpenAPI source: which file, where in it, and what is wrong.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diagnostic {
+    /// The file, relative to the project root.
+    pub file: PathBuf,
+    /// Where in the file, when known.
+    pub position: Option<Position>,
+    /// A JSON pointer (RFC 6901) to the offending node; empty for the whole document.
+    pub pointer: String,
+    pub message: String,
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.file.display())?;
+        if let Some(position) = self.position {
+            write!(f, ":{}:{}", position.line, position.column)?;
+        }
+        write!(f, ": {}", self.message)?;
+        if !self.pointer.is_empty() {
+            write!(f, " (at #{})", self.pointer)?;
+        }
+        Ok(())
+    }
+}
+
+/// Appends one reference token to a JSON pointer, escaping `~` and `/` as RFC 6901 requires.
+pub fn push_token(pointer: &str, token: &str) -> String {
+    format!("{pointer}/{}", token.replace('~', "~0").replace('/', "~1"))
+}
+
+/// Splits a JSON pointer into its unescaped reference tokens.
+pub fn tokens(pointer: &str) -> Vec<String> {
+    pointer
+        .split('/')
+        .skip(1)
+        .map(|token| token.replace("~1", "/").replace("~0", "~"))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pointer_tokens_round_trip_through_escaping() {
+        let pointer = push_token(&push_token("", "paths"), "/tenants/{tenant_id}/a~b");
+        assert_eq!(pointer, "/paths/~1tenants~1{tenant_id}~1a~0b");
+        assert_eq!(tokens(&pointer), vec!["paths", "/tenants/{tenant_id}/a~b"]);
+    }
+
+    #[test]
+    fn display_names_file_line_column_and_pointer() {
+        let diagnostic = Diagnostic {
+            file: PathBuf::from("openapi/main.yaml"),
+            position: Some(Position { line: 12, column: 7 }),
+            pointer: "/paths".into(),
+            message: "broken".into(),
+        };
+        assert_eq!(diagnostic.to_string(), "openapi/main.yaml:12:7: broken (at #/paths)");
+    }
+}

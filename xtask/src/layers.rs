@@ -1,0 +1,24 @@
+//! The API layers this project describes, and where each one's source and output live.
+
+/// The file of components every layer shares.
+pub const SHARED_SOURCE: &str = "openapi/shared.yaml";
+
+/// One API layer: one OpenAPI source, one generated client crate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Layer {
+    /// The short name used on the command line (`--layer main`).
+    pub name: &'static str,
+    /// The hand-written OpenAPI source, relative to the project root.
+    pub source: &'static str,
+    /// The generated client source, relative to the project root.
+    pub client: &'static str,
+    /// The bundled, self-contained document published for other languages.
+    pub bundle: &'static str,
+}
+
+pub const LAYERS: &[Layer] = &[Layer {
+    name: "main",
+    source: "openapi/main.yaml",
+    client: "crates/laserdata-main/src/generated.rs",
+    bundle: "openapi/dist/laserdata-main.json",
+}];

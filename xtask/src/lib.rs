@@ -1,0 +1,129 @@
+//! Automation for this repository: `cargo xtask codegen [--check]`.
+//!
+//! Codegen loads each layer's OpenAPI source and the shared components, bundles them into one
+//! document, checks it (OpenAPI structure, our own rules, every example), and only when every
+//! layer passes writes the bundled documents and the generated client crates.
+
+pub mod codegen;
+pub mod diagnostic;
+pub mod layers;
+pub mod outputs;
+pub mod spec;
+
+use std::path::{Path, PathBuf};
+
+use diagnostic::Diagnostic;
+use layers::{LAYERS, Layer, SHARED_SOURCE};
+use outputs::Output;
+use spec::source::Source;
+
+/// The root of the repository (the parent of `xtask/`).
+pub fn project_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the repository root").to_path_buf()
+}
+
+/// Why a codegen run failed.
+#[derive(Debug)]
+pub enum Failure {
+    /// The sources are broken; nothing was written.
+    Invalid(Vec<Diagnostic>),
+    /// Check mode found generated files that differ from what the sources produce.
+    Stale(Vec<PathBuf>),
+    /// Writing the outputs failed.
+    Io(std::io::Error),
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Failure::Invalid(diagnostics) => {
+                for diagnostic in diagnostics {
+                    writeln!(f, "error: {diagnostic}")?;
+                }
+                write!(f, "{} problem(s) in the OpenAPI sources; nothing was written", diagnostics.len())
+            }
+            Failure::Stale(paths) => {
+                for path in paths {
+                    writeln!(f, "stale: {}", path.display())?;
+                }
+                write!(f, "generated files are out of date; run `cargo xtask codegen` and commit the result")
+            }
+            Failure::Io(error) => write!(f, "cannot write the generated files: {error}"),
+        }
+    }
+}
+
+/// What a successful run did.
+#[derive(Debug)]
+pub struct Report {
+    /// Every output the sources produce.
+    pub outputs: Vec<PathBuf>,
+    /// The outputs that were (or, in check mode, would be) rewritten.
+    pub changed: Vec<PathBuf>,
+}
+
+/// Loads, bundles and checks one layer.
+pub fn load_layer(root: &Path, layer: &Layer, shared: &Source) -> Result<spec::bundle::Bundle, Vec<Diagnostic>> {
+    let source = Source::load(root, Path::new(layer.source)).map_err(|error| vec![error])?;
+    let bundle = spec::bundle::bundle(&source, shared)?;
+    let mut problems = spec::check(&bundle);
+    problems.sort_by(|a, b| (&a.file, a.position).cmp(&(&b.file, b.position)));
+    if problems.is_empty() { Ok(bundle) } else { Err(problems) }
+}
+
+/// Produces every output of every layer in memory, or every problem found.
+pub fn render(root: &Path, layers: &[Layer]) -> Result<Vec<Output>, Vec<Diagnostic>> {
+    let shared = Source::load(root, Path::new(SHARED_SOURCE)).map_err(|error| vec![error])?;
+    let mut outputs = Vec::new();
+    let mut problems = Vec::new();
+    for layer in layers {
+        let bundle = match load_layer(root, layer, &shared) {
+            Ok(bundle) => bundle,
+            Err(mut found) => {
+                problems.append(&mut found);
+                continue;
+            }
+        };
+        match codegen::generate(layer, &bundle) {
+            Ok(client) => outputs.push(Output { path: layer.client.into(), contents: client }),
+            Err(message) => problems.push(bundle.diagnostic("", message)),
+        }
+        let mut published = serde_json::to_string_pretty(&bundle.doc).expect("JSON values serialize");
+        published.push('\n');
+        outputs.push(Output { path: layer.bundle.into(), contents: published });
+    }
+    if problems.is_empty() { Ok(outputs) } else { Err(problems) }
+}
+
+/// Regenerates (or, with `check`, verifies) every output. Writes nothing unless every layer
+/// is valid.
+pub fn codegen(root: &Path, layers: &[Layer], check: bool) -> Result<Report, Failure> {
+    let outputs = render(root, layers).map_err(Failure::Invalid)?;
+    let paths = outputs.iter().map(|output| output.path.clone()).collect();
+    let changed = if check {
+        let stale = outputs::stale(root, &outputs);
+        if !stale.is_empty() {
+            return Err(Failure::Stale(stale));
+        }
+        stale
+    } else {
+        outputs::write(root, &outputs).map_err(Failure::Io)?
+    };
+    Ok(Report { outputs: paths, changed })
+}
+
+/// The layers named on the command line, or all of them.
+pub fn select_layers(names: &[String]) -> Result<Vec<Layer>, String> {
+    if names.is_empty() {
+        return Ok(LAYERS.to_vec());
+    }
+    names
+        .iter()
+        .map(|name| {
+            LAYERS.iter().copied().find(|layer| layer.name == name).ok_or_else(|| {
+                let known: Vec<_> = LAYERS.iter().map(|layer| layer.name).collect();
+                format!("unknown layer `{name}`; known layers: {}", known.join(", "))
+            })
+        })
+        .collect()
+}

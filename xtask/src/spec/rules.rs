@@ -1,0 +1,238 @@
+//! Our own rules for every layer, on top of what OpenAPI itself requires. Each rule exists
+//! because breaking it either hurts users of the description or makes progenitor produce a
+//! worse client (or panic).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::Value;
+
+use crate::diagnostic::{Diagnostic, push_token};
+use crate::spec::bundle::Bundle;
+
+pub const METHODS: [&str; 8] = ["get", "put", "post", "delete", "options", "head", "patch", "trace"];
+
+/// The schema every error response must use.
+const ERROR_SCHEMA: &str = "#/components/schemas/ErrorResponse";
+const PROBLEM_JSON: &str = "application/problem+json";
+
+/// One operation of a bundled document, with the pointers needed to report on it.
+pub struct Operation<'a> {
+    pub path: &'a str,
+    pub method: &'a str,
+    pub pointer: String,
+    pub item_pointer: String,
+    pub node: &'a Value,
+    pub item: &'a Value,
+}
+
+/// Every operation of the document, in document order.
+pub fn operations(doc: &Value) -> Vec<Operation<'_>> {
+    let mut found = Vec::new();
+    let Some(paths) = doc.get("paths").and_then(Value::as_object) else { return found };
+    for (path, item) in paths {
+        let item_pointer = push_token("/paths", path);
+        for method in METHODS {
+            if let Some(node) = item.get(method) {
+                found.push(Operation {
+                    path,
+                    method,
+                    pointer: push_token(&item_pointer, method),
+                    item_pointer: item_pointer.clone(),
+                    node,
+                    item,
+                });
+            }
+        }
+    }
+    found
+}
+
+impl Operation<'_> {
+    pub fn operation_id(&self) -> Option<&str> {
+        self.node.get("operationId").and_then(Value::as_str)
+    }
+
+    /// The parameters that apply, path-item ones first, each resolved, with its pointer.
+    /// An operation-level parameter overrides a path-level one of the same name and location.
+    pub fn parameters<'b>(&'b self, bundle: &'b Bundle) -> Vec<(String, &'b Value)> {
+        let mut merged: Vec<(String, &Value)> = Vec::new();
+        for (owner, owner_pointer) in [(self.item, &self.item_pointer), (self.node, &self.pointer)] {
+            let Some(list) = owner.get("parameters").and_then(Value::as_array) else { continue };
+            for (index, parameter) in list.iter().enumerate() {
+                let pointer = push_token(&push_token(owner_pointer, "parameters"), &index.to_string());
+                let parameter = bundle.deref(parameter);
+                let key = |p: &Value| (p.get("name").cloned(), p.get("in").cloned());
+                merged.retain(|(_, existing)| key(existing) != key(parameter));
+                merged.push((pointer, parameter));
+            }
+        }
+        merged
+    }
+}
+
+/// Checks every rule and returns every violation found.
+pub fn check(bundle: &Bundle) -> Vec<Diagnostic> {
+    let mut errors = Vec::new();
+    let doc = &bundle.doc;
+    if doc.get("openapi").and_then(Value::as_str) != Some("3.0.3") {
+        errors.push(bundle.diagnostic("/openapi", "sources are written in OpenAPI 3.0.3 (`openapi: 3.0.3`), the version progenitor reads"));
+    }
+    if bundle.resolve_ref(ERROR_SCHEMA).is_none() {
+        errors.push(bundle.diagnostic("/components/schemas", format!("the shared error schema `{ERROR_SCHEMA}` is not used by any response")));
+    }
+    let mut seen_ids: BTreeMap<String, String> = BTreeMap::new();
+    for operation in operations(doc) {
+        let mut report = |pointer: &str, message: String| errors.push(bundle.diagnostic(pointer, message));
+        let name = operation.operation_id().unwrap_or("<no operationId>").to_owned();
+
+        match operation.operation_id() {
+            None => report(&operation.pointer, "every operation needs an operationId".into()),
+            Some(id) if !is_snake_case(id) => {
+                report(&push_token(&operation.pointer, "operationId"), format!("operationId `{id}` is not snake_case"))
+            }
+            Some(id) => {
+                if let Some(first) = seen_ids.insert(id.to_owned(), operation.pointer.clone()) {
+                    report(&push_token(&operation.pointer, "operationId"), format!("operationId `{id}` is already used at #{first}"));
+                }
+            }
+        }
+        if operation.node.get("tags").and_then(Value::as_array).is_none_or(|tags| tags.is_empty()) {
+            report(&operation.pointer, format!("`{name}` has no tag; tags group operations in docs and clients"));
+        }
+
+        check_path_parameters(bundle, &operation, &name, &mut report);
+        check_responses(bundle, &operation, &name, &mut report);
+        check_paging(bundle, &operation, &name, &mut report);
+        check_request_body(bundle, &operation, &name, &mut report);
+    }
+    errors
+}
+
+fn check_path_parameters(bundle: &Bundle, operation: &Operation<'_>, name: &str, report: &mut impl FnMut(&str, String)) {
+    let in_template: BTreeSet<&str> = operation
+        .path
+        .split('{')
+        .skip(1)
+        .filter_map(|rest| rest.split_once('}').map(|(parameter, _)| parameter))
+        .collect();
+    let mut declared = BTreeSet::new();
+    for (pointer, parameter) in operation.parameters(bundle) {
+        if parameter.get("in").and_then(Value::as_str) != Some("path") {
+            continue;
+        }
+        let parameter_name = parameter.get("name").and_then(Value::as_str).unwrap_or_default();
+        declared.insert(parameter_name.to_owned());
+        if !in_template.contains(parameter_name) {
+            report(&pointer, format!("`{name}` declares path parameter `{parameter_name}`, which is not in the path `{}`", operation.path));
+        }
+    }
+    for missing in in_template.iter().filter(|p| !declared.contains(**p)) {
+        report(&operation.pointer, format!("`{name}`: the path has `{{{missing}}}` but no path parameter declares it"));
+    }
+}
+
+fn check_responses(bundle: &Bundle, operation: &Operation<'_>, name: &str, report: &mut impl FnMut(&str, String)) {
+    let responses_pointer = push_token(&operation.pointer, "responses");
+    let Some(responses) = operation.node.get("responses").and_then(Value::as_object) else {
+        report(&operation.pointer, format!("`{name}` declares no responses"));
+        return;
+    };
+    if responses.contains_key("default") {
+        report(
+            &push_token(&responses_pointer, "default"),
+            format!("`{name}` uses a `default` response; declare `4XX` and `5XX` instead (progenitor treats `default` as a success too)"),
+        );
+    }
+    for range in ["4XX", "5XX"] {
+        if !responses.contains_key(range) {
+            report(&responses_pointer, format!("`{name}` must declare a `{range}` response so that every error status is described"));
+        }
+    }
+    let mut success_schemas = BTreeSet::new();
+    for (status, response) in responses {
+        let pointer = push_token(&responses_pointer, status);
+        let resolved = bundle.deref(response);
+        if status.starts_with('2') {
+            let body = resolved.get("content").and_then(Value::as_object);
+            success_schemas.insert(body.and_then(|c| c.get("application/json")).map(|m| m.get("schema").map(Value::to_string)));
+            if body.is_some_and(|c| c.keys().any(|k| k != "application/json")) {
+                report(&pointer, format!("`{name}`: success bodies must be `application/json`, the only kind progenitor types"));
+            }
+        } else if status.starts_with('4') || status.starts_with('5') {
+            check_error_response(resolved, status, name, &pointer, report);
+        } else if status != "default" {
+            report(&pointer, format!("`{name}`: status `{status}` is neither a success nor an error"));
+        }
+    }
+    if !responses.keys().any(|status| status.starts_with('2')) {
+        report(&responses_pointer, format!("`{name}` declares no success (2xx) response"));
+    }
+    if success_schemas.len() > 1 {
+        report(&responses_pointer, format!("`{name}`: all success responses must share one body type (a progenitor limit)"));
+    }
+}
+
+fn check_error_response(response: &Value, status: &str, name: &str, pointer: &str, report: &mut impl FnMut(&str, String)) {
+    let problem_schema = response.pointer(&format!("/content/{}/schema/$ref", PROBLEM_JSON.replace('/', "~1")));
+    if problem_schema.and_then(Value::as_str) != Some(ERROR_SCHEMA) {
+        report(pointer, format!("`{name}`: error response `{status}` must have an `{PROBLEM_JSON}` body using `{ERROR_SCHEMA}`"));
+    }
+    let headers = response.get("headers").and_then(Value::as_object);
+    let has_header = |header: &str| headers.is_some_and(|h| h.contains_key(header));
+    if !has_header("ld-request") {
+        report(pointer, format!("`{name}`: error response `{status}` must declare the `ld-request` header"));
+    }
+    if matches!(status, "429" | "503") && !has_header("retry-after") {
+        report(pointer, format!("`{name}`: response `{status}` must declare the `retry-after` header"));
+    }
+}
+
+/// A paged envelope is an object with `items`, `page`, `total_results` and `total_pages`.
+pub fn is_paged_envelope(bundle: &Bundle, schema: &Value) -> bool {
+    let schema = bundle.deref(schema);
+    let Some(properties) = schema.get("properties").and_then(Value::as_object) else { return false };
+    ["items", "page", "total_results", "total_pages"].iter().all(|field| properties.contains_key(*field))
+}
+
+/// The schema of an operation's JSON success body, if it has one.
+pub fn success_schema<'a>(bundle: &'a Bundle, operation: &Operation<'a>) -> Option<&'a Value> {
+    let responses = operation.node.get("responses")?.as_object()?;
+    responses
+        .iter()
+        .filter(|(status, _)| status.starts_with('2'))
+        .find_map(|(_, response)| bundle.deref(response).pointer("/content/application~1json/schema"))
+}
+
+fn check_paging(bundle: &Bundle, operation: &Operation<'_>, name: &str, report: &mut impl FnMut(&str, String)) {
+    let Some(schema) = success_schema(bundle, operation) else { return };
+    if !is_paged_envelope(bundle, schema) {
+        return;
+    }
+    let parameters = operation.parameters(bundle);
+    for wanted in ["page", "results"] {
+        let found = parameters.iter().any(|(_, p)| {
+            p.get("name").and_then(Value::as_str) == Some(wanted) && p.get("in").and_then(Value::as_str) == Some("query")
+        });
+        if !found {
+            report(&operation.pointer, format!("`{name}` returns a paged list but has no `{wanted}` query parameter"));
+        }
+    }
+}
+
+fn check_request_body(bundle: &Bundle, operation: &Operation<'_>, name: &str, report: &mut impl FnMut(&str, String)) {
+    let Some(body) = operation.node.get("requestBody") else { return };
+    let body = bundle.deref(body);
+    let pointer = push_token(&operation.pointer, "requestBody");
+    if let Some(content) = body.get("content").and_then(Value::as_object) {
+        for media in content.keys().filter(|media| *media != "application/json") {
+            report(&pointer, format!("`{name}`: request body type `{media}` is not typed by progenitor; use `application/json`"));
+        }
+    }
+}
+
+fn is_snake_case(id: &str) -> bool {
+    id.starts_with(|c: char| c.is_ascii_lowercase())
+        && id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        && !id.contains("__")
+        && !id.ends_with('_')
+}

@@ -1,6 +1,6 @@
 //! Generating the Rust client of one layer from its bundled document.
 
-use progenitor_impl::{GenerationSettings, Generator, InterfaceStyle, TagStyle, TypeImpl};
+use progenitor_impl::{GenerationSettings, Generator, HooksMode, InterfaceStyle, TagStyle, TypeImpl};
 use serde_json::Value;
 
 use crate::layers::Layer;
@@ -27,6 +27,9 @@ fn settings() -> GenerationSettings {
         .with_interface(InterfaceStyle::Builder)
         // One inherent method per operation on `Client`: no extension traits to import.
         .with_tag(TagStyle::Merged)
+        // Each client crate implements `ClientHooks` by hand (to route requests through
+        // `laserdata_core::hooks`); forgetting it must not compile.
+        .with_hooks(HooksMode::Expected)
         // Secrets get a type whose Debug output hides them.
         .with_replacement("ApiKeySecret", "::laserdata_core::SecretString", std::iter::empty::<TypeImpl>());
     settings

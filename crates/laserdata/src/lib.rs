@@ -1,0 +1,72 @@
+//! Rust client for the LaserData Cloud API (managed Apache Iggy).
+//!
+//! The clients of each API layer are generated from this project's OpenAPI description; this
+//! crate builds them with authentication and sane timeouts, turns every failure into one
+//! [`Error`], and walks paged lists as streams.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! use futures::TryStreamExt;
+//! use laserdata::{PagedStream, TypedErrors};
+//!
+//! // The key comes from LD_API_KEY; LD_API_URL may point the client elsewhere.
+//! let client = laserdata::ClientBuilder::from_env().build()?;
+//! let tenant_id = 1042;
+//!
+//! let me = client.main().get_api_key_context().tenant_id(tenant_id).send().typed_errors().await?;
+//! println!("signed in as key {} with role {}", *me.id, *me.role_name);
+//!
+//! let keys: Vec<_> = client.main().get_api_keys().tenant_id(tenant_id).stream().try_collect().await?;
+//! println!("{} keys in the tenant", keys.len());
+//! # Ok(()) }
+//! ```
+//!
+//! Security: the API key is sent only over https (plain http is accepted for loopback
+//! addresses, for local sandboxes) and never appears in `Debug` or `Display` output or in
+//! errors. Secrets the API hands out, such as a new key's token, are [`SecretString`]s, which
+//! show as `[redacted]` until read with [`SecretString::expose`].
+
+mod call;
+mod config;
+mod error;
+pub mod paging;
+
+use std::fmt;
+
+pub use call::TypedErrors;
+pub use config::{API_KEY_ENV, API_URL_ENV, BuildError, ClientBuilder, DEFAULT_MAIN_URL};
+pub use error::{ApiError, Error, FieldIssue, InvalidResponse, Problem, RAW_BODY_LIMIT, Response};
+pub use laserdata_core::SecretString;
+pub use paging::PagedStream;
+
+/// The generated Main API client and its types (`laserdata::main::types::ApiKeyInfo`, ...).
+pub use laserdata_main as main;
+
+/// A configured connection to LaserData Cloud: one HTTP client (connection pool, key,
+/// timeouts) shared by the client of every API layer. Cheap to clone.
+#[derive(Clone)]
+pub struct Client {
+    main: laserdata_main::Client,
+}
+
+impl Client {
+    /// Settings with nothing filled in but the defaults; see also [`ClientBuilder::from_env`].
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::default()
+    }
+
+    pub(crate) fn from_parts(http: reqwest::Client, main_url: String) -> Self {
+        Client { main: laserdata_main::Client::new_with_client(&main_url, http) }
+    }
+
+    /// The Main API: tenants, divisions, environments, deployments, API keys, billing, ...
+    pub fn main(&self) -> &laserdata_main::Client {
+        &self.main
+    }
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client").field("main_url", &progenitor_client::ClientInfo::baseurl(&self.main)).finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,305 @@
+//! One error type for every call, whatever went wrong.
+
+use std::fmt;
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures::TryStreamExt;
+use laserdata_core::hooks::ResponseMeta;
+use progenitor_client::{ByteStream, ResponseValue};
+use reqwest::StatusCode;
+use reqwest::header::HeaderMap;
+use serde::{Deserialize, Serialize};
+
+/// How much of a body that is not a problem document is kept for the error (the rest is cut).
+pub const RAW_BODY_LIMIT: usize = 4096;
+/// How much of an error body is read at most; a larger one is not a problem document.
+const ERROR_BODY_READ_LIMIT: usize = 256 * 1024;
+
+/// Why a call failed. Never contains the API key.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The server answered with an error status (4xx or 5xx).
+    #[error(transparent)]
+    Api(Box<ApiError>),
+    /// The request did not get an answer: connection refused or reset, DNS or TLS failure.
+    #[error("the request failed before an answer arrived: {0}")]
+    Transport(#[source] reqwest::Error),
+    /// No complete answer arrived within the configured timeout.
+    #[error("the request timed out: {0}")]
+    Timeout(#[source] reqwest::Error),
+    /// The request could not be built, for example because a required parameter is missing.
+    #[error("the request is invalid: {0}")]
+    InvalidRequest(String),
+    /// A success status, but the body is not what the API describes.
+    #[error(transparent)]
+    InvalidResponse(Box<InvalidResponse>),
+}
+
+impl Error {
+    /// The HTTP status, when an answer arrived.
+    pub fn status(&self) -> Option<StatusCode> {
+        match self {
+            Error::Api(error) => Some(error.status),
+            Error::InvalidResponse(error) => error.status,
+            Error::Transport(error) | Error::Timeout(error) => error.status(),
+            Error::InvalidRequest(_) => None,
+        }
+    }
+
+    /// The server's id for the request (`ld-request`), when an answer carried one.
+    pub fn request_id(&self) -> Option<&str> {
+        match self {
+            Error::Api(error) => error.request_id.as_deref(),
+            Error::InvalidResponse(error) => error.request_id.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// The error answer, when the failure is one.
+    pub fn api(&self) -> Option<&ApiError> {
+        match self {
+            Error::Api(error) => Some(error),
+            _ => None,
+        }
+    }
+
+    /// Turns the generated client's error into ours, reading the body of an error answer.
+    /// `meta` describes the last response received, for errors that lost it.
+    pub(crate) async fn from_progenitor(error: progenitor_client::Error<ByteStream>, meta: Option<ResponseMeta>) -> Error {
+        use progenitor_client::Error as P;
+        match error {
+            P::ErrorResponse(response) => {
+                let status = response.status();
+                let headers = response.headers().clone();
+                let body = read_limited(response.into_inner().into_inner()).await;
+                ApiError::from_parts(status, &headers, body).into()
+            }
+            P::UnexpectedResponse(response) => {
+                let status = response.status();
+                let headers = response.headers().clone();
+                let body = read_limited(response.bytes_stream().map_err(std::io::Error::other)).await;
+                if status.is_client_error() || status.is_server_error() {
+                    ApiError::from_parts(status, &headers, body).into()
+                } else {
+                    let meta = ResponseMeta::from_parts(status, &headers);
+                    InvalidResponse::new(Some(&meta), format!("status {status} is not one the API describes for this operation"), &body).into()
+                }
+            }
+            P::InvalidResponsePayload(body, error) => {
+                InvalidResponse::new(meta.as_ref(), format!("the body does not match the API description: {error}"), &body).into()
+            }
+            P::ResponseBodyError(error) if error.is_timeout() => Error::Timeout(error),
+            P::ResponseBodyError(error) => {
+                InvalidResponse::new(meta.as_ref(), format!("the body could not be read: {error}"), &[]).into()
+            }
+            P::CommunicationError(error) | P::InvalidUpgrade(error) if error.is_timeout() => Error::Timeout(error),
+            P::CommunicationError(error) | P::InvalidUpgrade(error) => Error::Transport(error),
+            P::InvalidRequest(message) | P::Custom(message) => Error::InvalidRequest(message),
+        }
+    }
+}
+
+impl From<ApiError> for Error {
+    fn from(error: ApiError) -> Self {
+        Error::Api(Box::new(error))
+    }
+}
+
+impl From<InvalidResponse> for Error {
+    fn from(error: InvalidResponse) -> Self {
+        Error::InvalidResponse(Box::new(error))
+    }
+}
+
+/// An error answer from the server.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct ApiError {
+    pub status: StatusCode,
+    /// The decoded problem document, when the body was one.
+    pub problem: Option<Problem>,
+    /// The body as text (cut to [`RAW_BODY_LIMIT`] bytes) when it was not a problem document,
+    /// such as the HTML page of a proxy.
+    pub raw_body: Option<String>,
+    /// The `ld-request` header.
+    pub request_id: Option<String>,
+    /// How long the server asked to wait before retrying (`retry-after`).
+    pub retry_after: Option<Duration>,
+    /// Every header of the answer (rate-limit headers among them).
+    pub headers: HeaderMap,
+}
+
+impl ApiError {
+    fn from_parts(status: StatusCode, headers: &HeaderMap, body: Bytes) -> ApiError {
+        let meta = ResponseMeta::from_parts(status, headers);
+        let problem = serde_json::from_slice::<Problem>(&body).ok();
+        let raw_body = if problem.is_none() && !body.is_empty() { Some(cut_text(&body)) } else { None };
+        ApiError {
+            status,
+            problem,
+            raw_body,
+            request_id: meta.request_id,
+            retry_after: meta.retry_after,
+            headers: headers.clone(),
+        }
+    }
+
+    /// The stable error code, such as `insufficient_permissions`, when the body had one.
+    pub fn code(&self) -> Option<&str> {
+        self.problem.as_ref().map(|problem| problem.code.as_str())
+    }
+
+    /// The fields a validation failure rejected (empty for other errors).
+    pub fn field_issues(&self) -> &[FieldIssue] {
+        self.problem.as_ref().map(|problem| problem.field_issues.as_slice()).unwrap_or_default()
+    }
+
+    /// 401: the key is missing, unknown, expired or revoked.
+    pub fn is_unauthorized(&self) -> bool {
+        self.status == StatusCode::UNAUTHORIZED
+    }
+
+    /// 403: the key is valid but may not do this (permission or IP allowlist).
+    pub fn is_forbidden(&self) -> bool {
+        self.status == StatusCode::FORBIDDEN
+    }
+
+    pub fn is_not_found(&self) -> bool {
+        self.status == StatusCode::NOT_FOUND
+    }
+
+    pub fn is_rate_limited(&self) -> bool {
+        self.status == StatusCode::TOO_MANY_REQUESTS
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "the API answered {}", self.status)?;
+        match (&self.problem, &self.raw_body) {
+            (Some(problem), _) => write!(f, ": {} ({})", problem.reason, problem.code)?,
+            (None, Some(_)) => f.write_str(" with a body that is not a problem document")?,
+            (None, None) => {}
+        }
+        if let Some(request_id) = &self.request_id {
+            write!(f, " [request {request_id}]")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ApiError {}
+
+/// A success answer whose body could not be used.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("invalid answer{}: {message}{}", status.map(|s| format!(" ({s})")).unwrap_or_default(), request_id.as_ref().map(|id| format!(" [request {id}]")).unwrap_or_default())]
+#[non_exhaustive]
+pub struct InvalidResponse {
+    pub status: Option<StatusCode>,
+    pub request_id: Option<String>,
+    pub message: String,
+    /// The start of the body as text, cut to [`RAW_BODY_LIMIT`] bytes.
+    pub raw_body: String,
+}
+
+impl InvalidResponse {
+    fn new(meta: Option<&ResponseMeta>, message: String, body: &[u8]) -> Self {
+        InvalidResponse {
+            status: meta.map(|meta| meta.status),
+            request_id: meta.and_then(|meta| meta.request_id.clone()),
+            message,
+            raw_body: cut_text(body),
+        }
+    }
+}
+
+/// The problem document every error answer carries (the `ErrorResponse` schema shared by all
+/// API layers).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Problem {
+    /// A stable snake_case code to branch on.
+    pub code: String,
+    /// A sentence for people.
+    pub reason: String,
+    /// A short summary of the kind of problem.
+    #[serde(default)]
+    pub title: String,
+    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
+    /// The request id, as in `ld-request`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instance: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retryable: Option<bool>,
+    /// The one field concerned, for older clients; prefer `field_issues`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub field_issues: Vec<FieldIssue>,
+}
+
+/// Why one field of a request was rejected.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct FieldIssue {
+    pub code: String,
+    pub reason: String,
+    /// Dotted path to the field (`allowed_ips.0`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+}
+
+/// Reads at most [`ERROR_BODY_READ_LIMIT`] bytes; a read failure keeps what arrived.
+async fn read_limited<S, E>(stream: S) -> Bytes
+where
+    S: futures::Stream<Item = Result<Bytes, E>>,
+{
+    let mut body = Vec::new();
+    let mut stream = std::pin::pin!(stream);
+    while let Ok(Some(chunk)) = stream.try_next().await {
+        let room = ERROR_BODY_READ_LIMIT - body.len();
+        body.extend_from_slice(&chunk[..chunk.len().min(room)]);
+        if body.len() == ERROR_BODY_READ_LIMIT {
+            break;
+        }
+    }
+    Bytes::from(body)
+}
+
+/// The body as text, cut at a character boundary to at most [`RAW_BODY_LIMIT`] bytes.
+fn cut_text(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(body);
+    let mut end = text.len().min(RAW_BODY_LIMIT);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    text[..end].to_owned()
+}
+
+/// A call's answer with its status and headers; dereferences to the body.
+pub type Response<T> = ResponseValue<T>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cut_text_respects_character_boundaries() {
+        let body = "é".repeat(RAW_BODY_LIMIT);
+        let cut = cut_text(body.as_bytes());
+        assert!(cut.len() <= RAW_BODY_LIMIT && cut.len() >= RAW_BODY_LIMIT - 1);
+        assert!(cut.chars().all(|c| c == 'é'));
+    }
+
+    #[test]
+    fn a_non_json_error_body_is_kept_as_text() {
+        let error = ApiError::from_parts(StatusCode::BAD_GATEWAY, &HeaderMap::new(), Bytes::from_static(b"<html>bad gateway</html>"));
+        assert!(error.problem.is_none());
+        assert_eq!(error.raw_body.as_deref(), Some("<html>bad gateway</html>"));
+    }
+}

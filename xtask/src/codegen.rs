@@ -75,11 +75,10 @@ pub fn progenitor_input(doc: &Value) -> Value {
 }
 
 fn keep_problem_json_only(response: &mut Value) {
-    if let Some(content) = response.get_mut("content").and_then(Value::as_object_mut) {
-        if content.contains_key("application/problem+json") {
+    if let Some(content) = response.get_mut("content").and_then(Value::as_object_mut)
+        && content.contains_key("application/problem+json") {
             content.remove("application/json");
         }
-    }
 }
 
 /// For every paged list operation, lets `laserdata_core::paging` drive its builder page by
@@ -122,7 +121,7 @@ fn paging_impls(bundle: &Bundle) -> Result<String, String> {
 /// The Rust name progenitor and typify give a schema or operation (`Paged_ApiKeyInfo` becomes
 /// `PagedApiKeyInfo`, `get_api_keys` becomes `GetApiKeys`).
 fn type_name(name: &str) -> String {
-    name.split(|c: char| c == '_' || c == '-' || c == ' ')
+    name.split(['_', '-', ' '])
         .filter(|part| !part.is_empty())
         .map(|part| {
             let mut chars = part.chars();

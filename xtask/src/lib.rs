@@ -9,6 +9,7 @@ pub mod diagnostic;
 pub mod layers;
 pub mod outputs;
 pub mod spec;
+pub mod surface;
 
 use std::path::{Path, PathBuf};
 

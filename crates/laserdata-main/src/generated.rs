@@ -463,7 +463,12 @@ field in `field_issues`.
             Default::default()
         }
     }
-    ///An opaque value that identifies one logical request across its retries.
+    /**A value of your choosing (a UUID v4 is a good one, at most 255 characters) that makes
+a retried request safe. For ten minutes the server remembers the first answer given
+to this key and replays it, with `idempotent-replayed: true`, instead of doing the work
+again. Reusing the key with a different body gets 409 `idempotency_error`; reusing it
+while the first request is still running gets 409 `idempotent_request_in_progress`.
+*/
     #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
     pub struct IdempotencyKey(::std::string::String);
@@ -2702,12 +2707,7 @@ Sends a `POST` request to `/tenants/{tenant_id}/api_keys`
 
 Arguments:
 - `tenant_id`: The tenant the request acts in.
-- `idempotency_key`: A value of your choosing (a UUID v4 is a good one, at most 255 characters) that makes
-a retried request safe. For ten minutes the server remembers the first answer given
-to this key and replays it, with `idempotent-replayed: true`, instead of doing the work
-again. Reusing the key with a different body gets 409 `idempotency_error`; reusing it
-while the first request is still running gets 409 `idempotent_request_in_progress`.
-
+- `idempotency_key`: Makes retrying this request safe; see `IdempotencyKey`.
 - `body`
 ```ignore
 let response = client.create_api_key()
@@ -2793,12 +2793,7 @@ Sends a `PUT` request to `/tenants/{tenant_id}/api_keys/{api_key_id}/security`
 Arguments:
 - `tenant_id`: The tenant the request acts in.
 - `api_key_id`: The API key to act on.
-- `idempotency_key`: A value of your choosing (a UUID v4 is a good one, at most 255 characters) that makes
-a retried request safe. For ten minutes the server remembers the first answer given
-to this key and replays it, with `idempotent-replayed: true`, instead of doing the work
-again. Reusing the key with a different body gets 409 `idempotency_error`; reusing it
-while the first request is still running gets 409 `idempotent_request_in_progress`.
-
+- `idempotency_key`: Makes retrying this request safe; see `IdempotencyKey`.
 - `body`
 ```ignore
 let response = client.update_api_key_security()

@@ -89,12 +89,10 @@ pub fn bundle(layer: &Source, shared: &Source) -> Result<Bundle, Vec<Diagnostic>
             .or_insert_with(|| Value::Object(Default::default()))
             .as_object_mut()
             .and_then(|components| {
-                Some(
-                    components
+                components
                         .entry(kind.clone())
                         .or_insert_with(|| Value::Object(Default::default()))
-                        .as_object_mut()?,
-                )
+                        .as_object_mut()
             });
         let Some(section) = section else {
             bundler.errors.push(layer.diagnostic(&format!("/components/{kind}"), "must be a mapping"));

@@ -36,11 +36,10 @@ fn walk<'a>(bundle: &'a Bundle, node: &'a Value, pointer: &str, in_schema: bool,
                         found.push(Example { pointer: push_token(&at, "value"), value, schema });
                     }
                 }
-            } else if in_schema {
-                if let Some(value) = object.get("example") {
+            } else if in_schema
+                && let Some(value) = object.get("example") {
                     found.push(Example { pointer: push_token(pointer, "example"), value, schema: node });
                 }
-            }
             for (key, child) in object {
                 if matches!(key.as_str(), "example" | "examples") {
                     continue;
@@ -125,11 +124,10 @@ fn convert_schema(schema: &Value, is_map: bool) -> Value {
             // OpenAPI 3.0 marks exclusive bounds with booleans beside minimum/maximum.
             "exclusiveMinimum" | "exclusiveMaximum" => {
                 let bound = if key == "exclusiveMinimum" { "minimum" } else { "maximum" };
-                if value == &Value::Bool(true) {
-                    if let Some(limit) = object.get(bound) {
+                if value == &Value::Bool(true)
+                    && let Some(limit) = object.get(bound) {
                         out.insert(key.clone(), limit.clone());
                     }
-                }
                 continue;
             }
             "minimum" | "maximum" => {

@@ -117,6 +117,11 @@ fn check_path_parameters(bundle: &Bundle, operation: &Operation<'_>, name: &str,
         .collect();
     let mut declared = BTreeSet::new();
     for (pointer, parameter) in operation.parameters(bundle) {
+        // Progenitor lists parameters in a Markdown list; a second line breaks out of the item.
+        if parameter.get("description").and_then(Value::as_str).is_some_and(|d| d.trim_end().contains('\n')) {
+            let parameter_name = parameter.get("name").and_then(Value::as_str).unwrap_or_default();
+            report(&pointer, format!("`{name}`: the description of parameter `{parameter_name}` must fit on one line; put details in its schema"));
+        }
         if parameter.get("in").and_then(Value::as_str) != Some("path") {
             continue;
         }

@@ -1,0 +1,158 @@
+//! The codegen pipeline end to end: freshness of the checked-in output, refusal of broken
+//! sources without touching anything, and determinism.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use xtask::layers::{LAYERS, SHARED_SOURCE};
+use xtask::{Failure, codegen, project_root};
+
+/// A copy of the sources and generated files in a temporary directory, to break at will.
+fn scratch_copy() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let root = project_root();
+    let mut files: Vec<&str> = vec![SHARED_SOURCE];
+    for layer in LAYERS {
+        files.extend([layer.source, layer.client, layer.bundle]);
+    }
+    for file in files {
+        let target = dir.path().join(file);
+        fs::create_dir_all(target.parent().unwrap()).unwrap();
+        fs::copy(root.join(file), target).unwrap();
+    }
+    dir
+}
+
+fn snapshot_of_outputs(root: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    LAYERS
+        .iter()
+        .flat_map(|layer| [layer.client, layer.bundle])
+        .map(|file| (PathBuf::from(file), fs::read(root.join(file)).unwrap()))
+        .collect()
+}
+
+fn replace_in(root: &Path, file: &str, from: &str, to: &str) {
+    let path = root.join(file);
+    let text = fs::read_to_string(&path).unwrap();
+    assert!(text.contains(from), "{file} does not contain {from:?}");
+    fs::write(&path, text.replacen(from, to, 1)).unwrap();
+}
+
+fn line_of(root: &Path, file: &str, needle: &str) -> usize {
+    fs::read_to_string(root.join(file)).unwrap().lines().position(|line| line.contains(needle)).unwrap() + 1
+}
+
+fn invalid(result: Result<xtask::Report, Failure>) -> String {
+    match result {
+        Err(failure @ Failure::Invalid(_)) => failure.to_string(),
+        other => panic!("expected the sources to be rejected, got {other:?}"),
+    }
+}
+
+/// `cargo test` fails when someone edits a source and forgets to regenerate.
+#[test]
+fn checked_in_output_is_fresh() {
+    if let Err(failure) = codegen(&project_root(), LAYERS, true) {
+        panic!("{failure}");
+    }
+}
+
+#[test]
+fn broken_yaml_is_reported_with_file_and_line_and_nothing_is_written() {
+    let dir = scratch_copy();
+    let before = snapshot_of_outputs(dir.path());
+    replace_in(dir.path(), "openapi/main.yaml", "      summary: List API keys\n", "      summary: [List API keys\n");
+    let line = line_of(dir.path(), "openapi/main.yaml", "summary: [List API keys");
+
+    let message = invalid(codegen(dir.path(), LAYERS, false));
+
+    assert!(message.contains("openapi/main.yaml:"), "{message}");
+    assert!(message.contains("invalid YAML"), "{message}");
+    let reported_line: usize = message.split("openapi/main.yaml:").nth(1).unwrap().split(':').next().unwrap().parse().unwrap();
+    assert!((line..=line + 2).contains(&reported_line), "line {reported_line} reported for a break at {line}: {message}");
+    assert_eq!(snapshot_of_outputs(dir.path()), before, "generated files changed although the sources are broken");
+}
+
+#[test]
+fn an_unresolved_reference_names_file_line_and_pointer() {
+    let dir = scratch_copy();
+    let before = snapshot_of_outputs(dir.path());
+    replace_in(dir.path(), "openapi/main.yaml", "$ref: '#/components/schemas/Paged_ApiKeyInfo'", "$ref: '#/components/schemas/Paged_ApiKey'");
+    let line = line_of(dir.path(), "openapi/main.yaml", "Paged_ApiKey'");
+
+    let message = invalid(codegen(dir.path(), LAYERS, false));
+
+    assert!(message.contains(&format!("openapi/main.yaml:{line}:")), "{message}");
+    assert!(message.contains("unresolved reference `#/components/schemas/Paged_ApiKey`"), "{message}");
+    assert!(message.contains("(at #/paths/~1tenants~1{tenant_id}~1api_keys/get/responses/200/content/application~1json/schema/$ref)"), "{message}");
+    assert_eq!(snapshot_of_outputs(dir.path()), before);
+}
+
+#[test]
+fn rule_violations_and_bad_examples_are_all_reported_at_once() {
+    let dir = scratch_copy();
+    let before = snapshot_of_outputs(dir.path());
+    // A paged list without `results`, an example of the wrong type, and a `default` response.
+    replace_in(dir.path(), "openapi/main.yaml", "        - $ref: 'shared.yaml#/components/parameters/Results'\n", "");
+    replace_in(dir.path(), "openapi/main.yaml", "                total_pages: 1\n", "                total_pages: one\n");
+    replace_in(dir.path(), "openapi/main.yaml", "        '5XX':\n          $ref: 'shared.yaml#/components/responses/ServerError'\n", "        default:\n          $ref: 'shared.yaml#/components/responses/ServerError'\n");
+    let example_line = line_of(dir.path(), "openapi/main.yaml", "total_pages: one");
+
+    let message = invalid(codegen(dir.path(), LAYERS, false));
+
+    assert!(message.contains("`get_api_keys` returns a paged list but has no `results` query parameter"), "{message}");
+    assert!(message.contains(&format!("openapi/main.yaml:{example_line}:")), "{message}");
+    assert!(message.contains("\"one\" is not of type \"integer\""), "{message}");
+    assert!(message.contains("uses a `default` response"), "{message}");
+    assert!(message.contains("must declare a `5XX` response"), "{message}");
+    assert_eq!(snapshot_of_outputs(dir.path()), before);
+}
+
+#[test]
+fn a_broken_shared_file_is_reported_against_that_file() {
+    let dir = scratch_copy();
+    replace_in(dir.path(), SHARED_SOURCE, "        minimum: 1\n        maximum: 100\n        default: 10\n", "        minimum: 1\n        maximum: 100\n        default: 10\n      example: lots\n");
+    let message = invalid(codegen(dir.path(), LAYERS, false));
+    assert!(message.contains("openapi/shared.yaml:"), "{message}");
+}
+
+#[test]
+fn generation_is_deterministic_and_check_names_stale_files() {
+    let dir = scratch_copy();
+    // Regenerating from the checked-in sources changes nothing, twice over.
+    for _ in 0..2 {
+        let report = codegen(dir.path(), LAYERS, false).unwrap();
+        assert!(report.changed.is_empty(), "{:?}", report.changed);
+    }
+    // A real change to a source makes check mode name exactly the affected outputs...
+    replace_in(dir.path(), "openapi/main.yaml", "summary: Delete an API key", "summary: Revoke an API key");
+    let before = snapshot_of_outputs(dir.path());
+    match codegen(dir.path(), LAYERS, true) {
+        Err(Failure::Stale(paths)) => {
+            let expected: Vec<PathBuf> = LAYERS.iter().flat_map(|l| [l.client, l.bundle]).map(PathBuf::from).collect();
+            assert_eq!(paths, expected);
+        }
+        other => panic!("expected stale files, got {other:?}"),
+    }
+    assert_eq!(snapshot_of_outputs(dir.path()), before, "check mode wrote something");
+    // ...which a normal run then rewrites, leaving no temporary files behind.
+    let report = codegen(dir.path(), LAYERS, false).unwrap();
+    assert_eq!(report.changed.len(), 2);
+    assert!(fs::read_to_string(dir.path().join(LAYERS[0].client)).unwrap().contains("Revoke an API key"));
+    let leftovers: Vec<_> = fs::read_dir(dir.path().join("crates/laserdata-main/src"))
+        .unwrap()
+        .filter_map(|entry| entry.ok())
+        .filter(|entry| entry.file_name().to_string_lossy().ends_with(".tmp"))
+        .collect();
+    assert!(leftovers.is_empty());
+    codegen(dir.path(), LAYERS, true).unwrap();
+}
+
+#[test]
+fn every_generated_file_starts_with_the_do_not_edit_header() {
+    for layer in LAYERS {
+        let text = fs::read_to_string(project_root().join(layer.client)).unwrap();
+        assert!(text.starts_with("// This file is generated by `cargo xtask codegen`"), "{}", layer.client);
+        assert!(text.lines().nth(1).unwrap().contains("Do not edit it by hand"));
+    }
+}

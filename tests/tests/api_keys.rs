@@ -161,12 +161,10 @@ impl<S: futures::Stream> CollectVec for S {}
 async fn validation_errors_carry_every_field_issue() {
     let server = MockServer::start().await;
     let body = response_example("create_api_key", "400");
-    Mock::given(method("POST"))
-        .respond_with(problem(400, "req-400", body.clone()))
-        .mount(&server)
-        .await;
+    Mock::given(method("POST")).respond_with(problem(400, "req-400", body.clone())).mount(&server).await;
     let client = client_for(&server);
-    let request: types::CreateApiKey = serde_json::from_value(request_example("create_api_key", "inline_permissions")).unwrap();
+    let request: types::CreateApiKey =
+        serde_json::from_value(request_example("create_api_key", "inline_permissions")).unwrap();
 
     let error = client.main().create_api_key().tenant_id(TENANT).body(request).send().typed_errors().await.unwrap_err();
 
@@ -175,7 +173,8 @@ async fn validation_errors_carry_every_field_issue() {
     assert_eq!(api.code(), Some("validation_failed"));
     assert_eq!(api.request_id.as_deref(), Some("req-400"));
     assert_eq!(error.request_id(), Some("req-400"));
-    let issues: Vec<(&str, Option<&str>)> = api.field_issues().iter().map(|i| (i.code.as_str(), i.path.as_deref())).collect();
+    let issues: Vec<(&str, Option<&str>)> =
+        api.field_issues().iter().map(|i| (i.code.as_str(), i.path.as_deref())).collect();
     let expected: Vec<(&str, Option<&str>)> = body["field_issues"]
         .as_array()
         .unwrap()
@@ -201,7 +200,8 @@ async fn unauthorized_and_forbidden_are_told_apart() {
     let client = client_for(&server);
 
     let unauthorized = client.main().get_api_key_context().tenant_id(TENANT).send().typed_errors().await.unwrap_err();
-    let forbidden = client.main().delete_api_key().tenant_id(TENANT).api_key_id(7301).send().typed_errors().await.unwrap_err();
+    let forbidden =
+        client.main().delete_api_key().tenant_id(TENANT).api_key_id(7301).send().typed_errors().await.unwrap_err();
 
     let (unauthorized, forbidden) = (unauthorized.api().unwrap(), forbidden.api().unwrap());
     assert!(unauthorized.is_unauthorized() && !unauthorized.is_forbidden());
@@ -277,10 +277,19 @@ async fn update_security_and_delete_send_what_the_spec_describes() {
     let client = client_for(&server);
 
     let update: types::UpdateApiKeySecurity = serde_json::from_value(body).unwrap();
-    let updated =
-        client.main().update_api_key_security().tenant_id(TENANT).api_key_id(7301).body(update).send().typed_errors().await.unwrap();
+    let updated = client
+        .main()
+        .update_api_key_security()
+        .tenant_id(TENANT)
+        .api_key_id(7301)
+        .body(update)
+        .send()
+        .typed_errors()
+        .await
+        .unwrap();
     assert_eq!(updated.status().as_u16(), 204);
-    let deleted = client.main().delete_api_key().tenant_id(TENANT).api_key_id(7301).send().typed_errors().await.unwrap();
+    let deleted =
+        client.main().delete_api_key().tenant_id(TENANT).api_key_id(7301).send().typed_errors().await.unwrap();
     assert_eq!(deleted.status().as_u16(), 204);
 }
 
@@ -303,7 +312,8 @@ async fn the_key_never_shows_in_debug_or_display_output() {
     let builder = laserdata::Client::builder().api_key(API_KEY).main_url(server.uri());
     let client = builder.clone().build().unwrap();
     let error = client.main().get_api_key_context().tenant_id(TENANT).send().typed_errors().await.unwrap_err();
-    let insecure = laserdata::Client::builder().api_key(API_KEY).main_url("http://api.laserdata.cloud").build().unwrap_err();
+    let insecure =
+        laserdata::Client::builder().api_key(API_KEY).main_url("http://api.laserdata.cloud").build().unwrap_err();
 
     let outputs = [
         format!("{builder:?}"),

@@ -43,11 +43,7 @@ pub fn push_token(pointer: &str, token: &str) -> String {
 
 /// Splits a JSON pointer into its unescaped reference tokens.
 pub fn tokens(pointer: &str) -> Vec<String> {
-    pointer
-        .split('/')
-        .skip(1)
-        .map(|token| token.replace("~1", "/").replace("~0", "~"))
-        .collect()
+    pointer.split('/').skip(1).map(|token| token.replace("~1", "/").replace("~0", "~")).collect()
 }
 
 #[cfg(test)]

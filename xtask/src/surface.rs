@@ -31,8 +31,14 @@ pub fn operations_listing(bundle: &Bundle) -> String {
         let mut responses = Vec::new();
         for (status, response) in operation.node["responses"].as_object().into_iter().flatten() {
             let response = bundle.deref(response);
-            let schema = response.pointer("/content/application~1json/schema").or_else(|| response.pointer("/content/application~1problem+json/schema"));
-            let headers: Vec<&str> = response.get("headers").and_then(Value::as_object).map(|h| h.keys().map(String::as_str).collect()).unwrap_or_default();
+            let schema = response
+                .pointer("/content/application~1json/schema")
+                .or_else(|| response.pointer("/content/application~1problem+json/schema"));
+            let headers: Vec<&str> = response
+                .get("headers")
+                .and_then(Value::as_object)
+                .map(|h| h.keys().map(String::as_str).collect())
+                .unwrap_or_default();
             let mut entry = status.clone();
             if let Some(schema) = schema {
                 write!(entry, " {}", schema_name(schema)).unwrap();
@@ -126,7 +132,9 @@ fn methods(block: &syn::ItemImpl) -> Vec<String> {
         .items
         .iter()
         .filter_map(|item| match item {
-            ImplItem::Fn(function) if matches!(function.vis, syn::Visibility::Public(_)) => Some(function.sig.ident.to_string()),
+            ImplItem::Fn(function) if matches!(function.vis, syn::Visibility::Public(_)) => {
+                Some(function.sig.ident.to_string())
+            }
             _ => None,
         })
         .collect()
@@ -142,9 +150,17 @@ fn type_name(ty: &syn::Type) -> String {
 /// A type as written, without the absolute paths typify uses (`::std::vec::Vec<...>` becomes `Vec<...>`).
 fn compact(ty: &syn::Type) -> String {
     let text = quote_type(ty);
-    ["::std::option::", "::std::vec::", "::std::string::", "::std::collections::", "::chrono::offset::", "::std::num::", "::chrono::"]
-        .iter()
-        .fold(text, |text, prefix| text.replace(prefix, ""))
+    [
+        "::std::option::",
+        "::std::vec::",
+        "::std::string::",
+        "::std::collections::",
+        "::chrono::offset::",
+        "::std::num::",
+        "::chrono::",
+    ]
+    .iter()
+    .fold(text, |text, prefix| text.replace(prefix, ""))
 }
 
 fn quote_type(ty: &syn::Type) -> String {

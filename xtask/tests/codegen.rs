@@ -68,8 +68,12 @@ fn broken_yaml_is_reported_with_file_and_line_and_nothing_is_written() {
 
     assert!(message.contains("openapi/main.yaml:"), "{message}");
     assert!(message.contains("invalid YAML"), "{message}");
-    let reported_line: usize = message.split("openapi/main.yaml:").nth(1).unwrap().split(':').next().unwrap().parse().unwrap();
-    assert!((line..=line + 2).contains(&reported_line), "line {reported_line} reported for a break at {line}: {message}");
+    let reported_line: usize =
+        message.split("openapi/main.yaml:").nth(1).unwrap().split(':').next().unwrap().parse().unwrap();
+    assert!(
+        (line..=line + 2).contains(&reported_line),
+        "line {reported_line} reported for a break at {line}: {message}"
+    );
     assert_eq!(snapshot_of_outputs(dir.path()), before, "generated files changed although the sources are broken");
 }
 
@@ -77,14 +81,24 @@ fn broken_yaml_is_reported_with_file_and_line_and_nothing_is_written() {
 fn an_unresolved_reference_names_file_line_and_pointer() {
     let dir = scratch_copy();
     let before = snapshot_of_outputs(dir.path());
-    replace_in(dir.path(), "openapi/main.yaml", "$ref: '#/components/schemas/Paged_ApiKeyInfo'", "$ref: '#/components/schemas/Paged_ApiKey'");
+    replace_in(
+        dir.path(),
+        "openapi/main.yaml",
+        "$ref: '#/components/schemas/Paged_ApiKeyInfo'",
+        "$ref: '#/components/schemas/Paged_ApiKey'",
+    );
     let line = line_of(dir.path(), "openapi/main.yaml", "Paged_ApiKey'");
 
     let message = invalid(codegen(dir.path(), LAYERS, false));
 
     assert!(message.contains(&format!("openapi/main.yaml:{line}:")), "{message}");
     assert!(message.contains("unresolved reference `#/components/schemas/Paged_ApiKey`"), "{message}");
-    assert!(message.contains("(at #/paths/~1tenants~1{tenant_id}~1api_keys/get/responses/200/content/application~1json/schema/$ref)"), "{message}");
+    assert!(
+        message.contains(
+            "(at #/paths/~1tenants~1{tenant_id}~1api_keys/get/responses/200/content/application~1json/schema/$ref)"
+        ),
+        "{message}"
+    );
     assert_eq!(snapshot_of_outputs(dir.path()), before);
 }
 
@@ -94,8 +108,18 @@ fn rule_violations_and_bad_examples_are_all_reported_at_once() {
     let before = snapshot_of_outputs(dir.path());
     // A paged list without `results`, an example of the wrong type, and a `default` response.
     replace_in(dir.path(), "openapi/main.yaml", "        - $ref: 'shared.yaml#/components/parameters/Results'\n", "");
-    replace_in(dir.path(), "openapi/main.yaml", "                total_pages: 1\n", "                total_pages: one\n");
-    replace_in(dir.path(), "openapi/main.yaml", "        '5XX':\n          $ref: 'shared.yaml#/components/responses/ServerError'\n", "        default:\n          $ref: 'shared.yaml#/components/responses/ServerError'\n");
+    replace_in(
+        dir.path(),
+        "openapi/main.yaml",
+        "                total_pages: 1\n",
+        "                total_pages: one\n",
+    );
+    replace_in(
+        dir.path(),
+        "openapi/main.yaml",
+        "        '5XX':\n          $ref: 'shared.yaml#/components/responses/ServerError'\n",
+        "        default:\n          $ref: 'shared.yaml#/components/responses/ServerError'\n",
+    );
     let example_line = line_of(dir.path(), "openapi/main.yaml", "total_pages: one");
 
     let message = invalid(codegen(dir.path(), LAYERS, false));
@@ -111,7 +135,12 @@ fn rule_violations_and_bad_examples_are_all_reported_at_once() {
 #[test]
 fn a_broken_shared_file_is_reported_against_that_file() {
     let dir = scratch_copy();
-    replace_in(dir.path(), SHARED_SOURCE, "        minimum: 1\n        maximum: 100\n        default: 10\n", "        minimum: 1\n        maximum: 100\n        default: 10\n      example: lots\n");
+    replace_in(
+        dir.path(),
+        SHARED_SOURCE,
+        "        minimum: 1\n        maximum: 100\n        default: 10\n",
+        "        minimum: 1\n        maximum: 100\n        default: 10\n      example: lots\n",
+    );
     let message = invalid(codegen(dir.path(), LAYERS, false));
     assert!(message.contains("openapi/shared.yaml:"), "{message}");
 }

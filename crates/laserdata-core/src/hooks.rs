@@ -82,9 +82,15 @@ mod tests {
         let mut headers = HeaderMap::new();
         headers.insert(RETRY_AFTER, HeaderValue::from_static("30"));
         assert_eq!(retry_after(&headers, now), Some(Duration::from_secs(30)));
-        headers.insert(RETRY_AFTER, HeaderValue::from_str(&httpdate::fmt_http_date(now + Duration::from_secs(90))).unwrap());
+        headers.insert(
+            RETRY_AFTER,
+            HeaderValue::from_str(&httpdate::fmt_http_date(now + Duration::from_secs(90))).unwrap(),
+        );
         assert_eq!(retry_after(&headers, now), Some(Duration::from_secs(90)));
-        headers.insert(RETRY_AFTER, HeaderValue::from_str(&httpdate::fmt_http_date(now - Duration::from_secs(5))).unwrap());
+        headers.insert(
+            RETRY_AFTER,
+            HeaderValue::from_str(&httpdate::fmt_http_date(now - Duration::from_secs(5))).unwrap(),
+        );
         assert_eq!(retry_after(&headers, now), Some(Duration::ZERO));
         headers.insert(RETRY_AFTER, HeaderValue::from_static("soon"));
         assert_eq!(retry_after(&headers, now), None);

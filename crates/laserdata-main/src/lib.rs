@@ -4,6 +4,7 @@
 //! timeouts and typed errors, and adds paging streams. The generated code is in
 //! `generated.rs` (do not edit it: run `cargo xtask codegen`).
 
+#[rustfmt::skip]
 mod generated;
 
 pub use generated::*;

@@ -17,7 +17,9 @@ use crate::Error;
 /// println!("this key acts as role {}", *context.role_name);
 /// # Ok(()) }
 /// ```
-pub trait TypedErrors<T>: Future<Output = Result<ResponseValue<T>, progenitor_client::Error<ByteStream>>> + Sized {
+pub trait TypedErrors<T>:
+    Future<Output = Result<ResponseValue<T>, progenitor_client::Error<ByteStream>>> + Sized
+{
     /// The same call, failing with [`Error`], which decodes the problem body and keeps the
     /// status, `ld-request` id and `retry-after` of the answer.
     fn typed_errors(self) -> impl Future<Output = Result<ResponseValue<T>, Error>> {

@@ -28,7 +28,9 @@ pub enum BuildError {
     InvalidApiKey,
     #[error("`{url}` is not a valid URL: {reason}")]
     InvalidUrl { url: String, reason: String },
-    #[error("`{url}` uses plain http; the API key may only travel over https (plain http is allowed for loopback addresses only)")]
+    #[error(
+        "`{url}` uses plain http; the API key may only travel over https (plain http is allowed for loopback addresses only)"
+    )]
     InsecureUrl { url: String },
     #[error("the HTTP client could not be built: {0}")]
     Http(#[source] reqwest::Error),
@@ -138,13 +140,17 @@ impl ClientBuilder {
 /// Accepts `https://` anywhere and `http://` only on loopback, and drops a trailing slash
 /// (the generated clients append paths that start with one).
 pub(crate) fn checked_base_url(raw: &str) -> Result<String, BuildError> {
-    let url = Url::parse(raw).map_err(|error| BuildError::InvalidUrl { url: raw.to_owned(), reason: error.to_string() })?;
+    let url =
+        Url::parse(raw).map_err(|error| BuildError::InvalidUrl { url: raw.to_owned(), reason: error.to_string() })?;
     match url.scheme() {
         "https" => {}
         "http" if is_loopback(&url) => {}
         "http" => return Err(BuildError::InsecureUrl { url: raw.to_owned() }),
         other => {
-            return Err(BuildError::InvalidUrl { url: raw.to_owned(), reason: format!("unsupported scheme `{other}`") });
+            return Err(BuildError::InvalidUrl {
+                url: raw.to_owned(),
+                reason: format!("unsupported scheme `{other}`"),
+            });
         }
     }
     if url.query().is_some() || url.fragment().is_some() || !url.username().is_empty() || url.password().is_some() {

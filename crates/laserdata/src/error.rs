@@ -67,7 +67,10 @@ impl Error {
 
     /// Turns the generated client's error into ours, reading the body of an error answer.
     /// `meta` describes the last response received, for errors that lost it.
-    pub(crate) async fn from_progenitor(error: progenitor_client::Error<ByteStream>, meta: Option<ResponseMeta>) -> Error {
+    pub(crate) async fn from_progenitor(
+        error: progenitor_client::Error<ByteStream>,
+        meta: Option<ResponseMeta>,
+    ) -> Error {
         use progenitor_client::Error as P;
         match error {
             P::ErrorResponse(response) => {
@@ -84,12 +87,20 @@ impl Error {
                     ApiError::from_parts(status, &headers, body).into()
                 } else {
                     let meta = ResponseMeta::from_parts(status, &headers);
-                    InvalidResponse::new(Some(&meta), format!("status {status} is not one the API describes for this operation"), &body).into()
+                    InvalidResponse::new(
+                        Some(&meta),
+                        format!("status {status} is not one the API describes for this operation"),
+                        &body,
+                    )
+                    .into()
                 }
             }
-            P::InvalidResponsePayload(body, error) => {
-                InvalidResponse::new(meta.as_ref(), format!("the body does not match the API description: {error}"), &body).into()
-            }
+            P::InvalidResponsePayload(body, error) => InvalidResponse::new(
+                meta.as_ref(),
+                format!("the body does not match the API description: {error}"),
+                &body,
+            )
+            .into(),
             P::ResponseBodyError(error) if error.is_timeout() => Error::Timeout(error),
             P::ResponseBodyError(error) => {
                 InvalidResponse::new(meta.as_ref(), format!("the body could not be read: {error}"), &[]).into()
@@ -298,7 +309,11 @@ mod tests {
 
     #[test]
     fn a_non_json_error_body_is_kept_as_text() {
-        let error = ApiError::from_parts(StatusCode::BAD_GATEWAY, &HeaderMap::new(), Bytes::from_static(b"<html>bad gateway</html>"));
+        let error = ApiError::from_parts(
+            StatusCode::BAD_GATEWAY,
+            &HeaderMap::new(),
+            Bytes::from_static(b"<html>bad gateway</html>"),
+        );
         assert!(error.problem.is_none());
         assert_eq!(error.raw_body.as_deref(), Some("<html>bad gateway</html>"));
     }

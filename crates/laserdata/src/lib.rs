@@ -67,6 +67,13 @@ impl Client {
 
 impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Client").field("main_url", &progenitor_client::ClientInfo::baseurl(&self.main)).finish_non_exhaustive()
+        f.debug_struct("Client")
+            .field("main_url", &progenitor_client::ClientInfo::baseurl(&self.main))
+            .finish_non_exhaustive()
     }
 }
+
+/// The README's examples are compiled as doc tests so that they cannot rot.
+#[doc = include_str!("../../../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

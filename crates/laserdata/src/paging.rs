@@ -67,7 +67,8 @@ impl<R: PagedRequest> Walk<R> {
             // Stop at the last page the server reports, and also at an empty or short page, so
             // that a list shrinking while it is walked cannot make the stream loop forever.
             let short = (items.len() as u64) < self.page_size.get();
-            self.next_page = if page.get() >= total_pages || items.is_empty() || short { None } else { page.checked_add(1) };
+            self.next_page =
+                if page.get() >= total_pages || items.is_empty() || short { None } else { page.checked_add(1) };
             self.buffered = items.into();
         }
     }

@@ -28,10 +28,8 @@ pub struct Bundle {
 impl Bundle {
     /// A diagnostic about the bundled node at `pointer`, placed in the file it came from.
     pub fn diagnostic(&self, pointer: &str, message: impl Into<String>) -> Diagnostic {
-        let from_shared = self
-            .copied
-            .iter()
-            .any(|prefix| pointer == prefix || pointer.starts_with(&format!("{prefix}/")));
+        let from_shared =
+            self.copied.iter().any(|prefix| pointer == prefix || pointer.starts_with(&format!("{prefix}/")));
         if from_shared { &self.shared } else { &self.layer }.diagnostic(pointer, message)
     }
 
@@ -89,10 +87,7 @@ pub fn bundle(layer: &Source, shared: &Source) -> Result<Bundle, Vec<Diagnostic>
             .or_insert_with(|| Value::Object(Default::default()))
             .as_object_mut()
             .and_then(|components| {
-                components
-                        .entry(kind.clone())
-                        .or_insert_with(|| Value::Object(Default::default()))
-                        .as_object_mut()
+                components.entry(kind.clone()).or_insert_with(|| Value::Object(Default::default())).as_object_mut()
             });
         let Some(section) = section else {
             bundler.errors.push(layer.diagnostic(&format!("/components/{kind}"), "must be a mapping"));
@@ -103,10 +98,7 @@ pub fn bundle(layer: &Source, shared: &Source) -> Result<Bundle, Vec<Diagnostic>
             Some(existing) if existing.get("$ref").and_then(Value::as_str) != Some(&local_ref) => {
                 bundler.errors.push(layer.diagnostic(
                     &pointer,
-                    format!(
-                        "`{name}` is defined here and in {}; rename one of them",
-                        shared.path.display()
-                    ),
+                    format!("`{name}` is defined here and in {}; rename one of them", shared.path.display()),
                 ));
             }
             _ => {
@@ -172,7 +164,10 @@ impl Bundler<'_> {
         if target_source.doc.pointer(&pointer).is_none() {
             self.errors.push(source.diagnostic(
                 at,
-                format!("unresolved reference `{reference}`: {} has nothing at #{pointer}", target_source.path.display()),
+                format!(
+                    "unresolved reference `{reference}`: {} has nothing at #{pointer}",
+                    target_source.path.display()
+                ),
             ));
             return None;
         }
@@ -187,7 +182,10 @@ impl Bundler<'_> {
             _ => {
                 self.errors.push(source.diagnostic(
                     at,
-                    format!("`{reference}` must name a whole component, as in `{}#/components/<kind>/<name>`", self.shared_name),
+                    format!(
+                        "`{reference}` must name a whole component, as in `{}#/components/<kind>/<name>`",
+                        self.shared_name
+                    ),
                 ));
                 None
             }
@@ -260,7 +258,10 @@ mod tests {
 
     #[test]
     fn a_clash_between_layer_and_shared_names_is_an_error() {
-        let layer = source("openapi/l.yaml", "components:\n  schemas:\n    Id: {type: string}\n    Use: {$ref: 'shared.yaml#/components/schemas/Id'}\n");
+        let layer = source(
+            "openapi/l.yaml",
+            "components:\n  schemas:\n    Id: {type: string}\n    Use: {$ref: 'shared.yaml#/components/schemas/Id'}\n",
+        );
         let errors = bundle(&layer, &source("openapi/shared.yaml", SHARED)).unwrap_err();
         assert!(errors[0].message.contains("`Id` is defined here and in"), "{}", errors[0]);
     }

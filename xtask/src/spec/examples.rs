@@ -36,10 +36,9 @@ fn walk<'a>(bundle: &'a Bundle, node: &'a Value, pointer: &str, in_schema: bool,
                         found.push(Example { pointer: push_token(&at, "value"), value, schema });
                     }
                 }
-            } else if in_schema
-                && let Some(value) = object.get("example") {
-                    found.push(Example { pointer: push_token(pointer, "example"), value, schema: node });
-                }
+            } else if in_schema && let Some(value) = object.get("example") {
+                found.push(Example { pointer: push_token(pointer, "example"), value, schema: node });
+            }
             for (key, child) in object {
                 if matches!(key.as_str(), "example" | "examples") {
                     continue;
@@ -61,7 +60,8 @@ fn walk<'a>(bundle: &'a Bundle, node: &'a Value, pointer: &str, in_schema: bool,
 /// Checks that every body has an example and that every example validates.
 pub fn check(bundle: &Bundle) -> Vec<Diagnostic> {
     let mut errors = check_presence(bundle);
-    let components = json!({ "schemas": convert_schema(bundle.doc.pointer("/components/schemas").unwrap_or(&Value::Null), true) });
+    let components =
+        json!({ "schemas": convert_schema(bundle.doc.pointer("/components/schemas").unwrap_or(&Value::Null), true) });
     for example in collect(bundle) {
         let root = json!({
             "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -71,7 +71,9 @@ pub fn check(bundle: &Bundle) -> Vec<Diagnostic> {
         let validator = match jsonschema::options().should_validate_formats(true).build(&root) {
             Ok(validator) => validator,
             Err(error) => {
-                errors.push(bundle.diagnostic(&example.pointer, format!("the schema for this example is invalid: {error}")));
+                errors.push(
+                    bundle.diagnostic(&example.pointer, format!("the schema for this example is invalid: {error}")),
+                );
                 continue;
             }
         };
@@ -99,7 +101,8 @@ fn check_presence(bundle: &Bundle) -> Vec<Diagnostic> {
         }
         for (pointer, body, kind) in bodies {
             let Some(content) = body.get("content").and_then(Value::as_object) else { continue };
-            let has_example = content.values().any(|media| media.get("example").is_some() || media.get("examples").is_some());
+            let has_example =
+                content.values().any(|media| media.get("example").is_some() || media.get("examples").is_some());
             if !has_example {
                 errors.push(bundle.diagnostic(&pointer, format!("`{name}`: this {kind} body has no example")));
             }
@@ -120,14 +123,17 @@ fn convert_schema(schema: &Value, is_map: bool) -> Value {
         let converted = match key.as_str() {
             "properties" | "patternProperties" => convert_schema(value, true),
             "items" | "additionalProperties" | "not" => convert_schema(value, false),
-            "allOf" | "anyOf" | "oneOf" => Value::Array(value.as_array().into_iter().flatten().map(|s| convert_schema(s, false)).collect()),
+            "allOf" | "anyOf" | "oneOf" => {
+                Value::Array(value.as_array().into_iter().flatten().map(|s| convert_schema(s, false)).collect())
+            }
             // OpenAPI 3.0 marks exclusive bounds with booleans beside minimum/maximum.
             "exclusiveMinimum" | "exclusiveMaximum" => {
                 let bound = if key == "exclusiveMinimum" { "minimum" } else { "maximum" };
                 if value == &Value::Bool(true)
-                    && let Some(limit) = object.get(bound) {
-                        out.insert(key.clone(), limit.clone());
-                    }
+                    && let Some(limit) = object.get(bound)
+                {
+                    out.insert(key.clone(), limit.clone());
+                }
                 continue;
             }
             "minimum" | "maximum" => {
@@ -138,7 +144,8 @@ fn convert_schema(schema: &Value, is_map: bool) -> Value {
                 value.clone()
             }
             // Annotations only OpenAPI knows; they do not constrain values.
-            "nullable" | "example" | "discriminator" | "xml" | "externalDocs" | "readOnly" | "writeOnly" | "deprecated" => continue,
+            "nullable" | "example" | "discriminator" | "xml" | "externalDocs" | "readOnly" | "writeOnly"
+            | "deprecated" => continue,
             _ => value.clone(),
         };
         out.insert(key.clone(), converted);
@@ -165,7 +172,10 @@ mod tests {
 
     #[test]
     fn nullable_types_accept_null() {
-        assert_eq!(convert_schema(&json!({"type": "string", "nullable": true}), false), json!({"type": ["string", "null"]}));
+        assert_eq!(
+            convert_schema(&json!({"type": "string", "nullable": true}), false),
+            json!({"type": ["string", "null"]})
+        );
         assert_eq!(
             convert_schema(&json!({"allOf": [{"$ref": "#/x"}], "nullable": true}), false),
             json!({"anyOf": [{"type": "null"}, {"allOf": [{"$ref": "#/x"}]}]})

@@ -75,10 +75,16 @@ pub fn check(bundle: &Bundle) -> Vec<Diagnostic> {
     let mut errors = Vec::new();
     let doc = &bundle.doc;
     if doc.get("openapi").and_then(Value::as_str) != Some("3.0.3") {
-        errors.push(bundle.diagnostic("/openapi", "sources are written in OpenAPI 3.0.3 (`openapi: 3.0.3`), the version progenitor reads"));
+        errors.push(bundle.diagnostic(
+            "/openapi",
+            "sources are written in OpenAPI 3.0.3 (`openapi: 3.0.3`), the version progenitor reads",
+        ));
     }
     if bundle.resolve_ref(ERROR_SCHEMA).is_none() {
-        errors.push(bundle.diagnostic("/components/schemas", format!("the shared error schema `{ERROR_SCHEMA}` is not used by any response")));
+        errors.push(bundle.diagnostic(
+            "/components/schemas",
+            format!("the shared error schema `{ERROR_SCHEMA}` is not used by any response"),
+        ));
     }
     let mut seen_ids: BTreeMap<String, String> = BTreeMap::new();
     for operation in operations(doc) {
@@ -92,7 +98,10 @@ pub fn check(bundle: &Bundle) -> Vec<Diagnostic> {
             }
             Some(id) => {
                 if let Some(first) = seen_ids.insert(id.to_owned(), operation.pointer.clone()) {
-                    report(&push_token(&operation.pointer, "operationId"), format!("operationId `{id}` is already used at #{first}"));
+                    report(
+                        &push_token(&operation.pointer, "operationId"),
+                        format!("operationId `{id}` is already used at #{first}"),
+                    );
                 }
             }
         }
@@ -108,7 +117,12 @@ pub fn check(bundle: &Bundle) -> Vec<Diagnostic> {
     errors
 }
 
-fn check_path_parameters(bundle: &Bundle, operation: &Operation<'_>, name: &str, report: &mut impl FnMut(&str, String)) {
+fn check_path_parameters(
+    bundle: &Bundle,
+    operation: &Operation<'_>,
+    name: &str,
+    report: &mut impl FnMut(&str, String),
+) {
     let in_template: BTreeSet<&str> = operation
         .path
         .split('{')
@@ -120,7 +134,12 @@ fn check_path_parameters(bundle: &Bundle, operation: &Operation<'_>, name: &str,
         // Progenitor lists parameters in a Markdown list; a second line breaks out of the item.
         if parameter.get("description").and_then(Value::as_str).is_some_and(|d| d.trim_end().contains('\n')) {
             let parameter_name = parameter.get("name").and_then(Value::as_str).unwrap_or_default();
-            report(&pointer, format!("`{name}`: the description of parameter `{parameter_name}` must fit on one line; put details in its schema"));
+            report(
+                &pointer,
+                format!(
+                    "`{name}`: the description of parameter `{parameter_name}` must fit on one line; put details in its schema"
+                ),
+            );
         }
         if parameter.get("in").and_then(Value::as_str) != Some("path") {
             continue;
@@ -128,7 +147,13 @@ fn check_path_parameters(bundle: &Bundle, operation: &Operation<'_>, name: &str,
         let parameter_name = parameter.get("name").and_then(Value::as_str).unwrap_or_default();
         declared.insert(parameter_name.to_owned());
         if !in_template.contains(parameter_name) {
-            report(&pointer, format!("`{name}` declares path parameter `{parameter_name}`, which is not in the path `{}`", operation.path));
+            report(
+                &pointer,
+                format!(
+                    "`{name}` declares path parameter `{parameter_name}`, which is not in the path `{}`",
+                    operation.path
+                ),
+            );
         }
     }
     for missing in in_template.iter().filter(|p| !declared.contains(**p)) {
@@ -145,12 +170,17 @@ fn check_responses(bundle: &Bundle, operation: &Operation<'_>, name: &str, repor
     if responses.contains_key("default") {
         report(
             &push_token(&responses_pointer, "default"),
-            format!("`{name}` uses a `default` response; declare `4XX` and `5XX` instead (progenitor treats `default` as a success too)"),
+            format!(
+                "`{name}` uses a `default` response; declare `4XX` and `5XX` instead (progenitor treats `default` as a success too)"
+            ),
         );
     }
     for range in ["4XX", "5XX"] {
         if !responses.contains_key(range) {
-            report(&responses_pointer, format!("`{name}` must declare a `{range}` response so that every error status is described"));
+            report(
+                &responses_pointer,
+                format!("`{name}` must declare a `{range}` response so that every error status is described"),
+            );
         }
     }
     let mut success_schemas = BTreeSet::new();
@@ -159,9 +189,13 @@ fn check_responses(bundle: &Bundle, operation: &Operation<'_>, name: &str, repor
         let resolved = bundle.deref(response);
         if status.starts_with('2') {
             let body = resolved.get("content").and_then(Value::as_object);
-            success_schemas.insert(body.and_then(|c| c.get("application/json")).map(|m| m.get("schema").map(Value::to_string)));
+            success_schemas
+                .insert(body.and_then(|c| c.get("application/json")).map(|m| m.get("schema").map(Value::to_string)));
             if body.is_some_and(|c| c.keys().any(|k| k != "application/json")) {
-                report(&pointer, format!("`{name}`: success bodies must be `application/json`, the only kind progenitor types"));
+                report(
+                    &pointer,
+                    format!("`{name}`: success bodies must be `application/json`, the only kind progenitor types"),
+                );
             }
         } else if status.starts_with('4') || status.starts_with('5') {
             check_error_response(resolved, status, name, &pointer, report);
@@ -173,14 +207,26 @@ fn check_responses(bundle: &Bundle, operation: &Operation<'_>, name: &str, repor
         report(&responses_pointer, format!("`{name}` declares no success (2xx) response"));
     }
     if success_schemas.len() > 1 {
-        report(&responses_pointer, format!("`{name}`: all success responses must share one body type (a progenitor limit)"));
+        report(
+            &responses_pointer,
+            format!("`{name}`: all success responses must share one body type (a progenitor limit)"),
+        );
     }
 }
 
-fn check_error_response(response: &Value, status: &str, name: &str, pointer: &str, report: &mut impl FnMut(&str, String)) {
+fn check_error_response(
+    response: &Value,
+    status: &str,
+    name: &str,
+    pointer: &str,
+    report: &mut impl FnMut(&str, String),
+) {
     let problem_schema = response.pointer(&format!("/content/{}/schema/$ref", PROBLEM_JSON.replace('/', "~1")));
     if problem_schema.and_then(Value::as_str) != Some(ERROR_SCHEMA) {
-        report(pointer, format!("`{name}`: error response `{status}` must have an `{PROBLEM_JSON}` body using `{ERROR_SCHEMA}`"));
+        report(
+            pointer,
+            format!("`{name}`: error response `{status}` must have an `{PROBLEM_JSON}` body using `{ERROR_SCHEMA}`"),
+        );
     }
     let headers = response.get("headers").and_then(Value::as_object);
     let has_header = |header: &str| headers.is_some_and(|h| h.contains_key(header));
@@ -216,7 +262,8 @@ fn check_paging(bundle: &Bundle, operation: &Operation<'_>, name: &str, report: 
     let parameters = operation.parameters(bundle);
     for wanted in ["page", "results"] {
         let found = parameters.iter().any(|(_, p)| {
-            p.get("name").and_then(Value::as_str) == Some(wanted) && p.get("in").and_then(Value::as_str) == Some("query")
+            p.get("name").and_then(Value::as_str) == Some(wanted)
+                && p.get("in").and_then(Value::as_str) == Some("query")
         });
         if !found {
             report(&operation.pointer, format!("`{name}` returns a paged list but has no `{wanted}` query parameter"));
@@ -230,7 +277,10 @@ fn check_request_body(bundle: &Bundle, operation: &Operation<'_>, name: &str, re
     let pointer = push_token(&operation.pointer, "requestBody");
     if let Some(content) = body.get("content").and_then(Value::as_object) {
         for media in content.keys().filter(|media| *media != "application/json") {
-            report(&pointer, format!("`{name}`: request body type `{media}` is not typed by progenitor; use `application/json`"));
+            report(
+                &pointer,
+                format!("`{name}`: request body type `{media}` is not typed by progenitor; use `application/json`"),
+            );
         }
     }
 }

@@ -50,16 +50,11 @@ impl Source {
             return Err(fail(None, "", "the file holds no YAML document".into()));
         };
         if let Some(extra) = documents.next() {
-            return Err(fail(
-                Some(position_of(&extra)),
-                "",
-                "the file holds more than one YAML document".into(),
-            ));
+            return Err(fail(Some(position_of(&extra)), "", "the file holds more than one YAML document".into()));
         }
         let mut positions = HashMap::new();
-        let doc = convert(&root, "", &mut positions).map_err(|(position, pointer, message)| {
-            fail(Some(position), &pointer, message)
-        })?;
+        let doc = convert(&root, "", &mut positions)
+            .map_err(|(position, pointer, message)| fail(Some(position), &pointer, message))?;
         Ok(Source { path, doc, positions })
     }
 
@@ -98,7 +93,8 @@ fn convert(
 ) -> Result<Value, ConvertError> {
     let position = position_of(node);
     positions.insert(pointer.to_owned(), position);
-    let unsupported = |what: &str| Err((position, pointer.to_owned(), format!("{what} are not supported in OpenAPI sources")));
+    let unsupported =
+        |what: &str| Err((position, pointer.to_owned(), format!("{what} are not supported in OpenAPI sources")));
     Ok(match &node.data {
         YamlData::Value(scalar) => scalar_to_json(scalar).ok_or_else(|| {
             (position, pointer.to_owned(), "a number that JSON cannot represent (NaN or infinity)".to_owned())
@@ -138,7 +134,9 @@ fn convert(
         }
         YamlData::Tagged(..) => return unsupported("YAML tags"),
         YamlData::Alias(_) => return unsupported("YAML anchors and aliases"),
-        YamlData::BadValue => return Err((position, pointer.to_owned(), "a value the YAML loader could not read".to_owned())),
+        YamlData::BadValue => {
+            return Err((position, pointer.to_owned(), "a value the YAML loader could not read".to_owned()));
+        }
     })
 }
 

@@ -8,8 +8,10 @@ pub const SHARED_SOURCE: &str = "openapi/shared.yaml";
 pub struct Layer {
     /// The short name used on the command line (`--layer main`).
     pub name: &'static str,
-    /// The hand-written OpenAPI source, relative to the project root.
+    /// The hand-written OpenAPI source (its root file), relative to the project root.
     pub source: &'static str,
+    /// A folder of part files, one per tag (`*.yaml`, merged in name order), if the layer has one.
+    pub parts: Option<&'static str>,
     /// The generated client source, relative to the project root.
     pub client: &'static str,
     /// The bundled, self-contained document published for other languages.
@@ -19,6 +21,7 @@ pub struct Layer {
 pub const LAYERS: &[Layer] = &[Layer {
     name: "main",
     source: "openapi/main.yaml",
+    parts: Some("openapi/main"),
     client: "crates/laserdata-main/src/generated.rs",
     bundle: "openapi/dist/laserdata-main.json",
 }];

@@ -65,11 +65,29 @@ pub struct Report {
 
 /// Loads, bundles and checks one layer.
 pub fn load_layer(root: &Path, layer: &Layer, shared: &Source) -> Result<spec::bundle::Bundle, Vec<Diagnostic>> {
-    let source = Source::load(root, Path::new(layer.source)).map_err(|error| vec![error])?;
-    let bundle = spec::bundle::bundle(&source, shared)?;
+    let mut problems = Vec::new();
+    let mut load = |path: &Path| Source::load(root, path).map_err(|error| problems.push(error)).ok();
+    let main = load(Path::new(layer.source));
+    let parts: Vec<Source> = part_files(root, layer).iter().filter_map(|path| load(path)).collect();
+    let Some(main) = main.filter(|_| problems.is_empty()) else { return Err(problems) };
+    let bundle = spec::bundle::bundle(main, parts, shared.clone())?;
     let mut problems = spec::check(&bundle);
     problems.sort_by(|a, b| (&a.file, a.position).cmp(&(&b.file, b.position)));
     if problems.is_empty() { Ok(bundle) } else { Err(problems) }
+}
+
+/// The part files of a layer, relative to the root, in name order.
+pub fn part_files(root: &Path, layer: &Layer) -> Vec<PathBuf> {
+    let Some(folder) = layer.parts else { return Vec::new() };
+    let mut files: Vec<PathBuf> = std::fs::read_dir(root.join(folder))
+        .into_iter()
+        .flatten()
+        .filter_map(|entry| entry.ok())
+        .map(|entry| Path::new(folder).join(entry.file_name()))
+        .filter(|path| path.extension().is_some_and(|extension| extension == "yaml"))
+        .collect();
+    files.sort();
+    files
 }
 
 /// Produces every output of every layer in memory, or every problem found.

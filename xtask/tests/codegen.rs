@@ -7,15 +7,20 @@ use std::path::{Path, PathBuf};
 use xtask::layers::{LAYERS, SHARED_SOURCE};
 use xtask::{Failure, codegen, project_root};
 
+/// The part of the Main layer the tests break on purpose.
+const API_KEYS: &str = "openapi/main/api-keys.yaml";
+
 /// A copy of the sources and generated files in a temporary directory, to break at will.
 fn scratch_copy() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let root = project_root();
-    let mut files: Vec<&str> = vec![SHARED_SOURCE];
+    let mut files: Vec<PathBuf> = vec![SHARED_SOURCE.into()];
     for layer in LAYERS {
-        files.extend([layer.source, layer.client, layer.bundle]);
+        files.extend([layer.source, layer.client, layer.bundle].map(PathBuf::from));
+        files.extend(xtask::part_files(&root, layer));
     }
     for file in files {
+        let file = file.as_path();
         let target = dir.path().join(file);
         fs::create_dir_all(target.parent().unwrap()).unwrap();
         fs::copy(root.join(file), target).unwrap();
@@ -61,15 +66,15 @@ fn checked_in_output_is_fresh() {
 fn broken_yaml_is_reported_with_file_and_line_and_nothing_is_written() {
     let dir = scratch_copy();
     let before = snapshot_of_outputs(dir.path());
-    replace_in(dir.path(), "openapi/main.yaml", "      summary: List API keys\n", "      summary: [List API keys\n");
-    let line = line_of(dir.path(), "openapi/main.yaml", "summary: [List API keys");
+    replace_in(dir.path(), API_KEYS, "      summary: List API keys\n", "      summary: [List API keys\n");
+    let line = line_of(dir.path(), API_KEYS, "summary: [List API keys");
 
     let message = invalid(codegen(dir.path(), LAYERS, false));
 
-    assert!(message.contains("openapi/main.yaml:"), "{message}");
+    assert!(message.contains(&format!("{API_KEYS}:")), "{message}");
     assert!(message.contains("invalid YAML"), "{message}");
     let reported_line: usize =
-        message.split("openapi/main.yaml:").nth(1).unwrap().split(':').next().unwrap().parse().unwrap();
+        message.split(&format!("{API_KEYS}:")).nth(1).unwrap().split(':').next().unwrap().parse().unwrap();
     assert!(
         (line..=line + 2).contains(&reported_line),
         "line {reported_line} reported for a break at {line}: {message}"
@@ -83,15 +88,15 @@ fn an_unresolved_reference_names_file_line_and_pointer() {
     let before = snapshot_of_outputs(dir.path());
     replace_in(
         dir.path(),
-        "openapi/main.yaml",
+        API_KEYS,
         "$ref: '#/components/schemas/Paged_ApiKeyInfo'",
         "$ref: '#/components/schemas/Paged_ApiKey'",
     );
-    let line = line_of(dir.path(), "openapi/main.yaml", "Paged_ApiKey'");
+    let line = line_of(dir.path(), API_KEYS, "Paged_ApiKey'");
 
     let message = invalid(codegen(dir.path(), LAYERS, false));
 
-    assert!(message.contains(&format!("openapi/main.yaml:{line}:")), "{message}");
+    assert!(message.contains(&format!("{API_KEYS}:{line}:")), "{message}");
     assert!(message.contains("unresolved reference `#/components/schemas/Paged_ApiKey`"), "{message}");
     assert!(
         message.contains(
@@ -107,25 +112,20 @@ fn rule_violations_and_bad_examples_are_all_reported_at_once() {
     let dir = scratch_copy();
     let before = snapshot_of_outputs(dir.path());
     // A paged list without `results`, an example of the wrong type, and a `default` response.
-    replace_in(dir.path(), "openapi/main.yaml", "        - $ref: 'shared.yaml#/components/parameters/Results'\n", "");
+    replace_in(dir.path(), API_KEYS, "        - $ref: '../shared.yaml#/components/parameters/Results'\n", "");
+    replace_in(dir.path(), API_KEYS, "                total_pages: 1\n", "                total_pages: one\n");
     replace_in(
         dir.path(),
-        "openapi/main.yaml",
-        "                total_pages: 1\n",
-        "                total_pages: one\n",
+        API_KEYS,
+        "        '5XX':\n          $ref: '../shared.yaml#/components/responses/ServerError'\n",
+        "        default:\n          $ref: '../shared.yaml#/components/responses/ServerError'\n",
     );
-    replace_in(
-        dir.path(),
-        "openapi/main.yaml",
-        "        '5XX':\n          $ref: 'shared.yaml#/components/responses/ServerError'\n",
-        "        default:\n          $ref: 'shared.yaml#/components/responses/ServerError'\n",
-    );
-    let example_line = line_of(dir.path(), "openapi/main.yaml", "total_pages: one");
+    let example_line = line_of(dir.path(), API_KEYS, "total_pages: one");
 
     let message = invalid(codegen(dir.path(), LAYERS, false));
 
     assert!(message.contains("`get_api_keys` returns a paged list but has no `results` query parameter"), "{message}");
-    assert!(message.contains(&format!("openapi/main.yaml:{example_line}:")), "{message}");
+    assert!(message.contains(&format!("{API_KEYS}:{example_line}:")), "{message}");
     assert!(message.contains("\"one\" is not of type \"integer\""), "{message}");
     assert!(message.contains("uses a `default` response"), "{message}");
     assert!(message.contains("must declare a `5XX` response"), "{message}");
@@ -154,7 +154,7 @@ fn generation_is_deterministic_and_check_names_stale_files() {
         assert!(report.changed.is_empty(), "{:?}", report.changed);
     }
     // A real change to a source makes check mode name exactly the affected outputs...
-    replace_in(dir.path(), "openapi/main.yaml", "summary: Delete an API key", "summary: Revoke an API key");
+    replace_in(dir.path(), API_KEYS, "summary: Delete an API key", "summary: Revoke an API key");
     let before = snapshot_of_outputs(dir.path());
     match codegen(dir.path(), LAYERS, true) {
         Err(Failure::Stale(paths)) => {

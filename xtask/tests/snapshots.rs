@@ -27,8 +27,13 @@ fn layer_surfaces() {
 /// (paging, created-id headers, problem bodies, nullable references, one-of bodies, secrets).
 #[test]
 fn fixture_client() {
-    let layer =
-        Layer { name: "fixture", source: "xtask/tests/fixtures/fixture.yaml", client: "unused", bundle: "unused" };
+    let layer = Layer {
+        name: "fixture",
+        source: "xtask/tests/fixtures/fixture.yaml",
+        parts: None,
+        client: "unused",
+        bundle: "unused",
+    };
     let bundle = load_layer(&project_root(), &layer, &shared()).unwrap_or_else(|problems| panic!("{problems:?}"));
     let generated = codegen::generate(&layer, &bundle).unwrap();
     insta::assert_snapshot!("fixture_client", generated);

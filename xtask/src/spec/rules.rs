@@ -191,10 +191,14 @@ fn check_responses(bundle: &Bundle, operation: &Operation<'_>, name: &str, repor
             let body = resolved.get("content").and_then(Value::as_object);
             success_schemas
                 .insert(body.and_then(|c| c.get("application/json")).map(|m| m.get("schema").map(Value::to_string)));
-            if body.is_some_and(|c| c.keys().any(|k| k != "application/json")) {
+            // Progenitor types JSON bodies; anything else must be a download (a byte stream).
+            let is_download = |media: &Value| media.pointer("/schema/format").and_then(Value::as_str) == Some("binary");
+            if body.is_some_and(|c| c.iter().any(|(k, media)| k != "application/json" && !is_download(media))) {
                 report(
                     &pointer,
-                    format!("`{name}`: success bodies must be `application/json`, the only kind progenitor types"),
+                    format!(
+                        "`{name}`: a success body is `application/json`, or a download (`type: string, format: binary`)"
+                    ),
                 );
             }
         } else if status.starts_with('4') || status.starts_with('5') {

@@ -173,6 +173,238 @@ pub mod types {
             Default::default()
         }
     }
+    ///The geographic area a region belongs to.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum Area {
+        #[serde(rename = "us")]
+        Us,
+        #[serde(rename = "eu")]
+        Eu,
+        #[serde(rename = "ap")]
+        Ap,
+        #[serde(rename = "ca")]
+        Ca,
+        #[serde(rename = "sa")]
+        Sa,
+    }
+    impl ::std::fmt::Display for Area {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Us => f.write_str("us"),
+                Self::Eu => f.write_str("eu"),
+                Self::Ap => f.write_str("ap"),
+                Self::Ca => f.write_str("ca"),
+                Self::Sa => f.write_str("sa"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for Area {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "us" => Ok(Self::Us),
+                "eu" => Ok(Self::Eu),
+                "ap" => Ok(Self::Ap),
+                "ca" => Ok(Self::Ca),
+                "sa" => Ok(Self::Sa),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for Area {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for Area {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///Whether a deployment's nodes run in one availability zone or are spread over several.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum AvailabilityMode {
+        #[serde(rename = "single_az")]
+        SingleAz,
+        #[serde(rename = "multi_az")]
+        MultiAz,
+    }
+    impl ::std::fmt::Display for AvailabilityMode {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::SingleAz => f.write_str("single_az"),
+                Self::MultiAz => f.write_str("multi_az"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for AvailabilityMode {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "single_az" => Ok(Self::SingleAz),
+                "multi_az" => Ok(Self::MultiAz),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for AvailabilityMode {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for AvailabilityMode {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///An IPv4 address range in CIDR notation (`10.20.0.0/16`).
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[serde(transparent)]
+    pub struct CidrBlock(pub ::std::string::String);
+    impl ::std::ops::Deref for CidrBlock {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<CidrBlock> for ::std::string::String {
+        fn from(value: CidrBlock) -> Self {
+            value.0
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for CidrBlock {
+        fn from(value: ::std::string::String) -> Self {
+            Self(value)
+        }
+    }
+    impl ::std::fmt::Display for CidrBlock {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            self.0.fmt(f)
+        }
+    }
+    impl ::std::str::FromStr for CidrBlock {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self(value.to_string()))
+        }
+    }
+    ///The disk of each node.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    pub struct CloudStorageSettings {
+        ///Size in GiB; null for the tier's default.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub size: ::std::option::Option<StorageSize>,
+        #[serde(rename = "type")]
+        pub type_: StorageType,
+    }
+    impl CloudStorageSettings {
+        pub fn builder() -> builder::CloudStorageSettings {
+            Default::default()
+        }
+    }
+    ///One Iggy server, or a cluster of several nodes.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum ClusterKind {
+        #[serde(rename = "standalone")]
+        Standalone,
+        #[serde(rename = "cluster")]
+        Cluster,
+    }
+    impl ::std::fmt::Display for ClusterKind {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Standalone => f.write_str("standalone"),
+                Self::Cluster => f.write_str("cluster"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ClusterKind {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "standalone" => Ok(Self::Standalone),
+                "cluster" => Ok(Self::Cluster),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ClusterKind {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for ClusterKind {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
     /**A new key acts with exactly one of an existing role (`role_id`) or inline permissions
 (`permissions`). Sending both, or neither, is rejected.
 */
@@ -232,6 +464,198 @@ pub mod types {
     impl CreateApiKeyWithRole {
         pub fn builder() -> builder::CreateApiKeyWithRole {
             Default::default()
+        }
+    }
+    ///The currency amounts are billed in.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum Currency {
+        #[serde(rename = "USD")]
+        Usd,
+    }
+    impl ::std::fmt::Display for Currency {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Usd => f.write_str("USD"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for Currency {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "USD" => Ok(Self::Usd),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for Currency {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for Currency {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///The name of a deployment, unique within its environment.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[serde(transparent)]
+    pub struct DeploymentName(pub ::std::string::String);
+    impl ::std::ops::Deref for DeploymentName {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<DeploymentName> for ::std::string::String {
+        fn from(value: DeploymentName) -> Self {
+            value.0
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for DeploymentName {
+        fn from(value: ::std::string::String) -> Self {
+            Self(value)
+        }
+    }
+    impl ::std::fmt::Display for DeploymentName {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            self.0.fmt(f)
+        }
+    }
+    impl ::std::str::FromStr for DeploymentName {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self(value.to_string()))
+        }
+    }
+    ///Who owns the infrastructure a deployment runs on (LaserData's cloud, your own cloud account, or your premises).
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum DeploymentVariant {
+        #[serde(rename = "managed")]
+        Managed,
+        #[serde(rename = "byoc")]
+        Byoc,
+        #[serde(rename = "on_premise")]
+        OnPremise,
+    }
+    impl ::std::fmt::Display for DeploymentVariant {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Managed => f.write_str("managed"),
+                Self::Byoc => f.write_str("byoc"),
+                Self::OnPremise => f.write_str("on_premise"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for DeploymentVariant {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "managed" => Ok(Self::Managed),
+                "byoc" => Ok(Self::Byoc),
+                "on_premise" => Ok(Self::OnPremise),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for DeploymentVariant {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for DeploymentVariant {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///Free text describing a resource.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[serde(transparent)]
+    pub struct Description(pub ::std::string::String);
+    impl ::std::ops::Deref for Description {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<Description> for ::std::string::String {
+        fn from(value: Description) -> Self {
+            value.0
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for Description {
+        fn from(value: ::std::string::String) -> Self {
+            Self(value)
+        }
+    }
+    impl ::std::fmt::Display for Description {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            self.0.fmt(f)
+        }
+    }
+    impl ::std::str::FromStr for Description {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self(value.to_string()))
         }
     }
     ///Identifies a division within a tenant.
@@ -359,6 +783,47 @@ pub mod types {
             Default::default()
         }
     }
+    ///An e-mail address.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[serde(transparent)]
+    pub struct Email(pub ::std::string::String);
+    impl ::std::ops::Deref for Email {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<Email> for ::std::string::String {
+        fn from(value: Email) -> Self {
+            value.0
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for Email {
+        fn from(value: ::std::string::String) -> Self {
+            Self(value)
+        }
+    }
+    impl ::std::fmt::Display for Email {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            self.0.fmt(f)
+        }
+    }
+    impl ::std::str::FromStr for Email {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self(value.to_string()))
+        }
+    }
     ///The name of an environment.
     #[derive(
         ::serde::Deserialize,
@@ -463,6 +928,88 @@ field in `field_issues`.
             Default::default()
         }
     }
+    ///A person's full name.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[serde(transparent)]
+    pub struct FullName(pub ::std::string::String);
+    impl ::std::ops::Deref for FullName {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<FullName> for ::std::string::String {
+        fn from(value: FullName) -> Self {
+            value.0
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for FullName {
+        fn from(value: ::std::string::String) -> Self {
+            Self(value)
+        }
+    }
+    impl ::std::fmt::Display for FullName {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            self.0.fmt(f)
+        }
+    }
+    impl ::std::str::FromStr for FullName {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self(value.to_string()))
+        }
+    }
+    ///A lower-case name made of letters, digits and hyphens, as cloud resource names must be.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[serde(transparent)]
+    pub struct HyphenName(pub ::std::string::String);
+    impl ::std::ops::Deref for HyphenName {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<HyphenName> for ::std::string::String {
+        fn from(value: HyphenName) -> Self {
+            value.0
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for HyphenName {
+        fn from(value: ::std::string::String) -> Self {
+            Self(value)
+        }
+    }
+    impl ::std::fmt::Display for HyphenName {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            self.0.fmt(f)
+        }
+    }
+    impl ::std::str::FromStr for HyphenName {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self(value.to_string()))
+        }
+    }
     /**A value of your choosing (a UUID v4 is a good one, at most 255 characters) that makes
 a retried request safe. For ten minutes the server remembers the first answer given
 to this key and replays it, with `idempotent-replayed: true`, instead of doing the work
@@ -523,6 +1070,124 @@ while the first request is still running gets 409 `idempotent_request_in_progres
                 .map_err(|e: self::error::ConversionError| {
                     <D::Error as ::serde::de::Error>::custom(e.to_string())
                 })
+        }
+    }
+    ///An external identity provider users can sign in with.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum IdentityProvider {
+        #[serde(rename = "google")]
+        Google,
+        #[serde(rename = "github")]
+        Github,
+        #[serde(rename = "microsoft")]
+        Microsoft,
+    }
+    impl ::std::fmt::Display for IdentityProvider {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Google => f.write_str("google"),
+                Self::Github => f.write_str("github"),
+                Self::Microsoft => f.write_str("microsoft"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for IdentityProvider {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "google" => Ok(Self::Google),
+                "github" => Ok(Self::Github),
+                "microsoft" => Ok(Self::Microsoft),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for IdentityProvider {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for IdentityProvider {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///Where an invitation to join a tenant stands.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum InvitationStatus {
+        #[serde(rename = "pending")]
+        Pending,
+        #[serde(rename = "accepted")]
+        Accepted,
+        #[serde(rename = "rejected")]
+        Rejected,
+    }
+    impl ::std::fmt::Display for InvitationStatus {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Pending => f.write_str("pending"),
+                Self::Accepted => f.write_str("accepted"),
+                Self::Rejected => f.write_str("rejected"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for InvitationStatus {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "pending" => Ok(Self::Pending),
+                "accepted" => Ok(Self::Accepted),
+                "rejected" => Ok(Self::Rejected),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for InvitationStatus {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for InvitationStatus {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
         }
     }
     ///The number of this page, counting from 1.
@@ -705,6 +1370,175 @@ narrows them to chosen divisions, keyed by division id.
             Default::default()
         }
     }
+    ///The life-cycle state of an account or resource.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum Status {
+        #[serde(rename = "inactive")]
+        Inactive,
+        #[serde(rename = "active")]
+        Active,
+        #[serde(rename = "locked")]
+        Locked,
+        #[serde(rename = "deleted")]
+        Deleted,
+    }
+    impl ::std::fmt::Display for Status {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Inactive => f.write_str("inactive"),
+                Self::Active => f.write_str("active"),
+                Self::Locked => f.write_str("locked"),
+                Self::Deleted => f.write_str("deleted"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for Status {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "inactive" => Ok(Self::Inactive),
+                "active" => Ok(Self::Active),
+                "locked" => Ok(Self::Locked),
+                "deleted" => Ok(Self::Deleted),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for Status {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for Status {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///A storage volume size in GiB.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[serde(transparent)]
+    pub struct StorageSize(pub i32);
+    impl ::std::ops::Deref for StorageSize {
+        type Target = i32;
+        fn deref(&self) -> &i32 {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<StorageSize> for i32 {
+        fn from(value: StorageSize) -> Self {
+            value.0
+        }
+    }
+    impl ::std::convert::From<i32> for StorageSize {
+        fn from(value: i32) -> Self {
+            Self(value)
+        }
+    }
+    impl ::std::fmt::Display for StorageSize {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            self.0.fmt(f)
+        }
+    }
+    impl ::std::str::FromStr for StorageSize {
+        type Err = <i32 as ::std::str::FromStr>::Err;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self(value.parse()?))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for StorageSize {
+        type Error = <i32 as ::std::str::FromStr>::Err;
+        fn try_from(value: &str) -> ::std::result::Result<Self, Self::Error> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<String> for StorageSize {
+        type Error = <i32 as ::std::str::FromStr>::Err;
+        fn try_from(value: String) -> ::std::result::Result<Self, Self::Error> {
+            value.parse()
+        }
+    }
+    ///The kind of disk a deployment stores messages on, from node-local NVMe to the fastest network volumes.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum StorageType {
+        #[serde(rename = "local_ssd")]
+        LocalSsd,
+        #[serde(rename = "network_balanced")]
+        NetworkBalanced,
+        #[serde(rename = "network_optimized")]
+        NetworkOptimized,
+        #[serde(rename = "network_extreme")]
+        NetworkExtreme,
+    }
+    impl ::std::fmt::Display for StorageType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::LocalSsd => f.write_str("local_ssd"),
+                Self::NetworkBalanced => f.write_str("network_balanced"),
+                Self::NetworkOptimized => f.write_str("network_optimized"),
+                Self::NetworkExtreme => f.write_str("network_extreme"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for StorageType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "local_ssd" => Ok(Self::LocalSsd),
+                "network_balanced" => Ok(Self::NetworkBalanced),
+                "network_optimized" => Ok(Self::NetworkOptimized),
+                "network_extreme" => Ok(Self::NetworkExtreme),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for StorageType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for StorageType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
     ///Identifies a tenant (an organization).
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     #[serde(transparent)]
@@ -746,6 +1580,88 @@ narrows them to chosen divisions, keyed by division id.
         type Error = <i64 as ::std::str::FromStr>::Err;
         fn try_from(value: String) -> ::std::result::Result<Self, Self::Error> {
             value.parse()
+        }
+    }
+    ///The name of a tenant (an organization).
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[serde(transparent)]
+    pub struct TenantName(pub ::std::string::String);
+    impl ::std::ops::Deref for TenantName {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<TenantName> for ::std::string::String {
+        fn from(value: TenantName) -> Self {
+            value.0
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for TenantName {
+        fn from(value: ::std::string::String) -> Self {
+            Self(value)
+        }
+    }
+    impl ::std::fmt::Display for TenantName {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            self.0.fmt(f)
+        }
+    }
+    impl ::std::str::FromStr for TenantName {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self(value.to_string()))
+        }
+    }
+    ///A person's job title.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[serde(transparent)]
+    pub struct Title(pub ::std::string::String);
+    impl ::std::ops::Deref for Title {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<Title> for ::std::string::String {
+        fn from(value: Title) -> Self {
+            value.0
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for Title {
+        fn from(value: ::std::string::String) -> Self {
+            Self(value)
+        }
+    }
+    impl ::std::fmt::Display for Title {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            self.0.fmt(f)
+        }
+    }
+    impl ::std::str::FromStr for Title {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self(value.to_string()))
         }
     }
     ///A total over all pages.
@@ -1356,6 +2272,68 @@ narrows them to chosen divisions, keyed by division id.
                 Self {
                     id: Ok(value.id),
                     token: Ok(value.token),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct CloudStorageSettings {
+            size: ::std::result::Result<
+                ::std::option::Option<super::StorageSize>,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<super::StorageType, ::std::string::String>,
+        }
+        impl ::std::default::Default for CloudStorageSettings {
+            fn default() -> Self {
+                Self {
+                    size: Ok(Default::default()),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl CloudStorageSettings {
+            pub fn size<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::StorageSize>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.size = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for size: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::StorageType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<CloudStorageSettings>
+        for super::CloudStorageSettings {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: CloudStorageSettings,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    size: value.size?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::CloudStorageSettings> for CloudStorageSettings {
+            fn from(value: super::CloudStorageSettings) -> Self {
+                Self {
+                    size: Ok(value.size),
+                    type_: Ok(value.type_),
                 }
             }
         }

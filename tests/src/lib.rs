@@ -7,9 +7,19 @@ use std::sync::OnceLock;
 use serde_json::Value;
 use wiremock::MockServer;
 
+#[rustfmt::skip]
+pub mod main_schemas;
+
 /// A key that looks real, so that tests can search every output for it.
 pub const API_KEY: &str = "ld_api_key_e2e_T0pS3cretValue_9f8e7d6c";
 
+/// Decodes `value` as `T` and encodes it again.
+pub fn round_trip_as<T: serde::de::DeserializeOwned + serde::Serialize>(
+    value: &Value,
+) -> Result<Value, serde_json::Error> {
+    let decoded: T = serde_json::from_value(value.clone())?;
+    serde_json::to_value(&decoded)
+}
 /// The bundled Main API document that `cargo xtask codegen` publishes.
 pub fn main_spec() -> &'static Value {
     static SPEC: OnceLock<Value> = OnceLock::new();

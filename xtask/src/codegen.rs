@@ -11,7 +11,7 @@ use crate::spec::rules::{is_paged_envelope, operations, success_schema};
 pub fn generate(layer: &Layer, bundle: &Bundle) -> Result<String, String> {
     let spec: openapiv3::OpenAPI = serde_json::from_value(progenitor_input(&bundle.doc))
         .map_err(|error| format!("the bundled document is not valid OpenAPI: {error}"))?;
-    let mut generator = Generator::new(&settings());
+    let mut generator = Generator::new(&settings(bundle));
     let tokens = generator
         .generate_tokens(&spec)
         .map_err(|error| format!("progenitor cannot generate {}: {error}", layer.name))?;
@@ -21,7 +21,7 @@ pub fn generate(layer: &Layer, bundle: &Bundle) -> Result<String, String> {
 }
 
 /// The settings every layer is generated with.
-fn settings() -> GenerationSettings {
+fn settings(bundle: &Bundle) -> GenerationSettings {
     let mut settings = GenerationSettings::new();
     settings
         .with_interface(InterfaceStyle::Builder)
@@ -29,10 +29,27 @@ fn settings() -> GenerationSettings {
         .with_tag(TagStyle::Merged)
         // Each client crate implements `ClientHooks` by hand (to route requests through
         // `laserdata_core::hooks`); forgetting it must not compile.
-        .with_hooks(HooksMode::Expected)
-        // Secrets get a type whose Debug output hides them.
-        .with_replacement("ApiKeySecret", "::laserdata_core::SecretString", std::iter::empty::<TypeImpl>());
+        .with_hooks(HooksMode::Expected);
+    for name in secret_schemas(bundle) {
+        settings.with_replacement(name, SECRET_TYPE, std::iter::empty::<TypeImpl>());
+    }
     settings
+}
+
+/// The Rust type of every secret: its `Debug` and `Display` print `[redacted]`.
+pub const SECRET_TYPE: &str = "::laserdata_core::SecretString";
+
+/// The named string schemas with `format: password`: secrets the API hands out or accepts.
+pub fn secret_schemas(bundle: &Bundle) -> Vec<&str> {
+    let Some(schemas) = bundle.doc.pointer("/components/schemas").and_then(Value::as_object) else { return Vec::new() };
+    schemas
+        .iter()
+        .filter(|(_, schema)| {
+            schema.get("type").and_then(Value::as_str) == Some("string")
+                && schema.get("format").and_then(Value::as_str) == Some("password")
+        })
+        .map(|(name, _)| name.as_str())
+        .collect()
 }
 
 /// The header of every generated file.
@@ -118,6 +135,31 @@ fn paging_impls(bundle: &Bundle) -> Result<String, String> {
         ));
     }
     Ok(out)
+}
+
+/// A module for the end-to-end tests: `round_trip(schema_name, json)` decodes the JSON as the
+/// Rust type generated for that schema and encodes it again, so that a test can walk every
+/// example of the spec without naming the types by hand.
+pub fn schema_index(layer: &Layer, bundle: &Bundle, crate_path: &str) -> String {
+    let secrets = secret_schemas(bundle);
+    let mut arms = String::new();
+    for name in bundle.doc.pointer("/components/schemas").and_then(Value::as_object).into_iter().flat_map(|s| s.keys())
+    {
+        let rust = if secrets.contains(&name.as_str()) {
+            "laserdata::SecretString".to_owned()
+        } else {
+            format!("{crate_path}::types::{}", type_name(name))
+        };
+        arms.push_str(&format!("        {name:?} => crate::round_trip_as::<{rust}>(value),\n"));
+    }
+    format!(
+        "{}//! Every schema of the {} layer by name, for tests that walk the spec's examples.\n\n\
+         /// Decodes `value` as the type generated for `schema` and encodes it again; `None` for an unknown name.\n\
+         pub fn round_trip(schema: &str, value: &serde_json::Value) -> Option<Result<serde_json::Value, serde_json::Error>> {{\n    \
+         Some(match schema {{\n{arms}        _ => return None,\n    }})\n}}\n",
+        header(layer),
+        layer.name,
+    )
 }
 
 /// The Rust name progenitor and typify give a schema or operation (`Paged_ApiKeyInfo` becomes

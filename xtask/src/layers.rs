@@ -16,6 +16,8 @@ pub struct Layer {
     pub client: &'static str,
     /// The bundled, self-contained document published for other languages.
     pub bundle: &'static str,
+    /// A test-support module mapping each schema name to its generated Rust type.
+    pub schema_index: &'static str,
 }
 
 pub const LAYERS: &[Layer] = &[Layer {
@@ -24,4 +26,5 @@ pub const LAYERS: &[Layer] = &[Layer {
     parts: Some("openapi/main"),
     client: "crates/laserdata-main/src/generated.rs",
     bundle: "openapi/dist/laserdata-main.json",
+    schema_index: "tests/src/main_schemas.rs",
 }];

@@ -107,6 +107,11 @@ pub fn render(root: &Path, layers: &[Layer]) -> Result<Vec<Output>, Vec<Diagnost
             Ok(client) => outputs.push(Output { path: layer.client.into(), contents: client }),
             Err(message) => problems.push(bundle.diagnostic("", message)),
         }
+        let crate_path = format!("laserdata::{}", layer.name);
+        outputs.push(Output {
+            path: layer.schema_index.into(),
+            contents: codegen::schema_index(layer, &bundle, &crate_path),
+        });
         let mut published = serde_json::to_string_pretty(&bundle.doc).expect("JSON values serialize");
         published.push('\n');
         outputs.push(Output { path: layer.bundle.into(), contents: published });

@@ -16,7 +16,7 @@ fn scratch_copy() -> tempfile::TempDir {
     let root = project_root();
     let mut files: Vec<PathBuf> = vec![SHARED_SOURCE.into()];
     for layer in LAYERS {
-        files.extend([layer.source, layer.client, layer.bundle].map(PathBuf::from));
+        files.extend([layer.source, layer.client, layer.bundle, layer.schema_index].map(PathBuf::from));
         files.extend(xtask::part_files(&root, layer));
     }
     for file in files {
@@ -31,7 +31,7 @@ fn scratch_copy() -> tempfile::TempDir {
 fn snapshot_of_outputs(root: &Path) -> Vec<(PathBuf, Vec<u8>)> {
     LAYERS
         .iter()
-        .flat_map(|layer| [layer.client, layer.bundle])
+        .flat_map(|layer| [layer.client, layer.bundle, layer.schema_index])
         .map(|file| (PathBuf::from(file), fs::read(root.join(file)).unwrap()))
         .collect()
 }

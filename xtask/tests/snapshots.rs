@@ -33,6 +33,7 @@ fn fixture_client() {
         parts: None,
         client: "unused",
         bundle: "unused",
+        schema_index: "unused",
     };
     let bundle = load_layer(&project_root(), &layer, &shared()).unwrap_or_else(|problems| panic!("{problems:?}"));
     let generated = codegen::generate(&layer, &bundle).unwrap();

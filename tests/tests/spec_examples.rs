@@ -1,0 +1,108 @@
+//! Every example in the published spec decodes through the generated Rust type of its schema
+//! and encodes back to the same JSON: the examples document the types truthfully, and the types
+//! lose nothing a real answer carries.
+
+use laserdata_e2e::main_schemas::round_trip;
+use laserdata_e2e::main_spec;
+use serde_json::Value;
+
+/// An example and the named schema it must round-trip through.
+struct Case {
+    pointer: String,
+    schema: String,
+    value: Value,
+}
+
+/// The name of a `$ref`'d schema, looking through arrays: `(name, is_array)`.
+fn named_schema(schema: &Value) -> Option<(String, bool)> {
+    if let Some(reference) = schema.get("$ref").and_then(Value::as_str) {
+        return reference.strip_prefix("#/components/schemas/").map(|name| (name.to_owned(), false));
+    }
+    if schema.get("type").and_then(Value::as_str) == Some("array") {
+        return named_schema(&schema["items"]).map(|(name, _)| (name, true));
+    }
+    None
+}
+
+fn collect(node: &Value, pointer: &str, cases: &mut Vec<Case>, unnamed: &mut Vec<String>) {
+    let Value::Object(object) = node else {
+        if let Value::Array(items) = node {
+            for (index, item) in items.iter().enumerate() {
+                collect(item, &format!("{pointer}/{index}"), cases, unnamed);
+            }
+        }
+        return;
+    };
+    if let Some(schema) = object.get("schema") {
+        let mut values: Vec<(String, &Value)> = Vec::new();
+        if let Some(example) = object.get("example") {
+            values.push((format!("{pointer}/example"), example));
+        }
+        for (name, example) in object.get("examples").and_then(Value::as_object).into_iter().flatten() {
+            if let Some(value) = example.get("value") {
+                values.push((format!("{pointer}/examples/{name}/value"), value));
+            }
+        }
+        match named_schema(schema) {
+            Some((name, is_array)) => {
+                for (at, value) in values {
+                    match (is_array, value) {
+                        (true, Value::Array(items)) => cases.extend(items.iter().enumerate().map(|(index, item)| {
+                            Case { pointer: format!("{at}/{index}"), schema: name.clone(), value: item.clone() }
+                        })),
+                        _ => cases.push(Case { pointer: at, schema: name.clone(), value: value.clone() }),
+                    }
+                }
+            }
+            None if !values.is_empty() => unnamed.push(pointer.to_owned()),
+            None => {}
+        }
+    }
+    for (key, child) in object {
+        if key != "example" && key != "examples" {
+            collect(child, &format!("{pointer}/{}", key.replace('~', "~0").replace('/', "~1")), cases, unnamed);
+        }
+    }
+}
+
+/// Null-valued fields and absent ones mean the same on the wire (the generated types skip
+/// `None` when encoding), so both sides are compared without them.
+fn without_nulls(value: &Value) -> Value {
+    match value {
+        Value::Object(object) => Value::Object(
+            object.iter().filter(|(_, v)| !v.is_null()).map(|(k, v)| (k.clone(), without_nulls(v))).collect(),
+        ),
+        Value::Array(items) => Value::Array(items.iter().map(without_nulls).collect()),
+        other => other.clone(),
+    }
+}
+
+#[test]
+fn every_example_round_trips_through_its_generated_type() {
+    let spec = main_spec();
+    let mut cases = Vec::new();
+    let mut unnamed = Vec::new();
+    collect(&spec["paths"], "/paths", &mut cases, &mut unnamed);
+    collect(&spec["components"], "/components", &mut cases, &mut unnamed);
+
+    let mut failures = Vec::new();
+    for case in &cases {
+        match round_trip(&case.schema, &case.value) {
+            None => failures.push(format!("{}: no generated type for schema `{}`", case.pointer, case.schema)),
+            Some(Err(error)) => {
+                failures.push(format!("{}: does not decode as `{}`: {error}", case.pointer, case.schema))
+            }
+            Some(Ok(encoded)) if without_nulls(&encoded) != without_nulls(&case.value) => failures.push(format!(
+                "{}: `{}` changes the example:\n  was {}\n  now {}",
+                case.pointer, case.schema, case.value, encoded
+            )),
+            Some(Ok(_)) => {}
+        }
+    }
+    // Bodies with inline schemas would get names made up by the generator; every example's
+    // schema must be a named one (binary downloads have no example).
+    let unnamed_bodies: Vec<&String> = unnamed.iter().filter(|p| p.contains("/content/")).collect();
+    assert!(unnamed_bodies.is_empty(), "examples of bodies with inline schemas: {unnamed_bodies:#?}");
+    assert!(failures.is_empty(), "{} of {} examples fail:\n{}", failures.len(), cases.len(), failures.join("\n"));
+    assert!(cases.len() >= 10, "only {} examples found; is the walk broken?", cases.len());
+}

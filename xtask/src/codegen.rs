@@ -1,6 +1,6 @@
 //! Generating the Rust client of one layer from its bundled document.
 
-use progenitor_impl::{GenerationSettings, Generator, HooksMode, InterfaceStyle, TagStyle, TypeImpl};
+use progenitor_impl::{GenerationSettings, Generator, HooksMode, InterfaceStyle, TagStyle, TypeImpl, TypePatch};
 use serde_json::Value;
 
 use crate::layers::Layer;
@@ -29,7 +29,17 @@ fn settings(bundle: &Bundle) -> GenerationSettings {
         .with_tag(TagStyle::Merged)
         // Each client crate implements `ClientHooks` by hand (to route requests through
         // `laserdata_core::hooks`); forgetting it must not compile.
-        .with_hooks(HooksMode::Expected);
+        .with_hooks(HooksMode::Expected)
+        // Users compare answers (in their tests, say); every type can be compared.
+        .with_derive("PartialEq");
+    // Ids and other integers are keys and values users copy around, sort and hash.
+    let mut integer_patch = TypePatch::default();
+    for derive in ["Copy", "Eq", "Hash", "PartialOrd", "Ord"] {
+        integer_patch.with_derive(derive);
+    }
+    for name in schemas_of_type(bundle, "integer") {
+        settings.with_patch(name, &integer_patch);
+    }
     for name in secret_schemas(bundle) {
         settings.with_replacement(name, SECRET_TYPE, std::iter::empty::<TypeImpl>());
     }
@@ -38,6 +48,16 @@ fn settings(bundle: &Bundle) -> GenerationSettings {
 
 /// The Rust type of every secret: its `Debug` and `Display` print `[redacted]`.
 pub const SECRET_TYPE: &str = "::laserdata_core::SecretString";
+
+/// The named schemas of a JSON type that are neither enums nor objects.
+fn schemas_of_type<'a>(bundle: &'a Bundle, kind: &str) -> Vec<&'a str> {
+    let Some(schemas) = bundle.doc.pointer("/components/schemas").and_then(Value::as_object) else { return Vec::new() };
+    schemas
+        .iter()
+        .filter(|(_, schema)| schema.get("type").and_then(Value::as_str) == Some(kind) && schema.get("enum").is_none())
+        .map(|(name, _)| name.as_str())
+        .collect()
+}
 
 /// The named string schemas with `format: password`: secrets the API hands out or accepts.
 pub fn secret_schemas(bundle: &Bundle) -> Vec<&str> {

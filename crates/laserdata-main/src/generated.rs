@@ -9,7 +9,7 @@ use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderE
 #[allow(clippy::all)]
 pub mod types {
     ///An API key with the permissions it resolves to. Never includes the secret.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct ApiKeyDetails {
         ///Addresses and CIDR blocks the key may be used from when `validate_ip` is on.
         pub allowed_ips: ::std::vec::Vec<::std::string::String>,
@@ -38,7 +38,18 @@ pub mod types {
         }
     }
     ///Identifies an API key within its tenant.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
     #[serde(transparent)]
     pub struct ApiKeyId(pub i64);
     impl ::std::ops::Deref for ApiKeyId {
@@ -81,7 +92,7 @@ pub mod types {
         }
     }
     ///An API key as lists show it. Never includes the secret.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct ApiKeyInfo {
         ///Addresses and CIDR blocks the key may be used from when `validate_ip` is on.
         pub allowed_ips: ::std::vec::Vec<::std::string::String>,
@@ -163,7 +174,7 @@ pub mod types {
         }
     }
     ///A newly created key and its secret.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct ApiKeyToken {
         pub id: ApiKeyId,
         pub token: ::laserdata_core::SecretString,
@@ -337,7 +348,7 @@ pub mod types {
         }
     }
     ///The disk of each node.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct CloudStorageSettings {
         ///Size in GiB; null for the tier's default.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -408,7 +419,7 @@ pub mod types {
     /**A new key acts with exactly one of an existing role (`role_id`) or inline permissions
 (`permissions`). Sending both, or neither, is rejected.
 */
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     #[serde(untagged)]
     pub enum CreateApiKey {
         Role(CreateApiKeyWithRole),
@@ -425,7 +436,7 @@ pub mod types {
         }
     }
     ///A new key that acts with inline permissions; the server creates a dedicated role for it.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct CreateApiKeyWithPermissions {
         ///Addresses and CIDR blocks to accept requests from; used when `validate_ip` is true.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -446,7 +457,7 @@ pub mod types {
         }
     }
     ///A new key that acts with an existing role.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct CreateApiKeyWithRole {
         ///Addresses and CIDR blocks to accept requests from; used when `validate_ip` is true.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -659,7 +670,18 @@ pub mod types {
         }
     }
     ///Identifies a division within a tenant.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
     #[serde(transparent)]
     pub struct DivisionId(pub i64);
     impl ::std::ops::Deref for DivisionId {
@@ -743,7 +765,7 @@ pub mod types {
         }
     }
     ///Permissions granted within one division.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
     pub struct DivisionPermissions {
         ///Permissions for every environment of the division.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -766,7 +788,7 @@ pub mod types {
         }
     }
     ///The permissions a role has within one division.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct DivisionPermissionsInfo {
         ///Permissions for every environment of the division.
         pub environment: ::std::vec::Vec<::std::string::String>,
@@ -866,7 +888,7 @@ pub mod types {
         }
     }
     ///The permissions a role has within one environment.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct EnvironmentPermissionsInfo {
         pub name: EnvironmentName,
         pub permissions: ::std::vec::Vec<::std::string::String>,
@@ -880,7 +902,7 @@ pub mod types {
 stable `code`, a readable `reason` and, for validation failures, one entry per rejected
 field in `field_issues`.
 */
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct ErrorResponse {
         ///A stable snake_case error code to branch on, such as `insufficient_permissions`.
         pub code: ::std::string::String,
@@ -913,7 +935,7 @@ field in `field_issues`.
         }
     }
     ///Why one field of the request was rejected.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct FieldIssue {
         ///A stable snake_case code for the kind of issue, such as `invalid_email`.
         pub code: ::std::string::String,
@@ -1191,7 +1213,18 @@ while the first request is still running gets 409 `idempotent_request_in_progres
         }
     }
     ///The number of this page, counting from 1.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
     #[serde(transparent)]
     pub struct PageNumber(pub ::std::num::NonZeroU64);
     impl ::std::ops::Deref for PageNumber {
@@ -1234,7 +1267,7 @@ while the first request is still running gets 409 `idempotent_request_in_progres
         }
     }
     ///One page of API keys.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct PagedApiKeyInfo {
         pub items: ::std::vec::Vec<ApiKeyInfo>,
         pub page: PageNumber,
@@ -1247,7 +1280,18 @@ while the first request is still running gets 409 `idempotent_request_in_progres
         }
     }
     ///Identifies a role within a tenant.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
     #[serde(transparent)]
     pub struct RoleId(pub i64);
     impl ::std::ops::Deref for RoleId {
@@ -1334,7 +1378,7 @@ while the first request is still running gets 409 `idempotent_request_in_progres
 `division` and `environment` ones to every division and environment; `divisions`
 narrows them to chosen divisions, keyed by division id.
 */
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
     pub struct RolePermissions {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub division: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
@@ -1354,7 +1398,7 @@ narrows them to chosen divisions, keyed by division id.
         }
     }
     ///The permissions a role resolves to, by scope.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct RolePermissionsInfo {
         pub division: ::std::vec::Vec<::std::string::String>,
         ///Per-division permissions, keyed by division id.
@@ -1434,7 +1478,18 @@ narrows them to chosen divisions, keyed by division id.
         }
     }
     ///A storage volume size in GiB.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
     #[serde(transparent)]
     pub struct StorageSize(pub i32);
     impl ::std::ops::Deref for StorageSize {
@@ -1540,7 +1595,18 @@ narrows them to chosen divisions, keyed by division id.
         }
     }
     ///Identifies a tenant (an organization).
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
     #[serde(transparent)]
     pub struct TenantId(pub i64);
     impl ::std::ops::Deref for TenantId {
@@ -1665,7 +1731,18 @@ narrows them to chosen divisions, keyed by division id.
         }
     }
     ///A total over all pages.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
     #[serde(transparent)]
     pub struct TotalCount(pub i64);
     impl ::std::ops::Deref for TotalCount {
@@ -1708,7 +1785,7 @@ narrows them to chosen divisions, keyed by division id.
         }
     }
     ///New IP settings for a key. A field left out or null keeps its current value.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
     pub struct UpdateApiKeySecurity {
         ///The complete new allowlist of addresses and CIDR blocks.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1723,7 +1800,18 @@ narrows them to chosen divisions, keyed by division id.
         }
     }
     ///Identifies a user. Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
     #[serde(transparent)]
     pub struct UserId(pub i64);
     impl ::std::ops::Deref for UserId {

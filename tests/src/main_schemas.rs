@@ -6,6 +6,16 @@
 /// Decodes `value` as the type generated for `schema` and encodes it again; `None` for an unknown name.
 pub fn round_trip(schema: &str, value: &serde_json::Value) -> Option<Result<serde_json::Value, serde_json::Error>> {
     Some(match schema {
+        "ProviderToken" => crate::round_trip_as::<laserdata::SecretString>(value),
+        "CsrfToken" => crate::round_trip_as::<laserdata::SecretString>(value),
+        "CreateIntent" => crate::round_trip_as::<laserdata::main::types::CreateIntent>(value),
+        "IntentRedirect" => crate::round_trip_as::<laserdata::main::types::IntentRedirect>(value),
+        "LinkAccount" => crate::round_trip_as::<laserdata::main::types::LinkAccount>(value),
+        "SignIn" => crate::round_trip_as::<laserdata::main::types::SignIn>(value),
+        "SignUp" => crate::round_trip_as::<laserdata::main::types::SignUp>(value),
+        "SessionInfo" => crate::round_trip_as::<laserdata::main::types::SessionInfo>(value),
+        "WorkspaceState" => crate::round_trip_as::<laserdata::main::types::WorkspaceState>(value),
+        "NewAccount" => crate::round_trip_as::<laserdata::main::types::NewAccount>(value),
         "ApiKeyId" => crate::round_trip_as::<laserdata::main::types::ApiKeyId>(value),
         "ApiKeyName" => crate::round_trip_as::<laserdata::main::types::ApiKeyName>(value),
         "ApiKeySecret" => crate::round_trip_as::<laserdata::SecretString>(value),
@@ -49,10 +59,10 @@ pub fn round_trip(schema: &str, value: &serde_json::Value) -> Option<Result<serd
         "RoleId" => crate::round_trip_as::<laserdata::main::types::RoleId>(value),
         "UserId" => crate::round_trip_as::<laserdata::main::types::UserId>(value),
         "RoleName" => crate::round_trip_as::<laserdata::main::types::RoleName>(value),
+        "TenantId" => crate::round_trip_as::<laserdata::main::types::TenantId>(value),
         "ErrorResponse" => crate::round_trip_as::<laserdata::main::types::ErrorResponse>(value),
         "FieldIssue" => crate::round_trip_as::<laserdata::main::types::FieldIssue>(value),
         "IdempotencyKey" => crate::round_trip_as::<laserdata::main::types::IdempotencyKey>(value),
-        "TenantId" => crate::round_trip_as::<laserdata::main::types::TenantId>(value),
         _ => return None,
     })
 }

@@ -477,6 +477,17 @@ pub mod types {
             Default::default()
         }
     }
+    ///Which identity provider to sign in with.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    pub struct CreateIntent {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub source: ::std::option::Option<IdentityProvider>,
+    }
+    impl CreateIntent {
+        pub fn builder() -> builder::CreateIntent {
+            Default::default()
+        }
+    }
     ///The currency amounts are billed in.
     #[derive(
         ::serde::Deserialize,
@@ -1153,6 +1164,16 @@ while the first request is still running gets 409 `idempotent_request_in_progres
             value.parse()
         }
     }
+    ///The identity provider's sign-in page for this attempt.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct IntentRedirect {
+        pub url: ::std::string::String,
+    }
+    impl IntentRedirect {
+        pub fn builder() -> builder::IntentRedirect {
+            Default::default()
+        }
+    }
     ///Where an invitation to join a tenant stands.
     #[derive(
         ::serde::Deserialize,
@@ -1210,6 +1231,47 @@ while the first request is still running gets 409 `idempotent_request_in_progres
             value: ::std::string::String,
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             value.parse()
+        }
+    }
+    ///An identity provider sign-in to link to the account it belongs to.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct LinkAccount {
+        ///The identity provider's id for the sign-in attempt.
+        pub id: ::std::string::String,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub source: ::std::option::Option<IdentityProvider>,
+        pub token: ::laserdata_core::SecretString,
+    }
+    impl LinkAccount {
+        pub fn builder() -> builder::LinkAccount {
+            Default::default()
+        }
+    }
+    ///The result of creating or linking an account.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct NewAccount {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub division_id: ::std::option::Option<DivisionId>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub division_name: ::std::option::Option<DivisionName>,
+        ///The identity providers the account can sign in with.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub linked_accounts: ::std::option::Option<::std::vec::Vec<IdentityProvider>>,
+        ///The session opened for the user, when one was.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub session: ::std::option::Option<SessionInfo>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub tenant_id: ::std::option::Option<TenantId>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub tenant_name: ::std::option::Option<TenantName>,
+        ///Whether the user's e-mail address is verified.
+        pub verified: bool,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub workspace: ::std::option::Option<WorkspaceState>,
+    }
+    impl NewAccount {
+        pub fn builder() -> builder::NewAccount {
+            Default::default()
         }
     }
     ///The number of this page, counting from 1.
@@ -1411,6 +1473,57 @@ narrows them to chosen divisions, keyed by division id.
     }
     impl RolePermissionsInfo {
         pub fn builder() -> builder::RolePermissionsInfo {
+            Default::default()
+        }
+    }
+    ///A console session.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct SessionInfo {
+        pub csrf_token: ::laserdata_core::SecretString,
+        pub email: Email,
+        ///When the session ends.
+        pub expiry: ::chrono::DateTime<::chrono::offset::Utc>,
+    }
+    impl SessionInfo {
+        pub fn builder() -> builder::SessionInfo {
+            Default::default()
+        }
+    }
+    ///An identity provider sign-in to exchange for a console session.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct SignIn {
+        ///The identity provider's id for the sign-in attempt.
+        pub id: ::std::string::String,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub source: ::std::option::Option<IdentityProvider>,
+        pub token: ::laserdata_core::SecretString,
+    }
+    impl SignIn {
+        pub fn builder() -> builder::SignIn {
+            Default::default()
+        }
+    }
+    ///A new console account, from an identity provider sign-in.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct SignUp {
+        ///How the user heard of LaserData, if they cared to say.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub feedback: ::std::option::Option<::std::string::String>,
+        ///The identity provider's id for the sign-in attempt.
+        pub id: ::std::string::String,
+        ///The invitation code to accept, when the user was invited.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub invitation: ::std::option::Option<::std::string::String>,
+        pub name: FullName,
+        pub source: IdentityProvider,
+        ///A tenant to create for the new user; null to join through an invitation instead.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub tenant: ::std::option::Option<TenantName>,
+        pub title: Title,
+        pub token: ::laserdata_core::SecretString,
+    }
+    impl SignUp {
+        pub fn builder() -> builder::SignUp {
             Default::default()
         }
     }
@@ -1850,6 +1963,65 @@ narrows them to chosen divisions, keyed by division id.
     impl ::std::convert::TryFrom<String> for UserId {
         type Error = <i64 as ::std::str::FromStr>::Err;
         fn try_from(value: String) -> ::std::result::Result<Self, Self::Error> {
+            value.parse()
+        }
+    }
+    ///Whether the new user is in a tenant yet, has asked to join one, or waits for an invitation.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum WorkspaceState {
+        #[serde(rename = "joined")]
+        Joined,
+        #[serde(rename = "join_requested")]
+        JoinRequested,
+        #[serde(rename = "awaiting_invitation")]
+        AwaitingInvitation,
+    }
+    impl ::std::fmt::Display for WorkspaceState {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Joined => f.write_str("joined"),
+                Self::JoinRequested => f.write_str("join_requested"),
+                Self::AwaitingInvitation => f.write_str("awaiting_invitation"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for WorkspaceState {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "joined" => Ok(Self::Joined),
+                "join_requested" => Ok(Self::JoinRequested),
+                "awaiting_invitation" => Ok(Self::AwaitingInvitation),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for WorkspaceState {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for WorkspaceState {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
             value.parse()
         }
     }
@@ -2698,6 +2870,49 @@ narrows them to chosen divisions, keyed by division id.
             }
         }
         #[derive(Clone, Debug)]
+        pub struct CreateIntent {
+            source: ::std::result::Result<
+                ::std::option::Option<super::IdentityProvider>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for CreateIntent {
+            fn default() -> Self {
+                Self {
+                    source: Ok(Default::default()),
+                }
+            }
+        }
+        impl CreateIntent {
+            pub fn source<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::IdentityProvider>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.source = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for source: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<CreateIntent> for super::CreateIntent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: CreateIntent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { source: value.source? })
+            }
+        }
+        impl ::std::convert::From<super::CreateIntent> for CreateIntent {
+            fn from(value: super::CreateIntent) -> Self {
+                Self { source: Ok(value.source) }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct DivisionPermissions {
             environment: ::std::result::Result<
                 ::std::option::Option<::std::vec::Vec<::std::string::String>>,
@@ -3232,6 +3447,303 @@ narrows them to chosen divisions, keyed by division id.
             }
         }
         #[derive(Clone, Debug)]
+        pub struct IntentRedirect {
+            url: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for IntentRedirect {
+            fn default() -> Self {
+                Self {
+                    url: Err("no value supplied for url".to_string()),
+                }
+            }
+        }
+        impl IntentRedirect {
+            pub fn url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for url: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<IntentRedirect> for super::IntentRedirect {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: IntentRedirect,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { url: value.url? })
+            }
+        }
+        impl ::std::convert::From<super::IntentRedirect> for IntentRedirect {
+            fn from(value: super::IntentRedirect) -> Self {
+                Self { url: Ok(value.url) }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct LinkAccount {
+            id: ::std::result::Result<::std::string::String, ::std::string::String>,
+            source: ::std::result::Result<
+                ::std::option::Option<super::IdentityProvider>,
+                ::std::string::String,
+            >,
+            token: ::std::result::Result<
+                ::laserdata_core::SecretString,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for LinkAccount {
+            fn default() -> Self {
+                Self {
+                    id: Err("no value supplied for id".to_string()),
+                    source: Ok(Default::default()),
+                    token: Err("no value supplied for token".to_string()),
+                }
+            }
+        }
+        impl LinkAccount {
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn source<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::IdentityProvider>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.source = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for source: {e}")
+                    });
+                self
+            }
+            pub fn token<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::laserdata_core::SecretString>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.token = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for token: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<LinkAccount> for super::LinkAccount {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: LinkAccount,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    id: value.id?,
+                    source: value.source?,
+                    token: value.token?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::LinkAccount> for LinkAccount {
+            fn from(value: super::LinkAccount) -> Self {
+                Self {
+                    id: Ok(value.id),
+                    source: Ok(value.source),
+                    token: Ok(value.token),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct NewAccount {
+            division_id: ::std::result::Result<
+                ::std::option::Option<super::DivisionId>,
+                ::std::string::String,
+            >,
+            division_name: ::std::result::Result<
+                ::std::option::Option<super::DivisionName>,
+                ::std::string::String,
+            >,
+            linked_accounts: ::std::result::Result<
+                ::std::option::Option<::std::vec::Vec<super::IdentityProvider>>,
+                ::std::string::String,
+            >,
+            session: ::std::result::Result<
+                ::std::option::Option<super::SessionInfo>,
+                ::std::string::String,
+            >,
+            tenant_id: ::std::result::Result<
+                ::std::option::Option<super::TenantId>,
+                ::std::string::String,
+            >,
+            tenant_name: ::std::result::Result<
+                ::std::option::Option<super::TenantName>,
+                ::std::string::String,
+            >,
+            verified: ::std::result::Result<bool, ::std::string::String>,
+            workspace: ::std::result::Result<
+                ::std::option::Option<super::WorkspaceState>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for NewAccount {
+            fn default() -> Self {
+                Self {
+                    division_id: Ok(Default::default()),
+                    division_name: Ok(Default::default()),
+                    linked_accounts: Ok(Default::default()),
+                    session: Ok(Default::default()),
+                    tenant_id: Ok(Default::default()),
+                    tenant_name: Ok(Default::default()),
+                    verified: Err("no value supplied for verified".to_string()),
+                    workspace: Ok(Default::default()),
+                }
+            }
+        }
+        impl NewAccount {
+            pub fn division_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::DivisionId>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.division_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for division_id: {e}")
+                    });
+                self
+            }
+            pub fn division_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::DivisionName>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.division_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for division_name: {e}")
+                    });
+                self
+            }
+            pub fn linked_accounts<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::std::vec::Vec<super::IdentityProvider>>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.linked_accounts = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for linked_accounts: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn session<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::SessionInfo>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.session = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for session: {e}")
+                    });
+                self
+            }
+            pub fn tenant_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::TenantId>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.tenant_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for tenant_id: {e}")
+                    });
+                self
+            }
+            pub fn tenant_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::TenantName>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.tenant_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for tenant_name: {e}")
+                    });
+                self
+            }
+            pub fn verified<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.verified = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for verified: {e}")
+                    });
+                self
+            }
+            pub fn workspace<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::WorkspaceState>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.workspace = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for workspace: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<NewAccount> for super::NewAccount {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: NewAccount,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    division_id: value.division_id?,
+                    division_name: value.division_name?,
+                    linked_accounts: value.linked_accounts?,
+                    session: value.session?,
+                    tenant_id: value.tenant_id?,
+                    tenant_name: value.tenant_name?,
+                    verified: value.verified?,
+                    workspace: value.workspace?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::NewAccount> for NewAccount {
+            fn from(value: super::NewAccount) -> Self {
+                Self {
+                    division_id: Ok(value.division_id),
+                    division_name: Ok(value.division_name),
+                    linked_accounts: Ok(value.linked_accounts),
+                    session: Ok(value.session),
+                    tenant_id: Ok(value.tenant_id),
+                    tenant_name: Ok(value.tenant_name),
+                    verified: Ok(value.verified),
+                    workspace: Ok(value.workspace),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct PagedApiKeyInfo {
             items: ::std::result::Result<
                 ::std::vec::Vec<super::ApiKeyInfo>,
@@ -3559,6 +4071,333 @@ narrows them to chosen divisions, keyed by division id.
             }
         }
         #[derive(Clone, Debug)]
+        pub struct SessionInfo {
+            csrf_token: ::std::result::Result<
+                ::laserdata_core::SecretString,
+                ::std::string::String,
+            >,
+            email: ::std::result::Result<super::Email, ::std::string::String>,
+            expiry: ::std::result::Result<
+                ::chrono::DateTime<::chrono::offset::Utc>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for SessionInfo {
+            fn default() -> Self {
+                Self {
+                    csrf_token: Err("no value supplied for csrf_token".to_string()),
+                    email: Err("no value supplied for email".to_string()),
+                    expiry: Err("no value supplied for expiry".to_string()),
+                }
+            }
+        }
+        impl SessionInfo {
+            pub fn csrf_token<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::laserdata_core::SecretString>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.csrf_token = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for csrf_token: {e}")
+                    });
+                self
+            }
+            pub fn email<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::Email>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.email = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for email: {e}")
+                    });
+                self
+            }
+            pub fn expiry<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.expiry = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for expiry: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<SessionInfo> for super::SessionInfo {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: SessionInfo,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    csrf_token: value.csrf_token?,
+                    email: value.email?,
+                    expiry: value.expiry?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::SessionInfo> for SessionInfo {
+            fn from(value: super::SessionInfo) -> Self {
+                Self {
+                    csrf_token: Ok(value.csrf_token),
+                    email: Ok(value.email),
+                    expiry: Ok(value.expiry),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct SignIn {
+            id: ::std::result::Result<::std::string::String, ::std::string::String>,
+            source: ::std::result::Result<
+                ::std::option::Option<super::IdentityProvider>,
+                ::std::string::String,
+            >,
+            token: ::std::result::Result<
+                ::laserdata_core::SecretString,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for SignIn {
+            fn default() -> Self {
+                Self {
+                    id: Err("no value supplied for id".to_string()),
+                    source: Ok(Default::default()),
+                    token: Err("no value supplied for token".to_string()),
+                }
+            }
+        }
+        impl SignIn {
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn source<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::IdentityProvider>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.source = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for source: {e}")
+                    });
+                self
+            }
+            pub fn token<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::laserdata_core::SecretString>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.token = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for token: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<SignIn> for super::SignIn {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: SignIn,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    id: value.id?,
+                    source: value.source?,
+                    token: value.token?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::SignIn> for SignIn {
+            fn from(value: super::SignIn) -> Self {
+                Self {
+                    id: Ok(value.id),
+                    source: Ok(value.source),
+                    token: Ok(value.token),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct SignUp {
+            feedback: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            id: ::std::result::Result<::std::string::String, ::std::string::String>,
+            invitation: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            name: ::std::result::Result<super::FullName, ::std::string::String>,
+            source: ::std::result::Result<
+                super::IdentityProvider,
+                ::std::string::String,
+            >,
+            tenant: ::std::result::Result<
+                ::std::option::Option<super::TenantName>,
+                ::std::string::String,
+            >,
+            title: ::std::result::Result<super::Title, ::std::string::String>,
+            token: ::std::result::Result<
+                ::laserdata_core::SecretString,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for SignUp {
+            fn default() -> Self {
+                Self {
+                    feedback: Ok(Default::default()),
+                    id: Err("no value supplied for id".to_string()),
+                    invitation: Ok(Default::default()),
+                    name: Err("no value supplied for name".to_string()),
+                    source: Err("no value supplied for source".to_string()),
+                    tenant: Ok(Default::default()),
+                    title: Err("no value supplied for title".to_string()),
+                    token: Err("no value supplied for token".to_string()),
+                }
+            }
+        }
+        impl SignUp {
+            pub fn feedback<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.feedback = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for feedback: {e}")
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn invitation<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.invitation = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for invitation: {e}")
+                    });
+                self
+            }
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::FullName>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
+                self
+            }
+            pub fn source<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::IdentityProvider>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.source = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for source: {e}")
+                    });
+                self
+            }
+            pub fn tenant<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::TenantName>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.tenant = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for tenant: {e}")
+                    });
+                self
+            }
+            pub fn title<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::Title>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.title = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for title: {e}")
+                    });
+                self
+            }
+            pub fn token<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::laserdata_core::SecretString>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.token = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for token: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<SignUp> for super::SignUp {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: SignUp,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    feedback: value.feedback?,
+                    id: value.id?,
+                    invitation: value.invitation?,
+                    name: value.name?,
+                    source: value.source?,
+                    tenant: value.tenant?,
+                    title: value.title?,
+                    token: value.token?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::SignUp> for SignUp {
+            fn from(value: super::SignUp) -> Self {
+                Self {
+                    feedback: Ok(value.feedback),
+                    id: Ok(value.id),
+                    invitation: Ok(value.invitation),
+                    name: Ok(value.name),
+                    source: Ok(value.source),
+                    tenant: Ok(value.tenant),
+                    title: Ok(value.title),
+                    token: Ok(value.token),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct UpdateApiKeySecurity {
             allowed_ips: ::std::result::Result<
                 ::std::option::Option<::std::vec::Vec<::std::string::String>>,
@@ -3736,6 +4575,115 @@ const _: () = {
     {}
 };
 impl Client {
+    /**Finish an identity provider's sign-in
+
+Where an identity provider sends the browser back after the user signed in. The server
+records the outcome and redirects the browser to the console. Meant for browsers; a
+program has no reason to call it.
+
+
+Sends a `GET` request to `/account/auth/callback`
+
+Arguments:
+- `id`: The identity provider's id for the sign-in attempt.
+- `token`: The identity provider's one-time token for the attempt.
+- `user`: The identity provider's user handle, when it sends one.
+```ignore
+let response = client.auth_callback()
+    .id(id)
+    .token(token)
+    .user(user)
+    .send()
+    .await;
+```*/
+    pub fn auth_callback(&self) -> builder::AuthCallback<'_> {
+        builder::AuthCallback::new(self)
+    }
+    /**Start a sign-in with an identity provider
+
+Returns the identity provider's page to send the user's browser to. After the user signs
+in there, the provider redirects to `auth_callback`.
+
+
+Sends a `POST` request to `/account/auth/intents`
+
+Arguments:
+- `idempotency_key`: Makes retrying this request safe; see `IdempotencyKey`.
+- `body`
+```ignore
+let response = client.create_intent()
+    .idempotency_key(idempotency_key)
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn create_intent(&self) -> builder::CreateIntent<'_> {
+        builder::CreateIntent::new(self)
+    }
+    /**Link another identity provider to an account
+
+Adds a second identity provider to the account that the provider token belongs to, so
+the user can sign in with either. Answers like `sign_up`.
+
+
+Sends a `POST` request to `/account/link`
+
+Arguments:
+- `idempotency_key`: Makes retrying this request safe; see `IdempotencyKey`.
+- `body`
+```ignore
+let response = client.link_account()
+    .idempotency_key(idempotency_key)
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn link_account(&self) -> builder::LinkAccount<'_> {
+        builder::LinkAccount::new(self)
+    }
+    /**Sign in to the console
+
+Exchanges an identity provider's token for a console session (a `session` cookie and a
+CSRF token for later mutations). API keys need none of this; it is here because the
+console uses it.
+
+
+Sends a `POST` request to `/account/sign_in`
+
+Arguments:
+- `idempotency_key`: Makes retrying this request safe; see `IdempotencyKey`.
+- `body`
+```ignore
+let response = client.sign_in()
+    .idempotency_key(idempotency_key)
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn sign_in(&self) -> builder::SignIn<'_> {
+        builder::SignIn::new(self)
+    }
+    /**Create a console account
+
+Creates a user account from an identity provider's token, optionally with a new tenant
+or by accepting an invitation.
+
+
+Sends a `POST` request to `/account/sign_up`
+
+Arguments:
+- `idempotency_key`: Makes retrying this request safe; see `IdempotencyKey`.
+- `body`
+```ignore
+let response = client.sign_up()
+    .idempotency_key(idempotency_key)
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn sign_up(&self) -> builder::SignUp<'_> {
+        builder::SignUp::new(self)
+    }
     /**List API keys
 
 Lists the tenant's API keys, one page at a time, optionally only those with a given
@@ -3883,6 +4831,513 @@ pub mod builder {
         encode_path, ByteStream, ClientInfo, ClientHooks, Error, OperationInfo,
         RequestBuilderExt, ResponseValue,
     };
+    /**Builder for [`Client::auth_callback`]
+
+[`Client::auth_callback`]: super::Client::auth_callback*/
+    #[derive(Debug, Clone)]
+    pub struct AuthCallback<'a> {
+        client: &'a super::Client,
+        id: Result<Option<::std::string::String>, String>,
+        token: Result<Option<::std::string::String>, String>,
+        user: Result<Option<::std::string::String>, String>,
+    }
+    impl<'a> AuthCallback<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                id: Ok(None),
+                token: Ok(None),
+                user: Ok(None),
+            }
+        }
+        pub fn id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.id = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn token<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.token = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for token failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn user<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.user = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for user failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/account/auth/callback`
+        pub async fn send(self) -> Result<ResponseValue<ByteStream>, Error<ByteStream>> {
+            let Self { client, id, token, user } = self;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let token = token.map_err(Error::InvalidRequest)?;
+            let user = user.map_err(Error::InvalidRequest)?;
+            let url = format!("{}/account/auth/callback", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .query(&progenitor_client::QueryParam::new("id", &id))
+                .query(&progenitor_client::QueryParam::new("token", &token))
+                .query(&progenitor_client::QueryParam::new("user", &user))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "auth_callback",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200..=299 => Ok(ResponseValue::stream(response)),
+                400u16..=499u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                500u16..=599u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::create_intent`]
+
+[`Client::create_intent`]: super::Client::create_intent*/
+    #[derive(Debug, Clone)]
+    pub struct CreateIntent<'a> {
+        client: &'a super::Client,
+        idempotency_key: Result<Option<types::IdempotencyKey>, String>,
+        body: Result<types::builder::CreateIntent, String>,
+    }
+    impl<'a> CreateIntent<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                idempotency_key: Ok(None),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn idempotency_key<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::IdempotencyKey>,
+        {
+            self.idempotency_key = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `IdempotencyKey` for idempotency_key failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::CreateIntent>,
+            <V as std::convert::TryInto<types::CreateIntent>>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `CreateIntent` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::CreateIntent,
+            ) -> types::builder::CreateIntent,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/account/auth/intents`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::IntentRedirect>, Error<ByteStream>> {
+            let Self { client, idempotency_key, body } = self;
+            let idempotency_key = idempotency_key.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| {
+                    types::CreateIntent::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/account/auth/intents", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            if let Some(value) = idempotency_key {
+                header_map.append("idempotency-key", value.to_string().try_into()?);
+            }
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "create_intent",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                500u16..=599u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::link_account`]
+
+[`Client::link_account`]: super::Client::link_account*/
+    #[derive(Debug, Clone)]
+    pub struct LinkAccount<'a> {
+        client: &'a super::Client,
+        idempotency_key: Result<Option<types::IdempotencyKey>, String>,
+        body: Result<types::builder::LinkAccount, String>,
+    }
+    impl<'a> LinkAccount<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                idempotency_key: Ok(None),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn idempotency_key<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::IdempotencyKey>,
+        {
+            self.idempotency_key = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `IdempotencyKey` for idempotency_key failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::LinkAccount>,
+            <V as std::convert::TryInto<types::LinkAccount>>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `LinkAccount` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::LinkAccount,
+            ) -> types::builder::LinkAccount,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/account/link`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::NewAccount>, Error<ByteStream>> {
+            let Self { client, idempotency_key, body } = self;
+            let idempotency_key = idempotency_key.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| types::LinkAccount::try_from(v).map_err(|e| e.to_string()))
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/account/link", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            if let Some(value) = idempotency_key {
+                header_map.append("idempotency-key", value.to_string().try_into()?);
+            }
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "link_account",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                500u16..=599u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::sign_in`]
+
+[`Client::sign_in`]: super::Client::sign_in*/
+    #[derive(Debug, Clone)]
+    pub struct SignIn<'a> {
+        client: &'a super::Client,
+        idempotency_key: Result<Option<types::IdempotencyKey>, String>,
+        body: Result<types::builder::SignIn, String>,
+    }
+    impl<'a> SignIn<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                idempotency_key: Ok(None),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn idempotency_key<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::IdempotencyKey>,
+        {
+            self.idempotency_key = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `IdempotencyKey` for idempotency_key failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::SignIn>,
+            <V as std::convert::TryInto<types::SignIn>>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| format!("conversion to `SignIn` for body failed: {}", s));
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(types::builder::SignIn) -> types::builder::SignIn,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/account/sign_in`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::SessionInfo>, Error<ByteStream>> {
+            let Self { client, idempotency_key, body } = self;
+            let idempotency_key = idempotency_key.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| types::SignIn::try_from(v).map_err(|e| e.to_string()))
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/account/sign_in", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            if let Some(value) = idempotency_key {
+                header_map.append("idempotency-key", value.to_string().try_into()?);
+            }
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "sign_in",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                500u16..=599u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::sign_up`]
+
+[`Client::sign_up`]: super::Client::sign_up*/
+    #[derive(Debug, Clone)]
+    pub struct SignUp<'a> {
+        client: &'a super::Client,
+        idempotency_key: Result<Option<types::IdempotencyKey>, String>,
+        body: Result<types::builder::SignUp, String>,
+    }
+    impl<'a> SignUp<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                idempotency_key: Ok(None),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn idempotency_key<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::IdempotencyKey>,
+        {
+            self.idempotency_key = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `IdempotencyKey` for idempotency_key failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::SignUp>,
+            <V as std::convert::TryInto<types::SignUp>>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| format!("conversion to `SignUp` for body failed: {}", s));
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(types::builder::SignUp) -> types::builder::SignUp,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/account/sign_up`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::NewAccount>, Error<ByteStream>> {
+            let Self { client, idempotency_key, body } = self;
+            let idempotency_key = idempotency_key.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| types::SignUp::try_from(v).map_err(|e| e.to_string()))
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/account/sign_up", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            if let Some(value) = idempotency_key {
+                header_map.append("idempotency-key", value.to_string().try_into()?);
+            }
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "sign_up",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                201u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                500u16..=599u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
     /**Builder for [`Client::get_api_keys`]
 
 [`Client::get_api_keys`]: super::Client::get_api_keys*/

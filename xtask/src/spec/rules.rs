@@ -203,12 +203,17 @@ fn check_responses(bundle: &Bundle, operation: &Operation<'_>, name: &str, repor
             }
         } else if status.starts_with('4') || status.starts_with('5') {
             check_error_response(resolved, status, name, &pointer, report);
+        } else if status.starts_with('3') {
+            // A redirect (a browser flow such as a sign-in callback) carries no body.
+            if resolved.get("content").is_some() {
+                report(&pointer, format!("`{name}`: redirect `{status}` must not have a body"));
+            }
         } else if status != "default" {
             report(&pointer, format!("`{name}`: status `{status}` is neither a success nor an error"));
         }
     }
-    if !responses.keys().any(|status| status.starts_with('2')) {
-        report(&responses_pointer, format!("`{name}` declares no success (2xx) response"));
+    if !responses.keys().any(|status| status.starts_with('2') || status.starts_with('3')) {
+        report(&responses_pointer, format!("`{name}` declares no success (2xx) or redirect (3xx) response"));
     }
     if success_schemas.len() > 1 {
         report(

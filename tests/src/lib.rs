@@ -77,3 +77,135 @@ pub fn request_example(operation_id: &str, name: &str) -> Value {
 pub fn client_for(server: &MockServer) -> laserdata::Client {
     laserdata::Client::builder().api_key(API_KEY).main_url(server.uri()).build().expect("a loopback URL is accepted")
 }
+
+/// The values the loopback server sends in created-id headers: the ids the examples use.
+pub const CREATED_IDS: [(&str, i64); 5] =
+    [("ld-tenant", 1042), ("ld-division", 312), ("ld-environment", 5120), ("ld-deployment", 88012), ("ld-role", 4410)];
+
+/// Where an operation lives: its method, path template and success answer.
+struct Route {
+    method: String,
+    path: String,
+    status: u16,
+    response: Option<Value>,
+    request: Option<Value>,
+    created_headers: Vec<&'static str>,
+}
+
+fn route(operation_id: &str) -> Route {
+    let spec = main_spec();
+    let (path, item) = spec["paths"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .find(|(_, item)| item.as_object().is_some_and(|ops| ops.values().any(|op| op["operationId"] == operation_id)))
+        .unwrap_or_else(|| panic!("no operation `{operation_id}` in the spec"));
+    let (method, op) = item.as_object().unwrap().iter().find(|(_, op)| op["operationId"] == operation_id).unwrap();
+    let (status, response) = op["responses"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .find(|(status, _)| status.starts_with('2'))
+        .expect("a success response");
+    let response = deref(spec, response);
+    let example = response["content"]
+        .as_object()
+        .and_then(|content| content.values().find_map(|media| media.get("example")))
+        .cloned();
+    let request = op.get("requestBody").map(|body| {
+        let media = &deref(spec, body)["content"]["application/json"];
+        media.get("example").cloned().unwrap_or_else(|| {
+            let first = media["examples"].as_object().and_then(|e| e.values().next()).expect("a request example");
+            deref(spec, first)["value"].clone()
+        })
+    });
+    let headers = response["headers"].as_object();
+    let created_headers = CREATED_IDS
+        .iter()
+        .map(|(name, _)| *name)
+        .filter(|name| headers.is_some_and(|h| h.contains_key(*name)))
+        .collect();
+    Route {
+        method: method.to_uppercase(),
+        path: path.clone(),
+        status: status.parse().unwrap(),
+        response: example,
+        request,
+        created_headers,
+    }
+}
+
+/// Makes the loopback server answer `operation_id` as the spec's example shows, and only when
+/// the request has the right method, path shape, API key and (for operations with a body)
+/// exactly the spec's request example. Returns what the client should get back and the request body to send.
+pub async fn serve_example(server: &MockServer, operation_id: &str) -> Example {
+    use wiremock::matchers::{body_json, header, method, path_regex};
+    use wiremock::{Mock, ResponseTemplate};
+
+    let route = route(operation_id);
+    let pattern = format!(
+        "^{}$",
+        route
+            .path
+            .split('/')
+            .map(|segment| if segment.starts_with('{') { "[^/]+".to_owned() } else { regex_escape(segment) })
+            .collect::<Vec<_>>()
+            .join("/")
+    );
+    let mut answer = ResponseTemplate::new(route.status).insert_header("ld-request", format!("req-{operation_id}"));
+    if let Some(body) = &route.response {
+        answer = answer.set_body_json(body);
+    }
+    for name in &route.created_headers {
+        let id = CREATED_IDS.iter().find(|(n, _)| n == name).unwrap().1;
+        answer = answer.insert_header(*name, id.to_string());
+    }
+    let mut mock =
+        Mock::given(method(route.method.as_str())).and(path_regex(pattern)).and(header("ld-api-key", API_KEY));
+    if let Some(body) = &route.request {
+        mock = mock.and(body_json(body));
+    }
+    mock.respond_with(answer).expect(1).named(operation_id).mount(server).await;
+    Example { response: route.response, request: route.request }
+}
+
+/// The bodies of an operation's example exchange.
+pub struct Example {
+    /// What the server answers (None for an answer without a body).
+    pub response: Option<Value>,
+    /// What the client must send (None for an operation without a body).
+    pub request: Option<Value>,
+}
+
+impl Example {
+    /// The request example, decoded as the body type the builder takes.
+    pub fn request_as<T: serde::de::DeserializeOwned>(&self) -> T {
+        serde_json::from_value(self.request.clone().expect("the operation has a request body"))
+            .expect("the request example decodes")
+    }
+
+    /// Checks that a decoded answer encodes back to the example (nulls and absent fields alike).
+    pub fn assert_answer<T: serde::Serialize>(&self, answer: &T) {
+        let expected = without_nulls(self.response.as_ref().expect("the operation answers with a body"));
+        let actual = without_nulls(&serde_json::to_value(answer).unwrap());
+        assert_eq!(actual, expected, "the decoded answer differs from the spec's example");
+    }
+}
+
+/// Null-valued fields and absent ones mean the same on the wire (the generated types skip
+/// `None` when encoding), so comparisons ignore them.
+pub fn without_nulls(value: &Value) -> Value {
+    match value {
+        Value::Object(object) => Value::Object(
+            object.iter().filter(|(_, v)| !v.is_null()).map(|(k, v)| (k.clone(), without_nulls(v))).collect(),
+        ),
+        Value::Array(items) => Value::Array(items.iter().map(without_nulls).collect()),
+        other => other.clone(),
+    }
+}
+
+fn regex_escape(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_ascii_alphanumeric() || c == '_' || c == '-' { c.to_string() } else { format!("\\{c}") })
+        .collect()
+}

@@ -3,7 +3,7 @@
 //! lose nothing a real answer carries.
 
 use laserdata_e2e::main_schemas::round_trip;
-use laserdata_e2e::main_spec;
+use laserdata_e2e::{main_spec, without_nulls};
 use serde_json::Value;
 
 /// An example and the named schema it must round-trip through.
@@ -62,18 +62,6 @@ fn collect(node: &Value, pointer: &str, cases: &mut Vec<Case>, unnamed: &mut Vec
         if key != "example" && key != "examples" {
             collect(child, &format!("{pointer}/{}", key.replace('~', "~0").replace('/', "~1")), cases, unnamed);
         }
-    }
-}
-
-/// Null-valued fields and absent ones mean the same on the wire (the generated types skip
-/// `None` when encoding), so both sides are compared without them.
-fn without_nulls(value: &Value) -> Value {
-    match value {
-        Value::Object(object) => Value::Object(
-            object.iter().filter(|(_, v)| !v.is_null()).map(|(k, v)| (k.clone(), without_nulls(v))).collect(),
-        ),
-        Value::Array(items) => Value::Array(items.iter().map(without_nulls).collect()),
-        other => other.clone(),
     }
 }
 

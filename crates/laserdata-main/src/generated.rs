@@ -347,6 +347,61 @@ pub mod types {
             Ok(Self(value.to_string()))
         }
     }
+    ///A cloud provider LaserData deploys to.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum Cloud {
+        #[serde(rename = "aws")]
+        Aws,
+        #[serde(rename = "gcp")]
+        Gcp,
+    }
+    impl ::std::fmt::Display for Cloud {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Aws => f.write_str("aws"),
+                Self::Gcp => f.write_str("gcp"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for Cloud {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "aws" => Ok(Self::Aws),
+                "gcp" => Ok(Self::Gcp),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for Cloud {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for Cloud {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
     ///The disk of each node.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct CloudStorageSettings {
@@ -477,6 +532,39 @@ pub mod types {
             Default::default()
         }
     }
+    ///A new division.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct CreateDivision {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub description: ::std::option::Option<Description>,
+        ///The division's contact address, for example for its invoices.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub email: ::std::option::Option<Email>,
+        pub name: DivisionName,
+        ///Protect the division against deletion from the start.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub protected: ::std::option::Option<bool>,
+    }
+    impl CreateDivision {
+        pub fn builder() -> builder::CreateDivision {
+            Default::default()
+        }
+    }
+    ///A new environment.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct CreateEnvironment {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub description: ::std::option::Option<Description>,
+        pub name: EnvironmentName,
+        ///Protect the environment against deletion from the start.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub protected: ::std::option::Option<bool>,
+    }
+    impl CreateEnvironment {
+        pub fn builder() -> builder::CreateEnvironment {
+            Default::default()
+        }
+    }
     ///Which identity provider to sign in with.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
     pub struct CreateIntent {
@@ -539,6 +627,358 @@ pub mod types {
             value.parse()
         }
     }
+    ///A code for deleting a deployment.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct DeleteDeploymentAction {
+        pub action_type: DeleteDeploymentActionActionType,
+        pub payload: DeleteDeploymentPayload,
+    }
+    impl DeleteDeploymentAction {
+        pub fn builder() -> builder::DeleteDeploymentAction {
+            Default::default()
+        }
+    }
+    ///`DeleteDeploymentActionActionType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum DeleteDeploymentActionActionType {
+        #[serde(rename = "delete_deployment")]
+        DeleteDeployment,
+    }
+    impl ::std::fmt::Display for DeleteDeploymentActionActionType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::DeleteDeployment => f.write_str("delete_deployment"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for DeleteDeploymentActionActionType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "delete_deployment" => Ok(Self::DeleteDeployment),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for DeleteDeploymentActionActionType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for DeleteDeploymentActionActionType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///The deployment to delete.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct DeleteDeploymentPayload {
+        pub deployment_id: DeploymentId,
+        pub division_id: DivisionId,
+        pub environment_id: EnvironmentId,
+        pub tenant_id: TenantId,
+    }
+    impl DeleteDeploymentPayload {
+        pub fn builder() -> builder::DeleteDeploymentPayload {
+            Default::default()
+        }
+    }
+    ///A code for deleting a division.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct DeleteDivisionAction {
+        pub action_type: DeleteDivisionActionActionType,
+        pub payload: DeleteDivisionPayload,
+    }
+    impl DeleteDivisionAction {
+        pub fn builder() -> builder::DeleteDivisionAction {
+            Default::default()
+        }
+    }
+    ///`DeleteDivisionActionActionType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum DeleteDivisionActionActionType {
+        #[serde(rename = "delete_division")]
+        DeleteDivision,
+    }
+    impl ::std::fmt::Display for DeleteDivisionActionActionType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::DeleteDivision => f.write_str("delete_division"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for DeleteDivisionActionActionType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "delete_division" => Ok(Self::DeleteDivision),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for DeleteDivisionActionActionType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for DeleteDivisionActionActionType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///The division to delete.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct DeleteDivisionPayload {
+        pub division_id: DivisionId,
+        pub tenant_id: TenantId,
+    }
+    impl DeleteDivisionPayload {
+        pub fn builder() -> builder::DeleteDivisionPayload {
+            Default::default()
+        }
+    }
+    ///A code for deleting an environment.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct DeleteEnvironmentAction {
+        pub action_type: DeleteEnvironmentActionActionType,
+        pub payload: DeleteEnvironmentPayload,
+    }
+    impl DeleteEnvironmentAction {
+        pub fn builder() -> builder::DeleteEnvironmentAction {
+            Default::default()
+        }
+    }
+    ///`DeleteEnvironmentActionActionType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum DeleteEnvironmentActionActionType {
+        #[serde(rename = "delete_environment")]
+        DeleteEnvironment,
+    }
+    impl ::std::fmt::Display for DeleteEnvironmentActionActionType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::DeleteEnvironment => f.write_str("delete_environment"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for DeleteEnvironmentActionActionType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "delete_environment" => Ok(Self::DeleteEnvironment),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for DeleteEnvironmentActionActionType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for DeleteEnvironmentActionActionType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///The environment to delete.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct DeleteEnvironmentPayload {
+        pub division_id: DivisionId,
+        pub environment_id: EnvironmentId,
+        pub tenant_id: TenantId,
+    }
+    impl DeleteEnvironmentPayload {
+        pub fn builder() -> builder::DeleteEnvironmentPayload {
+            Default::default()
+        }
+    }
+    ///A code for deleting a whole tenant.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct DeleteTenantAction {
+        pub action_type: DeleteTenantActionActionType,
+        pub payload: DeleteTenantPayload,
+    }
+    impl DeleteTenantAction {
+        pub fn builder() -> builder::DeleteTenantAction {
+            Default::default()
+        }
+    }
+    ///`DeleteTenantActionActionType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum DeleteTenantActionActionType {
+        #[serde(rename = "delete_tenant")]
+        DeleteTenant,
+    }
+    impl ::std::fmt::Display for DeleteTenantActionActionType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::DeleteTenant => f.write_str("delete_tenant"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for DeleteTenantActionActionType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "delete_tenant" => Ok(Self::DeleteTenant),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for DeleteTenantActionActionType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for DeleteTenantActionActionType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///The tenant to delete.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct DeleteTenantPayload {
+        pub tenant_id: TenantId,
+    }
+    impl DeleteTenantPayload {
+        pub fn builder() -> builder::DeleteTenantPayload {
+            Default::default()
+        }
+    }
+    ///Identifies a deployment within an environment.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[serde(transparent)]
+    pub struct DeploymentId(pub i64);
+    impl ::std::ops::Deref for DeploymentId {
+        type Target = i64;
+        fn deref(&self) -> &i64 {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<DeploymentId> for i64 {
+        fn from(value: DeploymentId) -> Self {
+            value.0
+        }
+    }
+    impl ::std::convert::From<i64> for DeploymentId {
+        fn from(value: i64) -> Self {
+            Self(value)
+        }
+    }
+    impl ::std::fmt::Display for DeploymentId {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            self.0.fmt(f)
+        }
+    }
+    impl ::std::str::FromStr for DeploymentId {
+        type Err = <i64 as ::std::str::FromStr>::Err;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self(value.parse()?))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for DeploymentId {
+        type Error = <i64 as ::std::str::FromStr>::Err;
+        fn try_from(value: &str) -> ::std::result::Result<Self, Self::Error> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<String> for DeploymentId {
+        type Error = <i64 as ::std::str::FromStr>::Err;
+        fn try_from(value: String) -> ::std::result::Result<Self, Self::Error> {
+            value.parse()
+        }
+    }
     ///The name of a deployment, unique within its environment.
     #[derive(
         ::serde::Deserialize,
@@ -578,6 +1018,127 @@ pub mod types {
         type Err = ::std::convert::Infallible;
         fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
             Ok(Self(value.to_string()))
+        }
+    }
+    ///A deployment within a tenant's tree, with where it runs and how to reach its Supervisor API.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct DeploymentStructure {
+        pub cloud: Cloud,
+        pub id: DeploymentId,
+        pub name: DeploymentName,
+        ///The region the deployment runs in; null when it has none (for example on premises).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub region: ::std::option::Option<Region>,
+        /**The base URL of the Supervisor API for this deployment (for example
+`https://supervisor-aws-eu.laserdata.cloud`): send the deployment's operational
+requests (credentials, configs, metrics, logs, backups) there. Null while the
+deployment has no Supervisor endpoint.
+*/
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub supervisor_url: ::std::option::Option<::std::string::String>,
+        ///The size class of the deployment's nodes, when it has one.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub tier: ::std::option::Option<DeploymentTier>,
+        pub variant: DeploymentVariant,
+    }
+    impl DeploymentStructure {
+        pub fn builder() -> builder::DeploymentStructure {
+            Default::default()
+        }
+    }
+    ///The size class of a deployment's nodes; `free` is the starter tier.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum DeploymentTier {
+        #[serde(rename = "free")]
+        Free,
+        #[serde(rename = "small")]
+        Small,
+        #[serde(rename = "medium")]
+        Medium,
+        #[serde(rename = "large")]
+        Large,
+        #[serde(rename = "xlarge")]
+        Xlarge,
+        #[serde(rename = "2xlarge")]
+        X2xlarge,
+        #[serde(rename = "4xlarge")]
+        X4xlarge,
+        #[serde(rename = "8xlarge")]
+        X8xlarge,
+        #[serde(rename = "16xlarge")]
+        X16xlarge,
+    }
+    impl ::std::fmt::Display for DeploymentTier {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Free => f.write_str("free"),
+                Self::Small => f.write_str("small"),
+                Self::Medium => f.write_str("medium"),
+                Self::Large => f.write_str("large"),
+                Self::Xlarge => f.write_str("xlarge"),
+                Self::X2xlarge => f.write_str("2xlarge"),
+                Self::X4xlarge => f.write_str("4xlarge"),
+                Self::X8xlarge => f.write_str("8xlarge"),
+                Self::X16xlarge => f.write_str("16xlarge"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for DeploymentTier {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "free" => Ok(Self::Free),
+                "small" => Ok(Self::Small),
+                "medium" => Ok(Self::Medium),
+                "large" => Ok(Self::Large),
+                "xlarge" => Ok(Self::Xlarge),
+                "2xlarge" => Ok(Self::X2xlarge),
+                "4xlarge" => Ok(Self::X4xlarge),
+                "8xlarge" => Ok(Self::X8xlarge),
+                "16xlarge" => Ok(Self::X16xlarge),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for DeploymentTier {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for DeploymentTier {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///How many deployments of one tier a tenant's plan allows.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct DeploymentTierLimit {
+        ///The most deployments of this tier at once.
+        pub limit: i32,
+        pub tier: DeploymentTier,
+    }
+    impl DeploymentTierLimit {
+        pub fn builder() -> builder::DeploymentTierLimit {
+            Default::default()
         }
     }
     ///Who owns the infrastructure a deployment runs on (LaserData's cloud, your own cloud account, or your premises).
@@ -680,6 +1241,27 @@ pub mod types {
             Ok(Self(value.to_string()))
         }
     }
+    ///A division with its description, contact address and payment state.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct DivisionDetails {
+        ///When the division was created.
+        pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
+        pub description: Description,
+        pub email: Email,
+        ///Whether the division has a payment method of its own on file.
+        pub has_payment_method: bool,
+        pub id: DivisionId,
+        pub name: DivisionName,
+        ///Whether the division is protected; deleting it then needs a code from `request_resource_code`.
+        pub protected: bool,
+        ///When the division was last changed.
+        pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
+    }
+    impl DivisionDetails {
+        pub fn builder() -> builder::DivisionDetails {
+            Default::default()
+        }
+    }
     ///Identifies a division within a tenant.
     #[derive(
         ::serde::Deserialize,
@@ -732,6 +1314,23 @@ pub mod types {
         type Error = <i64 as ::std::str::FromStr>::Err;
         fn try_from(value: String) -> ::std::result::Result<Self, Self::Error> {
             value.parse()
+        }
+    }
+    ///A division as lists show it.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct DivisionInfo {
+        ///When the division was created.
+        pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
+        pub id: DivisionId,
+        pub name: DivisionName,
+        ///Whether the division is protected; deleting it then needs a code from `request_resource_code`.
+        pub protected: bool,
+        ///When the division was last changed.
+        pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
+    }
+    impl DivisionInfo {
+        pub fn builder() -> builder::DivisionInfo {
+            Default::default()
         }
     }
     ///The name of a division.
@@ -816,6 +1415,29 @@ pub mod types {
             Default::default()
         }
     }
+    ///A division and its environments, within a tenant's tree.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct DivisionStructure {
+        pub environments: ::std::vec::Vec<EnvironmentStructure>,
+        pub id: DivisionId,
+        pub name: DivisionName,
+    }
+    impl DivisionStructure {
+        pub fn builder() -> builder::DivisionStructure {
+            Default::default()
+        }
+    }
+    ///How many environments and deployments a division has.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct DivisionSummaryInfo {
+        pub total_deployments: i32,
+        pub total_environments: i32,
+    }
+    impl DivisionSummaryInfo {
+        pub fn builder() -> builder::DivisionSummaryInfo {
+            Default::default()
+        }
+    }
     ///An e-mail address.
     #[derive(
         ::serde::Deserialize,
@@ -855,6 +1477,99 @@ pub mod types {
         type Err = ::std::convert::Infallible;
         fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
             Ok(Self(value.to_string()))
+        }
+    }
+    ///An environment with its description.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct EnvironmentDetails {
+        ///When the environment was created.
+        pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
+        ///How many deployments the environment holds.
+        pub deployments_count: i32,
+        pub description: Description,
+        pub id: EnvironmentId,
+        pub name: EnvironmentName,
+        ///Whether the environment is protected; deleting it then needs a code from `request_resource_code`.
+        pub protected: bool,
+        ///When the environment was last changed.
+        pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
+    }
+    impl EnvironmentDetails {
+        pub fn builder() -> builder::EnvironmentDetails {
+            Default::default()
+        }
+    }
+    ///Identifies an environment within a division.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[serde(transparent)]
+    pub struct EnvironmentId(pub i64);
+    impl ::std::ops::Deref for EnvironmentId {
+        type Target = i64;
+        fn deref(&self) -> &i64 {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<EnvironmentId> for i64 {
+        fn from(value: EnvironmentId) -> Self {
+            value.0
+        }
+    }
+    impl ::std::convert::From<i64> for EnvironmentId {
+        fn from(value: i64) -> Self {
+            Self(value)
+        }
+    }
+    impl ::std::fmt::Display for EnvironmentId {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            self.0.fmt(f)
+        }
+    }
+    impl ::std::str::FromStr for EnvironmentId {
+        type Err = <i64 as ::std::str::FromStr>::Err;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self(value.parse()?))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for EnvironmentId {
+        type Error = <i64 as ::std::str::FromStr>::Err;
+        fn try_from(value: &str) -> ::std::result::Result<Self, Self::Error> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<String> for EnvironmentId {
+        type Error = <i64 as ::std::str::FromStr>::Err;
+        fn try_from(value: String) -> ::std::result::Result<Self, Self::Error> {
+            value.parse()
+        }
+    }
+    ///An environment as lists show it.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct EnvironmentInfo {
+        ///When the environment was created.
+        pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
+        ///How many deployments the environment holds.
+        pub deployments_count: i32,
+        pub id: EnvironmentId,
+        pub name: EnvironmentName,
+        ///Whether the environment is protected; deleting it then needs a code from `request_resource_code`.
+        pub protected: bool,
+        ///When the environment was last changed.
+        pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
+    }
+    impl EnvironmentInfo {
+        pub fn builder() -> builder::EnvironmentInfo {
+            Default::default()
         }
     }
     ///The name of an environment.
@@ -906,6 +1621,18 @@ pub mod types {
     }
     impl EnvironmentPermissionsInfo {
         pub fn builder() -> builder::EnvironmentPermissionsInfo {
+            Default::default()
+        }
+    }
+    ///An environment and its deployments, within a tenant's tree.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct EnvironmentStructure {
+        pub deployments: ::std::vec::Vec<DeploymentStructure>,
+        pub id: EnvironmentId,
+        pub name: EnvironmentName,
+    }
+    impl EnvironmentStructure {
+        pub fn builder() -> builder::EnvironmentStructure {
             Default::default()
         }
     }
@@ -1233,6 +1960,67 @@ while the first request is still running gets 409 `idempotent_request_in_progres
             value.parse()
         }
     }
+    /**How people who were not invited may join the tenant: not at all (`invite_only`),
+directly (`open`), or by asking and waiting for approval (`request_to_join`).
+*/
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum JoinPolicy {
+        #[serde(rename = "invite_only")]
+        InviteOnly,
+        #[serde(rename = "open")]
+        Open,
+        #[serde(rename = "request_to_join")]
+        RequestToJoin,
+    }
+    impl ::std::fmt::Display for JoinPolicy {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::InviteOnly => f.write_str("invite_only"),
+                Self::Open => f.write_str("open"),
+                Self::RequestToJoin => f.write_str("request_to_join"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for JoinPolicy {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "invite_only" => Ok(Self::InviteOnly),
+                "open" => Ok(Self::Open),
+                "request_to_join" => Ok(Self::RequestToJoin),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for JoinPolicy {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for JoinPolicy {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
     ///An identity provider sign-in to link to the account it belongs to.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct LinkAccount {
@@ -1339,6 +2127,240 @@ while the first request is still running gets 409 `idempotent_request_in_progres
     impl PagedApiKeyInfo {
         pub fn builder() -> builder::PagedApiKeyInfo {
             Default::default()
+        }
+    }
+    ///One page of divisions.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct PagedDivisionInfo {
+        pub items: ::std::vec::Vec<DivisionInfo>,
+        pub page: PageNumber,
+        pub total_pages: TotalCount,
+        pub total_results: TotalCount,
+    }
+    impl PagedDivisionInfo {
+        pub fn builder() -> builder::PagedDivisionInfo {
+            Default::default()
+        }
+    }
+    ///One page of environments.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct PagedEnvironmentInfo {
+        pub items: ::std::vec::Vec<EnvironmentInfo>,
+        pub page: PageNumber,
+        pub total_pages: TotalCount,
+        pub total_results: TotalCount,
+    }
+    impl PagedEnvironmentInfo {
+        pub fn builder() -> builder::PagedEnvironmentInfo {
+            Default::default()
+        }
+    }
+    /**What the tenant's plan allows. Fields ending in `_limit` are the most of that thing the
+tenant may have at once, fields ending in `_enabled` switch a capability on or off, and
+fields ending in `_days` are retention periods. Creating something beyond a limit is
+refused.
+*/
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct PlanFeatures {
+        ///Whether connectors beyond the basic set may be activated.
+        pub advanced_connectors_enabled: bool,
+        ///Whether the advanced kinds of notification channel may be used.
+        pub advanced_notification_channels_enabled: bool,
+        ///The most addresses and CIDR blocks one API key's allowlist may hold.
+        pub api_key_allowed_ips_limit: i32,
+        pub api_keys_limit: i32,
+        ///Whether the audit log may be exported.
+        pub audit_export_enabled: bool,
+        ///How many days audit entries are kept.
+        pub audit_retention_days: i32,
+        ///Whether deployments may take storage backups.
+        pub backup_enabled: bool,
+        ///The most regions backups may be copied to.
+        pub backup_regions_limit: i32,
+        pub backup_retention_days: i32,
+        ///Whether deployments may run in the tenant's own cloud account (BYOC).
+        pub byoc_enabled: bool,
+        pub cloud_accounts_limit: i32,
+        ///Whether multi-node clusters may be deployed, not only standalone servers.
+        pub cluster_enabled: bool,
+        pub concurrent_deployments_limit: i32,
+        ///Whether cross-region disaster recovery may be set up.
+        pub cross_region_dr_enabled: bool,
+        pub custom_domains_limit: i32,
+        ///Whether members may sign in through the tenant's own identity provider.
+        pub custom_idp_enabled: bool,
+        ///Whether storage may be encrypted with keys the tenant manages.
+        pub customer_managed_keys_enabled: bool,
+        ///Whether deployments may run on dedicated rather than shared hosts.
+        pub dedicated_enabled: bool,
+        ///The most network access rules per deployment.
+        pub deployment_access_rules_limit: i32,
+        ///The most backups kept per deployment.
+        pub deployment_backups_limit: i32,
+        ///The most stored configurations per deployment.
+        pub deployment_configs_limit: i32,
+        ///The most diagnostic snapshots kept per deployment.
+        pub deployment_snapshots_limit: i32,
+        ///How many deployments of each tier the tenant may have.
+        pub deployment_tiers: ::std::vec::Vec<DeploymentTierLimit>,
+        pub divisions_limit: i32,
+        ///The most divisions one role may give division-specific permissions for.
+        pub divisions_per_role_limit: i32,
+        ///The most environments over all divisions.
+        pub environments_limit: i32,
+        pub environments_per_division_limit: i32,
+        pub invitations_limit: i32,
+        pub members_limit: i32,
+        ///Whether deployments may spread their nodes over several availability zones.
+        pub multi_az_enabled: bool,
+        pub nodes_per_deployment_limit: i32,
+        pub notification_channels_limit: i32,
+        pub notification_subscriptions_limit: i32,
+        ///Whether deployments may run on the tenant's own premises.
+        pub on_premise_enabled: bool,
+        ///The most invitations that may be awaiting an answer at once.
+        pub pending_invitations_limit: i32,
+        ///The most private network connections (peering, PrivateLink, PSC).
+        pub private_connections_limit: i32,
+        pub private_endpoints_limit: i32,
+        ///Whether deployments may be reached over private networking.
+        pub private_networking_enabled: bool,
+        ///The most custom roles.
+        pub roles_limit: i32,
+        ///Whether members may be provisioned through SCIM.
+        pub scim_enabled: bool,
+        pub snapshot_retention_days: i32,
+        ///The most e-mail domains the tenant may verify.
+        pub verified_domains_limit: i32,
+    }
+    impl PlanFeatures {
+        pub fn builder() -> builder::PlanFeatures {
+            Default::default()
+        }
+    }
+    ///A cloud region, in the provider's own naming (`us-west-1`, `europe-west3`).
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[serde(transparent)]
+    pub struct Region(pub ::std::string::String);
+    impl ::std::ops::Deref for Region {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<Region> for ::std::string::String {
+        fn from(value: Region) -> Self {
+            value.0
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for Region {
+        fn from(value: ::std::string::String) -> Self {
+            Self(value)
+        }
+    }
+    impl ::std::fmt::Display for Region {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            self.0.fmt(f)
+        }
+    }
+    impl ::std::str::FromStr for Region {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self(value.to_string()))
+        }
+    }
+    ///Which protected resource a deletion code is wanted for.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct RequestResourceCode {
+        pub action: ResourceCodeAction,
+    }
+    impl RequestResourceCode {
+        pub fn builder() -> builder::RequestResourceCode {
+            Default::default()
+        }
+    }
+    /**A one-time code that authorizes deleting one protected resource. Obtain it with
+`request_resource_code`; it arrives by e-mail at the tenant's contact address.
+*/
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[serde(transparent)]
+    pub struct ResourceCode(pub ::std::string::String);
+    impl ::std::ops::Deref for ResourceCode {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<ResourceCode> for ::std::string::String {
+        fn from(value: ResourceCode) -> Self {
+            value.0
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for ResourceCode {
+        fn from(value: ::std::string::String) -> Self {
+            Self(value)
+        }
+    }
+    impl ::std::fmt::Display for ResourceCode {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            self.0.fmt(f)
+        }
+    }
+    impl ::std::str::FromStr for ResourceCode {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self(value.to_string()))
+        }
+    }
+    /**The deletion a code is wanted for, told apart by `action_type`; `payload` names the
+resource by its ids, from the tenant down.
+*/
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(untagged)]
+    pub enum ResourceCodeAction {
+        TenantAction(DeleteTenantAction),
+        DivisionAction(DeleteDivisionAction),
+        EnvironmentAction(DeleteEnvironmentAction),
+        DeploymentAction(DeleteDeploymentAction),
+    }
+    impl ::std::convert::From<DeleteTenantAction> for ResourceCodeAction {
+        fn from(value: DeleteTenantAction) -> Self {
+            Self::TenantAction(value)
+        }
+    }
+    impl ::std::convert::From<DeleteDivisionAction> for ResourceCodeAction {
+        fn from(value: DeleteDivisionAction) -> Self {
+            Self::DivisionAction(value)
+        }
+    }
+    impl ::std::convert::From<DeleteEnvironmentAction> for ResourceCodeAction {
+        fn from(value: DeleteEnvironmentAction) -> Self {
+            Self::EnvironmentAction(value)
+        }
+    }
+    impl ::std::convert::From<DeleteDeploymentAction> for ResourceCodeAction {
+        fn from(value: DeleteDeploymentAction) -> Self {
+            Self::DeploymentAction(value)
         }
     }
     ///Identifies a role within a tenant.
@@ -1707,6 +2729,77 @@ narrows them to chosen divisions, keyed by division id.
             value.parse()
         }
     }
+    ///A tenant's join policy and invitation restrictions.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct TenantConfig {
+        ///When true, other tenants may not invite people whose address is in this tenant's e-mail domain.
+        pub block_external_invitations: bool,
+        ///When true, this tenant may invite only addresses in its own e-mail domain.
+        pub enforce_domain_only_invitations: bool,
+        pub join_policy: JoinPolicy,
+    }
+    impl TenantConfig {
+        pub fn builder() -> builder::TenantConfig {
+            Default::default()
+        }
+    }
+    ///A tenant's join settings together with its e-mail domain.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct TenantConfigInfo {
+        ///When true, other tenants may not invite people whose address is in this tenant's e-mail domain.
+        pub block_external_invitations: bool,
+        ///The e-mail domain registered for the tenant (`northwind.example.com`); null when none is.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub email_domain: ::std::option::Option<::std::string::String>,
+        ///When ownership of `email_domain` was verified; null while it is not.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub email_domain_verified_at: ::std::option::Option<
+            ::chrono::DateTime<::chrono::offset::Utc>,
+        >,
+        ///When true, this tenant may invite only addresses in its own e-mail domain.
+        pub enforce_domain_only_invitations: bool,
+        pub join_policy: JoinPolicy,
+    }
+    impl TenantConfigInfo {
+        pub fn builder() -> builder::TenantConfigInfo {
+            Default::default()
+        }
+    }
+    ///A tenant with its contact details, plan features, subscription and account state.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct TenantDetailsInfo {
+        ///When the tenant was created.
+        pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
+        pub description: Description,
+        pub email: Email,
+        pub features: PlanFeatures,
+        ///Whether the tenant has its own e-mail domain registered (see `get_tenant_config`).
+        pub has_custom_email_domain: bool,
+        ///Whether a payment method is on file for the tenant.
+        pub has_payment_method: bool,
+        pub id: TenantId,
+        pub name: TenantName,
+        ///Whether the tenant is protected; deleting it then needs a code from `request_resource_code`.
+        pub protected: bool,
+        ///Additional remarks on the tenant, if any.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub remarks: ::std::option::Option<::std::string::String>,
+        ///Whether the tenant may still create a free starter deployment (`deploy_starter`).
+        pub starter_available: bool,
+        ///The tenant's life-cycle state, when known.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub status: ::std::option::Option<Status>,
+        ///The tenant's current plan subscription; null when it has none.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub subscription: ::std::option::Option<TenantSubscriptionInfo>,
+        ///When the tenant was last changed.
+        pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
+    }
+    impl TenantDetailsInfo {
+        pub fn builder() -> builder::TenantDetailsInfo {
+            Default::default()
+        }
+    }
     ///Identifies a tenant (an organization).
     #[derive(
         ::serde::Deserialize,
@@ -1761,6 +2854,26 @@ narrows them to chosen divisions, keyed by division id.
             value.parse()
         }
     }
+    ///A tenant (an organization) as lists show it.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct TenantInfo {
+        ///When the tenant was created.
+        pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
+        pub id: TenantId,
+        pub name: TenantName,
+        ///Whether the tenant is protected; deleting it then needs a code from `request_resource_code`.
+        pub protected: bool,
+        ///Additional remarks on the tenant, if any.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub remarks: ::std::option::Option<::std::string::String>,
+        ///When the tenant was last changed.
+        pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
+    }
+    impl TenantInfo {
+        pub fn builder() -> builder::TenantInfo {
+            Default::default()
+        }
+    }
     ///The name of a tenant (an organization).
     #[derive(
         ::serde::Deserialize,
@@ -1800,6 +2913,51 @@ narrows them to chosen divisions, keyed by division id.
         type Err = ::std::convert::Infallible;
         fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
             Ok(Self(value.to_string()))
+        }
+    }
+    ///A tenant and everything below it, as a tree of ids and names.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct TenantStructure {
+        pub divisions: ::std::vec::Vec<DivisionStructure>,
+        pub id: TenantId,
+        pub name: TenantName,
+    }
+    impl TenantStructure {
+        pub fn builder() -> builder::TenantStructure {
+            Default::default()
+        }
+    }
+    ///The plan a tenant is subscribed to and the period the subscription covers.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct TenantSubscriptionInfo {
+        ///Whether the subscription is in force.
+        pub active: bool,
+        ///When the subscription was created.
+        pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
+        ///Identifies the subscription.
+        pub id: i64,
+        ///The name of the plan (for example `basic`, `pro` or `enterprise`).
+        pub plan: ::std::string::String,
+        ///Start of the period the subscription covers.
+        pub valid_from: ::chrono::DateTime<::chrono::offset::Utc>,
+        ///End of the period the subscription covers.
+        pub valid_to: ::chrono::DateTime<::chrono::offset::Utc>,
+    }
+    impl TenantSubscriptionInfo {
+        pub fn builder() -> builder::TenantSubscriptionInfo {
+            Default::default()
+        }
+    }
+    ///How many divisions, environments and deployments a tenant has.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct TenantSummaryInfo {
+        pub total_deployments: i32,
+        pub total_divisions: i32,
+        pub total_environments: i32,
+    }
+    impl TenantSummaryInfo {
+        pub fn builder() -> builder::TenantSummaryInfo {
+            Default::default()
         }
     }
     ///A person's job title.
@@ -1909,6 +3067,74 @@ narrows them to chosen divisions, keyed by division id.
     }
     impl UpdateApiKeySecurity {
         pub fn builder() -> builder::UpdateApiKeySecurity {
+            Default::default()
+        }
+    }
+    ///New values for a division. A field left out or null keeps its current value.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    pub struct UpdateDivision {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub description: ::std::option::Option<Description>,
+        ///The division's new contact address.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub email: ::std::option::Option<Email>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub name: ::std::option::Option<DivisionName>,
+        ///Turn deletion protection on or off.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub protected: ::std::option::Option<bool>,
+    }
+    impl UpdateDivision {
+        pub fn builder() -> builder::UpdateDivision {
+            Default::default()
+        }
+    }
+    ///New values for an environment. A field left out or null keeps its current value.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    pub struct UpdateEnvironment {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub description: ::std::option::Option<Description>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub name: ::std::option::Option<EnvironmentName>,
+        ///Turn deletion protection on or off.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub protected: ::std::option::Option<bool>,
+    }
+    impl UpdateEnvironment {
+        pub fn builder() -> builder::UpdateEnvironment {
+            Default::default()
+        }
+    }
+    ///New values for a tenant. A field left out or null keeps its current value.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    pub struct UpdateTenant {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub description: ::std::option::Option<Description>,
+        ///The new contact address, where one-time deletion codes are sent.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub email: ::std::option::Option<Email>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub name: ::std::option::Option<TenantName>,
+        ///Turn deletion protection on or off.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub protected: ::std::option::Option<bool>,
+    }
+    impl UpdateTenant {
+        pub fn builder() -> builder::UpdateTenant {
+            Default::default()
+        }
+    }
+    ///The complete new join settings of a tenant.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct UpdateTenantConfig {
+        ///Keep other tenants from inviting people whose address is in this tenant's e-mail domain.
+        pub block_external_invitations: bool,
+        ///Allow this tenant to invite only addresses in its own e-mail domain.
+        pub enforce_domain_only_invitations: bool,
+        pub join_policy: JoinPolicy,
+    }
+    impl UpdateTenantConfig {
+        pub fn builder() -> builder::UpdateTenantConfig {
             Default::default()
         }
     }
@@ -2870,6 +4096,185 @@ narrows them to chosen divisions, keyed by division id.
             }
         }
         #[derive(Clone, Debug)]
+        pub struct CreateDivision {
+            description: ::std::result::Result<
+                ::std::option::Option<super::Description>,
+                ::std::string::String,
+            >,
+            email: ::std::result::Result<
+                ::std::option::Option<super::Email>,
+                ::std::string::String,
+            >,
+            name: ::std::result::Result<super::DivisionName, ::std::string::String>,
+            protected: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for CreateDivision {
+            fn default() -> Self {
+                Self {
+                    description: Ok(Default::default()),
+                    email: Ok(Default::default()),
+                    name: Err("no value supplied for name".to_string()),
+                    protected: Ok(Default::default()),
+                }
+            }
+        }
+        impl CreateDivision {
+            pub fn description<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Description>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.description = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for description: {e}")
+                    });
+                self
+            }
+            pub fn email<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Email>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.email = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for email: {e}")
+                    });
+                self
+            }
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::DivisionName>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
+                self
+            }
+            pub fn protected<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.protected = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for protected: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<CreateDivision> for super::CreateDivision {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: CreateDivision,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    description: value.description?,
+                    email: value.email?,
+                    name: value.name?,
+                    protected: value.protected?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::CreateDivision> for CreateDivision {
+            fn from(value: super::CreateDivision) -> Self {
+                Self {
+                    description: Ok(value.description),
+                    email: Ok(value.email),
+                    name: Ok(value.name),
+                    protected: Ok(value.protected),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct CreateEnvironment {
+            description: ::std::result::Result<
+                ::std::option::Option<super::Description>,
+                ::std::string::String,
+            >,
+            name: ::std::result::Result<super::EnvironmentName, ::std::string::String>,
+            protected: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for CreateEnvironment {
+            fn default() -> Self {
+                Self {
+                    description: Ok(Default::default()),
+                    name: Err("no value supplied for name".to_string()),
+                    protected: Ok(Default::default()),
+                }
+            }
+        }
+        impl CreateEnvironment {
+            pub fn description<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Description>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.description = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for description: {e}")
+                    });
+                self
+            }
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::EnvironmentName>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
+                self
+            }
+            pub fn protected<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.protected = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for protected: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<CreateEnvironment> for super::CreateEnvironment {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: CreateEnvironment,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    description: value.description?,
+                    name: value.name?,
+                    protected: value.protected?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::CreateEnvironment> for CreateEnvironment {
+            fn from(value: super::CreateEnvironment) -> Self {
+                Self {
+                    description: Ok(value.description),
+                    name: Ok(value.name),
+                    protected: Ok(value.protected),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct CreateIntent {
             source: ::std::result::Result<
                 ::std::option::Option<super::IdentityProvider>,
@@ -2910,6 +4315,1042 @@ narrows them to chosen divisions, keyed by division id.
         impl ::std::convert::From<super::CreateIntent> for CreateIntent {
             fn from(value: super::CreateIntent) -> Self {
                 Self { source: Ok(value.source) }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct DeleteDeploymentAction {
+            action_type: ::std::result::Result<
+                super::DeleteDeploymentActionActionType,
+                ::std::string::String,
+            >,
+            payload: ::std::result::Result<
+                super::DeleteDeploymentPayload,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for DeleteDeploymentAction {
+            fn default() -> Self {
+                Self {
+                    action_type: Err("no value supplied for action_type".to_string()),
+                    payload: Err("no value supplied for payload".to_string()),
+                }
+            }
+        }
+        impl DeleteDeploymentAction {
+            pub fn action_type<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::DeleteDeploymentActionActionType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.action_type = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for action_type: {e}")
+                    });
+                self
+            }
+            pub fn payload<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::DeleteDeploymentPayload>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.payload = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for payload: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<DeleteDeploymentAction>
+        for super::DeleteDeploymentAction {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: DeleteDeploymentAction,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    action_type: value.action_type?,
+                    payload: value.payload?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::DeleteDeploymentAction>
+        for DeleteDeploymentAction {
+            fn from(value: super::DeleteDeploymentAction) -> Self {
+                Self {
+                    action_type: Ok(value.action_type),
+                    payload: Ok(value.payload),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct DeleteDeploymentPayload {
+            deployment_id: ::std::result::Result<
+                super::DeploymentId,
+                ::std::string::String,
+            >,
+            division_id: ::std::result::Result<super::DivisionId, ::std::string::String>,
+            environment_id: ::std::result::Result<
+                super::EnvironmentId,
+                ::std::string::String,
+            >,
+            tenant_id: ::std::result::Result<super::TenantId, ::std::string::String>,
+        }
+        impl ::std::default::Default for DeleteDeploymentPayload {
+            fn default() -> Self {
+                Self {
+                    deployment_id: Err(
+                        "no value supplied for deployment_id".to_string(),
+                    ),
+                    division_id: Err("no value supplied for division_id".to_string()),
+                    environment_id: Err(
+                        "no value supplied for environment_id".to_string(),
+                    ),
+                    tenant_id: Err("no value supplied for tenant_id".to_string()),
+                }
+            }
+        }
+        impl DeleteDeploymentPayload {
+            pub fn deployment_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::DeploymentId>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.deployment_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for deployment_id: {e}")
+                    });
+                self
+            }
+            pub fn division_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::DivisionId>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.division_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for division_id: {e}")
+                    });
+                self
+            }
+            pub fn environment_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::EnvironmentId>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.environment_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for environment_id: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn tenant_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::TenantId>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.tenant_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for tenant_id: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<DeleteDeploymentPayload>
+        for super::DeleteDeploymentPayload {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: DeleteDeploymentPayload,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    deployment_id: value.deployment_id?,
+                    division_id: value.division_id?,
+                    environment_id: value.environment_id?,
+                    tenant_id: value.tenant_id?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::DeleteDeploymentPayload>
+        for DeleteDeploymentPayload {
+            fn from(value: super::DeleteDeploymentPayload) -> Self {
+                Self {
+                    deployment_id: Ok(value.deployment_id),
+                    division_id: Ok(value.division_id),
+                    environment_id: Ok(value.environment_id),
+                    tenant_id: Ok(value.tenant_id),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct DeleteDivisionAction {
+            action_type: ::std::result::Result<
+                super::DeleteDivisionActionActionType,
+                ::std::string::String,
+            >,
+            payload: ::std::result::Result<
+                super::DeleteDivisionPayload,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for DeleteDivisionAction {
+            fn default() -> Self {
+                Self {
+                    action_type: Err("no value supplied for action_type".to_string()),
+                    payload: Err("no value supplied for payload".to_string()),
+                }
+            }
+        }
+        impl DeleteDivisionAction {
+            pub fn action_type<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::DeleteDivisionActionActionType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.action_type = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for action_type: {e}")
+                    });
+                self
+            }
+            pub fn payload<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::DeleteDivisionPayload>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.payload = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for payload: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<DeleteDivisionAction>
+        for super::DeleteDivisionAction {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: DeleteDivisionAction,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    action_type: value.action_type?,
+                    payload: value.payload?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::DeleteDivisionAction> for DeleteDivisionAction {
+            fn from(value: super::DeleteDivisionAction) -> Self {
+                Self {
+                    action_type: Ok(value.action_type),
+                    payload: Ok(value.payload),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct DeleteDivisionPayload {
+            division_id: ::std::result::Result<super::DivisionId, ::std::string::String>,
+            tenant_id: ::std::result::Result<super::TenantId, ::std::string::String>,
+        }
+        impl ::std::default::Default for DeleteDivisionPayload {
+            fn default() -> Self {
+                Self {
+                    division_id: Err("no value supplied for division_id".to_string()),
+                    tenant_id: Err("no value supplied for tenant_id".to_string()),
+                }
+            }
+        }
+        impl DeleteDivisionPayload {
+            pub fn division_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::DivisionId>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.division_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for division_id: {e}")
+                    });
+                self
+            }
+            pub fn tenant_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::TenantId>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.tenant_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for tenant_id: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<DeleteDivisionPayload>
+        for super::DeleteDivisionPayload {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: DeleteDivisionPayload,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    division_id: value.division_id?,
+                    tenant_id: value.tenant_id?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::DeleteDivisionPayload>
+        for DeleteDivisionPayload {
+            fn from(value: super::DeleteDivisionPayload) -> Self {
+                Self {
+                    division_id: Ok(value.division_id),
+                    tenant_id: Ok(value.tenant_id),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct DeleteEnvironmentAction {
+            action_type: ::std::result::Result<
+                super::DeleteEnvironmentActionActionType,
+                ::std::string::String,
+            >,
+            payload: ::std::result::Result<
+                super::DeleteEnvironmentPayload,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for DeleteEnvironmentAction {
+            fn default() -> Self {
+                Self {
+                    action_type: Err("no value supplied for action_type".to_string()),
+                    payload: Err("no value supplied for payload".to_string()),
+                }
+            }
+        }
+        impl DeleteEnvironmentAction {
+            pub fn action_type<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::DeleteEnvironmentActionActionType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.action_type = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for action_type: {e}")
+                    });
+                self
+            }
+            pub fn payload<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::DeleteEnvironmentPayload>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.payload = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for payload: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<DeleteEnvironmentAction>
+        for super::DeleteEnvironmentAction {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: DeleteEnvironmentAction,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    action_type: value.action_type?,
+                    payload: value.payload?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::DeleteEnvironmentAction>
+        for DeleteEnvironmentAction {
+            fn from(value: super::DeleteEnvironmentAction) -> Self {
+                Self {
+                    action_type: Ok(value.action_type),
+                    payload: Ok(value.payload),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct DeleteEnvironmentPayload {
+            division_id: ::std::result::Result<super::DivisionId, ::std::string::String>,
+            environment_id: ::std::result::Result<
+                super::EnvironmentId,
+                ::std::string::String,
+            >,
+            tenant_id: ::std::result::Result<super::TenantId, ::std::string::String>,
+        }
+        impl ::std::default::Default for DeleteEnvironmentPayload {
+            fn default() -> Self {
+                Self {
+                    division_id: Err("no value supplied for division_id".to_string()),
+                    environment_id: Err(
+                        "no value supplied for environment_id".to_string(),
+                    ),
+                    tenant_id: Err("no value supplied for tenant_id".to_string()),
+                }
+            }
+        }
+        impl DeleteEnvironmentPayload {
+            pub fn division_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::DivisionId>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.division_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for division_id: {e}")
+                    });
+                self
+            }
+            pub fn environment_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::EnvironmentId>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.environment_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for environment_id: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn tenant_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::TenantId>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.tenant_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for tenant_id: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<DeleteEnvironmentPayload>
+        for super::DeleteEnvironmentPayload {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: DeleteEnvironmentPayload,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    division_id: value.division_id?,
+                    environment_id: value.environment_id?,
+                    tenant_id: value.tenant_id?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::DeleteEnvironmentPayload>
+        for DeleteEnvironmentPayload {
+            fn from(value: super::DeleteEnvironmentPayload) -> Self {
+                Self {
+                    division_id: Ok(value.division_id),
+                    environment_id: Ok(value.environment_id),
+                    tenant_id: Ok(value.tenant_id),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct DeleteTenantAction {
+            action_type: ::std::result::Result<
+                super::DeleteTenantActionActionType,
+                ::std::string::String,
+            >,
+            payload: ::std::result::Result<
+                super::DeleteTenantPayload,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for DeleteTenantAction {
+            fn default() -> Self {
+                Self {
+                    action_type: Err("no value supplied for action_type".to_string()),
+                    payload: Err("no value supplied for payload".to_string()),
+                }
+            }
+        }
+        impl DeleteTenantAction {
+            pub fn action_type<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::DeleteTenantActionActionType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.action_type = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for action_type: {e}")
+                    });
+                self
+            }
+            pub fn payload<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::DeleteTenantPayload>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.payload = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for payload: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<DeleteTenantAction> for super::DeleteTenantAction {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: DeleteTenantAction,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    action_type: value.action_type?,
+                    payload: value.payload?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::DeleteTenantAction> for DeleteTenantAction {
+            fn from(value: super::DeleteTenantAction) -> Self {
+                Self {
+                    action_type: Ok(value.action_type),
+                    payload: Ok(value.payload),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct DeleteTenantPayload {
+            tenant_id: ::std::result::Result<super::TenantId, ::std::string::String>,
+        }
+        impl ::std::default::Default for DeleteTenantPayload {
+            fn default() -> Self {
+                Self {
+                    tenant_id: Err("no value supplied for tenant_id".to_string()),
+                }
+            }
+        }
+        impl DeleteTenantPayload {
+            pub fn tenant_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::TenantId>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.tenant_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for tenant_id: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<DeleteTenantPayload>
+        for super::DeleteTenantPayload {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: DeleteTenantPayload,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    tenant_id: value.tenant_id?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::DeleteTenantPayload> for DeleteTenantPayload {
+            fn from(value: super::DeleteTenantPayload) -> Self {
+                Self {
+                    tenant_id: Ok(value.tenant_id),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct DeploymentStructure {
+            cloud: ::std::result::Result<super::Cloud, ::std::string::String>,
+            id: ::std::result::Result<super::DeploymentId, ::std::string::String>,
+            name: ::std::result::Result<super::DeploymentName, ::std::string::String>,
+            region: ::std::result::Result<
+                ::std::option::Option<super::Region>,
+                ::std::string::String,
+            >,
+            supervisor_url: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            tier: ::std::result::Result<
+                ::std::option::Option<super::DeploymentTier>,
+                ::std::string::String,
+            >,
+            variant: ::std::result::Result<
+                super::DeploymentVariant,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for DeploymentStructure {
+            fn default() -> Self {
+                Self {
+                    cloud: Err("no value supplied for cloud".to_string()),
+                    id: Err("no value supplied for id".to_string()),
+                    name: Err("no value supplied for name".to_string()),
+                    region: Ok(Default::default()),
+                    supervisor_url: Ok(Default::default()),
+                    tier: Ok(Default::default()),
+                    variant: Err("no value supplied for variant".to_string()),
+                }
+            }
+        }
+        impl DeploymentStructure {
+            pub fn cloud<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::Cloud>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.cloud = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for cloud: {e}")
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::DeploymentId>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::DeploymentName>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
+                self
+            }
+            pub fn region<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Region>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.region = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for region: {e}")
+                    });
+                self
+            }
+            pub fn supervisor_url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.supervisor_url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for supervisor_url: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn tier<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::DeploymentTier>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.tier = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for tier: {e}")
+                    });
+                self
+            }
+            pub fn variant<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::DeploymentVariant>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.variant = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for variant: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<DeploymentStructure>
+        for super::DeploymentStructure {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: DeploymentStructure,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    cloud: value.cloud?,
+                    id: value.id?,
+                    name: value.name?,
+                    region: value.region?,
+                    supervisor_url: value.supervisor_url?,
+                    tier: value.tier?,
+                    variant: value.variant?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::DeploymentStructure> for DeploymentStructure {
+            fn from(value: super::DeploymentStructure) -> Self {
+                Self {
+                    cloud: Ok(value.cloud),
+                    id: Ok(value.id),
+                    name: Ok(value.name),
+                    region: Ok(value.region),
+                    supervisor_url: Ok(value.supervisor_url),
+                    tier: Ok(value.tier),
+                    variant: Ok(value.variant),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct DeploymentTierLimit {
+            limit: ::std::result::Result<i32, ::std::string::String>,
+            tier: ::std::result::Result<super::DeploymentTier, ::std::string::String>,
+        }
+        impl ::std::default::Default for DeploymentTierLimit {
+            fn default() -> Self {
+                Self {
+                    limit: Err("no value supplied for limit".to_string()),
+                    tier: Err("no value supplied for tier".to_string()),
+                }
+            }
+        }
+        impl DeploymentTierLimit {
+            pub fn limit<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i32>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.limit = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for limit: {e}")
+                    });
+                self
+            }
+            pub fn tier<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::DeploymentTier>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.tier = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for tier: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<DeploymentTierLimit>
+        for super::DeploymentTierLimit {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: DeploymentTierLimit,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    limit: value.limit?,
+                    tier: value.tier?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::DeploymentTierLimit> for DeploymentTierLimit {
+            fn from(value: super::DeploymentTierLimit) -> Self {
+                Self {
+                    limit: Ok(value.limit),
+                    tier: Ok(value.tier),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct DivisionDetails {
+            created_at: ::std::result::Result<
+                ::chrono::DateTime<::chrono::offset::Utc>,
+                ::std::string::String,
+            >,
+            description: ::std::result::Result<
+                super::Description,
+                ::std::string::String,
+            >,
+            email: ::std::result::Result<super::Email, ::std::string::String>,
+            has_payment_method: ::std::result::Result<bool, ::std::string::String>,
+            id: ::std::result::Result<super::DivisionId, ::std::string::String>,
+            name: ::std::result::Result<super::DivisionName, ::std::string::String>,
+            protected: ::std::result::Result<bool, ::std::string::String>,
+            updated_at: ::std::result::Result<
+                ::chrono::DateTime<::chrono::offset::Utc>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for DivisionDetails {
+            fn default() -> Self {
+                Self {
+                    created_at: Err("no value supplied for created_at".to_string()),
+                    description: Err("no value supplied for description".to_string()),
+                    email: Err("no value supplied for email".to_string()),
+                    has_payment_method: Err(
+                        "no value supplied for has_payment_method".to_string(),
+                    ),
+                    id: Err("no value supplied for id".to_string()),
+                    name: Err("no value supplied for name".to_string()),
+                    protected: Err("no value supplied for protected".to_string()),
+                    updated_at: Err("no value supplied for updated_at".to_string()),
+                }
+            }
+        }
+        impl DivisionDetails {
+            pub fn created_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.created_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for created_at: {e}")
+                    });
+                self
+            }
+            pub fn description<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::Description>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.description = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for description: {e}")
+                    });
+                self
+            }
+            pub fn email<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::Email>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.email = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for email: {e}")
+                    });
+                self
+            }
+            pub fn has_payment_method<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.has_payment_method = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for has_payment_method: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::DivisionId>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::DivisionName>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
+                self
+            }
+            pub fn protected<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.protected = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for protected: {e}")
+                    });
+                self
+            }
+            pub fn updated_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.updated_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for updated_at: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<DivisionDetails> for super::DivisionDetails {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: DivisionDetails,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    created_at: value.created_at?,
+                    description: value.description?,
+                    email: value.email?,
+                    has_payment_method: value.has_payment_method?,
+                    id: value.id?,
+                    name: value.name?,
+                    protected: value.protected?,
+                    updated_at: value.updated_at?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::DivisionDetails> for DivisionDetails {
+            fn from(value: super::DivisionDetails) -> Self {
+                Self {
+                    created_at: Ok(value.created_at),
+                    description: Ok(value.description),
+                    email: Ok(value.email),
+                    has_payment_method: Ok(value.has_payment_method),
+                    id: Ok(value.id),
+                    name: Ok(value.name),
+                    protected: Ok(value.protected),
+                    updated_at: Ok(value.updated_at),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct DivisionInfo {
+            created_at: ::std::result::Result<
+                ::chrono::DateTime<::chrono::offset::Utc>,
+                ::std::string::String,
+            >,
+            id: ::std::result::Result<super::DivisionId, ::std::string::String>,
+            name: ::std::result::Result<super::DivisionName, ::std::string::String>,
+            protected: ::std::result::Result<bool, ::std::string::String>,
+            updated_at: ::std::result::Result<
+                ::chrono::DateTime<::chrono::offset::Utc>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for DivisionInfo {
+            fn default() -> Self {
+                Self {
+                    created_at: Err("no value supplied for created_at".to_string()),
+                    id: Err("no value supplied for id".to_string()),
+                    name: Err("no value supplied for name".to_string()),
+                    protected: Err("no value supplied for protected".to_string()),
+                    updated_at: Err("no value supplied for updated_at".to_string()),
+                }
+            }
+        }
+        impl DivisionInfo {
+            pub fn created_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.created_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for created_at: {e}")
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::DivisionId>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::DivisionName>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
+                self
+            }
+            pub fn protected<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.protected = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for protected: {e}")
+                    });
+                self
+            }
+            pub fn updated_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.updated_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for updated_at: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<DivisionInfo> for super::DivisionInfo {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: DivisionInfo,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    created_at: value.created_at?,
+                    id: value.id?,
+                    name: value.name?,
+                    protected: value.protected?,
+                    updated_at: value.updated_at?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::DivisionInfo> for DivisionInfo {
+            fn from(value: super::DivisionInfo) -> Self {
+                Self {
+                    created_at: Ok(value.created_at),
+                    id: Ok(value.id),
+                    name: Ok(value.name),
+                    protected: Ok(value.protected),
+                    updated_at: Ok(value.updated_at),
+                }
             }
         }
         #[derive(Clone, Debug)]
@@ -3122,6 +5563,427 @@ narrows them to chosen divisions, keyed by division id.
             }
         }
         #[derive(Clone, Debug)]
+        pub struct DivisionStructure {
+            environments: ::std::result::Result<
+                ::std::vec::Vec<super::EnvironmentStructure>,
+                ::std::string::String,
+            >,
+            id: ::std::result::Result<super::DivisionId, ::std::string::String>,
+            name: ::std::result::Result<super::DivisionName, ::std::string::String>,
+        }
+        impl ::std::default::Default for DivisionStructure {
+            fn default() -> Self {
+                Self {
+                    environments: Err("no value supplied for environments".to_string()),
+                    id: Err("no value supplied for id".to_string()),
+                    name: Err("no value supplied for name".to_string()),
+                }
+            }
+        }
+        impl DivisionStructure {
+            pub fn environments<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::EnvironmentStructure>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.environments = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for environments: {e}")
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::DivisionId>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::DivisionName>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<DivisionStructure> for super::DivisionStructure {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: DivisionStructure,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    environments: value.environments?,
+                    id: value.id?,
+                    name: value.name?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::DivisionStructure> for DivisionStructure {
+            fn from(value: super::DivisionStructure) -> Self {
+                Self {
+                    environments: Ok(value.environments),
+                    id: Ok(value.id),
+                    name: Ok(value.name),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct DivisionSummaryInfo {
+            total_deployments: ::std::result::Result<i32, ::std::string::String>,
+            total_environments: ::std::result::Result<i32, ::std::string::String>,
+        }
+        impl ::std::default::Default for DivisionSummaryInfo {
+            fn default() -> Self {
+                Self {
+                    total_deployments: Err(
+                        "no value supplied for total_deployments".to_string(),
+                    ),
+                    total_environments: Err(
+                        "no value supplied for total_environments".to_string(),
+                    ),
+                }
+            }
+        }
+        impl DivisionSummaryInfo {
+            pub fn total_deployments<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i32>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.total_deployments = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for total_deployments: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn total_environments<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i32>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.total_environments = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for total_environments: {e}"
+                        )
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<DivisionSummaryInfo>
+        for super::DivisionSummaryInfo {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: DivisionSummaryInfo,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    total_deployments: value.total_deployments?,
+                    total_environments: value.total_environments?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::DivisionSummaryInfo> for DivisionSummaryInfo {
+            fn from(value: super::DivisionSummaryInfo) -> Self {
+                Self {
+                    total_deployments: Ok(value.total_deployments),
+                    total_environments: Ok(value.total_environments),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct EnvironmentDetails {
+            created_at: ::std::result::Result<
+                ::chrono::DateTime<::chrono::offset::Utc>,
+                ::std::string::String,
+            >,
+            deployments_count: ::std::result::Result<i32, ::std::string::String>,
+            description: ::std::result::Result<
+                super::Description,
+                ::std::string::String,
+            >,
+            id: ::std::result::Result<super::EnvironmentId, ::std::string::String>,
+            name: ::std::result::Result<super::EnvironmentName, ::std::string::String>,
+            protected: ::std::result::Result<bool, ::std::string::String>,
+            updated_at: ::std::result::Result<
+                ::chrono::DateTime<::chrono::offset::Utc>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for EnvironmentDetails {
+            fn default() -> Self {
+                Self {
+                    created_at: Err("no value supplied for created_at".to_string()),
+                    deployments_count: Err(
+                        "no value supplied for deployments_count".to_string(),
+                    ),
+                    description: Err("no value supplied for description".to_string()),
+                    id: Err("no value supplied for id".to_string()),
+                    name: Err("no value supplied for name".to_string()),
+                    protected: Err("no value supplied for protected".to_string()),
+                    updated_at: Err("no value supplied for updated_at".to_string()),
+                }
+            }
+        }
+        impl EnvironmentDetails {
+            pub fn created_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.created_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for created_at: {e}")
+                    });
+                self
+            }
+            pub fn deployments_count<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i32>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.deployments_count = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for deployments_count: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn description<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::Description>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.description = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for description: {e}")
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::EnvironmentId>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::EnvironmentName>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
+                self
+            }
+            pub fn protected<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.protected = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for protected: {e}")
+                    });
+                self
+            }
+            pub fn updated_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.updated_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for updated_at: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<EnvironmentDetails> for super::EnvironmentDetails {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: EnvironmentDetails,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    created_at: value.created_at?,
+                    deployments_count: value.deployments_count?,
+                    description: value.description?,
+                    id: value.id?,
+                    name: value.name?,
+                    protected: value.protected?,
+                    updated_at: value.updated_at?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::EnvironmentDetails> for EnvironmentDetails {
+            fn from(value: super::EnvironmentDetails) -> Self {
+                Self {
+                    created_at: Ok(value.created_at),
+                    deployments_count: Ok(value.deployments_count),
+                    description: Ok(value.description),
+                    id: Ok(value.id),
+                    name: Ok(value.name),
+                    protected: Ok(value.protected),
+                    updated_at: Ok(value.updated_at),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct EnvironmentInfo {
+            created_at: ::std::result::Result<
+                ::chrono::DateTime<::chrono::offset::Utc>,
+                ::std::string::String,
+            >,
+            deployments_count: ::std::result::Result<i32, ::std::string::String>,
+            id: ::std::result::Result<super::EnvironmentId, ::std::string::String>,
+            name: ::std::result::Result<super::EnvironmentName, ::std::string::String>,
+            protected: ::std::result::Result<bool, ::std::string::String>,
+            updated_at: ::std::result::Result<
+                ::chrono::DateTime<::chrono::offset::Utc>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for EnvironmentInfo {
+            fn default() -> Self {
+                Self {
+                    created_at: Err("no value supplied for created_at".to_string()),
+                    deployments_count: Err(
+                        "no value supplied for deployments_count".to_string(),
+                    ),
+                    id: Err("no value supplied for id".to_string()),
+                    name: Err("no value supplied for name".to_string()),
+                    protected: Err("no value supplied for protected".to_string()),
+                    updated_at: Err("no value supplied for updated_at".to_string()),
+                }
+            }
+        }
+        impl EnvironmentInfo {
+            pub fn created_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.created_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for created_at: {e}")
+                    });
+                self
+            }
+            pub fn deployments_count<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i32>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.deployments_count = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for deployments_count: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::EnvironmentId>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::EnvironmentName>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
+                self
+            }
+            pub fn protected<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.protected = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for protected: {e}")
+                    });
+                self
+            }
+            pub fn updated_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.updated_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for updated_at: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<EnvironmentInfo> for super::EnvironmentInfo {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: EnvironmentInfo,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    created_at: value.created_at?,
+                    deployments_count: value.deployments_count?,
+                    id: value.id?,
+                    name: value.name?,
+                    protected: value.protected?,
+                    updated_at: value.updated_at?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::EnvironmentInfo> for EnvironmentInfo {
+            fn from(value: super::EnvironmentInfo) -> Self {
+                Self {
+                    created_at: Ok(value.created_at),
+                    deployments_count: Ok(value.deployments_count),
+                    id: Ok(value.id),
+                    name: Ok(value.name),
+                    protected: Ok(value.protected),
+                    updated_at: Ok(value.updated_at),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct EnvironmentPermissionsInfo {
             name: ::std::result::Result<super::EnvironmentName, ::std::string::String>,
             permissions: ::std::result::Result<
@@ -3181,6 +6043,82 @@ narrows them to chosen divisions, keyed by division id.
                 Self {
                     name: Ok(value.name),
                     permissions: Ok(value.permissions),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct EnvironmentStructure {
+            deployments: ::std::result::Result<
+                ::std::vec::Vec<super::DeploymentStructure>,
+                ::std::string::String,
+            >,
+            id: ::std::result::Result<super::EnvironmentId, ::std::string::String>,
+            name: ::std::result::Result<super::EnvironmentName, ::std::string::String>,
+        }
+        impl ::std::default::Default for EnvironmentStructure {
+            fn default() -> Self {
+                Self {
+                    deployments: Err("no value supplied for deployments".to_string()),
+                    id: Err("no value supplied for id".to_string()),
+                    name: Err("no value supplied for name".to_string()),
+                }
+            }
+        }
+        impl EnvironmentStructure {
+            pub fn deployments<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::DeploymentStructure>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.deployments = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for deployments: {e}")
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::EnvironmentId>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::EnvironmentName>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<EnvironmentStructure>
+        for super::EnvironmentStructure {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: EnvironmentStructure,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    deployments: value.deployments?,
+                    id: value.id?,
+                    name: value.name?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::EnvironmentStructure> for EnvironmentStructure {
+            fn from(value: super::EnvironmentStructure) -> Self {
+                Self {
+                    deployments: Ok(value.deployments),
+                    id: Ok(value.id),
+                    name: Ok(value.name),
                 }
             }
         }
@@ -3840,6 +6778,1145 @@ narrows them to chosen divisions, keyed by division id.
             }
         }
         #[derive(Clone, Debug)]
+        pub struct PagedDivisionInfo {
+            items: ::std::result::Result<
+                ::std::vec::Vec<super::DivisionInfo>,
+                ::std::string::String,
+            >,
+            page: ::std::result::Result<super::PageNumber, ::std::string::String>,
+            total_pages: ::std::result::Result<super::TotalCount, ::std::string::String>,
+            total_results: ::std::result::Result<
+                super::TotalCount,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for PagedDivisionInfo {
+            fn default() -> Self {
+                Self {
+                    items: Err("no value supplied for items".to_string()),
+                    page: Err("no value supplied for page".to_string()),
+                    total_pages: Err("no value supplied for total_pages".to_string()),
+                    total_results: Err("no value supplied for total_results".to_string()),
+                }
+            }
+        }
+        impl PagedDivisionInfo {
+            pub fn items<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::DivisionInfo>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.items = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for items: {e}")
+                    });
+                self
+            }
+            pub fn page<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::PageNumber>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.page = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for page: {e}")
+                    });
+                self
+            }
+            pub fn total_pages<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::TotalCount>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.total_pages = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for total_pages: {e}")
+                    });
+                self
+            }
+            pub fn total_results<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::TotalCount>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.total_results = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for total_results: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<PagedDivisionInfo> for super::PagedDivisionInfo {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: PagedDivisionInfo,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    items: value.items?,
+                    page: value.page?,
+                    total_pages: value.total_pages?,
+                    total_results: value.total_results?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::PagedDivisionInfo> for PagedDivisionInfo {
+            fn from(value: super::PagedDivisionInfo) -> Self {
+                Self {
+                    items: Ok(value.items),
+                    page: Ok(value.page),
+                    total_pages: Ok(value.total_pages),
+                    total_results: Ok(value.total_results),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct PagedEnvironmentInfo {
+            items: ::std::result::Result<
+                ::std::vec::Vec<super::EnvironmentInfo>,
+                ::std::string::String,
+            >,
+            page: ::std::result::Result<super::PageNumber, ::std::string::String>,
+            total_pages: ::std::result::Result<super::TotalCount, ::std::string::String>,
+            total_results: ::std::result::Result<
+                super::TotalCount,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for PagedEnvironmentInfo {
+            fn default() -> Self {
+                Self {
+                    items: Err("no value supplied for items".to_string()),
+                    page: Err("no value supplied for page".to_string()),
+                    total_pages: Err("no value supplied for total_pages".to_string()),
+                    total_results: Err("no value supplied for total_results".to_string()),
+                }
+            }
+        }
+        impl PagedEnvironmentInfo {
+            pub fn items<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::EnvironmentInfo>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.items = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for items: {e}")
+                    });
+                self
+            }
+            pub fn page<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::PageNumber>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.page = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for page: {e}")
+                    });
+                self
+            }
+            pub fn total_pages<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::TotalCount>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.total_pages = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for total_pages: {e}")
+                    });
+                self
+            }
+            pub fn total_results<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::TotalCount>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.total_results = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for total_results: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<PagedEnvironmentInfo>
+        for super::PagedEnvironmentInfo {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: PagedEnvironmentInfo,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    items: value.items?,
+                    page: value.page?,
+                    total_pages: value.total_pages?,
+                    total_results: value.total_results?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::PagedEnvironmentInfo> for PagedEnvironmentInfo {
+            fn from(value: super::PagedEnvironmentInfo) -> Self {
+                Self {
+                    items: Ok(value.items),
+                    page: Ok(value.page),
+                    total_pages: Ok(value.total_pages),
+                    total_results: Ok(value.total_results),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct PlanFeatures {
+            advanced_connectors_enabled: ::std::result::Result<
+                bool,
+                ::std::string::String,
+            >,
+            advanced_notification_channels_enabled: ::std::result::Result<
+                bool,
+                ::std::string::String,
+            >,
+            api_key_allowed_ips_limit: ::std::result::Result<i32, ::std::string::String>,
+            api_keys_limit: ::std::result::Result<i32, ::std::string::String>,
+            audit_export_enabled: ::std::result::Result<bool, ::std::string::String>,
+            audit_retention_days: ::std::result::Result<i32, ::std::string::String>,
+            backup_enabled: ::std::result::Result<bool, ::std::string::String>,
+            backup_regions_limit: ::std::result::Result<i32, ::std::string::String>,
+            backup_retention_days: ::std::result::Result<i32, ::std::string::String>,
+            byoc_enabled: ::std::result::Result<bool, ::std::string::String>,
+            cloud_accounts_limit: ::std::result::Result<i32, ::std::string::String>,
+            cluster_enabled: ::std::result::Result<bool, ::std::string::String>,
+            concurrent_deployments_limit: ::std::result::Result<
+                i32,
+                ::std::string::String,
+            >,
+            cross_region_dr_enabled: ::std::result::Result<bool, ::std::string::String>,
+            custom_domains_limit: ::std::result::Result<i32, ::std::string::String>,
+            custom_idp_enabled: ::std::result::Result<bool, ::std::string::String>,
+            customer_managed_keys_enabled: ::std::result::Result<
+                bool,
+                ::std::string::String,
+            >,
+            dedicated_enabled: ::std::result::Result<bool, ::std::string::String>,
+            deployment_access_rules_limit: ::std::result::Result<
+                i32,
+                ::std::string::String,
+            >,
+            deployment_backups_limit: ::std::result::Result<i32, ::std::string::String>,
+            deployment_configs_limit: ::std::result::Result<i32, ::std::string::String>,
+            deployment_snapshots_limit: ::std::result::Result<
+                i32,
+                ::std::string::String,
+            >,
+            deployment_tiers: ::std::result::Result<
+                ::std::vec::Vec<super::DeploymentTierLimit>,
+                ::std::string::String,
+            >,
+            divisions_limit: ::std::result::Result<i32, ::std::string::String>,
+            divisions_per_role_limit: ::std::result::Result<i32, ::std::string::String>,
+            environments_limit: ::std::result::Result<i32, ::std::string::String>,
+            environments_per_division_limit: ::std::result::Result<
+                i32,
+                ::std::string::String,
+            >,
+            invitations_limit: ::std::result::Result<i32, ::std::string::String>,
+            members_limit: ::std::result::Result<i32, ::std::string::String>,
+            multi_az_enabled: ::std::result::Result<bool, ::std::string::String>,
+            nodes_per_deployment_limit: ::std::result::Result<
+                i32,
+                ::std::string::String,
+            >,
+            notification_channels_limit: ::std::result::Result<
+                i32,
+                ::std::string::String,
+            >,
+            notification_subscriptions_limit: ::std::result::Result<
+                i32,
+                ::std::string::String,
+            >,
+            on_premise_enabled: ::std::result::Result<bool, ::std::string::String>,
+            pending_invitations_limit: ::std::result::Result<i32, ::std::string::String>,
+            private_connections_limit: ::std::result::Result<i32, ::std::string::String>,
+            private_endpoints_limit: ::std::result::Result<i32, ::std::string::String>,
+            private_networking_enabled: ::std::result::Result<
+                bool,
+                ::std::string::String,
+            >,
+            roles_limit: ::std::result::Result<i32, ::std::string::String>,
+            scim_enabled: ::std::result::Result<bool, ::std::string::String>,
+            snapshot_retention_days: ::std::result::Result<i32, ::std::string::String>,
+            verified_domains_limit: ::std::result::Result<i32, ::std::string::String>,
+        }
+        impl ::std::default::Default for PlanFeatures {
+            fn default() -> Self {
+                Self {
+                    advanced_connectors_enabled: Err(
+                        "no value supplied for advanced_connectors_enabled".to_string(),
+                    ),
+                    advanced_notification_channels_enabled: Err(
+                        "no value supplied for advanced_notification_channels_enabled"
+                            .to_string(),
+                    ),
+                    api_key_allowed_ips_limit: Err(
+                        "no value supplied for api_key_allowed_ips_limit".to_string(),
+                    ),
+                    api_keys_limit: Err(
+                        "no value supplied for api_keys_limit".to_string(),
+                    ),
+                    audit_export_enabled: Err(
+                        "no value supplied for audit_export_enabled".to_string(),
+                    ),
+                    audit_retention_days: Err(
+                        "no value supplied for audit_retention_days".to_string(),
+                    ),
+                    backup_enabled: Err(
+                        "no value supplied for backup_enabled".to_string(),
+                    ),
+                    backup_regions_limit: Err(
+                        "no value supplied for backup_regions_limit".to_string(),
+                    ),
+                    backup_retention_days: Err(
+                        "no value supplied for backup_retention_days".to_string(),
+                    ),
+                    byoc_enabled: Err("no value supplied for byoc_enabled".to_string()),
+                    cloud_accounts_limit: Err(
+                        "no value supplied for cloud_accounts_limit".to_string(),
+                    ),
+                    cluster_enabled: Err(
+                        "no value supplied for cluster_enabled".to_string(),
+                    ),
+                    concurrent_deployments_limit: Err(
+                        "no value supplied for concurrent_deployments_limit".to_string(),
+                    ),
+                    cross_region_dr_enabled: Err(
+                        "no value supplied for cross_region_dr_enabled".to_string(),
+                    ),
+                    custom_domains_limit: Err(
+                        "no value supplied for custom_domains_limit".to_string(),
+                    ),
+                    custom_idp_enabled: Err(
+                        "no value supplied for custom_idp_enabled".to_string(),
+                    ),
+                    customer_managed_keys_enabled: Err(
+                        "no value supplied for customer_managed_keys_enabled".to_string(),
+                    ),
+                    dedicated_enabled: Err(
+                        "no value supplied for dedicated_enabled".to_string(),
+                    ),
+                    deployment_access_rules_limit: Err(
+                        "no value supplied for deployment_access_rules_limit".to_string(),
+                    ),
+                    deployment_backups_limit: Err(
+                        "no value supplied for deployment_backups_limit".to_string(),
+                    ),
+                    deployment_configs_limit: Err(
+                        "no value supplied for deployment_configs_limit".to_string(),
+                    ),
+                    deployment_snapshots_limit: Err(
+                        "no value supplied for deployment_snapshots_limit".to_string(),
+                    ),
+                    deployment_tiers: Err(
+                        "no value supplied for deployment_tiers".to_string(),
+                    ),
+                    divisions_limit: Err(
+                        "no value supplied for divisions_limit".to_string(),
+                    ),
+                    divisions_per_role_limit: Err(
+                        "no value supplied for divisions_per_role_limit".to_string(),
+                    ),
+                    environments_limit: Err(
+                        "no value supplied for environments_limit".to_string(),
+                    ),
+                    environments_per_division_limit: Err(
+                        "no value supplied for environments_per_division_limit"
+                            .to_string(),
+                    ),
+                    invitations_limit: Err(
+                        "no value supplied for invitations_limit".to_string(),
+                    ),
+                    members_limit: Err(
+                        "no value supplied for members_limit".to_string(),
+                    ),
+                    multi_az_enabled: Err(
+                        "no value supplied for multi_az_enabled".to_string(),
+                    ),
+                    nodes_per_deployment_limit: Err(
+                        "no value supplied for nodes_per_deployment_limit".to_string(),
+                    ),
+                    notification_channels_limit: Err(
+                        "no value supplied for notification_channels_limit".to_string(),
+                    ),
+                    notification_subscriptions_limit: Err(
+                        "no value supplied for notification_subscriptions_limit"
+                            .to_string(),
+                    ),
+                    on_premise_enabled: Err(
+                        "no value supplied for on_premise_enabled".to_string(),
+                    ),
+                    pending_invitations_limit: Err(
+                        "no value supplied for pending_invitations_limit".to_string(),
+                    ),
+                    private_connections_limit: Err(
+                        "no value supplied for private_connections_limit".to_string(),
+                    ),
+                    private_endpoints_limit: Err(
+                        "no value supplied for private_endpoints_limit".to_string(),
+                    ),
+                    private_networking_enabled: Err(
+                        "no value supplied for private_networking_enabled".to_string(),
+                    ),
+                    roles_limit: Err("no value supplied for roles_limit".to_string()),
+                    scim_enabled: Err("no value supplied for scim_enabled".to_string()),
+                    snapshot_retention_days: Err(
+                        "no value supplied for snapshot_retention_days".to_string(),
+                    ),
+                    verified_domains_limit: Err(
+                        "no value supplied for verified_domains_limit".to_string(),
+                    ),
+                }
+            }
+        }
+        impl PlanFeatures {
+            pub fn advanced_connectors_enabled<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.advanced_connectors_enabled = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for advanced_connectors_enabled: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn advanced_notification_channels_enabled<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.advanced_notification_channels_enabled = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for advanced_notification_channels_enabled: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn api_key_allowed_ips_limit<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i32>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.api_key_allowed_ips_limit = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for api_key_allowed_ips_limit: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn api_keys_limit<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i32>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.api_keys_limit = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for api_keys_limit: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn audit_export_enabled<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.audit_export_enabled = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for audit_export_enabled: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn audit_retention_days<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i32>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.audit_retention_days = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for audit_retention_days: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn backup_enabled<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.backup_enabled = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for backup_enabled: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn backup_regions_limit<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i32>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.backup_regions_limit = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for backup_regions_limit: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn backup_retention_days<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i32>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.backup_retention_days = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for backup_retention_days: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn byoc_enabled<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.byoc_enabled = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for byoc_enabled: {e}")
+                    });
+                self
+            }
+            pub fn cloud_accounts_limit<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i32>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.cloud_accounts_limit = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for cloud_accounts_limit: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn cluster_enabled<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.cluster_enabled = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for cluster_enabled: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn concurrent_deployments_limit<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i32>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.concurrent_deployments_limit = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for concurrent_deployments_limit: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn cross_region_dr_enabled<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.cross_region_dr_enabled = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for cross_region_dr_enabled: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn custom_domains_limit<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i32>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.custom_domains_limit = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for custom_domains_limit: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn custom_idp_enabled<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.custom_idp_enabled = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for custom_idp_enabled: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn customer_managed_keys_enabled<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.customer_managed_keys_enabled = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for customer_managed_keys_enabled: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn dedicated_enabled<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.dedicated_enabled = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for dedicated_enabled: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn deployment_access_rules_limit<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i32>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.deployment_access_rules_limit = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for deployment_access_rules_limit: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn deployment_backups_limit<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i32>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.deployment_backups_limit = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for deployment_backups_limit: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn deployment_configs_limit<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i32>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.deployment_configs_limit = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for deployment_configs_limit: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn deployment_snapshots_limit<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i32>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.deployment_snapshots_limit = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for deployment_snapshots_limit: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn deployment_tiers<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::DeploymentTierLimit>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.deployment_tiers = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for deployment_tiers: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn divisions_limit<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i32>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.divisions_limit = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for divisions_limit: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn divisions_per_role_limit<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i32>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.divisions_per_role_limit = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for divisions_per_role_limit: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn environments_limit<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i32>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.environments_limit = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for environments_limit: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn environments_per_division_limit<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i32>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.environments_per_division_limit = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for environments_per_division_limit: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn invitations_limit<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i32>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.invitations_limit = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for invitations_limit: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn members_limit<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i32>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.members_limit = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for members_limit: {e}")
+                    });
+                self
+            }
+            pub fn multi_az_enabled<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.multi_az_enabled = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for multi_az_enabled: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn nodes_per_deployment_limit<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i32>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.nodes_per_deployment_limit = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for nodes_per_deployment_limit: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn notification_channels_limit<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i32>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.notification_channels_limit = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for notification_channels_limit: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn notification_subscriptions_limit<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i32>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.notification_subscriptions_limit = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for notification_subscriptions_limit: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn on_premise_enabled<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.on_premise_enabled = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for on_premise_enabled: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn pending_invitations_limit<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i32>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.pending_invitations_limit = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for pending_invitations_limit: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn private_connections_limit<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i32>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.private_connections_limit = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for private_connections_limit: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn private_endpoints_limit<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i32>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.private_endpoints_limit = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for private_endpoints_limit: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn private_networking_enabled<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.private_networking_enabled = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for private_networking_enabled: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn roles_limit<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i32>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.roles_limit = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for roles_limit: {e}")
+                    });
+                self
+            }
+            pub fn scim_enabled<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.scim_enabled = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for scim_enabled: {e}")
+                    });
+                self
+            }
+            pub fn snapshot_retention_days<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i32>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.snapshot_retention_days = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for snapshot_retention_days: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn verified_domains_limit<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i32>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.verified_domains_limit = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for verified_domains_limit: {e}"
+                        )
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<PlanFeatures> for super::PlanFeatures {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: PlanFeatures,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    advanced_connectors_enabled: value.advanced_connectors_enabled?,
+                    advanced_notification_channels_enabled: value
+                        .advanced_notification_channels_enabled?,
+                    api_key_allowed_ips_limit: value.api_key_allowed_ips_limit?,
+                    api_keys_limit: value.api_keys_limit?,
+                    audit_export_enabled: value.audit_export_enabled?,
+                    audit_retention_days: value.audit_retention_days?,
+                    backup_enabled: value.backup_enabled?,
+                    backup_regions_limit: value.backup_regions_limit?,
+                    backup_retention_days: value.backup_retention_days?,
+                    byoc_enabled: value.byoc_enabled?,
+                    cloud_accounts_limit: value.cloud_accounts_limit?,
+                    cluster_enabled: value.cluster_enabled?,
+                    concurrent_deployments_limit: value.concurrent_deployments_limit?,
+                    cross_region_dr_enabled: value.cross_region_dr_enabled?,
+                    custom_domains_limit: value.custom_domains_limit?,
+                    custom_idp_enabled: value.custom_idp_enabled?,
+                    customer_managed_keys_enabled: value.customer_managed_keys_enabled?,
+                    dedicated_enabled: value.dedicated_enabled?,
+                    deployment_access_rules_limit: value.deployment_access_rules_limit?,
+                    deployment_backups_limit: value.deployment_backups_limit?,
+                    deployment_configs_limit: value.deployment_configs_limit?,
+                    deployment_snapshots_limit: value.deployment_snapshots_limit?,
+                    deployment_tiers: value.deployment_tiers?,
+                    divisions_limit: value.divisions_limit?,
+                    divisions_per_role_limit: value.divisions_per_role_limit?,
+                    environments_limit: value.environments_limit?,
+                    environments_per_division_limit: value
+                        .environments_per_division_limit?,
+                    invitations_limit: value.invitations_limit?,
+                    members_limit: value.members_limit?,
+                    multi_az_enabled: value.multi_az_enabled?,
+                    nodes_per_deployment_limit: value.nodes_per_deployment_limit?,
+                    notification_channels_limit: value.notification_channels_limit?,
+                    notification_subscriptions_limit: value
+                        .notification_subscriptions_limit?,
+                    on_premise_enabled: value.on_premise_enabled?,
+                    pending_invitations_limit: value.pending_invitations_limit?,
+                    private_connections_limit: value.private_connections_limit?,
+                    private_endpoints_limit: value.private_endpoints_limit?,
+                    private_networking_enabled: value.private_networking_enabled?,
+                    roles_limit: value.roles_limit?,
+                    scim_enabled: value.scim_enabled?,
+                    snapshot_retention_days: value.snapshot_retention_days?,
+                    verified_domains_limit: value.verified_domains_limit?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::PlanFeatures> for PlanFeatures {
+            fn from(value: super::PlanFeatures) -> Self {
+                Self {
+                    advanced_connectors_enabled: Ok(value.advanced_connectors_enabled),
+                    advanced_notification_channels_enabled: Ok(
+                        value.advanced_notification_channels_enabled,
+                    ),
+                    api_key_allowed_ips_limit: Ok(value.api_key_allowed_ips_limit),
+                    api_keys_limit: Ok(value.api_keys_limit),
+                    audit_export_enabled: Ok(value.audit_export_enabled),
+                    audit_retention_days: Ok(value.audit_retention_days),
+                    backup_enabled: Ok(value.backup_enabled),
+                    backup_regions_limit: Ok(value.backup_regions_limit),
+                    backup_retention_days: Ok(value.backup_retention_days),
+                    byoc_enabled: Ok(value.byoc_enabled),
+                    cloud_accounts_limit: Ok(value.cloud_accounts_limit),
+                    cluster_enabled: Ok(value.cluster_enabled),
+                    concurrent_deployments_limit: Ok(value.concurrent_deployments_limit),
+                    cross_region_dr_enabled: Ok(value.cross_region_dr_enabled),
+                    custom_domains_limit: Ok(value.custom_domains_limit),
+                    custom_idp_enabled: Ok(value.custom_idp_enabled),
+                    customer_managed_keys_enabled: Ok(
+                        value.customer_managed_keys_enabled,
+                    ),
+                    dedicated_enabled: Ok(value.dedicated_enabled),
+                    deployment_access_rules_limit: Ok(
+                        value.deployment_access_rules_limit,
+                    ),
+                    deployment_backups_limit: Ok(value.deployment_backups_limit),
+                    deployment_configs_limit: Ok(value.deployment_configs_limit),
+                    deployment_snapshots_limit: Ok(value.deployment_snapshots_limit),
+                    deployment_tiers: Ok(value.deployment_tiers),
+                    divisions_limit: Ok(value.divisions_limit),
+                    divisions_per_role_limit: Ok(value.divisions_per_role_limit),
+                    environments_limit: Ok(value.environments_limit),
+                    environments_per_division_limit: Ok(
+                        value.environments_per_division_limit,
+                    ),
+                    invitations_limit: Ok(value.invitations_limit),
+                    members_limit: Ok(value.members_limit),
+                    multi_az_enabled: Ok(value.multi_az_enabled),
+                    nodes_per_deployment_limit: Ok(value.nodes_per_deployment_limit),
+                    notification_channels_limit: Ok(value.notification_channels_limit),
+                    notification_subscriptions_limit: Ok(
+                        value.notification_subscriptions_limit,
+                    ),
+                    on_premise_enabled: Ok(value.on_premise_enabled),
+                    pending_invitations_limit: Ok(value.pending_invitations_limit),
+                    private_connections_limit: Ok(value.private_connections_limit),
+                    private_endpoints_limit: Ok(value.private_endpoints_limit),
+                    private_networking_enabled: Ok(value.private_networking_enabled),
+                    roles_limit: Ok(value.roles_limit),
+                    scim_enabled: Ok(value.scim_enabled),
+                    snapshot_retention_days: Ok(value.snapshot_retention_days),
+                    verified_domains_limit: Ok(value.verified_domains_limit),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct RequestResourceCode {
+            action: ::std::result::Result<
+                super::ResourceCodeAction,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for RequestResourceCode {
+            fn default() -> Self {
+                Self {
+                    action: Err("no value supplied for action".to_string()),
+                }
+            }
+        }
+        impl RequestResourceCode {
+            pub fn action<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::ResourceCodeAction>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.action = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for action: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<RequestResourceCode>
+        for super::RequestResourceCode {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: RequestResourceCode,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { action: value.action? })
+            }
+        }
+        impl ::std::convert::From<super::RequestResourceCode> for RequestResourceCode {
+            fn from(value: super::RequestResourceCode) -> Self {
+                Self { action: Ok(value.action) }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct RolePermissions {
             division: ::std::result::Result<
                 ::std::option::Option<::std::vec::Vec<::std::string::String>>,
@@ -4398,6 +8475,933 @@ narrows them to chosen divisions, keyed by division id.
             }
         }
         #[derive(Clone, Debug)]
+        pub struct TenantConfig {
+            block_external_invitations: ::std::result::Result<
+                bool,
+                ::std::string::String,
+            >,
+            enforce_domain_only_invitations: ::std::result::Result<
+                bool,
+                ::std::string::String,
+            >,
+            join_policy: ::std::result::Result<super::JoinPolicy, ::std::string::String>,
+        }
+        impl ::std::default::Default for TenantConfig {
+            fn default() -> Self {
+                Self {
+                    block_external_invitations: Err(
+                        "no value supplied for block_external_invitations".to_string(),
+                    ),
+                    enforce_domain_only_invitations: Err(
+                        "no value supplied for enforce_domain_only_invitations"
+                            .to_string(),
+                    ),
+                    join_policy: Err("no value supplied for join_policy".to_string()),
+                }
+            }
+        }
+        impl TenantConfig {
+            pub fn block_external_invitations<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.block_external_invitations = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for block_external_invitations: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn enforce_domain_only_invitations<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.enforce_domain_only_invitations = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for enforce_domain_only_invitations: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn join_policy<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::JoinPolicy>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.join_policy = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for join_policy: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<TenantConfig> for super::TenantConfig {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: TenantConfig,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    block_external_invitations: value.block_external_invitations?,
+                    enforce_domain_only_invitations: value
+                        .enforce_domain_only_invitations?,
+                    join_policy: value.join_policy?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::TenantConfig> for TenantConfig {
+            fn from(value: super::TenantConfig) -> Self {
+                Self {
+                    block_external_invitations: Ok(value.block_external_invitations),
+                    enforce_domain_only_invitations: Ok(
+                        value.enforce_domain_only_invitations,
+                    ),
+                    join_policy: Ok(value.join_policy),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct TenantConfigInfo {
+            block_external_invitations: ::std::result::Result<
+                bool,
+                ::std::string::String,
+            >,
+            email_domain: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            email_domain_verified_at: ::std::result::Result<
+                ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                ::std::string::String,
+            >,
+            enforce_domain_only_invitations: ::std::result::Result<
+                bool,
+                ::std::string::String,
+            >,
+            join_policy: ::std::result::Result<super::JoinPolicy, ::std::string::String>,
+        }
+        impl ::std::default::Default for TenantConfigInfo {
+            fn default() -> Self {
+                Self {
+                    block_external_invitations: Err(
+                        "no value supplied for block_external_invitations".to_string(),
+                    ),
+                    email_domain: Ok(Default::default()),
+                    email_domain_verified_at: Ok(Default::default()),
+                    enforce_domain_only_invitations: Err(
+                        "no value supplied for enforce_domain_only_invitations"
+                            .to_string(),
+                    ),
+                    join_policy: Err("no value supplied for join_policy".to_string()),
+                }
+            }
+        }
+        impl TenantConfigInfo {
+            pub fn block_external_invitations<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.block_external_invitations = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for block_external_invitations: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn email_domain<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.email_domain = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for email_domain: {e}")
+                    });
+                self
+            }
+            pub fn email_domain_verified_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.email_domain_verified_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for email_domain_verified_at: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn enforce_domain_only_invitations<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.enforce_domain_only_invitations = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for enforce_domain_only_invitations: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn join_policy<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::JoinPolicy>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.join_policy = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for join_policy: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<TenantConfigInfo> for super::TenantConfigInfo {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: TenantConfigInfo,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    block_external_invitations: value.block_external_invitations?,
+                    email_domain: value.email_domain?,
+                    email_domain_verified_at: value.email_domain_verified_at?,
+                    enforce_domain_only_invitations: value
+                        .enforce_domain_only_invitations?,
+                    join_policy: value.join_policy?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::TenantConfigInfo> for TenantConfigInfo {
+            fn from(value: super::TenantConfigInfo) -> Self {
+                Self {
+                    block_external_invitations: Ok(value.block_external_invitations),
+                    email_domain: Ok(value.email_domain),
+                    email_domain_verified_at: Ok(value.email_domain_verified_at),
+                    enforce_domain_only_invitations: Ok(
+                        value.enforce_domain_only_invitations,
+                    ),
+                    join_policy: Ok(value.join_policy),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct TenantDetailsInfo {
+            created_at: ::std::result::Result<
+                ::chrono::DateTime<::chrono::offset::Utc>,
+                ::std::string::String,
+            >,
+            description: ::std::result::Result<
+                super::Description,
+                ::std::string::String,
+            >,
+            email: ::std::result::Result<super::Email, ::std::string::String>,
+            features: ::std::result::Result<super::PlanFeatures, ::std::string::String>,
+            has_custom_email_domain: ::std::result::Result<bool, ::std::string::String>,
+            has_payment_method: ::std::result::Result<bool, ::std::string::String>,
+            id: ::std::result::Result<super::TenantId, ::std::string::String>,
+            name: ::std::result::Result<super::TenantName, ::std::string::String>,
+            protected: ::std::result::Result<bool, ::std::string::String>,
+            remarks: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            starter_available: ::std::result::Result<bool, ::std::string::String>,
+            status: ::std::result::Result<
+                ::std::option::Option<super::Status>,
+                ::std::string::String,
+            >,
+            subscription: ::std::result::Result<
+                ::std::option::Option<super::TenantSubscriptionInfo>,
+                ::std::string::String,
+            >,
+            updated_at: ::std::result::Result<
+                ::chrono::DateTime<::chrono::offset::Utc>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for TenantDetailsInfo {
+            fn default() -> Self {
+                Self {
+                    created_at: Err("no value supplied for created_at".to_string()),
+                    description: Err("no value supplied for description".to_string()),
+                    email: Err("no value supplied for email".to_string()),
+                    features: Err("no value supplied for features".to_string()),
+                    has_custom_email_domain: Err(
+                        "no value supplied for has_custom_email_domain".to_string(),
+                    ),
+                    has_payment_method: Err(
+                        "no value supplied for has_payment_method".to_string(),
+                    ),
+                    id: Err("no value supplied for id".to_string()),
+                    name: Err("no value supplied for name".to_string()),
+                    protected: Err("no value supplied for protected".to_string()),
+                    remarks: Ok(Default::default()),
+                    starter_available: Err(
+                        "no value supplied for starter_available".to_string(),
+                    ),
+                    status: Ok(Default::default()),
+                    subscription: Ok(Default::default()),
+                    updated_at: Err("no value supplied for updated_at".to_string()),
+                }
+            }
+        }
+        impl TenantDetailsInfo {
+            pub fn created_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.created_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for created_at: {e}")
+                    });
+                self
+            }
+            pub fn description<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::Description>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.description = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for description: {e}")
+                    });
+                self
+            }
+            pub fn email<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::Email>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.email = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for email: {e}")
+                    });
+                self
+            }
+            pub fn features<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::PlanFeatures>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.features = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for features: {e}")
+                    });
+                self
+            }
+            pub fn has_custom_email_domain<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.has_custom_email_domain = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for has_custom_email_domain: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn has_payment_method<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.has_payment_method = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for has_payment_method: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::TenantId>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::TenantName>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
+                self
+            }
+            pub fn protected<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.protected = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for protected: {e}")
+                    });
+                self
+            }
+            pub fn remarks<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.remarks = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for remarks: {e}")
+                    });
+                self
+            }
+            pub fn starter_available<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.starter_available = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for starter_available: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Status>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.status = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for status: {e}")
+                    });
+                self
+            }
+            pub fn subscription<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::TenantSubscriptionInfo>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.subscription = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for subscription: {e}")
+                    });
+                self
+            }
+            pub fn updated_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.updated_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for updated_at: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<TenantDetailsInfo> for super::TenantDetailsInfo {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: TenantDetailsInfo,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    created_at: value.created_at?,
+                    description: value.description?,
+                    email: value.email?,
+                    features: value.features?,
+                    has_custom_email_domain: value.has_custom_email_domain?,
+                    has_payment_method: value.has_payment_method?,
+                    id: value.id?,
+                    name: value.name?,
+                    protected: value.protected?,
+                    remarks: value.remarks?,
+                    starter_available: value.starter_available?,
+                    status: value.status?,
+                    subscription: value.subscription?,
+                    updated_at: value.updated_at?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::TenantDetailsInfo> for TenantDetailsInfo {
+            fn from(value: super::TenantDetailsInfo) -> Self {
+                Self {
+                    created_at: Ok(value.created_at),
+                    description: Ok(value.description),
+                    email: Ok(value.email),
+                    features: Ok(value.features),
+                    has_custom_email_domain: Ok(value.has_custom_email_domain),
+                    has_payment_method: Ok(value.has_payment_method),
+                    id: Ok(value.id),
+                    name: Ok(value.name),
+                    protected: Ok(value.protected),
+                    remarks: Ok(value.remarks),
+                    starter_available: Ok(value.starter_available),
+                    status: Ok(value.status),
+                    subscription: Ok(value.subscription),
+                    updated_at: Ok(value.updated_at),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct TenantInfo {
+            created_at: ::std::result::Result<
+                ::chrono::DateTime<::chrono::offset::Utc>,
+                ::std::string::String,
+            >,
+            id: ::std::result::Result<super::TenantId, ::std::string::String>,
+            name: ::std::result::Result<super::TenantName, ::std::string::String>,
+            protected: ::std::result::Result<bool, ::std::string::String>,
+            remarks: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            updated_at: ::std::result::Result<
+                ::chrono::DateTime<::chrono::offset::Utc>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for TenantInfo {
+            fn default() -> Self {
+                Self {
+                    created_at: Err("no value supplied for created_at".to_string()),
+                    id: Err("no value supplied for id".to_string()),
+                    name: Err("no value supplied for name".to_string()),
+                    protected: Err("no value supplied for protected".to_string()),
+                    remarks: Ok(Default::default()),
+                    updated_at: Err("no value supplied for updated_at".to_string()),
+                }
+            }
+        }
+        impl TenantInfo {
+            pub fn created_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.created_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for created_at: {e}")
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::TenantId>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::TenantName>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
+                self
+            }
+            pub fn protected<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.protected = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for protected: {e}")
+                    });
+                self
+            }
+            pub fn remarks<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.remarks = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for remarks: {e}")
+                    });
+                self
+            }
+            pub fn updated_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.updated_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for updated_at: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<TenantInfo> for super::TenantInfo {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: TenantInfo,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    created_at: value.created_at?,
+                    id: value.id?,
+                    name: value.name?,
+                    protected: value.protected?,
+                    remarks: value.remarks?,
+                    updated_at: value.updated_at?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::TenantInfo> for TenantInfo {
+            fn from(value: super::TenantInfo) -> Self {
+                Self {
+                    created_at: Ok(value.created_at),
+                    id: Ok(value.id),
+                    name: Ok(value.name),
+                    protected: Ok(value.protected),
+                    remarks: Ok(value.remarks),
+                    updated_at: Ok(value.updated_at),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct TenantStructure {
+            divisions: ::std::result::Result<
+                ::std::vec::Vec<super::DivisionStructure>,
+                ::std::string::String,
+            >,
+            id: ::std::result::Result<super::TenantId, ::std::string::String>,
+            name: ::std::result::Result<super::TenantName, ::std::string::String>,
+        }
+        impl ::std::default::Default for TenantStructure {
+            fn default() -> Self {
+                Self {
+                    divisions: Err("no value supplied for divisions".to_string()),
+                    id: Err("no value supplied for id".to_string()),
+                    name: Err("no value supplied for name".to_string()),
+                }
+            }
+        }
+        impl TenantStructure {
+            pub fn divisions<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::DivisionStructure>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.divisions = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for divisions: {e}")
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::TenantId>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::TenantName>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<TenantStructure> for super::TenantStructure {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: TenantStructure,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    divisions: value.divisions?,
+                    id: value.id?,
+                    name: value.name?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::TenantStructure> for TenantStructure {
+            fn from(value: super::TenantStructure) -> Self {
+                Self {
+                    divisions: Ok(value.divisions),
+                    id: Ok(value.id),
+                    name: Ok(value.name),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct TenantSubscriptionInfo {
+            active: ::std::result::Result<bool, ::std::string::String>,
+            created_at: ::std::result::Result<
+                ::chrono::DateTime<::chrono::offset::Utc>,
+                ::std::string::String,
+            >,
+            id: ::std::result::Result<i64, ::std::string::String>,
+            plan: ::std::result::Result<::std::string::String, ::std::string::String>,
+            valid_from: ::std::result::Result<
+                ::chrono::DateTime<::chrono::offset::Utc>,
+                ::std::string::String,
+            >,
+            valid_to: ::std::result::Result<
+                ::chrono::DateTime<::chrono::offset::Utc>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for TenantSubscriptionInfo {
+            fn default() -> Self {
+                Self {
+                    active: Err("no value supplied for active".to_string()),
+                    created_at: Err("no value supplied for created_at".to_string()),
+                    id: Err("no value supplied for id".to_string()),
+                    plan: Err("no value supplied for plan".to_string()),
+                    valid_from: Err("no value supplied for valid_from".to_string()),
+                    valid_to: Err("no value supplied for valid_to".to_string()),
+                }
+            }
+        }
+        impl TenantSubscriptionInfo {
+            pub fn active<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.active = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for active: {e}")
+                    });
+                self
+            }
+            pub fn created_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.created_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for created_at: {e}")
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn plan<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.plan = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for plan: {e}")
+                    });
+                self
+            }
+            pub fn valid_from<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.valid_from = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for valid_from: {e}")
+                    });
+                self
+            }
+            pub fn valid_to<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.valid_to = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for valid_to: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<TenantSubscriptionInfo>
+        for super::TenantSubscriptionInfo {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: TenantSubscriptionInfo,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    active: value.active?,
+                    created_at: value.created_at?,
+                    id: value.id?,
+                    plan: value.plan?,
+                    valid_from: value.valid_from?,
+                    valid_to: value.valid_to?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::TenantSubscriptionInfo>
+        for TenantSubscriptionInfo {
+            fn from(value: super::TenantSubscriptionInfo) -> Self {
+                Self {
+                    active: Ok(value.active),
+                    created_at: Ok(value.created_at),
+                    id: Ok(value.id),
+                    plan: Ok(value.plan),
+                    valid_from: Ok(value.valid_from),
+                    valid_to: Ok(value.valid_to),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct TenantSummaryInfo {
+            total_deployments: ::std::result::Result<i32, ::std::string::String>,
+            total_divisions: ::std::result::Result<i32, ::std::string::String>,
+            total_environments: ::std::result::Result<i32, ::std::string::String>,
+        }
+        impl ::std::default::Default for TenantSummaryInfo {
+            fn default() -> Self {
+                Self {
+                    total_deployments: Err(
+                        "no value supplied for total_deployments".to_string(),
+                    ),
+                    total_divisions: Err(
+                        "no value supplied for total_divisions".to_string(),
+                    ),
+                    total_environments: Err(
+                        "no value supplied for total_environments".to_string(),
+                    ),
+                }
+            }
+        }
+        impl TenantSummaryInfo {
+            pub fn total_deployments<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i32>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.total_deployments = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for total_deployments: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn total_divisions<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i32>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.total_divisions = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for total_divisions: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn total_environments<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i32>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.total_environments = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for total_environments: {e}"
+                        )
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<TenantSummaryInfo> for super::TenantSummaryInfo {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: TenantSummaryInfo,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    total_deployments: value.total_deployments?,
+                    total_divisions: value.total_divisions?,
+                    total_environments: value.total_environments?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::TenantSummaryInfo> for TenantSummaryInfo {
+            fn from(value: super::TenantSummaryInfo) -> Self {
+                Self {
+                    total_deployments: Ok(value.total_deployments),
+                    total_divisions: Ok(value.total_divisions),
+                    total_environments: Ok(value.total_environments),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct UpdateApiKeySecurity {
             allowed_ips: ::std::result::Result<
                 ::std::option::Option<::std::vec::Vec<::std::string::String>>,
@@ -4461,6 +9465,387 @@ narrows them to chosen divisions, keyed by division id.
                 Self {
                     allowed_ips: Ok(value.allowed_ips),
                     validate_ip: Ok(value.validate_ip),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct UpdateDivision {
+            description: ::std::result::Result<
+                ::std::option::Option<super::Description>,
+                ::std::string::String,
+            >,
+            email: ::std::result::Result<
+                ::std::option::Option<super::Email>,
+                ::std::string::String,
+            >,
+            name: ::std::result::Result<
+                ::std::option::Option<super::DivisionName>,
+                ::std::string::String,
+            >,
+            protected: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for UpdateDivision {
+            fn default() -> Self {
+                Self {
+                    description: Ok(Default::default()),
+                    email: Ok(Default::default()),
+                    name: Ok(Default::default()),
+                    protected: Ok(Default::default()),
+                }
+            }
+        }
+        impl UpdateDivision {
+            pub fn description<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Description>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.description = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for description: {e}")
+                    });
+                self
+            }
+            pub fn email<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Email>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.email = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for email: {e}")
+                    });
+                self
+            }
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::DivisionName>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
+                self
+            }
+            pub fn protected<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.protected = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for protected: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<UpdateDivision> for super::UpdateDivision {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: UpdateDivision,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    description: value.description?,
+                    email: value.email?,
+                    name: value.name?,
+                    protected: value.protected?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::UpdateDivision> for UpdateDivision {
+            fn from(value: super::UpdateDivision) -> Self {
+                Self {
+                    description: Ok(value.description),
+                    email: Ok(value.email),
+                    name: Ok(value.name),
+                    protected: Ok(value.protected),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct UpdateEnvironment {
+            description: ::std::result::Result<
+                ::std::option::Option<super::Description>,
+                ::std::string::String,
+            >,
+            name: ::std::result::Result<
+                ::std::option::Option<super::EnvironmentName>,
+                ::std::string::String,
+            >,
+            protected: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for UpdateEnvironment {
+            fn default() -> Self {
+                Self {
+                    description: Ok(Default::default()),
+                    name: Ok(Default::default()),
+                    protected: Ok(Default::default()),
+                }
+            }
+        }
+        impl UpdateEnvironment {
+            pub fn description<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Description>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.description = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for description: {e}")
+                    });
+                self
+            }
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::EnvironmentName>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
+                self
+            }
+            pub fn protected<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.protected = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for protected: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<UpdateEnvironment> for super::UpdateEnvironment {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: UpdateEnvironment,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    description: value.description?,
+                    name: value.name?,
+                    protected: value.protected?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::UpdateEnvironment> for UpdateEnvironment {
+            fn from(value: super::UpdateEnvironment) -> Self {
+                Self {
+                    description: Ok(value.description),
+                    name: Ok(value.name),
+                    protected: Ok(value.protected),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct UpdateTenant {
+            description: ::std::result::Result<
+                ::std::option::Option<super::Description>,
+                ::std::string::String,
+            >,
+            email: ::std::result::Result<
+                ::std::option::Option<super::Email>,
+                ::std::string::String,
+            >,
+            name: ::std::result::Result<
+                ::std::option::Option<super::TenantName>,
+                ::std::string::String,
+            >,
+            protected: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for UpdateTenant {
+            fn default() -> Self {
+                Self {
+                    description: Ok(Default::default()),
+                    email: Ok(Default::default()),
+                    name: Ok(Default::default()),
+                    protected: Ok(Default::default()),
+                }
+            }
+        }
+        impl UpdateTenant {
+            pub fn description<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Description>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.description = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for description: {e}")
+                    });
+                self
+            }
+            pub fn email<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Email>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.email = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for email: {e}")
+                    });
+                self
+            }
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::TenantName>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
+                self
+            }
+            pub fn protected<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.protected = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for protected: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<UpdateTenant> for super::UpdateTenant {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: UpdateTenant,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    description: value.description?,
+                    email: value.email?,
+                    name: value.name?,
+                    protected: value.protected?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::UpdateTenant> for UpdateTenant {
+            fn from(value: super::UpdateTenant) -> Self {
+                Self {
+                    description: Ok(value.description),
+                    email: Ok(value.email),
+                    name: Ok(value.name),
+                    protected: Ok(value.protected),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct UpdateTenantConfig {
+            block_external_invitations: ::std::result::Result<
+                bool,
+                ::std::string::String,
+            >,
+            enforce_domain_only_invitations: ::std::result::Result<
+                bool,
+                ::std::string::String,
+            >,
+            join_policy: ::std::result::Result<super::JoinPolicy, ::std::string::String>,
+        }
+        impl ::std::default::Default for UpdateTenantConfig {
+            fn default() -> Self {
+                Self {
+                    block_external_invitations: Err(
+                        "no value supplied for block_external_invitations".to_string(),
+                    ),
+                    enforce_domain_only_invitations: Err(
+                        "no value supplied for enforce_domain_only_invitations"
+                            .to_string(),
+                    ),
+                    join_policy: Err("no value supplied for join_policy".to_string()),
+                }
+            }
+        }
+        impl UpdateTenantConfig {
+            pub fn block_external_invitations<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.block_external_invitations = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for block_external_invitations: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn enforce_domain_only_invitations<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.enforce_domain_only_invitations = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for enforce_domain_only_invitations: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn join_policy<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::JoinPolicy>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.join_policy = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for join_policy: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<UpdateTenantConfig> for super::UpdateTenantConfig {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: UpdateTenantConfig,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    block_external_invitations: value.block_external_invitations?,
+                    enforce_domain_only_invitations: value
+                        .enforce_domain_only_invitations?,
+                    join_policy: value.join_policy?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::UpdateTenantConfig> for UpdateTenantConfig {
+            fn from(value: super::UpdateTenantConfig) -> Self {
+                Self {
+                    block_external_invitations: Ok(value.block_external_invitations),
+                    enforce_domain_only_invitations: Ok(
+                        value.enforce_domain_only_invitations,
+                    ),
+                    join_policy: Ok(value.join_policy),
                 }
             }
         }
@@ -4820,6 +10205,442 @@ let response = client.update_api_key_security()
 ```*/
     pub fn update_api_key_security(&self) -> builder::UpdateApiKeySecurity<'_> {
         builder::UpdateApiKeySecurity::new(self)
+    }
+    /**List divisions
+
+Lists the tenant's divisions, one page at a time.
+
+
+Sends a `GET` request to `/tenants/{tenant_id}/divisions`
+
+Arguments:
+- `tenant_id`: The tenant the request acts in.
+- `page`: Which page to return, counting from 1.
+- `results`: How many items one page holds.
+```ignore
+let response = client.get_divisions()
+    .tenant_id(tenant_id)
+    .page(page)
+    .results(results)
+    .send()
+    .await;
+```*/
+    pub fn get_divisions(&self) -> builder::GetDivisions<'_> {
+        builder::GetDivisions::new(self)
+    }
+    /**Create a division
+
+Creates a division in the tenant. The answer has no body: the new division's id is in
+the `ld-division` header. Fails when the plan's `divisions_limit` (see `get_tenant`)
+is reached. Needs a tenant-level permission to manage divisions. Honours
+`idempotency-key`.
+
+
+Sends a `POST` request to `/tenants/{tenant_id}/divisions`
+
+Arguments:
+- `tenant_id`: The tenant the request acts in.
+- `idempotency_key`: Makes retrying this request safe; see `IdempotencyKey`.
+- `body`
+```ignore
+let response = client.create_division()
+    .tenant_id(tenant_id)
+    .idempotency_key(idempotency_key)
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn create_division(&self) -> builder::CreateDivision<'_> {
+        builder::CreateDivision::new(self)
+    }
+    /**Get a division
+
+Returns one division with its description, contact address and payment state.
+
+Sends a `GET` request to `/tenants/{tenant_id}/divisions/{division_id}`
+
+Arguments:
+- `tenant_id`: The tenant the request acts in.
+- `division_id`: The division the request acts in.
+```ignore
+let response = client.get_division()
+    .tenant_id(tenant_id)
+    .division_id(division_id)
+    .send()
+    .await;
+```*/
+    pub fn get_division(&self) -> builder::GetDivision<'_> {
+        builder::GetDivision::new(self)
+    }
+    /**Update a division
+
+Changes the division's name, description, contact e-mail or deletion protection. A
+field left out or null keeps its current value. Honours `idempotency-key`.
+
+
+Sends a `PUT` request to `/tenants/{tenant_id}/divisions/{division_id}`
+
+Arguments:
+- `tenant_id`: The tenant the request acts in.
+- `division_id`: The division the request acts in.
+- `idempotency_key`: Makes retrying this request safe; see `IdempotencyKey`.
+- `body`
+```ignore
+let response = client.update_division()
+    .tenant_id(tenant_id)
+    .division_id(division_id)
+    .idempotency_key(idempotency_key)
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn update_division(&self) -> builder::UpdateDivision<'_> {
+        builder::UpdateDivision::new(self)
+    }
+    /**Delete a division
+
+Deletes the division. When it is protected the request must carry `code`, a one-time
+code obtained with `request_resource_code` (action `delete_division`); without it, or
+with a wrong or expired one, the deletion is refused.
+
+
+Sends a `DELETE` request to `/tenants/{tenant_id}/divisions/{division_id}`
+
+Arguments:
+- `tenant_id`: The tenant the request acts in.
+- `division_id`: The division the request acts in.
+- `code`: One-time code from `request_resource_code`; needed only when the resource is protected.
+```ignore
+let response = client.delete_division()
+    .tenant_id(tenant_id)
+    .division_id(division_id)
+    .code(code)
+    .send()
+    .await;
+```*/
+    pub fn delete_division(&self) -> builder::DeleteDivision<'_> {
+        builder::DeleteDivision::new(self)
+    }
+    /**Count a division's resources
+
+Returns how many environments and deployments the division has.
+
+Sends a `GET` request to `/tenants/{tenant_id}/divisions/{division_id}/summary`
+
+Arguments:
+- `tenant_id`: The tenant the request acts in.
+- `division_id`: The division the request acts in.
+```ignore
+let response = client.get_division_summary()
+    .tenant_id(tenant_id)
+    .division_id(division_id)
+    .send()
+    .await;
+```*/
+    pub fn get_division_summary(&self) -> builder::GetDivisionSummary<'_> {
+        builder::GetDivisionSummary::new(self)
+    }
+    /**List environments
+
+Lists the division's environments, one page at a time, each with its number of
+deployments. Needs `environment:read` in the division.
+
+
+Sends a `GET` request to `/tenants/{tenant_id}/divisions/{division_id}/environments`
+
+Arguments:
+- `tenant_id`: The tenant the request acts in.
+- `division_id`: The division the request acts in.
+- `page`: Which page to return, counting from 1.
+- `results`: How many items one page holds.
+```ignore
+let response = client.get_environments()
+    .tenant_id(tenant_id)
+    .division_id(division_id)
+    .page(page)
+    .results(results)
+    .send()
+    .await;
+```*/
+    pub fn get_environments(&self) -> builder::GetEnvironments<'_> {
+        builder::GetEnvironments::new(self)
+    }
+    /**Create an environment
+
+Creates an environment in the division. The answer has no body: the new environment's
+id is in the `ld-environment` header. Fails when the plan's `environments_limit` or
+`environments_per_division_limit` (see `get_tenant`) is reached. Honours
+`idempotency-key`.
+
+
+Sends a `POST` request to `/tenants/{tenant_id}/divisions/{division_id}/environments`
+
+Arguments:
+- `tenant_id`: The tenant the request acts in.
+- `division_id`: The division the request acts in.
+- `idempotency_key`: Makes retrying this request safe; see `IdempotencyKey`.
+- `body`
+```ignore
+let response = client.create_environment()
+    .tenant_id(tenant_id)
+    .division_id(division_id)
+    .idempotency_key(idempotency_key)
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn create_environment(&self) -> builder::CreateEnvironment<'_> {
+        builder::CreateEnvironment::new(self)
+    }
+    /**Get an environment
+
+Returns one environment with its description and number of deployments. Needs
+`environment:read` in the division.
+
+
+Sends a `GET` request to `/tenants/{tenant_id}/divisions/{division_id}/environments/{environment_id}`
+
+Arguments:
+- `tenant_id`: The tenant the request acts in.
+- `division_id`: The division the request acts in.
+- `environment_id`: The environment the request acts in.
+```ignore
+let response = client.get_environment()
+    .tenant_id(tenant_id)
+    .division_id(division_id)
+    .environment_id(environment_id)
+    .send()
+    .await;
+```*/
+    pub fn get_environment(&self) -> builder::GetEnvironment<'_> {
+        builder::GetEnvironment::new(self)
+    }
+    /**Update an environment
+
+Changes the environment's name, description or deletion protection. A field left out
+or null keeps its current value. Honours `idempotency-key`.
+
+
+Sends a `PUT` request to `/tenants/{tenant_id}/divisions/{division_id}/environments/{environment_id}`
+
+Arguments:
+- `tenant_id`: The tenant the request acts in.
+- `division_id`: The division the request acts in.
+- `environment_id`: The environment the request acts in.
+- `idempotency_key`: Makes retrying this request safe; see `IdempotencyKey`.
+- `body`
+```ignore
+let response = client.update_environment()
+    .tenant_id(tenant_id)
+    .division_id(division_id)
+    .environment_id(environment_id)
+    .idempotency_key(idempotency_key)
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn update_environment(&self) -> builder::UpdateEnvironment<'_> {
+        builder::UpdateEnvironment::new(self)
+    }
+    /**Delete an environment
+
+Deletes the environment. When it is protected the request must carry `code`, a
+one-time code obtained with `request_resource_code` (action `delete_environment`);
+without it, or with a wrong or expired one, the deletion is refused.
+
+
+Sends a `DELETE` request to `/tenants/{tenant_id}/divisions/{division_id}/environments/{environment_id}`
+
+Arguments:
+- `tenant_id`: The tenant the request acts in.
+- `division_id`: The division the request acts in.
+- `environment_id`: The environment the request acts in.
+- `code`: One-time code from `request_resource_code`; needed only when the resource is protected.
+```ignore
+let response = client.delete_environment()
+    .tenant_id(tenant_id)
+    .division_id(division_id)
+    .environment_id(environment_id)
+    .code(code)
+    .send()
+    .await;
+```*/
+    pub fn delete_environment(&self) -> builder::DeleteEnvironment<'_> {
+        builder::DeleteEnvironment::new(self)
+    }
+    /**List tenants
+
+Lists the tenants the caller can act in, as one array (this list is not paged). API
+keys are scoped to one tenant, so with a key the answer normally holds just that
+tenant: a convenient way to learn the `tenant_id` the other operations need.
+
+
+Sends a `GET` request to `/tenants`
+
+```ignore
+let response = client.get_tenants()
+    .send()
+    .await;
+```*/
+    pub fn get_tenants(&self) -> builder::GetTenants<'_> {
+        builder::GetTenants::new(self)
+    }
+    /**Get a tenant
+
+Returns the tenant's profile together with what its plan allows (`features`: limits
+and enabled capabilities), its current subscription, and whether a payment method is
+on file and a free starter deployment can still be created.
+
+
+Sends a `GET` request to `/tenants/{tenant_id}`
+
+Arguments:
+- `tenant_id`: The tenant the request acts in.
+```ignore
+let response = client.get_tenant()
+    .tenant_id(tenant_id)
+    .send()
+    .await;
+```*/
+    pub fn get_tenant(&self) -> builder::GetTenant<'_> {
+        builder::GetTenant::new(self)
+    }
+    /**Update a tenant
+
+Changes the tenant's name, description, contact e-mail or deletion protection. A field
+left out or null keeps its current value. The contact e-mail is where one-time codes
+from `request_resource_code` are sent, so keep it reachable. Needs a tenant-level
+permission to manage the tenant's information. Honours `idempotency-key`.
+
+
+Sends a `PUT` request to `/tenants/{tenant_id}`
+
+Arguments:
+- `tenant_id`: The tenant the request acts in.
+- `idempotency_key`: Makes retrying this request safe; see `IdempotencyKey`.
+- `body`
+```ignore
+let response = client.update_tenant()
+    .tenant_id(tenant_id)
+    .idempotency_key(idempotency_key)
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn update_tenant(&self) -> builder::UpdateTenant<'_> {
+        builder::UpdateTenant::new(self)
+    }
+    /**Get a tenant's join settings
+
+Returns how people may join the tenant (`join_policy`), the restrictions on invitations
+that follow from its e-mail domain, and that domain with the time it was verified.
+
+
+Sends a `GET` request to `/tenants/{tenant_id}/config`
+
+Arguments:
+- `tenant_id`: The tenant the request acts in.
+```ignore
+let response = client.get_tenant_config()
+    .tenant_id(tenant_id)
+    .send()
+    .await;
+```*/
+    pub fn get_tenant_config(&self) -> builder::GetTenantConfig<'_> {
+        builder::GetTenantConfig::new(self)
+    }
+    /**Change a tenant's join settings
+
+Replaces the tenant's join policy and invitation restrictions; all three settings must
+be sent. The e-mail domain itself is not changed here. Invitations that break the new
+restrictions are refused by `invite_member` from then on. Honours `idempotency-key`.
+
+
+Sends a `PUT` request to `/tenants/{tenant_id}/config`
+
+Arguments:
+- `tenant_id`: The tenant the request acts in.
+- `idempotency_key`: Makes retrying this request safe; see `IdempotencyKey`.
+- `body`
+```ignore
+let response = client.update_tenant_config()
+    .tenant_id(tenant_id)
+    .idempotency_key(idempotency_key)
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn update_tenant_config(&self) -> builder::UpdateTenantConfig<'_> {
+        builder::UpdateTenantConfig::new(self)
+    }
+    /**Request a code to delete a protected resource
+
+Deleting a protected tenant, division, environment or deployment needs a one-time code.
+This operation asks for one: `action` says which deletion it is for (`action_type`) and
+names the resource by its ids (`payload`). The code is not part of the answer; it is
+e-mailed to the tenant's contact address and is valid for a short time. Pass it as the
+`code` query parameter of `delete_division`, `delete_environment` or
+`delete_deployment` (deleting a tenant is possible in the console only). Answers 404
+when the named resource does not exist. Honours `idempotency-key`.
+
+
+Sends a `PUT` request to `/tenants/{tenant_id}/request_code`
+
+Arguments:
+- `tenant_id`: The tenant the request acts in.
+- `idempotency_key`: Makes retrying this request safe; see `IdempotencyKey`.
+- `body`
+```ignore
+let response = client.request_resource_code()
+    .tenant_id(tenant_id)
+    .idempotency_key(idempotency_key)
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn request_resource_code(&self) -> builder::RequestResourceCode<'_> {
+        builder::RequestResourceCode::new(self)
+    }
+    /**Get a tenant's tree of resources
+
+Returns the tenant's divisions, their environments and the deployments in each, as
+one tree with ids and names. Each deployment also names its cloud, region, tier,
+variant and `supervisor_url`, the base URL of the Supervisor API that operates it, so
+a single call finds every id and Supervisor endpoint a program needs. The tree holds
+no paging: it is answered whole.
+
+
+Sends a `GET` request to `/tenants/{tenant_id}/structure`
+
+Arguments:
+- `tenant_id`: The tenant the request acts in.
+```ignore
+let response = client.get_tenant_structure()
+    .tenant_id(tenant_id)
+    .send()
+    .await;
+```*/
+    pub fn get_tenant_structure(&self) -> builder::GetTenantStructure<'_> {
+        builder::GetTenantStructure::new(self)
+    }
+    /**Count a tenant's resources
+
+Returns how many divisions, environments and deployments the tenant has, for dashboards
+and for checking the counts against the plan limits of `get_tenant`.
+
+
+Sends a `GET` request to `/tenants/{tenant_id}/summary`
+
+Arguments:
+- `tenant_id`: The tenant the request acts in.
+```ignore
+let response = client.get_tenant_summary()
+    .tenant_id(tenant_id)
+    .send()
+    .await;
+```*/
+    pub fn get_tenant_summary(&self) -> builder::GetTenantSummary<'_> {
+        builder::GetTenantSummary::new(self)
     }
 }
 /// Types for composing operation parameters.
@@ -5935,6 +11756,1950 @@ pub mod builder {
             }
         }
     }
+    /**Builder for [`Client::get_divisions`]
+
+[`Client::get_divisions`]: super::Client::get_divisions*/
+    #[derive(Debug, Clone)]
+    pub struct GetDivisions<'a> {
+        client: &'a super::Client,
+        tenant_id: Result<types::TenantId, String>,
+        page: Result<Option<::std::num::NonZeroU64>, String>,
+        results: Result<Option<::std::num::NonZeroU64>, String>,
+    }
+    impl<'a> GetDivisions<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                tenant_id: Err("tenant_id was not initialized".to_string()),
+                page: Ok(None),
+                results: Ok(None),
+            }
+        }
+        pub fn tenant_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::TenantId>,
+        {
+            self.tenant_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `TenantId` for tenant_id failed".to_string()
+                });
+            self
+        }
+        pub fn page<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::num::NonZeroU64>,
+        {
+            self.page = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: num :: NonZeroU64` for page failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn results<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::num::NonZeroU64>,
+        {
+            self.results = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: num :: NonZeroU64` for results failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/tenants/{tenant_id}/divisions`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::PagedDivisionInfo>, Error<ByteStream>> {
+            let Self { client, tenant_id, page, results } = self;
+            let tenant_id = tenant_id.map_err(Error::InvalidRequest)?;
+            let page = page.map_err(Error::InvalidRequest)?;
+            let results = results.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/tenants/{}/divisions", client.baseurl, encode_path(& tenant_id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("page", &page))
+                .query(&progenitor_client::QueryParam::new("results", &results))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_divisions",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                500u16..=599u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::create_division`]
+
+[`Client::create_division`]: super::Client::create_division*/
+    #[derive(Debug, Clone)]
+    pub struct CreateDivision<'a> {
+        client: &'a super::Client,
+        tenant_id: Result<types::TenantId, String>,
+        idempotency_key: Result<Option<types::IdempotencyKey>, String>,
+        body: Result<types::builder::CreateDivision, String>,
+    }
+    impl<'a> CreateDivision<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                tenant_id: Err("tenant_id was not initialized".to_string()),
+                idempotency_key: Ok(None),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn tenant_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::TenantId>,
+        {
+            self.tenant_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `TenantId` for tenant_id failed".to_string()
+                });
+            self
+        }
+        pub fn idempotency_key<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::IdempotencyKey>,
+        {
+            self.idempotency_key = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `IdempotencyKey` for idempotency_key failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::CreateDivision>,
+            <V as std::convert::TryInto<
+                types::CreateDivision,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `CreateDivision` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::CreateDivision,
+            ) -> types::builder::CreateDivision,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/tenants/{tenant_id}/divisions`
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
+            let Self { client, tenant_id, idempotency_key, body } = self;
+            let tenant_id = tenant_id.map_err(Error::InvalidRequest)?;
+            let idempotency_key = idempotency_key.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| {
+                    types::CreateDivision::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/tenants/{}/divisions", client.baseurl, encode_path(& tenant_id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            if let Some(value) = idempotency_key {
+                header_map.append("idempotency-key", value.to_string().try_into()?);
+            }
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "create_division",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                201u16 => Ok(ResponseValue::empty(response)),
+                400u16..=499u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                500u16..=599u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::get_division`]
+
+[`Client::get_division`]: super::Client::get_division*/
+    #[derive(Debug, Clone)]
+    pub struct GetDivision<'a> {
+        client: &'a super::Client,
+        tenant_id: Result<types::TenantId, String>,
+        division_id: Result<types::DivisionId, String>,
+    }
+    impl<'a> GetDivision<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                tenant_id: Err("tenant_id was not initialized".to_string()),
+                division_id: Err("division_id was not initialized".to_string()),
+            }
+        }
+        pub fn tenant_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::TenantId>,
+        {
+            self.tenant_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `TenantId` for tenant_id failed".to_string()
+                });
+            self
+        }
+        pub fn division_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::DivisionId>,
+        {
+            self.division_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `DivisionId` for division_id failed".to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/tenants/{tenant_id}/divisions/{division_id}`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::DivisionDetails>, Error<ByteStream>> {
+            let Self { client, tenant_id, division_id } = self;
+            let tenant_id = tenant_id.map_err(Error::InvalidRequest)?;
+            let division_id = division_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/tenants/{}/divisions/{}", client.baseurl, encode_path(& tenant_id
+                .to_string()), encode_path(& division_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_division",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                500u16..=599u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::update_division`]
+
+[`Client::update_division`]: super::Client::update_division*/
+    #[derive(Debug, Clone)]
+    pub struct UpdateDivision<'a> {
+        client: &'a super::Client,
+        tenant_id: Result<types::TenantId, String>,
+        division_id: Result<types::DivisionId, String>,
+        idempotency_key: Result<Option<types::IdempotencyKey>, String>,
+        body: Result<types::builder::UpdateDivision, String>,
+    }
+    impl<'a> UpdateDivision<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                tenant_id: Err("tenant_id was not initialized".to_string()),
+                division_id: Err("division_id was not initialized".to_string()),
+                idempotency_key: Ok(None),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn tenant_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::TenantId>,
+        {
+            self.tenant_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `TenantId` for tenant_id failed".to_string()
+                });
+            self
+        }
+        pub fn division_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::DivisionId>,
+        {
+            self.division_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `DivisionId` for division_id failed".to_string()
+                });
+            self
+        }
+        pub fn idempotency_key<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::IdempotencyKey>,
+        {
+            self.idempotency_key = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `IdempotencyKey` for idempotency_key failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::UpdateDivision>,
+            <V as std::convert::TryInto<
+                types::UpdateDivision,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `UpdateDivision` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::UpdateDivision,
+            ) -> types::builder::UpdateDivision,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `PUT` request to `/tenants/{tenant_id}/divisions/{division_id}`
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
+            let Self { client, tenant_id, division_id, idempotency_key, body } = self;
+            let tenant_id = tenant_id.map_err(Error::InvalidRequest)?;
+            let division_id = division_id.map_err(Error::InvalidRequest)?;
+            let idempotency_key = idempotency_key.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| {
+                    types::UpdateDivision::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/tenants/{}/divisions/{}", client.baseurl, encode_path(& tenant_id
+                .to_string()), encode_path(& division_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            if let Some(value) = idempotency_key {
+                header_map.append("idempotency-key", value.to_string().try_into()?);
+            }
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .put(url)
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "update_division",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                204u16 => Ok(ResponseValue::empty(response)),
+                400u16..=499u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                500u16..=599u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::delete_division`]
+
+[`Client::delete_division`]: super::Client::delete_division*/
+    #[derive(Debug, Clone)]
+    pub struct DeleteDivision<'a> {
+        client: &'a super::Client,
+        tenant_id: Result<types::TenantId, String>,
+        division_id: Result<types::DivisionId, String>,
+        code: Result<Option<types::ResourceCode>, String>,
+    }
+    impl<'a> DeleteDivision<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                tenant_id: Err("tenant_id was not initialized".to_string()),
+                division_id: Err("division_id was not initialized".to_string()),
+                code: Ok(None),
+            }
+        }
+        pub fn tenant_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::TenantId>,
+        {
+            self.tenant_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `TenantId` for tenant_id failed".to_string()
+                });
+            self
+        }
+        pub fn division_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::DivisionId>,
+        {
+            self.division_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `DivisionId` for division_id failed".to_string()
+                });
+            self
+        }
+        pub fn code<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::ResourceCode>,
+        {
+            self.code = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| "conversion to `ResourceCode` for code failed".to_string());
+            self
+        }
+        ///Sends a `DELETE` request to `/tenants/{tenant_id}/divisions/{division_id}`
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
+            let Self { client, tenant_id, division_id, code } = self;
+            let tenant_id = tenant_id.map_err(Error::InvalidRequest)?;
+            let division_id = division_id.map_err(Error::InvalidRequest)?;
+            let code = code.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/tenants/{}/divisions/{}", client.baseurl, encode_path(& tenant_id
+                .to_string()), encode_path(& division_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .delete(url)
+                .query(&progenitor_client::QueryParam::new("code", &code))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "delete_division",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                204u16 => Ok(ResponseValue::empty(response)),
+                400u16..=499u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                500u16..=599u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::get_division_summary`]
+
+[`Client::get_division_summary`]: super::Client::get_division_summary*/
+    #[derive(Debug, Clone)]
+    pub struct GetDivisionSummary<'a> {
+        client: &'a super::Client,
+        tenant_id: Result<types::TenantId, String>,
+        division_id: Result<types::DivisionId, String>,
+    }
+    impl<'a> GetDivisionSummary<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                tenant_id: Err("tenant_id was not initialized".to_string()),
+                division_id: Err("division_id was not initialized".to_string()),
+            }
+        }
+        pub fn tenant_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::TenantId>,
+        {
+            self.tenant_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `TenantId` for tenant_id failed".to_string()
+                });
+            self
+        }
+        pub fn division_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::DivisionId>,
+        {
+            self.division_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `DivisionId` for division_id failed".to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/tenants/{tenant_id}/divisions/{division_id}/summary`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::DivisionSummaryInfo>, Error<ByteStream>> {
+            let Self { client, tenant_id, division_id } = self;
+            let tenant_id = tenant_id.map_err(Error::InvalidRequest)?;
+            let division_id = division_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/tenants/{}/divisions/{}/summary", client.baseurl, encode_path(&
+                tenant_id.to_string()), encode_path(& division_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_division_summary",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                500u16..=599u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::get_environments`]
+
+[`Client::get_environments`]: super::Client::get_environments*/
+    #[derive(Debug, Clone)]
+    pub struct GetEnvironments<'a> {
+        client: &'a super::Client,
+        tenant_id: Result<types::TenantId, String>,
+        division_id: Result<types::DivisionId, String>,
+        page: Result<Option<::std::num::NonZeroU64>, String>,
+        results: Result<Option<::std::num::NonZeroU64>, String>,
+    }
+    impl<'a> GetEnvironments<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                tenant_id: Err("tenant_id was not initialized".to_string()),
+                division_id: Err("division_id was not initialized".to_string()),
+                page: Ok(None),
+                results: Ok(None),
+            }
+        }
+        pub fn tenant_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::TenantId>,
+        {
+            self.tenant_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `TenantId` for tenant_id failed".to_string()
+                });
+            self
+        }
+        pub fn division_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::DivisionId>,
+        {
+            self.division_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `DivisionId` for division_id failed".to_string()
+                });
+            self
+        }
+        pub fn page<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::num::NonZeroU64>,
+        {
+            self.page = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: num :: NonZeroU64` for page failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn results<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::num::NonZeroU64>,
+        {
+            self.results = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: num :: NonZeroU64` for results failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/tenants/{tenant_id}/divisions/{division_id}/environments`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::PagedEnvironmentInfo>, Error<ByteStream>> {
+            let Self { client, tenant_id, division_id, page, results } = self;
+            let tenant_id = tenant_id.map_err(Error::InvalidRequest)?;
+            let division_id = division_id.map_err(Error::InvalidRequest)?;
+            let page = page.map_err(Error::InvalidRequest)?;
+            let results = results.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/tenants/{}/divisions/{}/environments", client.baseurl, encode_path(&
+                tenant_id.to_string()), encode_path(& division_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("page", &page))
+                .query(&progenitor_client::QueryParam::new("results", &results))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_environments",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                500u16..=599u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::create_environment`]
+
+[`Client::create_environment`]: super::Client::create_environment*/
+    #[derive(Debug, Clone)]
+    pub struct CreateEnvironment<'a> {
+        client: &'a super::Client,
+        tenant_id: Result<types::TenantId, String>,
+        division_id: Result<types::DivisionId, String>,
+        idempotency_key: Result<Option<types::IdempotencyKey>, String>,
+        body: Result<types::builder::CreateEnvironment, String>,
+    }
+    impl<'a> CreateEnvironment<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                tenant_id: Err("tenant_id was not initialized".to_string()),
+                division_id: Err("division_id was not initialized".to_string()),
+                idempotency_key: Ok(None),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn tenant_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::TenantId>,
+        {
+            self.tenant_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `TenantId` for tenant_id failed".to_string()
+                });
+            self
+        }
+        pub fn division_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::DivisionId>,
+        {
+            self.division_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `DivisionId` for division_id failed".to_string()
+                });
+            self
+        }
+        pub fn idempotency_key<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::IdempotencyKey>,
+        {
+            self.idempotency_key = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `IdempotencyKey` for idempotency_key failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::CreateEnvironment>,
+            <V as std::convert::TryInto<
+                types::CreateEnvironment,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `CreateEnvironment` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::CreateEnvironment,
+            ) -> types::builder::CreateEnvironment,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/tenants/{tenant_id}/divisions/{division_id}/environments`
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
+            let Self { client, tenant_id, division_id, idempotency_key, body } = self;
+            let tenant_id = tenant_id.map_err(Error::InvalidRequest)?;
+            let division_id = division_id.map_err(Error::InvalidRequest)?;
+            let idempotency_key = idempotency_key.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| {
+                    types::CreateEnvironment::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/tenants/{}/divisions/{}/environments", client.baseurl, encode_path(&
+                tenant_id.to_string()), encode_path(& division_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            if let Some(value) = idempotency_key {
+                header_map.append("idempotency-key", value.to_string().try_into()?);
+            }
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "create_environment",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                201u16 => Ok(ResponseValue::empty(response)),
+                400u16..=499u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                500u16..=599u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::get_environment`]
+
+[`Client::get_environment`]: super::Client::get_environment*/
+    #[derive(Debug, Clone)]
+    pub struct GetEnvironment<'a> {
+        client: &'a super::Client,
+        tenant_id: Result<types::TenantId, String>,
+        division_id: Result<types::DivisionId, String>,
+        environment_id: Result<types::EnvironmentId, String>,
+    }
+    impl<'a> GetEnvironment<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                tenant_id: Err("tenant_id was not initialized".to_string()),
+                division_id: Err("division_id was not initialized".to_string()),
+                environment_id: Err("environment_id was not initialized".to_string()),
+            }
+        }
+        pub fn tenant_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::TenantId>,
+        {
+            self.tenant_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `TenantId` for tenant_id failed".to_string()
+                });
+            self
+        }
+        pub fn division_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::DivisionId>,
+        {
+            self.division_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `DivisionId` for division_id failed".to_string()
+                });
+            self
+        }
+        pub fn environment_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::EnvironmentId>,
+        {
+            self.environment_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `EnvironmentId` for environment_id failed".to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/tenants/{tenant_id}/divisions/{division_id}/environments/{environment_id}`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::EnvironmentDetails>, Error<ByteStream>> {
+            let Self { client, tenant_id, division_id, environment_id } = self;
+            let tenant_id = tenant_id.map_err(Error::InvalidRequest)?;
+            let division_id = division_id.map_err(Error::InvalidRequest)?;
+            let environment_id = environment_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/tenants/{}/divisions/{}/environments/{}", client.baseurl,
+                encode_path(& tenant_id.to_string()), encode_path(& division_id
+                .to_string()), encode_path(& environment_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_environment",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                500u16..=599u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::update_environment`]
+
+[`Client::update_environment`]: super::Client::update_environment*/
+    #[derive(Debug, Clone)]
+    pub struct UpdateEnvironment<'a> {
+        client: &'a super::Client,
+        tenant_id: Result<types::TenantId, String>,
+        division_id: Result<types::DivisionId, String>,
+        environment_id: Result<types::EnvironmentId, String>,
+        idempotency_key: Result<Option<types::IdempotencyKey>, String>,
+        body: Result<types::builder::UpdateEnvironment, String>,
+    }
+    impl<'a> UpdateEnvironment<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                tenant_id: Err("tenant_id was not initialized".to_string()),
+                division_id: Err("division_id was not initialized".to_string()),
+                environment_id: Err("environment_id was not initialized".to_string()),
+                idempotency_key: Ok(None),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn tenant_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::TenantId>,
+        {
+            self.tenant_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `TenantId` for tenant_id failed".to_string()
+                });
+            self
+        }
+        pub fn division_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::DivisionId>,
+        {
+            self.division_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `DivisionId` for division_id failed".to_string()
+                });
+            self
+        }
+        pub fn environment_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::EnvironmentId>,
+        {
+            self.environment_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `EnvironmentId` for environment_id failed".to_string()
+                });
+            self
+        }
+        pub fn idempotency_key<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::IdempotencyKey>,
+        {
+            self.idempotency_key = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `IdempotencyKey` for idempotency_key failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::UpdateEnvironment>,
+            <V as std::convert::TryInto<
+                types::UpdateEnvironment,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `UpdateEnvironment` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::UpdateEnvironment,
+            ) -> types::builder::UpdateEnvironment,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `PUT` request to `/tenants/{tenant_id}/divisions/{division_id}/environments/{environment_id}`
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
+            let Self {
+                client,
+                tenant_id,
+                division_id,
+                environment_id,
+                idempotency_key,
+                body,
+            } = self;
+            let tenant_id = tenant_id.map_err(Error::InvalidRequest)?;
+            let division_id = division_id.map_err(Error::InvalidRequest)?;
+            let environment_id = environment_id.map_err(Error::InvalidRequest)?;
+            let idempotency_key = idempotency_key.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| {
+                    types::UpdateEnvironment::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/tenants/{}/divisions/{}/environments/{}", client.baseurl,
+                encode_path(& tenant_id.to_string()), encode_path(& division_id
+                .to_string()), encode_path(& environment_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            if let Some(value) = idempotency_key {
+                header_map.append("idempotency-key", value.to_string().try_into()?);
+            }
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .put(url)
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "update_environment",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                204u16 => Ok(ResponseValue::empty(response)),
+                400u16..=499u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                500u16..=599u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::delete_environment`]
+
+[`Client::delete_environment`]: super::Client::delete_environment*/
+    #[derive(Debug, Clone)]
+    pub struct DeleteEnvironment<'a> {
+        client: &'a super::Client,
+        tenant_id: Result<types::TenantId, String>,
+        division_id: Result<types::DivisionId, String>,
+        environment_id: Result<types::EnvironmentId, String>,
+        code: Result<Option<types::ResourceCode>, String>,
+    }
+    impl<'a> DeleteEnvironment<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                tenant_id: Err("tenant_id was not initialized".to_string()),
+                division_id: Err("division_id was not initialized".to_string()),
+                environment_id: Err("environment_id was not initialized".to_string()),
+                code: Ok(None),
+            }
+        }
+        pub fn tenant_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::TenantId>,
+        {
+            self.tenant_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `TenantId` for tenant_id failed".to_string()
+                });
+            self
+        }
+        pub fn division_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::DivisionId>,
+        {
+            self.division_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `DivisionId` for division_id failed".to_string()
+                });
+            self
+        }
+        pub fn environment_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::EnvironmentId>,
+        {
+            self.environment_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `EnvironmentId` for environment_id failed".to_string()
+                });
+            self
+        }
+        pub fn code<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::ResourceCode>,
+        {
+            self.code = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| "conversion to `ResourceCode` for code failed".to_string());
+            self
+        }
+        ///Sends a `DELETE` request to `/tenants/{tenant_id}/divisions/{division_id}/environments/{environment_id}`
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
+            let Self { client, tenant_id, division_id, environment_id, code } = self;
+            let tenant_id = tenant_id.map_err(Error::InvalidRequest)?;
+            let division_id = division_id.map_err(Error::InvalidRequest)?;
+            let environment_id = environment_id.map_err(Error::InvalidRequest)?;
+            let code = code.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/tenants/{}/divisions/{}/environments/{}", client.baseurl,
+                encode_path(& tenant_id.to_string()), encode_path(& division_id
+                .to_string()), encode_path(& environment_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .delete(url)
+                .query(&progenitor_client::QueryParam::new("code", &code))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "delete_environment",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                204u16 => Ok(ResponseValue::empty(response)),
+                400u16..=499u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                500u16..=599u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::get_tenants`]
+
+[`Client::get_tenants`]: super::Client::get_tenants*/
+    #[derive(Debug, Clone)]
+    pub struct GetTenants<'a> {
+        client: &'a super::Client,
+    }
+    impl<'a> GetTenants<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self { client: client }
+        }
+        ///Sends a `GET` request to `/tenants`
+        pub async fn send(
+            self,
+        ) -> Result<
+            ResponseValue<::std::vec::Vec<types::TenantInfo>>,
+            Error<ByteStream>,
+        > {
+            let Self { client } = self;
+            let url = format!("{}/tenants", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_tenants",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                500u16..=599u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::get_tenant`]
+
+[`Client::get_tenant`]: super::Client::get_tenant*/
+    #[derive(Debug, Clone)]
+    pub struct GetTenant<'a> {
+        client: &'a super::Client,
+        tenant_id: Result<types::TenantId, String>,
+    }
+    impl<'a> GetTenant<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                tenant_id: Err("tenant_id was not initialized".to_string()),
+            }
+        }
+        pub fn tenant_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::TenantId>,
+        {
+            self.tenant_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `TenantId` for tenant_id failed".to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/tenants/{tenant_id}`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::TenantDetailsInfo>, Error<ByteStream>> {
+            let Self { client, tenant_id } = self;
+            let tenant_id = tenant_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/tenants/{}", client.baseurl, encode_path(& tenant_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_tenant",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                500u16..=599u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::update_tenant`]
+
+[`Client::update_tenant`]: super::Client::update_tenant*/
+    #[derive(Debug, Clone)]
+    pub struct UpdateTenant<'a> {
+        client: &'a super::Client,
+        tenant_id: Result<types::TenantId, String>,
+        idempotency_key: Result<Option<types::IdempotencyKey>, String>,
+        body: Result<types::builder::UpdateTenant, String>,
+    }
+    impl<'a> UpdateTenant<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                tenant_id: Err("tenant_id was not initialized".to_string()),
+                idempotency_key: Ok(None),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn tenant_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::TenantId>,
+        {
+            self.tenant_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `TenantId` for tenant_id failed".to_string()
+                });
+            self
+        }
+        pub fn idempotency_key<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::IdempotencyKey>,
+        {
+            self.idempotency_key = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `IdempotencyKey` for idempotency_key failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::UpdateTenant>,
+            <V as std::convert::TryInto<types::UpdateTenant>>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `UpdateTenant` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::UpdateTenant,
+            ) -> types::builder::UpdateTenant,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `PUT` request to `/tenants/{tenant_id}`
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
+            let Self { client, tenant_id, idempotency_key, body } = self;
+            let tenant_id = tenant_id.map_err(Error::InvalidRequest)?;
+            let idempotency_key = idempotency_key.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| {
+                    types::UpdateTenant::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/tenants/{}", client.baseurl, encode_path(& tenant_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            if let Some(value) = idempotency_key {
+                header_map.append("idempotency-key", value.to_string().try_into()?);
+            }
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .put(url)
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "update_tenant",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                204u16 => Ok(ResponseValue::empty(response)),
+                400u16..=499u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                500u16..=599u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::get_tenant_config`]
+
+[`Client::get_tenant_config`]: super::Client::get_tenant_config*/
+    #[derive(Debug, Clone)]
+    pub struct GetTenantConfig<'a> {
+        client: &'a super::Client,
+        tenant_id: Result<types::TenantId, String>,
+    }
+    impl<'a> GetTenantConfig<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                tenant_id: Err("tenant_id was not initialized".to_string()),
+            }
+        }
+        pub fn tenant_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::TenantId>,
+        {
+            self.tenant_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `TenantId` for tenant_id failed".to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/tenants/{tenant_id}/config`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::TenantConfigInfo>, Error<ByteStream>> {
+            let Self { client, tenant_id } = self;
+            let tenant_id = tenant_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/tenants/{}/config", client.baseurl, encode_path(& tenant_id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_tenant_config",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                500u16..=599u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::update_tenant_config`]
+
+[`Client::update_tenant_config`]: super::Client::update_tenant_config*/
+    #[derive(Debug, Clone)]
+    pub struct UpdateTenantConfig<'a> {
+        client: &'a super::Client,
+        tenant_id: Result<types::TenantId, String>,
+        idempotency_key: Result<Option<types::IdempotencyKey>, String>,
+        body: Result<types::builder::UpdateTenantConfig, String>,
+    }
+    impl<'a> UpdateTenantConfig<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                tenant_id: Err("tenant_id was not initialized".to_string()),
+                idempotency_key: Ok(None),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn tenant_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::TenantId>,
+        {
+            self.tenant_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `TenantId` for tenant_id failed".to_string()
+                });
+            self
+        }
+        pub fn idempotency_key<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::IdempotencyKey>,
+        {
+            self.idempotency_key = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `IdempotencyKey` for idempotency_key failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::UpdateTenantConfig>,
+            <V as std::convert::TryInto<
+                types::UpdateTenantConfig,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `UpdateTenantConfig` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::UpdateTenantConfig,
+            ) -> types::builder::UpdateTenantConfig,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `PUT` request to `/tenants/{tenant_id}/config`
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
+            let Self { client, tenant_id, idempotency_key, body } = self;
+            let tenant_id = tenant_id.map_err(Error::InvalidRequest)?;
+            let idempotency_key = idempotency_key.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| {
+                    types::UpdateTenantConfig::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/tenants/{}/config", client.baseurl, encode_path(& tenant_id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            if let Some(value) = idempotency_key {
+                header_map.append("idempotency-key", value.to_string().try_into()?);
+            }
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .put(url)
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "update_tenant_config",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                204u16 => Ok(ResponseValue::empty(response)),
+                400u16..=499u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                500u16..=599u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::request_resource_code`]
+
+[`Client::request_resource_code`]: super::Client::request_resource_code*/
+    #[derive(Debug, Clone)]
+    pub struct RequestResourceCode<'a> {
+        client: &'a super::Client,
+        tenant_id: Result<types::TenantId, String>,
+        idempotency_key: Result<Option<types::IdempotencyKey>, String>,
+        body: Result<types::builder::RequestResourceCode, String>,
+    }
+    impl<'a> RequestResourceCode<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                tenant_id: Err("tenant_id was not initialized".to_string()),
+                idempotency_key: Ok(None),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn tenant_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::TenantId>,
+        {
+            self.tenant_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `TenantId` for tenant_id failed".to_string()
+                });
+            self
+        }
+        pub fn idempotency_key<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::IdempotencyKey>,
+        {
+            self.idempotency_key = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `IdempotencyKey` for idempotency_key failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::RequestResourceCode>,
+            <V as std::convert::TryInto<
+                types::RequestResourceCode,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `RequestResourceCode` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::RequestResourceCode,
+            ) -> types::builder::RequestResourceCode,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `PUT` request to `/tenants/{tenant_id}/request_code`
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
+            let Self { client, tenant_id, idempotency_key, body } = self;
+            let tenant_id = tenant_id.map_err(Error::InvalidRequest)?;
+            let idempotency_key = idempotency_key.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| {
+                    types::RequestResourceCode::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/tenants/{}/request_code", client.baseurl, encode_path(& tenant_id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            if let Some(value) = idempotency_key {
+                header_map.append("idempotency-key", value.to_string().try_into()?);
+            }
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .put(url)
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "request_resource_code",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                204u16 => Ok(ResponseValue::empty(response)),
+                400u16..=499u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                500u16..=599u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::get_tenant_structure`]
+
+[`Client::get_tenant_structure`]: super::Client::get_tenant_structure*/
+    #[derive(Debug, Clone)]
+    pub struct GetTenantStructure<'a> {
+        client: &'a super::Client,
+        tenant_id: Result<types::TenantId, String>,
+    }
+    impl<'a> GetTenantStructure<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                tenant_id: Err("tenant_id was not initialized".to_string()),
+            }
+        }
+        pub fn tenant_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::TenantId>,
+        {
+            self.tenant_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `TenantId` for tenant_id failed".to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/tenants/{tenant_id}/structure`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::TenantStructure>, Error<ByteStream>> {
+            let Self { client, tenant_id } = self;
+            let tenant_id = tenant_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/tenants/{}/structure", client.baseurl, encode_path(& tenant_id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_tenant_structure",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                500u16..=599u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::get_tenant_summary`]
+
+[`Client::get_tenant_summary`]: super::Client::get_tenant_summary*/
+    #[derive(Debug, Clone)]
+    pub struct GetTenantSummary<'a> {
+        client: &'a super::Client,
+        tenant_id: Result<types::TenantId, String>,
+    }
+    impl<'a> GetTenantSummary<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                tenant_id: Err("tenant_id was not initialized".to_string()),
+            }
+        }
+        pub fn tenant_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::TenantId>,
+        {
+            self.tenant_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `TenantId` for tenant_id failed".to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/tenants/{tenant_id}/summary`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::TenantSummaryInfo>, Error<ByteStream>> {
+            let Self { client, tenant_id } = self;
+            let tenant_id = tenant_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/tenants/{}/summary", client.baseurl, encode_path(& tenant_id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_tenant_summary",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                500u16..=599u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
 }
 /// Items consumers will typically use such as the Client.
 pub mod prelude {
@@ -5959,6 +13724,66 @@ impl ::laserdata_core::paging::Page for types::PagedApiKeyInfo {
 
 impl<'a> ::laserdata_core::paging::PagedRequest for builder::GetApiKeys<'a> {
     type Page = types::PagedApiKeyInfo;
+
+    fn at_page(self, page: ::std::num::NonZeroU64, results: ::std::num::NonZeroU64) -> Self {
+        self.page(page).results(results)
+    }
+
+    fn send_page(
+        self,
+    ) -> impl ::std::future::Future<Output = Result<ResponseValue<Self::Page>, Error<ByteStream>>> + Send {
+        self.send()
+    }
+}
+
+impl ::laserdata_core::paging::Page for types::PagedDivisionInfo {
+    type Item = types::DivisionInfo;
+
+    fn total_pages(&self) -> u64 {
+        u64::try_from(self.total_pages.0).unwrap_or_default()
+    }
+
+    fn total_results(&self) -> u64 {
+        u64::try_from(self.total_results.0).unwrap_or_default()
+    }
+
+    fn into_items(self) -> ::std::vec::Vec<Self::Item> {
+        self.items
+    }
+}
+
+impl<'a> ::laserdata_core::paging::PagedRequest for builder::GetDivisions<'a> {
+    type Page = types::PagedDivisionInfo;
+
+    fn at_page(self, page: ::std::num::NonZeroU64, results: ::std::num::NonZeroU64) -> Self {
+        self.page(page).results(results)
+    }
+
+    fn send_page(
+        self,
+    ) -> impl ::std::future::Future<Output = Result<ResponseValue<Self::Page>, Error<ByteStream>>> + Send {
+        self.send()
+    }
+}
+
+impl ::laserdata_core::paging::Page for types::PagedEnvironmentInfo {
+    type Item = types::EnvironmentInfo;
+
+    fn total_pages(&self) -> u64 {
+        u64::try_from(self.total_pages.0).unwrap_or_default()
+    }
+
+    fn total_results(&self) -> u64 {
+        u64::try_from(self.total_results.0).unwrap_or_default()
+    }
+
+    fn into_items(self) -> ::std::vec::Vec<Self::Item> {
+        self.items
+    }
+}
+
+impl<'a> ::laserdata_core::paging::PagedRequest for builder::GetEnvironments<'a> {
+    type Page = types::PagedEnvironmentInfo;
 
     fn at_page(self, page: ::std::num::NonZeroU64, results: ::std::num::NonZeroU64) -> Self {
         self.page(page).results(results)

@@ -28,6 +28,7 @@
 
 mod call;
 mod config;
+mod created;
 mod error;
 pub mod paging;
 
@@ -35,6 +36,7 @@ use std::fmt;
 
 pub use call::TypedErrors;
 pub use config::{API_KEY_ENV, API_URL_ENV, BuildError, ClientBuilder, DEFAULT_MAIN_URL};
+pub use created::{Created, CreatedIds};
 pub use error::{ApiError, Error, FieldIssue, InvalidResponse, Problem, RAW_BODY_LIMIT, Response};
 pub use laserdata_core::SecretString;
 pub use paging::PagedStream;

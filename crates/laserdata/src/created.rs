@@ -1,0 +1,80 @@
+//! The ids of resources a request created, read from the answer's `ld-*` headers.
+//!
+//! Creates that answer without a body (a division, an environment, a role, a deployment)
+//! name what they created in headers; the starter deployment names two things at once, its
+//! new environment and its deployment.
+
+use laserdata_main::types::{DeploymentId, DivisionId, EnvironmentId, RoleId, TenantId};
+use progenitor_client::ResponseValue;
+use reqwest::header::HeaderMap;
+
+/// The resources an answer says were created. Each is `None` when its header is absent (or
+/// is not a number).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct CreatedIds {
+    /// `ld-tenant`
+    pub tenant: Option<TenantId>,
+    /// `ld-division`
+    pub division: Option<DivisionId>,
+    /// `ld-environment`
+    pub environment: Option<EnvironmentId>,
+    /// `ld-deployment`
+    pub deployment: Option<DeploymentId>,
+    /// `ld-role`
+    pub role: Option<RoleId>,
+}
+
+impl CreatedIds {
+    pub fn from_headers(headers: &HeaderMap) -> Self {
+        let id = |name: &str| headers.get(name)?.to_str().ok()?.trim().parse::<i64>().ok();
+        CreatedIds {
+            tenant: id("ld-tenant").map(TenantId),
+            division: id("ld-division").map(DivisionId),
+            environment: id("ld-environment").map(EnvironmentId),
+            deployment: id("ld-deployment").map(DeploymentId),
+            role: id("ld-role").map(RoleId),
+        }
+    }
+}
+
+/// Adds [`created_ids`](Created::created_ids) to every answer.
+///
+/// ```no_run
+/// # async fn demo(client: laserdata::Client) -> Result<(), laserdata::Error> {
+/// use laserdata::{Created, TypedErrors};
+///
+/// let answer = client.main().get_api_key_context().tenant_id(1042).send().typed_errors().await?;
+/// if let Some(role) = answer.created_ids().role {
+///     println!("created role {}", *role);
+/// }
+/// # Ok(()) }
+/// ```
+pub trait Created {
+    fn created_ids(&self) -> CreatedIds;
+}
+
+impl<T> Created for ResponseValue<T> {
+    fn created_ids(&self) -> CreatedIds {
+        CreatedIds::from_headers(self.headers())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reqwest::header::HeaderValue;
+
+    #[test]
+    fn reads_every_id_header_and_ignores_garbage() {
+        let mut headers = HeaderMap::new();
+        headers.insert("ld-environment", HeaderValue::from_static("5120"));
+        headers.insert("ld-deployment", HeaderValue::from_static(" 608123456789012345 "));
+        headers.insert("ld-role", HeaderValue::from_static("not-a-number"));
+        let ids = CreatedIds::from_headers(&headers);
+        assert_eq!(*ids.environment.unwrap(), 5120);
+        assert_eq!(*ids.deployment.unwrap(), 608_123_456_789_012_345);
+        assert_eq!(ids.role, None);
+        assert_eq!(ids.tenant, None);
+    }
+}

@@ -192,12 +192,13 @@ impl Example {
     }
 }
 
-/// Null-valued fields and absent ones mean the same on the wire (the generated types skip
-/// `None` when encoding), so comparisons ignore them.
+/// For an optional field, absent, `null` and (for a list) `[]` mean the same: the generated
+/// types leave out `None` and empty optional lists when encoding, so comparisons ignore them.
 pub fn without_nulls(value: &Value) -> Value {
+    let is_empty = |v: &Value| v.is_null() || v.as_array().is_some_and(Vec::is_empty);
     match value {
         Value::Object(object) => Value::Object(
-            object.iter().filter(|(_, v)| !v.is_null()).map(|(k, v)| (k.clone(), without_nulls(v))).collect(),
+            object.iter().filter(|(_, v)| !is_empty(v)).map(|(k, v)| (k.clone(), without_nulls(v))).collect(),
         ),
         Value::Array(items) => Value::Array(items.iter().map(without_nulls).collect()),
         other => other.clone(),

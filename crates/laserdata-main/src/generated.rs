@@ -8,6 +8,17 @@ use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderE
 /// Types used as operation parameters and responses.
 #[allow(clippy::all)]
 pub mod types {
+    ///A new custom role.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct AddRole {
+        pub name: RoleName,
+        pub permissions: RolePermissions,
+    }
+    impl AddRole {
+        pub fn builder() -> builder::AddRole {
+            Default::default()
+        }
+    }
     ///An API key with the permissions it resolves to. Never includes the secret.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct ApiKeyDetails {
@@ -251,6 +262,17 @@ pub mod types {
             value.parse()
         }
     }
+    ///The members to give a role to.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct AssignRoleMembers {
+        ///User ids of members of the tenant.
+        pub members: ::std::vec::Vec<UserId>,
+    }
+    impl AssignRoleMembers {
+        pub fn builder() -> builder::AssignRoleMembers {
+            Default::default()
+        }
+    }
     ///Whether a deployment's nodes run in one availability zone or are spread over several.
     #[derive(
         ::serde::Deserialize,
@@ -304,6 +326,48 @@ pub mod types {
             value: ::std::string::String,
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             value.parse()
+        }
+    }
+    /**How LaserData reaches an AWS account: an IAM role it assumes, guarded by an external id,
+and the VPC to provision into. The documentation asks for `identity_arn`, `external_id`
+and `vpc_id` when registering an account.
+*/
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    pub struct AwsCloudAccountSettings {
+        ///The external id the role's trust policy requires, which keeps other parties from using the role.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub external_id: ::std::option::Option<::std::string::String>,
+        ///The ARN of the IAM role LaserData assumes (`arn:aws:iam::123456789012:role/LaserDataBYOC`).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub identity_arn: ::std::option::Option<::std::string::String>,
+        ///The VPC's address range, used to plan subnets and peering.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub vpc_cidr: ::std::option::Option<CidrBlock>,
+        ///The VPC to provision into (`vpc-0a1b2c3d4e5f67890`).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub vpc_id: ::std::option::Option<::std::string::String>,
+    }
+    impl AwsCloudAccountSettings {
+        pub fn builder() -> builder::AwsCloudAccountSettings {
+            Default::default()
+        }
+    }
+    /**Optional delivery options. Only the member matching the channel's kind is used
+(`slack` for Slack channels, `webhook` for webhooks, `sms` for SMS); e-mail channels
+have none.
+*/
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    pub struct ChannelSettings {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub slack: ::std::option::Option<SlackSettings>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub sms: ::std::option::Option<SmsSettings>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub webhook: ::std::option::Option<WebhookSettings>,
+    }
+    impl ChannelSettings {
+        pub fn builder() -> builder::ChannelSettings {
+            Default::default()
         }
     }
     ///An IPv4 address range in CIDR notation (`10.20.0.0/16`).
@@ -402,6 +466,209 @@ pub mod types {
             value.parse()
         }
     }
+    ///A registered cloud account with its remarks and provider settings.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct CloudAccountDetails {
+        ///The account's identifier at the provider (a 12-digit AWS account id, a GCP project id).
+        pub account_id: ::std::string::String,
+        pub cloud: Cloud,
+        ///When the account was registered.
+        pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
+        pub id: CloudAccountId,
+        pub name: CloudAccountName,
+        ///The region to suggest when deploying with this account; null when none was set.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub region: ::std::option::Option<Region>,
+        ///Free-form notes about the account.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub remarks: ::std::option::Option<::std::string::String>,
+        ///What LaserData needs to work in the account; null when nothing was stored.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub settings: ::std::option::Option<CloudAccountSettings>,
+        pub status: Status,
+        ///When the account was last changed.
+        pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
+        ///When LaserData last confirmed it can work in the account; null until it has.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub validated_at: ::std::option::Option<
+            ::chrono::DateTime<::chrono::offset::Utc>,
+        >,
+    }
+    impl CloudAccountDetails {
+        pub fn builder() -> builder::CloudAccountDetails {
+            Default::default()
+        }
+    }
+    ///Identifies a registered cloud account within its tenant.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[serde(transparent)]
+    pub struct CloudAccountId(pub i64);
+    impl ::std::ops::Deref for CloudAccountId {
+        type Target = i64;
+        fn deref(&self) -> &i64 {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<CloudAccountId> for i64 {
+        fn from(value: CloudAccountId) -> Self {
+            value.0
+        }
+    }
+    impl ::std::convert::From<i64> for CloudAccountId {
+        fn from(value: i64) -> Self {
+            Self(value)
+        }
+    }
+    impl ::std::fmt::Display for CloudAccountId {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            self.0.fmt(f)
+        }
+    }
+    impl ::std::str::FromStr for CloudAccountId {
+        type Err = <i64 as ::std::str::FromStr>::Err;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self(value.parse()?))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for CloudAccountId {
+        type Error = <i64 as ::std::str::FromStr>::Err;
+        fn try_from(value: &str) -> ::std::result::Result<Self, Self::Error> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<String> for CloudAccountId {
+        type Error = <i64 as ::std::str::FromStr>::Err;
+        fn try_from(value: String) -> ::std::result::Result<Self, Self::Error> {
+            value.parse()
+        }
+    }
+    ///A registered cloud account as lists show it, without its provider settings.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct CloudAccountInfo {
+        ///The account's identifier at the provider (a 12-digit AWS account id, a GCP project id).
+        pub account_id: ::std::string::String,
+        pub cloud: Cloud,
+        ///When the account was registered.
+        pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
+        pub id: CloudAccountId,
+        pub name: CloudAccountName,
+        ///The region to suggest when deploying with this account; null when none was set.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub region: ::std::option::Option<Region>,
+        pub status: Status,
+        ///When the account was last changed.
+        pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
+        ///When LaserData last confirmed it can work in the account; null until it has.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub validated_at: ::std::option::Option<
+            ::chrono::DateTime<::chrono::offset::Utc>,
+        >,
+    }
+    impl CloudAccountInfo {
+        pub fn builder() -> builder::CloudAccountInfo {
+            Default::default()
+        }
+    }
+    ///A name for the account, unique within the tenant.
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct CloudAccountName(::std::string::String);
+    impl ::std::ops::Deref for CloudAccountName {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<CloudAccountName> for ::std::string::String {
+        fn from(value: CloudAccountName) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for CloudAccountName {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 100usize {
+                return Err("longer than 100 characters".into());
+            }
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for CloudAccountName {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for CloudAccountName {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for CloudAccountName {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    /**Provider-specific settings of a cloud account. Only the member matching the account's
+cloud is meaningful; the other is left out or null.
+*/
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    pub struct CloudAccountSettings {
+        ///The settings of an AWS account.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub aws: ::std::option::Option<AwsCloudAccountSettings>,
+        ///The settings of a GCP project.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub gcp: ::std::option::Option<GcpCloudAccountSettings>,
+    }
+    impl CloudAccountSettings {
+        pub fn builder() -> builder::CloudAccountSettings {
+            Default::default()
+        }
+    }
+    ///A cloud provider the tenant can deploy to.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct CloudInfo {
+        /**The provider's identifier, used as the `cloud` path parameter (`aws`, `gcp`). Kept
+a plain string so that a provider added later does not break older clients.
+*/
+        pub key: ::std::string::String,
+        ///The provider's name for people.
+        pub name: ::std::string::String,
+    }
+    impl CloudInfo {
+        pub fn builder() -> builder::CloudInfo {
+            Default::default()
+        }
+    }
     ///The disk of each node.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct CloudStorageSettings {
@@ -413,6 +680,25 @@ pub mod types {
     }
     impl CloudStorageSettings {
         pub fn builder() -> builder::CloudStorageSettings {
+            Default::default()
+        }
+    }
+    ///A kind of cluster offered in a region.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct ClusterInfo {
+        ///Whether the tenant may deploy this kind here; false when its plan does not include it.
+        pub available: bool,
+        ///What the kind is for, for people.
+        pub description: ::std::string::String,
+        ///The identifier of the kind, a `ClusterKind` value (`standalone`, `cluster`).
+        pub key: ::std::string::String,
+        ///The kind's name for people.
+        pub name: ::std::string::String,
+        ///The `key`s of the tiers (see `get_tiers`) this kind can run on.
+        pub tiers: ::std::vec::Vec<::std::string::String>,
+    }
+    impl ClusterInfo {
+        pub fn builder() -> builder::ClusterInfo {
             Default::default()
         }
     }
@@ -532,6 +818,46 @@ pub mod types {
             Default::default()
         }
     }
+    ///A new channel. `destination` must suit `channel` (see `NotificationChannelDestination`).
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct CreateChannel {
+        pub channel: NotificationChannelKind,
+        pub destination: ::laserdata_core::SecretString,
+        pub name: NotificationChannelName,
+        ///Free-text notes about the channel.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub remarks: ::std::option::Option<::std::string::String>,
+        ///Kind-specific delivery options.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub settings: ::std::option::Option<ChannelSettings>,
+    }
+    impl CreateChannel {
+        pub fn builder() -> builder::CreateChannel {
+            Default::default()
+        }
+    }
+    ///A cloud account to register.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct CreateCloudAccount {
+        ///The account's identifier at the provider (a 12-digit AWS account id, a GCP project id).
+        pub account_id: ::std::string::String,
+        pub cloud: Cloud,
+        pub name: CloudAccountName,
+        ///The region to suggest when deploying with this account.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub region: ::std::option::Option<Region>,
+        ///Free-form notes about the account, at most 500 characters.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub remarks: ::std::option::Option<::std::string::String>,
+        ///What LaserData needs to work in the account; fill in the member matching `cloud`.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub settings: ::std::option::Option<CloudAccountSettings>,
+    }
+    impl CreateCloudAccount {
+        pub fn builder() -> builder::CreateCloudAccount {
+            Default::default()
+        }
+    }
     ///A new division.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct CreateDivision {
@@ -573,6 +899,31 @@ pub mod types {
     }
     impl CreateIntent {
         pub fn builder() -> builder::CreateIntent {
+            Default::default()
+        }
+    }
+    /**A new subscription: the message types to deliver and, optionally, the resources to
+narrow them to, by id. Lists left out, null or empty do not narrow anything.
+*/
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct CreateSubscription {
+        ///The message types to deliver.
+        pub message_types: ::std::vec::Vec<NotificationMessageType>,
+        ///Deliver only events of these deployments.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub scope_deployment_ids: ::std::option::Option<::std::vec::Vec<DeploymentId>>,
+        ///Deliver only events of these divisions.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub scope_division_ids: ::std::option::Option<::std::vec::Vec<DivisionId>>,
+        ///Deliver only events of these environments.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub scope_environment_ids: ::std::option::Option<::std::vec::Vec<EnvironmentId>>,
+        ///Deliver only events of these tenants.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub scope_tenant_ids: ::std::option::Option<::std::vec::Vec<TenantId>>,
+    }
+    impl CreateSubscription {
+        pub fn builder() -> builder::CreateSubscription {
             Default::default()
         }
     }
@@ -1015,6 +1366,49 @@ pub mod types {
         }
     }
     impl ::std::str::FromStr for DeploymentName {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self(value.to_string()))
+        }
+    }
+    /**A network throughput cap, written as a number, a space and a unit per second
+(`100 KB/s`, `1 MB/s`, `2 GB/s`).
+*/
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[serde(transparent)]
+    pub struct DeploymentNetworkRateLimit(pub ::std::string::String);
+    impl ::std::ops::Deref for DeploymentNetworkRateLimit {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<DeploymentNetworkRateLimit> for ::std::string::String {
+        fn from(value: DeploymentNetworkRateLimit) -> Self {
+            value.0
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for DeploymentNetworkRateLimit {
+        fn from(value: ::std::string::String) -> Self {
+            Self(value)
+        }
+    }
+    impl ::std::fmt::Display for DeploymentNetworkRateLimit {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            self.0.fmt(f)
+        }
+    }
+    impl ::std::str::FromStr for DeploymentNetworkRateLimit {
         type Err = ::std::convert::Infallible;
         fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
             Ok(Self(value.to_string()))
@@ -1729,6 +2123,21 @@ field in `field_issues`.
             Ok(Self(value.to_string()))
         }
     }
+    ///Where LaserData provisions in a GCP project.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    pub struct GcpCloudAccountSettings {
+        ///The network's address range, used to plan subnets and peering.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub vpc_cidr: ::std::option::Option<CidrBlock>,
+        ///The name of the VPC network to provision into.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub vpc_network: ::std::option::Option<::std::string::String>,
+    }
+    impl GcpCloudAccountSettings {
+        pub fn builder() -> builder::GcpCloudAccountSettings {
+            Default::default()
+        }
+    }
     ///A lower-case name made of letters, digits and hyphens, as cloud resource names must be.
     #[derive(
         ::serde::Deserialize,
@@ -1901,6 +2310,60 @@ while the first request is still running gets 409 `idempotent_request_in_progres
             Default::default()
         }
     }
+    ///Identifies an invitation to join a tenant.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[serde(transparent)]
+    pub struct InvitationId(pub i64);
+    impl ::std::ops::Deref for InvitationId {
+        type Target = i64;
+        fn deref(&self) -> &i64 {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<InvitationId> for i64 {
+        fn from(value: InvitationId) -> Self {
+            value.0
+        }
+    }
+    impl ::std::convert::From<i64> for InvitationId {
+        fn from(value: i64) -> Self {
+            Self(value)
+        }
+    }
+    impl ::std::fmt::Display for InvitationId {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            self.0.fmt(f)
+        }
+    }
+    impl ::std::str::FromStr for InvitationId {
+        type Err = <i64 as ::std::str::FromStr>::Err;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self(value.parse()?))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for InvitationId {
+        type Error = <i64 as ::std::str::FromStr>::Err;
+        fn try_from(value: &str) -> ::std::result::Result<Self, Self::Error> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<String> for InvitationId {
+        type Error = <i64 as ::std::str::FromStr>::Err;
+        fn try_from(value: String) -> ::std::result::Result<Self, Self::Error> {
+            value.parse()
+        }
+    }
     ///Where an invitation to join a tenant stands.
     #[derive(
         ::serde::Deserialize,
@@ -1958,6 +2421,22 @@ while the first request is still running gets 409 `idempotent_request_in_progres
             value: ::std::string::String,
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             value.parse()
+        }
+    }
+    ///Who to invite, and what they get when they accept.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct InviteMember {
+        ///A division to associate the invitation with; null or left out for none.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub division_id: ::std::option::Option<DivisionId>,
+        pub email: Email,
+        ///The ids of the roles the person gets on accepting.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub roles: ::std::option::Option<::std::vec::Vec<RoleId>>,
+    }
+    impl InviteMember {
+        pub fn builder() -> builder::InviteMember {
+            Default::default()
         }
     }
     /**How people who were not invited may join the tenant: not at all (`invite_only`),
@@ -2035,6 +2514,36 @@ directly (`open`), or by asking and waiting for approval (`request_to_join`).
             Default::default()
         }
     }
+    ///A member of a tenant with their roles and the state of their membership.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct MemberDetails {
+        ///False when the membership has been deactivated (see `update_member`).
+        pub active: bool,
+        ///When the person became a member of the tenant.
+        pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
+        pub email: Email,
+        pub id: UserId,
+        pub name: FullName,
+        ///The names (not ids) of the roles the member holds.
+        pub roles: ::std::vec::Vec<::std::string::String>,
+    }
+    impl MemberDetails {
+        pub fn builder() -> builder::MemberDetails {
+            Default::default()
+        }
+    }
+    ///A member of a tenant, reduced to who they are.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct MemberInfo {
+        pub email: Email,
+        pub id: UserId,
+        pub name: FullName,
+    }
+    impl MemberInfo {
+        pub fn builder() -> builder::MemberInfo {
+            Default::default()
+        }
+    }
     ///The result of creating or linking an account.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct NewAccount {
@@ -2060,6 +2569,708 @@ directly (`open`), or by asking and waiting for approval (`request_to_join`).
     impl NewAccount {
         pub fn builder() -> builder::NewAccount {
             Default::default()
+        }
+    }
+    ///A channel with where it delivers to and its kind-specific settings.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct NotificationChannelDetails {
+        pub channel: NotificationChannelKind,
+        ///When the channel was created.
+        pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
+        pub destination: ::laserdata_core::SecretString,
+        ///Whether notifications are delivered; a disabled channel keeps its subscriptions but receives nothing.
+        pub enabled: bool,
+        pub id: NotificationChannelId,
+        pub name: NotificationChannelName,
+        ///The id of the owner, read according to `owner_kind` (a user, tenant or division id).
+        pub owner_id: i64,
+        pub owner_kind: OwnerKind,
+        ///Free-text notes about the channel.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub remarks: ::std::option::Option<::std::string::String>,
+        ///Kind-specific delivery options; null when none were given.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub settings: ::std::option::Option<ChannelSettings>,
+        ///When the channel was last changed.
+        pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
+    }
+    impl NotificationChannelDetails {
+        pub fn builder() -> builder::NotificationChannelDetails {
+            Default::default()
+        }
+    }
+    ///Identifies a notification channel.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[serde(transparent)]
+    pub struct NotificationChannelId(pub i64);
+    impl ::std::ops::Deref for NotificationChannelId {
+        type Target = i64;
+        fn deref(&self) -> &i64 {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<NotificationChannelId> for i64 {
+        fn from(value: NotificationChannelId) -> Self {
+            value.0
+        }
+    }
+    impl ::std::convert::From<i64> for NotificationChannelId {
+        fn from(value: i64) -> Self {
+            Self(value)
+        }
+    }
+    impl ::std::fmt::Display for NotificationChannelId {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            self.0.fmt(f)
+        }
+    }
+    impl ::std::str::FromStr for NotificationChannelId {
+        type Err = <i64 as ::std::str::FromStr>::Err;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self(value.parse()?))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for NotificationChannelId {
+        type Error = <i64 as ::std::str::FromStr>::Err;
+        fn try_from(value: &str) -> ::std::result::Result<Self, Self::Error> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<String> for NotificationChannelId {
+        type Error = <i64 as ::std::str::FromStr>::Err;
+        fn try_from(value: String) -> ::std::result::Result<Self, Self::Error> {
+            value.parse()
+        }
+    }
+    ///A channel as lists show it, without its destination and settings.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct NotificationChannelInfo {
+        pub channel: NotificationChannelKind,
+        ///When the channel was created.
+        pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
+        ///Whether notifications are delivered; a disabled channel keeps its subscriptions but receives nothing.
+        pub enabled: bool,
+        pub id: NotificationChannelId,
+        pub name: NotificationChannelName,
+        ///The id of the owner, read according to `owner_kind` (a user, tenant or division id).
+        pub owner_id: i64,
+        pub owner_kind: OwnerKind,
+        ///When the channel was last changed.
+        pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
+    }
+    impl NotificationChannelInfo {
+        pub fn builder() -> builder::NotificationChannelInfo {
+            Default::default()
+        }
+    }
+    /**How a channel delivers: `slack` posts to a Slack incoming webhook, `webhook` sends a
+JSON document by HTTPS to your endpoint, `email` mails an address and `sms` texts a
+phone number (announced, not yet delivering).
+*/
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum NotificationChannelKind {
+        #[serde(rename = "slack")]
+        Slack,
+        #[serde(rename = "webhook")]
+        Webhook,
+        #[serde(rename = "sms")]
+        Sms,
+        #[serde(rename = "email")]
+        Email,
+    }
+    impl ::std::fmt::Display for NotificationChannelKind {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Slack => f.write_str("slack"),
+                Self::Webhook => f.write_str("webhook"),
+                Self::Sms => f.write_str("sms"),
+                Self::Email => f.write_str("email"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for NotificationChannelKind {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "slack" => Ok(Self::Slack),
+                "webhook" => Ok(Self::Webhook),
+                "sms" => Ok(Self::Sms),
+                "email" => Ok(Self::Email),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for NotificationChannelKind {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for NotificationChannelKind {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///A name for people to recognise the channel by.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[serde(transparent)]
+    pub struct NotificationChannelName(pub ::std::string::String);
+    impl ::std::ops::Deref for NotificationChannelName {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<NotificationChannelName> for ::std::string::String {
+        fn from(value: NotificationChannelName) -> Self {
+            value.0
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for NotificationChannelName {
+        fn from(value: ::std::string::String) -> Self {
+            Self(value)
+        }
+    }
+    impl ::std::fmt::Display for NotificationChannelName {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            self.0.fmt(f)
+        }
+    }
+    impl ::std::str::FromStr for NotificationChannelName {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self(value.to_string()))
+        }
+    }
+    ///Identifies a notification that was sent.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[serde(transparent)]
+    pub struct NotificationId(pub i64);
+    impl ::std::ops::Deref for NotificationId {
+        type Target = i64;
+        fn deref(&self) -> &i64 {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<NotificationId> for i64 {
+        fn from(value: NotificationId) -> Self {
+            value.0
+        }
+    }
+    impl ::std::convert::From<i64> for NotificationId {
+        fn from(value: i64) -> Self {
+            Self(value)
+        }
+    }
+    impl ::std::fmt::Display for NotificationId {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            self.0.fmt(f)
+        }
+    }
+    impl ::std::str::FromStr for NotificationId {
+        type Err = <i64 as ::std::str::FromStr>::Err;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self(value.parse()?))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for NotificationId {
+        type Error = <i64 as ::std::str::FromStr>::Err;
+        fn try_from(value: &str) -> ::std::result::Result<Self, Self::Error> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<String> for NotificationId {
+        type Error = <i64 as ::std::str::FromStr>::Err;
+        fn try_from(value: String) -> ::std::result::Result<Self, Self::Error> {
+            value.parse()
+        }
+    }
+    /**One notification as it was sent through a channel, with the resources it was about.
+Resource ids the event did not concern are null (a billing event names only the
+tenant, say).
+*/
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct NotificationInfo {
+        ///The text that was delivered.
+        pub content: ::std::string::String,
+        ///When the notification was created.
+        pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
+        ///The deployment the event was about.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub deployment_id: ::std::option::Option<DeploymentId>,
+        ///The division the event happened in.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub division_id: ::std::option::Option<DivisionId>,
+        ///The environment the event happened in.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub environment_id: ::std::option::Option<EnvironmentId>,
+        pub id: NotificationId,
+        pub message_type: NotificationMessageType,
+        ///The tenant the event happened in.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub tenant_id: ::std::option::Option<TenantId>,
+    }
+    impl NotificationInfo {
+        pub fn builder() -> builder::NotificationInfo {
+            Default::default()
+        }
+    }
+    /**A kind of event a channel can subscribe to: deployment life-cycle (`deployment_*`),
+health alerts and their recoveries (`high_*_usage` and `*_usage_resolved`,
+`node_unreachable` and `node_reachable`), certificates and secrets, billing and
+payments, changes to the organization (tenants, divisions, environments, users) and
+membership (invitations, join requests). `get_notification_types` lists them with
+readable names.
+*/
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum NotificationMessageType {
+        #[serde(rename = "deployment_created")]
+        DeploymentCreated,
+        #[serde(rename = "deployment_initialized")]
+        DeploymentInitialized,
+        #[serde(rename = "deployment_upgraded")]
+        DeploymentUpgraded,
+        #[serde(rename = "deployment_deleted")]
+        DeploymentDeleted,
+        #[serde(rename = "invitation_accepted")]
+        InvitationAccepted,
+        #[serde(rename = "invitation_rejected")]
+        InvitationRejected,
+        #[serde(rename = "high_cpu_usage")]
+        HighCpuUsage,
+        #[serde(rename = "high_memory_usage")]
+        HighMemoryUsage,
+        #[serde(rename = "high_disk_usage")]
+        HighDiskUsage,
+        #[serde(rename = "node_unreachable")]
+        NodeUnreachable,
+        #[serde(rename = "cpu_usage_resolved")]
+        CpuUsageResolved,
+        #[serde(rename = "memory_usage_resolved")]
+        MemoryUsageResolved,
+        #[serde(rename = "disk_usage_resolved")]
+        DiskUsageResolved,
+        #[serde(rename = "node_reachable")]
+        NodeReachable,
+        #[serde(rename = "certificate_expiring")]
+        CertificateExpiring,
+        #[serde(rename = "billing_limit_reached")]
+        BillingLimitReached,
+        #[serde(rename = "invoice_created")]
+        InvoiceCreated,
+        #[serde(rename = "invoice_paid")]
+        InvoicePaid,
+        #[serde(rename = "invoice_payment_failed")]
+        InvoicePaymentFailed,
+        #[serde(rename = "payment_method_added")]
+        PaymentMethodAdded,
+        #[serde(rename = "payment_method_removed")]
+        PaymentMethodRemoved,
+        #[serde(rename = "tenant_created")]
+        TenantCreated,
+        #[serde(rename = "tenant_deleted")]
+        TenantDeleted,
+        #[serde(rename = "user_created")]
+        UserCreated,
+        #[serde(rename = "user_deleted")]
+        UserDeleted,
+        #[serde(rename = "division_created")]
+        DivisionCreated,
+        #[serde(rename = "division_deleted")]
+        DivisionDeleted,
+        #[serde(rename = "environment_created")]
+        EnvironmentCreated,
+        #[serde(rename = "environment_deleted")]
+        EnvironmentDeleted,
+        #[serde(rename = "cert_refresh_failed")]
+        CertRefreshFailed,
+        #[serde(rename = "deployment_certificates_rotated")]
+        DeploymentCertificatesRotated,
+        #[serde(rename = "deployment_secrets_rotated")]
+        DeploymentSecretsRotated,
+        #[serde(rename = "tenant_updated")]
+        TenantUpdated,
+        #[serde(rename = "division_updated")]
+        DivisionUpdated,
+        #[serde(rename = "environment_updated")]
+        EnvironmentUpdated,
+        #[serde(rename = "invitation_created")]
+        InvitationCreated,
+        #[serde(rename = "resource_code_requested")]
+        ResourceCodeRequested,
+        #[serde(rename = "deployment_inactive")]
+        DeploymentInactive,
+        #[serde(rename = "tenant_join_requested")]
+        TenantJoinRequested,
+        #[serde(rename = "member_joined")]
+        MemberJoined,
+        #[serde(rename = "shared_host_drained")]
+        SharedHostDrained,
+    }
+    impl ::std::fmt::Display for NotificationMessageType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::DeploymentCreated => f.write_str("deployment_created"),
+                Self::DeploymentInitialized => f.write_str("deployment_initialized"),
+                Self::DeploymentUpgraded => f.write_str("deployment_upgraded"),
+                Self::DeploymentDeleted => f.write_str("deployment_deleted"),
+                Self::InvitationAccepted => f.write_str("invitation_accepted"),
+                Self::InvitationRejected => f.write_str("invitation_rejected"),
+                Self::HighCpuUsage => f.write_str("high_cpu_usage"),
+                Self::HighMemoryUsage => f.write_str("high_memory_usage"),
+                Self::HighDiskUsage => f.write_str("high_disk_usage"),
+                Self::NodeUnreachable => f.write_str("node_unreachable"),
+                Self::CpuUsageResolved => f.write_str("cpu_usage_resolved"),
+                Self::MemoryUsageResolved => f.write_str("memory_usage_resolved"),
+                Self::DiskUsageResolved => f.write_str("disk_usage_resolved"),
+                Self::NodeReachable => f.write_str("node_reachable"),
+                Self::CertificateExpiring => f.write_str("certificate_expiring"),
+                Self::BillingLimitReached => f.write_str("billing_limit_reached"),
+                Self::InvoiceCreated => f.write_str("invoice_created"),
+                Self::InvoicePaid => f.write_str("invoice_paid"),
+                Self::InvoicePaymentFailed => f.write_str("invoice_payment_failed"),
+                Self::PaymentMethodAdded => f.write_str("payment_method_added"),
+                Self::PaymentMethodRemoved => f.write_str("payment_method_removed"),
+                Self::TenantCreated => f.write_str("tenant_created"),
+                Self::TenantDeleted => f.write_str("tenant_deleted"),
+                Self::UserCreated => f.write_str("user_created"),
+                Self::UserDeleted => f.write_str("user_deleted"),
+                Self::DivisionCreated => f.write_str("division_created"),
+                Self::DivisionDeleted => f.write_str("division_deleted"),
+                Self::EnvironmentCreated => f.write_str("environment_created"),
+                Self::EnvironmentDeleted => f.write_str("environment_deleted"),
+                Self::CertRefreshFailed => f.write_str("cert_refresh_failed"),
+                Self::DeploymentCertificatesRotated => {
+                    f.write_str("deployment_certificates_rotated")
+                }
+                Self::DeploymentSecretsRotated => {
+                    f.write_str("deployment_secrets_rotated")
+                }
+                Self::TenantUpdated => f.write_str("tenant_updated"),
+                Self::DivisionUpdated => f.write_str("division_updated"),
+                Self::EnvironmentUpdated => f.write_str("environment_updated"),
+                Self::InvitationCreated => f.write_str("invitation_created"),
+                Self::ResourceCodeRequested => f.write_str("resource_code_requested"),
+                Self::DeploymentInactive => f.write_str("deployment_inactive"),
+                Self::TenantJoinRequested => f.write_str("tenant_join_requested"),
+                Self::MemberJoined => f.write_str("member_joined"),
+                Self::SharedHostDrained => f.write_str("shared_host_drained"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for NotificationMessageType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "deployment_created" => Ok(Self::DeploymentCreated),
+                "deployment_initialized" => Ok(Self::DeploymentInitialized),
+                "deployment_upgraded" => Ok(Self::DeploymentUpgraded),
+                "deployment_deleted" => Ok(Self::DeploymentDeleted),
+                "invitation_accepted" => Ok(Self::InvitationAccepted),
+                "invitation_rejected" => Ok(Self::InvitationRejected),
+                "high_cpu_usage" => Ok(Self::HighCpuUsage),
+                "high_memory_usage" => Ok(Self::HighMemoryUsage),
+                "high_disk_usage" => Ok(Self::HighDiskUsage),
+                "node_unreachable" => Ok(Self::NodeUnreachable),
+                "cpu_usage_resolved" => Ok(Self::CpuUsageResolved),
+                "memory_usage_resolved" => Ok(Self::MemoryUsageResolved),
+                "disk_usage_resolved" => Ok(Self::DiskUsageResolved),
+                "node_reachable" => Ok(Self::NodeReachable),
+                "certificate_expiring" => Ok(Self::CertificateExpiring),
+                "billing_limit_reached" => Ok(Self::BillingLimitReached),
+                "invoice_created" => Ok(Self::InvoiceCreated),
+                "invoice_paid" => Ok(Self::InvoicePaid),
+                "invoice_payment_failed" => Ok(Self::InvoicePaymentFailed),
+                "payment_method_added" => Ok(Self::PaymentMethodAdded),
+                "payment_method_removed" => Ok(Self::PaymentMethodRemoved),
+                "tenant_created" => Ok(Self::TenantCreated),
+                "tenant_deleted" => Ok(Self::TenantDeleted),
+                "user_created" => Ok(Self::UserCreated),
+                "user_deleted" => Ok(Self::UserDeleted),
+                "division_created" => Ok(Self::DivisionCreated),
+                "division_deleted" => Ok(Self::DivisionDeleted),
+                "environment_created" => Ok(Self::EnvironmentCreated),
+                "environment_deleted" => Ok(Self::EnvironmentDeleted),
+                "cert_refresh_failed" => Ok(Self::CertRefreshFailed),
+                "deployment_certificates_rotated" => {
+                    Ok(Self::DeploymentCertificatesRotated)
+                }
+                "deployment_secrets_rotated" => Ok(Self::DeploymentSecretsRotated),
+                "tenant_updated" => Ok(Self::TenantUpdated),
+                "division_updated" => Ok(Self::DivisionUpdated),
+                "environment_updated" => Ok(Self::EnvironmentUpdated),
+                "invitation_created" => Ok(Self::InvitationCreated),
+                "resource_code_requested" => Ok(Self::ResourceCodeRequested),
+                "deployment_inactive" => Ok(Self::DeploymentInactive),
+                "tenant_join_requested" => Ok(Self::TenantJoinRequested),
+                "member_joined" => Ok(Self::MemberJoined),
+                "shared_host_drained" => Ok(Self::SharedHostDrained),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for NotificationMessageType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for NotificationMessageType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///A single subscription, as returned when it is fetched by id. It has the same fields as a listed one.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(transparent)]
+    pub struct NotificationSubscriptionDetails(pub NotificationSubscriptionInfo);
+    impl ::std::ops::Deref for NotificationSubscriptionDetails {
+        type Target = NotificationSubscriptionInfo;
+        fn deref(&self) -> &NotificationSubscriptionInfo {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<NotificationSubscriptionDetails>
+    for NotificationSubscriptionInfo {
+        fn from(value: NotificationSubscriptionDetails) -> Self {
+            value.0
+        }
+    }
+    impl ::std::convert::From<NotificationSubscriptionInfo>
+    for NotificationSubscriptionDetails {
+        fn from(value: NotificationSubscriptionInfo) -> Self {
+            Self(value)
+        }
+    }
+    ///Identifies a subscription of a notification channel.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[serde(transparent)]
+    pub struct NotificationSubscriptionId(pub i64);
+    impl ::std::ops::Deref for NotificationSubscriptionId {
+        type Target = i64;
+        fn deref(&self) -> &i64 {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<NotificationSubscriptionId> for i64 {
+        fn from(value: NotificationSubscriptionId) -> Self {
+            value.0
+        }
+    }
+    impl ::std::convert::From<i64> for NotificationSubscriptionId {
+        fn from(value: i64) -> Self {
+            Self(value)
+        }
+    }
+    impl ::std::fmt::Display for NotificationSubscriptionId {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            self.0.fmt(f)
+        }
+    }
+    impl ::std::str::FromStr for NotificationSubscriptionId {
+        type Err = <i64 as ::std::str::FromStr>::Err;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self(value.parse()?))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for NotificationSubscriptionId {
+        type Error = <i64 as ::std::str::FromStr>::Err;
+        fn try_from(value: &str) -> ::std::result::Result<Self, Self::Error> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<String> for NotificationSubscriptionId {
+        type Error = <i64 as ::std::str::FromStr>::Err;
+        fn try_from(value: String) -> ::std::result::Result<Self, Self::Error> {
+            value.parse()
+        }
+    }
+    /**Which message types a channel receives, optionally narrowed to chosen tenants,
+divisions, environments or deployments. Scope lists that are empty or absent do not
+narrow anything.
+*/
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct NotificationSubscriptionInfo {
+        pub channel_id: NotificationChannelId,
+        ///When the subscription was created.
+        pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
+        pub id: NotificationSubscriptionId,
+        ///The message types this subscription delivers.
+        pub message_types: ::std::vec::Vec<NotificationMessageType>,
+        ///Deployments the subscription is narrowed to.
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub scope_deployments: ::std::vec::Vec<ScopeEntryDeploymentId>,
+        ///Divisions the subscription is narrowed to.
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub scope_divisions: ::std::vec::Vec<ScopeEntryDivisionId>,
+        ///Environments the subscription is narrowed to.
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub scope_environments: ::std::vec::Vec<ScopeEntryEnvironmentId>,
+        ///Tenants the subscription is narrowed to.
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub scope_tenants: ::std::vec::Vec<ScopeEntryTenantId>,
+        ///When the subscription was last changed.
+        pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
+    }
+    impl NotificationSubscriptionInfo {
+        pub fn builder() -> builder::NotificationSubscriptionInfo {
+            Default::default()
+        }
+    }
+    ///A message type with a name for people.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct NotificationTypeInfo {
+        ///A short readable name for the type, such as `Deployment created`.
+        pub name: ::std::string::String,
+        ///The message type, as `NotificationMessageType` spells it.
+        #[serde(rename = "type")]
+        pub type_: ::std::string::String,
+    }
+    impl NotificationTypeInfo {
+        pub fn builder() -> builder::NotificationTypeInfo {
+            Default::default()
+        }
+    }
+    ///What a channel belongs to; `owner_id` is then a user, tenant or division id. `system` marks channels the platform manages itself.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum OwnerKind {
+        #[serde(rename = "user")]
+        User,
+        #[serde(rename = "tenant")]
+        Tenant,
+        #[serde(rename = "division")]
+        Division,
+        #[serde(rename = "system")]
+        System,
+    }
+    impl ::std::fmt::Display for OwnerKind {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::User => f.write_str("user"),
+                Self::Tenant => f.write_str("tenant"),
+                Self::Division => f.write_str("division"),
+                Self::System => f.write_str("system"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for OwnerKind {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "user" => Ok(Self::User),
+                "tenant" => Ok(Self::Tenant),
+                "division" => Ok(Self::Division),
+                "system" => Ok(Self::System),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for OwnerKind {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for OwnerKind {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
         }
     }
     ///The number of this page, counting from 1.
@@ -2129,6 +3340,19 @@ directly (`open`), or by asking and waiting for approval (`request_to_join`).
             Default::default()
         }
     }
+    ///One page of cloud accounts.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct PagedCloudAccountInfo {
+        pub items: ::std::vec::Vec<CloudAccountInfo>,
+        pub page: PageNumber,
+        pub total_pages: TotalCount,
+        pub total_results: TotalCount,
+    }
+    impl PagedCloudAccountInfo {
+        pub fn builder() -> builder::PagedCloudAccountInfo {
+            Default::default()
+        }
+    }
     ///One page of divisions.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct PagedDivisionInfo {
@@ -2152,6 +3376,114 @@ directly (`open`), or by asking and waiting for approval (`request_to_join`).
     }
     impl PagedEnvironmentInfo {
         pub fn builder() -> builder::PagedEnvironmentInfo {
+            Default::default()
+        }
+    }
+    ///One page of members.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct PagedMemberDetails {
+        pub items: ::std::vec::Vec<MemberDetails>,
+        pub page: PageNumber,
+        pub total_pages: TotalCount,
+        pub total_results: TotalCount,
+    }
+    impl PagedMemberDetails {
+        pub fn builder() -> builder::PagedMemberDetails {
+            Default::default()
+        }
+    }
+    ///One page of notification channels.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct PagedNotificationChannelInfo {
+        pub items: ::std::vec::Vec<NotificationChannelInfo>,
+        pub page: PageNumber,
+        pub total_pages: TotalCount,
+        pub total_results: TotalCount,
+    }
+    impl PagedNotificationChannelInfo {
+        pub fn builder() -> builder::PagedNotificationChannelInfo {
+            Default::default()
+        }
+    }
+    ///One page of sent notifications.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct PagedNotificationInfo {
+        pub items: ::std::vec::Vec<NotificationInfo>,
+        pub page: PageNumber,
+        pub total_pages: TotalCount,
+        pub total_results: TotalCount,
+    }
+    impl PagedNotificationInfo {
+        pub fn builder() -> builder::PagedNotificationInfo {
+            Default::default()
+        }
+    }
+    ///One page of notification subscriptions.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct PagedNotificationSubscriptionInfo {
+        pub items: ::std::vec::Vec<NotificationSubscriptionInfo>,
+        pub page: PageNumber,
+        pub total_pages: TotalCount,
+        pub total_results: TotalCount,
+    }
+    impl PagedNotificationSubscriptionInfo {
+        pub fn builder() -> builder::PagedNotificationSubscriptionInfo {
+            Default::default()
+        }
+    }
+    ///One page of roles.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct PagedRoleBasicInfo {
+        pub items: ::std::vec::Vec<RoleBasicInfo>,
+        pub page: PageNumber,
+        pub total_pages: TotalCount,
+        pub total_results: TotalCount,
+    }
+    impl PagedRoleBasicInfo {
+        pub fn builder() -> builder::PagedRoleBasicInfo {
+            Default::default()
+        }
+    }
+    ///One page of a role's members.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct PagedRoleMemberInfo {
+        pub items: ::std::vec::Vec<RoleMemberInfo>,
+        pub page: PageNumber,
+        pub total_pages: TotalCount,
+        pub total_results: TotalCount,
+    }
+    impl PagedRoleMemberInfo {
+        pub fn builder() -> builder::PagedRoleMemberInfo {
+            Default::default()
+        }
+    }
+    ///One page of the tenant's invitations.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct PagedTenantInvitationInfo {
+        pub items: ::std::vec::Vec<TenantInvitationInfo>,
+        pub page: PageNumber,
+        pub total_pages: TotalCount,
+        pub total_results: TotalCount,
+    }
+    impl PagedTenantInvitationInfo {
+        pub fn builder() -> builder::PagedTenantInvitationInfo {
+            Default::default()
+        }
+    }
+    ///One permission a role can grant.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct PermissionInfo {
+        ///What holding the permission allows.
+        pub description: ::std::string::String,
+        ///The permission as roles and API keys spell it, such as `member:read`.
+        pub key: ::std::string::String,
+        ///A short readable name for the permission.
+        pub name: ::std::string::String,
+        ///The kind of resource the permission is about, such as `member` or `deployment`.
+        pub resource: ::std::string::String,
+    }
+    impl PermissionInfo {
+        pub fn builder() -> builder::PermissionInfo {
             Default::default()
         }
     }
@@ -2279,6 +3611,19 @@ refused.
             Ok(Self(value.to_string()))
         }
     }
+    ///A region of a cloud provider where the tenant can deploy.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct RegionInfo {
+        ///The region's identifier in the provider's naming, used as the `region` path parameter.
+        pub key: ::std::string::String,
+        ///The region's name for people, usually with its location.
+        pub name: ::std::string::String,
+    }
+    impl RegionInfo {
+        pub fn builder() -> builder::RegionInfo {
+            Default::default()
+        }
+    }
     ///Which protected resource a deletion code is wanted for.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct RequestResourceCode {
@@ -2363,6 +3708,42 @@ resource by its ids, from the tenant down.
             Self::DeploymentAction(value)
         }
     }
+    ///The members to take a role from.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct RevokeRoleMembers {
+        ///User ids of members of the tenant.
+        pub members: ::std::vec::Vec<UserId>,
+    }
+    impl RevokeRoleMembers {
+        pub fn builder() -> builder::RevokeRoleMembers {
+            Default::default()
+        }
+    }
+    ///A role as lists show it, without its permissions.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct RoleBasicInfo {
+        pub id: RoleId,
+        pub kind: TenantRoleKind,
+        pub name: RoleName,
+    }
+    impl RoleBasicInfo {
+        pub fn builder() -> builder::RoleBasicInfo {
+            Default::default()
+        }
+    }
+    ///A role with the permissions it grants.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct RoleDetails {
+        pub id: RoleId,
+        pub kind: TenantRoleKind,
+        pub name: RoleName,
+        pub permissions: RolePermissionsInfo,
+    }
+    impl RoleDetails {
+        pub fn builder() -> builder::RoleDetails {
+            Default::default()
+        }
+    }
     ///Identifies a role within a tenant.
     #[derive(
         ::serde::Deserialize,
@@ -2415,6 +3796,20 @@ resource by its ids, from the tenant down.
         type Error = <i64 as ::std::str::FromStr>::Err;
         fn try_from(value: String) -> ::std::result::Result<Self, Self::Error> {
             value.parse()
+        }
+    }
+    ///A member who holds a given role.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct RoleMemberInfo {
+        ///False when the person's membership of the tenant has been deactivated.
+        pub active: bool,
+        pub email: Email,
+        pub id: UserId,
+        pub name: FullName,
+    }
+    impl RoleMemberInfo {
+        pub fn builder() -> builder::RoleMemberInfo {
+            Default::default()
         }
     }
     ///The name of a role.
@@ -2498,6 +3893,50 @@ narrows them to chosen divisions, keyed by division id.
             Default::default()
         }
     }
+    ///A deployment a subscription is narrowed to, with its name.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct ScopeEntryDeploymentId {
+        pub id: DeploymentId,
+        pub name: DeploymentName,
+    }
+    impl ScopeEntryDeploymentId {
+        pub fn builder() -> builder::ScopeEntryDeploymentId {
+            Default::default()
+        }
+    }
+    ///A division a subscription is narrowed to, with its name.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct ScopeEntryDivisionId {
+        pub id: DivisionId,
+        pub name: DivisionName,
+    }
+    impl ScopeEntryDivisionId {
+        pub fn builder() -> builder::ScopeEntryDivisionId {
+            Default::default()
+        }
+    }
+    ///An environment a subscription is narrowed to, with its name.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct ScopeEntryEnvironmentId {
+        pub id: EnvironmentId,
+        pub name: EnvironmentName,
+    }
+    impl ScopeEntryEnvironmentId {
+        pub fn builder() -> builder::ScopeEntryEnvironmentId {
+            Default::default()
+        }
+    }
+    ///A tenant a subscription is narrowed to, with its name.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct ScopeEntryTenantId {
+        pub id: TenantId,
+        pub name: TenantName,
+    }
+    impl ScopeEntryTenantId {
+        pub fn builder() -> builder::ScopeEntryTenantId {
+            Default::default()
+        }
+    }
     ///A console session.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct SessionInfo {
@@ -2508,6 +3947,16 @@ narrows them to chosen divisions, keyed by division id.
     }
     impl SessionInfo {
         pub fn builder() -> builder::SessionInfo {
+            Default::default()
+        }
+    }
+    ///The complete new set of subscriptions of a channel; whatever is not listed is removed.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct SetSubscriptions {
+        pub subscriptions: ::std::vec::Vec<SubscriptionEntry>,
+    }
+    impl SetSubscriptions {
+        pub fn builder() -> builder::SetSubscriptions {
             Default::default()
         }
     }
@@ -2546,6 +3995,36 @@ narrows them to chosen divisions, keyed by division id.
     }
     impl SignUp {
         pub fn builder() -> builder::SignUp {
+            Default::default()
+        }
+    }
+    ///Optional overrides for how messages appear in Slack; a field left out or null leaves the incoming webhook's own choice.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    pub struct SlackSettings {
+        ///The Slack channel to post in, such as `#ops-alerts`, instead of the webhook's own.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub channel: ::std::option::Option<::std::string::String>,
+        ///The emoji shown as the sender's picture, such as `:rotating_light:`.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub icon_emoji: ::std::option::Option<::std::string::String>,
+        ///The sender name messages show.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub username: ::std::option::Option<::std::string::String>,
+    }
+    impl SlackSettings {
+        pub fn builder() -> builder::SlackSettings {
+            Default::default()
+        }
+    }
+    ///Options for text messages.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    pub struct SmsSettings {
+        ///The sender name or number recipients see, where the carrier allows one.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub sender_id: ::std::option::Option<::std::string::String>,
+    }
+    impl SmsSettings {
+        pub fn builder() -> builder::SmsSettings {
             Default::default()
         }
     }
@@ -2610,6 +4089,25 @@ narrows them to chosen divisions, keyed by division id.
             value: ::std::string::String,
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             value.parse()
+        }
+    }
+    ///A kind of disk offered in a region.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct StorageInfo {
+        ///Whether the tenant may use this kind here; false when its plan does not include it.
+        pub available: bool,
+        ///The cluster kinds (`ClusterKind` values) this disk can be used with.
+        pub clusters: ::std::vec::Vec<::std::string::String>,
+        ///What the kind suits, for people.
+        pub description: ::std::string::String,
+        ///The identifier of the kind, a `StorageType` value (`local_ssd`, `network_balanced`, ...).
+        pub key: ::std::string::String,
+        ///The kind's name for people.
+        pub name: ::std::string::String,
+    }
+    impl StorageInfo {
+        pub fn builder() -> builder::StorageInfo {
+            Default::default()
         }
     }
     ///A storage volume size in GiB.
@@ -2727,6 +4225,29 @@ narrows them to chosen divisions, keyed by division id.
             value: ::std::string::String,
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             value.parse()
+        }
+    }
+    ///One subscription in a `SetSubscriptions` list; the same fields as `CreateSubscription`.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct SubscriptionEntry {
+        ///The message types to deliver.
+        pub message_types: ::std::vec::Vec<NotificationMessageType>,
+        ///Deliver only events of these deployments.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub scope_deployment_ids: ::std::option::Option<::std::vec::Vec<DeploymentId>>,
+        ///Deliver only events of these divisions.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub scope_division_ids: ::std::option::Option<::std::vec::Vec<DivisionId>>,
+        ///Deliver only events of these environments.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub scope_environment_ids: ::std::option::Option<::std::vec::Vec<EnvironmentId>>,
+        ///Deliver only events of these tenants.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub scope_tenant_ids: ::std::option::Option<::std::vec::Vec<TenantId>>,
+    }
+    impl SubscriptionEntry {
+        pub fn builder() -> builder::SubscriptionEntry {
+            Default::default()
         }
     }
     ///A tenant's join policy and invitation restrictions.
@@ -2874,6 +4395,20 @@ narrows them to chosen divisions, keyed by division id.
             Default::default()
         }
     }
+    ///An invitation sent on behalf of the tenant, as the tenant sees it.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct TenantInvitationInfo {
+        pub email: Email,
+        pub id: InvitationId,
+        ///The names (not ids) of the roles the invited person gets on accepting.
+        pub roles: ::std::vec::Vec<::std::string::String>,
+        pub status: InvitationStatus,
+    }
+    impl TenantInvitationInfo {
+        pub fn builder() -> builder::TenantInvitationInfo {
+            Default::default()
+        }
+    }
     ///The name of a tenant (an organization).
     #[derive(
         ::serde::Deserialize,
@@ -2913,6 +4448,83 @@ narrows them to chosen divisions, keyed by division id.
         type Err = ::std::convert::Infallible;
         fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
             Ok(Self(value.to_string()))
+        }
+    }
+    ///Every permission a role in the tenant can grant, grouped by the scope it applies at.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct TenantPermissions {
+        ///Permissions that apply within a division.
+        pub division: ::std::vec::Vec<PermissionInfo>,
+        ///Permissions that apply within an environment (deployments and what runs on them).
+        pub environment: ::std::vec::Vec<PermissionInfo>,
+        ///Permissions over the tenant as a whole (members, roles, billing, API keys).
+        pub tenant: ::std::vec::Vec<PermissionInfo>,
+    }
+    impl TenantPermissions {
+        pub fn builder() -> builder::TenantPermissions {
+            Default::default()
+        }
+    }
+    /**Where a role comes from: `system` roles are predefined by LaserData, `custom` roles
+were created by the tenant (`add_role`), and `api_key` roles were made automatically
+for an API key created with inline permissions.
+*/
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum TenantRoleKind {
+        #[serde(rename = "system")]
+        System,
+        #[serde(rename = "custom")]
+        Custom,
+        #[serde(rename = "api_key")]
+        ApiKey,
+    }
+    impl ::std::fmt::Display for TenantRoleKind {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::System => f.write_str("system"),
+                Self::Custom => f.write_str("custom"),
+                Self::ApiKey => f.write_str("api_key"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for TenantRoleKind {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "system" => Ok(Self::System),
+                "custom" => Ok(Self::Custom),
+                "api_key" => Ok(Self::ApiKey),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for TenantRoleKind {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for TenantRoleKind {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
         }
     }
     ///A tenant and everything below it, as a tree of ids and names.
@@ -2957,6 +4569,42 @@ narrows them to chosen divisions, keyed by division id.
     }
     impl TenantSummaryInfo {
         pub fn builder() -> builder::TenantSummaryInfo {
+            Default::default()
+        }
+    }
+    /**A deployment tier (node size) offered in a region. `key`, `clusters` and `storages`
+hold identifiers as plain strings: the plans know tiers that the `DeploymentTier` enum
+does not list yet, and a new one must not break older clients.
+*/
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct TierInfo {
+        ///Whether the tenant may deploy this tier here; false when its plan does not include it.
+        pub available: bool,
+        ///The cluster kinds (`ClusterKind` values) this tier can run as.
+        pub clusters: ::std::vec::Vec<::std::string::String>,
+        ///What the tier suits, for people.
+        pub description: ::std::string::String,
+        ///The provider's instance or machine type each node runs on (`t3.micro`, `n2-standard-4`).
+        pub instance: ::std::string::String,
+        ///The tier's identifier, usually a `DeploymentTier` value (`free`, `large`, ...).
+        pub key: ::std::string::String,
+        ///How many deployments of this tier the tenant's plan allows; null when no limit applies.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub limit: ::std::option::Option<i32>,
+        ///Memory per node, in GiB.
+        pub memory_gib: i32,
+        ///The tier's name for people.
+        pub name: ::std::string::String,
+        ///The network throughput cap of a deployment on this tier; null when it has none.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub rate_limit: ::std::option::Option<DeploymentNetworkRateLimit>,
+        ///The disk kinds (`StorageType` values) this tier can use.
+        pub storages: ::std::vec::Vec<::std::string::String>,
+        ///Virtual CPUs per node.
+        pub vcpus: i32,
+    }
+    impl TierInfo {
+        pub fn builder() -> builder::TierInfo {
             Default::default()
         }
     }
@@ -3070,6 +4718,57 @@ narrows them to chosen divisions, keyed by division id.
             Default::default()
         }
     }
+    ///Changes to a channel. A field left out or null keeps its current value.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    pub struct UpdateChannel {
+        ///The new destination; it must suit the channel's kind.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub destination: ::std::option::Option<::laserdata_core::SecretString>,
+        ///Switch delivery on or off.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub enabled: ::std::option::Option<bool>,
+        ///The new name.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub name: ::std::option::Option<NotificationChannelName>,
+        ///New free-text notes.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub remarks: ::std::option::Option<::std::string::String>,
+        ///New kind-specific delivery options.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub settings: ::std::option::Option<ChannelSettings>,
+    }
+    impl UpdateChannel {
+        pub fn builder() -> builder::UpdateChannel {
+            Default::default()
+        }
+    }
+    ///New values for a cloud account. A field left out or null keeps its current value.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    pub struct UpdateCloudAccount {
+        ///The account's identifier at the provider.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub account_id: ::std::option::Option<::std::string::String>,
+        ///A new name, unique within the tenant.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub name: ::std::option::Option<CloudAccountName>,
+        ///The region to suggest when deploying with this account.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub region: ::std::option::Option<Region>,
+        ///Free-form notes about the account, at most 500 characters.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub remarks: ::std::option::Option<::std::string::String>,
+        ///New provider settings.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub settings: ::std::option::Option<CloudAccountSettings>,
+        ///A new life-cycle state, for example `inactive` to stop using the account for now.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub status: ::std::option::Option<Status>,
+    }
+    impl UpdateCloudAccount {
+        pub fn builder() -> builder::UpdateCloudAccount {
+            Default::default()
+        }
+    }
     ///New values for a division. A field left out or null keeps its current value.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
     pub struct UpdateDivision {
@@ -3102,6 +4801,36 @@ narrows them to chosen divisions, keyed by division id.
     }
     impl UpdateEnvironment {
         pub fn builder() -> builder::UpdateEnvironment {
+            Default::default()
+        }
+    }
+    ///Changes to a member. A field left out or null keeps its current value.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    pub struct UpdateMember {
+        ///Activate (`true`) or deactivate (`false`) the membership.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub active: ::std::option::Option<bool>,
+        ///The ids of every role the member should hold; replaces their current roles.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub roles: ::std::option::Option<::std::vec::Vec<RoleId>>,
+    }
+    impl UpdateMember {
+        pub fn builder() -> builder::UpdateMember {
+            Default::default()
+        }
+    }
+    ///Changes to a role. A field left out or null keeps its current value.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    pub struct UpdateRole {
+        ///The role's new name.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub name: ::std::option::Option<RoleName>,
+        ///The complete new set of permissions; it replaces the current one.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub permissions: ::std::option::Option<RolePermissions>,
+    }
+    impl UpdateRole {
+        pub fn builder() -> builder::UpdateRole {
             Default::default()
         }
     }
@@ -3192,6 +4921,26 @@ narrows them to chosen divisions, keyed by division id.
             value.parse()
         }
     }
+    ///How the request to a webhook endpoint is made.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    pub struct WebhookSettings {
+        /**Extra HTTP headers to send with every request, by name. A header may carry a
+credential for your endpoint (an `Authorization` value, say); such values are
+sent back by `get_*_channel`, so handle the answer with care.
+*/
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub headers: ::std::option::Option<
+            ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+        >,
+        ///The HTTP method to call the endpoint with, such as `POST`.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub method: ::std::option::Option<::std::string::String>,
+    }
+    impl WebhookSettings {
+        pub fn builder() -> builder::WebhookSettings {
+            Default::default()
+        }
+    }
     ///Whether the new user is in a tenant yet, has asked to join one, or waits for an invitation.
     #[derive(
         ::serde::Deserialize,
@@ -3253,6 +5002,67 @@ narrows them to chosen divisions, keyed by division id.
     }
     /// Types for composing complex structures.
     pub mod builder {
+        #[derive(Clone, Debug)]
+        pub struct AddRole {
+            name: ::std::result::Result<super::RoleName, ::std::string::String>,
+            permissions: ::std::result::Result<
+                super::RolePermissions,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for AddRole {
+            fn default() -> Self {
+                Self {
+                    name: Err("no value supplied for name".to_string()),
+                    permissions: Err("no value supplied for permissions".to_string()),
+                }
+            }
+        }
+        impl AddRole {
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::RoleName>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
+                self
+            }
+            pub fn permissions<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::RolePermissions>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.permissions = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for permissions: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<AddRole> for super::AddRole {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: AddRole,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    name: value.name?,
+                    permissions: value.permissions?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::AddRole> for AddRole {
+            fn from(value: super::AddRole) -> Self {
+                Self {
+                    name: Ok(value.name),
+                    permissions: Ok(value.permissions),
+                }
+            }
+        }
         #[derive(Clone, Debug)]
         pub struct ApiKeyDetails {
             allowed_ips: ::std::result::Result<
@@ -3762,6 +5572,774 @@ narrows them to chosen divisions, keyed by division id.
             }
         }
         #[derive(Clone, Debug)]
+        pub struct AssignRoleMembers {
+            members: ::std::result::Result<
+                ::std::vec::Vec<super::UserId>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for AssignRoleMembers {
+            fn default() -> Self {
+                Self {
+                    members: Err("no value supplied for members".to_string()),
+                }
+            }
+        }
+        impl AssignRoleMembers {
+            pub fn members<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::UserId>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.members = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for members: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<AssignRoleMembers> for super::AssignRoleMembers {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: AssignRoleMembers,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { members: value.members? })
+            }
+        }
+        impl ::std::convert::From<super::AssignRoleMembers> for AssignRoleMembers {
+            fn from(value: super::AssignRoleMembers) -> Self {
+                Self { members: Ok(value.members) }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct AwsCloudAccountSettings {
+            external_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            identity_arn: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            vpc_cidr: ::std::result::Result<
+                ::std::option::Option<super::CidrBlock>,
+                ::std::string::String,
+            >,
+            vpc_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for AwsCloudAccountSettings {
+            fn default() -> Self {
+                Self {
+                    external_id: Ok(Default::default()),
+                    identity_arn: Ok(Default::default()),
+                    vpc_cidr: Ok(Default::default()),
+                    vpc_id: Ok(Default::default()),
+                }
+            }
+        }
+        impl AwsCloudAccountSettings {
+            pub fn external_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.external_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for external_id: {e}")
+                    });
+                self
+            }
+            pub fn identity_arn<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.identity_arn = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for identity_arn: {e}")
+                    });
+                self
+            }
+            pub fn vpc_cidr<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::CidrBlock>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.vpc_cidr = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for vpc_cidr: {e}")
+                    });
+                self
+            }
+            pub fn vpc_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.vpc_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for vpc_id: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<AwsCloudAccountSettings>
+        for super::AwsCloudAccountSettings {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: AwsCloudAccountSettings,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    external_id: value.external_id?,
+                    identity_arn: value.identity_arn?,
+                    vpc_cidr: value.vpc_cidr?,
+                    vpc_id: value.vpc_id?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::AwsCloudAccountSettings>
+        for AwsCloudAccountSettings {
+            fn from(value: super::AwsCloudAccountSettings) -> Self {
+                Self {
+                    external_id: Ok(value.external_id),
+                    identity_arn: Ok(value.identity_arn),
+                    vpc_cidr: Ok(value.vpc_cidr),
+                    vpc_id: Ok(value.vpc_id),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ChannelSettings {
+            slack: ::std::result::Result<
+                ::std::option::Option<super::SlackSettings>,
+                ::std::string::String,
+            >,
+            sms: ::std::result::Result<
+                ::std::option::Option<super::SmsSettings>,
+                ::std::string::String,
+            >,
+            webhook: ::std::result::Result<
+                ::std::option::Option<super::WebhookSettings>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for ChannelSettings {
+            fn default() -> Self {
+                Self {
+                    slack: Ok(Default::default()),
+                    sms: Ok(Default::default()),
+                    webhook: Ok(Default::default()),
+                }
+            }
+        }
+        impl ChannelSettings {
+            pub fn slack<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::SlackSettings>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.slack = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for slack: {e}")
+                    });
+                self
+            }
+            pub fn sms<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::SmsSettings>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.sms = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for sms: {e}")
+                    });
+                self
+            }
+            pub fn webhook<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::WebhookSettings>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.webhook = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for webhook: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ChannelSettings> for super::ChannelSettings {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ChannelSettings,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    slack: value.slack?,
+                    sms: value.sms?,
+                    webhook: value.webhook?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ChannelSettings> for ChannelSettings {
+            fn from(value: super::ChannelSettings) -> Self {
+                Self {
+                    slack: Ok(value.slack),
+                    sms: Ok(value.sms),
+                    webhook: Ok(value.webhook),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct CloudAccountDetails {
+            account_id: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            cloud: ::std::result::Result<super::Cloud, ::std::string::String>,
+            created_at: ::std::result::Result<
+                ::chrono::DateTime<::chrono::offset::Utc>,
+                ::std::string::String,
+            >,
+            id: ::std::result::Result<super::CloudAccountId, ::std::string::String>,
+            name: ::std::result::Result<super::CloudAccountName, ::std::string::String>,
+            region: ::std::result::Result<
+                ::std::option::Option<super::Region>,
+                ::std::string::String,
+            >,
+            remarks: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            settings: ::std::result::Result<
+                ::std::option::Option<super::CloudAccountSettings>,
+                ::std::string::String,
+            >,
+            status: ::std::result::Result<super::Status, ::std::string::String>,
+            updated_at: ::std::result::Result<
+                ::chrono::DateTime<::chrono::offset::Utc>,
+                ::std::string::String,
+            >,
+            validated_at: ::std::result::Result<
+                ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for CloudAccountDetails {
+            fn default() -> Self {
+                Self {
+                    account_id: Err("no value supplied for account_id".to_string()),
+                    cloud: Err("no value supplied for cloud".to_string()),
+                    created_at: Err("no value supplied for created_at".to_string()),
+                    id: Err("no value supplied for id".to_string()),
+                    name: Err("no value supplied for name".to_string()),
+                    region: Ok(Default::default()),
+                    remarks: Ok(Default::default()),
+                    settings: Ok(Default::default()),
+                    status: Err("no value supplied for status".to_string()),
+                    updated_at: Err("no value supplied for updated_at".to_string()),
+                    validated_at: Ok(Default::default()),
+                }
+            }
+        }
+        impl CloudAccountDetails {
+            pub fn account_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.account_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for account_id: {e}")
+                    });
+                self
+            }
+            pub fn cloud<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::Cloud>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.cloud = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for cloud: {e}")
+                    });
+                self
+            }
+            pub fn created_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.created_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for created_at: {e}")
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::CloudAccountId>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::CloudAccountName>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
+                self
+            }
+            pub fn region<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Region>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.region = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for region: {e}")
+                    });
+                self
+            }
+            pub fn remarks<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.remarks = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for remarks: {e}")
+                    });
+                self
+            }
+            pub fn settings<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::CloudAccountSettings>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.settings = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for settings: {e}")
+                    });
+                self
+            }
+            pub fn status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::Status>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.status = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for status: {e}")
+                    });
+                self
+            }
+            pub fn updated_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.updated_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for updated_at: {e}")
+                    });
+                self
+            }
+            pub fn validated_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.validated_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for validated_at: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<CloudAccountDetails>
+        for super::CloudAccountDetails {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: CloudAccountDetails,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    account_id: value.account_id?,
+                    cloud: value.cloud?,
+                    created_at: value.created_at?,
+                    id: value.id?,
+                    name: value.name?,
+                    region: value.region?,
+                    remarks: value.remarks?,
+                    settings: value.settings?,
+                    status: value.status?,
+                    updated_at: value.updated_at?,
+                    validated_at: value.validated_at?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::CloudAccountDetails> for CloudAccountDetails {
+            fn from(value: super::CloudAccountDetails) -> Self {
+                Self {
+                    account_id: Ok(value.account_id),
+                    cloud: Ok(value.cloud),
+                    created_at: Ok(value.created_at),
+                    id: Ok(value.id),
+                    name: Ok(value.name),
+                    region: Ok(value.region),
+                    remarks: Ok(value.remarks),
+                    settings: Ok(value.settings),
+                    status: Ok(value.status),
+                    updated_at: Ok(value.updated_at),
+                    validated_at: Ok(value.validated_at),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct CloudAccountInfo {
+            account_id: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            cloud: ::std::result::Result<super::Cloud, ::std::string::String>,
+            created_at: ::std::result::Result<
+                ::chrono::DateTime<::chrono::offset::Utc>,
+                ::std::string::String,
+            >,
+            id: ::std::result::Result<super::CloudAccountId, ::std::string::String>,
+            name: ::std::result::Result<super::CloudAccountName, ::std::string::String>,
+            region: ::std::result::Result<
+                ::std::option::Option<super::Region>,
+                ::std::string::String,
+            >,
+            status: ::std::result::Result<super::Status, ::std::string::String>,
+            updated_at: ::std::result::Result<
+                ::chrono::DateTime<::chrono::offset::Utc>,
+                ::std::string::String,
+            >,
+            validated_at: ::std::result::Result<
+                ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for CloudAccountInfo {
+            fn default() -> Self {
+                Self {
+                    account_id: Err("no value supplied for account_id".to_string()),
+                    cloud: Err("no value supplied for cloud".to_string()),
+                    created_at: Err("no value supplied for created_at".to_string()),
+                    id: Err("no value supplied for id".to_string()),
+                    name: Err("no value supplied for name".to_string()),
+                    region: Ok(Default::default()),
+                    status: Err("no value supplied for status".to_string()),
+                    updated_at: Err("no value supplied for updated_at".to_string()),
+                    validated_at: Ok(Default::default()),
+                }
+            }
+        }
+        impl CloudAccountInfo {
+            pub fn account_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.account_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for account_id: {e}")
+                    });
+                self
+            }
+            pub fn cloud<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::Cloud>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.cloud = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for cloud: {e}")
+                    });
+                self
+            }
+            pub fn created_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.created_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for created_at: {e}")
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::CloudAccountId>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::CloudAccountName>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
+                self
+            }
+            pub fn region<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Region>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.region = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for region: {e}")
+                    });
+                self
+            }
+            pub fn status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::Status>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.status = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for status: {e}")
+                    });
+                self
+            }
+            pub fn updated_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.updated_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for updated_at: {e}")
+                    });
+                self
+            }
+            pub fn validated_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.validated_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for validated_at: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<CloudAccountInfo> for super::CloudAccountInfo {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: CloudAccountInfo,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    account_id: value.account_id?,
+                    cloud: value.cloud?,
+                    created_at: value.created_at?,
+                    id: value.id?,
+                    name: value.name?,
+                    region: value.region?,
+                    status: value.status?,
+                    updated_at: value.updated_at?,
+                    validated_at: value.validated_at?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::CloudAccountInfo> for CloudAccountInfo {
+            fn from(value: super::CloudAccountInfo) -> Self {
+                Self {
+                    account_id: Ok(value.account_id),
+                    cloud: Ok(value.cloud),
+                    created_at: Ok(value.created_at),
+                    id: Ok(value.id),
+                    name: Ok(value.name),
+                    region: Ok(value.region),
+                    status: Ok(value.status),
+                    updated_at: Ok(value.updated_at),
+                    validated_at: Ok(value.validated_at),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct CloudAccountSettings {
+            aws: ::std::result::Result<
+                ::std::option::Option<super::AwsCloudAccountSettings>,
+                ::std::string::String,
+            >,
+            gcp: ::std::result::Result<
+                ::std::option::Option<super::GcpCloudAccountSettings>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for CloudAccountSettings {
+            fn default() -> Self {
+                Self {
+                    aws: Ok(Default::default()),
+                    gcp: Ok(Default::default()),
+                }
+            }
+        }
+        impl CloudAccountSettings {
+            pub fn aws<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::AwsCloudAccountSettings>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.aws = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for aws: {e}")
+                    });
+                self
+            }
+            pub fn gcp<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::GcpCloudAccountSettings>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.gcp = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for gcp: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<CloudAccountSettings>
+        for super::CloudAccountSettings {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: CloudAccountSettings,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    aws: value.aws?,
+                    gcp: value.gcp?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::CloudAccountSettings> for CloudAccountSettings {
+            fn from(value: super::CloudAccountSettings) -> Self {
+                Self {
+                    aws: Ok(value.aws),
+                    gcp: Ok(value.gcp),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct CloudInfo {
+            key: ::std::result::Result<::std::string::String, ::std::string::String>,
+            name: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for CloudInfo {
+            fn default() -> Self {
+                Self {
+                    key: Err("no value supplied for key".to_string()),
+                    name: Err("no value supplied for name".to_string()),
+                }
+            }
+        }
+        impl CloudInfo {
+            pub fn key<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.key = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for key: {e}")
+                    });
+                self
+            }
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<CloudInfo> for super::CloudInfo {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: CloudInfo,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    key: value.key?,
+                    name: value.name?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::CloudInfo> for CloudInfo {
+            fn from(value: super::CloudInfo) -> Self {
+                Self {
+                    key: Ok(value.key),
+                    name: Ok(value.name),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct CloudStorageSettings {
             size: ::std::result::Result<
                 ::std::option::Option<super::StorageSize>,
@@ -3820,6 +6398,118 @@ narrows them to chosen divisions, keyed by division id.
                 Self {
                     size: Ok(value.size),
                     type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ClusterInfo {
+            available: ::std::result::Result<bool, ::std::string::String>,
+            description: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            key: ::std::result::Result<::std::string::String, ::std::string::String>,
+            name: ::std::result::Result<::std::string::String, ::std::string::String>,
+            tiers: ::std::result::Result<
+                ::std::vec::Vec<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for ClusterInfo {
+            fn default() -> Self {
+                Self {
+                    available: Err("no value supplied for available".to_string()),
+                    description: Err("no value supplied for description".to_string()),
+                    key: Err("no value supplied for key".to_string()),
+                    name: Err("no value supplied for name".to_string()),
+                    tiers: Err("no value supplied for tiers".to_string()),
+                }
+            }
+        }
+        impl ClusterInfo {
+            pub fn available<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.available = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for available: {e}")
+                    });
+                self
+            }
+            pub fn description<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.description = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for description: {e}")
+                    });
+                self
+            }
+            pub fn key<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.key = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for key: {e}")
+                    });
+                self
+            }
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
+                self
+            }
+            pub fn tiers<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.tiers = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for tiers: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ClusterInfo> for super::ClusterInfo {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ClusterInfo,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    available: value.available?,
+                    description: value.description?,
+                    key: value.key?,
+                    name: value.name?,
+                    tiers: value.tiers?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ClusterInfo> for ClusterInfo {
+            fn from(value: super::ClusterInfo) -> Self {
+                Self {
+                    available: Ok(value.available),
+                    description: Ok(value.description),
+                    key: Ok(value.key),
+                    name: Ok(value.name),
+                    tiers: Ok(value.tiers),
                 }
             }
         }
@@ -4096,6 +6786,265 @@ narrows them to chosen divisions, keyed by division id.
             }
         }
         #[derive(Clone, Debug)]
+        pub struct CreateChannel {
+            channel: ::std::result::Result<
+                super::NotificationChannelKind,
+                ::std::string::String,
+            >,
+            destination: ::std::result::Result<
+                ::laserdata_core::SecretString,
+                ::std::string::String,
+            >,
+            name: ::std::result::Result<
+                super::NotificationChannelName,
+                ::std::string::String,
+            >,
+            remarks: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            settings: ::std::result::Result<
+                ::std::option::Option<super::ChannelSettings>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for CreateChannel {
+            fn default() -> Self {
+                Self {
+                    channel: Err("no value supplied for channel".to_string()),
+                    destination: Err("no value supplied for destination".to_string()),
+                    name: Err("no value supplied for name".to_string()),
+                    remarks: Ok(Default::default()),
+                    settings: Ok(Default::default()),
+                }
+            }
+        }
+        impl CreateChannel {
+            pub fn channel<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::NotificationChannelKind>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.channel = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for channel: {e}")
+                    });
+                self
+            }
+            pub fn destination<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::laserdata_core::SecretString>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.destination = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for destination: {e}")
+                    });
+                self
+            }
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::NotificationChannelName>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
+                self
+            }
+            pub fn remarks<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.remarks = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for remarks: {e}")
+                    });
+                self
+            }
+            pub fn settings<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::ChannelSettings>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.settings = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for settings: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<CreateChannel> for super::CreateChannel {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: CreateChannel,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    channel: value.channel?,
+                    destination: value.destination?,
+                    name: value.name?,
+                    remarks: value.remarks?,
+                    settings: value.settings?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::CreateChannel> for CreateChannel {
+            fn from(value: super::CreateChannel) -> Self {
+                Self {
+                    channel: Ok(value.channel),
+                    destination: Ok(value.destination),
+                    name: Ok(value.name),
+                    remarks: Ok(value.remarks),
+                    settings: Ok(value.settings),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct CreateCloudAccount {
+            account_id: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            cloud: ::std::result::Result<super::Cloud, ::std::string::String>,
+            name: ::std::result::Result<super::CloudAccountName, ::std::string::String>,
+            region: ::std::result::Result<
+                ::std::option::Option<super::Region>,
+                ::std::string::String,
+            >,
+            remarks: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            settings: ::std::result::Result<
+                ::std::option::Option<super::CloudAccountSettings>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for CreateCloudAccount {
+            fn default() -> Self {
+                Self {
+                    account_id: Err("no value supplied for account_id".to_string()),
+                    cloud: Err("no value supplied for cloud".to_string()),
+                    name: Err("no value supplied for name".to_string()),
+                    region: Ok(Default::default()),
+                    remarks: Ok(Default::default()),
+                    settings: Ok(Default::default()),
+                }
+            }
+        }
+        impl CreateCloudAccount {
+            pub fn account_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.account_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for account_id: {e}")
+                    });
+                self
+            }
+            pub fn cloud<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::Cloud>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.cloud = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for cloud: {e}")
+                    });
+                self
+            }
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::CloudAccountName>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
+                self
+            }
+            pub fn region<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Region>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.region = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for region: {e}")
+                    });
+                self
+            }
+            pub fn remarks<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.remarks = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for remarks: {e}")
+                    });
+                self
+            }
+            pub fn settings<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::CloudAccountSettings>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.settings = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for settings: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<CreateCloudAccount> for super::CreateCloudAccount {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: CreateCloudAccount,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    account_id: value.account_id?,
+                    cloud: value.cloud?,
+                    name: value.name?,
+                    region: value.region?,
+                    remarks: value.remarks?,
+                    settings: value.settings?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::CreateCloudAccount> for CreateCloudAccount {
+            fn from(value: super::CreateCloudAccount) -> Self {
+                Self {
+                    account_id: Ok(value.account_id),
+                    cloud: Ok(value.cloud),
+                    name: Ok(value.name),
+                    region: Ok(value.region),
+                    remarks: Ok(value.remarks),
+                    settings: Ok(value.settings),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct CreateDivision {
             description: ::std::result::Result<
                 ::std::option::Option<super::Description>,
@@ -4315,6 +7264,147 @@ narrows them to chosen divisions, keyed by division id.
         impl ::std::convert::From<super::CreateIntent> for CreateIntent {
             fn from(value: super::CreateIntent) -> Self {
                 Self { source: Ok(value.source) }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct CreateSubscription {
+            message_types: ::std::result::Result<
+                ::std::vec::Vec<super::NotificationMessageType>,
+                ::std::string::String,
+            >,
+            scope_deployment_ids: ::std::result::Result<
+                ::std::option::Option<::std::vec::Vec<super::DeploymentId>>,
+                ::std::string::String,
+            >,
+            scope_division_ids: ::std::result::Result<
+                ::std::option::Option<::std::vec::Vec<super::DivisionId>>,
+                ::std::string::String,
+            >,
+            scope_environment_ids: ::std::result::Result<
+                ::std::option::Option<::std::vec::Vec<super::EnvironmentId>>,
+                ::std::string::String,
+            >,
+            scope_tenant_ids: ::std::result::Result<
+                ::std::option::Option<::std::vec::Vec<super::TenantId>>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for CreateSubscription {
+            fn default() -> Self {
+                Self {
+                    message_types: Err(
+                        "no value supplied for message_types".to_string(),
+                    ),
+                    scope_deployment_ids: Ok(Default::default()),
+                    scope_division_ids: Ok(Default::default()),
+                    scope_environment_ids: Ok(Default::default()),
+                    scope_tenant_ids: Ok(Default::default()),
+                }
+            }
+        }
+        impl CreateSubscription {
+            pub fn message_types<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::vec::Vec<super::NotificationMessageType>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.message_types = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for message_types: {e}")
+                    });
+                self
+            }
+            pub fn scope_deployment_ids<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::std::vec::Vec<super::DeploymentId>>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.scope_deployment_ids = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for scope_deployment_ids: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn scope_division_ids<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::std::vec::Vec<super::DivisionId>>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.scope_division_ids = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for scope_division_ids: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn scope_environment_ids<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::std::vec::Vec<super::EnvironmentId>>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.scope_environment_ids = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for scope_environment_ids: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn scope_tenant_ids<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::std::vec::Vec<super::TenantId>>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.scope_tenant_ids = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for scope_tenant_ids: {e}"
+                        )
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<CreateSubscription> for super::CreateSubscription {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: CreateSubscription,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    message_types: value.message_types?,
+                    scope_deployment_ids: value.scope_deployment_ids?,
+                    scope_division_ids: value.scope_division_ids?,
+                    scope_environment_ids: value.scope_environment_ids?,
+                    scope_tenant_ids: value.scope_tenant_ids?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::CreateSubscription> for CreateSubscription {
+            fn from(value: super::CreateSubscription) -> Self {
+                Self {
+                    message_types: Ok(value.message_types),
+                    scope_deployment_ids: Ok(value.scope_deployment_ids),
+                    scope_division_ids: Ok(value.scope_division_ids),
+                    scope_environment_ids: Ok(value.scope_environment_ids),
+                    scope_tenant_ids: Ok(value.scope_tenant_ids),
+                }
             }
         }
         #[derive(Clone, Debug)]
@@ -6385,6 +9475,72 @@ narrows them to chosen divisions, keyed by division id.
             }
         }
         #[derive(Clone, Debug)]
+        pub struct GcpCloudAccountSettings {
+            vpc_cidr: ::std::result::Result<
+                ::std::option::Option<super::CidrBlock>,
+                ::std::string::String,
+            >,
+            vpc_network: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for GcpCloudAccountSettings {
+            fn default() -> Self {
+                Self {
+                    vpc_cidr: Ok(Default::default()),
+                    vpc_network: Ok(Default::default()),
+                }
+            }
+        }
+        impl GcpCloudAccountSettings {
+            pub fn vpc_cidr<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::CidrBlock>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.vpc_cidr = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for vpc_cidr: {e}")
+                    });
+                self
+            }
+            pub fn vpc_network<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.vpc_network = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for vpc_network: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<GcpCloudAccountSettings>
+        for super::GcpCloudAccountSettings {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: GcpCloudAccountSettings,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    vpc_cidr: value.vpc_cidr?,
+                    vpc_network: value.vpc_network?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::GcpCloudAccountSettings>
+        for GcpCloudAccountSettings {
+            fn from(value: super::GcpCloudAccountSettings) -> Self {
+                Self {
+                    vpc_cidr: Ok(value.vpc_cidr),
+                    vpc_network: Ok(value.vpc_network),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct IntentRedirect {
             url: ::std::result::Result<::std::string::String, ::std::string::String>,
         }
@@ -6420,6 +9576,88 @@ narrows them to chosen divisions, keyed by division id.
         impl ::std::convert::From<super::IntentRedirect> for IntentRedirect {
             fn from(value: super::IntentRedirect) -> Self {
                 Self { url: Ok(value.url) }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct InviteMember {
+            division_id: ::std::result::Result<
+                ::std::option::Option<super::DivisionId>,
+                ::std::string::String,
+            >,
+            email: ::std::result::Result<super::Email, ::std::string::String>,
+            roles: ::std::result::Result<
+                ::std::option::Option<::std::vec::Vec<super::RoleId>>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for InviteMember {
+            fn default() -> Self {
+                Self {
+                    division_id: Ok(Default::default()),
+                    email: Err("no value supplied for email".to_string()),
+                    roles: Ok(Default::default()),
+                }
+            }
+        }
+        impl InviteMember {
+            pub fn division_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::DivisionId>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.division_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for division_id: {e}")
+                    });
+                self
+            }
+            pub fn email<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::Email>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.email = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for email: {e}")
+                    });
+                self
+            }
+            pub fn roles<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::std::vec::Vec<super::RoleId>>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.roles = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for roles: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<InviteMember> for super::InviteMember {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: InviteMember,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    division_id: value.division_id?,
+                    email: value.email?,
+                    roles: value.roles?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::InviteMember> for InviteMember {
+            fn from(value: super::InviteMember) -> Self {
+                Self {
+                    division_id: Ok(value.division_id),
+                    email: Ok(value.email),
+                    roles: Ok(value.roles),
+                }
             }
         }
         #[derive(Clone, Debug)]
@@ -6499,6 +9737,204 @@ narrows them to chosen divisions, keyed by division id.
                     id: Ok(value.id),
                     source: Ok(value.source),
                     token: Ok(value.token),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct MemberDetails {
+            active: ::std::result::Result<bool, ::std::string::String>,
+            created_at: ::std::result::Result<
+                ::chrono::DateTime<::chrono::offset::Utc>,
+                ::std::string::String,
+            >,
+            email: ::std::result::Result<super::Email, ::std::string::String>,
+            id: ::std::result::Result<super::UserId, ::std::string::String>,
+            name: ::std::result::Result<super::FullName, ::std::string::String>,
+            roles: ::std::result::Result<
+                ::std::vec::Vec<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for MemberDetails {
+            fn default() -> Self {
+                Self {
+                    active: Err("no value supplied for active".to_string()),
+                    created_at: Err("no value supplied for created_at".to_string()),
+                    email: Err("no value supplied for email".to_string()),
+                    id: Err("no value supplied for id".to_string()),
+                    name: Err("no value supplied for name".to_string()),
+                    roles: Err("no value supplied for roles".to_string()),
+                }
+            }
+        }
+        impl MemberDetails {
+            pub fn active<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.active = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for active: {e}")
+                    });
+                self
+            }
+            pub fn created_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.created_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for created_at: {e}")
+                    });
+                self
+            }
+            pub fn email<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::Email>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.email = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for email: {e}")
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::UserId>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::FullName>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
+                self
+            }
+            pub fn roles<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.roles = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for roles: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<MemberDetails> for super::MemberDetails {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: MemberDetails,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    active: value.active?,
+                    created_at: value.created_at?,
+                    email: value.email?,
+                    id: value.id?,
+                    name: value.name?,
+                    roles: value.roles?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::MemberDetails> for MemberDetails {
+            fn from(value: super::MemberDetails) -> Self {
+                Self {
+                    active: Ok(value.active),
+                    created_at: Ok(value.created_at),
+                    email: Ok(value.email),
+                    id: Ok(value.id),
+                    name: Ok(value.name),
+                    roles: Ok(value.roles),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct MemberInfo {
+            email: ::std::result::Result<super::Email, ::std::string::String>,
+            id: ::std::result::Result<super::UserId, ::std::string::String>,
+            name: ::std::result::Result<super::FullName, ::std::string::String>,
+        }
+        impl ::std::default::Default for MemberInfo {
+            fn default() -> Self {
+                Self {
+                    email: Err("no value supplied for email".to_string()),
+                    id: Err("no value supplied for id".to_string()),
+                    name: Err("no value supplied for name".to_string()),
+                }
+            }
+        }
+        impl MemberInfo {
+            pub fn email<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::Email>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.email = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for email: {e}")
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::UserId>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::FullName>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<MemberInfo> for super::MemberInfo {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: MemberInfo,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    email: value.email?,
+                    id: value.id?,
+                    name: value.name?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::MemberInfo> for MemberInfo {
+            fn from(value: super::MemberInfo) -> Self {
+                Self {
+                    email: Ok(value.email),
+                    id: Ok(value.id),
+                    name: Ok(value.name),
                 }
             }
         }
@@ -6682,6 +10118,845 @@ narrows them to chosen divisions, keyed by division id.
             }
         }
         #[derive(Clone, Debug)]
+        pub struct NotificationChannelDetails {
+            channel: ::std::result::Result<
+                super::NotificationChannelKind,
+                ::std::string::String,
+            >,
+            created_at: ::std::result::Result<
+                ::chrono::DateTime<::chrono::offset::Utc>,
+                ::std::string::String,
+            >,
+            destination: ::std::result::Result<
+                ::laserdata_core::SecretString,
+                ::std::string::String,
+            >,
+            enabled: ::std::result::Result<bool, ::std::string::String>,
+            id: ::std::result::Result<
+                super::NotificationChannelId,
+                ::std::string::String,
+            >,
+            name: ::std::result::Result<
+                super::NotificationChannelName,
+                ::std::string::String,
+            >,
+            owner_id: ::std::result::Result<i64, ::std::string::String>,
+            owner_kind: ::std::result::Result<super::OwnerKind, ::std::string::String>,
+            remarks: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            settings: ::std::result::Result<
+                ::std::option::Option<super::ChannelSettings>,
+                ::std::string::String,
+            >,
+            updated_at: ::std::result::Result<
+                ::chrono::DateTime<::chrono::offset::Utc>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for NotificationChannelDetails {
+            fn default() -> Self {
+                Self {
+                    channel: Err("no value supplied for channel".to_string()),
+                    created_at: Err("no value supplied for created_at".to_string()),
+                    destination: Err("no value supplied for destination".to_string()),
+                    enabled: Err("no value supplied for enabled".to_string()),
+                    id: Err("no value supplied for id".to_string()),
+                    name: Err("no value supplied for name".to_string()),
+                    owner_id: Err("no value supplied for owner_id".to_string()),
+                    owner_kind: Err("no value supplied for owner_kind".to_string()),
+                    remarks: Ok(Default::default()),
+                    settings: Ok(Default::default()),
+                    updated_at: Err("no value supplied for updated_at".to_string()),
+                }
+            }
+        }
+        impl NotificationChannelDetails {
+            pub fn channel<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::NotificationChannelKind>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.channel = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for channel: {e}")
+                    });
+                self
+            }
+            pub fn created_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.created_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for created_at: {e}")
+                    });
+                self
+            }
+            pub fn destination<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::laserdata_core::SecretString>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.destination = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for destination: {e}")
+                    });
+                self
+            }
+            pub fn enabled<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.enabled = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for enabled: {e}")
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::NotificationChannelId>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::NotificationChannelName>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
+                self
+            }
+            pub fn owner_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.owner_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for owner_id: {e}")
+                    });
+                self
+            }
+            pub fn owner_kind<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::OwnerKind>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.owner_kind = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for owner_kind: {e}")
+                    });
+                self
+            }
+            pub fn remarks<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.remarks = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for remarks: {e}")
+                    });
+                self
+            }
+            pub fn settings<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::ChannelSettings>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.settings = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for settings: {e}")
+                    });
+                self
+            }
+            pub fn updated_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.updated_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for updated_at: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<NotificationChannelDetails>
+        for super::NotificationChannelDetails {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: NotificationChannelDetails,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    channel: value.channel?,
+                    created_at: value.created_at?,
+                    destination: value.destination?,
+                    enabled: value.enabled?,
+                    id: value.id?,
+                    name: value.name?,
+                    owner_id: value.owner_id?,
+                    owner_kind: value.owner_kind?,
+                    remarks: value.remarks?,
+                    settings: value.settings?,
+                    updated_at: value.updated_at?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::NotificationChannelDetails>
+        for NotificationChannelDetails {
+            fn from(value: super::NotificationChannelDetails) -> Self {
+                Self {
+                    channel: Ok(value.channel),
+                    created_at: Ok(value.created_at),
+                    destination: Ok(value.destination),
+                    enabled: Ok(value.enabled),
+                    id: Ok(value.id),
+                    name: Ok(value.name),
+                    owner_id: Ok(value.owner_id),
+                    owner_kind: Ok(value.owner_kind),
+                    remarks: Ok(value.remarks),
+                    settings: Ok(value.settings),
+                    updated_at: Ok(value.updated_at),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct NotificationChannelInfo {
+            channel: ::std::result::Result<
+                super::NotificationChannelKind,
+                ::std::string::String,
+            >,
+            created_at: ::std::result::Result<
+                ::chrono::DateTime<::chrono::offset::Utc>,
+                ::std::string::String,
+            >,
+            enabled: ::std::result::Result<bool, ::std::string::String>,
+            id: ::std::result::Result<
+                super::NotificationChannelId,
+                ::std::string::String,
+            >,
+            name: ::std::result::Result<
+                super::NotificationChannelName,
+                ::std::string::String,
+            >,
+            owner_id: ::std::result::Result<i64, ::std::string::String>,
+            owner_kind: ::std::result::Result<super::OwnerKind, ::std::string::String>,
+            updated_at: ::std::result::Result<
+                ::chrono::DateTime<::chrono::offset::Utc>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for NotificationChannelInfo {
+            fn default() -> Self {
+                Self {
+                    channel: Err("no value supplied for channel".to_string()),
+                    created_at: Err("no value supplied for created_at".to_string()),
+                    enabled: Err("no value supplied for enabled".to_string()),
+                    id: Err("no value supplied for id".to_string()),
+                    name: Err("no value supplied for name".to_string()),
+                    owner_id: Err("no value supplied for owner_id".to_string()),
+                    owner_kind: Err("no value supplied for owner_kind".to_string()),
+                    updated_at: Err("no value supplied for updated_at".to_string()),
+                }
+            }
+        }
+        impl NotificationChannelInfo {
+            pub fn channel<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::NotificationChannelKind>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.channel = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for channel: {e}")
+                    });
+                self
+            }
+            pub fn created_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.created_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for created_at: {e}")
+                    });
+                self
+            }
+            pub fn enabled<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.enabled = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for enabled: {e}")
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::NotificationChannelId>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::NotificationChannelName>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
+                self
+            }
+            pub fn owner_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.owner_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for owner_id: {e}")
+                    });
+                self
+            }
+            pub fn owner_kind<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::OwnerKind>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.owner_kind = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for owner_kind: {e}")
+                    });
+                self
+            }
+            pub fn updated_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.updated_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for updated_at: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<NotificationChannelInfo>
+        for super::NotificationChannelInfo {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: NotificationChannelInfo,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    channel: value.channel?,
+                    created_at: value.created_at?,
+                    enabled: value.enabled?,
+                    id: value.id?,
+                    name: value.name?,
+                    owner_id: value.owner_id?,
+                    owner_kind: value.owner_kind?,
+                    updated_at: value.updated_at?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::NotificationChannelInfo>
+        for NotificationChannelInfo {
+            fn from(value: super::NotificationChannelInfo) -> Self {
+                Self {
+                    channel: Ok(value.channel),
+                    created_at: Ok(value.created_at),
+                    enabled: Ok(value.enabled),
+                    id: Ok(value.id),
+                    name: Ok(value.name),
+                    owner_id: Ok(value.owner_id),
+                    owner_kind: Ok(value.owner_kind),
+                    updated_at: Ok(value.updated_at),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct NotificationInfo {
+            content: ::std::result::Result<::std::string::String, ::std::string::String>,
+            created_at: ::std::result::Result<
+                ::chrono::DateTime<::chrono::offset::Utc>,
+                ::std::string::String,
+            >,
+            deployment_id: ::std::result::Result<
+                ::std::option::Option<super::DeploymentId>,
+                ::std::string::String,
+            >,
+            division_id: ::std::result::Result<
+                ::std::option::Option<super::DivisionId>,
+                ::std::string::String,
+            >,
+            environment_id: ::std::result::Result<
+                ::std::option::Option<super::EnvironmentId>,
+                ::std::string::String,
+            >,
+            id: ::std::result::Result<super::NotificationId, ::std::string::String>,
+            message_type: ::std::result::Result<
+                super::NotificationMessageType,
+                ::std::string::String,
+            >,
+            tenant_id: ::std::result::Result<
+                ::std::option::Option<super::TenantId>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for NotificationInfo {
+            fn default() -> Self {
+                Self {
+                    content: Err("no value supplied for content".to_string()),
+                    created_at: Err("no value supplied for created_at".to_string()),
+                    deployment_id: Ok(Default::default()),
+                    division_id: Ok(Default::default()),
+                    environment_id: Ok(Default::default()),
+                    id: Err("no value supplied for id".to_string()),
+                    message_type: Err("no value supplied for message_type".to_string()),
+                    tenant_id: Ok(Default::default()),
+                }
+            }
+        }
+        impl NotificationInfo {
+            pub fn content<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.content = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for content: {e}")
+                    });
+                self
+            }
+            pub fn created_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.created_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for created_at: {e}")
+                    });
+                self
+            }
+            pub fn deployment_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::DeploymentId>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.deployment_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for deployment_id: {e}")
+                    });
+                self
+            }
+            pub fn division_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::DivisionId>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.division_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for division_id: {e}")
+                    });
+                self
+            }
+            pub fn environment_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::EnvironmentId>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.environment_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for environment_id: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::NotificationId>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn message_type<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::NotificationMessageType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.message_type = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for message_type: {e}")
+                    });
+                self
+            }
+            pub fn tenant_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::TenantId>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.tenant_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for tenant_id: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<NotificationInfo> for super::NotificationInfo {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: NotificationInfo,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    content: value.content?,
+                    created_at: value.created_at?,
+                    deployment_id: value.deployment_id?,
+                    division_id: value.division_id?,
+                    environment_id: value.environment_id?,
+                    id: value.id?,
+                    message_type: value.message_type?,
+                    tenant_id: value.tenant_id?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::NotificationInfo> for NotificationInfo {
+            fn from(value: super::NotificationInfo) -> Self {
+                Self {
+                    content: Ok(value.content),
+                    created_at: Ok(value.created_at),
+                    deployment_id: Ok(value.deployment_id),
+                    division_id: Ok(value.division_id),
+                    environment_id: Ok(value.environment_id),
+                    id: Ok(value.id),
+                    message_type: Ok(value.message_type),
+                    tenant_id: Ok(value.tenant_id),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct NotificationSubscriptionInfo {
+            channel_id: ::std::result::Result<
+                super::NotificationChannelId,
+                ::std::string::String,
+            >,
+            created_at: ::std::result::Result<
+                ::chrono::DateTime<::chrono::offset::Utc>,
+                ::std::string::String,
+            >,
+            id: ::std::result::Result<
+                super::NotificationSubscriptionId,
+                ::std::string::String,
+            >,
+            message_types: ::std::result::Result<
+                ::std::vec::Vec<super::NotificationMessageType>,
+                ::std::string::String,
+            >,
+            scope_deployments: ::std::result::Result<
+                ::std::vec::Vec<super::ScopeEntryDeploymentId>,
+                ::std::string::String,
+            >,
+            scope_divisions: ::std::result::Result<
+                ::std::vec::Vec<super::ScopeEntryDivisionId>,
+                ::std::string::String,
+            >,
+            scope_environments: ::std::result::Result<
+                ::std::vec::Vec<super::ScopeEntryEnvironmentId>,
+                ::std::string::String,
+            >,
+            scope_tenants: ::std::result::Result<
+                ::std::vec::Vec<super::ScopeEntryTenantId>,
+                ::std::string::String,
+            >,
+            updated_at: ::std::result::Result<
+                ::chrono::DateTime<::chrono::offset::Utc>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for NotificationSubscriptionInfo {
+            fn default() -> Self {
+                Self {
+                    channel_id: Err("no value supplied for channel_id".to_string()),
+                    created_at: Err("no value supplied for created_at".to_string()),
+                    id: Err("no value supplied for id".to_string()),
+                    message_types: Err(
+                        "no value supplied for message_types".to_string(),
+                    ),
+                    scope_deployments: Ok(Default::default()),
+                    scope_divisions: Ok(Default::default()),
+                    scope_environments: Ok(Default::default()),
+                    scope_tenants: Ok(Default::default()),
+                    updated_at: Err("no value supplied for updated_at".to_string()),
+                }
+            }
+        }
+        impl NotificationSubscriptionInfo {
+            pub fn channel_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::NotificationChannelId>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.channel_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for channel_id: {e}")
+                    });
+                self
+            }
+            pub fn created_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.created_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for created_at: {e}")
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::NotificationSubscriptionId>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn message_types<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::vec::Vec<super::NotificationMessageType>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.message_types = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for message_types: {e}")
+                    });
+                self
+            }
+            pub fn scope_deployments<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::vec::Vec<super::ScopeEntryDeploymentId>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.scope_deployments = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for scope_deployments: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn scope_divisions<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::ScopeEntryDivisionId>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.scope_divisions = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for scope_divisions: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn scope_environments<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::vec::Vec<super::ScopeEntryEnvironmentId>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.scope_environments = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for scope_environments: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn scope_tenants<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::ScopeEntryTenantId>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.scope_tenants = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for scope_tenants: {e}")
+                    });
+                self
+            }
+            pub fn updated_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.updated_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for updated_at: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<NotificationSubscriptionInfo>
+        for super::NotificationSubscriptionInfo {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: NotificationSubscriptionInfo,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    channel_id: value.channel_id?,
+                    created_at: value.created_at?,
+                    id: value.id?,
+                    message_types: value.message_types?,
+                    scope_deployments: value.scope_deployments?,
+                    scope_divisions: value.scope_divisions?,
+                    scope_environments: value.scope_environments?,
+                    scope_tenants: value.scope_tenants?,
+                    updated_at: value.updated_at?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::NotificationSubscriptionInfo>
+        for NotificationSubscriptionInfo {
+            fn from(value: super::NotificationSubscriptionInfo) -> Self {
+                Self {
+                    channel_id: Ok(value.channel_id),
+                    created_at: Ok(value.created_at),
+                    id: Ok(value.id),
+                    message_types: Ok(value.message_types),
+                    scope_deployments: Ok(value.scope_deployments),
+                    scope_divisions: Ok(value.scope_divisions),
+                    scope_environments: Ok(value.scope_environments),
+                    scope_tenants: Ok(value.scope_tenants),
+                    updated_at: Ok(value.updated_at),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct NotificationTypeInfo {
+            name: ::std::result::Result<::std::string::String, ::std::string::String>,
+            type_: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for NotificationTypeInfo {
+            fn default() -> Self {
+                Self {
+                    name: Err("no value supplied for name".to_string()),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl NotificationTypeInfo {
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<NotificationTypeInfo>
+        for super::NotificationTypeInfo {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: NotificationTypeInfo,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    name: value.name?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::NotificationTypeInfo> for NotificationTypeInfo {
+            fn from(value: super::NotificationTypeInfo) -> Self {
+                Self {
+                    name: Ok(value.name),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct PagedApiKeyInfo {
             items: ::std::result::Result<
                 ::std::vec::Vec<super::ApiKeyInfo>,
@@ -6769,6 +11044,104 @@ narrows them to chosen divisions, keyed by division id.
         }
         impl ::std::convert::From<super::PagedApiKeyInfo> for PagedApiKeyInfo {
             fn from(value: super::PagedApiKeyInfo) -> Self {
+                Self {
+                    items: Ok(value.items),
+                    page: Ok(value.page),
+                    total_pages: Ok(value.total_pages),
+                    total_results: Ok(value.total_results),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct PagedCloudAccountInfo {
+            items: ::std::result::Result<
+                ::std::vec::Vec<super::CloudAccountInfo>,
+                ::std::string::String,
+            >,
+            page: ::std::result::Result<super::PageNumber, ::std::string::String>,
+            total_pages: ::std::result::Result<super::TotalCount, ::std::string::String>,
+            total_results: ::std::result::Result<
+                super::TotalCount,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for PagedCloudAccountInfo {
+            fn default() -> Self {
+                Self {
+                    items: Err("no value supplied for items".to_string()),
+                    page: Err("no value supplied for page".to_string()),
+                    total_pages: Err("no value supplied for total_pages".to_string()),
+                    total_results: Err("no value supplied for total_results".to_string()),
+                }
+            }
+        }
+        impl PagedCloudAccountInfo {
+            pub fn items<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::CloudAccountInfo>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.items = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for items: {e}")
+                    });
+                self
+            }
+            pub fn page<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::PageNumber>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.page = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for page: {e}")
+                    });
+                self
+            }
+            pub fn total_pages<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::TotalCount>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.total_pages = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for total_pages: {e}")
+                    });
+                self
+            }
+            pub fn total_results<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::TotalCount>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.total_results = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for total_results: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<PagedCloudAccountInfo>
+        for super::PagedCloudAccountInfo {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: PagedCloudAccountInfo,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    items: value.items?,
+                    page: value.page?,
+                    total_pages: value.total_pages?,
+                    total_results: value.total_results?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::PagedCloudAccountInfo>
+        for PagedCloudAccountInfo {
+            fn from(value: super::PagedCloudAccountInfo) -> Self {
                 Self {
                     items: Ok(value.items),
                     page: Ok(value.page),
@@ -6967,6 +11340,787 @@ narrows them to chosen divisions, keyed by division id.
                     page: Ok(value.page),
                     total_pages: Ok(value.total_pages),
                     total_results: Ok(value.total_results),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct PagedMemberDetails {
+            items: ::std::result::Result<
+                ::std::vec::Vec<super::MemberDetails>,
+                ::std::string::String,
+            >,
+            page: ::std::result::Result<super::PageNumber, ::std::string::String>,
+            total_pages: ::std::result::Result<super::TotalCount, ::std::string::String>,
+            total_results: ::std::result::Result<
+                super::TotalCount,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for PagedMemberDetails {
+            fn default() -> Self {
+                Self {
+                    items: Err("no value supplied for items".to_string()),
+                    page: Err("no value supplied for page".to_string()),
+                    total_pages: Err("no value supplied for total_pages".to_string()),
+                    total_results: Err("no value supplied for total_results".to_string()),
+                }
+            }
+        }
+        impl PagedMemberDetails {
+            pub fn items<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::MemberDetails>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.items = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for items: {e}")
+                    });
+                self
+            }
+            pub fn page<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::PageNumber>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.page = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for page: {e}")
+                    });
+                self
+            }
+            pub fn total_pages<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::TotalCount>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.total_pages = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for total_pages: {e}")
+                    });
+                self
+            }
+            pub fn total_results<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::TotalCount>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.total_results = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for total_results: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<PagedMemberDetails> for super::PagedMemberDetails {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: PagedMemberDetails,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    items: value.items?,
+                    page: value.page?,
+                    total_pages: value.total_pages?,
+                    total_results: value.total_results?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::PagedMemberDetails> for PagedMemberDetails {
+            fn from(value: super::PagedMemberDetails) -> Self {
+                Self {
+                    items: Ok(value.items),
+                    page: Ok(value.page),
+                    total_pages: Ok(value.total_pages),
+                    total_results: Ok(value.total_results),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct PagedNotificationChannelInfo {
+            items: ::std::result::Result<
+                ::std::vec::Vec<super::NotificationChannelInfo>,
+                ::std::string::String,
+            >,
+            page: ::std::result::Result<super::PageNumber, ::std::string::String>,
+            total_pages: ::std::result::Result<super::TotalCount, ::std::string::String>,
+            total_results: ::std::result::Result<
+                super::TotalCount,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for PagedNotificationChannelInfo {
+            fn default() -> Self {
+                Self {
+                    items: Err("no value supplied for items".to_string()),
+                    page: Err("no value supplied for page".to_string()),
+                    total_pages: Err("no value supplied for total_pages".to_string()),
+                    total_results: Err("no value supplied for total_results".to_string()),
+                }
+            }
+        }
+        impl PagedNotificationChannelInfo {
+            pub fn items<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::vec::Vec<super::NotificationChannelInfo>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.items = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for items: {e}")
+                    });
+                self
+            }
+            pub fn page<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::PageNumber>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.page = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for page: {e}")
+                    });
+                self
+            }
+            pub fn total_pages<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::TotalCount>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.total_pages = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for total_pages: {e}")
+                    });
+                self
+            }
+            pub fn total_results<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::TotalCount>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.total_results = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for total_results: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<PagedNotificationChannelInfo>
+        for super::PagedNotificationChannelInfo {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: PagedNotificationChannelInfo,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    items: value.items?,
+                    page: value.page?,
+                    total_pages: value.total_pages?,
+                    total_results: value.total_results?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::PagedNotificationChannelInfo>
+        for PagedNotificationChannelInfo {
+            fn from(value: super::PagedNotificationChannelInfo) -> Self {
+                Self {
+                    items: Ok(value.items),
+                    page: Ok(value.page),
+                    total_pages: Ok(value.total_pages),
+                    total_results: Ok(value.total_results),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct PagedNotificationInfo {
+            items: ::std::result::Result<
+                ::std::vec::Vec<super::NotificationInfo>,
+                ::std::string::String,
+            >,
+            page: ::std::result::Result<super::PageNumber, ::std::string::String>,
+            total_pages: ::std::result::Result<super::TotalCount, ::std::string::String>,
+            total_results: ::std::result::Result<
+                super::TotalCount,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for PagedNotificationInfo {
+            fn default() -> Self {
+                Self {
+                    items: Err("no value supplied for items".to_string()),
+                    page: Err("no value supplied for page".to_string()),
+                    total_pages: Err("no value supplied for total_pages".to_string()),
+                    total_results: Err("no value supplied for total_results".to_string()),
+                }
+            }
+        }
+        impl PagedNotificationInfo {
+            pub fn items<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::NotificationInfo>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.items = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for items: {e}")
+                    });
+                self
+            }
+            pub fn page<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::PageNumber>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.page = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for page: {e}")
+                    });
+                self
+            }
+            pub fn total_pages<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::TotalCount>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.total_pages = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for total_pages: {e}")
+                    });
+                self
+            }
+            pub fn total_results<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::TotalCount>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.total_results = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for total_results: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<PagedNotificationInfo>
+        for super::PagedNotificationInfo {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: PagedNotificationInfo,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    items: value.items?,
+                    page: value.page?,
+                    total_pages: value.total_pages?,
+                    total_results: value.total_results?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::PagedNotificationInfo>
+        for PagedNotificationInfo {
+            fn from(value: super::PagedNotificationInfo) -> Self {
+                Self {
+                    items: Ok(value.items),
+                    page: Ok(value.page),
+                    total_pages: Ok(value.total_pages),
+                    total_results: Ok(value.total_results),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct PagedNotificationSubscriptionInfo {
+            items: ::std::result::Result<
+                ::std::vec::Vec<super::NotificationSubscriptionInfo>,
+                ::std::string::String,
+            >,
+            page: ::std::result::Result<super::PageNumber, ::std::string::String>,
+            total_pages: ::std::result::Result<super::TotalCount, ::std::string::String>,
+            total_results: ::std::result::Result<
+                super::TotalCount,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for PagedNotificationSubscriptionInfo {
+            fn default() -> Self {
+                Self {
+                    items: Err("no value supplied for items".to_string()),
+                    page: Err("no value supplied for page".to_string()),
+                    total_pages: Err("no value supplied for total_pages".to_string()),
+                    total_results: Err("no value supplied for total_results".to_string()),
+                }
+            }
+        }
+        impl PagedNotificationSubscriptionInfo {
+            pub fn items<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::vec::Vec<super::NotificationSubscriptionInfo>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.items = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for items: {e}")
+                    });
+                self
+            }
+            pub fn page<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::PageNumber>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.page = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for page: {e}")
+                    });
+                self
+            }
+            pub fn total_pages<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::TotalCount>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.total_pages = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for total_pages: {e}")
+                    });
+                self
+            }
+            pub fn total_results<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::TotalCount>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.total_results = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for total_results: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<PagedNotificationSubscriptionInfo>
+        for super::PagedNotificationSubscriptionInfo {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: PagedNotificationSubscriptionInfo,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    items: value.items?,
+                    page: value.page?,
+                    total_pages: value.total_pages?,
+                    total_results: value.total_results?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::PagedNotificationSubscriptionInfo>
+        for PagedNotificationSubscriptionInfo {
+            fn from(value: super::PagedNotificationSubscriptionInfo) -> Self {
+                Self {
+                    items: Ok(value.items),
+                    page: Ok(value.page),
+                    total_pages: Ok(value.total_pages),
+                    total_results: Ok(value.total_results),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct PagedRoleBasicInfo {
+            items: ::std::result::Result<
+                ::std::vec::Vec<super::RoleBasicInfo>,
+                ::std::string::String,
+            >,
+            page: ::std::result::Result<super::PageNumber, ::std::string::String>,
+            total_pages: ::std::result::Result<super::TotalCount, ::std::string::String>,
+            total_results: ::std::result::Result<
+                super::TotalCount,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for PagedRoleBasicInfo {
+            fn default() -> Self {
+                Self {
+                    items: Err("no value supplied for items".to_string()),
+                    page: Err("no value supplied for page".to_string()),
+                    total_pages: Err("no value supplied for total_pages".to_string()),
+                    total_results: Err("no value supplied for total_results".to_string()),
+                }
+            }
+        }
+        impl PagedRoleBasicInfo {
+            pub fn items<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::RoleBasicInfo>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.items = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for items: {e}")
+                    });
+                self
+            }
+            pub fn page<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::PageNumber>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.page = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for page: {e}")
+                    });
+                self
+            }
+            pub fn total_pages<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::TotalCount>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.total_pages = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for total_pages: {e}")
+                    });
+                self
+            }
+            pub fn total_results<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::TotalCount>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.total_results = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for total_results: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<PagedRoleBasicInfo> for super::PagedRoleBasicInfo {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: PagedRoleBasicInfo,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    items: value.items?,
+                    page: value.page?,
+                    total_pages: value.total_pages?,
+                    total_results: value.total_results?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::PagedRoleBasicInfo> for PagedRoleBasicInfo {
+            fn from(value: super::PagedRoleBasicInfo) -> Self {
+                Self {
+                    items: Ok(value.items),
+                    page: Ok(value.page),
+                    total_pages: Ok(value.total_pages),
+                    total_results: Ok(value.total_results),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct PagedRoleMemberInfo {
+            items: ::std::result::Result<
+                ::std::vec::Vec<super::RoleMemberInfo>,
+                ::std::string::String,
+            >,
+            page: ::std::result::Result<super::PageNumber, ::std::string::String>,
+            total_pages: ::std::result::Result<super::TotalCount, ::std::string::String>,
+            total_results: ::std::result::Result<
+                super::TotalCount,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for PagedRoleMemberInfo {
+            fn default() -> Self {
+                Self {
+                    items: Err("no value supplied for items".to_string()),
+                    page: Err("no value supplied for page".to_string()),
+                    total_pages: Err("no value supplied for total_pages".to_string()),
+                    total_results: Err("no value supplied for total_results".to_string()),
+                }
+            }
+        }
+        impl PagedRoleMemberInfo {
+            pub fn items<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::RoleMemberInfo>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.items = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for items: {e}")
+                    });
+                self
+            }
+            pub fn page<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::PageNumber>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.page = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for page: {e}")
+                    });
+                self
+            }
+            pub fn total_pages<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::TotalCount>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.total_pages = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for total_pages: {e}")
+                    });
+                self
+            }
+            pub fn total_results<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::TotalCount>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.total_results = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for total_results: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<PagedRoleMemberInfo>
+        for super::PagedRoleMemberInfo {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: PagedRoleMemberInfo,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    items: value.items?,
+                    page: value.page?,
+                    total_pages: value.total_pages?,
+                    total_results: value.total_results?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::PagedRoleMemberInfo> for PagedRoleMemberInfo {
+            fn from(value: super::PagedRoleMemberInfo) -> Self {
+                Self {
+                    items: Ok(value.items),
+                    page: Ok(value.page),
+                    total_pages: Ok(value.total_pages),
+                    total_results: Ok(value.total_results),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct PagedTenantInvitationInfo {
+            items: ::std::result::Result<
+                ::std::vec::Vec<super::TenantInvitationInfo>,
+                ::std::string::String,
+            >,
+            page: ::std::result::Result<super::PageNumber, ::std::string::String>,
+            total_pages: ::std::result::Result<super::TotalCount, ::std::string::String>,
+            total_results: ::std::result::Result<
+                super::TotalCount,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for PagedTenantInvitationInfo {
+            fn default() -> Self {
+                Self {
+                    items: Err("no value supplied for items".to_string()),
+                    page: Err("no value supplied for page".to_string()),
+                    total_pages: Err("no value supplied for total_pages".to_string()),
+                    total_results: Err("no value supplied for total_results".to_string()),
+                }
+            }
+        }
+        impl PagedTenantInvitationInfo {
+            pub fn items<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::TenantInvitationInfo>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.items = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for items: {e}")
+                    });
+                self
+            }
+            pub fn page<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::PageNumber>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.page = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for page: {e}")
+                    });
+                self
+            }
+            pub fn total_pages<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::TotalCount>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.total_pages = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for total_pages: {e}")
+                    });
+                self
+            }
+            pub fn total_results<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::TotalCount>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.total_results = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for total_results: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<PagedTenantInvitationInfo>
+        for super::PagedTenantInvitationInfo {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: PagedTenantInvitationInfo,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    items: value.items?,
+                    page: value.page?,
+                    total_pages: value.total_pages?,
+                    total_results: value.total_results?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::PagedTenantInvitationInfo>
+        for PagedTenantInvitationInfo {
+            fn from(value: super::PagedTenantInvitationInfo) -> Self {
+                Self {
+                    items: Ok(value.items),
+                    page: Ok(value.page),
+                    total_pages: Ok(value.total_pages),
+                    total_results: Ok(value.total_results),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct PermissionInfo {
+            description: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            key: ::std::result::Result<::std::string::String, ::std::string::String>,
+            name: ::std::result::Result<::std::string::String, ::std::string::String>,
+            resource: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for PermissionInfo {
+            fn default() -> Self {
+                Self {
+                    description: Err("no value supplied for description".to_string()),
+                    key: Err("no value supplied for key".to_string()),
+                    name: Err("no value supplied for name".to_string()),
+                    resource: Err("no value supplied for resource".to_string()),
+                }
+            }
+        }
+        impl PermissionInfo {
+            pub fn description<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.description = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for description: {e}")
+                    });
+                self
+            }
+            pub fn key<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.key = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for key: {e}")
+                    });
+                self
+            }
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
+                self
+            }
+            pub fn resource<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.resource = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for resource: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<PermissionInfo> for super::PermissionInfo {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: PermissionInfo,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    description: value.description?,
+                    key: value.key?,
+                    name: value.name?,
+                    resource: value.resource?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::PermissionInfo> for PermissionInfo {
+            fn from(value: super::PermissionInfo) -> Self {
+                Self {
+                    description: Ok(value.description),
+                    key: Ok(value.key),
+                    name: Ok(value.name),
+                    resource: Ok(value.resource),
                 }
             }
         }
@@ -7875,6 +13029,64 @@ narrows them to chosen divisions, keyed by division id.
             }
         }
         #[derive(Clone, Debug)]
+        pub struct RegionInfo {
+            key: ::std::result::Result<::std::string::String, ::std::string::String>,
+            name: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for RegionInfo {
+            fn default() -> Self {
+                Self {
+                    key: Err("no value supplied for key".to_string()),
+                    name: Err("no value supplied for name".to_string()),
+                }
+            }
+        }
+        impl RegionInfo {
+            pub fn key<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.key = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for key: {e}")
+                    });
+                self
+            }
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<RegionInfo> for super::RegionInfo {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: RegionInfo,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    key: value.key?,
+                    name: value.name?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::RegionInfo> for RegionInfo {
+            fn from(value: super::RegionInfo) -> Self {
+                Self {
+                    key: Ok(value.key),
+                    name: Ok(value.name),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct RequestResourceCode {
             action: ::std::result::Result<
                 super::ResourceCodeAction,
@@ -7914,6 +13126,298 @@ narrows them to chosen divisions, keyed by division id.
         impl ::std::convert::From<super::RequestResourceCode> for RequestResourceCode {
             fn from(value: super::RequestResourceCode) -> Self {
                 Self { action: Ok(value.action) }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct RevokeRoleMembers {
+            members: ::std::result::Result<
+                ::std::vec::Vec<super::UserId>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for RevokeRoleMembers {
+            fn default() -> Self {
+                Self {
+                    members: Err("no value supplied for members".to_string()),
+                }
+            }
+        }
+        impl RevokeRoleMembers {
+            pub fn members<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::UserId>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.members = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for members: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<RevokeRoleMembers> for super::RevokeRoleMembers {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: RevokeRoleMembers,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { members: value.members? })
+            }
+        }
+        impl ::std::convert::From<super::RevokeRoleMembers> for RevokeRoleMembers {
+            fn from(value: super::RevokeRoleMembers) -> Self {
+                Self { members: Ok(value.members) }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct RoleBasicInfo {
+            id: ::std::result::Result<super::RoleId, ::std::string::String>,
+            kind: ::std::result::Result<super::TenantRoleKind, ::std::string::String>,
+            name: ::std::result::Result<super::RoleName, ::std::string::String>,
+        }
+        impl ::std::default::Default for RoleBasicInfo {
+            fn default() -> Self {
+                Self {
+                    id: Err("no value supplied for id".to_string()),
+                    kind: Err("no value supplied for kind".to_string()),
+                    name: Err("no value supplied for name".to_string()),
+                }
+            }
+        }
+        impl RoleBasicInfo {
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::RoleId>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn kind<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::TenantRoleKind>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.kind = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for kind: {e}")
+                    });
+                self
+            }
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::RoleName>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<RoleBasicInfo> for super::RoleBasicInfo {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: RoleBasicInfo,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    id: value.id?,
+                    kind: value.kind?,
+                    name: value.name?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::RoleBasicInfo> for RoleBasicInfo {
+            fn from(value: super::RoleBasicInfo) -> Self {
+                Self {
+                    id: Ok(value.id),
+                    kind: Ok(value.kind),
+                    name: Ok(value.name),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct RoleDetails {
+            id: ::std::result::Result<super::RoleId, ::std::string::String>,
+            kind: ::std::result::Result<super::TenantRoleKind, ::std::string::String>,
+            name: ::std::result::Result<super::RoleName, ::std::string::String>,
+            permissions: ::std::result::Result<
+                super::RolePermissionsInfo,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for RoleDetails {
+            fn default() -> Self {
+                Self {
+                    id: Err("no value supplied for id".to_string()),
+                    kind: Err("no value supplied for kind".to_string()),
+                    name: Err("no value supplied for name".to_string()),
+                    permissions: Err("no value supplied for permissions".to_string()),
+                }
+            }
+        }
+        impl RoleDetails {
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::RoleId>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn kind<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::TenantRoleKind>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.kind = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for kind: {e}")
+                    });
+                self
+            }
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::RoleName>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
+                self
+            }
+            pub fn permissions<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::RolePermissionsInfo>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.permissions = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for permissions: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<RoleDetails> for super::RoleDetails {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: RoleDetails,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    id: value.id?,
+                    kind: value.kind?,
+                    name: value.name?,
+                    permissions: value.permissions?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::RoleDetails> for RoleDetails {
+            fn from(value: super::RoleDetails) -> Self {
+                Self {
+                    id: Ok(value.id),
+                    kind: Ok(value.kind),
+                    name: Ok(value.name),
+                    permissions: Ok(value.permissions),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct RoleMemberInfo {
+            active: ::std::result::Result<bool, ::std::string::String>,
+            email: ::std::result::Result<super::Email, ::std::string::String>,
+            id: ::std::result::Result<super::UserId, ::std::string::String>,
+            name: ::std::result::Result<super::FullName, ::std::string::String>,
+        }
+        impl ::std::default::Default for RoleMemberInfo {
+            fn default() -> Self {
+                Self {
+                    active: Err("no value supplied for active".to_string()),
+                    email: Err("no value supplied for email".to_string()),
+                    id: Err("no value supplied for id".to_string()),
+                    name: Err("no value supplied for name".to_string()),
+                }
+            }
+        }
+        impl RoleMemberInfo {
+            pub fn active<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.active = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for active: {e}")
+                    });
+                self
+            }
+            pub fn email<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::Email>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.email = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for email: {e}")
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::UserId>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::FullName>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<RoleMemberInfo> for super::RoleMemberInfo {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: RoleMemberInfo,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    active: value.active?,
+                    email: value.email?,
+                    id: value.id?,
+                    name: value.name?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::RoleMemberInfo> for RoleMemberInfo {
+            fn from(value: super::RoleMemberInfo) -> Self {
+                Self {
+                    active: Ok(value.active),
+                    email: Ok(value.email),
+                    id: Ok(value.id),
+                    name: Ok(value.name),
+                }
             }
         }
         #[derive(Clone, Debug)]
@@ -8148,6 +13652,235 @@ narrows them to chosen divisions, keyed by division id.
             }
         }
         #[derive(Clone, Debug)]
+        pub struct ScopeEntryDeploymentId {
+            id: ::std::result::Result<super::DeploymentId, ::std::string::String>,
+            name: ::std::result::Result<super::DeploymentName, ::std::string::String>,
+        }
+        impl ::std::default::Default for ScopeEntryDeploymentId {
+            fn default() -> Self {
+                Self {
+                    id: Err("no value supplied for id".to_string()),
+                    name: Err("no value supplied for name".to_string()),
+                }
+            }
+        }
+        impl ScopeEntryDeploymentId {
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::DeploymentId>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::DeploymentName>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ScopeEntryDeploymentId>
+        for super::ScopeEntryDeploymentId {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ScopeEntryDeploymentId,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    id: value.id?,
+                    name: value.name?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ScopeEntryDeploymentId>
+        for ScopeEntryDeploymentId {
+            fn from(value: super::ScopeEntryDeploymentId) -> Self {
+                Self {
+                    id: Ok(value.id),
+                    name: Ok(value.name),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ScopeEntryDivisionId {
+            id: ::std::result::Result<super::DivisionId, ::std::string::String>,
+            name: ::std::result::Result<super::DivisionName, ::std::string::String>,
+        }
+        impl ::std::default::Default for ScopeEntryDivisionId {
+            fn default() -> Self {
+                Self {
+                    id: Err("no value supplied for id".to_string()),
+                    name: Err("no value supplied for name".to_string()),
+                }
+            }
+        }
+        impl ScopeEntryDivisionId {
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::DivisionId>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::DivisionName>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ScopeEntryDivisionId>
+        for super::ScopeEntryDivisionId {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ScopeEntryDivisionId,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    id: value.id?,
+                    name: value.name?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ScopeEntryDivisionId> for ScopeEntryDivisionId {
+            fn from(value: super::ScopeEntryDivisionId) -> Self {
+                Self {
+                    id: Ok(value.id),
+                    name: Ok(value.name),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ScopeEntryEnvironmentId {
+            id: ::std::result::Result<super::EnvironmentId, ::std::string::String>,
+            name: ::std::result::Result<super::EnvironmentName, ::std::string::String>,
+        }
+        impl ::std::default::Default for ScopeEntryEnvironmentId {
+            fn default() -> Self {
+                Self {
+                    id: Err("no value supplied for id".to_string()),
+                    name: Err("no value supplied for name".to_string()),
+                }
+            }
+        }
+        impl ScopeEntryEnvironmentId {
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::EnvironmentId>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::EnvironmentName>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ScopeEntryEnvironmentId>
+        for super::ScopeEntryEnvironmentId {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ScopeEntryEnvironmentId,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    id: value.id?,
+                    name: value.name?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ScopeEntryEnvironmentId>
+        for ScopeEntryEnvironmentId {
+            fn from(value: super::ScopeEntryEnvironmentId) -> Self {
+                Self {
+                    id: Ok(value.id),
+                    name: Ok(value.name),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ScopeEntryTenantId {
+            id: ::std::result::Result<super::TenantId, ::std::string::String>,
+            name: ::std::result::Result<super::TenantName, ::std::string::String>,
+        }
+        impl ::std::default::Default for ScopeEntryTenantId {
+            fn default() -> Self {
+                Self {
+                    id: Err("no value supplied for id".to_string()),
+                    name: Err("no value supplied for name".to_string()),
+                }
+            }
+        }
+        impl ScopeEntryTenantId {
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::TenantId>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::TenantName>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ScopeEntryTenantId> for super::ScopeEntryTenantId {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ScopeEntryTenantId,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    id: value.id?,
+                    name: value.name?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ScopeEntryTenantId> for ScopeEntryTenantId {
+            fn from(value: super::ScopeEntryTenantId) -> Self {
+                Self {
+                    id: Ok(value.id),
+                    name: Ok(value.name),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct SessionInfo {
             csrf_token: ::std::result::Result<
                 ::laserdata_core::SecretString,
@@ -8224,6 +13957,51 @@ narrows them to chosen divisions, keyed by division id.
                     csrf_token: Ok(value.csrf_token),
                     email: Ok(value.email),
                     expiry: Ok(value.expiry),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct SetSubscriptions {
+            subscriptions: ::std::result::Result<
+                ::std::vec::Vec<super::SubscriptionEntry>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for SetSubscriptions {
+            fn default() -> Self {
+                Self {
+                    subscriptions: Err("no value supplied for subscriptions".to_string()),
+                }
+            }
+        }
+        impl SetSubscriptions {
+            pub fn subscriptions<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::SubscriptionEntry>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.subscriptions = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for subscriptions: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<SetSubscriptions> for super::SetSubscriptions {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: SetSubscriptions,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    subscriptions: value.subscriptions?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::SetSubscriptions> for SetSubscriptions {
+            fn from(value: super::SetSubscriptions) -> Self {
+                Self {
+                    subscriptions: Ok(value.subscriptions),
                 }
             }
         }
@@ -8471,6 +14249,387 @@ narrows them to chosen divisions, keyed by division id.
                     tenant: Ok(value.tenant),
                     title: Ok(value.title),
                     token: Ok(value.token),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct SlackSettings {
+            channel: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            icon_emoji: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            username: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for SlackSettings {
+            fn default() -> Self {
+                Self {
+                    channel: Ok(Default::default()),
+                    icon_emoji: Ok(Default::default()),
+                    username: Ok(Default::default()),
+                }
+            }
+        }
+        impl SlackSettings {
+            pub fn channel<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.channel = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for channel: {e}")
+                    });
+                self
+            }
+            pub fn icon_emoji<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.icon_emoji = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for icon_emoji: {e}")
+                    });
+                self
+            }
+            pub fn username<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.username = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for username: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<SlackSettings> for super::SlackSettings {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: SlackSettings,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    channel: value.channel?,
+                    icon_emoji: value.icon_emoji?,
+                    username: value.username?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::SlackSettings> for SlackSettings {
+            fn from(value: super::SlackSettings) -> Self {
+                Self {
+                    channel: Ok(value.channel),
+                    icon_emoji: Ok(value.icon_emoji),
+                    username: Ok(value.username),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct SmsSettings {
+            sender_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for SmsSettings {
+            fn default() -> Self {
+                Self {
+                    sender_id: Ok(Default::default()),
+                }
+            }
+        }
+        impl SmsSettings {
+            pub fn sender_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.sender_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for sender_id: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<SmsSettings> for super::SmsSettings {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: SmsSettings,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    sender_id: value.sender_id?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::SmsSettings> for SmsSettings {
+            fn from(value: super::SmsSettings) -> Self {
+                Self {
+                    sender_id: Ok(value.sender_id),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct StorageInfo {
+            available: ::std::result::Result<bool, ::std::string::String>,
+            clusters: ::std::result::Result<
+                ::std::vec::Vec<::std::string::String>,
+                ::std::string::String,
+            >,
+            description: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            key: ::std::result::Result<::std::string::String, ::std::string::String>,
+            name: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for StorageInfo {
+            fn default() -> Self {
+                Self {
+                    available: Err("no value supplied for available".to_string()),
+                    clusters: Err("no value supplied for clusters".to_string()),
+                    description: Err("no value supplied for description".to_string()),
+                    key: Err("no value supplied for key".to_string()),
+                    name: Err("no value supplied for name".to_string()),
+                }
+            }
+        }
+        impl StorageInfo {
+            pub fn available<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.available = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for available: {e}")
+                    });
+                self
+            }
+            pub fn clusters<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.clusters = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for clusters: {e}")
+                    });
+                self
+            }
+            pub fn description<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.description = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for description: {e}")
+                    });
+                self
+            }
+            pub fn key<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.key = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for key: {e}")
+                    });
+                self
+            }
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<StorageInfo> for super::StorageInfo {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: StorageInfo,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    available: value.available?,
+                    clusters: value.clusters?,
+                    description: value.description?,
+                    key: value.key?,
+                    name: value.name?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::StorageInfo> for StorageInfo {
+            fn from(value: super::StorageInfo) -> Self {
+                Self {
+                    available: Ok(value.available),
+                    clusters: Ok(value.clusters),
+                    description: Ok(value.description),
+                    key: Ok(value.key),
+                    name: Ok(value.name),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct SubscriptionEntry {
+            message_types: ::std::result::Result<
+                ::std::vec::Vec<super::NotificationMessageType>,
+                ::std::string::String,
+            >,
+            scope_deployment_ids: ::std::result::Result<
+                ::std::option::Option<::std::vec::Vec<super::DeploymentId>>,
+                ::std::string::String,
+            >,
+            scope_division_ids: ::std::result::Result<
+                ::std::option::Option<::std::vec::Vec<super::DivisionId>>,
+                ::std::string::String,
+            >,
+            scope_environment_ids: ::std::result::Result<
+                ::std::option::Option<::std::vec::Vec<super::EnvironmentId>>,
+                ::std::string::String,
+            >,
+            scope_tenant_ids: ::std::result::Result<
+                ::std::option::Option<::std::vec::Vec<super::TenantId>>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for SubscriptionEntry {
+            fn default() -> Self {
+                Self {
+                    message_types: Err(
+                        "no value supplied for message_types".to_string(),
+                    ),
+                    scope_deployment_ids: Ok(Default::default()),
+                    scope_division_ids: Ok(Default::default()),
+                    scope_environment_ids: Ok(Default::default()),
+                    scope_tenant_ids: Ok(Default::default()),
+                }
+            }
+        }
+        impl SubscriptionEntry {
+            pub fn message_types<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::vec::Vec<super::NotificationMessageType>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.message_types = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for message_types: {e}")
+                    });
+                self
+            }
+            pub fn scope_deployment_ids<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::std::vec::Vec<super::DeploymentId>>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.scope_deployment_ids = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for scope_deployment_ids: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn scope_division_ids<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::std::vec::Vec<super::DivisionId>>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.scope_division_ids = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for scope_division_ids: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn scope_environment_ids<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::std::vec::Vec<super::EnvironmentId>>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.scope_environment_ids = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for scope_environment_ids: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn scope_tenant_ids<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::std::vec::Vec<super::TenantId>>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.scope_tenant_ids = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for scope_tenant_ids: {e}"
+                        )
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<SubscriptionEntry> for super::SubscriptionEntry {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: SubscriptionEntry,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    message_types: value.message_types?,
+                    scope_deployment_ids: value.scope_deployment_ids?,
+                    scope_division_ids: value.scope_division_ids?,
+                    scope_environment_ids: value.scope_environment_ids?,
+                    scope_tenant_ids: value.scope_tenant_ids?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::SubscriptionEntry> for SubscriptionEntry {
+            fn from(value: super::SubscriptionEntry) -> Self {
+                Self {
+                    message_types: Ok(value.message_types),
+                    scope_deployment_ids: Ok(value.scope_deployment_ids),
+                    scope_division_ids: Ok(value.scope_division_ids),
+                    scope_environment_ids: Ok(value.scope_environment_ids),
+                    scope_tenant_ids: Ok(value.scope_tenant_ids),
                 }
             }
         }
@@ -9110,6 +15269,184 @@ narrows them to chosen divisions, keyed by division id.
             }
         }
         #[derive(Clone, Debug)]
+        pub struct TenantInvitationInfo {
+            email: ::std::result::Result<super::Email, ::std::string::String>,
+            id: ::std::result::Result<super::InvitationId, ::std::string::String>,
+            roles: ::std::result::Result<
+                ::std::vec::Vec<::std::string::String>,
+                ::std::string::String,
+            >,
+            status: ::std::result::Result<
+                super::InvitationStatus,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for TenantInvitationInfo {
+            fn default() -> Self {
+                Self {
+                    email: Err("no value supplied for email".to_string()),
+                    id: Err("no value supplied for id".to_string()),
+                    roles: Err("no value supplied for roles".to_string()),
+                    status: Err("no value supplied for status".to_string()),
+                }
+            }
+        }
+        impl TenantInvitationInfo {
+            pub fn email<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::Email>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.email = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for email: {e}")
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::InvitationId>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn roles<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.roles = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for roles: {e}")
+                    });
+                self
+            }
+            pub fn status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::InvitationStatus>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.status = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for status: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<TenantInvitationInfo>
+        for super::TenantInvitationInfo {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: TenantInvitationInfo,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    email: value.email?,
+                    id: value.id?,
+                    roles: value.roles?,
+                    status: value.status?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::TenantInvitationInfo> for TenantInvitationInfo {
+            fn from(value: super::TenantInvitationInfo) -> Self {
+                Self {
+                    email: Ok(value.email),
+                    id: Ok(value.id),
+                    roles: Ok(value.roles),
+                    status: Ok(value.status),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct TenantPermissions {
+            division: ::std::result::Result<
+                ::std::vec::Vec<super::PermissionInfo>,
+                ::std::string::String,
+            >,
+            environment: ::std::result::Result<
+                ::std::vec::Vec<super::PermissionInfo>,
+                ::std::string::String,
+            >,
+            tenant: ::std::result::Result<
+                ::std::vec::Vec<super::PermissionInfo>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for TenantPermissions {
+            fn default() -> Self {
+                Self {
+                    division: Err("no value supplied for division".to_string()),
+                    environment: Err("no value supplied for environment".to_string()),
+                    tenant: Err("no value supplied for tenant".to_string()),
+                }
+            }
+        }
+        impl TenantPermissions {
+            pub fn division<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::PermissionInfo>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.division = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for division: {e}")
+                    });
+                self
+            }
+            pub fn environment<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::PermissionInfo>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.environment = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for environment: {e}")
+                    });
+                self
+            }
+            pub fn tenant<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::PermissionInfo>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.tenant = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for tenant: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<TenantPermissions> for super::TenantPermissions {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: TenantPermissions,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    division: value.division?,
+                    environment: value.environment?,
+                    tenant: value.tenant?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::TenantPermissions> for TenantPermissions {
+            fn from(value: super::TenantPermissions) -> Self {
+                Self {
+                    division: Ok(value.division),
+                    environment: Ok(value.environment),
+                    tenant: Ok(value.tenant),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct TenantStructure {
             divisions: ::std::result::Result<
                 ::std::vec::Vec<super::DivisionStructure>,
@@ -9402,6 +15739,228 @@ narrows them to chosen divisions, keyed by division id.
             }
         }
         #[derive(Clone, Debug)]
+        pub struct TierInfo {
+            available: ::std::result::Result<bool, ::std::string::String>,
+            clusters: ::std::result::Result<
+                ::std::vec::Vec<::std::string::String>,
+                ::std::string::String,
+            >,
+            description: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            instance: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            key: ::std::result::Result<::std::string::String, ::std::string::String>,
+            limit: ::std::result::Result<
+                ::std::option::Option<i32>,
+                ::std::string::String,
+            >,
+            memory_gib: ::std::result::Result<i32, ::std::string::String>,
+            name: ::std::result::Result<::std::string::String, ::std::string::String>,
+            rate_limit: ::std::result::Result<
+                ::std::option::Option<super::DeploymentNetworkRateLimit>,
+                ::std::string::String,
+            >,
+            storages: ::std::result::Result<
+                ::std::vec::Vec<::std::string::String>,
+                ::std::string::String,
+            >,
+            vcpus: ::std::result::Result<i32, ::std::string::String>,
+        }
+        impl ::std::default::Default for TierInfo {
+            fn default() -> Self {
+                Self {
+                    available: Err("no value supplied for available".to_string()),
+                    clusters: Err("no value supplied for clusters".to_string()),
+                    description: Err("no value supplied for description".to_string()),
+                    instance: Err("no value supplied for instance".to_string()),
+                    key: Err("no value supplied for key".to_string()),
+                    limit: Ok(Default::default()),
+                    memory_gib: Err("no value supplied for memory_gib".to_string()),
+                    name: Err("no value supplied for name".to_string()),
+                    rate_limit: Ok(Default::default()),
+                    storages: Err("no value supplied for storages".to_string()),
+                    vcpus: Err("no value supplied for vcpus".to_string()),
+                }
+            }
+        }
+        impl TierInfo {
+            pub fn available<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.available = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for available: {e}")
+                    });
+                self
+            }
+            pub fn clusters<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.clusters = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for clusters: {e}")
+                    });
+                self
+            }
+            pub fn description<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.description = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for description: {e}")
+                    });
+                self
+            }
+            pub fn instance<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.instance = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for instance: {e}")
+                    });
+                self
+            }
+            pub fn key<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.key = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for key: {e}")
+                    });
+                self
+            }
+            pub fn limit<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i32>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.limit = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for limit: {e}")
+                    });
+                self
+            }
+            pub fn memory_gib<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i32>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.memory_gib = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for memory_gib: {e}")
+                    });
+                self
+            }
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
+                self
+            }
+            pub fn rate_limit<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::DeploymentNetworkRateLimit>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.rate_limit = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for rate_limit: {e}")
+                    });
+                self
+            }
+            pub fn storages<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.storages = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for storages: {e}")
+                    });
+                self
+            }
+            pub fn vcpus<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i32>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.vcpus = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for vcpus: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<TierInfo> for super::TierInfo {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: TierInfo,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    available: value.available?,
+                    clusters: value.clusters?,
+                    description: value.description?,
+                    instance: value.instance?,
+                    key: value.key?,
+                    limit: value.limit?,
+                    memory_gib: value.memory_gib?,
+                    name: value.name?,
+                    rate_limit: value.rate_limit?,
+                    storages: value.storages?,
+                    vcpus: value.vcpus?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::TierInfo> for TierInfo {
+            fn from(value: super::TierInfo) -> Self {
+                Self {
+                    available: Ok(value.available),
+                    clusters: Ok(value.clusters),
+                    description: Ok(value.description),
+                    instance: Ok(value.instance),
+                    key: Ok(value.key),
+                    limit: Ok(value.limit),
+                    memory_gib: Ok(value.memory_gib),
+                    name: Ok(value.name),
+                    rate_limit: Ok(value.rate_limit),
+                    storages: Ok(value.storages),
+                    vcpus: Ok(value.vcpus),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct UpdateApiKeySecurity {
             allowed_ips: ::std::result::Result<
                 ::std::option::Option<::std::vec::Vec<::std::string::String>>,
@@ -9465,6 +16024,277 @@ narrows them to chosen divisions, keyed by division id.
                 Self {
                     allowed_ips: Ok(value.allowed_ips),
                     validate_ip: Ok(value.validate_ip),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct UpdateChannel {
+            destination: ::std::result::Result<
+                ::std::option::Option<::laserdata_core::SecretString>,
+                ::std::string::String,
+            >,
+            enabled: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            name: ::std::result::Result<
+                ::std::option::Option<super::NotificationChannelName>,
+                ::std::string::String,
+            >,
+            remarks: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            settings: ::std::result::Result<
+                ::std::option::Option<super::ChannelSettings>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for UpdateChannel {
+            fn default() -> Self {
+                Self {
+                    destination: Ok(Default::default()),
+                    enabled: Ok(Default::default()),
+                    name: Ok(Default::default()),
+                    remarks: Ok(Default::default()),
+                    settings: Ok(Default::default()),
+                }
+            }
+        }
+        impl UpdateChannel {
+            pub fn destination<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::laserdata_core::SecretString>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.destination = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for destination: {e}")
+                    });
+                self
+            }
+            pub fn enabled<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.enabled = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for enabled: {e}")
+                    });
+                self
+            }
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::NotificationChannelName>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
+                self
+            }
+            pub fn remarks<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.remarks = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for remarks: {e}")
+                    });
+                self
+            }
+            pub fn settings<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::ChannelSettings>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.settings = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for settings: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<UpdateChannel> for super::UpdateChannel {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: UpdateChannel,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    destination: value.destination?,
+                    enabled: value.enabled?,
+                    name: value.name?,
+                    remarks: value.remarks?,
+                    settings: value.settings?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::UpdateChannel> for UpdateChannel {
+            fn from(value: super::UpdateChannel) -> Self {
+                Self {
+                    destination: Ok(value.destination),
+                    enabled: Ok(value.enabled),
+                    name: Ok(value.name),
+                    remarks: Ok(value.remarks),
+                    settings: Ok(value.settings),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct UpdateCloudAccount {
+            account_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            name: ::std::result::Result<
+                ::std::option::Option<super::CloudAccountName>,
+                ::std::string::String,
+            >,
+            region: ::std::result::Result<
+                ::std::option::Option<super::Region>,
+                ::std::string::String,
+            >,
+            remarks: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            settings: ::std::result::Result<
+                ::std::option::Option<super::CloudAccountSettings>,
+                ::std::string::String,
+            >,
+            status: ::std::result::Result<
+                ::std::option::Option<super::Status>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for UpdateCloudAccount {
+            fn default() -> Self {
+                Self {
+                    account_id: Ok(Default::default()),
+                    name: Ok(Default::default()),
+                    region: Ok(Default::default()),
+                    remarks: Ok(Default::default()),
+                    settings: Ok(Default::default()),
+                    status: Ok(Default::default()),
+                }
+            }
+        }
+        impl UpdateCloudAccount {
+            pub fn account_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.account_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for account_id: {e}")
+                    });
+                self
+            }
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::CloudAccountName>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
+                self
+            }
+            pub fn region<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Region>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.region = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for region: {e}")
+                    });
+                self
+            }
+            pub fn remarks<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.remarks = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for remarks: {e}")
+                    });
+                self
+            }
+            pub fn settings<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::CloudAccountSettings>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.settings = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for settings: {e}")
+                    });
+                self
+            }
+            pub fn status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Status>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.status = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for status: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<UpdateCloudAccount> for super::UpdateCloudAccount {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: UpdateCloudAccount,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    account_id: value.account_id?,
+                    name: value.name?,
+                    region: value.region?,
+                    remarks: value.remarks?,
+                    settings: value.settings?,
+                    status: value.status?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::UpdateCloudAccount> for UpdateCloudAccount {
+            fn from(value: super::UpdateCloudAccount) -> Self {
+                Self {
+                    account_id: Ok(value.account_id),
+                    name: Ok(value.name),
+                    region: Ok(value.region),
+                    remarks: Ok(value.remarks),
+                    settings: Ok(value.settings),
+                    status: Ok(value.status),
                 }
             }
         }
@@ -9652,6 +16482,138 @@ narrows them to chosen divisions, keyed by division id.
                     description: Ok(value.description),
                     name: Ok(value.name),
                     protected: Ok(value.protected),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct UpdateMember {
+            active: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            roles: ::std::result::Result<
+                ::std::option::Option<::std::vec::Vec<super::RoleId>>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for UpdateMember {
+            fn default() -> Self {
+                Self {
+                    active: Ok(Default::default()),
+                    roles: Ok(Default::default()),
+                }
+            }
+        }
+        impl UpdateMember {
+            pub fn active<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.active = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for active: {e}")
+                    });
+                self
+            }
+            pub fn roles<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::std::vec::Vec<super::RoleId>>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.roles = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for roles: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<UpdateMember> for super::UpdateMember {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: UpdateMember,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    active: value.active?,
+                    roles: value.roles?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::UpdateMember> for UpdateMember {
+            fn from(value: super::UpdateMember) -> Self {
+                Self {
+                    active: Ok(value.active),
+                    roles: Ok(value.roles),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct UpdateRole {
+            name: ::std::result::Result<
+                ::std::option::Option<super::RoleName>,
+                ::std::string::String,
+            >,
+            permissions: ::std::result::Result<
+                ::std::option::Option<super::RolePermissions>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for UpdateRole {
+            fn default() -> Self {
+                Self {
+                    name: Ok(Default::default()),
+                    permissions: Ok(Default::default()),
+                }
+            }
+        }
+        impl UpdateRole {
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::RoleName>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
+                self
+            }
+            pub fn permissions<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::RolePermissions>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.permissions = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for permissions: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<UpdateRole> for super::UpdateRole {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: UpdateRole,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    name: value.name?,
+                    permissions: value.permissions?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::UpdateRole> for UpdateRole {
+            fn from(value: super::UpdateRole) -> Self {
+                Self {
+                    name: Ok(value.name),
+                    permissions: Ok(value.permissions),
                 }
             }
         }
@@ -9846,6 +16808,82 @@ narrows them to chosen divisions, keyed by division id.
                         value.enforce_domain_only_invitations,
                     ),
                     join_policy: Ok(value.join_policy),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct WebhookSettings {
+            headers: ::std::result::Result<
+                ::std::option::Option<
+                    ::std::collections::HashMap<
+                        ::std::string::String,
+                        ::std::string::String,
+                    >,
+                >,
+                ::std::string::String,
+            >,
+            method: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for WebhookSettings {
+            fn default() -> Self {
+                Self {
+                    headers: Ok(Default::default()),
+                    method: Ok(Default::default()),
+                }
+            }
+        }
+        impl WebhookSettings {
+            pub fn headers<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<
+                        ::std::collections::HashMap<
+                            ::std::string::String,
+                            ::std::string::String,
+                        >,
+                    >,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.headers = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for headers: {e}")
+                    });
+                self
+            }
+            pub fn method<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.method = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for method: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<WebhookSettings> for super::WebhookSettings {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: WebhookSettings,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    headers: value.headers?,
+                    method: value.method?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::WebhookSettings> for WebhookSettings {
+            fn from(value: super::WebhookSettings) -> Self {
+                Self {
+                    headers: Ok(value.headers),
+                    method: Ok(value.method),
                 }
             }
         }
@@ -10206,6 +17244,248 @@ let response = client.update_api_key_security()
     pub fn update_api_key_security(&self) -> builder::UpdateApiKeySecurity<'_> {
         builder::UpdateApiKeySecurity::new(self)
     }
+    /**List cloud accounts
+
+Lists the AWS and GCP accounts registered with the tenant, one page at a time,
+optionally narrowed by name, cloud or default region. The provider settings are left
+out; `get_cloud_account` returns them. Needs `settings:read`.
+
+
+Sends a `GET` request to `/tenants/{tenant_id}/cloud_accounts`
+
+Arguments:
+- `tenant_id`: The tenant the request acts in.
+- `cloud`: Only return accounts of this cloud provider.
+- `name`: Only return accounts with exactly this name.
+- `page`: Which page to return, counting from 1.
+- `region`: Only return accounts whose default region is this one.
+- `results`: How many items one page holds.
+```ignore
+let response = client.get_cloud_accounts()
+    .tenant_id(tenant_id)
+    .cloud(cloud)
+    .name(name)
+    .page(page)
+    .region(region)
+    .results(results)
+    .send()
+    .await;
+```*/
+    pub fn get_cloud_accounts(&self) -> builder::GetCloudAccounts<'_> {
+        builder::GetCloudAccounts::new(self)
+    }
+    /**Register a cloud account
+
+Registers one of your AWS or GCP accounts with the tenant, with the settings LaserData
+needs to work in it (for AWS, the role to assume and its external id). BYOC
+deployments and private networking then draw on it. The answer has no body and names
+no id: list the accounts filtered by `name` to find the new one. Needs
+`settings:manage`. A name already taken in the tenant gets 409; registering more
+accounts than the plan's `cloud_accounts_limit` is refused. Honours `idempotency-key`.
+
+
+Sends a `POST` request to `/tenants/{tenant_id}/cloud_accounts`
+
+Arguments:
+- `tenant_id`: The tenant the request acts in.
+- `idempotency_key`: Makes retrying this request safe; see `IdempotencyKey`.
+- `body`
+```ignore
+let response = client.create_cloud_account()
+    .tenant_id(tenant_id)
+    .idempotency_key(idempotency_key)
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn create_cloud_account(&self) -> builder::CreateCloudAccount<'_> {
+        builder::CreateCloudAccount::new(self)
+    }
+    /**Get a cloud account
+
+Returns one registered account with its remarks and provider settings (role ARN,
+external id, VPC). Needs `settings:read`.
+
+
+Sends a `GET` request to `/tenants/{tenant_id}/cloud_accounts/{cloud_account_id}`
+
+Arguments:
+- `tenant_id`: The tenant the request acts in.
+- `cloud_account_id`: The cloud account to act on.
+```ignore
+let response = client.get_cloud_account()
+    .tenant_id(tenant_id)
+    .cloud_account_id(cloud_account_id)
+    .send()
+    .await;
+```*/
+    pub fn get_cloud_account(&self) -> builder::GetCloudAccount<'_> {
+        builder::GetCloudAccount::new(self)
+    }
+    /**Update a cloud account
+
+Changes a registered account's name, provider account id, default region, settings,
+remarks or status. A field left out or null keeps its current value; the cloud
+provider itself cannot be changed. Needs `settings:manage`. A name already taken in
+the tenant gets 409. Honours `idempotency-key`.
+
+
+Sends a `PUT` request to `/tenants/{tenant_id}/cloud_accounts/{cloud_account_id}`
+
+Arguments:
+- `tenant_id`: The tenant the request acts in.
+- `cloud_account_id`: The cloud account to act on.
+- `idempotency_key`: Makes retrying this request safe; see `IdempotencyKey`.
+- `body`
+```ignore
+let response = client.update_cloud_account()
+    .tenant_id(tenant_id)
+    .cloud_account_id(cloud_account_id)
+    .idempotency_key(idempotency_key)
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn update_cloud_account(&self) -> builder::UpdateCloudAccount<'_> {
+        builder::UpdateCloudAccount::new(self)
+    }
+    /**Delete a cloud account
+
+Removes a registered account from the tenant. It is refused with 400 while a
+deployment or a private network connection still uses the account; remove those
+first. Needs `settings:manage`.
+
+
+Sends a `DELETE` request to `/tenants/{tenant_id}/cloud_accounts/{cloud_account_id}`
+
+Arguments:
+- `tenant_id`: The tenant the request acts in.
+- `cloud_account_id`: The cloud account to act on.
+```ignore
+let response = client.delete_cloud_account()
+    .tenant_id(tenant_id)
+    .cloud_account_id(cloud_account_id)
+    .send()
+    .await;
+```*/
+    pub fn delete_cloud_account(&self) -> builder::DeleteCloudAccount<'_> {
+        builder::DeleteCloudAccount::new(self)
+    }
+    /**List clouds
+
+Lists the cloud providers the tenant can deploy to. Each `key` is the value that the
+`cloud` path parameter and the `cloud` fields of other requests take. The documentation
+groups this call with deployment discovery and names no permission of its own.
+
+
+Sends a `GET` request to `/tenants/{tenant_id}/clouds`
+
+Arguments:
+- `tenant_id`: The tenant the request acts in.
+```ignore
+let response = client.get_clouds()
+    .tenant_id(tenant_id)
+    .send()
+    .await;
+```*/
+    pub fn get_clouds(&self) -> builder::GetClouds<'_> {
+        builder::GetClouds::new(self)
+    }
+    /**List a cloud's regions
+
+Lists the regions of one cloud where the tenant can deploy. Each `key` is the value
+the `region` path parameter and the `region` fields of other requests take. Answers
+404 for a cloud LaserData does not offer.
+
+
+Sends a `GET` request to `/tenants/{tenant_id}/clouds/{cloud}/regions`
+
+Arguments:
+- `tenant_id`: The tenant the request acts in.
+- `cloud`: The cloud provider to look in.
+```ignore
+let response = client.get_regions()
+    .tenant_id(tenant_id)
+    .cloud(cloud)
+    .send()
+    .await;
+```*/
+    pub fn get_regions(&self) -> builder::GetRegions<'_> {
+        builder::GetRegions::new(self)
+    }
+    /**List cluster kinds in a region
+
+Lists the cluster kinds (a single server or a multi-node cluster) offered in one
+region, whether the tenant's plan allows each, and the tiers each can run on. Answers
+404 for an unknown cloud or region.
+
+
+Sends a `GET` request to `/tenants/{tenant_id}/clouds/{cloud}/regions/{region}/clusters`
+
+Arguments:
+- `tenant_id`: The tenant the request acts in.
+- `cloud`: The cloud provider to look in.
+- `region`: The region to look in, as `get_regions` names it.
+```ignore
+let response = client.get_clusters()
+    .tenant_id(tenant_id)
+    .cloud(cloud)
+    .region(region)
+    .send()
+    .await;
+```*/
+    pub fn get_clusters(&self) -> builder::GetClusters<'_> {
+        builder::GetClusters::new(self)
+    }
+    /**List storage kinds in a region
+
+Lists the kinds of disk offered in one region (node-local NVMe or network volumes of
+several performance classes), whether the tenant's plan allows each, and the cluster
+kinds each works with. Answers 404 for an unknown cloud or region.
+
+
+Sends a `GET` request to `/tenants/{tenant_id}/clouds/{cloud}/regions/{region}/storages`
+
+Arguments:
+- `tenant_id`: The tenant the request acts in.
+- `cloud`: The cloud provider to look in.
+- `region`: The region to look in, as `get_regions` names it.
+```ignore
+let response = client.get_storages()
+    .tenant_id(tenant_id)
+    .cloud(cloud)
+    .region(region)
+    .send()
+    .await;
+```*/
+    pub fn get_storages(&self) -> builder::GetStorages<'_> {
+        builder::GetStorages::new(self)
+    }
+    /**List deployment tiers in a region
+
+Lists the node sizes offered in one region: the instance type behind each, its CPUs
+and memory, the cluster and storage kinds it supports, any network rate limit, and how
+many deployments of it the tenant's plan allows. Answers 404 for an unknown cloud or
+region.
+
+
+Sends a `GET` request to `/tenants/{tenant_id}/clouds/{cloud}/regions/{region}/tiers`
+
+Arguments:
+- `tenant_id`: The tenant the request acts in.
+- `cloud`: The cloud provider to look in.
+- `region`: The region to look in, as `get_regions` names it.
+```ignore
+let response = client.get_tiers()
+    .tenant_id(tenant_id)
+    .cloud(cloud)
+    .region(region)
+    .send()
+    .await;
+```*/
+    pub fn get_tiers(&self) -> builder::GetTiers<'_> {
+        builder::GetTiers::new(self)
+    }
     /**List divisions
 
 Lists the tenant's divisions, one page at a time.
@@ -10467,6 +17747,1058 @@ let response = client.delete_environment()
 ```*/
     pub fn delete_environment(&self) -> builder::DeleteEnvironment<'_> {
         builder::DeleteEnvironment::new(self)
+    }
+    /**List the tenant's invitations
+
+Lists the invitations sent on behalf of the tenant, one page at a time, with the
+address each went to, the roles it offers and whether it is still pending or was
+accepted or rejected. Needs `member:read`.
+
+
+Sends a `GET` request to `/tenants/{tenant_id}/invitations`
+
+Arguments:
+- `tenant_id`: The tenant the request acts in.
+- `page`: Which page to return, counting from 1.
+- `results`: How many items one page holds.
+```ignore
+let response = client.get_tenant_invitations()
+    .tenant_id(tenant_id)
+    .page(page)
+    .results(results)
+    .send()
+    .await;
+```*/
+    pub fn get_tenant_invitations(&self) -> builder::GetTenantInvitations<'_> {
+        builder::GetTenantInvitations::new(self)
+    }
+    /**Invite someone to the tenant
+
+Sends an invitation e-mail to the address given, offering the listed roles and
+optionally naming a division. The person joins once they accept it from their own
+account. The tenant's join settings may refuse some addresses with 400:
+`invitee_domain_locked` when the address's domain belongs to another tenant that blocks
+outside invitations, `invitee_domain_not_allowed` when this tenant only invites its
+own domain. The answer has no body and no id header; find the new invitation with
+`get_tenant_invitations`. Needs `member:manage`. Honours `idempotency-key`.
+
+
+Sends a `POST` request to `/tenants/{tenant_id}/invitations`
+
+Arguments:
+- `tenant_id`: The tenant the request acts in.
+- `idempotency_key`: Makes retrying this request safe; see `IdempotencyKey`.
+- `body`
+```ignore
+let response = client.invite_member()
+    .tenant_id(tenant_id)
+    .idempotency_key(idempotency_key)
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn invite_member(&self) -> builder::InviteMember<'_> {
+        builder::InviteMember::new(self)
+    }
+    /**Withdraw an invitation
+
+Deletes an invitation; a pending one can then no longer be accepted. To remove someone
+who already joined, use `delete_member`. Needs `member:manage`.
+
+
+Sends a `DELETE` request to `/tenants/{tenant_id}/invitations/{invitation_id}`
+
+Arguments:
+- `tenant_id`: The tenant the request acts in.
+- `invitation_id`: The invitation to act on.
+```ignore
+let response = client.delete_invitation()
+    .tenant_id(tenant_id)
+    .invitation_id(invitation_id)
+    .send()
+    .await;
+```*/
+    pub fn delete_invitation(&self) -> builder::DeleteInvitation<'_> {
+        builder::DeleteInvitation::new(self)
+    }
+    /**List members
+
+Lists the people who belong to the tenant, one page at a time, each with the names of
+the roles they hold and whether their membership is active. Set `active` to see only
+active or only deactivated members. Needs `member:read`.
+
+
+Sends a `GET` request to `/tenants/{tenant_id}/members`
+
+Arguments:
+- `tenant_id`: The tenant the request acts in.
+- `active`: Only return active members (`true`) or only deactivated ones (`false`); all when left out.
+- `page`: Which page to return, counting from 1.
+- `results`: How many items one page holds.
+```ignore
+let response = client.get_members()
+    .tenant_id(tenant_id)
+    .active(active)
+    .page(page)
+    .results(results)
+    .send()
+    .await;
+```*/
+    pub fn get_members(&self) -> builder::GetMembers<'_> {
+        builder::GetMembers::new(self)
+    }
+    /**List every member, unpaged
+
+Returns every member of the tenant in one answer, with only their id, name and e-mail
+address: enough to fill a picker or to map user ids (for example those in
+`ApiKeyInfo.user_id`) to people. Use `get_members` when you need roles or the active
+flag. Needs `member:read`.
+
+
+Sends a `GET` request to `/tenants/{tenant_id}/members/all`
+
+Arguments:
+- `tenant_id`: The tenant the request acts in.
+```ignore
+let response = client.get_all_members()
+    .tenant_id(tenant_id)
+    .send()
+    .await;
+```*/
+    pub fn get_all_members(&self) -> builder::GetAllMembers<'_> {
+        builder::GetAllMembers::new(self)
+    }
+    /**List the grantable permissions
+
+Returns the catalogue of permissions that roles in this tenant can grant, grouped by
+the scope they apply at (tenant, division, environment), each with its key and a
+readable name and explanation. Use the keys when building `RolePermissions` for
+`add_role`, `update_role` or `create_api_key`. It lists what exists, not what the
+caller holds; `get_api_key_context` answers the latter.
+
+
+Sends a `GET` request to `/tenants/{tenant_id}/members/permissions`
+
+Arguments:
+- `tenant_id`: The tenant the request acts in.
+```ignore
+let response = client.get_permissions()
+    .tenant_id(tenant_id)
+    .send()
+    .await;
+```*/
+    pub fn get_permissions(&self) -> builder::GetPermissions<'_> {
+        builder::GetPermissions::new(self)
+    }
+    /**Update a member
+
+Activates or deactivates a member and sets the roles they hold. A field left out or
+null keeps its current value; `roles` replaces the member's whole set of roles (use
+`assign_role_members` and `revoke_role_members` to change one role's holders
+instead). Needs `member:manage`. Honours `idempotency-key`.
+
+
+Sends a `PUT` request to `/tenants/{tenant_id}/members/{member_id}`
+
+Arguments:
+- `tenant_id`: The tenant the request acts in.
+- `member_id`: The user id of the member to act on.
+- `idempotency_key`: Makes retrying this request safe; see `IdempotencyKey`.
+- `body`
+```ignore
+let response = client.update_member()
+    .tenant_id(tenant_id)
+    .member_id(member_id)
+    .idempotency_key(idempotency_key)
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn update_member(&self) -> builder::UpdateMember<'_> {
+        builder::UpdateMember::new(self)
+    }
+    /**Remove a member
+
+Removes the person from the tenant; they lose access to it at once. API keys they
+created are not revoked with them: list them with `get_api_keys` (their `user_id`)
+and delete the ones that must stop working. Needs `member:manage`.
+
+
+Sends a `DELETE` request to `/tenants/{tenant_id}/members/{member_id}`
+
+Arguments:
+- `tenant_id`: The tenant the request acts in.
+- `member_id`: The user id of the member to act on.
+```ignore
+let response = client.delete_member()
+    .tenant_id(tenant_id)
+    .member_id(member_id)
+    .send()
+    .await;
+```*/
+    pub fn delete_member(&self) -> builder::DeleteMember<'_> {
+        builder::DeleteMember::new(self)
+    }
+    /**List tenant channels
+
+Lists the channels that belong to the tenant as a whole, one page at a time, optionally
+only those of one kind. Division channels are listed with `get_division_channels`.
+Destinations and settings are left out; fetch a single channel to see them. Needs
+`notifications:read`.
+
+
+Sends a `GET` request to `/tenants/{tenant_id}/channels`
+
+Arguments:
+- `tenant_id`: The tenant the request acts in.
+- `channel`: Only return channels of this kind.
+- `page`: Which page to return, counting from 1.
+- `results`: How many items one page holds.
+```ignore
+let response = client.get_tenant_channels()
+    .tenant_id(tenant_id)
+    .channel(channel)
+    .page(page)
+    .results(results)
+    .send()
+    .await;
+```*/
+    pub fn get_tenant_channels(&self) -> builder::GetTenantChannels<'_> {
+        builder::GetTenantChannels::new(self)
+    }
+    /**Create a tenant channel
+
+Adds a channel owned by the tenant, so that every division's events can be routed to
+it. The channel receives nothing until it has subscriptions. Slack and webhook
+destinations must be public HTTPS URLs. The answer has no body and names no id: list
+the channels to find the new one. Needs `notifications:manage`. Honours
+`idempotency-key`.
+
+
+Sends a `POST` request to `/tenants/{tenant_id}/channels`
+
+Arguments:
+- `tenant_id`: The tenant the request acts in.
+- `idempotency_key`: Makes retrying this request safe; see `IdempotencyKey`.
+- `body`
+```ignore
+let response = client.create_tenant_channel()
+    .tenant_id(tenant_id)
+    .idempotency_key(idempotency_key)
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn create_tenant_channel(&self) -> builder::CreateTenantChannel<'_> {
+        builder::CreateTenantChannel::new(self)
+    }
+    /**Get a tenant channel
+
+Returns one of the tenant's channels, including where it delivers to and its
+kind-specific settings. Needs `notifications:read`.
+
+
+Sends a `GET` request to `/tenants/{tenant_id}/channels/{channel_id}`
+
+Arguments:
+- `tenant_id`: The tenant the request acts in.
+- `channel_id`: The notification channel to act on.
+```ignore
+let response = client.get_tenant_channel()
+    .tenant_id(tenant_id)
+    .channel_id(channel_id)
+    .send()
+    .await;
+```*/
+    pub fn get_tenant_channel(&self) -> builder::GetTenantChannel<'_> {
+        builder::GetTenantChannel::new(self)
+    }
+    /**Update a tenant channel
+
+Changes one of the tenant's channels: rename it, point it elsewhere, change its
+settings or switch it off and on. A field left out or null keeps its current value;
+the kind of a channel cannot change. A disabled channel keeps its subscriptions but
+is sent nothing. Needs `notifications:manage`. Honours `idempotency-key`.
+
+
+Sends a `PUT` request to `/tenants/{tenant_id}/channels/{channel_id}`
+
+Arguments:
+- `tenant_id`: The tenant the request acts in.
+- `channel_id`: The notification channel to act on.
+- `idempotency_key`: Makes retrying this request safe; see `IdempotencyKey`.
+- `body`
+```ignore
+let response = client.update_tenant_channel()
+    .tenant_id(tenant_id)
+    .channel_id(channel_id)
+    .idempotency_key(idempotency_key)
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn update_tenant_channel(&self) -> builder::UpdateTenantChannel<'_> {
+        builder::UpdateTenantChannel::new(self)
+    }
+    /**Delete a tenant channel
+
+Deletes one of the tenant's channels together with its subscriptions; nothing is
+delivered to it afterwards. Needs `notifications:manage`.
+
+
+Sends a `DELETE` request to `/tenants/{tenant_id}/channels/{channel_id}`
+
+Arguments:
+- `tenant_id`: The tenant the request acts in.
+- `channel_id`: The notification channel to act on.
+```ignore
+let response = client.delete_tenant_channel()
+    .tenant_id(tenant_id)
+    .channel_id(channel_id)
+    .send()
+    .await;
+```*/
+    pub fn delete_tenant_channel(&self) -> builder::DeleteTenantChannel<'_> {
+        builder::DeleteTenantChannel::new(self)
+    }
+    /**Send a test notification to a tenant channel
+
+Sends a sample notification through one of the tenant's channels right away, to check
+that the destination and settings work. Test sends are throttled: calling again
+too soon answers 429 with `retry-after: 10`, so wait ten seconds between tries.
+Needs `notifications:manage`. Honours `idempotency-key`.
+
+
+Sends a `POST` request to `/tenants/{tenant_id}/channels/{channel_id}/test`
+
+Arguments:
+- `tenant_id`: The tenant the request acts in.
+- `channel_id`: The notification channel to act on.
+- `idempotency_key`: Makes retrying this request safe; see `IdempotencyKey`.
+```ignore
+let response = client.test_tenant_channel()
+    .tenant_id(tenant_id)
+    .channel_id(channel_id)
+    .idempotency_key(idempotency_key)
+    .send()
+    .await;
+```*/
+    pub fn test_tenant_channel(&self) -> builder::TestTenantChannel<'_> {
+        builder::TestTenantChannel::new(self)
+    }
+    /**List division channels
+
+Lists the channels that belong to one division, one page at a time, optionally only
+those of one kind. Tenant-wide channels are not included; list them with
+`get_tenant_channels`. Needs `notifications:read`.
+
+
+Sends a `GET` request to `/tenants/{tenant_id}/divisions/{division_id}/channels`
+
+Arguments:
+- `tenant_id`: The tenant the request acts in.
+- `division_id`: The division the request acts in.
+- `channel`: Only return channels of this kind.
+- `page`: Which page to return, counting from 1.
+- `results`: How many items one page holds.
+```ignore
+let response = client.get_division_channels()
+    .tenant_id(tenant_id)
+    .division_id(division_id)
+    .channel(channel)
+    .page(page)
+    .results(results)
+    .send()
+    .await;
+```*/
+    pub fn get_division_channels(&self) -> builder::GetDivisionChannels<'_> {
+        builder::GetDivisionChannels::new(self)
+    }
+    /**Create a division channel
+
+Adds a channel owned by one division, for events of that division only. The channel
+receives nothing until it has subscriptions. Slack and webhook destinations must be
+public HTTPS URLs. The answer has no body and names no id: list the division's
+channels to find the new one. Needs `notifications:manage`. Honours
+`idempotency-key`.
+
+
+Sends a `POST` request to `/tenants/{tenant_id}/divisions/{division_id}/channels`
+
+Arguments:
+- `tenant_id`: The tenant the request acts in.
+- `division_id`: The division the request acts in.
+- `idempotency_key`: Makes retrying this request safe; see `IdempotencyKey`.
+- `body`
+```ignore
+let response = client.create_division_channel()
+    .tenant_id(tenant_id)
+    .division_id(division_id)
+    .idempotency_key(idempotency_key)
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn create_division_channel(&self) -> builder::CreateDivisionChannel<'_> {
+        builder::CreateDivisionChannel::new(self)
+    }
+    /**Get a division channel
+
+Returns one of the division's channels, including where it delivers to and its
+kind-specific settings. Needs `notifications:read`.
+
+
+Sends a `GET` request to `/tenants/{tenant_id}/divisions/{division_id}/channels/{channel_id}`
+
+Arguments:
+- `tenant_id`: The tenant the request acts in.
+- `division_id`: The division the request acts in.
+- `channel_id`: The notification channel to act on.
+```ignore
+let response = client.get_division_channel()
+    .tenant_id(tenant_id)
+    .division_id(division_id)
+    .channel_id(channel_id)
+    .send()
+    .await;
+```*/
+    pub fn get_division_channel(&self) -> builder::GetDivisionChannel<'_> {
+        builder::GetDivisionChannel::new(self)
+    }
+    /**Update a division channel
+
+Changes one of the division's channels: rename it, point it elsewhere, change its
+settings or switch it off and on. A field left out or null keeps its current value;
+the kind of a channel cannot change. Needs `notifications:manage`. Honours
+`idempotency-key`.
+
+
+Sends a `PUT` request to `/tenants/{tenant_id}/divisions/{division_id}/channels/{channel_id}`
+
+Arguments:
+- `tenant_id`: The tenant the request acts in.
+- `division_id`: The division the request acts in.
+- `channel_id`: The notification channel to act on.
+- `idempotency_key`: Makes retrying this request safe; see `IdempotencyKey`.
+- `body`
+```ignore
+let response = client.update_division_channel()
+    .tenant_id(tenant_id)
+    .division_id(division_id)
+    .channel_id(channel_id)
+    .idempotency_key(idempotency_key)
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn update_division_channel(&self) -> builder::UpdateDivisionChannel<'_> {
+        builder::UpdateDivisionChannel::new(self)
+    }
+    /**Delete a division channel
+
+Deletes one of the division's channels together with its subscriptions; nothing is
+delivered to it afterwards. Needs `notifications:manage`.
+
+
+Sends a `DELETE` request to `/tenants/{tenant_id}/divisions/{division_id}/channels/{channel_id}`
+
+Arguments:
+- `tenant_id`: The tenant the request acts in.
+- `division_id`: The division the request acts in.
+- `channel_id`: The notification channel to act on.
+```ignore
+let response = client.delete_division_channel()
+    .tenant_id(tenant_id)
+    .division_id(division_id)
+    .channel_id(channel_id)
+    .send()
+    .await;
+```*/
+    pub fn delete_division_channel(&self) -> builder::DeleteDivisionChannel<'_> {
+        builder::DeleteDivisionChannel::new(self)
+    }
+    /**Send a test notification to a division channel
+
+Sends a sample notification through one of the division's channels right away, to
+check that the destination and settings work. Test sends are throttled: calling
+again too soon answers 429 with `retry-after: 10`, so wait ten seconds between
+tries. Needs `notifications:manage`. Honours `idempotency-key`.
+
+
+Sends a `POST` request to `/tenants/{tenant_id}/divisions/{division_id}/channels/{channel_id}/test`
+
+Arguments:
+- `tenant_id`: The tenant the request acts in.
+- `division_id`: The division the request acts in.
+- `channel_id`: The notification channel to act on.
+- `idempotency_key`: Makes retrying this request safe; see `IdempotencyKey`.
+```ignore
+let response = client.test_division_channel()
+    .tenant_id(tenant_id)
+    .division_id(division_id)
+    .channel_id(channel_id)
+    .idempotency_key(idempotency_key)
+    .send()
+    .await;
+```*/
+    pub fn test_division_channel(&self) -> builder::TestDivisionChannel<'_> {
+        builder::TestDivisionChannel::new(self)
+    }
+    /**List a tenant channel's subscriptions
+
+Lists the subscriptions of one of the tenant's channels, one page at a time, optionally
+only those that include a given message type. Needs `notifications:read`.
+
+
+Sends a `GET` request to `/tenants/{tenant_id}/channels/{channel_id}/subscriptions`
+
+Arguments:
+- `tenant_id`: The tenant the request acts in.
+- `channel_id`: The notification channel to act on.
+- `message_type`: Only return subscriptions that include this message type.
+- `page`: Which page to return, counting from 1.
+- `results`: How many items one page holds.
+```ignore
+let response = client.get_tenant_subscriptions()
+    .tenant_id(tenant_id)
+    .channel_id(channel_id)
+    .message_type(message_type)
+    .page(page)
+    .results(results)
+    .send()
+    .await;
+```*/
+    pub fn get_tenant_subscriptions(&self) -> builder::GetTenantSubscriptions<'_> {
+        builder::GetTenantSubscriptions::new(self)
+    }
+    /**Replace a tenant channel's subscriptions
+
+Replaces every subscription of one of the tenant's channels with the list given, in
+one step; an empty list unsubscribes the channel from everything. Use it to keep a
+channel in line with a configuration file. Needs `notifications:manage`. Honours
+`idempotency-key`.
+
+
+Sends a `PUT` request to `/tenants/{tenant_id}/channels/{channel_id}/subscriptions`
+
+Arguments:
+- `tenant_id`: The tenant the request acts in.
+- `channel_id`: The notification channel to act on.
+- `idempotency_key`: Makes retrying this request safe; see `IdempotencyKey`.
+- `body`
+```ignore
+let response = client.set_tenant_subscriptions()
+    .tenant_id(tenant_id)
+    .channel_id(channel_id)
+    .idempotency_key(idempotency_key)
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn set_tenant_subscriptions(&self) -> builder::SetTenantSubscriptions<'_> {
+        builder::SetTenantSubscriptions::new(self)
+    }
+    /**Subscribe a tenant channel
+
+Adds one subscription to one of the tenant's channels, keeping the ones it has. The
+answer has no body and names no id: list the subscriptions to find the new one. Needs
+`notifications:manage`. Honours `idempotency-key`.
+
+
+Sends a `POST` request to `/tenants/{tenant_id}/channels/{channel_id}/subscriptions`
+
+Arguments:
+- `tenant_id`: The tenant the request acts in.
+- `channel_id`: The notification channel to act on.
+- `idempotency_key`: Makes retrying this request safe; see `IdempotencyKey`.
+- `body`
+```ignore
+let response = client.create_tenant_subscription()
+    .tenant_id(tenant_id)
+    .channel_id(channel_id)
+    .idempotency_key(idempotency_key)
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn create_tenant_subscription(&self) -> builder::CreateTenantSubscription<'_> {
+        builder::CreateTenantSubscription::new(self)
+    }
+    /**Get a tenant channel's subscription
+
+Returns one subscription of one of the tenant's channels. Needs `notifications:read`.
+
+Sends a `GET` request to `/tenants/{tenant_id}/channels/{channel_id}/subscriptions/{subscription_id}`
+
+Arguments:
+- `tenant_id`: The tenant the request acts in.
+- `channel_id`: The notification channel to act on.
+- `subscription_id`: The subscription to act on.
+```ignore
+let response = client.get_tenant_subscription()
+    .tenant_id(tenant_id)
+    .channel_id(channel_id)
+    .subscription_id(subscription_id)
+    .send()
+    .await;
+```*/
+    pub fn get_tenant_subscription(&self) -> builder::GetTenantSubscription<'_> {
+        builder::GetTenantSubscription::new(self)
+    }
+    /**Delete a tenant channel's subscription
+
+Removes one subscription from one of the tenant's channels; the channel's other
+subscriptions are kept. Needs `notifications:manage`.
+
+
+Sends a `DELETE` request to `/tenants/{tenant_id}/channels/{channel_id}/subscriptions/{subscription_id}`
+
+Arguments:
+- `tenant_id`: The tenant the request acts in.
+- `channel_id`: The notification channel to act on.
+- `subscription_id`: The subscription to act on.
+```ignore
+let response = client.delete_tenant_subscription()
+    .tenant_id(tenant_id)
+    .channel_id(channel_id)
+    .subscription_id(subscription_id)
+    .send()
+    .await;
+```*/
+    pub fn delete_tenant_subscription(&self) -> builder::DeleteTenantSubscription<'_> {
+        builder::DeleteTenantSubscription::new(self)
+    }
+    /**List a division channel's subscriptions
+
+Lists the subscriptions of one of the division's channels, one page at a time,
+optionally only those that include a given message type. Needs `notifications:read`.
+
+
+Sends a `GET` request to `/tenants/{tenant_id}/divisions/{division_id}/channels/{channel_id}/subscriptions`
+
+Arguments:
+- `tenant_id`: The tenant the request acts in.
+- `division_id`: The division the request acts in.
+- `channel_id`: The notification channel to act on.
+- `message_type`: Only return subscriptions that include this message type.
+- `page`: Which page to return, counting from 1.
+- `results`: How many items one page holds.
+```ignore
+let response = client.get_division_subscriptions()
+    .tenant_id(tenant_id)
+    .division_id(division_id)
+    .channel_id(channel_id)
+    .message_type(message_type)
+    .page(page)
+    .results(results)
+    .send()
+    .await;
+```*/
+    pub fn get_division_subscriptions(&self) -> builder::GetDivisionSubscriptions<'_> {
+        builder::GetDivisionSubscriptions::new(self)
+    }
+    /**Replace a division channel's subscriptions
+
+Replaces every subscription of one of the division's channels with the list given, in
+one step; an empty list unsubscribes the channel from everything. Needs
+`notifications:manage`. Honours `idempotency-key`.
+
+
+Sends a `PUT` request to `/tenants/{tenant_id}/divisions/{division_id}/channels/{channel_id}/subscriptions`
+
+Arguments:
+- `tenant_id`: The tenant the request acts in.
+- `division_id`: The division the request acts in.
+- `channel_id`: The notification channel to act on.
+- `idempotency_key`: Makes retrying this request safe; see `IdempotencyKey`.
+- `body`
+```ignore
+let response = client.set_division_subscriptions()
+    .tenant_id(tenant_id)
+    .division_id(division_id)
+    .channel_id(channel_id)
+    .idempotency_key(idempotency_key)
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn set_division_subscriptions(&self) -> builder::SetDivisionSubscriptions<'_> {
+        builder::SetDivisionSubscriptions::new(self)
+    }
+    /**Subscribe a division channel
+
+Adds one subscription to one of the division's channels, keeping the ones it has. The
+answer has no body and names no id: list the subscriptions to find the new one. Needs
+`notifications:manage`. Honours `idempotency-key`.
+
+
+Sends a `POST` request to `/tenants/{tenant_id}/divisions/{division_id}/channels/{channel_id}/subscriptions`
+
+Arguments:
+- `tenant_id`: The tenant the request acts in.
+- `division_id`: The division the request acts in.
+- `channel_id`: The notification channel to act on.
+- `idempotency_key`: Makes retrying this request safe; see `IdempotencyKey`.
+- `body`
+```ignore
+let response = client.create_division_subscription()
+    .tenant_id(tenant_id)
+    .division_id(division_id)
+    .channel_id(channel_id)
+    .idempotency_key(idempotency_key)
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn create_division_subscription(
+        &self,
+    ) -> builder::CreateDivisionSubscription<'_> {
+        builder::CreateDivisionSubscription::new(self)
+    }
+    /**Get a division channel's subscription
+
+Returns one subscription of one of the division's channels. Needs `notifications:read`.
+
+Sends a `GET` request to `/tenants/{tenant_id}/divisions/{division_id}/channels/{channel_id}/subscriptions/{subscription_id}`
+
+Arguments:
+- `tenant_id`: The tenant the request acts in.
+- `division_id`: The division the request acts in.
+- `channel_id`: The notification channel to act on.
+- `subscription_id`: The subscription to act on.
+```ignore
+let response = client.get_division_subscription()
+    .tenant_id(tenant_id)
+    .division_id(division_id)
+    .channel_id(channel_id)
+    .subscription_id(subscription_id)
+    .send()
+    .await;
+```*/
+    pub fn get_division_subscription(&self) -> builder::GetDivisionSubscription<'_> {
+        builder::GetDivisionSubscription::new(self)
+    }
+    /**Delete a division channel's subscription
+
+Removes one subscription from one of the division's channels; the channel's other
+subscriptions are kept. Needs `notifications:manage`.
+
+
+Sends a `DELETE` request to `/tenants/{tenant_id}/divisions/{division_id}/channels/{channel_id}/subscriptions/{subscription_id}`
+
+Arguments:
+- `tenant_id`: The tenant the request acts in.
+- `division_id`: The division the request acts in.
+- `channel_id`: The notification channel to act on.
+- `subscription_id`: The subscription to act on.
+```ignore
+let response = client.delete_division_subscription()
+    .tenant_id(tenant_id)
+    .division_id(division_id)
+    .channel_id(channel_id)
+    .subscription_id(subscription_id)
+    .send()
+    .await;
+```*/
+    pub fn delete_division_subscription(
+        &self,
+    ) -> builder::DeleteDivisionSubscription<'_> {
+        builder::DeleteDivisionSubscription::new(self)
+    }
+    /**List notification types
+
+Returns every message type a subscription can ask for, each with a readable name to
+show people. The list is not paged and is the same for every tenant.
+
+
+Sends a `GET` request to `/notifications/types`
+
+```ignore
+let response = client.get_notification_types()
+    .send()
+    .await;
+```*/
+    pub fn get_notification_types(&self) -> builder::GetNotificationTypes<'_> {
+        builder::GetNotificationTypes::new(self)
+    }
+    /**List notifications sent through a tenant channel
+
+Lists the notifications one of the tenant's channels was sent, one page at a time,
+optionally only those of one message type. Useful to check what an endpoint should
+have received. Needs `notifications:read`.
+
+
+Sends a `GET` request to `/tenants/{tenant_id}/channels/{channel_id}/notifications`
+
+Arguments:
+- `tenant_id`: The tenant the request acts in.
+- `channel_id`: The notification channel to act on.
+- `message_type`: Only return notifications of this message type (a `NotificationMessageType` value).
+- `page`: Which page to return, counting from 1.
+- `results`: How many items one page holds.
+```ignore
+let response = client.get_tenant_notifications()
+    .tenant_id(tenant_id)
+    .channel_id(channel_id)
+    .message_type(message_type)
+    .page(page)
+    .results(results)
+    .send()
+    .await;
+```*/
+    pub fn get_tenant_notifications(&self) -> builder::GetTenantNotifications<'_> {
+        builder::GetTenantNotifications::new(self)
+    }
+    /**List notifications sent through a division channel
+
+Lists the notifications one of the division's channels was sent, one page at a time,
+optionally only those of one message type. Needs `notifications:read`.
+
+
+Sends a `GET` request to `/tenants/{tenant_id}/divisions/{division_id}/channels/{channel_id}/notifications`
+
+Arguments:
+- `tenant_id`: The tenant the request acts in.
+- `division_id`: The division the request acts in.
+- `channel_id`: The notification channel to act on.
+- `message_type`: Only return notifications of this message type (a `NotificationMessageType` value).
+- `page`: Which page to return, counting from 1.
+- `results`: How many items one page holds.
+```ignore
+let response = client.get_division_notifications()
+    .tenant_id(tenant_id)
+    .division_id(division_id)
+    .channel_id(channel_id)
+    .message_type(message_type)
+    .page(page)
+    .results(results)
+    .send()
+    .await;
+```*/
+    pub fn get_division_notifications(&self) -> builder::GetDivisionNotifications<'_> {
+        builder::GetDivisionNotifications::new(self)
+    }
+    /**List notifications sent through a user's channel
+
+Lists the notifications sent through a channel that belongs to a user rather than to
+a tenant or division (`owner_kind` `user`), one page at a time, optionally only those
+of one message type.
+
+
+Sends a `GET` request to `/users/{user_id}/channels/{channel_id}/notifications`
+
+Arguments:
+- `user_id`: The user the request is about.
+- `channel_id`: The notification channel to act on.
+- `message_type`: Only return notifications of this message type (a `NotificationMessageType` value).
+- `page`: Which page to return, counting from 1.
+- `results`: How many items one page holds.
+```ignore
+let response = client.get_user_notifications()
+    .user_id(user_id)
+    .channel_id(channel_id)
+    .message_type(message_type)
+    .page(page)
+    .results(results)
+    .send()
+    .await;
+```*/
+    pub fn get_user_notifications(&self) -> builder::GetUserNotifications<'_> {
+        builder::GetUserNotifications::new(self)
+    }
+    /**List roles
+
+Lists the tenant's roles, one page at a time, without their permissions (use
+`get_role` for those). Set `kind` to see only the predefined roles, the ones the
+tenant made, or the ones made for API keys. Needs `role:read`.
+
+
+Sends a `GET` request to `/tenants/{tenant_id}/roles`
+
+Arguments:
+- `tenant_id`: The tenant the request acts in.
+- `kind`: Only return roles of this kind; all kinds when left out.
+- `page`: Which page to return, counting from 1.
+- `results`: How many items one page holds.
+```ignore
+let response = client.get_roles()
+    .tenant_id(tenant_id)
+    .kind(kind)
+    .page(page)
+    .results(results)
+    .send()
+    .await;
+```*/
+    pub fn get_roles(&self) -> builder::GetRoles<'_> {
+        builder::GetRoles::new(self)
+    }
+    /**Create a role
+
+Creates a custom role with a name and the permissions it grants, by scope. The answer
+has no body: the new role's id is in the `ld-role` header. The role holds no members
+until you assign some with `assign_role_members` or `update_member`. Needs
+`role:manage`. Honours `idempotency-key`.
+
+
+Sends a `POST` request to `/tenants/{tenant_id}/roles`
+
+Arguments:
+- `tenant_id`: The tenant the request acts in.
+- `idempotency_key`: Makes retrying this request safe; see `IdempotencyKey`.
+- `body`
+```ignore
+let response = client.add_role()
+    .tenant_id(tenant_id)
+    .idempotency_key(idempotency_key)
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn add_role(&self) -> builder::AddRole<'_> {
+        builder::AddRole::new(self)
+    }
+    /**Get a role
+
+Returns one role with the permissions it grants, resolved per scope and with the names
+of the divisions and environments they are narrowed to. Needs `role:read`.
+
+
+Sends a `GET` request to `/tenants/{tenant_id}/roles/{role_id}`
+
+Arguments:
+- `tenant_id`: The tenant the request acts in.
+- `role_id`: The role to act on.
+```ignore
+let response = client.get_role()
+    .tenant_id(tenant_id)
+    .role_id(role_id)
+    .send()
+    .await;
+```*/
+    pub fn get_role(&self) -> builder::GetRole<'_> {
+        builder::GetRole::new(self)
+    }
+    /**Update a role
+
+Renames a role, replaces the permissions it grants, or both; a field left out or null
+keeps its current value. The change applies to every member and API key holding the
+role. Needs `role:manage`. Honours `idempotency-key`.
+
+
+Sends a `PUT` request to `/tenants/{tenant_id}/roles/{role_id}`
+
+Arguments:
+- `tenant_id`: The tenant the request acts in.
+- `role_id`: The role to act on.
+- `idempotency_key`: Makes retrying this request safe; see `IdempotencyKey`.
+- `body`
+```ignore
+let response = client.update_role()
+    .tenant_id(tenant_id)
+    .role_id(role_id)
+    .idempotency_key(idempotency_key)
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn update_role(&self) -> builder::UpdateRole<'_> {
+        builder::UpdateRole::new(self)
+    }
+    /**Delete a role
+
+Deletes a role; the members who held it lose the permissions it granted. Needs
+`role:manage`.
+
+
+Sends a `DELETE` request to `/tenants/{tenant_id}/roles/{role_id}`
+
+Arguments:
+- `tenant_id`: The tenant the request acts in.
+- `role_id`: The role to act on.
+```ignore
+let response = client.delete_role()
+    .tenant_id(tenant_id)
+    .role_id(role_id)
+    .send()
+    .await;
+```*/
+    pub fn delete_role(&self) -> builder::DeleteRole<'_> {
+        builder::DeleteRole::new(self)
+    }
+    /**List a role's members
+
+Lists the members who hold the role, one page at a time, with whether each membership
+is active. Needs `role:read`.
+
+
+Sends a `GET` request to `/tenants/{tenant_id}/roles/{role_id}/members`
+
+Arguments:
+- `tenant_id`: The tenant the request acts in.
+- `role_id`: The role to act on.
+- `page`: Which page to return, counting from 1.
+- `results`: How many items one page holds.
+```ignore
+let response = client.get_role_members()
+    .tenant_id(tenant_id)
+    .role_id(role_id)
+    .page(page)
+    .results(results)
+    .send()
+    .await;
+```*/
+    pub fn get_role_members(&self) -> builder::GetRoleMembers<'_> {
+        builder::GetRoleMembers::new(self)
+    }
+    /**Give a role to members
+
+Adds the role to each of the listed members, on top of the roles they already hold.
+Needs `role:manage`. Honours `idempotency-key`.
+
+
+Sends a `PUT` request to `/tenants/{tenant_id}/roles/{role_id}/members/assign`
+
+Arguments:
+- `tenant_id`: The tenant the request acts in.
+- `role_id`: The role to act on.
+- `idempotency_key`: Makes retrying this request safe; see `IdempotencyKey`.
+- `body`
+```ignore
+let response = client.assign_role_members()
+    .tenant_id(tenant_id)
+    .role_id(role_id)
+    .idempotency_key(idempotency_key)
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn assign_role_members(&self) -> builder::AssignRoleMembers<'_> {
+        builder::AssignRoleMembers::new(self)
+    }
+    /**Take a role from members
+
+Removes the role from each of the listed members; their other roles stay. Needs
+`role:manage`. Honours `idempotency-key`.
+
+
+Sends a `PUT` request to `/tenants/{tenant_id}/roles/{role_id}/members/revoke`
+
+Arguments:
+- `tenant_id`: The tenant the request acts in.
+- `role_id`: The role to act on.
+- `idempotency_key`: Makes retrying this request safe; see `IdempotencyKey`.
+- `body`
+```ignore
+let response = client.revoke_role_members()
+    .tenant_id(tenant_id)
+    .role_id(role_id)
+    .idempotency_key(idempotency_key)
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn revoke_role_members(&self) -> builder::RevokeRoleMembers<'_> {
+        builder::RevokeRoleMembers::new(self)
     }
     /**List tenants
 
@@ -11756,6 +20088,1040 @@ pub mod builder {
             }
         }
     }
+    /**Builder for [`Client::get_cloud_accounts`]
+
+[`Client::get_cloud_accounts`]: super::Client::get_cloud_accounts*/
+    #[derive(Debug, Clone)]
+    pub struct GetCloudAccounts<'a> {
+        client: &'a super::Client,
+        tenant_id: Result<types::TenantId, String>,
+        cloud: Result<Option<types::Cloud>, String>,
+        name: Result<Option<types::CloudAccountName>, String>,
+        page: Result<Option<::std::num::NonZeroU64>, String>,
+        region: Result<Option<types::Region>, String>,
+        results: Result<Option<::std::num::NonZeroU64>, String>,
+    }
+    impl<'a> GetCloudAccounts<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                tenant_id: Err("tenant_id was not initialized".to_string()),
+                cloud: Ok(None),
+                name: Ok(None),
+                page: Ok(None),
+                region: Ok(None),
+                results: Ok(None),
+            }
+        }
+        pub fn tenant_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::TenantId>,
+        {
+            self.tenant_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `TenantId` for tenant_id failed".to_string()
+                });
+            self
+        }
+        pub fn cloud<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::Cloud>,
+        {
+            self.cloud = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| "conversion to `Cloud` for cloud failed".to_string());
+            self
+        }
+        pub fn name<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::CloudAccountName>,
+        {
+            self.name = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `CloudAccountName` for name failed".to_string()
+                });
+            self
+        }
+        pub fn page<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::num::NonZeroU64>,
+        {
+            self.page = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: num :: NonZeroU64` for page failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn region<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::Region>,
+        {
+            self.region = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| "conversion to `Region` for region failed".to_string());
+            self
+        }
+        pub fn results<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::num::NonZeroU64>,
+        {
+            self.results = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: num :: NonZeroU64` for results failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/tenants/{tenant_id}/cloud_accounts`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::PagedCloudAccountInfo>, Error<ByteStream>> {
+            let Self { client, tenant_id, cloud, name, page, region, results } = self;
+            let tenant_id = tenant_id.map_err(Error::InvalidRequest)?;
+            let cloud = cloud.map_err(Error::InvalidRequest)?;
+            let name = name.map_err(Error::InvalidRequest)?;
+            let page = page.map_err(Error::InvalidRequest)?;
+            let region = region.map_err(Error::InvalidRequest)?;
+            let results = results.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/tenants/{}/cloud_accounts", client.baseurl, encode_path(& tenant_id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("cloud", &cloud))
+                .query(&progenitor_client::QueryParam::new("name", &name))
+                .query(&progenitor_client::QueryParam::new("page", &page))
+                .query(&progenitor_client::QueryParam::new("region", &region))
+                .query(&progenitor_client::QueryParam::new("results", &results))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_cloud_accounts",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                500u16..=599u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::create_cloud_account`]
+
+[`Client::create_cloud_account`]: super::Client::create_cloud_account*/
+    #[derive(Debug, Clone)]
+    pub struct CreateCloudAccount<'a> {
+        client: &'a super::Client,
+        tenant_id: Result<types::TenantId, String>,
+        idempotency_key: Result<Option<types::IdempotencyKey>, String>,
+        body: Result<types::builder::CreateCloudAccount, String>,
+    }
+    impl<'a> CreateCloudAccount<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                tenant_id: Err("tenant_id was not initialized".to_string()),
+                idempotency_key: Ok(None),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn tenant_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::TenantId>,
+        {
+            self.tenant_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `TenantId` for tenant_id failed".to_string()
+                });
+            self
+        }
+        pub fn idempotency_key<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::IdempotencyKey>,
+        {
+            self.idempotency_key = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `IdempotencyKey` for idempotency_key failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::CreateCloudAccount>,
+            <V as std::convert::TryInto<
+                types::CreateCloudAccount,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `CreateCloudAccount` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::CreateCloudAccount,
+            ) -> types::builder::CreateCloudAccount,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/tenants/{tenant_id}/cloud_accounts`
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
+            let Self { client, tenant_id, idempotency_key, body } = self;
+            let tenant_id = tenant_id.map_err(Error::InvalidRequest)?;
+            let idempotency_key = idempotency_key.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| {
+                    types::CreateCloudAccount::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/tenants/{}/cloud_accounts", client.baseurl, encode_path(& tenant_id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            if let Some(value) = idempotency_key {
+                header_map.append("idempotency-key", value.to_string().try_into()?);
+            }
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "create_cloud_account",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                201u16 => Ok(ResponseValue::empty(response)),
+                400u16..=499u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                500u16..=599u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::get_cloud_account`]
+
+[`Client::get_cloud_account`]: super::Client::get_cloud_account*/
+    #[derive(Debug, Clone)]
+    pub struct GetCloudAccount<'a> {
+        client: &'a super::Client,
+        tenant_id: Result<types::TenantId, String>,
+        cloud_account_id: Result<types::CloudAccountId, String>,
+    }
+    impl<'a> GetCloudAccount<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                tenant_id: Err("tenant_id was not initialized".to_string()),
+                cloud_account_id: Err("cloud_account_id was not initialized".to_string()),
+            }
+        }
+        pub fn tenant_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::TenantId>,
+        {
+            self.tenant_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `TenantId` for tenant_id failed".to_string()
+                });
+            self
+        }
+        pub fn cloud_account_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::CloudAccountId>,
+        {
+            self.cloud_account_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `CloudAccountId` for cloud_account_id failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/tenants/{tenant_id}/cloud_accounts/{cloud_account_id}`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::CloudAccountDetails>, Error<ByteStream>> {
+            let Self { client, tenant_id, cloud_account_id } = self;
+            let tenant_id = tenant_id.map_err(Error::InvalidRequest)?;
+            let cloud_account_id = cloud_account_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/tenants/{}/cloud_accounts/{}", client.baseurl, encode_path(&
+                tenant_id.to_string()), encode_path(& cloud_account_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_cloud_account",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                500u16..=599u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::update_cloud_account`]
+
+[`Client::update_cloud_account`]: super::Client::update_cloud_account*/
+    #[derive(Debug, Clone)]
+    pub struct UpdateCloudAccount<'a> {
+        client: &'a super::Client,
+        tenant_id: Result<types::TenantId, String>,
+        cloud_account_id: Result<types::CloudAccountId, String>,
+        idempotency_key: Result<Option<types::IdempotencyKey>, String>,
+        body: Result<types::builder::UpdateCloudAccount, String>,
+    }
+    impl<'a> UpdateCloudAccount<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                tenant_id: Err("tenant_id was not initialized".to_string()),
+                cloud_account_id: Err(
+                    "cloud_account_id was not initialized".to_string(),
+                ),
+                idempotency_key: Ok(None),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn tenant_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::TenantId>,
+        {
+            self.tenant_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `TenantId` for tenant_id failed".to_string()
+                });
+            self
+        }
+        pub fn cloud_account_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::CloudAccountId>,
+        {
+            self.cloud_account_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `CloudAccountId` for cloud_account_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn idempotency_key<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::IdempotencyKey>,
+        {
+            self.idempotency_key = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `IdempotencyKey` for idempotency_key failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::UpdateCloudAccount>,
+            <V as std::convert::TryInto<
+                types::UpdateCloudAccount,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `UpdateCloudAccount` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::UpdateCloudAccount,
+            ) -> types::builder::UpdateCloudAccount,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `PUT` request to `/tenants/{tenant_id}/cloud_accounts/{cloud_account_id}`
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
+            let Self { client, tenant_id, cloud_account_id, idempotency_key, body } = self;
+            let tenant_id = tenant_id.map_err(Error::InvalidRequest)?;
+            let cloud_account_id = cloud_account_id.map_err(Error::InvalidRequest)?;
+            let idempotency_key = idempotency_key.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| {
+                    types::UpdateCloudAccount::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/tenants/{}/cloud_accounts/{}", client.baseurl, encode_path(&
+                tenant_id.to_string()), encode_path(& cloud_account_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            if let Some(value) = idempotency_key {
+                header_map.append("idempotency-key", value.to_string().try_into()?);
+            }
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .put(url)
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "update_cloud_account",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                204u16 => Ok(ResponseValue::empty(response)),
+                400u16..=499u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                500u16..=599u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::delete_cloud_account`]
+
+[`Client::delete_cloud_account`]: super::Client::delete_cloud_account*/
+    #[derive(Debug, Clone)]
+    pub struct DeleteCloudAccount<'a> {
+        client: &'a super::Client,
+        tenant_id: Result<types::TenantId, String>,
+        cloud_account_id: Result<types::CloudAccountId, String>,
+    }
+    impl<'a> DeleteCloudAccount<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                tenant_id: Err("tenant_id was not initialized".to_string()),
+                cloud_account_id: Err("cloud_account_id was not initialized".to_string()),
+            }
+        }
+        pub fn tenant_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::TenantId>,
+        {
+            self.tenant_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `TenantId` for tenant_id failed".to_string()
+                });
+            self
+        }
+        pub fn cloud_account_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::CloudAccountId>,
+        {
+            self.cloud_account_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `CloudAccountId` for cloud_account_id failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `DELETE` request to `/tenants/{tenant_id}/cloud_accounts/{cloud_account_id}`
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
+            let Self { client, tenant_id, cloud_account_id } = self;
+            let tenant_id = tenant_id.map_err(Error::InvalidRequest)?;
+            let cloud_account_id = cloud_account_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/tenants/{}/cloud_accounts/{}", client.baseurl, encode_path(&
+                tenant_id.to_string()), encode_path(& cloud_account_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client.client.delete(url).headers(header_map).build()?;
+            let info = OperationInfo {
+                operation_id: "delete_cloud_account",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                204u16 => Ok(ResponseValue::empty(response)),
+                400u16..=499u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                500u16..=599u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::get_clouds`]
+
+[`Client::get_clouds`]: super::Client::get_clouds*/
+    #[derive(Debug, Clone)]
+    pub struct GetClouds<'a> {
+        client: &'a super::Client,
+        tenant_id: Result<types::TenantId, String>,
+    }
+    impl<'a> GetClouds<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                tenant_id: Err("tenant_id was not initialized".to_string()),
+            }
+        }
+        pub fn tenant_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::TenantId>,
+        {
+            self.tenant_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `TenantId` for tenant_id failed".to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/tenants/{tenant_id}/clouds`
+        pub async fn send(
+            self,
+        ) -> Result<
+            ResponseValue<::std::vec::Vec<types::CloudInfo>>,
+            Error<ByteStream>,
+        > {
+            let Self { client, tenant_id } = self;
+            let tenant_id = tenant_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/tenants/{}/clouds", client.baseurl, encode_path(& tenant_id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_clouds",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                500u16..=599u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::get_regions`]
+
+[`Client::get_regions`]: super::Client::get_regions*/
+    #[derive(Debug, Clone)]
+    pub struct GetRegions<'a> {
+        client: &'a super::Client,
+        tenant_id: Result<types::TenantId, String>,
+        cloud: Result<types::Cloud, String>,
+    }
+    impl<'a> GetRegions<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                tenant_id: Err("tenant_id was not initialized".to_string()),
+                cloud: Err("cloud was not initialized".to_string()),
+            }
+        }
+        pub fn tenant_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::TenantId>,
+        {
+            self.tenant_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `TenantId` for tenant_id failed".to_string()
+                });
+            self
+        }
+        pub fn cloud<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::Cloud>,
+        {
+            self.cloud = value
+                .try_into()
+                .map_err(|_| "conversion to `Cloud` for cloud failed".to_string());
+            self
+        }
+        ///Sends a `GET` request to `/tenants/{tenant_id}/clouds/{cloud}/regions`
+        pub async fn send(
+            self,
+        ) -> Result<
+            ResponseValue<::std::vec::Vec<types::RegionInfo>>,
+            Error<ByteStream>,
+        > {
+            let Self { client, tenant_id, cloud } = self;
+            let tenant_id = tenant_id.map_err(Error::InvalidRequest)?;
+            let cloud = cloud.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/tenants/{}/clouds/{}/regions", client.baseurl, encode_path(&
+                tenant_id.to_string()), encode_path(& cloud.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_regions",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                500u16..=599u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::get_clusters`]
+
+[`Client::get_clusters`]: super::Client::get_clusters*/
+    #[derive(Debug, Clone)]
+    pub struct GetClusters<'a> {
+        client: &'a super::Client,
+        tenant_id: Result<types::TenantId, String>,
+        cloud: Result<types::Cloud, String>,
+        region: Result<types::Region, String>,
+    }
+    impl<'a> GetClusters<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                tenant_id: Err("tenant_id was not initialized".to_string()),
+                cloud: Err("cloud was not initialized".to_string()),
+                region: Err("region was not initialized".to_string()),
+            }
+        }
+        pub fn tenant_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::TenantId>,
+        {
+            self.tenant_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `TenantId` for tenant_id failed".to_string()
+                });
+            self
+        }
+        pub fn cloud<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::Cloud>,
+        {
+            self.cloud = value
+                .try_into()
+                .map_err(|_| "conversion to `Cloud` for cloud failed".to_string());
+            self
+        }
+        pub fn region<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::Region>,
+        {
+            self.region = value
+                .try_into()
+                .map_err(|_| "conversion to `Region` for region failed".to_string());
+            self
+        }
+        ///Sends a `GET` request to `/tenants/{tenant_id}/clouds/{cloud}/regions/{region}/clusters`
+        pub async fn send(
+            self,
+        ) -> Result<
+            ResponseValue<::std::vec::Vec<types::ClusterInfo>>,
+            Error<ByteStream>,
+        > {
+            let Self { client, tenant_id, cloud, region } = self;
+            let tenant_id = tenant_id.map_err(Error::InvalidRequest)?;
+            let cloud = cloud.map_err(Error::InvalidRequest)?;
+            let region = region.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/tenants/{}/clouds/{}/regions/{}/clusters", client.baseurl,
+                encode_path(& tenant_id.to_string()), encode_path(& cloud.to_string()),
+                encode_path(& region.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_clusters",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                500u16..=599u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::get_storages`]
+
+[`Client::get_storages`]: super::Client::get_storages*/
+    #[derive(Debug, Clone)]
+    pub struct GetStorages<'a> {
+        client: &'a super::Client,
+        tenant_id: Result<types::TenantId, String>,
+        cloud: Result<types::Cloud, String>,
+        region: Result<types::Region, String>,
+    }
+    impl<'a> GetStorages<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                tenant_id: Err("tenant_id was not initialized".to_string()),
+                cloud: Err("cloud was not initialized".to_string()),
+                region: Err("region was not initialized".to_string()),
+            }
+        }
+        pub fn tenant_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::TenantId>,
+        {
+            self.tenant_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `TenantId` for tenant_id failed".to_string()
+                });
+            self
+        }
+        pub fn cloud<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::Cloud>,
+        {
+            self.cloud = value
+                .try_into()
+                .map_err(|_| "conversion to `Cloud` for cloud failed".to_string());
+            self
+        }
+        pub fn region<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::Region>,
+        {
+            self.region = value
+                .try_into()
+                .map_err(|_| "conversion to `Region` for region failed".to_string());
+            self
+        }
+        ///Sends a `GET` request to `/tenants/{tenant_id}/clouds/{cloud}/regions/{region}/storages`
+        pub async fn send(
+            self,
+        ) -> Result<
+            ResponseValue<::std::vec::Vec<types::StorageInfo>>,
+            Error<ByteStream>,
+        > {
+            let Self { client, tenant_id, cloud, region } = self;
+            let tenant_id = tenant_id.map_err(Error::InvalidRequest)?;
+            let cloud = cloud.map_err(Error::InvalidRequest)?;
+            let region = region.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/tenants/{}/clouds/{}/regions/{}/storages", client.baseurl,
+                encode_path(& tenant_id.to_string()), encode_path(& cloud.to_string()),
+                encode_path(& region.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_storages",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                500u16..=599u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::get_tiers`]
+
+[`Client::get_tiers`]: super::Client::get_tiers*/
+    #[derive(Debug, Clone)]
+    pub struct GetTiers<'a> {
+        client: &'a super::Client,
+        tenant_id: Result<types::TenantId, String>,
+        cloud: Result<types::Cloud, String>,
+        region: Result<types::Region, String>,
+    }
+    impl<'a> GetTiers<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                tenant_id: Err("tenant_id was not initialized".to_string()),
+                cloud: Err("cloud was not initialized".to_string()),
+                region: Err("region was not initialized".to_string()),
+            }
+        }
+        pub fn tenant_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::TenantId>,
+        {
+            self.tenant_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `TenantId` for tenant_id failed".to_string()
+                });
+            self
+        }
+        pub fn cloud<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::Cloud>,
+        {
+            self.cloud = value
+                .try_into()
+                .map_err(|_| "conversion to `Cloud` for cloud failed".to_string());
+            self
+        }
+        pub fn region<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::Region>,
+        {
+            self.region = value
+                .try_into()
+                .map_err(|_| "conversion to `Region` for region failed".to_string());
+            self
+        }
+        ///Sends a `GET` request to `/tenants/{tenant_id}/clouds/{cloud}/regions/{region}/tiers`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<::std::vec::Vec<types::TierInfo>>, Error<ByteStream>> {
+            let Self { client, tenant_id, cloud, region } = self;
+            let tenant_id = tenant_id.map_err(Error::InvalidRequest)?;
+            let cloud = cloud.map_err(Error::InvalidRequest)?;
+            let region = region.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/tenants/{}/clouds/{}/regions/{}/tiers", client.baseurl, encode_path(&
+                tenant_id.to_string()), encode_path(& cloud.to_string()), encode_path(&
+                region.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_tiers",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                500u16..=599u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
     /**Builder for [`Client::get_divisions`]
 
 [`Client::get_divisions`]: super::Client::get_divisions*/
@@ -13001,6 +22367,4872 @@ pub mod builder {
             }
         }
     }
+    /**Builder for [`Client::get_tenant_invitations`]
+
+[`Client::get_tenant_invitations`]: super::Client::get_tenant_invitations*/
+    #[derive(Debug, Clone)]
+    pub struct GetTenantInvitations<'a> {
+        client: &'a super::Client,
+        tenant_id: Result<types::TenantId, String>,
+        page: Result<Option<::std::num::NonZeroU64>, String>,
+        results: Result<Option<::std::num::NonZeroU64>, String>,
+    }
+    impl<'a> GetTenantInvitations<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                tenant_id: Err("tenant_id was not initialized".to_string()),
+                page: Ok(None),
+                results: Ok(None),
+            }
+        }
+        pub fn tenant_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::TenantId>,
+        {
+            self.tenant_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `TenantId` for tenant_id failed".to_string()
+                });
+            self
+        }
+        pub fn page<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::num::NonZeroU64>,
+        {
+            self.page = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: num :: NonZeroU64` for page failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn results<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::num::NonZeroU64>,
+        {
+            self.results = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: num :: NonZeroU64` for results failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/tenants/{tenant_id}/invitations`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::PagedTenantInvitationInfo>, Error<ByteStream>> {
+            let Self { client, tenant_id, page, results } = self;
+            let tenant_id = tenant_id.map_err(Error::InvalidRequest)?;
+            let page = page.map_err(Error::InvalidRequest)?;
+            let results = results.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/tenants/{}/invitations", client.baseurl, encode_path(& tenant_id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("page", &page))
+                .query(&progenitor_client::QueryParam::new("results", &results))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_tenant_invitations",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                500u16..=599u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::invite_member`]
+
+[`Client::invite_member`]: super::Client::invite_member*/
+    #[derive(Debug, Clone)]
+    pub struct InviteMember<'a> {
+        client: &'a super::Client,
+        tenant_id: Result<types::TenantId, String>,
+        idempotency_key: Result<Option<types::IdempotencyKey>, String>,
+        body: Result<types::builder::InviteMember, String>,
+    }
+    impl<'a> InviteMember<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                tenant_id: Err("tenant_id was not initialized".to_string()),
+                idempotency_key: Ok(None),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn tenant_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::TenantId>,
+        {
+            self.tenant_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `TenantId` for tenant_id failed".to_string()
+                });
+            self
+        }
+        pub fn idempotency_key<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::IdempotencyKey>,
+        {
+            self.idempotency_key = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `IdempotencyKey` for idempotency_key failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::InviteMember>,
+            <V as std::convert::TryInto<types::InviteMember>>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `InviteMember` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::InviteMember,
+            ) -> types::builder::InviteMember,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/tenants/{tenant_id}/invitations`
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
+            let Self { client, tenant_id, idempotency_key, body } = self;
+            let tenant_id = tenant_id.map_err(Error::InvalidRequest)?;
+            let idempotency_key = idempotency_key.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| {
+                    types::InviteMember::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/tenants/{}/invitations", client.baseurl, encode_path(& tenant_id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            if let Some(value) = idempotency_key {
+                header_map.append("idempotency-key", value.to_string().try_into()?);
+            }
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "invite_member",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                201u16 => Ok(ResponseValue::empty(response)),
+                400u16..=499u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                500u16..=599u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::delete_invitation`]
+
+[`Client::delete_invitation`]: super::Client::delete_invitation*/
+    #[derive(Debug, Clone)]
+    pub struct DeleteInvitation<'a> {
+        client: &'a super::Client,
+        tenant_id: Result<types::TenantId, String>,
+        invitation_id: Result<types::InvitationId, String>,
+    }
+    impl<'a> DeleteInvitation<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                tenant_id: Err("tenant_id was not initialized".to_string()),
+                invitation_id: Err("invitation_id was not initialized".to_string()),
+            }
+        }
+        pub fn tenant_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::TenantId>,
+        {
+            self.tenant_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `TenantId` for tenant_id failed".to_string()
+                });
+            self
+        }
+        pub fn invitation_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::InvitationId>,
+        {
+            self.invitation_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `InvitationId` for invitation_id failed".to_string()
+                });
+            self
+        }
+        ///Sends a `DELETE` request to `/tenants/{tenant_id}/invitations/{invitation_id}`
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
+            let Self { client, tenant_id, invitation_id } = self;
+            let tenant_id = tenant_id.map_err(Error::InvalidRequest)?;
+            let invitation_id = invitation_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/tenants/{}/invitations/{}", client.baseurl, encode_path(& tenant_id
+                .to_string()), encode_path(& invitation_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client.client.delete(url).headers(header_map).build()?;
+            let info = OperationInfo {
+                operation_id: "delete_invitation",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                204u16 => Ok(ResponseValue::empty(response)),
+                400u16..=499u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                500u16..=599u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::get_members`]
+
+[`Client::get_members`]: super::Client::get_members*/
+    #[derive(Debug, Clone)]
+    pub struct GetMembers<'a> {
+        client: &'a super::Client,
+        tenant_id: Result<types::TenantId, String>,
+        active: Result<Option<bool>, String>,
+        page: Result<Option<::std::num::NonZeroU64>, String>,
+        results: Result<Option<::std::num::NonZeroU64>, String>,
+    }
+    impl<'a> GetMembers<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                tenant_id: Err("tenant_id was not initialized".to_string()),
+                active: Ok(None),
+                page: Ok(None),
+                results: Ok(None),
+            }
+        }
+        pub fn tenant_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::TenantId>,
+        {
+            self.tenant_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `TenantId` for tenant_id failed".to_string()
+                });
+            self
+        }
+        pub fn active<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<bool>,
+        {
+            self.active = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| "conversion to `bool` for active failed".to_string());
+            self
+        }
+        pub fn page<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::num::NonZeroU64>,
+        {
+            self.page = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: num :: NonZeroU64` for page failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn results<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::num::NonZeroU64>,
+        {
+            self.results = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: num :: NonZeroU64` for results failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/tenants/{tenant_id}/members`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::PagedMemberDetails>, Error<ByteStream>> {
+            let Self { client, tenant_id, active, page, results } = self;
+            let tenant_id = tenant_id.map_err(Error::InvalidRequest)?;
+            let active = active.map_err(Error::InvalidRequest)?;
+            let page = page.map_err(Error::InvalidRequest)?;
+            let results = results.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/tenants/{}/members", client.baseurl, encode_path(& tenant_id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("active", &active))
+                .query(&progenitor_client::QueryParam::new("page", &page))
+                .query(&progenitor_client::QueryParam::new("results", &results))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_members",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                500u16..=599u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::get_all_members`]
+
+[`Client::get_all_members`]: super::Client::get_all_members*/
+    #[derive(Debug, Clone)]
+    pub struct GetAllMembers<'a> {
+        client: &'a super::Client,
+        tenant_id: Result<types::TenantId, String>,
+    }
+    impl<'a> GetAllMembers<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                tenant_id: Err("tenant_id was not initialized".to_string()),
+            }
+        }
+        pub fn tenant_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::TenantId>,
+        {
+            self.tenant_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `TenantId` for tenant_id failed".to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/tenants/{tenant_id}/members/all`
+        pub async fn send(
+            self,
+        ) -> Result<
+            ResponseValue<::std::vec::Vec<types::MemberInfo>>,
+            Error<ByteStream>,
+        > {
+            let Self { client, tenant_id } = self;
+            let tenant_id = tenant_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/tenants/{}/members/all", client.baseurl, encode_path(& tenant_id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_all_members",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                500u16..=599u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::get_permissions`]
+
+[`Client::get_permissions`]: super::Client::get_permissions*/
+    #[derive(Debug, Clone)]
+    pub struct GetPermissions<'a> {
+        client: &'a super::Client,
+        tenant_id: Result<types::TenantId, String>,
+    }
+    impl<'a> GetPermissions<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                tenant_id: Err("tenant_id was not initialized".to_string()),
+            }
+        }
+        pub fn tenant_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::TenantId>,
+        {
+            self.tenant_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `TenantId` for tenant_id failed".to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/tenants/{tenant_id}/members/permissions`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::TenantPermissions>, Error<ByteStream>> {
+            let Self { client, tenant_id } = self;
+            let tenant_id = tenant_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/tenants/{}/members/permissions", client.baseurl, encode_path(&
+                tenant_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_permissions",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                500u16..=599u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::update_member`]
+
+[`Client::update_member`]: super::Client::update_member*/
+    #[derive(Debug, Clone)]
+    pub struct UpdateMember<'a> {
+        client: &'a super::Client,
+        tenant_id: Result<types::TenantId, String>,
+        member_id: Result<types::UserId, String>,
+        idempotency_key: Result<Option<types::IdempotencyKey>, String>,
+        body: Result<types::builder::UpdateMember, String>,
+    }
+    impl<'a> UpdateMember<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                tenant_id: Err("tenant_id was not initialized".to_string()),
+                member_id: Err("member_id was not initialized".to_string()),
+                idempotency_key: Ok(None),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn tenant_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::TenantId>,
+        {
+            self.tenant_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `TenantId` for tenant_id failed".to_string()
+                });
+            self
+        }
+        pub fn member_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::UserId>,
+        {
+            self.member_id = value
+                .try_into()
+                .map_err(|_| "conversion to `UserId` for member_id failed".to_string());
+            self
+        }
+        pub fn idempotency_key<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::IdempotencyKey>,
+        {
+            self.idempotency_key = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `IdempotencyKey` for idempotency_key failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::UpdateMember>,
+            <V as std::convert::TryInto<types::UpdateMember>>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `UpdateMember` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::UpdateMember,
+            ) -> types::builder::UpdateMember,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `PUT` request to `/tenants/{tenant_id}/members/{member_id}`
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
+            let Self { client, tenant_id, member_id, idempotency_key, body } = self;
+            let tenant_id = tenant_id.map_err(Error::InvalidRequest)?;
+            let member_id = member_id.map_err(Error::InvalidRequest)?;
+            let idempotency_key = idempotency_key.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| {
+                    types::UpdateMember::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/tenants/{}/members/{}", client.baseurl, encode_path(& tenant_id
+                .to_string()), encode_path(& member_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            if let Some(value) = idempotency_key {
+                header_map.append("idempotency-key", value.to_string().try_into()?);
+            }
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .put(url)
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "update_member",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                204u16 => Ok(ResponseValue::empty(response)),
+                400u16..=499u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                500u16..=599u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::delete_member`]
+
+[`Client::delete_member`]: super::Client::delete_member*/
+    #[derive(Debug, Clone)]
+    pub struct DeleteMember<'a> {
+        client: &'a super::Client,
+        tenant_id: Result<types::TenantId, String>,
+        member_id: Result<types::UserId, String>,
+    }
+    impl<'a> DeleteMember<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                tenant_id: Err("tenant_id was not initialized".to_string()),
+                member_id: Err("member_id was not initialized".to_string()),
+            }
+        }
+        pub fn tenant_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::TenantId>,
+        {
+            self.tenant_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `TenantId` for tenant_id failed".to_string()
+                });
+            self
+        }
+        pub fn member_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::UserId>,
+        {
+            self.member_id = value
+                .try_into()
+                .map_err(|_| "conversion to `UserId` for member_id failed".to_string());
+            self
+        }
+        ///Sends a `DELETE` request to `/tenants/{tenant_id}/members/{member_id}`
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
+            let Self { client, tenant_id, member_id } = self;
+            let tenant_id = tenant_id.map_err(Error::InvalidRequest)?;
+            let member_id = member_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/tenants/{}/members/{}", client.baseurl, encode_path(& tenant_id
+                .to_string()), encode_path(& member_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client.client.delete(url).headers(header_map).build()?;
+            let info = OperationInfo {
+                operation_id: "delete_member",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                204u16 => Ok(ResponseValue::empty(response)),
+                400u16..=499u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                500u16..=599u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::get_tenant_channels`]
+
+[`Client::get_tenant_channels`]: super::Client::get_tenant_channels*/
+    #[derive(Debug, Clone)]
+    pub struct GetTenantChannels<'a> {
+        client: &'a super::Client,
+        tenant_id: Result<types::TenantId, String>,
+        channel: Result<Option<types::NotificationChannelKind>, String>,
+        page: Result<Option<::std::num::NonZeroU64>, String>,
+        results: Result<Option<::std::num::NonZeroU64>, String>,
+    }
+    impl<'a> GetTenantChannels<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                tenant_id: Err("tenant_id was not initialized".to_string()),
+                channel: Ok(None),
+                page: Ok(None),
+                results: Ok(None),
+            }
+        }
+        pub fn tenant_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::TenantId>,
+        {
+            self.tenant_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `TenantId` for tenant_id failed".to_string()
+                });
+            self
+        }
+        pub fn channel<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::NotificationChannelKind>,
+        {
+            self.channel = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `NotificationChannelKind` for channel failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn page<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::num::NonZeroU64>,
+        {
+            self.page = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: num :: NonZeroU64` for page failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn results<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::num::NonZeroU64>,
+        {
+            self.results = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: num :: NonZeroU64` for results failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/tenants/{tenant_id}/channels`
+        pub async fn send(
+            self,
+        ) -> Result<
+            ResponseValue<types::PagedNotificationChannelInfo>,
+            Error<ByteStream>,
+        > {
+            let Self { client, tenant_id, channel, page, results } = self;
+            let tenant_id = tenant_id.map_err(Error::InvalidRequest)?;
+            let channel = channel.map_err(Error::InvalidRequest)?;
+            let page = page.map_err(Error::InvalidRequest)?;
+            let results = results.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/tenants/{}/channels", client.baseurl, encode_path(& tenant_id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("channel", &channel))
+                .query(&progenitor_client::QueryParam::new("page", &page))
+                .query(&progenitor_client::QueryParam::new("results", &results))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_tenant_channels",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                500u16..=599u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::create_tenant_channel`]
+
+[`Client::create_tenant_channel`]: super::Client::create_tenant_channel*/
+    #[derive(Debug, Clone)]
+    pub struct CreateTenantChannel<'a> {
+        client: &'a super::Client,
+        tenant_id: Result<types::TenantId, String>,
+        idempotency_key: Result<Option<types::IdempotencyKey>, String>,
+        body: Result<types::builder::CreateChannel, String>,
+    }
+    impl<'a> CreateTenantChannel<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                tenant_id: Err("tenant_id was not initialized".to_string()),
+                idempotency_key: Ok(None),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn tenant_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::TenantId>,
+        {
+            self.tenant_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `TenantId` for tenant_id failed".to_string()
+                });
+            self
+        }
+        pub fn idempotency_key<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::IdempotencyKey>,
+        {
+            self.idempotency_key = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `IdempotencyKey` for idempotency_key failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::CreateChannel>,
+            <V as std::convert::TryInto<types::CreateChannel>>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `CreateChannel` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::CreateChannel,
+            ) -> types::builder::CreateChannel,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/tenants/{tenant_id}/channels`
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
+            let Self { client, tenant_id, idempotency_key, body } = self;
+            let tenant_id = tenant_id.map_err(Error::InvalidRequest)?;
+            let idempotency_key = idempotency_key.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| {
+                    types::CreateChannel::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/tenants/{}/channels", client.baseurl, encode_path(& tenant_id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            if let Some(value) = idempotency_key {
+                header_map.append("idempotency-key", value.to_string().try_into()?);
+            }
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "create_tenant_channel",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                201u16 => Ok(ResponseValue::empty(response)),
+                400u16..=499u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                500u16..=599u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::get_tenant_channel`]
+
+[`Client::get_tenant_channel`]: super::Client::get_tenant_channel*/
+    #[derive(Debug, Clone)]
+    pub struct GetTenantChannel<'a> {
+        client: &'a super::Client,
+        tenant_id: Result<types::TenantId, String>,
+        channel_id: Result<types::NotificationChannelId, String>,
+    }
+    impl<'a> GetTenantChannel<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                tenant_id: Err("tenant_id was not initialized".to_string()),
+                channel_id: Err("channel_id was not initialized".to_string()),
+            }
+        }
+        pub fn tenant_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::TenantId>,
+        {
+            self.tenant_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `TenantId` for tenant_id failed".to_string()
+                });
+            self
+        }
+        pub fn channel_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::NotificationChannelId>,
+        {
+            self.channel_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `NotificationChannelId` for channel_id failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/tenants/{tenant_id}/channels/{channel_id}`
+        pub async fn send(
+            self,
+        ) -> Result<
+            ResponseValue<types::NotificationChannelDetails>,
+            Error<ByteStream>,
+        > {
+            let Self { client, tenant_id, channel_id } = self;
+            let tenant_id = tenant_id.map_err(Error::InvalidRequest)?;
+            let channel_id = channel_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/tenants/{}/channels/{}", client.baseurl, encode_path(& tenant_id
+                .to_string()), encode_path(& channel_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_tenant_channel",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                500u16..=599u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::update_tenant_channel`]
+
+[`Client::update_tenant_channel`]: super::Client::update_tenant_channel*/
+    #[derive(Debug, Clone)]
+    pub struct UpdateTenantChannel<'a> {
+        client: &'a super::Client,
+        tenant_id: Result<types::TenantId, String>,
+        channel_id: Result<types::NotificationChannelId, String>,
+        idempotency_key: Result<Option<types::IdempotencyKey>, String>,
+        body: Result<types::builder::UpdateChannel, String>,
+    }
+    impl<'a> UpdateTenantChannel<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                tenant_id: Err("tenant_id was not initialized".to_string()),
+                channel_id: Err("channel_id was not initialized".to_string()),
+                idempotency_key: Ok(None),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn tenant_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::TenantId>,
+        {
+            self.tenant_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `TenantId` for tenant_id failed".to_string()
+                });
+            self
+        }
+        pub fn channel_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::NotificationChannelId>,
+        {
+            self.channel_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `NotificationChannelId` for channel_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn idempotency_key<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::IdempotencyKey>,
+        {
+            self.idempotency_key = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `IdempotencyKey` for idempotency_key failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::UpdateChannel>,
+            <V as std::convert::TryInto<types::UpdateChannel>>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `UpdateChannel` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::UpdateChannel,
+            ) -> types::builder::UpdateChannel,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `PUT` request to `/tenants/{tenant_id}/channels/{channel_id}`
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
+            let Self { client, tenant_id, channel_id, idempotency_key, body } = self;
+            let tenant_id = tenant_id.map_err(Error::InvalidRequest)?;
+            let channel_id = channel_id.map_err(Error::InvalidRequest)?;
+            let idempotency_key = idempotency_key.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| {
+                    types::UpdateChannel::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/tenants/{}/channels/{}", client.baseurl, encode_path(& tenant_id
+                .to_string()), encode_path(& channel_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            if let Some(value) = idempotency_key {
+                header_map.append("idempotency-key", value.to_string().try_into()?);
+            }
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .put(url)
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "update_tenant_channel",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                204u16 => Ok(ResponseValue::empty(response)),
+                400u16..=499u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                500u16..=599u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::delete_tenant_channel`]
+
+[`Client::delete_tenant_channel`]: super::Client::delete_tenant_channel*/
+    #[derive(Debug, Clone)]
+    pub struct DeleteTenantChannel<'a> {
+        client: &'a super::Client,
+        tenant_id: Result<types::TenantId, String>,
+        channel_id: Result<types::NotificationChannelId, String>,
+    }
+    impl<'a> DeleteTenantChannel<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                tenant_id: Err("tenant_id was not initialized".to_string()),
+                channel_id: Err("channel_id was not initialized".to_string()),
+            }
+        }
+        pub fn tenant_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::TenantId>,
+        {
+            self.tenant_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `TenantId` for tenant_id failed".to_string()
+                });
+            self
+        }
+        pub fn channel_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::NotificationChannelId>,
+        {
+            self.channel_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `NotificationChannelId` for channel_id failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `DELETE` request to `/tenants/{tenant_id}/channels/{channel_id}`
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
+            let Self { client, tenant_id, channel_id } = self;
+            let tenant_id = tenant_id.map_err(Error::InvalidRequest)?;
+            let channel_id = channel_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/tenants/{}/channels/{}", client.baseurl, encode_path(& tenant_id
+                .to_string()), encode_path(& channel_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client.client.delete(url).headers(header_map).build()?;
+            let info = OperationInfo {
+                operation_id: "delete_tenant_channel",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                204u16 => Ok(ResponseValue::empty(response)),
+                400u16..=499u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                500u16..=599u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::test_tenant_channel`]
+
+[`Client::test_tenant_channel`]: super::Client::test_tenant_channel*/
+    #[derive(Debug, Clone)]
+    pub struct TestTenantChannel<'a> {
+        client: &'a super::Client,
+        tenant_id: Result<types::TenantId, String>,
+        channel_id: Result<types::NotificationChannelId, String>,
+        idempotency_key: Result<Option<types::IdempotencyKey>, String>,
+    }
+    impl<'a> TestTenantChannel<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                tenant_id: Err("tenant_id was not initialized".to_string()),
+                channel_id: Err("channel_id was not initialized".to_string()),
+                idempotency_key: Ok(None),
+            }
+        }
+        pub fn tenant_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::TenantId>,
+        {
+            self.tenant_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `TenantId` for tenant_id failed".to_string()
+                });
+            self
+        }
+        pub fn channel_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::NotificationChannelId>,
+        {
+            self.channel_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `NotificationChannelId` for channel_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn idempotency_key<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::IdempotencyKey>,
+        {
+            self.idempotency_key = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `IdempotencyKey` for idempotency_key failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `POST` request to `/tenants/{tenant_id}/channels/{channel_id}/test`
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
+            let Self { client, tenant_id, channel_id, idempotency_key } = self;
+            let tenant_id = tenant_id.map_err(Error::InvalidRequest)?;
+            let channel_id = channel_id.map_err(Error::InvalidRequest)?;
+            let idempotency_key = idempotency_key.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/tenants/{}/channels/{}/test", client.baseurl, encode_path(& tenant_id
+                .to_string()), encode_path(& channel_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            if let Some(value) = idempotency_key {
+                header_map.append("idempotency-key", value.to_string().try_into()?);
+            }
+            #[allow(unused_mut)]
+            let mut request = client.client.post(url).headers(header_map).build()?;
+            let info = OperationInfo {
+                operation_id: "test_tenant_channel",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                204u16 => Ok(ResponseValue::empty(response)),
+                400u16..=499u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                500u16..=599u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::get_division_channels`]
+
+[`Client::get_division_channels`]: super::Client::get_division_channels*/
+    #[derive(Debug, Clone)]
+    pub struct GetDivisionChannels<'a> {
+        client: &'a super::Client,
+        tenant_id: Result<types::TenantId, String>,
+        division_id: Result<types::DivisionId, String>,
+        channel: Result<Option<types::NotificationChannelKind>, String>,
+        page: Result<Option<::std::num::NonZeroU64>, String>,
+        results: Result<Option<::std::num::NonZeroU64>, String>,
+    }
+    impl<'a> GetDivisionChannels<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                tenant_id: Err("tenant_id was not initialized".to_string()),
+                division_id: Err("division_id was not initialized".to_string()),
+                channel: Ok(None),
+                page: Ok(None),
+                results: Ok(None),
+            }
+        }
+        pub fn tenant_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::TenantId>,
+        {
+            self.tenant_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `TenantId` for tenant_id failed".to_string()
+                });
+            self
+        }
+        pub fn division_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::DivisionId>,
+        {
+            self.division_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `DivisionId` for division_id failed".to_string()
+                });
+            self
+        }
+        pub fn channel<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::NotificationChannelKind>,
+        {
+            self.channel = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `NotificationChannelKind` for channel failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn page<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::num::NonZeroU64>,
+        {
+            self.page = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: num :: NonZeroU64` for page failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn results<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::num::NonZeroU64>,
+        {
+            self.results = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: num :: NonZeroU64` for results failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/tenants/{tenant_id}/divisions/{division_id}/channels`
+        pub async fn send(
+            self,
+        ) -> Result<
+            ResponseValue<types::PagedNotificationChannelInfo>,
+            Error<ByteStream>,
+        > {
+            let Self { client, tenant_id, division_id, channel, page, results } = self;
+            let tenant_id = tenant_id.map_err(Error::InvalidRequest)?;
+            let division_id = division_id.map_err(Error::InvalidRequest)?;
+            let channel = channel.map_err(Error::InvalidRequest)?;
+            let page = page.map_err(Error::InvalidRequest)?;
+            let results = results.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/tenants/{}/divisions/{}/channels", client.baseurl, encode_path(&
+                tenant_id.to_string()), encode_path(& division_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("channel", &channel))
+                .query(&progenitor_client::QueryParam::new("page", &page))
+                .query(&progenitor_client::QueryParam::new("results", &results))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_division_channels",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                500u16..=599u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::create_division_channel`]
+
+[`Client::create_division_channel`]: super::Client::create_division_channel*/
+    #[derive(Debug, Clone)]
+    pub struct CreateDivisionChannel<'a> {
+        client: &'a super::Client,
+        tenant_id: Result<types::TenantId, String>,
+        division_id: Result<types::DivisionId, String>,
+        idempotency_key: Result<Option<types::IdempotencyKey>, String>,
+        body: Result<types::builder::CreateChannel, String>,
+    }
+    impl<'a> CreateDivisionChannel<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                tenant_id: Err("tenant_id was not initialized".to_string()),
+                division_id: Err("division_id was not initialized".to_string()),
+                idempotency_key: Ok(None),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn tenant_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::TenantId>,
+        {
+            self.tenant_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `TenantId` for tenant_id failed".to_string()
+                });
+            self
+        }
+        pub fn division_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::DivisionId>,
+        {
+            self.division_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `DivisionId` for division_id failed".to_string()
+                });
+            self
+        }
+        pub fn idempotency_key<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::IdempotencyKey>,
+        {
+            self.idempotency_key = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `IdempotencyKey` for idempotency_key failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::CreateChannel>,
+            <V as std::convert::TryInto<types::CreateChannel>>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `CreateChannel` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::CreateChannel,
+            ) -> types::builder::CreateChannel,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/tenants/{tenant_id}/divisions/{division_id}/channels`
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
+            let Self { client, tenant_id, division_id, idempotency_key, body } = self;
+            let tenant_id = tenant_id.map_err(Error::InvalidRequest)?;
+            let division_id = division_id.map_err(Error::InvalidRequest)?;
+            let idempotency_key = idempotency_key.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| {
+                    types::CreateChannel::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/tenants/{}/divisions/{}/channels", client.baseurl, encode_path(&
+                tenant_id.to_string()), encode_path(& division_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            if let Some(value) = idempotency_key {
+                header_map.append("idempotency-key", value.to_string().try_into()?);
+            }
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "create_division_channel",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                201u16 => Ok(ResponseValue::empty(response)),
+                400u16..=499u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                500u16..=599u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::get_division_channel`]
+
+[`Client::get_division_channel`]: super::Client::get_division_channel*/
+    #[derive(Debug, Clone)]
+    pub struct GetDivisionChannel<'a> {
+        client: &'a super::Client,
+        tenant_id: Result<types::TenantId, String>,
+        division_id: Result<types::DivisionId, String>,
+        channel_id: Result<types::NotificationChannelId, String>,
+    }
+    impl<'a> GetDivisionChannel<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                tenant_id: Err("tenant_id was not initialized".to_string()),
+                division_id: Err("division_id was not initialized".to_string()),
+                channel_id: Err("channel_id was not initialized".to_string()),
+            }
+        }
+        pub fn tenant_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::TenantId>,
+        {
+            self.tenant_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `TenantId` for tenant_id failed".to_string()
+                });
+            self
+        }
+        pub fn division_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::DivisionId>,
+        {
+            self.division_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `DivisionId` for division_id failed".to_string()
+                });
+            self
+        }
+        pub fn channel_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::NotificationChannelId>,
+        {
+            self.channel_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `NotificationChannelId` for channel_id failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/tenants/{tenant_id}/divisions/{division_id}/channels/{channel_id}`
+        pub async fn send(
+            self,
+        ) -> Result<
+            ResponseValue<types::NotificationChannelDetails>,
+            Error<ByteStream>,
+        > {
+            let Self { client, tenant_id, division_id, channel_id } = self;
+            let tenant_id = tenant_id.map_err(Error::InvalidRequest)?;
+            let division_id = division_id.map_err(Error::InvalidRequest)?;
+            let channel_id = channel_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/tenants/{}/divisions/{}/channels/{}", client.baseurl, encode_path(&
+                tenant_id.to_string()), encode_path(& division_id.to_string()),
+                encode_path(& channel_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_division_channel",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                500u16..=599u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::update_division_channel`]
+
+[`Client::update_division_channel`]: super::Client::update_division_channel*/
+    #[derive(Debug, Clone)]
+    pub struct UpdateDivisionChannel<'a> {
+        client: &'a super::Client,
+        tenant_id: Result<types::TenantId, String>,
+        division_id: Result<types::DivisionId, String>,
+        channel_id: Result<types::NotificationChannelId, String>,
+        idempotency_key: Result<Option<types::IdempotencyKey>, String>,
+        body: Result<types::builder::UpdateChannel, String>,
+    }
+    impl<'a> UpdateDivisionChannel<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                tenant_id: Err("tenant_id was not initialized".to_string()),
+                division_id: Err("division_id was not initialized".to_string()),
+                channel_id: Err("channel_id was not initialized".to_string()),
+                idempotency_key: Ok(None),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn tenant_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::TenantId>,
+        {
+            self.tenant_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `TenantId` for tenant_id failed".to_string()
+                });
+            self
+        }
+        pub fn division_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::DivisionId>,
+        {
+            self.division_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `DivisionId` for division_id failed".to_string()
+                });
+            self
+        }
+        pub fn channel_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::NotificationChannelId>,
+        {
+            self.channel_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `NotificationChannelId` for channel_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn idempotency_key<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::IdempotencyKey>,
+        {
+            self.idempotency_key = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `IdempotencyKey` for idempotency_key failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::UpdateChannel>,
+            <V as std::convert::TryInto<types::UpdateChannel>>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `UpdateChannel` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::UpdateChannel,
+            ) -> types::builder::UpdateChannel,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `PUT` request to `/tenants/{tenant_id}/divisions/{division_id}/channels/{channel_id}`
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
+            let Self {
+                client,
+                tenant_id,
+                division_id,
+                channel_id,
+                idempotency_key,
+                body,
+            } = self;
+            let tenant_id = tenant_id.map_err(Error::InvalidRequest)?;
+            let division_id = division_id.map_err(Error::InvalidRequest)?;
+            let channel_id = channel_id.map_err(Error::InvalidRequest)?;
+            let idempotency_key = idempotency_key.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| {
+                    types::UpdateChannel::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/tenants/{}/divisions/{}/channels/{}", client.baseurl, encode_path(&
+                tenant_id.to_string()), encode_path(& division_id.to_string()),
+                encode_path(& channel_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            if let Some(value) = idempotency_key {
+                header_map.append("idempotency-key", value.to_string().try_into()?);
+            }
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .put(url)
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "update_division_channel",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                204u16 => Ok(ResponseValue::empty(response)),
+                400u16..=499u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                500u16..=599u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::delete_division_channel`]
+
+[`Client::delete_division_channel`]: super::Client::delete_division_channel*/
+    #[derive(Debug, Clone)]
+    pub struct DeleteDivisionChannel<'a> {
+        client: &'a super::Client,
+        tenant_id: Result<types::TenantId, String>,
+        division_id: Result<types::DivisionId, String>,
+        channel_id: Result<types::NotificationChannelId, String>,
+    }
+    impl<'a> DeleteDivisionChannel<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                tenant_id: Err("tenant_id was not initialized".to_string()),
+                division_id: Err("division_id was not initialized".to_string()),
+                channel_id: Err("channel_id was not initialized".to_string()),
+            }
+        }
+        pub fn tenant_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::TenantId>,
+        {
+            self.tenant_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `TenantId` for tenant_id failed".to_string()
+                });
+            self
+        }
+        pub fn division_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::DivisionId>,
+        {
+            self.division_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `DivisionId` for division_id failed".to_string()
+                });
+            self
+        }
+        pub fn channel_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::NotificationChannelId>,
+        {
+            self.channel_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `NotificationChannelId` for channel_id failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `DELETE` request to `/tenants/{tenant_id}/divisions/{division_id}/channels/{channel_id}`
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
+            let Self { client, tenant_id, division_id, channel_id } = self;
+            let tenant_id = tenant_id.map_err(Error::InvalidRequest)?;
+            let division_id = division_id.map_err(Error::InvalidRequest)?;
+            let channel_id = channel_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/tenants/{}/divisions/{}/channels/{}", client.baseurl, encode_path(&
+                tenant_id.to_string()), encode_path(& division_id.to_string()),
+                encode_path(& channel_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client.client.delete(url).headers(header_map).build()?;
+            let info = OperationInfo {
+                operation_id: "delete_division_channel",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                204u16 => Ok(ResponseValue::empty(response)),
+                400u16..=499u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                500u16..=599u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::test_division_channel`]
+
+[`Client::test_division_channel`]: super::Client::test_division_channel*/
+    #[derive(Debug, Clone)]
+    pub struct TestDivisionChannel<'a> {
+        client: &'a super::Client,
+        tenant_id: Result<types::TenantId, String>,
+        division_id: Result<types::DivisionId, String>,
+        channel_id: Result<types::NotificationChannelId, String>,
+        idempotency_key: Result<Option<types::IdempotencyKey>, String>,
+    }
+    impl<'a> TestDivisionChannel<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                tenant_id: Err("tenant_id was not initialized".to_string()),
+                division_id: Err("division_id was not initialized".to_string()),
+                channel_id: Err("channel_id was not initialized".to_string()),
+                idempotency_key: Ok(None),
+            }
+        }
+        pub fn tenant_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::TenantId>,
+        {
+            self.tenant_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `TenantId` for tenant_id failed".to_string()
+                });
+            self
+        }
+        pub fn division_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::DivisionId>,
+        {
+            self.division_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `DivisionId` for division_id failed".to_string()
+                });
+            self
+        }
+        pub fn channel_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::NotificationChannelId>,
+        {
+            self.channel_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `NotificationChannelId` for channel_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn idempotency_key<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::IdempotencyKey>,
+        {
+            self.idempotency_key = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `IdempotencyKey` for idempotency_key failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `POST` request to `/tenants/{tenant_id}/divisions/{division_id}/channels/{channel_id}/test`
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
+            let Self { client, tenant_id, division_id, channel_id, idempotency_key } = self;
+            let tenant_id = tenant_id.map_err(Error::InvalidRequest)?;
+            let division_id = division_id.map_err(Error::InvalidRequest)?;
+            let channel_id = channel_id.map_err(Error::InvalidRequest)?;
+            let idempotency_key = idempotency_key.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/tenants/{}/divisions/{}/channels/{}/test", client.baseurl,
+                encode_path(& tenant_id.to_string()), encode_path(& division_id
+                .to_string()), encode_path(& channel_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            if let Some(value) = idempotency_key {
+                header_map.append("idempotency-key", value.to_string().try_into()?);
+            }
+            #[allow(unused_mut)]
+            let mut request = client.client.post(url).headers(header_map).build()?;
+            let info = OperationInfo {
+                operation_id: "test_division_channel",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                204u16 => Ok(ResponseValue::empty(response)),
+                400u16..=499u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                500u16..=599u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::get_tenant_subscriptions`]
+
+[`Client::get_tenant_subscriptions`]: super::Client::get_tenant_subscriptions*/
+    #[derive(Debug, Clone)]
+    pub struct GetTenantSubscriptions<'a> {
+        client: &'a super::Client,
+        tenant_id: Result<types::TenantId, String>,
+        channel_id: Result<types::NotificationChannelId, String>,
+        message_type: Result<Option<types::NotificationMessageType>, String>,
+        page: Result<Option<::std::num::NonZeroU64>, String>,
+        results: Result<Option<::std::num::NonZeroU64>, String>,
+    }
+    impl<'a> GetTenantSubscriptions<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                tenant_id: Err("tenant_id was not initialized".to_string()),
+                channel_id: Err("channel_id was not initialized".to_string()),
+                message_type: Ok(None),
+                page: Ok(None),
+                results: Ok(None),
+            }
+        }
+        pub fn tenant_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::TenantId>,
+        {
+            self.tenant_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `TenantId` for tenant_id failed".to_string()
+                });
+            self
+        }
+        pub fn channel_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::NotificationChannelId>,
+        {
+            self.channel_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `NotificationChannelId` for channel_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn message_type<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::NotificationMessageType>,
+        {
+            self.message_type = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `NotificationMessageType` for message_type failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn page<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::num::NonZeroU64>,
+        {
+            self.page = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: num :: NonZeroU64` for page failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn results<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::num::NonZeroU64>,
+        {
+            self.results = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: num :: NonZeroU64` for results failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/tenants/{tenant_id}/channels/{channel_id}/subscriptions`
+        pub async fn send(
+            self,
+        ) -> Result<
+            ResponseValue<types::PagedNotificationSubscriptionInfo>,
+            Error<ByteStream>,
+        > {
+            let Self { client, tenant_id, channel_id, message_type, page, results } = self;
+            let tenant_id = tenant_id.map_err(Error::InvalidRequest)?;
+            let channel_id = channel_id.map_err(Error::InvalidRequest)?;
+            let message_type = message_type.map_err(Error::InvalidRequest)?;
+            let page = page.map_err(Error::InvalidRequest)?;
+            let results = results.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/tenants/{}/channels/{}/subscriptions", client.baseurl, encode_path(&
+                tenant_id.to_string()), encode_path(& channel_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(
+                    &progenitor_client::QueryParam::new("message_type", &message_type),
+                )
+                .query(&progenitor_client::QueryParam::new("page", &page))
+                .query(&progenitor_client::QueryParam::new("results", &results))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_tenant_subscriptions",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                500u16..=599u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::set_tenant_subscriptions`]
+
+[`Client::set_tenant_subscriptions`]: super::Client::set_tenant_subscriptions*/
+    #[derive(Debug, Clone)]
+    pub struct SetTenantSubscriptions<'a> {
+        client: &'a super::Client,
+        tenant_id: Result<types::TenantId, String>,
+        channel_id: Result<types::NotificationChannelId, String>,
+        idempotency_key: Result<Option<types::IdempotencyKey>, String>,
+        body: Result<types::builder::SetSubscriptions, String>,
+    }
+    impl<'a> SetTenantSubscriptions<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                tenant_id: Err("tenant_id was not initialized".to_string()),
+                channel_id: Err("channel_id was not initialized".to_string()),
+                idempotency_key: Ok(None),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn tenant_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::TenantId>,
+        {
+            self.tenant_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `TenantId` for tenant_id failed".to_string()
+                });
+            self
+        }
+        pub fn channel_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::NotificationChannelId>,
+        {
+            self.channel_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `NotificationChannelId` for channel_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn idempotency_key<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::IdempotencyKey>,
+        {
+            self.idempotency_key = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `IdempotencyKey` for idempotency_key failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::SetSubscriptions>,
+            <V as std::convert::TryInto<
+                types::SetSubscriptions,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `SetSubscriptions` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::SetSubscriptions,
+            ) -> types::builder::SetSubscriptions,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `PUT` request to `/tenants/{tenant_id}/channels/{channel_id}/subscriptions`
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
+            let Self { client, tenant_id, channel_id, idempotency_key, body } = self;
+            let tenant_id = tenant_id.map_err(Error::InvalidRequest)?;
+            let channel_id = channel_id.map_err(Error::InvalidRequest)?;
+            let idempotency_key = idempotency_key.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| {
+                    types::SetSubscriptions::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/tenants/{}/channels/{}/subscriptions", client.baseurl, encode_path(&
+                tenant_id.to_string()), encode_path(& channel_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            if let Some(value) = idempotency_key {
+                header_map.append("idempotency-key", value.to_string().try_into()?);
+            }
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .put(url)
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "set_tenant_subscriptions",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                204u16 => Ok(ResponseValue::empty(response)),
+                400u16..=499u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                500u16..=599u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::create_tenant_subscription`]
+
+[`Client::create_tenant_subscription`]: super::Client::create_tenant_subscription*/
+    #[derive(Debug, Clone)]
+    pub struct CreateTenantSubscription<'a> {
+        client: &'a super::Client,
+        tenant_id: Result<types::TenantId, String>,
+        channel_id: Result<types::NotificationChannelId, String>,
+        idempotency_key: Result<Option<types::IdempotencyKey>, String>,
+        body: Result<types::builder::CreateSubscription, String>,
+    }
+    impl<'a> CreateTenantSubscription<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                tenant_id: Err("tenant_id was not initialized".to_string()),
+                channel_id: Err("channel_id was not initialized".to_string()),
+                idempotency_key: Ok(None),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn tenant_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::TenantId>,
+        {
+            self.tenant_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `TenantId` for tenant_id failed".to_string()
+                });
+            self
+        }
+        pub fn channel_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::NotificationChannelId>,
+        {
+            self.channel_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `NotificationChannelId` for channel_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn idempotency_key<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::IdempotencyKey>,
+        {
+            self.idempotency_key = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `IdempotencyKey` for idempotency_key failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::CreateSubscription>,
+            <V as std::convert::TryInto<
+                types::CreateSubscription,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `CreateSubscription` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::CreateSubscription,
+            ) -> types::builder::CreateSubscription,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/tenants/{tenant_id}/channels/{channel_id}/subscriptions`
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
+            let Self { client, tenant_id, channel_id, idempotency_key, body } = self;
+            let tenant_id = tenant_id.map_err(Error::InvalidRequest)?;
+            let channel_id = channel_id.map_err(Error::InvalidRequest)?;
+            let idempotency_key = idempotency_key.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| {
+                    types::CreateSubscription::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/tenants/{}/channels/{}/subscriptions", client.baseurl, encode_path(&
+                tenant_id.to_string()), encode_path(& channel_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            if let Some(value) = idempotency_key {
+                header_map.append("idempotency-key", value.to_string().try_into()?);
+            }
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "create_tenant_subscription",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                201u16 => Ok(ResponseValue::empty(response)),
+                400u16..=499u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                500u16..=599u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::get_tenant_subscription`]
+
+[`Client::get_tenant_subscription`]: super::Client::get_tenant_subscription*/
+    #[derive(Debug, Clone)]
+    pub struct GetTenantSubscription<'a> {
+        client: &'a super::Client,
+        tenant_id: Result<types::TenantId, String>,
+        channel_id: Result<types::NotificationChannelId, String>,
+        subscription_id: Result<types::NotificationSubscriptionId, String>,
+    }
+    impl<'a> GetTenantSubscription<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                tenant_id: Err("tenant_id was not initialized".to_string()),
+                channel_id: Err("channel_id was not initialized".to_string()),
+                subscription_id: Err("subscription_id was not initialized".to_string()),
+            }
+        }
+        pub fn tenant_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::TenantId>,
+        {
+            self.tenant_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `TenantId` for tenant_id failed".to_string()
+                });
+            self
+        }
+        pub fn channel_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::NotificationChannelId>,
+        {
+            self.channel_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `NotificationChannelId` for channel_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn subscription_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::NotificationSubscriptionId>,
+        {
+            self.subscription_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `NotificationSubscriptionId` for subscription_id failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/tenants/{tenant_id}/channels/{channel_id}/subscriptions/{subscription_id}`
+        pub async fn send(
+            self,
+        ) -> Result<
+            ResponseValue<types::NotificationSubscriptionDetails>,
+            Error<ByteStream>,
+        > {
+            let Self { client, tenant_id, channel_id, subscription_id } = self;
+            let tenant_id = tenant_id.map_err(Error::InvalidRequest)?;
+            let channel_id = channel_id.map_err(Error::InvalidRequest)?;
+            let subscription_id = subscription_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/tenants/{}/channels/{}/subscriptions/{}", client.baseurl,
+                encode_path(& tenant_id.to_string()), encode_path(& channel_id
+                .to_string()), encode_path(& subscription_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_tenant_subscription",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                500u16..=599u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::delete_tenant_subscription`]
+
+[`Client::delete_tenant_subscription`]: super::Client::delete_tenant_subscription*/
+    #[derive(Debug, Clone)]
+    pub struct DeleteTenantSubscription<'a> {
+        client: &'a super::Client,
+        tenant_id: Result<types::TenantId, String>,
+        channel_id: Result<types::NotificationChannelId, String>,
+        subscription_id: Result<types::NotificationSubscriptionId, String>,
+    }
+    impl<'a> DeleteTenantSubscription<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                tenant_id: Err("tenant_id was not initialized".to_string()),
+                channel_id: Err("channel_id was not initialized".to_string()),
+                subscription_id: Err("subscription_id was not initialized".to_string()),
+            }
+        }
+        pub fn tenant_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::TenantId>,
+        {
+            self.tenant_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `TenantId` for tenant_id failed".to_string()
+                });
+            self
+        }
+        pub fn channel_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::NotificationChannelId>,
+        {
+            self.channel_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `NotificationChannelId` for channel_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn subscription_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::NotificationSubscriptionId>,
+        {
+            self.subscription_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `NotificationSubscriptionId` for subscription_id failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `DELETE` request to `/tenants/{tenant_id}/channels/{channel_id}/subscriptions/{subscription_id}`
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
+            let Self { client, tenant_id, channel_id, subscription_id } = self;
+            let tenant_id = tenant_id.map_err(Error::InvalidRequest)?;
+            let channel_id = channel_id.map_err(Error::InvalidRequest)?;
+            let subscription_id = subscription_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/tenants/{}/channels/{}/subscriptions/{}", client.baseurl,
+                encode_path(& tenant_id.to_string()), encode_path(& channel_id
+                .to_string()), encode_path(& subscription_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client.client.delete(url).headers(header_map).build()?;
+            let info = OperationInfo {
+                operation_id: "delete_tenant_subscription",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                204u16 => Ok(ResponseValue::empty(response)),
+                400u16..=499u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                500u16..=599u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::get_division_subscriptions`]
+
+[`Client::get_division_subscriptions`]: super::Client::get_division_subscriptions*/
+    #[derive(Debug, Clone)]
+    pub struct GetDivisionSubscriptions<'a> {
+        client: &'a super::Client,
+        tenant_id: Result<types::TenantId, String>,
+        division_id: Result<types::DivisionId, String>,
+        channel_id: Result<types::NotificationChannelId, String>,
+        message_type: Result<Option<types::NotificationMessageType>, String>,
+        page: Result<Option<::std::num::NonZeroU64>, String>,
+        results: Result<Option<::std::num::NonZeroU64>, String>,
+    }
+    impl<'a> GetDivisionSubscriptions<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                tenant_id: Err("tenant_id was not initialized".to_string()),
+                division_id: Err("division_id was not initialized".to_string()),
+                channel_id: Err("channel_id was not initialized".to_string()),
+                message_type: Ok(None),
+                page: Ok(None),
+                results: Ok(None),
+            }
+        }
+        pub fn tenant_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::TenantId>,
+        {
+            self.tenant_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `TenantId` for tenant_id failed".to_string()
+                });
+            self
+        }
+        pub fn division_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::DivisionId>,
+        {
+            self.division_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `DivisionId` for division_id failed".to_string()
+                });
+            self
+        }
+        pub fn channel_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::NotificationChannelId>,
+        {
+            self.channel_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `NotificationChannelId` for channel_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn message_type<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::NotificationMessageType>,
+        {
+            self.message_type = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `NotificationMessageType` for message_type failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn page<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::num::NonZeroU64>,
+        {
+            self.page = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: num :: NonZeroU64` for page failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn results<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::num::NonZeroU64>,
+        {
+            self.results = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: num :: NonZeroU64` for results failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/tenants/{tenant_id}/divisions/{division_id}/channels/{channel_id}/subscriptions`
+        pub async fn send(
+            self,
+        ) -> Result<
+            ResponseValue<types::PagedNotificationSubscriptionInfo>,
+            Error<ByteStream>,
+        > {
+            let Self {
+                client,
+                tenant_id,
+                division_id,
+                channel_id,
+                message_type,
+                page,
+                results,
+            } = self;
+            let tenant_id = tenant_id.map_err(Error::InvalidRequest)?;
+            let division_id = division_id.map_err(Error::InvalidRequest)?;
+            let channel_id = channel_id.map_err(Error::InvalidRequest)?;
+            let message_type = message_type.map_err(Error::InvalidRequest)?;
+            let page = page.map_err(Error::InvalidRequest)?;
+            let results = results.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/tenants/{}/divisions/{}/channels/{}/subscriptions", client.baseurl,
+                encode_path(& tenant_id.to_string()), encode_path(& division_id
+                .to_string()), encode_path(& channel_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(
+                    &progenitor_client::QueryParam::new("message_type", &message_type),
+                )
+                .query(&progenitor_client::QueryParam::new("page", &page))
+                .query(&progenitor_client::QueryParam::new("results", &results))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_division_subscriptions",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                500u16..=599u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::set_division_subscriptions`]
+
+[`Client::set_division_subscriptions`]: super::Client::set_division_subscriptions*/
+    #[derive(Debug, Clone)]
+    pub struct SetDivisionSubscriptions<'a> {
+        client: &'a super::Client,
+        tenant_id: Result<types::TenantId, String>,
+        division_id: Result<types::DivisionId, String>,
+        channel_id: Result<types::NotificationChannelId, String>,
+        idempotency_key: Result<Option<types::IdempotencyKey>, String>,
+        body: Result<types::builder::SetSubscriptions, String>,
+    }
+    impl<'a> SetDivisionSubscriptions<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                tenant_id: Err("tenant_id was not initialized".to_string()),
+                division_id: Err("division_id was not initialized".to_string()),
+                channel_id: Err("channel_id was not initialized".to_string()),
+                idempotency_key: Ok(None),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn tenant_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::TenantId>,
+        {
+            self.tenant_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `TenantId` for tenant_id failed".to_string()
+                });
+            self
+        }
+        pub fn division_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::DivisionId>,
+        {
+            self.division_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `DivisionId` for division_id failed".to_string()
+                });
+            self
+        }
+        pub fn channel_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::NotificationChannelId>,
+        {
+            self.channel_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `NotificationChannelId` for channel_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn idempotency_key<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::IdempotencyKey>,
+        {
+            self.idempotency_key = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `IdempotencyKey` for idempotency_key failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::SetSubscriptions>,
+            <V as std::convert::TryInto<
+                types::SetSubscriptions,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `SetSubscriptions` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::SetSubscriptions,
+            ) -> types::builder::SetSubscriptions,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `PUT` request to `/tenants/{tenant_id}/divisions/{division_id}/channels/{channel_id}/subscriptions`
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
+            let Self {
+                client,
+                tenant_id,
+                division_id,
+                channel_id,
+                idempotency_key,
+                body,
+            } = self;
+            let tenant_id = tenant_id.map_err(Error::InvalidRequest)?;
+            let division_id = division_id.map_err(Error::InvalidRequest)?;
+            let channel_id = channel_id.map_err(Error::InvalidRequest)?;
+            let idempotency_key = idempotency_key.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| {
+                    types::SetSubscriptions::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/tenants/{}/divisions/{}/channels/{}/subscriptions", client.baseurl,
+                encode_path(& tenant_id.to_string()), encode_path(& division_id
+                .to_string()), encode_path(& channel_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            if let Some(value) = idempotency_key {
+                header_map.append("idempotency-key", value.to_string().try_into()?);
+            }
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .put(url)
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "set_division_subscriptions",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                204u16 => Ok(ResponseValue::empty(response)),
+                400u16..=499u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                500u16..=599u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::create_division_subscription`]
+
+[`Client::create_division_subscription`]: super::Client::create_division_subscription*/
+    #[derive(Debug, Clone)]
+    pub struct CreateDivisionSubscription<'a> {
+        client: &'a super::Client,
+        tenant_id: Result<types::TenantId, String>,
+        division_id: Result<types::DivisionId, String>,
+        channel_id: Result<types::NotificationChannelId, String>,
+        idempotency_key: Result<Option<types::IdempotencyKey>, String>,
+        body: Result<types::builder::CreateSubscription, String>,
+    }
+    impl<'a> CreateDivisionSubscription<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                tenant_id: Err("tenant_id was not initialized".to_string()),
+                division_id: Err("division_id was not initialized".to_string()),
+                channel_id: Err("channel_id was not initialized".to_string()),
+                idempotency_key: Ok(None),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn tenant_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::TenantId>,
+        {
+            self.tenant_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `TenantId` for tenant_id failed".to_string()
+                });
+            self
+        }
+        pub fn division_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::DivisionId>,
+        {
+            self.division_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `DivisionId` for division_id failed".to_string()
+                });
+            self
+        }
+        pub fn channel_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::NotificationChannelId>,
+        {
+            self.channel_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `NotificationChannelId` for channel_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn idempotency_key<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::IdempotencyKey>,
+        {
+            self.idempotency_key = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `IdempotencyKey` for idempotency_key failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::CreateSubscription>,
+            <V as std::convert::TryInto<
+                types::CreateSubscription,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `CreateSubscription` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::CreateSubscription,
+            ) -> types::builder::CreateSubscription,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/tenants/{tenant_id}/divisions/{division_id}/channels/{channel_id}/subscriptions`
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
+            let Self {
+                client,
+                tenant_id,
+                division_id,
+                channel_id,
+                idempotency_key,
+                body,
+            } = self;
+            let tenant_id = tenant_id.map_err(Error::InvalidRequest)?;
+            let division_id = division_id.map_err(Error::InvalidRequest)?;
+            let channel_id = channel_id.map_err(Error::InvalidRequest)?;
+            let idempotency_key = idempotency_key.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| {
+                    types::CreateSubscription::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/tenants/{}/divisions/{}/channels/{}/subscriptions", client.baseurl,
+                encode_path(& tenant_id.to_string()), encode_path(& division_id
+                .to_string()), encode_path(& channel_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            if let Some(value) = idempotency_key {
+                header_map.append("idempotency-key", value.to_string().try_into()?);
+            }
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "create_division_subscription",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                201u16 => Ok(ResponseValue::empty(response)),
+                400u16..=499u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                500u16..=599u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::get_division_subscription`]
+
+[`Client::get_division_subscription`]: super::Client::get_division_subscription*/
+    #[derive(Debug, Clone)]
+    pub struct GetDivisionSubscription<'a> {
+        client: &'a super::Client,
+        tenant_id: Result<types::TenantId, String>,
+        division_id: Result<types::DivisionId, String>,
+        channel_id: Result<types::NotificationChannelId, String>,
+        subscription_id: Result<types::NotificationSubscriptionId, String>,
+    }
+    impl<'a> GetDivisionSubscription<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                tenant_id: Err("tenant_id was not initialized".to_string()),
+                division_id: Err("division_id was not initialized".to_string()),
+                channel_id: Err("channel_id was not initialized".to_string()),
+                subscription_id: Err("subscription_id was not initialized".to_string()),
+            }
+        }
+        pub fn tenant_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::TenantId>,
+        {
+            self.tenant_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `TenantId` for tenant_id failed".to_string()
+                });
+            self
+        }
+        pub fn division_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::DivisionId>,
+        {
+            self.division_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `DivisionId` for division_id failed".to_string()
+                });
+            self
+        }
+        pub fn channel_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::NotificationChannelId>,
+        {
+            self.channel_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `NotificationChannelId` for channel_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn subscription_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::NotificationSubscriptionId>,
+        {
+            self.subscription_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `NotificationSubscriptionId` for subscription_id failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/tenants/{tenant_id}/divisions/{division_id}/channels/{channel_id}/subscriptions/{subscription_id}`
+        pub async fn send(
+            self,
+        ) -> Result<
+            ResponseValue<types::NotificationSubscriptionDetails>,
+            Error<ByteStream>,
+        > {
+            let Self { client, tenant_id, division_id, channel_id, subscription_id } = self;
+            let tenant_id = tenant_id.map_err(Error::InvalidRequest)?;
+            let division_id = division_id.map_err(Error::InvalidRequest)?;
+            let channel_id = channel_id.map_err(Error::InvalidRequest)?;
+            let subscription_id = subscription_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/tenants/{}/divisions/{}/channels/{}/subscriptions/{}", client
+                .baseurl, encode_path(& tenant_id.to_string()), encode_path(& division_id
+                .to_string()), encode_path(& channel_id.to_string()), encode_path(&
+                subscription_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_division_subscription",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                500u16..=599u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::delete_division_subscription`]
+
+[`Client::delete_division_subscription`]: super::Client::delete_division_subscription*/
+    #[derive(Debug, Clone)]
+    pub struct DeleteDivisionSubscription<'a> {
+        client: &'a super::Client,
+        tenant_id: Result<types::TenantId, String>,
+        division_id: Result<types::DivisionId, String>,
+        channel_id: Result<types::NotificationChannelId, String>,
+        subscription_id: Result<types::NotificationSubscriptionId, String>,
+    }
+    impl<'a> DeleteDivisionSubscription<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                tenant_id: Err("tenant_id was not initialized".to_string()),
+                division_id: Err("division_id was not initialized".to_string()),
+                channel_id: Err("channel_id was not initialized".to_string()),
+                subscription_id: Err("subscription_id was not initialized".to_string()),
+            }
+        }
+        pub fn tenant_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::TenantId>,
+        {
+            self.tenant_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `TenantId` for tenant_id failed".to_string()
+                });
+            self
+        }
+        pub fn division_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::DivisionId>,
+        {
+            self.division_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `DivisionId` for division_id failed".to_string()
+                });
+            self
+        }
+        pub fn channel_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::NotificationChannelId>,
+        {
+            self.channel_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `NotificationChannelId` for channel_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn subscription_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::NotificationSubscriptionId>,
+        {
+            self.subscription_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `NotificationSubscriptionId` for subscription_id failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `DELETE` request to `/tenants/{tenant_id}/divisions/{division_id}/channels/{channel_id}/subscriptions/{subscription_id}`
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
+            let Self { client, tenant_id, division_id, channel_id, subscription_id } = self;
+            let tenant_id = tenant_id.map_err(Error::InvalidRequest)?;
+            let division_id = division_id.map_err(Error::InvalidRequest)?;
+            let channel_id = channel_id.map_err(Error::InvalidRequest)?;
+            let subscription_id = subscription_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/tenants/{}/divisions/{}/channels/{}/subscriptions/{}", client
+                .baseurl, encode_path(& tenant_id.to_string()), encode_path(& division_id
+                .to_string()), encode_path(& channel_id.to_string()), encode_path(&
+                subscription_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client.client.delete(url).headers(header_map).build()?;
+            let info = OperationInfo {
+                operation_id: "delete_division_subscription",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                204u16 => Ok(ResponseValue::empty(response)),
+                400u16..=499u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                500u16..=599u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::get_notification_types`]
+
+[`Client::get_notification_types`]: super::Client::get_notification_types*/
+    #[derive(Debug, Clone)]
+    pub struct GetNotificationTypes<'a> {
+        client: &'a super::Client,
+    }
+    impl<'a> GetNotificationTypes<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self { client: client }
+        }
+        ///Sends a `GET` request to `/notifications/types`
+        pub async fn send(
+            self,
+        ) -> Result<
+            ResponseValue<::std::vec::Vec<types::NotificationTypeInfo>>,
+            Error<ByteStream>,
+        > {
+            let Self { client } = self;
+            let url = format!("{}/notifications/types", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_notification_types",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                500u16..=599u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::get_tenant_notifications`]
+
+[`Client::get_tenant_notifications`]: super::Client::get_tenant_notifications*/
+    #[derive(Debug, Clone)]
+    pub struct GetTenantNotifications<'a> {
+        client: &'a super::Client,
+        tenant_id: Result<types::TenantId, String>,
+        channel_id: Result<types::NotificationChannelId, String>,
+        message_type: Result<Option<::std::string::String>, String>,
+        page: Result<Option<::std::num::NonZeroU64>, String>,
+        results: Result<Option<::std::num::NonZeroU64>, String>,
+    }
+    impl<'a> GetTenantNotifications<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                tenant_id: Err("tenant_id was not initialized".to_string()),
+                channel_id: Err("channel_id was not initialized".to_string()),
+                message_type: Ok(None),
+                page: Ok(None),
+                results: Ok(None),
+            }
+        }
+        pub fn tenant_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::TenantId>,
+        {
+            self.tenant_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `TenantId` for tenant_id failed".to_string()
+                });
+            self
+        }
+        pub fn channel_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::NotificationChannelId>,
+        {
+            self.channel_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `NotificationChannelId` for channel_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn message_type<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.message_type = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for message_type failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn page<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::num::NonZeroU64>,
+        {
+            self.page = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: num :: NonZeroU64` for page failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn results<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::num::NonZeroU64>,
+        {
+            self.results = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: num :: NonZeroU64` for results failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/tenants/{tenant_id}/channels/{channel_id}/notifications`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::PagedNotificationInfo>, Error<ByteStream>> {
+            let Self { client, tenant_id, channel_id, message_type, page, results } = self;
+            let tenant_id = tenant_id.map_err(Error::InvalidRequest)?;
+            let channel_id = channel_id.map_err(Error::InvalidRequest)?;
+            let message_type = message_type.map_err(Error::InvalidRequest)?;
+            let page = page.map_err(Error::InvalidRequest)?;
+            let results = results.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/tenants/{}/channels/{}/notifications", client.baseurl, encode_path(&
+                tenant_id.to_string()), encode_path(& channel_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(
+                    &progenitor_client::QueryParam::new("message_type", &message_type),
+                )
+                .query(&progenitor_client::QueryParam::new("page", &page))
+                .query(&progenitor_client::QueryParam::new("results", &results))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_tenant_notifications",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                500u16..=599u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::get_division_notifications`]
+
+[`Client::get_division_notifications`]: super::Client::get_division_notifications*/
+    #[derive(Debug, Clone)]
+    pub struct GetDivisionNotifications<'a> {
+        client: &'a super::Client,
+        tenant_id: Result<types::TenantId, String>,
+        division_id: Result<types::DivisionId, String>,
+        channel_id: Result<types::NotificationChannelId, String>,
+        message_type: Result<Option<::std::string::String>, String>,
+        page: Result<Option<::std::num::NonZeroU64>, String>,
+        results: Result<Option<::std::num::NonZeroU64>, String>,
+    }
+    impl<'a> GetDivisionNotifications<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                tenant_id: Err("tenant_id was not initialized".to_string()),
+                division_id: Err("division_id was not initialized".to_string()),
+                channel_id: Err("channel_id was not initialized".to_string()),
+                message_type: Ok(None),
+                page: Ok(None),
+                results: Ok(None),
+            }
+        }
+        pub fn tenant_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::TenantId>,
+        {
+            self.tenant_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `TenantId` for tenant_id failed".to_string()
+                });
+            self
+        }
+        pub fn division_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::DivisionId>,
+        {
+            self.division_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `DivisionId` for division_id failed".to_string()
+                });
+            self
+        }
+        pub fn channel_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::NotificationChannelId>,
+        {
+            self.channel_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `NotificationChannelId` for channel_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn message_type<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.message_type = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for message_type failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn page<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::num::NonZeroU64>,
+        {
+            self.page = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: num :: NonZeroU64` for page failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn results<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::num::NonZeroU64>,
+        {
+            self.results = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: num :: NonZeroU64` for results failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/tenants/{tenant_id}/divisions/{division_id}/channels/{channel_id}/notifications`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::PagedNotificationInfo>, Error<ByteStream>> {
+            let Self {
+                client,
+                tenant_id,
+                division_id,
+                channel_id,
+                message_type,
+                page,
+                results,
+            } = self;
+            let tenant_id = tenant_id.map_err(Error::InvalidRequest)?;
+            let division_id = division_id.map_err(Error::InvalidRequest)?;
+            let channel_id = channel_id.map_err(Error::InvalidRequest)?;
+            let message_type = message_type.map_err(Error::InvalidRequest)?;
+            let page = page.map_err(Error::InvalidRequest)?;
+            let results = results.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/tenants/{}/divisions/{}/channels/{}/notifications", client.baseurl,
+                encode_path(& tenant_id.to_string()), encode_path(& division_id
+                .to_string()), encode_path(& channel_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(
+                    &progenitor_client::QueryParam::new("message_type", &message_type),
+                )
+                .query(&progenitor_client::QueryParam::new("page", &page))
+                .query(&progenitor_client::QueryParam::new("results", &results))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_division_notifications",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                500u16..=599u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::get_user_notifications`]
+
+[`Client::get_user_notifications`]: super::Client::get_user_notifications*/
+    #[derive(Debug, Clone)]
+    pub struct GetUserNotifications<'a> {
+        client: &'a super::Client,
+        user_id: Result<types::UserId, String>,
+        channel_id: Result<types::NotificationChannelId, String>,
+        message_type: Result<Option<::std::string::String>, String>,
+        page: Result<Option<::std::num::NonZeroU64>, String>,
+        results: Result<Option<::std::num::NonZeroU64>, String>,
+    }
+    impl<'a> GetUserNotifications<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                user_id: Err("user_id was not initialized".to_string()),
+                channel_id: Err("channel_id was not initialized".to_string()),
+                message_type: Ok(None),
+                page: Ok(None),
+                results: Ok(None),
+            }
+        }
+        pub fn user_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::UserId>,
+        {
+            self.user_id = value
+                .try_into()
+                .map_err(|_| "conversion to `UserId` for user_id failed".to_string());
+            self
+        }
+        pub fn channel_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::NotificationChannelId>,
+        {
+            self.channel_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `NotificationChannelId` for channel_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn message_type<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.message_type = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for message_type failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn page<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::num::NonZeroU64>,
+        {
+            self.page = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: num :: NonZeroU64` for page failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn results<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::num::NonZeroU64>,
+        {
+            self.results = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: num :: NonZeroU64` for results failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/users/{user_id}/channels/{channel_id}/notifications`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::PagedNotificationInfo>, Error<ByteStream>> {
+            let Self { client, user_id, channel_id, message_type, page, results } = self;
+            let user_id = user_id.map_err(Error::InvalidRequest)?;
+            let channel_id = channel_id.map_err(Error::InvalidRequest)?;
+            let message_type = message_type.map_err(Error::InvalidRequest)?;
+            let page = page.map_err(Error::InvalidRequest)?;
+            let results = results.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/users/{}/channels/{}/notifications", client.baseurl, encode_path(&
+                user_id.to_string()), encode_path(& channel_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(
+                    &progenitor_client::QueryParam::new("message_type", &message_type),
+                )
+                .query(&progenitor_client::QueryParam::new("page", &page))
+                .query(&progenitor_client::QueryParam::new("results", &results))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_user_notifications",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                500u16..=599u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::get_roles`]
+
+[`Client::get_roles`]: super::Client::get_roles*/
+    #[derive(Debug, Clone)]
+    pub struct GetRoles<'a> {
+        client: &'a super::Client,
+        tenant_id: Result<types::TenantId, String>,
+        kind: Result<Option<types::TenantRoleKind>, String>,
+        page: Result<Option<::std::num::NonZeroU64>, String>,
+        results: Result<Option<::std::num::NonZeroU64>, String>,
+    }
+    impl<'a> GetRoles<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                tenant_id: Err("tenant_id was not initialized".to_string()),
+                kind: Ok(None),
+                page: Ok(None),
+                results: Ok(None),
+            }
+        }
+        pub fn tenant_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::TenantId>,
+        {
+            self.tenant_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `TenantId` for tenant_id failed".to_string()
+                });
+            self
+        }
+        pub fn kind<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::TenantRoleKind>,
+        {
+            self.kind = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `TenantRoleKind` for kind failed".to_string()
+                });
+            self
+        }
+        pub fn page<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::num::NonZeroU64>,
+        {
+            self.page = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: num :: NonZeroU64` for page failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn results<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::num::NonZeroU64>,
+        {
+            self.results = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: num :: NonZeroU64` for results failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/tenants/{tenant_id}/roles`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::PagedRoleBasicInfo>, Error<ByteStream>> {
+            let Self { client, tenant_id, kind, page, results } = self;
+            let tenant_id = tenant_id.map_err(Error::InvalidRequest)?;
+            let kind = kind.map_err(Error::InvalidRequest)?;
+            let page = page.map_err(Error::InvalidRequest)?;
+            let results = results.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/tenants/{}/roles", client.baseurl, encode_path(& tenant_id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("kind", &kind))
+                .query(&progenitor_client::QueryParam::new("page", &page))
+                .query(&progenitor_client::QueryParam::new("results", &results))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_roles",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                500u16..=599u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::add_role`]
+
+[`Client::add_role`]: super::Client::add_role*/
+    #[derive(Debug, Clone)]
+    pub struct AddRole<'a> {
+        client: &'a super::Client,
+        tenant_id: Result<types::TenantId, String>,
+        idempotency_key: Result<Option<types::IdempotencyKey>, String>,
+        body: Result<types::builder::AddRole, String>,
+    }
+    impl<'a> AddRole<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                tenant_id: Err("tenant_id was not initialized".to_string()),
+                idempotency_key: Ok(None),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn tenant_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::TenantId>,
+        {
+            self.tenant_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `TenantId` for tenant_id failed".to_string()
+                });
+            self
+        }
+        pub fn idempotency_key<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::IdempotencyKey>,
+        {
+            self.idempotency_key = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `IdempotencyKey` for idempotency_key failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::AddRole>,
+            <V as std::convert::TryInto<types::AddRole>>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| format!("conversion to `AddRole` for body failed: {}", s));
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(types::builder::AddRole) -> types::builder::AddRole,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/tenants/{tenant_id}/roles`
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
+            let Self { client, tenant_id, idempotency_key, body } = self;
+            let tenant_id = tenant_id.map_err(Error::InvalidRequest)?;
+            let idempotency_key = idempotency_key.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| types::AddRole::try_from(v).map_err(|e| e.to_string()))
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/tenants/{}/roles", client.baseurl, encode_path(& tenant_id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            if let Some(value) = idempotency_key {
+                header_map.append("idempotency-key", value.to_string().try_into()?);
+            }
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "add_role",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                201u16 => Ok(ResponseValue::empty(response)),
+                400u16..=499u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                500u16..=599u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::get_role`]
+
+[`Client::get_role`]: super::Client::get_role*/
+    #[derive(Debug, Clone)]
+    pub struct GetRole<'a> {
+        client: &'a super::Client,
+        tenant_id: Result<types::TenantId, String>,
+        role_id: Result<types::RoleId, String>,
+    }
+    impl<'a> GetRole<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                tenant_id: Err("tenant_id was not initialized".to_string()),
+                role_id: Err("role_id was not initialized".to_string()),
+            }
+        }
+        pub fn tenant_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::TenantId>,
+        {
+            self.tenant_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `TenantId` for tenant_id failed".to_string()
+                });
+            self
+        }
+        pub fn role_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::RoleId>,
+        {
+            self.role_id = value
+                .try_into()
+                .map_err(|_| "conversion to `RoleId` for role_id failed".to_string());
+            self
+        }
+        ///Sends a `GET` request to `/tenants/{tenant_id}/roles/{role_id}`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::RoleDetails>, Error<ByteStream>> {
+            let Self { client, tenant_id, role_id } = self;
+            let tenant_id = tenant_id.map_err(Error::InvalidRequest)?;
+            let role_id = role_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/tenants/{}/roles/{}", client.baseurl, encode_path(& tenant_id
+                .to_string()), encode_path(& role_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_role",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                500u16..=599u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::update_role`]
+
+[`Client::update_role`]: super::Client::update_role*/
+    #[derive(Debug, Clone)]
+    pub struct UpdateRole<'a> {
+        client: &'a super::Client,
+        tenant_id: Result<types::TenantId, String>,
+        role_id: Result<types::RoleId, String>,
+        idempotency_key: Result<Option<types::IdempotencyKey>, String>,
+        body: Result<types::builder::UpdateRole, String>,
+    }
+    impl<'a> UpdateRole<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                tenant_id: Err("tenant_id was not initialized".to_string()),
+                role_id: Err("role_id was not initialized".to_string()),
+                idempotency_key: Ok(None),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn tenant_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::TenantId>,
+        {
+            self.tenant_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `TenantId` for tenant_id failed".to_string()
+                });
+            self
+        }
+        pub fn role_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::RoleId>,
+        {
+            self.role_id = value
+                .try_into()
+                .map_err(|_| "conversion to `RoleId` for role_id failed".to_string());
+            self
+        }
+        pub fn idempotency_key<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::IdempotencyKey>,
+        {
+            self.idempotency_key = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `IdempotencyKey` for idempotency_key failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::UpdateRole>,
+            <V as std::convert::TryInto<types::UpdateRole>>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `UpdateRole` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::UpdateRole,
+            ) -> types::builder::UpdateRole,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `PUT` request to `/tenants/{tenant_id}/roles/{role_id}`
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
+            let Self { client, tenant_id, role_id, idempotency_key, body } = self;
+            let tenant_id = tenant_id.map_err(Error::InvalidRequest)?;
+            let role_id = role_id.map_err(Error::InvalidRequest)?;
+            let idempotency_key = idempotency_key.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| types::UpdateRole::try_from(v).map_err(|e| e.to_string()))
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/tenants/{}/roles/{}", client.baseurl, encode_path(& tenant_id
+                .to_string()), encode_path(& role_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            if let Some(value) = idempotency_key {
+                header_map.append("idempotency-key", value.to_string().try_into()?);
+            }
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .put(url)
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "update_role",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                204u16 => Ok(ResponseValue::empty(response)),
+                400u16..=499u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                500u16..=599u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::delete_role`]
+
+[`Client::delete_role`]: super::Client::delete_role*/
+    #[derive(Debug, Clone)]
+    pub struct DeleteRole<'a> {
+        client: &'a super::Client,
+        tenant_id: Result<types::TenantId, String>,
+        role_id: Result<types::RoleId, String>,
+    }
+    impl<'a> DeleteRole<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                tenant_id: Err("tenant_id was not initialized".to_string()),
+                role_id: Err("role_id was not initialized".to_string()),
+            }
+        }
+        pub fn tenant_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::TenantId>,
+        {
+            self.tenant_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `TenantId` for tenant_id failed".to_string()
+                });
+            self
+        }
+        pub fn role_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::RoleId>,
+        {
+            self.role_id = value
+                .try_into()
+                .map_err(|_| "conversion to `RoleId` for role_id failed".to_string());
+            self
+        }
+        ///Sends a `DELETE` request to `/tenants/{tenant_id}/roles/{role_id}`
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
+            let Self { client, tenant_id, role_id } = self;
+            let tenant_id = tenant_id.map_err(Error::InvalidRequest)?;
+            let role_id = role_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/tenants/{}/roles/{}", client.baseurl, encode_path(& tenant_id
+                .to_string()), encode_path(& role_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client.client.delete(url).headers(header_map).build()?;
+            let info = OperationInfo {
+                operation_id: "delete_role",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                204u16 => Ok(ResponseValue::empty(response)),
+                400u16..=499u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                500u16..=599u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::get_role_members`]
+
+[`Client::get_role_members`]: super::Client::get_role_members*/
+    #[derive(Debug, Clone)]
+    pub struct GetRoleMembers<'a> {
+        client: &'a super::Client,
+        tenant_id: Result<types::TenantId, String>,
+        role_id: Result<types::RoleId, String>,
+        page: Result<Option<::std::num::NonZeroU64>, String>,
+        results: Result<Option<::std::num::NonZeroU64>, String>,
+    }
+    impl<'a> GetRoleMembers<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                tenant_id: Err("tenant_id was not initialized".to_string()),
+                role_id: Err("role_id was not initialized".to_string()),
+                page: Ok(None),
+                results: Ok(None),
+            }
+        }
+        pub fn tenant_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::TenantId>,
+        {
+            self.tenant_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `TenantId` for tenant_id failed".to_string()
+                });
+            self
+        }
+        pub fn role_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::RoleId>,
+        {
+            self.role_id = value
+                .try_into()
+                .map_err(|_| "conversion to `RoleId` for role_id failed".to_string());
+            self
+        }
+        pub fn page<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::num::NonZeroU64>,
+        {
+            self.page = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: num :: NonZeroU64` for page failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn results<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::num::NonZeroU64>,
+        {
+            self.results = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: num :: NonZeroU64` for results failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/tenants/{tenant_id}/roles/{role_id}/members`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::PagedRoleMemberInfo>, Error<ByteStream>> {
+            let Self { client, tenant_id, role_id, page, results } = self;
+            let tenant_id = tenant_id.map_err(Error::InvalidRequest)?;
+            let role_id = role_id.map_err(Error::InvalidRequest)?;
+            let page = page.map_err(Error::InvalidRequest)?;
+            let results = results.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/tenants/{}/roles/{}/members", client.baseurl, encode_path(& tenant_id
+                .to_string()), encode_path(& role_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("page", &page))
+                .query(&progenitor_client::QueryParam::new("results", &results))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_role_members",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                500u16..=599u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::assign_role_members`]
+
+[`Client::assign_role_members`]: super::Client::assign_role_members*/
+    #[derive(Debug, Clone)]
+    pub struct AssignRoleMembers<'a> {
+        client: &'a super::Client,
+        tenant_id: Result<types::TenantId, String>,
+        role_id: Result<types::RoleId, String>,
+        idempotency_key: Result<Option<types::IdempotencyKey>, String>,
+        body: Result<types::builder::AssignRoleMembers, String>,
+    }
+    impl<'a> AssignRoleMembers<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                tenant_id: Err("tenant_id was not initialized".to_string()),
+                role_id: Err("role_id was not initialized".to_string()),
+                idempotency_key: Ok(None),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn tenant_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::TenantId>,
+        {
+            self.tenant_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `TenantId` for tenant_id failed".to_string()
+                });
+            self
+        }
+        pub fn role_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::RoleId>,
+        {
+            self.role_id = value
+                .try_into()
+                .map_err(|_| "conversion to `RoleId` for role_id failed".to_string());
+            self
+        }
+        pub fn idempotency_key<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::IdempotencyKey>,
+        {
+            self.idempotency_key = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `IdempotencyKey` for idempotency_key failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::AssignRoleMembers>,
+            <V as std::convert::TryInto<
+                types::AssignRoleMembers,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `AssignRoleMembers` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::AssignRoleMembers,
+            ) -> types::builder::AssignRoleMembers,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `PUT` request to `/tenants/{tenant_id}/roles/{role_id}/members/assign`
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
+            let Self { client, tenant_id, role_id, idempotency_key, body } = self;
+            let tenant_id = tenant_id.map_err(Error::InvalidRequest)?;
+            let role_id = role_id.map_err(Error::InvalidRequest)?;
+            let idempotency_key = idempotency_key.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| {
+                    types::AssignRoleMembers::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/tenants/{}/roles/{}/members/assign", client.baseurl, encode_path(&
+                tenant_id.to_string()), encode_path(& role_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            if let Some(value) = idempotency_key {
+                header_map.append("idempotency-key", value.to_string().try_into()?);
+            }
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .put(url)
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "assign_role_members",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                204u16 => Ok(ResponseValue::empty(response)),
+                400u16..=499u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                500u16..=599u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::revoke_role_members`]
+
+[`Client::revoke_role_members`]: super::Client::revoke_role_members*/
+    #[derive(Debug, Clone)]
+    pub struct RevokeRoleMembers<'a> {
+        client: &'a super::Client,
+        tenant_id: Result<types::TenantId, String>,
+        role_id: Result<types::RoleId, String>,
+        idempotency_key: Result<Option<types::IdempotencyKey>, String>,
+        body: Result<types::builder::RevokeRoleMembers, String>,
+    }
+    impl<'a> RevokeRoleMembers<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                tenant_id: Err("tenant_id was not initialized".to_string()),
+                role_id: Err("role_id was not initialized".to_string()),
+                idempotency_key: Ok(None),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn tenant_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::TenantId>,
+        {
+            self.tenant_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `TenantId` for tenant_id failed".to_string()
+                });
+            self
+        }
+        pub fn role_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::RoleId>,
+        {
+            self.role_id = value
+                .try_into()
+                .map_err(|_| "conversion to `RoleId` for role_id failed".to_string());
+            self
+        }
+        pub fn idempotency_key<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::IdempotencyKey>,
+        {
+            self.idempotency_key = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `IdempotencyKey` for idempotency_key failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::RevokeRoleMembers>,
+            <V as std::convert::TryInto<
+                types::RevokeRoleMembers,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `RevokeRoleMembers` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::RevokeRoleMembers,
+            ) -> types::builder::RevokeRoleMembers,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `PUT` request to `/tenants/{tenant_id}/roles/{role_id}/members/revoke`
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
+            let Self { client, tenant_id, role_id, idempotency_key, body } = self;
+            let tenant_id = tenant_id.map_err(Error::InvalidRequest)?;
+            let role_id = role_id.map_err(Error::InvalidRequest)?;
+            let idempotency_key = idempotency_key.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| {
+                    types::RevokeRoleMembers::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/tenants/{}/roles/{}/members/revoke", client.baseurl, encode_path(&
+                tenant_id.to_string()), encode_path(& role_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            if let Some(value) = idempotency_key {
+                header_map.append("idempotency-key", value.to_string().try_into()?);
+            }
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .put(url)
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "revoke_role_members",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                204u16 => Ok(ResponseValue::empty(response)),
+                400u16..=499u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                500u16..=599u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
     /**Builder for [`Client::get_tenants`]
 
 [`Client::get_tenants`]: super::Client::get_tenants*/
@@ -13736,6 +27968,36 @@ impl<'a> ::laserdata_core::paging::PagedRequest for builder::GetApiKeys<'a> {
     }
 }
 
+impl ::laserdata_core::paging::Page for types::PagedCloudAccountInfo {
+    type Item = types::CloudAccountInfo;
+
+    fn total_pages(&self) -> u64 {
+        u64::try_from(self.total_pages.0).unwrap_or_default()
+    }
+
+    fn total_results(&self) -> u64 {
+        u64::try_from(self.total_results.0).unwrap_or_default()
+    }
+
+    fn into_items(self) -> ::std::vec::Vec<Self::Item> {
+        self.items
+    }
+}
+
+impl<'a> ::laserdata_core::paging::PagedRequest for builder::GetCloudAccounts<'a> {
+    type Page = types::PagedCloudAccountInfo;
+
+    fn at_page(self, page: ::std::num::NonZeroU64, results: ::std::num::NonZeroU64) -> Self {
+        self.page(page).results(results)
+    }
+
+    fn send_page(
+        self,
+    ) -> impl ::std::future::Future<Output = Result<ResponseValue<Self::Page>, Error<ByteStream>>> + Send {
+        self.send()
+    }
+}
+
 impl ::laserdata_core::paging::Page for types::PagedDivisionInfo {
     type Item = types::DivisionInfo;
 
@@ -13784,6 +28046,272 @@ impl ::laserdata_core::paging::Page for types::PagedEnvironmentInfo {
 
 impl<'a> ::laserdata_core::paging::PagedRequest for builder::GetEnvironments<'a> {
     type Page = types::PagedEnvironmentInfo;
+
+    fn at_page(self, page: ::std::num::NonZeroU64, results: ::std::num::NonZeroU64) -> Self {
+        self.page(page).results(results)
+    }
+
+    fn send_page(
+        self,
+    ) -> impl ::std::future::Future<Output = Result<ResponseValue<Self::Page>, Error<ByteStream>>> + Send {
+        self.send()
+    }
+}
+
+impl ::laserdata_core::paging::Page for types::PagedTenantInvitationInfo {
+    type Item = types::TenantInvitationInfo;
+
+    fn total_pages(&self) -> u64 {
+        u64::try_from(self.total_pages.0).unwrap_or_default()
+    }
+
+    fn total_results(&self) -> u64 {
+        u64::try_from(self.total_results.0).unwrap_or_default()
+    }
+
+    fn into_items(self) -> ::std::vec::Vec<Self::Item> {
+        self.items
+    }
+}
+
+impl<'a> ::laserdata_core::paging::PagedRequest for builder::GetTenantInvitations<'a> {
+    type Page = types::PagedTenantInvitationInfo;
+
+    fn at_page(self, page: ::std::num::NonZeroU64, results: ::std::num::NonZeroU64) -> Self {
+        self.page(page).results(results)
+    }
+
+    fn send_page(
+        self,
+    ) -> impl ::std::future::Future<Output = Result<ResponseValue<Self::Page>, Error<ByteStream>>> + Send {
+        self.send()
+    }
+}
+
+impl ::laserdata_core::paging::Page for types::PagedMemberDetails {
+    type Item = types::MemberDetails;
+
+    fn total_pages(&self) -> u64 {
+        u64::try_from(self.total_pages.0).unwrap_or_default()
+    }
+
+    fn total_results(&self) -> u64 {
+        u64::try_from(self.total_results.0).unwrap_or_default()
+    }
+
+    fn into_items(self) -> ::std::vec::Vec<Self::Item> {
+        self.items
+    }
+}
+
+impl<'a> ::laserdata_core::paging::PagedRequest for builder::GetMembers<'a> {
+    type Page = types::PagedMemberDetails;
+
+    fn at_page(self, page: ::std::num::NonZeroU64, results: ::std::num::NonZeroU64) -> Self {
+        self.page(page).results(results)
+    }
+
+    fn send_page(
+        self,
+    ) -> impl ::std::future::Future<Output = Result<ResponseValue<Self::Page>, Error<ByteStream>>> + Send {
+        self.send()
+    }
+}
+
+impl ::laserdata_core::paging::Page for types::PagedNotificationChannelInfo {
+    type Item = types::NotificationChannelInfo;
+
+    fn total_pages(&self) -> u64 {
+        u64::try_from(self.total_pages.0).unwrap_or_default()
+    }
+
+    fn total_results(&self) -> u64 {
+        u64::try_from(self.total_results.0).unwrap_or_default()
+    }
+
+    fn into_items(self) -> ::std::vec::Vec<Self::Item> {
+        self.items
+    }
+}
+
+impl<'a> ::laserdata_core::paging::PagedRequest for builder::GetTenantChannels<'a> {
+    type Page = types::PagedNotificationChannelInfo;
+
+    fn at_page(self, page: ::std::num::NonZeroU64, results: ::std::num::NonZeroU64) -> Self {
+        self.page(page).results(results)
+    }
+
+    fn send_page(
+        self,
+    ) -> impl ::std::future::Future<Output = Result<ResponseValue<Self::Page>, Error<ByteStream>>> + Send {
+        self.send()
+    }
+}
+
+impl<'a> ::laserdata_core::paging::PagedRequest for builder::GetDivisionChannels<'a> {
+    type Page = types::PagedNotificationChannelInfo;
+
+    fn at_page(self, page: ::std::num::NonZeroU64, results: ::std::num::NonZeroU64) -> Self {
+        self.page(page).results(results)
+    }
+
+    fn send_page(
+        self,
+    ) -> impl ::std::future::Future<Output = Result<ResponseValue<Self::Page>, Error<ByteStream>>> + Send {
+        self.send()
+    }
+}
+
+impl ::laserdata_core::paging::Page for types::PagedNotificationSubscriptionInfo {
+    type Item = types::NotificationSubscriptionInfo;
+
+    fn total_pages(&self) -> u64 {
+        u64::try_from(self.total_pages.0).unwrap_or_default()
+    }
+
+    fn total_results(&self) -> u64 {
+        u64::try_from(self.total_results.0).unwrap_or_default()
+    }
+
+    fn into_items(self) -> ::std::vec::Vec<Self::Item> {
+        self.items
+    }
+}
+
+impl<'a> ::laserdata_core::paging::PagedRequest for builder::GetTenantSubscriptions<'a> {
+    type Page = types::PagedNotificationSubscriptionInfo;
+
+    fn at_page(self, page: ::std::num::NonZeroU64, results: ::std::num::NonZeroU64) -> Self {
+        self.page(page).results(results)
+    }
+
+    fn send_page(
+        self,
+    ) -> impl ::std::future::Future<Output = Result<ResponseValue<Self::Page>, Error<ByteStream>>> + Send {
+        self.send()
+    }
+}
+
+impl<'a> ::laserdata_core::paging::PagedRequest for builder::GetDivisionSubscriptions<'a> {
+    type Page = types::PagedNotificationSubscriptionInfo;
+
+    fn at_page(self, page: ::std::num::NonZeroU64, results: ::std::num::NonZeroU64) -> Self {
+        self.page(page).results(results)
+    }
+
+    fn send_page(
+        self,
+    ) -> impl ::std::future::Future<Output = Result<ResponseValue<Self::Page>, Error<ByteStream>>> + Send {
+        self.send()
+    }
+}
+
+impl ::laserdata_core::paging::Page for types::PagedNotificationInfo {
+    type Item = types::NotificationInfo;
+
+    fn total_pages(&self) -> u64 {
+        u64::try_from(self.total_pages.0).unwrap_or_default()
+    }
+
+    fn total_results(&self) -> u64 {
+        u64::try_from(self.total_results.0).unwrap_or_default()
+    }
+
+    fn into_items(self) -> ::std::vec::Vec<Self::Item> {
+        self.items
+    }
+}
+
+impl<'a> ::laserdata_core::paging::PagedRequest for builder::GetTenantNotifications<'a> {
+    type Page = types::PagedNotificationInfo;
+
+    fn at_page(self, page: ::std::num::NonZeroU64, results: ::std::num::NonZeroU64) -> Self {
+        self.page(page).results(results)
+    }
+
+    fn send_page(
+        self,
+    ) -> impl ::std::future::Future<Output = Result<ResponseValue<Self::Page>, Error<ByteStream>>> + Send {
+        self.send()
+    }
+}
+
+impl<'a> ::laserdata_core::paging::PagedRequest for builder::GetDivisionNotifications<'a> {
+    type Page = types::PagedNotificationInfo;
+
+    fn at_page(self, page: ::std::num::NonZeroU64, results: ::std::num::NonZeroU64) -> Self {
+        self.page(page).results(results)
+    }
+
+    fn send_page(
+        self,
+    ) -> impl ::std::future::Future<Output = Result<ResponseValue<Self::Page>, Error<ByteStream>>> + Send {
+        self.send()
+    }
+}
+
+impl<'a> ::laserdata_core::paging::PagedRequest for builder::GetUserNotifications<'a> {
+    type Page = types::PagedNotificationInfo;
+
+    fn at_page(self, page: ::std::num::NonZeroU64, results: ::std::num::NonZeroU64) -> Self {
+        self.page(page).results(results)
+    }
+
+    fn send_page(
+        self,
+    ) -> impl ::std::future::Future<Output = Result<ResponseValue<Self::Page>, Error<ByteStream>>> + Send {
+        self.send()
+    }
+}
+
+impl ::laserdata_core::paging::Page for types::PagedRoleBasicInfo {
+    type Item = types::RoleBasicInfo;
+
+    fn total_pages(&self) -> u64 {
+        u64::try_from(self.total_pages.0).unwrap_or_default()
+    }
+
+    fn total_results(&self) -> u64 {
+        u64::try_from(self.total_results.0).unwrap_or_default()
+    }
+
+    fn into_items(self) -> ::std::vec::Vec<Self::Item> {
+        self.items
+    }
+}
+
+impl<'a> ::laserdata_core::paging::PagedRequest for builder::GetRoles<'a> {
+    type Page = types::PagedRoleBasicInfo;
+
+    fn at_page(self, page: ::std::num::NonZeroU64, results: ::std::num::NonZeroU64) -> Self {
+        self.page(page).results(results)
+    }
+
+    fn send_page(
+        self,
+    ) -> impl ::std::future::Future<Output = Result<ResponseValue<Self::Page>, Error<ByteStream>>> + Send {
+        self.send()
+    }
+}
+
+impl ::laserdata_core::paging::Page for types::PagedRoleMemberInfo {
+    type Item = types::RoleMemberInfo;
+
+    fn total_pages(&self) -> u64 {
+        u64::try_from(self.total_pages.0).unwrap_or_default()
+    }
+
+    fn total_results(&self) -> u64 {
+        u64::try_from(self.total_results.0).unwrap_or_default()
+    }
+
+    fn into_items(self) -> ::std::vec::Vec<Self::Item> {
+        self.items
+    }
+}
+
+impl<'a> ::laserdata_core::paging::PagedRequest for builder::GetRoleMembers<'a> {
+    type Page = types::PagedRoleMemberInfo;
 
     fn at_page(self, page: ::std::num::NonZeroU64, results: ::std::num::NonZeroU64) -> Self {
         self.page(page).results(results)

@@ -192,6 +192,15 @@ impl Example {
     }
 }
 
+impl Example {
+    /// Checks that the items a paging stream yielded are the example page's items.
+    pub fn assert_items<T: serde::Serialize>(&self, items: &[T]) {
+        let expected = without_nulls(&self.response.as_ref().expect("the operation answers with a body")["items"]);
+        let actual = without_nulls(&serde_json::to_value(items).unwrap());
+        assert_eq!(actual, expected, "the streamed items differ from the spec's example page");
+    }
+}
+
 /// For an optional field, absent, `null` and (for a list) `[]` mean the same: the generated
 /// types leave out `None` and empty optional lists when encoding, so comparisons ignore them.
 pub fn without_nulls(value: &Value) -> Value {

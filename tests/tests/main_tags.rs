@@ -59,8 +59,7 @@ async fn divisions() {
 
     let divisions: Vec<types::DivisionInfo> =
         client.main().get_divisions().tenant_id(TENANT).stream().try_collect().await.unwrap();
-    let listed = list.response.as_ref().unwrap()["items"].as_array().unwrap().len();
-    assert_eq!(divisions.len(), listed);
+    list.assert_items(&divisions);
     let created = client
         .main()
         .create_division()
@@ -121,4 +120,178 @@ async fn account_sign_in_needs_no_key_but_keeps_the_csrf_token_secret() {
     let shown = format!("{session:?}");
     let token = sign_in.response.as_ref().unwrap()["csrf_token"].as_str().unwrap();
     assert!(!shown.contains(token), "the CSRF token leaked into Debug output: {shown}");
+}
+
+#[tokio::test]
+async fn members() {
+    let (server, client) = setup().await;
+    let list = serve_example(&server, "get_members").await;
+    let update = serve_example(&server, "update_member").await;
+
+    let members = client.main().get_members().tenant_id(TENANT).send().typed_errors().await.unwrap();
+    list.assert_answer(&members.into_inner());
+    client
+        .main()
+        .update_member()
+        .tenant_id(TENANT)
+        .member_id(608_123_456_789_012_345_i64)
+        .body(update.request_as::<types::UpdateMember>())
+        .send()
+        .typed_errors()
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn invitations() {
+    let (server, client) = setup().await;
+    let invite = serve_example(&server, "invite_member").await;
+    let list = serve_example(&server, "get_tenant_invitations").await;
+
+    client
+        .main()
+        .invite_member()
+        .tenant_id(TENANT)
+        .body(invite.request_as::<types::InviteMember>())
+        .send()
+        .typed_errors()
+        .await
+        .unwrap();
+    let invitations = client.main().get_tenant_invitations().tenant_id(TENANT).send().typed_errors().await.unwrap();
+    list.assert_answer(&invitations.into_inner());
+}
+
+#[tokio::test]
+async fn roles() {
+    let (server, client) = setup().await;
+    let add = serve_example(&server, "add_role").await;
+    let get = serve_example(&server, "get_role").await;
+
+    let added = client
+        .main()
+        .add_role()
+        .tenant_id(TENANT)
+        .body(add.request_as::<types::AddRole>())
+        .send()
+        .typed_errors()
+        .await
+        .unwrap();
+    assert_eq!(added.created_ids().role, Some(types::RoleId(4410)));
+    let role = client.main().get_role().tenant_id(TENANT).role_id(4410).send().typed_errors().await.unwrap();
+    get.assert_answer(&role.into_inner());
+}
+
+#[tokio::test]
+async fn clouds() {
+    let (server, client) = setup().await;
+    let regions = serve_example(&server, "get_regions").await;
+    let tiers = serve_example(&server, "get_tiers").await;
+
+    let answer =
+        client.main().get_regions().tenant_id(TENANT).cloud(types::Cloud::Aws).send().typed_errors().await.unwrap();
+    regions.assert_answer(&answer.into_inner());
+    let answer = client
+        .main()
+        .get_tiers()
+        .tenant_id(TENANT)
+        .cloud(types::Cloud::Gcp)
+        .region(types::Region("europe-west3".into()))
+        .send()
+        .typed_errors()
+        .await
+        .unwrap();
+    tiers.assert_answer(&answer.into_inner());
+}
+
+#[tokio::test]
+async fn cloud_accounts() {
+    let (server, client) = setup().await;
+    let create = serve_example(&server, "create_cloud_account").await;
+    let get = serve_example(&server, "get_cloud_account").await;
+
+    client
+        .main()
+        .create_cloud_account()
+        .tenant_id(TENANT)
+        .body(create.request_as::<types::CreateCloudAccount>())
+        .send()
+        .typed_errors()
+        .await
+        .unwrap();
+    let account =
+        client.main().get_cloud_account().tenant_id(TENANT).cloud_account_id(77).send().typed_errors().await.unwrap();
+    get.assert_answer(&account.into_inner());
+}
+
+#[tokio::test]
+async fn notification_channels_keep_their_destination_secret() {
+    let (server, client) = setup().await;
+    let create = serve_example(&server, "create_tenant_channel").await;
+    let get = serve_example(&server, "get_tenant_channel").await;
+
+    client
+        .main()
+        .create_tenant_channel()
+        .tenant_id(TENANT)
+        .body(create.request_as::<types::CreateChannel>())
+        .send()
+        .typed_errors()
+        .await
+        .unwrap();
+    let channel =
+        client.main().get_tenant_channel().tenant_id(TENANT).channel_id(2201).send().typed_errors().await.unwrap();
+    let channel = channel.into_inner();
+    get.assert_answer(&channel);
+    let destination = get.response.as_ref().unwrap()["destination"].as_str().unwrap();
+    assert!(!format!("{channel:?}").contains(destination), "the destination leaked into Debug output");
+}
+
+#[tokio::test]
+async fn notification_subscriptions() {
+    let (server, client) = setup().await;
+    let set = serve_example(&server, "set_division_subscriptions").await;
+    let list = serve_example(&server, "get_division_subscriptions").await;
+
+    client
+        .main()
+        .set_division_subscriptions()
+        .tenant_id(TENANT)
+        .division_id(DIVISION)
+        .channel_id(2201)
+        .body(set.request_as::<types::SetSubscriptions>())
+        .send()
+        .typed_errors()
+        .await
+        .unwrap();
+    let subscriptions: Vec<types::NotificationSubscriptionInfo> = client
+        .main()
+        .get_division_subscriptions()
+        .tenant_id(TENANT)
+        .division_id(DIVISION)
+        .channel_id(2201)
+        .stream()
+        .try_collect()
+        .await
+        .unwrap();
+    list.assert_items(&subscriptions);
+}
+
+#[tokio::test]
+async fn notifications() {
+    let (server, client) = setup().await;
+    let types_example = serve_example(&server, "get_notification_types").await;
+    let sent = serve_example(&server, "get_user_notifications").await;
+
+    let kinds = client.main().get_notification_types().send().typed_errors().await.unwrap();
+    types_example.assert_answer(&kinds.into_inner());
+    let notifications = client
+        .main()
+        .get_user_notifications()
+        .user_id(608_123_456_789_012_345_i64)
+        .channel_id(2201)
+        .send()
+        .typed_errors()
+        .await
+        .unwrap();
+    sent.assert_answer(&notifications.into_inner());
 }

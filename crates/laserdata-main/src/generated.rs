@@ -8,6 +8,25 @@ use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderE
 /// Types used as operation parameters and responses.
 #[allow(clippy::all)]
 pub mod types {
+    ///The connector to start on a deployment.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct ActivateConnector {
+        ///The `key` of a connector from `get_connectors`.
+        pub connector_key: ::std::string::String,
+        ///The connector's `type`, `sink` or `source` (a plain string in the vendor's description).
+        pub connector_type: ::std::string::String,
+        ///Identifies this instance among the deployment's instances of the connector.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub instance_key: ::std::option::Option<::std::string::String>,
+        ///A name for people to recognise this instance by.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub instance_name: ::std::option::Option<::std::string::String>,
+    }
+    impl ActivateConnector {
+        pub fn builder() -> builder::ActivateConnector {
+            Default::default()
+        }
+    }
     ///A new custom role.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct AddRole {
@@ -328,6 +347,63 @@ pub mod types {
             value.parse()
         }
     }
+    ///A 12-digit AWS account id, as a string so that leading zeros are kept.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[serde(transparent)]
+    pub struct AwsAccountId(pub ::std::string::String);
+    impl ::std::ops::Deref for AwsAccountId {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<AwsAccountId> for ::std::string::String {
+        fn from(value: AwsAccountId) -> Self {
+            value.0
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for AwsAccountId {
+        fn from(value: ::std::string::String) -> Self {
+            Self(value)
+        }
+    }
+    impl ::std::fmt::Display for AwsAccountId {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            self.0.fmt(f)
+        }
+    }
+    impl ::std::str::FromStr for AwsAccountId {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self(value.to_string()))
+        }
+    }
+    ///The AWS account, network and IAM role a BYOC deployment uses.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct AwsByocDeployment {
+        pub account_id: AwsAccountId,
+        ///The external id the role's trust policy requires when it is assumed.
+        pub external_id: ::std::string::String,
+        ///The ARN of the IAM role LaserData assumes to operate the deployment.
+        pub identity_arn: ::std::string::String,
+        pub vpc_cidr: CidrBlock,
+        pub vpc_id: AwsVpcId,
+    }
+    impl AwsByocDeployment {
+        pub fn builder() -> builder::AwsByocDeployment {
+            Default::default()
+        }
+    }
     /**How LaserData reaches an AWS account: an IAM role it assumes, guarded by an external id,
 and the VPC to provision into. The documentation asks for `identity_arn`, `external_id`
 and `vpc_id` when registering an account.
@@ -349,6 +425,60 @@ and `vpc_id` when registering an account.
     }
     impl AwsCloudAccountSettings {
         pub fn builder() -> builder::AwsCloudAccountSettings {
+            Default::default()
+        }
+    }
+    ///The id of an AWS VPC.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[serde(transparent)]
+    pub struct AwsVpcId(pub ::std::string::String);
+    impl ::std::ops::Deref for AwsVpcId {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<AwsVpcId> for ::std::string::String {
+        fn from(value: AwsVpcId) -> Self {
+            value.0
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for AwsVpcId {
+        fn from(value: ::std::string::String) -> Self {
+            Self(value)
+        }
+    }
+    impl ::std::fmt::Display for AwsVpcId {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            self.0.fmt(f)
+        }
+    }
+    impl ::std::str::FromStr for AwsVpcId {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self(value.to_string()))
+        }
+    }
+    ///What to prepare in your own cloud account before a BYOC deployment can use it.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct ByocSetup {
+        ///The preparation steps, in the order to carry them out.
+        pub steps: ::std::vec::Vec<::std::string::String>,
+        ///The Supervisor that serves the chosen cloud and region and will operate the deployment.
+        pub supervisor: ::std::string::String,
+    }
+    impl ByocSetup {
+        pub fn builder() -> builder::ByocSetup {
             Default::default()
         }
     }
@@ -757,6 +887,82 @@ a plain string so that a provider added later does not break older clients.
             value.parse()
         }
     }
+    ///A connector a deployment can run.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct ConnectorInfo {
+        ///Whether the connector can run on this deployment.
+        pub available: bool,
+        ///What the connector does.
+        pub description: ::std::string::String,
+        ///Identifies the connector; pass it as `connector_key` to `activate_connector`.
+        pub key: ::std::string::String,
+        ///The connector's display name.
+        pub name: ::std::string::String,
+        ///Whether the tenant's plan allows the connector.
+        pub permitted: bool,
+        #[serde(rename = "type")]
+        pub type_: ConnectorType,
+    }
+    impl ConnectorInfo {
+        pub fn builder() -> builder::ConnectorInfo {
+            Default::default()
+        }
+    }
+    ///Whether a connector copies messages out of Iggy (`sink`) or feeds messages into it (`source`).
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum ConnectorType {
+        #[serde(rename = "sink")]
+        Sink,
+        #[serde(rename = "source")]
+        Source,
+    }
+    impl ::std::fmt::Display for ConnectorType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Sink => f.write_str("sink"),
+                Self::Source => f.write_str("source"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ConnectorType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "sink" => Ok(Self::Sink),
+                "source" => Ok(Self::Source),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ConnectorType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for ConnectorType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
     /**A new key acts with exactly one of an existing role (`role_id`) or inline permissions
 (`permissions`). Sending both, or neither, is rejected.
 */
@@ -978,69 +1184,6 @@ narrow them to, by id. Lists left out, null or empty do not narrow anything.
             value.parse()
         }
     }
-    ///A code for deleting a deployment.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-    pub struct DeleteDeploymentAction {
-        pub action_type: DeleteDeploymentActionActionType,
-        pub payload: DeleteDeploymentPayload,
-    }
-    impl DeleteDeploymentAction {
-        pub fn builder() -> builder::DeleteDeploymentAction {
-            Default::default()
-        }
-    }
-    ///`DeleteDeploymentActionActionType`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum DeleteDeploymentActionActionType {
-        #[serde(rename = "delete_deployment")]
-        DeleteDeployment,
-    }
-    impl ::std::fmt::Display for DeleteDeploymentActionActionType {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::DeleteDeployment => f.write_str("delete_deployment"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for DeleteDeploymentActionActionType {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "delete_deployment" => Ok(Self::DeleteDeployment),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for DeleteDeploymentActionActionType {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for DeleteDeploymentActionActionType {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
     ///The deployment to delete.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct DeleteDeploymentPayload {
@@ -1054,69 +1197,6 @@ narrow them to, by id. Lists left out, null or empty do not narrow anything.
             Default::default()
         }
     }
-    ///A code for deleting a division.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-    pub struct DeleteDivisionAction {
-        pub action_type: DeleteDivisionActionActionType,
-        pub payload: DeleteDivisionPayload,
-    }
-    impl DeleteDivisionAction {
-        pub fn builder() -> builder::DeleteDivisionAction {
-            Default::default()
-        }
-    }
-    ///`DeleteDivisionActionActionType`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum DeleteDivisionActionActionType {
-        #[serde(rename = "delete_division")]
-        DeleteDivision,
-    }
-    impl ::std::fmt::Display for DeleteDivisionActionActionType {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::DeleteDivision => f.write_str("delete_division"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for DeleteDivisionActionActionType {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "delete_division" => Ok(Self::DeleteDivision),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for DeleteDivisionActionActionType {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for DeleteDivisionActionActionType {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
     ///The division to delete.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct DeleteDivisionPayload {
@@ -1126,69 +1206,6 @@ narrow them to, by id. Lists left out, null or empty do not narrow anything.
     impl DeleteDivisionPayload {
         pub fn builder() -> builder::DeleteDivisionPayload {
             Default::default()
-        }
-    }
-    ///A code for deleting an environment.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-    pub struct DeleteEnvironmentAction {
-        pub action_type: DeleteEnvironmentActionActionType,
-        pub payload: DeleteEnvironmentPayload,
-    }
-    impl DeleteEnvironmentAction {
-        pub fn builder() -> builder::DeleteEnvironmentAction {
-            Default::default()
-        }
-    }
-    ///`DeleteEnvironmentActionActionType`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum DeleteEnvironmentActionActionType {
-        #[serde(rename = "delete_environment")]
-        DeleteEnvironment,
-    }
-    impl ::std::fmt::Display for DeleteEnvironmentActionActionType {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::DeleteEnvironment => f.write_str("delete_environment"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for DeleteEnvironmentActionActionType {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "delete_environment" => Ok(Self::DeleteEnvironment),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for DeleteEnvironmentActionActionType {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for DeleteEnvironmentActionActionType {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
         }
     }
     ///The environment to delete.
@@ -1203,69 +1220,6 @@ narrow them to, by id. Lists left out, null or empty do not narrow anything.
             Default::default()
         }
     }
-    ///A code for deleting a whole tenant.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-    pub struct DeleteTenantAction {
-        pub action_type: DeleteTenantActionActionType,
-        pub payload: DeleteTenantPayload,
-    }
-    impl DeleteTenantAction {
-        pub fn builder() -> builder::DeleteTenantAction {
-            Default::default()
-        }
-    }
-    ///`DeleteTenantActionActionType`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum DeleteTenantActionActionType {
-        #[serde(rename = "delete_tenant")]
-        DeleteTenant,
-    }
-    impl ::std::fmt::Display for DeleteTenantActionActionType {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::DeleteTenant => f.write_str("delete_tenant"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for DeleteTenantActionActionType {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "delete_tenant" => Ok(Self::DeleteTenant),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for DeleteTenantActionActionType {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for DeleteTenantActionActionType {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
     ///The tenant to delete.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct DeleteTenantPayload {
@@ -1273,6 +1227,193 @@ narrow them to, by id. Lists left out, null or empty do not narrow anything.
     }
     impl DeleteTenantPayload {
         pub fn builder() -> builder::DeleteTenantPayload {
+            Default::default()
+        }
+    }
+    /**A free starter deployment. Give `environment_id` to use an existing environment;
+otherwise a new one is created, named `environment_name` when given.
+*/
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct DeployStarter {
+        pub cloud: Cloud,
+        ///The deployment's name; the platform picks one when absent.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub deployment_name: ::std::option::Option<DeploymentName>,
+        ///An existing environment of the division to deploy into.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub environment_id: ::std::option::Option<EnvironmentId>,
+        ///The name of the environment to create when `environment_id` is absent.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub environment_name: ::std::option::Option<EnvironmentName>,
+        pub region: Region,
+    }
+    impl DeployStarter {
+        pub fn builder() -> builder::DeployStarter {
+            Default::default()
+        }
+    }
+    ///A deployment on infrastructure LaserData runs. Optional fields left out take the tier's defaults.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct DeployToManagedCloud {
+        ///One availability zone or several.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub availability_mode: ::std::option::Option<AvailabilityMode>,
+        pub cloud: Cloud,
+        pub cluster: ClusterKind,
+        ///Run the nodes on hosts reserved for this tenant (when the plan allows it).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub dedicated: ::std::option::Option<bool>,
+        ///Encrypt the nodes' disks.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub encrypted: ::std::option::Option<bool>,
+        pub name: DeploymentName,
+        ///Require a confirmation code to delete the deployment.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub protected: ::std::option::Option<bool>,
+        ///Give the nodes public IP addresses.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub public_ip_enabled: ::std::option::Option<bool>,
+        pub region: Region,
+        ///How long telemetry is kept; the tier's default when absent.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub retention: ::std::option::Option<RetentionSettings>,
+        ///Run the deployment on hosts shared with other deployments.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub shared: ::std::option::Option<bool>,
+        ///A cap on the deployment's cost, in the billing currency; no cap when absent.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub spend_limit: ::std::option::Option<Money>,
+        ///The disk of each node; the tier's default when absent.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub storage: ::std::option::Option<CloudStorageSettings>,
+        ///Give the deployment its own subdomain.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub subdomain_enabled: ::std::option::Option<bool>,
+        ///The network throughput to size the deployment for.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub target_network_tput: ::std::option::Option<NetworkTput>,
+        pub tier: DeploymentTier,
+    }
+    impl DeployToManagedCloud {
+        pub fn builder() -> builder::DeployToManagedCloud {
+            Default::default()
+        }
+    }
+    /**A deployment inside your own cloud account (BYOC). Fill `aws` or `gcp`, whichever
+matches `cloud`, with the account prepared as `generate_byoc_setup` describes.
+*/
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct DeployToYourOwnCloud {
+        ///One availability zone or several.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub availability_mode: ::std::option::Option<AvailabilityMode>,
+        ///The AWS account to deploy into; required when `cloud` is `aws`.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub aws: ::std::option::Option<AwsByocDeployment>,
+        pub cloud: Cloud,
+        pub cluster: ClusterKind,
+        ///Encrypt the nodes' disks.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub encrypted: ::std::option::Option<bool>,
+        ///The GCP project to deploy into; required when `cloud` is `gcp`.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub gcp: ::std::option::Option<GcpByocDeployment>,
+        pub name: DeploymentName,
+        ///Require a confirmation code to delete the deployment.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub protected: ::std::option::Option<bool>,
+        ///Give the nodes public IP addresses.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub public_ip_enabled: ::std::option::Option<bool>,
+        pub region: Region,
+        ///How long telemetry is kept; the tier's default when absent.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub retention: ::std::option::Option<RetentionSettings>,
+        ///A cap on the deployment's cost, in the billing currency; no cap when absent.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub spend_limit: ::std::option::Option<Money>,
+        ///The disk of each node; the tier's default when absent.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub storage: ::std::option::Option<CloudStorageSettings>,
+        ///Give the deployment its own subdomain.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub subdomain_enabled: ::std::option::Option<bool>,
+        ///The network throughput to size the deployment for.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub target_network_tput: ::std::option::Option<NetworkTput>,
+        pub tier: DeploymentTier,
+    }
+    impl DeployToYourOwnCloud {
+        pub fn builder() -> builder::DeployToYourOwnCloud {
+            Default::default()
+        }
+    }
+    ///A deployment with its description and the history of its upgrades.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct DeploymentDetails {
+        pub area: Area,
+        pub availability_mode: AvailabilityMode,
+        ///Whether `upgrade_deployment` may be called now.
+        pub can_upgrade: bool,
+        pub cloud: Cloud,
+        pub cluster: ClusterKind,
+        ///A short code the platform assigns to the deployment.
+        pub code: ::std::string::String,
+        ///When the deployment was created.
+        pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
+        ///Whether the nodes run on hosts reserved for this tenant.
+        pub dedicated: bool,
+        ///Free text about the deployment, or null.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub description: ::std::option::Option<Description>,
+        ///The DNS domain the deployment's endpoints are reachable under.
+        pub domain: ::std::string::String,
+        ///Whether the nodes' disks are encrypted.
+        pub encrypted: bool,
+        pub id: DeploymentId,
+        pub name: DeploymentName,
+        ///How many nodes the deployment runs.
+        pub nodes_count: i32,
+        ///Whether deleting the deployment needs a confirmation code.
+        pub protected: bool,
+        ///The network rate limit applied to the deployment, if any.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub rate_limit: ::std::option::Option<DeploymentNetworkRateLimit>,
+        ///The cloud region; null when the deployment has none, as on-premise ones may not.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub region: ::std::option::Option<Region>,
+        pub retention: DeploymentRetention,
+        ///The runtimes the deployment runs.
+        pub runtimes: ::std::vec::Vec<RuntimeType>,
+        ///Whether the deployment runs on hosts shared with other deployments.
+        pub shared: bool,
+        pub storage_size: StorageSize,
+        pub storage_type: StorageType,
+        /**The base URL of the Supervisor API that operates this deployment: send its
+deployment-level requests (credentials, configuration, metrics, logs, backups)
+there, with the same `ld-api-key`. Null while no Supervisor is assigned.
+*/
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub supervisor_url: ::std::option::Option<::std::string::String>,
+        ///The network throughput the deployment was sized for, if one was asked for.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub target_network_tput: ::std::option::Option<NetworkTput>,
+        ///The size class of the nodes; null when the deployment is not sized by tier.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub tier: ::std::option::Option<DeploymentTier>,
+        ///When the deployment last changed.
+        pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
+        ///When the deployment was last upgraded; null if never.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub upgraded_at: ::std::option::Option<
+            ::chrono::DateTime<::chrono::offset::Utc>,
+        >,
+        ///The deployment's upgrades.
+        pub upgrades: ::std::vec::Vec<DeploymentUpgrade>,
+        pub variant: DeploymentVariant,
+    }
+    impl DeploymentDetails {
+        pub fn builder() -> builder::DeploymentDetails {
             Default::default()
         }
     }
@@ -1328,6 +1469,70 @@ narrow them to, by id. Lists left out, null or empty do not narrow anything.
         type Error = <i64 as ::std::str::FromStr>::Err;
         fn try_from(value: String) -> ::std::result::Result<Self, Self::Error> {
             value.parse()
+        }
+    }
+    ///A deployment as lists show it.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct DeploymentInfo {
+        pub area: Area,
+        pub availability_mode: AvailabilityMode,
+        ///Whether `upgrade_deployment` may be called now.
+        pub can_upgrade: bool,
+        pub cloud: Cloud,
+        pub cluster: ClusterKind,
+        ///A short code the platform assigns to the deployment.
+        pub code: ::std::string::String,
+        ///When the deployment was created.
+        pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
+        ///Whether the nodes run on hosts reserved for this tenant.
+        pub dedicated: bool,
+        ///The DNS domain the deployment's endpoints are reachable under.
+        pub domain: ::std::string::String,
+        ///Whether the nodes' disks are encrypted.
+        pub encrypted: bool,
+        pub id: DeploymentId,
+        pub name: DeploymentName,
+        ///How many nodes the deployment runs.
+        pub nodes_count: i32,
+        ///Whether deleting the deployment needs a confirmation code.
+        pub protected: bool,
+        ///The network rate limit applied to the deployment, if any.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub rate_limit: ::std::option::Option<DeploymentNetworkRateLimit>,
+        ///The cloud region; null when the deployment has none, as on-premise ones may not.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub region: ::std::option::Option<Region>,
+        pub retention: DeploymentRetention,
+        ///The runtimes the deployment runs.
+        pub runtimes: ::std::vec::Vec<RuntimeType>,
+        ///Whether the deployment runs on hosts shared with other deployments.
+        pub shared: bool,
+        pub storage_size: StorageSize,
+        pub storage_type: StorageType,
+        /**The base URL of the Supervisor API that operates this deployment: send its
+deployment-level requests (credentials, configuration, metrics, logs, backups)
+there, with the same `ld-api-key`. Null while no Supervisor is assigned.
+*/
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub supervisor_url: ::std::option::Option<::std::string::String>,
+        ///The network throughput the deployment was sized for, if one was asked for.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub target_network_tput: ::std::option::Option<NetworkTput>,
+        ///The size class of the nodes; null when the deployment is not sized by tier.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub tier: ::std::option::Option<DeploymentTier>,
+        ///When the deployment last changed.
+        pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
+        ///When the deployment was last upgraded; null if never.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub upgraded_at: ::std::option::Option<
+            ::chrono::DateTime<::chrono::offset::Utc>,
+        >,
+        pub variant: DeploymentVariant,
+    }
+    impl DeploymentInfo {
+        pub fn builder() -> builder::DeploymentInfo {
+            Default::default()
         }
     }
     ///The name of a deployment, unique within its environment.
@@ -1412,6 +1617,52 @@ narrow them to, by id. Lists left out, null or empty do not narrow anything.
         type Err = ::std::convert::Infallible;
         fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
             Ok(Self(value.to_string()))
+        }
+    }
+    ///The estimated monthly cost of a deployment, in US dollars.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct DeploymentPreview {
+        pub breakdown: DeploymentPreviewBreakdown,
+        pub cloud: Cloud,
+        ///The cloud instance type each node would run on.
+        pub instance: ::std::string::String,
+        ///The total per month, the sum of `breakdown`.
+        pub monthly_total_usd: Money,
+        ///How many nodes were priced.
+        pub nodes: i32,
+        pub region: Region,
+        pub tier: DeploymentTier,
+    }
+    impl DeploymentPreview {
+        pub fn builder() -> builder::DeploymentPreview {
+            Default::default()
+        }
+    }
+    ///The estimated monthly cost by item, in US dollars.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct DeploymentPreviewBreakdown {
+        pub compute_usd: Money,
+        pub data_retention_usd: Money,
+        pub network_usd: Money,
+        pub storage_usd: Money,
+        pub telemetry_usd: Money,
+    }
+    impl DeploymentPreviewBreakdown {
+        pub fn builder() -> builder::DeploymentPreviewBreakdown {
+            Default::default()
+        }
+    }
+    ///How long a deployment keeps its data and telemetry.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct DeploymentRetention {
+        ///Storage, in GB, for retained message data; null when not set.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub data_storage_gb: ::std::option::Option<i64>,
+        pub telemetry: TelemetryRetention,
+    }
+    impl DeploymentRetention {
+        pub fn builder() -> builder::DeploymentRetention {
+            Default::default()
         }
     }
     ///A deployment within a tenant's tree, with where it runs and how to reach its Supervisor API.
@@ -1532,6 +1783,41 @@ deployment has no Supervisor endpoint.
     }
     impl DeploymentTierLimit {
         pub fn builder() -> builder::DeploymentTierLimit {
+            Default::default()
+        }
+    }
+    ///One upgrade of a deployment and the shape it left the deployment in. Fields that did not apply are null.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct DeploymentUpgrade {
+        ///The cloud instance type of the nodes after the upgrade.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub instance_type: ::std::option::Option<::std::string::String>,
+        ///How many nodes there were after the upgrade.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub nodes_after: ::std::option::Option<i32>,
+        ///How many nodes there were before the upgrade.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub nodes_before: ::std::option::Option<i32>,
+        ///The network rate limit after the upgrade.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub rate_limit: ::std::option::Option<DeploymentNetworkRateLimit>,
+        ///The disk size after the upgrade.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub storage_size: ::std::option::Option<StorageSize>,
+        ///The kind of disk after the upgrade.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub storage_type: ::std::option::Option<StorageType>,
+        ///The target network throughput after the upgrade.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub target_network_tput: ::std::option::Option<NetworkTput>,
+        ///The tier after the upgrade.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub tier: ::std::option::Option<DeploymentTier>,
+        ///When the upgrade happened.
+        pub upgraded_at: ::chrono::DateTime<::chrono::offset::Utc>,
+    }
+    impl DeploymentUpgrade {
+        pub fn builder() -> builder::DeploymentUpgrade {
             Default::default()
         }
     }
@@ -2066,6 +2352,17 @@ field in `field_issues`.
             Default::default()
         }
     }
+    ///The nodes to add to a deployment.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct ExtendDeployment {
+        ///The groups of nodes to add.
+        pub nodes: ::std::vec::Vec<NodeToExtend>,
+    }
+    impl ExtendDeployment {
+        pub fn builder() -> builder::ExtendDeployment {
+            Default::default()
+        }
+    }
     ///Why one field of the request was rejected.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct FieldIssue {
@@ -2123,6 +2420,19 @@ field in `field_issues`.
             Ok(Self(value.to_string()))
         }
     }
+    ///The GCP project, network and service account a BYOC deployment uses.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct GcpByocDeployment {
+        pub project_id: GcpProjectId,
+        pub service_account_email: GcpServiceAccountEmail,
+        ///The VPC network of the project to deploy into.
+        pub vpc_name: HyphenName,
+    }
+    impl GcpByocDeployment {
+        pub fn builder() -> builder::GcpByocDeployment {
+            Default::default()
+        }
+    }
     ///Where LaserData provisions in a GCP project.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
     pub struct GcpCloudAccountSettings {
@@ -2135,6 +2445,99 @@ field in `field_issues`.
     }
     impl GcpCloudAccountSettings {
         pub fn builder() -> builder::GcpCloudAccountSettings {
+            Default::default()
+        }
+    }
+    ///The id of a GCP project.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[serde(transparent)]
+    pub struct GcpProjectId(pub ::std::string::String);
+    impl ::std::ops::Deref for GcpProjectId {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<GcpProjectId> for ::std::string::String {
+        fn from(value: GcpProjectId) -> Self {
+            value.0
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for GcpProjectId {
+        fn from(value: ::std::string::String) -> Self {
+            Self(value)
+        }
+    }
+    impl ::std::fmt::Display for GcpProjectId {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            self.0.fmt(f)
+        }
+    }
+    impl ::std::str::FromStr for GcpProjectId {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self(value.to_string()))
+        }
+    }
+    ///The e-mail address of the GCP service account LaserData acts as in the project.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[serde(transparent)]
+    pub struct GcpServiceAccountEmail(pub ::std::string::String);
+    impl ::std::ops::Deref for GcpServiceAccountEmail {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<GcpServiceAccountEmail> for ::std::string::String {
+        fn from(value: GcpServiceAccountEmail) -> Self {
+            value.0
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for GcpServiceAccountEmail {
+        fn from(value: ::std::string::String) -> Self {
+            Self(value)
+        }
+    }
+    impl ::std::fmt::Display for GcpServiceAccountEmail {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            self.0.fmt(f)
+        }
+    }
+    impl ::std::str::FromStr for GcpServiceAccountEmail {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self(value.to_string()))
+        }
+    }
+    ///The cloud and region a BYOC deployment is planned for.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct GenerateByocSetup {
+        pub cloud: Cloud,
+        pub region: Region,
+    }
+    impl GenerateByocSetup {
+        pub fn builder() -> builder::GenerateByocSetup {
             Default::default()
         }
     }
@@ -2544,6 +2947,101 @@ directly (`open`), or by asking and waiting for approval (`request_to_join`).
             Default::default()
         }
     }
+    ///An amount of money as a decimal number in a string (`"12.50"`), so that no precision is lost.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[serde(transparent)]
+    pub struct Money(pub ::std::string::String);
+    impl ::std::ops::Deref for Money {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<Money> for ::std::string::String {
+        fn from(value: Money) -> Self {
+            value.0
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for Money {
+        fn from(value: ::std::string::String) -> Self {
+            Self(value)
+        }
+    }
+    impl ::std::fmt::Display for Money {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            self.0.fmt(f)
+        }
+    }
+    impl ::std::str::FromStr for Money {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self(value.to_string()))
+        }
+    }
+    ///A network throughput in Mbps, the unit LaserData's pricing uses.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[serde(transparent)]
+    pub struct NetworkTput(pub i32);
+    impl ::std::ops::Deref for NetworkTput {
+        type Target = i32;
+        fn deref(&self) -> &i32 {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<NetworkTput> for i32 {
+        fn from(value: NetworkTput) -> Self {
+            value.0
+        }
+    }
+    impl ::std::convert::From<i32> for NetworkTput {
+        fn from(value: i32) -> Self {
+            Self(value)
+        }
+    }
+    impl ::std::fmt::Display for NetworkTput {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            self.0.fmt(f)
+        }
+    }
+    impl ::std::str::FromStr for NetworkTput {
+        type Err = <i32 as ::std::str::FromStr>::Err;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self(value.parse()?))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for NetworkTput {
+        type Error = <i32 as ::std::str::FromStr>::Err;
+        fn try_from(value: &str) -> ::std::result::Result<Self, Self::Error> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<String> for NetworkTput {
+        type Error = <i32 as ::std::str::FromStr>::Err;
+        fn try_from(value: String) -> ::std::result::Result<Self, Self::Error> {
+            value.parse()
+        }
+    }
     ///The result of creating or linking an account.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct NewAccount {
@@ -2568,6 +3066,17 @@ directly (`open`), or by asking and waiting for approval (`request_to_join`).
     }
     impl NewAccount {
         pub fn builder() -> builder::NewAccount {
+            Default::default()
+        }
+    }
+    ///A group of nodes to add.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct NodeToExtend {
+        ///How many nodes to add.
+        pub count: i32,
+    }
+    impl NodeToExtend {
+        pub fn builder() -> builder::NodeToExtend {
             Default::default()
         }
     }
@@ -3353,6 +3862,32 @@ narrow anything.
             Default::default()
         }
     }
+    ///One page of connectors.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct PagedConnectorInfo {
+        pub items: ::std::vec::Vec<ConnectorInfo>,
+        pub page: PageNumber,
+        pub total_pages: TotalCount,
+        pub total_results: TotalCount,
+    }
+    impl PagedConnectorInfo {
+        pub fn builder() -> builder::PagedConnectorInfo {
+            Default::default()
+        }
+    }
+    ///One page of deployments.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct PagedDeploymentInfo {
+        pub items: ::std::vec::Vec<DeploymentInfo>,
+        pub page: PageNumber,
+        pub total_pages: TotalCount,
+        pub total_results: TotalCount,
+    }
+    impl PagedDeploymentInfo {
+        pub fn builder() -> builder::PagedDeploymentInfo {
+            Default::default()
+        }
+    }
     ///One page of divisions.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct PagedDivisionInfo {
@@ -3570,6 +4105,33 @@ refused.
             Default::default()
         }
     }
+    ///The choices to price. Optional fields left out take the tier's defaults.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct PreviewDeployment {
+        ///One availability zone or several.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub availability_mode: ::std::option::Option<AvailabilityMode>,
+        pub cloud: Cloud,
+        ///How many nodes; one when absent.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub nodes: ::std::option::Option<i32>,
+        pub region: Region,
+        ///The disk of each node.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub storage: ::std::option::Option<CloudStorageSettings>,
+        ///The network throughput to size the deployment for.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub target_network_tput: ::std::option::Option<NetworkTput>,
+        ///Days of telemetry to keep beyond those the tier includes.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub telemetry_extra_days: ::std::option::Option<i32>,
+        pub tier: DeploymentTier,
+    }
+    impl PreviewDeployment {
+        pub fn builder() -> builder::PreviewDeployment {
+            Default::default()
+        }
+    }
     ///A cloud region, in the provider's own naming (`us-west-1`, `europe-west3`).
     #[derive(
         ::serde::Deserialize,
@@ -3678,34 +4240,63 @@ refused.
         }
     }
     /**The deletion a code is wanted for, told apart by `action_type`; `payload` names the
-resource by its ids, from the tenant down.
+resource by its ids, from the tenant down. The variants are inline so that generators
+can see an adjacently tagged union (`action_type` + `payload`); each one's
+`action_type` is a one-value enum, which serves other generators as a discriminator.
 */
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-    #[serde(untagged)]
+    #[serde(tag = "action_type", content = "payload")]
     pub enum ResourceCodeAction {
-        TenantAction(DeleteTenantAction),
-        DivisionAction(DeleteDivisionAction),
-        EnvironmentAction(DeleteEnvironmentAction),
-        DeploymentAction(DeleteDeploymentAction),
+        /**DeleteTenant
+
+A code for deleting a whole tenant.*/
+        #[serde(rename = "delete_tenant")]
+        DeleteTenant(DeleteTenantPayload),
+        /**DeleteDivision
+
+A code for deleting a division.*/
+        #[serde(rename = "delete_division")]
+        DeleteDivision(DeleteDivisionPayload),
+        /**DeleteEnvironment
+
+A code for deleting an environment.*/
+        #[serde(rename = "delete_environment")]
+        DeleteEnvironment(DeleteEnvironmentPayload),
+        /**DeleteDeployment
+
+A code for deleting a deployment.*/
+        #[serde(rename = "delete_deployment")]
+        DeleteDeployment(DeleteDeploymentPayload),
     }
-    impl ::std::convert::From<DeleteTenantAction> for ResourceCodeAction {
-        fn from(value: DeleteTenantAction) -> Self {
-            Self::TenantAction(value)
+    impl ::std::convert::From<DeleteTenantPayload> for ResourceCodeAction {
+        fn from(value: DeleteTenantPayload) -> Self {
+            Self::DeleteTenant(value)
         }
     }
-    impl ::std::convert::From<DeleteDivisionAction> for ResourceCodeAction {
-        fn from(value: DeleteDivisionAction) -> Self {
-            Self::DivisionAction(value)
+    impl ::std::convert::From<DeleteDivisionPayload> for ResourceCodeAction {
+        fn from(value: DeleteDivisionPayload) -> Self {
+            Self::DeleteDivision(value)
         }
     }
-    impl ::std::convert::From<DeleteEnvironmentAction> for ResourceCodeAction {
-        fn from(value: DeleteEnvironmentAction) -> Self {
-            Self::EnvironmentAction(value)
+    impl ::std::convert::From<DeleteEnvironmentPayload> for ResourceCodeAction {
+        fn from(value: DeleteEnvironmentPayload) -> Self {
+            Self::DeleteEnvironment(value)
         }
     }
-    impl ::std::convert::From<DeleteDeploymentAction> for ResourceCodeAction {
-        fn from(value: DeleteDeploymentAction) -> Self {
-            Self::DeploymentAction(value)
+    impl ::std::convert::From<DeleteDeploymentPayload> for ResourceCodeAction {
+        fn from(value: DeleteDeploymentPayload) -> Self {
+            Self::DeleteDeployment(value)
+        }
+    }
+    ///The retention to set for a deployment.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct RetentionSettings {
+        ///For how many days metrics, logs and heartbeats are kept.
+        pub telemetry_days: i32,
+    }
+    impl RetentionSettings {
+        pub fn builder() -> builder::RetentionSettings {
+            Default::default()
         }
     }
     ///The members to take a role from.
@@ -3891,6 +4482,47 @@ narrows them to chosen divisions, keyed by division id.
     impl RolePermissionsInfo {
         pub fn builder() -> builder::RolePermissionsInfo {
             Default::default()
+        }
+    }
+    ///A kind of runtime a deployment runs. The vendor publishes no closed list; treat unknown values as opaque.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[serde(transparent)]
+    pub struct RuntimeType(pub ::std::string::String);
+    impl ::std::ops::Deref for RuntimeType {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<RuntimeType> for ::std::string::String {
+        fn from(value: RuntimeType) -> Self {
+            value.0
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for RuntimeType {
+        fn from(value: ::std::string::String) -> Self {
+            Self(value)
+        }
+    }
+    impl ::std::fmt::Display for RuntimeType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            self.0.fmt(f)
+        }
+    }
+    impl ::std::str::FromStr for RuntimeType {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self(value.to_string()))
         }
     }
     ///A deployment a subscription is narrowed to, with its name.
@@ -4247,6 +4879,18 @@ narrows them to chosen divisions, keyed by division id.
     }
     impl SubscriptionEntry {
         pub fn builder() -> builder::SubscriptionEntry {
+            Default::default()
+        }
+    }
+    ///For how many days each kind of telemetry of a deployment is kept.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct TelemetryRetention {
+        pub heartbeats_days: i32,
+        pub logs_days: i32,
+        pub metrics_days: i32,
+    }
+    impl TelemetryRetention {
+        pub fn builder() -> builder::TelemetryRetention {
             Default::default()
         }
     }
@@ -4769,6 +5413,20 @@ does not list yet, and a new one must not break older clients.
             Default::default()
         }
     }
+    ///New settings for a deployment. A field left out or null keeps its current value.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    pub struct UpdateDeployment {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub description: ::std::option::Option<Description>,
+        ///Require a confirmation code to delete the deployment.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub protected: ::std::option::Option<bool>,
+    }
+    impl UpdateDeployment {
+        pub fn builder() -> builder::UpdateDeployment {
+            Default::default()
+        }
+    }
     ///New values for a division. A field left out or null keeps its current value.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
     pub struct UpdateDivision {
@@ -4819,6 +5477,16 @@ does not list yet, and a new one must not break older clients.
             Default::default()
         }
     }
+    ///The new retention of a deployment.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct UpdateRetention {
+        pub retention: RetentionSettings,
+    }
+    impl UpdateRetention {
+        pub fn builder() -> builder::UpdateRetention {
+            Default::default()
+        }
+    }
     ///Changes to a role. A field left out or null keeps its current value.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
     pub struct UpdateRole {
@@ -4831,6 +5499,18 @@ does not list yet, and a new one must not break older clients.
     }
     impl UpdateRole {
         pub fn builder() -> builder::UpdateRole {
+            Default::default()
+        }
+    }
+    ///The new spend limit of a deployment.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    pub struct UpdateSpendLimit {
+        ///A cap on the deployment's cost, in the billing currency; null or absent removes the cap.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub spend_limit: ::std::option::Option<Money>,
+    }
+    impl UpdateSpendLimit {
+        pub fn builder() -> builder::UpdateSpendLimit {
             Default::default()
         }
     }
@@ -4864,6 +5544,21 @@ does not list yet, and a new one must not break older clients.
     }
     impl UpdateTenantConfig {
         pub fn builder() -> builder::UpdateTenantConfig {
+            Default::default()
+        }
+    }
+    ///What to move a deployment to. A field left out or null keeps its current value.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    pub struct UpgradeDeployment {
+        ///The new disk of each node.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub storage: ::std::option::Option<CloudStorageSettings>,
+        ///The new tier.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub tier: ::std::option::Option<DeploymentTier>,
+    }
+    impl UpgradeDeployment {
+        pub fn builder() -> builder::UpgradeDeployment {
             Default::default()
         }
     }
@@ -5002,6 +5697,114 @@ sent back by `get_*_channel`, so handle the answer with care.
     }
     /// Types for composing complex structures.
     pub mod builder {
+        #[derive(Clone, Debug)]
+        pub struct ActivateConnector {
+            connector_key: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            connector_type: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            instance_key: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            instance_name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for ActivateConnector {
+            fn default() -> Self {
+                Self {
+                    connector_key: Err(
+                        "no value supplied for connector_key".to_string(),
+                    ),
+                    connector_type: Err(
+                        "no value supplied for connector_type".to_string(),
+                    ),
+                    instance_key: Ok(Default::default()),
+                    instance_name: Ok(Default::default()),
+                }
+            }
+        }
+        impl ActivateConnector {
+            pub fn connector_key<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.connector_key = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for connector_key: {e}")
+                    });
+                self
+            }
+            pub fn connector_type<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.connector_type = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for connector_type: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn instance_key<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.instance_key = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for instance_key: {e}")
+                    });
+                self
+            }
+            pub fn instance_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.instance_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for instance_name: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ActivateConnector> for super::ActivateConnector {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ActivateConnector,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    connector_key: value.connector_key?,
+                    connector_type: value.connector_type?,
+                    instance_key: value.instance_key?,
+                    instance_name: value.instance_name?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ActivateConnector> for ActivateConnector {
+            fn from(value: super::ActivateConnector) -> Self {
+                Self {
+                    connector_key: Ok(value.connector_key),
+                    connector_type: Ok(value.connector_type),
+                    instance_key: Ok(value.instance_key),
+                    instance_name: Ok(value.instance_name),
+                }
+            }
+        }
         #[derive(Clone, Debug)]
         pub struct AddRole {
             name: ::std::result::Result<super::RoleName, ::std::string::String>,
@@ -5613,6 +6416,121 @@ sent back by `get_*_channel`, so handle the answer with care.
             }
         }
         #[derive(Clone, Debug)]
+        pub struct AwsByocDeployment {
+            account_id: ::std::result::Result<
+                super::AwsAccountId,
+                ::std::string::String,
+            >,
+            external_id: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            identity_arn: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            vpc_cidr: ::std::result::Result<super::CidrBlock, ::std::string::String>,
+            vpc_id: ::std::result::Result<super::AwsVpcId, ::std::string::String>,
+        }
+        impl ::std::default::Default for AwsByocDeployment {
+            fn default() -> Self {
+                Self {
+                    account_id: Err("no value supplied for account_id".to_string()),
+                    external_id: Err("no value supplied for external_id".to_string()),
+                    identity_arn: Err("no value supplied for identity_arn".to_string()),
+                    vpc_cidr: Err("no value supplied for vpc_cidr".to_string()),
+                    vpc_id: Err("no value supplied for vpc_id".to_string()),
+                }
+            }
+        }
+        impl AwsByocDeployment {
+            pub fn account_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::AwsAccountId>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.account_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for account_id: {e}")
+                    });
+                self
+            }
+            pub fn external_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.external_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for external_id: {e}")
+                    });
+                self
+            }
+            pub fn identity_arn<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.identity_arn = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for identity_arn: {e}")
+                    });
+                self
+            }
+            pub fn vpc_cidr<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::CidrBlock>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.vpc_cidr = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for vpc_cidr: {e}")
+                    });
+                self
+            }
+            pub fn vpc_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::AwsVpcId>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.vpc_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for vpc_id: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<AwsByocDeployment> for super::AwsByocDeployment {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: AwsByocDeployment,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    account_id: value.account_id?,
+                    external_id: value.external_id?,
+                    identity_arn: value.identity_arn?,
+                    vpc_cidr: value.vpc_cidr?,
+                    vpc_id: value.vpc_id?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::AwsByocDeployment> for AwsByocDeployment {
+            fn from(value: super::AwsByocDeployment) -> Self {
+                Self {
+                    account_id: Ok(value.account_id),
+                    external_id: Ok(value.external_id),
+                    identity_arn: Ok(value.identity_arn),
+                    vpc_cidr: Ok(value.vpc_cidr),
+                    vpc_id: Ok(value.vpc_id),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct AwsCloudAccountSettings {
             external_id: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
@@ -5713,6 +6631,70 @@ sent back by `get_*_channel`, so handle the answer with care.
                     identity_arn: Ok(value.identity_arn),
                     vpc_cidr: Ok(value.vpc_cidr),
                     vpc_id: Ok(value.vpc_id),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ByocSetup {
+            steps: ::std::result::Result<
+                ::std::vec::Vec<::std::string::String>,
+                ::std::string::String,
+            >,
+            supervisor: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for ByocSetup {
+            fn default() -> Self {
+                Self {
+                    steps: Err("no value supplied for steps".to_string()),
+                    supervisor: Err("no value supplied for supervisor".to_string()),
+                }
+            }
+        }
+        impl ByocSetup {
+            pub fn steps<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.steps = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for steps: {e}")
+                    });
+                self
+            }
+            pub fn supervisor<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.supervisor = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for supervisor: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ByocSetup> for super::ByocSetup {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ByocSetup,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    steps: value.steps?,
+                    supervisor: value.supervisor?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ByocSetup> for ByocSetup {
+            fn from(value: super::ByocSetup) -> Self {
+                Self {
+                    steps: Ok(value.steps),
+                    supervisor: Ok(value.supervisor),
                 }
             }
         }
@@ -6510,6 +7492,131 @@ sent back by `get_*_channel`, so handle the answer with care.
                     key: Ok(value.key),
                     name: Ok(value.name),
                     tiers: Ok(value.tiers),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ConnectorInfo {
+            available: ::std::result::Result<bool, ::std::string::String>,
+            description: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            key: ::std::result::Result<::std::string::String, ::std::string::String>,
+            name: ::std::result::Result<::std::string::String, ::std::string::String>,
+            permitted: ::std::result::Result<bool, ::std::string::String>,
+            type_: ::std::result::Result<super::ConnectorType, ::std::string::String>,
+        }
+        impl ::std::default::Default for ConnectorInfo {
+            fn default() -> Self {
+                Self {
+                    available: Err("no value supplied for available".to_string()),
+                    description: Err("no value supplied for description".to_string()),
+                    key: Err("no value supplied for key".to_string()),
+                    name: Err("no value supplied for name".to_string()),
+                    permitted: Err("no value supplied for permitted".to_string()),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl ConnectorInfo {
+            pub fn available<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.available = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for available: {e}")
+                    });
+                self
+            }
+            pub fn description<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.description = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for description: {e}")
+                    });
+                self
+            }
+            pub fn key<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.key = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for key: {e}")
+                    });
+                self
+            }
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
+                self
+            }
+            pub fn permitted<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.permitted = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for permitted: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::ConnectorType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ConnectorInfo> for super::ConnectorInfo {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ConnectorInfo,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    available: value.available?,
+                    description: value.description?,
+                    key: value.key?,
+                    name: value.name?,
+                    permitted: value.permitted?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ConnectorInfo> for ConnectorInfo {
+            fn from(value: super::ConnectorInfo) -> Self {
+                Self {
+                    available: Ok(value.available),
+                    description: Ok(value.description),
+                    key: Ok(value.key),
+                    name: Ok(value.name),
+                    permitted: Ok(value.permitted),
+                    type_: Ok(value.type_),
                 }
             }
         }
@@ -7408,72 +8515,6 @@ sent back by `get_*_channel`, so handle the answer with care.
             }
         }
         #[derive(Clone, Debug)]
-        pub struct DeleteDeploymentAction {
-            action_type: ::std::result::Result<
-                super::DeleteDeploymentActionActionType,
-                ::std::string::String,
-            >,
-            payload: ::std::result::Result<
-                super::DeleteDeploymentPayload,
-                ::std::string::String,
-            >,
-        }
-        impl ::std::default::Default for DeleteDeploymentAction {
-            fn default() -> Self {
-                Self {
-                    action_type: Err("no value supplied for action_type".to_string()),
-                    payload: Err("no value supplied for payload".to_string()),
-                }
-            }
-        }
-        impl DeleteDeploymentAction {
-            pub fn action_type<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<super::DeleteDeploymentActionActionType>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.action_type = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for action_type: {e}")
-                    });
-                self
-            }
-            pub fn payload<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<super::DeleteDeploymentPayload>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.payload = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for payload: {e}")
-                    });
-                self
-            }
-        }
-        impl ::std::convert::TryFrom<DeleteDeploymentAction>
-        for super::DeleteDeploymentAction {
-            type Error = super::error::ConversionError;
-            fn try_from(
-                value: DeleteDeploymentAction,
-            ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    action_type: value.action_type?,
-                    payload: value.payload?,
-                })
-            }
-        }
-        impl ::std::convert::From<super::DeleteDeploymentAction>
-        for DeleteDeploymentAction {
-            fn from(value: super::DeleteDeploymentAction) -> Self {
-                Self {
-                    action_type: Ok(value.action_type),
-                    payload: Ok(value.payload),
-                }
-            }
-        }
-        #[derive(Clone, Debug)]
         pub struct DeleteDeploymentPayload {
             deployment_id: ::std::result::Result<
                 super::DeploymentId,
@@ -7578,71 +8619,6 @@ sent back by `get_*_channel`, so handle the answer with care.
             }
         }
         #[derive(Clone, Debug)]
-        pub struct DeleteDivisionAction {
-            action_type: ::std::result::Result<
-                super::DeleteDivisionActionActionType,
-                ::std::string::String,
-            >,
-            payload: ::std::result::Result<
-                super::DeleteDivisionPayload,
-                ::std::string::String,
-            >,
-        }
-        impl ::std::default::Default for DeleteDivisionAction {
-            fn default() -> Self {
-                Self {
-                    action_type: Err("no value supplied for action_type".to_string()),
-                    payload: Err("no value supplied for payload".to_string()),
-                }
-            }
-        }
-        impl DeleteDivisionAction {
-            pub fn action_type<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<super::DeleteDivisionActionActionType>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.action_type = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for action_type: {e}")
-                    });
-                self
-            }
-            pub fn payload<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<super::DeleteDivisionPayload>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.payload = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for payload: {e}")
-                    });
-                self
-            }
-        }
-        impl ::std::convert::TryFrom<DeleteDivisionAction>
-        for super::DeleteDivisionAction {
-            type Error = super::error::ConversionError;
-            fn try_from(
-                value: DeleteDivisionAction,
-            ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    action_type: value.action_type?,
-                    payload: value.payload?,
-                })
-            }
-        }
-        impl ::std::convert::From<super::DeleteDivisionAction> for DeleteDivisionAction {
-            fn from(value: super::DeleteDivisionAction) -> Self {
-                Self {
-                    action_type: Ok(value.action_type),
-                    payload: Ok(value.payload),
-                }
-            }
-        }
-        #[derive(Clone, Debug)]
         pub struct DeleteDivisionPayload {
             division_id: ::std::result::Result<super::DivisionId, ::std::string::String>,
             tenant_id: ::std::result::Result<super::TenantId, ::std::string::String>,
@@ -7699,72 +8675,6 @@ sent back by `get_*_channel`, so handle the answer with care.
                 Self {
                     division_id: Ok(value.division_id),
                     tenant_id: Ok(value.tenant_id),
-                }
-            }
-        }
-        #[derive(Clone, Debug)]
-        pub struct DeleteEnvironmentAction {
-            action_type: ::std::result::Result<
-                super::DeleteEnvironmentActionActionType,
-                ::std::string::String,
-            >,
-            payload: ::std::result::Result<
-                super::DeleteEnvironmentPayload,
-                ::std::string::String,
-            >,
-        }
-        impl ::std::default::Default for DeleteEnvironmentAction {
-            fn default() -> Self {
-                Self {
-                    action_type: Err("no value supplied for action_type".to_string()),
-                    payload: Err("no value supplied for payload".to_string()),
-                }
-            }
-        }
-        impl DeleteEnvironmentAction {
-            pub fn action_type<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<super::DeleteEnvironmentActionActionType>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.action_type = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for action_type: {e}")
-                    });
-                self
-            }
-            pub fn payload<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<super::DeleteEnvironmentPayload>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.payload = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for payload: {e}")
-                    });
-                self
-            }
-        }
-        impl ::std::convert::TryFrom<DeleteEnvironmentAction>
-        for super::DeleteEnvironmentAction {
-            type Error = super::error::ConversionError;
-            fn try_from(
-                value: DeleteEnvironmentAction,
-            ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    action_type: value.action_type?,
-                    payload: value.payload?,
-                })
-            }
-        }
-        impl ::std::convert::From<super::DeleteEnvironmentAction>
-        for DeleteEnvironmentAction {
-            fn from(value: super::DeleteEnvironmentAction) -> Self {
-                Self {
-                    action_type: Ok(value.action_type),
-                    payload: Ok(value.payload),
                 }
             }
         }
@@ -7852,70 +8762,6 @@ sent back by `get_*_channel`, so handle the answer with care.
             }
         }
         #[derive(Clone, Debug)]
-        pub struct DeleteTenantAction {
-            action_type: ::std::result::Result<
-                super::DeleteTenantActionActionType,
-                ::std::string::String,
-            >,
-            payload: ::std::result::Result<
-                super::DeleteTenantPayload,
-                ::std::string::String,
-            >,
-        }
-        impl ::std::default::Default for DeleteTenantAction {
-            fn default() -> Self {
-                Self {
-                    action_type: Err("no value supplied for action_type".to_string()),
-                    payload: Err("no value supplied for payload".to_string()),
-                }
-            }
-        }
-        impl DeleteTenantAction {
-            pub fn action_type<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<super::DeleteTenantActionActionType>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.action_type = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for action_type: {e}")
-                    });
-                self
-            }
-            pub fn payload<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<super::DeleteTenantPayload>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.payload = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for payload: {e}")
-                    });
-                self
-            }
-        }
-        impl ::std::convert::TryFrom<DeleteTenantAction> for super::DeleteTenantAction {
-            type Error = super::error::ConversionError;
-            fn try_from(
-                value: DeleteTenantAction,
-            ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    action_type: value.action_type?,
-                    payload: value.payload?,
-                })
-            }
-        }
-        impl ::std::convert::From<super::DeleteTenantAction> for DeleteTenantAction {
-            fn from(value: super::DeleteTenantAction) -> Self {
-                Self {
-                    action_type: Ok(value.action_type),
-                    payload: Ok(value.payload),
-                }
-            }
-        }
-        #[derive(Clone, Debug)]
         pub struct DeleteTenantPayload {
             tenant_id: ::std::result::Result<super::TenantId, ::std::string::String>,
         }
@@ -7955,6 +8801,2184 @@ sent back by `get_*_channel`, so handle the answer with care.
             fn from(value: super::DeleteTenantPayload) -> Self {
                 Self {
                     tenant_id: Ok(value.tenant_id),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct DeployStarter {
+            cloud: ::std::result::Result<super::Cloud, ::std::string::String>,
+            deployment_name: ::std::result::Result<
+                ::std::option::Option<super::DeploymentName>,
+                ::std::string::String,
+            >,
+            environment_id: ::std::result::Result<
+                ::std::option::Option<super::EnvironmentId>,
+                ::std::string::String,
+            >,
+            environment_name: ::std::result::Result<
+                ::std::option::Option<super::EnvironmentName>,
+                ::std::string::String,
+            >,
+            region: ::std::result::Result<super::Region, ::std::string::String>,
+        }
+        impl ::std::default::Default for DeployStarter {
+            fn default() -> Self {
+                Self {
+                    cloud: Err("no value supplied for cloud".to_string()),
+                    deployment_name: Ok(Default::default()),
+                    environment_id: Ok(Default::default()),
+                    environment_name: Ok(Default::default()),
+                    region: Err("no value supplied for region".to_string()),
+                }
+            }
+        }
+        impl DeployStarter {
+            pub fn cloud<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::Cloud>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.cloud = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for cloud: {e}")
+                    });
+                self
+            }
+            pub fn deployment_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::DeploymentName>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.deployment_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for deployment_name: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn environment_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::EnvironmentId>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.environment_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for environment_id: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn environment_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::EnvironmentName>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.environment_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for environment_name: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn region<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::Region>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.region = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for region: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<DeployStarter> for super::DeployStarter {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: DeployStarter,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    cloud: value.cloud?,
+                    deployment_name: value.deployment_name?,
+                    environment_id: value.environment_id?,
+                    environment_name: value.environment_name?,
+                    region: value.region?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::DeployStarter> for DeployStarter {
+            fn from(value: super::DeployStarter) -> Self {
+                Self {
+                    cloud: Ok(value.cloud),
+                    deployment_name: Ok(value.deployment_name),
+                    environment_id: Ok(value.environment_id),
+                    environment_name: Ok(value.environment_name),
+                    region: Ok(value.region),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct DeployToManagedCloud {
+            availability_mode: ::std::result::Result<
+                ::std::option::Option<super::AvailabilityMode>,
+                ::std::string::String,
+            >,
+            cloud: ::std::result::Result<super::Cloud, ::std::string::String>,
+            cluster: ::std::result::Result<super::ClusterKind, ::std::string::String>,
+            dedicated: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            encrypted: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            name: ::std::result::Result<super::DeploymentName, ::std::string::String>,
+            protected: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            public_ip_enabled: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            region: ::std::result::Result<super::Region, ::std::string::String>,
+            retention: ::std::result::Result<
+                ::std::option::Option<super::RetentionSettings>,
+                ::std::string::String,
+            >,
+            shared: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            spend_limit: ::std::result::Result<
+                ::std::option::Option<super::Money>,
+                ::std::string::String,
+            >,
+            storage: ::std::result::Result<
+                ::std::option::Option<super::CloudStorageSettings>,
+                ::std::string::String,
+            >,
+            subdomain_enabled: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            target_network_tput: ::std::result::Result<
+                ::std::option::Option<super::NetworkTput>,
+                ::std::string::String,
+            >,
+            tier: ::std::result::Result<super::DeploymentTier, ::std::string::String>,
+        }
+        impl ::std::default::Default for DeployToManagedCloud {
+            fn default() -> Self {
+                Self {
+                    availability_mode: Ok(Default::default()),
+                    cloud: Err("no value supplied for cloud".to_string()),
+                    cluster: Err("no value supplied for cluster".to_string()),
+                    dedicated: Ok(Default::default()),
+                    encrypted: Ok(Default::default()),
+                    name: Err("no value supplied for name".to_string()),
+                    protected: Ok(Default::default()),
+                    public_ip_enabled: Ok(Default::default()),
+                    region: Err("no value supplied for region".to_string()),
+                    retention: Ok(Default::default()),
+                    shared: Ok(Default::default()),
+                    spend_limit: Ok(Default::default()),
+                    storage: Ok(Default::default()),
+                    subdomain_enabled: Ok(Default::default()),
+                    target_network_tput: Ok(Default::default()),
+                    tier: Err("no value supplied for tier".to_string()),
+                }
+            }
+        }
+        impl DeployToManagedCloud {
+            pub fn availability_mode<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::AvailabilityMode>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.availability_mode = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for availability_mode: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn cloud<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::Cloud>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.cloud = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for cloud: {e}")
+                    });
+                self
+            }
+            pub fn cluster<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::ClusterKind>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.cluster = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for cluster: {e}")
+                    });
+                self
+            }
+            pub fn dedicated<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.dedicated = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for dedicated: {e}")
+                    });
+                self
+            }
+            pub fn encrypted<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.encrypted = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for encrypted: {e}")
+                    });
+                self
+            }
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::DeploymentName>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
+                self
+            }
+            pub fn protected<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.protected = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for protected: {e}")
+                    });
+                self
+            }
+            pub fn public_ip_enabled<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.public_ip_enabled = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for public_ip_enabled: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn region<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::Region>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.region = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for region: {e}")
+                    });
+                self
+            }
+            pub fn retention<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::RetentionSettings>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.retention = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for retention: {e}")
+                    });
+                self
+            }
+            pub fn shared<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.shared = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for shared: {e}")
+                    });
+                self
+            }
+            pub fn spend_limit<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Money>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.spend_limit = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for spend_limit: {e}")
+                    });
+                self
+            }
+            pub fn storage<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::CloudStorageSettings>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.storage = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for storage: {e}")
+                    });
+                self
+            }
+            pub fn subdomain_enabled<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.subdomain_enabled = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for subdomain_enabled: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn target_network_tput<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::NetworkTput>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.target_network_tput = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for target_network_tput: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn tier<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::DeploymentTier>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.tier = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for tier: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<DeployToManagedCloud>
+        for super::DeployToManagedCloud {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: DeployToManagedCloud,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    availability_mode: value.availability_mode?,
+                    cloud: value.cloud?,
+                    cluster: value.cluster?,
+                    dedicated: value.dedicated?,
+                    encrypted: value.encrypted?,
+                    name: value.name?,
+                    protected: value.protected?,
+                    public_ip_enabled: value.public_ip_enabled?,
+                    region: value.region?,
+                    retention: value.retention?,
+                    shared: value.shared?,
+                    spend_limit: value.spend_limit?,
+                    storage: value.storage?,
+                    subdomain_enabled: value.subdomain_enabled?,
+                    target_network_tput: value.target_network_tput?,
+                    tier: value.tier?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::DeployToManagedCloud> for DeployToManagedCloud {
+            fn from(value: super::DeployToManagedCloud) -> Self {
+                Self {
+                    availability_mode: Ok(value.availability_mode),
+                    cloud: Ok(value.cloud),
+                    cluster: Ok(value.cluster),
+                    dedicated: Ok(value.dedicated),
+                    encrypted: Ok(value.encrypted),
+                    name: Ok(value.name),
+                    protected: Ok(value.protected),
+                    public_ip_enabled: Ok(value.public_ip_enabled),
+                    region: Ok(value.region),
+                    retention: Ok(value.retention),
+                    shared: Ok(value.shared),
+                    spend_limit: Ok(value.spend_limit),
+                    storage: Ok(value.storage),
+                    subdomain_enabled: Ok(value.subdomain_enabled),
+                    target_network_tput: Ok(value.target_network_tput),
+                    tier: Ok(value.tier),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct DeployToYourOwnCloud {
+            availability_mode: ::std::result::Result<
+                ::std::option::Option<super::AvailabilityMode>,
+                ::std::string::String,
+            >,
+            aws: ::std::result::Result<
+                ::std::option::Option<super::AwsByocDeployment>,
+                ::std::string::String,
+            >,
+            cloud: ::std::result::Result<super::Cloud, ::std::string::String>,
+            cluster: ::std::result::Result<super::ClusterKind, ::std::string::String>,
+            encrypted: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            gcp: ::std::result::Result<
+                ::std::option::Option<super::GcpByocDeployment>,
+                ::std::string::String,
+            >,
+            name: ::std::result::Result<super::DeploymentName, ::std::string::String>,
+            protected: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            public_ip_enabled: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            region: ::std::result::Result<super::Region, ::std::string::String>,
+            retention: ::std::result::Result<
+                ::std::option::Option<super::RetentionSettings>,
+                ::std::string::String,
+            >,
+            spend_limit: ::std::result::Result<
+                ::std::option::Option<super::Money>,
+                ::std::string::String,
+            >,
+            storage: ::std::result::Result<
+                ::std::option::Option<super::CloudStorageSettings>,
+                ::std::string::String,
+            >,
+            subdomain_enabled: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            target_network_tput: ::std::result::Result<
+                ::std::option::Option<super::NetworkTput>,
+                ::std::string::String,
+            >,
+            tier: ::std::result::Result<super::DeploymentTier, ::std::string::String>,
+        }
+        impl ::std::default::Default for DeployToYourOwnCloud {
+            fn default() -> Self {
+                Self {
+                    availability_mode: Ok(Default::default()),
+                    aws: Ok(Default::default()),
+                    cloud: Err("no value supplied for cloud".to_string()),
+                    cluster: Err("no value supplied for cluster".to_string()),
+                    encrypted: Ok(Default::default()),
+                    gcp: Ok(Default::default()),
+                    name: Err("no value supplied for name".to_string()),
+                    protected: Ok(Default::default()),
+                    public_ip_enabled: Ok(Default::default()),
+                    region: Err("no value supplied for region".to_string()),
+                    retention: Ok(Default::default()),
+                    spend_limit: Ok(Default::default()),
+                    storage: Ok(Default::default()),
+                    subdomain_enabled: Ok(Default::default()),
+                    target_network_tput: Ok(Default::default()),
+                    tier: Err("no value supplied for tier".to_string()),
+                }
+            }
+        }
+        impl DeployToYourOwnCloud {
+            pub fn availability_mode<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::AvailabilityMode>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.availability_mode = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for availability_mode: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn aws<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::AwsByocDeployment>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.aws = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for aws: {e}")
+                    });
+                self
+            }
+            pub fn cloud<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::Cloud>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.cloud = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for cloud: {e}")
+                    });
+                self
+            }
+            pub fn cluster<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::ClusterKind>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.cluster = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for cluster: {e}")
+                    });
+                self
+            }
+            pub fn encrypted<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.encrypted = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for encrypted: {e}")
+                    });
+                self
+            }
+            pub fn gcp<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::GcpByocDeployment>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.gcp = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for gcp: {e}")
+                    });
+                self
+            }
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::DeploymentName>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
+                self
+            }
+            pub fn protected<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.protected = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for protected: {e}")
+                    });
+                self
+            }
+            pub fn public_ip_enabled<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.public_ip_enabled = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for public_ip_enabled: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn region<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::Region>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.region = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for region: {e}")
+                    });
+                self
+            }
+            pub fn retention<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::RetentionSettings>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.retention = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for retention: {e}")
+                    });
+                self
+            }
+            pub fn spend_limit<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Money>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.spend_limit = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for spend_limit: {e}")
+                    });
+                self
+            }
+            pub fn storage<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::CloudStorageSettings>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.storage = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for storage: {e}")
+                    });
+                self
+            }
+            pub fn subdomain_enabled<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.subdomain_enabled = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for subdomain_enabled: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn target_network_tput<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::NetworkTput>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.target_network_tput = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for target_network_tput: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn tier<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::DeploymentTier>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.tier = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for tier: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<DeployToYourOwnCloud>
+        for super::DeployToYourOwnCloud {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: DeployToYourOwnCloud,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    availability_mode: value.availability_mode?,
+                    aws: value.aws?,
+                    cloud: value.cloud?,
+                    cluster: value.cluster?,
+                    encrypted: value.encrypted?,
+                    gcp: value.gcp?,
+                    name: value.name?,
+                    protected: value.protected?,
+                    public_ip_enabled: value.public_ip_enabled?,
+                    region: value.region?,
+                    retention: value.retention?,
+                    spend_limit: value.spend_limit?,
+                    storage: value.storage?,
+                    subdomain_enabled: value.subdomain_enabled?,
+                    target_network_tput: value.target_network_tput?,
+                    tier: value.tier?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::DeployToYourOwnCloud> for DeployToYourOwnCloud {
+            fn from(value: super::DeployToYourOwnCloud) -> Self {
+                Self {
+                    availability_mode: Ok(value.availability_mode),
+                    aws: Ok(value.aws),
+                    cloud: Ok(value.cloud),
+                    cluster: Ok(value.cluster),
+                    encrypted: Ok(value.encrypted),
+                    gcp: Ok(value.gcp),
+                    name: Ok(value.name),
+                    protected: Ok(value.protected),
+                    public_ip_enabled: Ok(value.public_ip_enabled),
+                    region: Ok(value.region),
+                    retention: Ok(value.retention),
+                    spend_limit: Ok(value.spend_limit),
+                    storage: Ok(value.storage),
+                    subdomain_enabled: Ok(value.subdomain_enabled),
+                    target_network_tput: Ok(value.target_network_tput),
+                    tier: Ok(value.tier),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct DeploymentDetails {
+            area: ::std::result::Result<super::Area, ::std::string::String>,
+            availability_mode: ::std::result::Result<
+                super::AvailabilityMode,
+                ::std::string::String,
+            >,
+            can_upgrade: ::std::result::Result<bool, ::std::string::String>,
+            cloud: ::std::result::Result<super::Cloud, ::std::string::String>,
+            cluster: ::std::result::Result<super::ClusterKind, ::std::string::String>,
+            code: ::std::result::Result<::std::string::String, ::std::string::String>,
+            created_at: ::std::result::Result<
+                ::chrono::DateTime<::chrono::offset::Utc>,
+                ::std::string::String,
+            >,
+            dedicated: ::std::result::Result<bool, ::std::string::String>,
+            description: ::std::result::Result<
+                ::std::option::Option<super::Description>,
+                ::std::string::String,
+            >,
+            domain: ::std::result::Result<::std::string::String, ::std::string::String>,
+            encrypted: ::std::result::Result<bool, ::std::string::String>,
+            id: ::std::result::Result<super::DeploymentId, ::std::string::String>,
+            name: ::std::result::Result<super::DeploymentName, ::std::string::String>,
+            nodes_count: ::std::result::Result<i32, ::std::string::String>,
+            protected: ::std::result::Result<bool, ::std::string::String>,
+            rate_limit: ::std::result::Result<
+                ::std::option::Option<super::DeploymentNetworkRateLimit>,
+                ::std::string::String,
+            >,
+            region: ::std::result::Result<
+                ::std::option::Option<super::Region>,
+                ::std::string::String,
+            >,
+            retention: ::std::result::Result<
+                super::DeploymentRetention,
+                ::std::string::String,
+            >,
+            runtimes: ::std::result::Result<
+                ::std::vec::Vec<super::RuntimeType>,
+                ::std::string::String,
+            >,
+            shared: ::std::result::Result<bool, ::std::string::String>,
+            storage_size: ::std::result::Result<
+                super::StorageSize,
+                ::std::string::String,
+            >,
+            storage_type: ::std::result::Result<
+                super::StorageType,
+                ::std::string::String,
+            >,
+            supervisor_url: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            target_network_tput: ::std::result::Result<
+                ::std::option::Option<super::NetworkTput>,
+                ::std::string::String,
+            >,
+            tier: ::std::result::Result<
+                ::std::option::Option<super::DeploymentTier>,
+                ::std::string::String,
+            >,
+            updated_at: ::std::result::Result<
+                ::chrono::DateTime<::chrono::offset::Utc>,
+                ::std::string::String,
+            >,
+            upgraded_at: ::std::result::Result<
+                ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                ::std::string::String,
+            >,
+            upgrades: ::std::result::Result<
+                ::std::vec::Vec<super::DeploymentUpgrade>,
+                ::std::string::String,
+            >,
+            variant: ::std::result::Result<
+                super::DeploymentVariant,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for DeploymentDetails {
+            fn default() -> Self {
+                Self {
+                    area: Err("no value supplied for area".to_string()),
+                    availability_mode: Err(
+                        "no value supplied for availability_mode".to_string(),
+                    ),
+                    can_upgrade: Err("no value supplied for can_upgrade".to_string()),
+                    cloud: Err("no value supplied for cloud".to_string()),
+                    cluster: Err("no value supplied for cluster".to_string()),
+                    code: Err("no value supplied for code".to_string()),
+                    created_at: Err("no value supplied for created_at".to_string()),
+                    dedicated: Err("no value supplied for dedicated".to_string()),
+                    description: Ok(Default::default()),
+                    domain: Err("no value supplied for domain".to_string()),
+                    encrypted: Err("no value supplied for encrypted".to_string()),
+                    id: Err("no value supplied for id".to_string()),
+                    name: Err("no value supplied for name".to_string()),
+                    nodes_count: Err("no value supplied for nodes_count".to_string()),
+                    protected: Err("no value supplied for protected".to_string()),
+                    rate_limit: Ok(Default::default()),
+                    region: Ok(Default::default()),
+                    retention: Err("no value supplied for retention".to_string()),
+                    runtimes: Err("no value supplied for runtimes".to_string()),
+                    shared: Err("no value supplied for shared".to_string()),
+                    storage_size: Err("no value supplied for storage_size".to_string()),
+                    storage_type: Err("no value supplied for storage_type".to_string()),
+                    supervisor_url: Ok(Default::default()),
+                    target_network_tput: Ok(Default::default()),
+                    tier: Ok(Default::default()),
+                    updated_at: Err("no value supplied for updated_at".to_string()),
+                    upgraded_at: Ok(Default::default()),
+                    upgrades: Err("no value supplied for upgrades".to_string()),
+                    variant: Err("no value supplied for variant".to_string()),
+                }
+            }
+        }
+        impl DeploymentDetails {
+            pub fn area<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::Area>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.area = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for area: {e}")
+                    });
+                self
+            }
+            pub fn availability_mode<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::AvailabilityMode>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.availability_mode = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for availability_mode: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn can_upgrade<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.can_upgrade = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for can_upgrade: {e}")
+                    });
+                self
+            }
+            pub fn cloud<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::Cloud>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.cloud = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for cloud: {e}")
+                    });
+                self
+            }
+            pub fn cluster<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::ClusterKind>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.cluster = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for cluster: {e}")
+                    });
+                self
+            }
+            pub fn code<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.code = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for code: {e}")
+                    });
+                self
+            }
+            pub fn created_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.created_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for created_at: {e}")
+                    });
+                self
+            }
+            pub fn dedicated<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.dedicated = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for dedicated: {e}")
+                    });
+                self
+            }
+            pub fn description<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Description>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.description = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for description: {e}")
+                    });
+                self
+            }
+            pub fn domain<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.domain = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for domain: {e}")
+                    });
+                self
+            }
+            pub fn encrypted<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.encrypted = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for encrypted: {e}")
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::DeploymentId>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::DeploymentName>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
+                self
+            }
+            pub fn nodes_count<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i32>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.nodes_count = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for nodes_count: {e}")
+                    });
+                self
+            }
+            pub fn protected<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.protected = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for protected: {e}")
+                    });
+                self
+            }
+            pub fn rate_limit<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::DeploymentNetworkRateLimit>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.rate_limit = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for rate_limit: {e}")
+                    });
+                self
+            }
+            pub fn region<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Region>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.region = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for region: {e}")
+                    });
+                self
+            }
+            pub fn retention<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::DeploymentRetention>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.retention = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for retention: {e}")
+                    });
+                self
+            }
+            pub fn runtimes<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::RuntimeType>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.runtimes = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for runtimes: {e}")
+                    });
+                self
+            }
+            pub fn shared<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.shared = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for shared: {e}")
+                    });
+                self
+            }
+            pub fn storage_size<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::StorageSize>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.storage_size = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for storage_size: {e}")
+                    });
+                self
+            }
+            pub fn storage_type<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::StorageType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.storage_type = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for storage_type: {e}")
+                    });
+                self
+            }
+            pub fn supervisor_url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.supervisor_url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for supervisor_url: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn target_network_tput<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::NetworkTput>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.target_network_tput = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for target_network_tput: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn tier<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::DeploymentTier>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.tier = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for tier: {e}")
+                    });
+                self
+            }
+            pub fn updated_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.updated_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for updated_at: {e}")
+                    });
+                self
+            }
+            pub fn upgraded_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.upgraded_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for upgraded_at: {e}")
+                    });
+                self
+            }
+            pub fn upgrades<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::DeploymentUpgrade>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.upgrades = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for upgrades: {e}")
+                    });
+                self
+            }
+            pub fn variant<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::DeploymentVariant>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.variant = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for variant: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<DeploymentDetails> for super::DeploymentDetails {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: DeploymentDetails,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    area: value.area?,
+                    availability_mode: value.availability_mode?,
+                    can_upgrade: value.can_upgrade?,
+                    cloud: value.cloud?,
+                    cluster: value.cluster?,
+                    code: value.code?,
+                    created_at: value.created_at?,
+                    dedicated: value.dedicated?,
+                    description: value.description?,
+                    domain: value.domain?,
+                    encrypted: value.encrypted?,
+                    id: value.id?,
+                    name: value.name?,
+                    nodes_count: value.nodes_count?,
+                    protected: value.protected?,
+                    rate_limit: value.rate_limit?,
+                    region: value.region?,
+                    retention: value.retention?,
+                    runtimes: value.runtimes?,
+                    shared: value.shared?,
+                    storage_size: value.storage_size?,
+                    storage_type: value.storage_type?,
+                    supervisor_url: value.supervisor_url?,
+                    target_network_tput: value.target_network_tput?,
+                    tier: value.tier?,
+                    updated_at: value.updated_at?,
+                    upgraded_at: value.upgraded_at?,
+                    upgrades: value.upgrades?,
+                    variant: value.variant?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::DeploymentDetails> for DeploymentDetails {
+            fn from(value: super::DeploymentDetails) -> Self {
+                Self {
+                    area: Ok(value.area),
+                    availability_mode: Ok(value.availability_mode),
+                    can_upgrade: Ok(value.can_upgrade),
+                    cloud: Ok(value.cloud),
+                    cluster: Ok(value.cluster),
+                    code: Ok(value.code),
+                    created_at: Ok(value.created_at),
+                    dedicated: Ok(value.dedicated),
+                    description: Ok(value.description),
+                    domain: Ok(value.domain),
+                    encrypted: Ok(value.encrypted),
+                    id: Ok(value.id),
+                    name: Ok(value.name),
+                    nodes_count: Ok(value.nodes_count),
+                    protected: Ok(value.protected),
+                    rate_limit: Ok(value.rate_limit),
+                    region: Ok(value.region),
+                    retention: Ok(value.retention),
+                    runtimes: Ok(value.runtimes),
+                    shared: Ok(value.shared),
+                    storage_size: Ok(value.storage_size),
+                    storage_type: Ok(value.storage_type),
+                    supervisor_url: Ok(value.supervisor_url),
+                    target_network_tput: Ok(value.target_network_tput),
+                    tier: Ok(value.tier),
+                    updated_at: Ok(value.updated_at),
+                    upgraded_at: Ok(value.upgraded_at),
+                    upgrades: Ok(value.upgrades),
+                    variant: Ok(value.variant),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct DeploymentInfo {
+            area: ::std::result::Result<super::Area, ::std::string::String>,
+            availability_mode: ::std::result::Result<
+                super::AvailabilityMode,
+                ::std::string::String,
+            >,
+            can_upgrade: ::std::result::Result<bool, ::std::string::String>,
+            cloud: ::std::result::Result<super::Cloud, ::std::string::String>,
+            cluster: ::std::result::Result<super::ClusterKind, ::std::string::String>,
+            code: ::std::result::Result<::std::string::String, ::std::string::String>,
+            created_at: ::std::result::Result<
+                ::chrono::DateTime<::chrono::offset::Utc>,
+                ::std::string::String,
+            >,
+            dedicated: ::std::result::Result<bool, ::std::string::String>,
+            domain: ::std::result::Result<::std::string::String, ::std::string::String>,
+            encrypted: ::std::result::Result<bool, ::std::string::String>,
+            id: ::std::result::Result<super::DeploymentId, ::std::string::String>,
+            name: ::std::result::Result<super::DeploymentName, ::std::string::String>,
+            nodes_count: ::std::result::Result<i32, ::std::string::String>,
+            protected: ::std::result::Result<bool, ::std::string::String>,
+            rate_limit: ::std::result::Result<
+                ::std::option::Option<super::DeploymentNetworkRateLimit>,
+                ::std::string::String,
+            >,
+            region: ::std::result::Result<
+                ::std::option::Option<super::Region>,
+                ::std::string::String,
+            >,
+            retention: ::std::result::Result<
+                super::DeploymentRetention,
+                ::std::string::String,
+            >,
+            runtimes: ::std::result::Result<
+                ::std::vec::Vec<super::RuntimeType>,
+                ::std::string::String,
+            >,
+            shared: ::std::result::Result<bool, ::std::string::String>,
+            storage_size: ::std::result::Result<
+                super::StorageSize,
+                ::std::string::String,
+            >,
+            storage_type: ::std::result::Result<
+                super::StorageType,
+                ::std::string::String,
+            >,
+            supervisor_url: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            target_network_tput: ::std::result::Result<
+                ::std::option::Option<super::NetworkTput>,
+                ::std::string::String,
+            >,
+            tier: ::std::result::Result<
+                ::std::option::Option<super::DeploymentTier>,
+                ::std::string::String,
+            >,
+            updated_at: ::std::result::Result<
+                ::chrono::DateTime<::chrono::offset::Utc>,
+                ::std::string::String,
+            >,
+            upgraded_at: ::std::result::Result<
+                ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                ::std::string::String,
+            >,
+            variant: ::std::result::Result<
+                super::DeploymentVariant,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for DeploymentInfo {
+            fn default() -> Self {
+                Self {
+                    area: Err("no value supplied for area".to_string()),
+                    availability_mode: Err(
+                        "no value supplied for availability_mode".to_string(),
+                    ),
+                    can_upgrade: Err("no value supplied for can_upgrade".to_string()),
+                    cloud: Err("no value supplied for cloud".to_string()),
+                    cluster: Err("no value supplied for cluster".to_string()),
+                    code: Err("no value supplied for code".to_string()),
+                    created_at: Err("no value supplied for created_at".to_string()),
+                    dedicated: Err("no value supplied for dedicated".to_string()),
+                    domain: Err("no value supplied for domain".to_string()),
+                    encrypted: Err("no value supplied for encrypted".to_string()),
+                    id: Err("no value supplied for id".to_string()),
+                    name: Err("no value supplied for name".to_string()),
+                    nodes_count: Err("no value supplied for nodes_count".to_string()),
+                    protected: Err("no value supplied for protected".to_string()),
+                    rate_limit: Ok(Default::default()),
+                    region: Ok(Default::default()),
+                    retention: Err("no value supplied for retention".to_string()),
+                    runtimes: Err("no value supplied for runtimes".to_string()),
+                    shared: Err("no value supplied for shared".to_string()),
+                    storage_size: Err("no value supplied for storage_size".to_string()),
+                    storage_type: Err("no value supplied for storage_type".to_string()),
+                    supervisor_url: Ok(Default::default()),
+                    target_network_tput: Ok(Default::default()),
+                    tier: Ok(Default::default()),
+                    updated_at: Err("no value supplied for updated_at".to_string()),
+                    upgraded_at: Ok(Default::default()),
+                    variant: Err("no value supplied for variant".to_string()),
+                }
+            }
+        }
+        impl DeploymentInfo {
+            pub fn area<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::Area>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.area = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for area: {e}")
+                    });
+                self
+            }
+            pub fn availability_mode<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::AvailabilityMode>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.availability_mode = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for availability_mode: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn can_upgrade<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.can_upgrade = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for can_upgrade: {e}")
+                    });
+                self
+            }
+            pub fn cloud<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::Cloud>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.cloud = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for cloud: {e}")
+                    });
+                self
+            }
+            pub fn cluster<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::ClusterKind>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.cluster = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for cluster: {e}")
+                    });
+                self
+            }
+            pub fn code<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.code = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for code: {e}")
+                    });
+                self
+            }
+            pub fn created_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.created_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for created_at: {e}")
+                    });
+                self
+            }
+            pub fn dedicated<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.dedicated = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for dedicated: {e}")
+                    });
+                self
+            }
+            pub fn domain<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.domain = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for domain: {e}")
+                    });
+                self
+            }
+            pub fn encrypted<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.encrypted = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for encrypted: {e}")
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::DeploymentId>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::DeploymentName>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
+                self
+            }
+            pub fn nodes_count<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i32>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.nodes_count = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for nodes_count: {e}")
+                    });
+                self
+            }
+            pub fn protected<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.protected = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for protected: {e}")
+                    });
+                self
+            }
+            pub fn rate_limit<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::DeploymentNetworkRateLimit>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.rate_limit = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for rate_limit: {e}")
+                    });
+                self
+            }
+            pub fn region<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Region>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.region = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for region: {e}")
+                    });
+                self
+            }
+            pub fn retention<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::DeploymentRetention>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.retention = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for retention: {e}")
+                    });
+                self
+            }
+            pub fn runtimes<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::RuntimeType>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.runtimes = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for runtimes: {e}")
+                    });
+                self
+            }
+            pub fn shared<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.shared = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for shared: {e}")
+                    });
+                self
+            }
+            pub fn storage_size<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::StorageSize>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.storage_size = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for storage_size: {e}")
+                    });
+                self
+            }
+            pub fn storage_type<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::StorageType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.storage_type = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for storage_type: {e}")
+                    });
+                self
+            }
+            pub fn supervisor_url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.supervisor_url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for supervisor_url: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn target_network_tput<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::NetworkTput>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.target_network_tput = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for target_network_tput: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn tier<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::DeploymentTier>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.tier = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for tier: {e}")
+                    });
+                self
+            }
+            pub fn updated_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.updated_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for updated_at: {e}")
+                    });
+                self
+            }
+            pub fn upgraded_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.upgraded_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for upgraded_at: {e}")
+                    });
+                self
+            }
+            pub fn variant<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::DeploymentVariant>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.variant = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for variant: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<DeploymentInfo> for super::DeploymentInfo {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: DeploymentInfo,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    area: value.area?,
+                    availability_mode: value.availability_mode?,
+                    can_upgrade: value.can_upgrade?,
+                    cloud: value.cloud?,
+                    cluster: value.cluster?,
+                    code: value.code?,
+                    created_at: value.created_at?,
+                    dedicated: value.dedicated?,
+                    domain: value.domain?,
+                    encrypted: value.encrypted?,
+                    id: value.id?,
+                    name: value.name?,
+                    nodes_count: value.nodes_count?,
+                    protected: value.protected?,
+                    rate_limit: value.rate_limit?,
+                    region: value.region?,
+                    retention: value.retention?,
+                    runtimes: value.runtimes?,
+                    shared: value.shared?,
+                    storage_size: value.storage_size?,
+                    storage_type: value.storage_type?,
+                    supervisor_url: value.supervisor_url?,
+                    target_network_tput: value.target_network_tput?,
+                    tier: value.tier?,
+                    updated_at: value.updated_at?,
+                    upgraded_at: value.upgraded_at?,
+                    variant: value.variant?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::DeploymentInfo> for DeploymentInfo {
+            fn from(value: super::DeploymentInfo) -> Self {
+                Self {
+                    area: Ok(value.area),
+                    availability_mode: Ok(value.availability_mode),
+                    can_upgrade: Ok(value.can_upgrade),
+                    cloud: Ok(value.cloud),
+                    cluster: Ok(value.cluster),
+                    code: Ok(value.code),
+                    created_at: Ok(value.created_at),
+                    dedicated: Ok(value.dedicated),
+                    domain: Ok(value.domain),
+                    encrypted: Ok(value.encrypted),
+                    id: Ok(value.id),
+                    name: Ok(value.name),
+                    nodes_count: Ok(value.nodes_count),
+                    protected: Ok(value.protected),
+                    rate_limit: Ok(value.rate_limit),
+                    region: Ok(value.region),
+                    retention: Ok(value.retention),
+                    runtimes: Ok(value.runtimes),
+                    shared: Ok(value.shared),
+                    storage_size: Ok(value.storage_size),
+                    storage_type: Ok(value.storage_type),
+                    supervisor_url: Ok(value.supervisor_url),
+                    target_network_tput: Ok(value.target_network_tput),
+                    tier: Ok(value.tier),
+                    updated_at: Ok(value.updated_at),
+                    upgraded_at: Ok(value.upgraded_at),
+                    variant: Ok(value.variant),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct DeploymentPreview {
+            breakdown: ::std::result::Result<
+                super::DeploymentPreviewBreakdown,
+                ::std::string::String,
+            >,
+            cloud: ::std::result::Result<super::Cloud, ::std::string::String>,
+            instance: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            monthly_total_usd: ::std::result::Result<
+                super::Money,
+                ::std::string::String,
+            >,
+            nodes: ::std::result::Result<i32, ::std::string::String>,
+            region: ::std::result::Result<super::Region, ::std::string::String>,
+            tier: ::std::result::Result<super::DeploymentTier, ::std::string::String>,
+        }
+        impl ::std::default::Default for DeploymentPreview {
+            fn default() -> Self {
+                Self {
+                    breakdown: Err("no value supplied for breakdown".to_string()),
+                    cloud: Err("no value supplied for cloud".to_string()),
+                    instance: Err("no value supplied for instance".to_string()),
+                    monthly_total_usd: Err(
+                        "no value supplied for monthly_total_usd".to_string(),
+                    ),
+                    nodes: Err("no value supplied for nodes".to_string()),
+                    region: Err("no value supplied for region".to_string()),
+                    tier: Err("no value supplied for tier".to_string()),
+                }
+            }
+        }
+        impl DeploymentPreview {
+            pub fn breakdown<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::DeploymentPreviewBreakdown>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.breakdown = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for breakdown: {e}")
+                    });
+                self
+            }
+            pub fn cloud<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::Cloud>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.cloud = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for cloud: {e}")
+                    });
+                self
+            }
+            pub fn instance<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.instance = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for instance: {e}")
+                    });
+                self
+            }
+            pub fn monthly_total_usd<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::Money>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.monthly_total_usd = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for monthly_total_usd: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn nodes<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i32>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.nodes = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for nodes: {e}")
+                    });
+                self
+            }
+            pub fn region<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::Region>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.region = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for region: {e}")
+                    });
+                self
+            }
+            pub fn tier<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::DeploymentTier>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.tier = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for tier: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<DeploymentPreview> for super::DeploymentPreview {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: DeploymentPreview,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    breakdown: value.breakdown?,
+                    cloud: value.cloud?,
+                    instance: value.instance?,
+                    monthly_total_usd: value.monthly_total_usd?,
+                    nodes: value.nodes?,
+                    region: value.region?,
+                    tier: value.tier?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::DeploymentPreview> for DeploymentPreview {
+            fn from(value: super::DeploymentPreview) -> Self {
+                Self {
+                    breakdown: Ok(value.breakdown),
+                    cloud: Ok(value.cloud),
+                    instance: Ok(value.instance),
+                    monthly_total_usd: Ok(value.monthly_total_usd),
+                    nodes: Ok(value.nodes),
+                    region: Ok(value.region),
+                    tier: Ok(value.tier),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct DeploymentPreviewBreakdown {
+            compute_usd: ::std::result::Result<super::Money, ::std::string::String>,
+            data_retention_usd: ::std::result::Result<
+                super::Money,
+                ::std::string::String,
+            >,
+            network_usd: ::std::result::Result<super::Money, ::std::string::String>,
+            storage_usd: ::std::result::Result<super::Money, ::std::string::String>,
+            telemetry_usd: ::std::result::Result<super::Money, ::std::string::String>,
+        }
+        impl ::std::default::Default for DeploymentPreviewBreakdown {
+            fn default() -> Self {
+                Self {
+                    compute_usd: Err("no value supplied for compute_usd".to_string()),
+                    data_retention_usd: Err(
+                        "no value supplied for data_retention_usd".to_string(),
+                    ),
+                    network_usd: Err("no value supplied for network_usd".to_string()),
+                    storage_usd: Err("no value supplied for storage_usd".to_string()),
+                    telemetry_usd: Err("no value supplied for telemetry_usd".to_string()),
+                }
+            }
+        }
+        impl DeploymentPreviewBreakdown {
+            pub fn compute_usd<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::Money>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.compute_usd = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for compute_usd: {e}")
+                    });
+                self
+            }
+            pub fn data_retention_usd<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::Money>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.data_retention_usd = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for data_retention_usd: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn network_usd<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::Money>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.network_usd = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for network_usd: {e}")
+                    });
+                self
+            }
+            pub fn storage_usd<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::Money>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.storage_usd = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for storage_usd: {e}")
+                    });
+                self
+            }
+            pub fn telemetry_usd<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::Money>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.telemetry_usd = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for telemetry_usd: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<DeploymentPreviewBreakdown>
+        for super::DeploymentPreviewBreakdown {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: DeploymentPreviewBreakdown,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    compute_usd: value.compute_usd?,
+                    data_retention_usd: value.data_retention_usd?,
+                    network_usd: value.network_usd?,
+                    storage_usd: value.storage_usd?,
+                    telemetry_usd: value.telemetry_usd?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::DeploymentPreviewBreakdown>
+        for DeploymentPreviewBreakdown {
+            fn from(value: super::DeploymentPreviewBreakdown) -> Self {
+                Self {
+                    compute_usd: Ok(value.compute_usd),
+                    data_retention_usd: Ok(value.data_retention_usd),
+                    network_usd: Ok(value.network_usd),
+                    storage_usd: Ok(value.storage_usd),
+                    telemetry_usd: Ok(value.telemetry_usd),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct DeploymentRetention {
+            data_storage_gb: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            telemetry: ::std::result::Result<
+                super::TelemetryRetention,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for DeploymentRetention {
+            fn default() -> Self {
+                Self {
+                    data_storage_gb: Ok(Default::default()),
+                    telemetry: Err("no value supplied for telemetry".to_string()),
+                }
+            }
+        }
+        impl DeploymentRetention {
+            pub fn data_storage_gb<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.data_storage_gb = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for data_storage_gb: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn telemetry<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::TelemetryRetention>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.telemetry = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for telemetry: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<DeploymentRetention>
+        for super::DeploymentRetention {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: DeploymentRetention,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    data_storage_gb: value.data_storage_gb?,
+                    telemetry: value.telemetry?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::DeploymentRetention> for DeploymentRetention {
+            fn from(value: super::DeploymentRetention) -> Self {
+                Self {
+                    data_storage_gb: Ok(value.data_storage_gb),
+                    telemetry: Ok(value.telemetry),
                 }
             }
         }
@@ -8165,6 +11189,207 @@ sent back by `get_*_channel`, so handle the answer with care.
                 Self {
                     limit: Ok(value.limit),
                     tier: Ok(value.tier),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct DeploymentUpgrade {
+            instance_type: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            nodes_after: ::std::result::Result<
+                ::std::option::Option<i32>,
+                ::std::string::String,
+            >,
+            nodes_before: ::std::result::Result<
+                ::std::option::Option<i32>,
+                ::std::string::String,
+            >,
+            rate_limit: ::std::result::Result<
+                ::std::option::Option<super::DeploymentNetworkRateLimit>,
+                ::std::string::String,
+            >,
+            storage_size: ::std::result::Result<
+                ::std::option::Option<super::StorageSize>,
+                ::std::string::String,
+            >,
+            storage_type: ::std::result::Result<
+                ::std::option::Option<super::StorageType>,
+                ::std::string::String,
+            >,
+            target_network_tput: ::std::result::Result<
+                ::std::option::Option<super::NetworkTput>,
+                ::std::string::String,
+            >,
+            tier: ::std::result::Result<
+                ::std::option::Option<super::DeploymentTier>,
+                ::std::string::String,
+            >,
+            upgraded_at: ::std::result::Result<
+                ::chrono::DateTime<::chrono::offset::Utc>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for DeploymentUpgrade {
+            fn default() -> Self {
+                Self {
+                    instance_type: Ok(Default::default()),
+                    nodes_after: Ok(Default::default()),
+                    nodes_before: Ok(Default::default()),
+                    rate_limit: Ok(Default::default()),
+                    storage_size: Ok(Default::default()),
+                    storage_type: Ok(Default::default()),
+                    target_network_tput: Ok(Default::default()),
+                    tier: Ok(Default::default()),
+                    upgraded_at: Err("no value supplied for upgraded_at".to_string()),
+                }
+            }
+        }
+        impl DeploymentUpgrade {
+            pub fn instance_type<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.instance_type = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for instance_type: {e}")
+                    });
+                self
+            }
+            pub fn nodes_after<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i32>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.nodes_after = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for nodes_after: {e}")
+                    });
+                self
+            }
+            pub fn nodes_before<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i32>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.nodes_before = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for nodes_before: {e}")
+                    });
+                self
+            }
+            pub fn rate_limit<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::DeploymentNetworkRateLimit>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.rate_limit = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for rate_limit: {e}")
+                    });
+                self
+            }
+            pub fn storage_size<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::StorageSize>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.storage_size = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for storage_size: {e}")
+                    });
+                self
+            }
+            pub fn storage_type<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::StorageType>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.storage_type = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for storage_type: {e}")
+                    });
+                self
+            }
+            pub fn target_network_tput<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::NetworkTput>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.target_network_tput = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for target_network_tput: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn tier<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::DeploymentTier>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.tier = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for tier: {e}")
+                    });
+                self
+            }
+            pub fn upgraded_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.upgraded_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for upgraded_at: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<DeploymentUpgrade> for super::DeploymentUpgrade {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: DeploymentUpgrade,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    instance_type: value.instance_type?,
+                    nodes_after: value.nodes_after?,
+                    nodes_before: value.nodes_before?,
+                    rate_limit: value.rate_limit?,
+                    storage_size: value.storage_size?,
+                    storage_type: value.storage_type?,
+                    target_network_tput: value.target_network_tput?,
+                    tier: value.tier?,
+                    upgraded_at: value.upgraded_at?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::DeploymentUpgrade> for DeploymentUpgrade {
+            fn from(value: super::DeploymentUpgrade) -> Self {
+                Self {
+                    instance_type: Ok(value.instance_type),
+                    nodes_after: Ok(value.nodes_after),
+                    nodes_before: Ok(value.nodes_before),
+                    rate_limit: Ok(value.rate_limit),
+                    storage_size: Ok(value.storage_size),
+                    storage_type: Ok(value.storage_type),
+                    target_network_tput: Ok(value.target_network_tput),
+                    tier: Ok(value.tier),
+                    upgraded_at: Ok(value.upgraded_at),
                 }
             }
         }
@@ -9398,6 +12623,47 @@ sent back by `get_*_channel`, so handle the answer with care.
             }
         }
         #[derive(Clone, Debug)]
+        pub struct ExtendDeployment {
+            nodes: ::std::result::Result<
+                ::std::vec::Vec<super::NodeToExtend>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for ExtendDeployment {
+            fn default() -> Self {
+                Self {
+                    nodes: Err("no value supplied for nodes".to_string()),
+                }
+            }
+        }
+        impl ExtendDeployment {
+            pub fn nodes<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::NodeToExtend>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.nodes = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for nodes: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ExtendDeployment> for super::ExtendDeployment {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ExtendDeployment,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { nodes: value.nodes? })
+            }
+        }
+        impl ::std::convert::From<super::ExtendDeployment> for ExtendDeployment {
+            fn from(value: super::ExtendDeployment) -> Self {
+                Self { nodes: Ok(value.nodes) }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct FieldIssue {
             code: ::std::result::Result<::std::string::String, ::std::string::String>,
             path: ::std::result::Result<
@@ -9475,6 +12741,90 @@ sent back by `get_*_channel`, so handle the answer with care.
             }
         }
         #[derive(Clone, Debug)]
+        pub struct GcpByocDeployment {
+            project_id: ::std::result::Result<
+                super::GcpProjectId,
+                ::std::string::String,
+            >,
+            service_account_email: ::std::result::Result<
+                super::GcpServiceAccountEmail,
+                ::std::string::String,
+            >,
+            vpc_name: ::std::result::Result<super::HyphenName, ::std::string::String>,
+        }
+        impl ::std::default::Default for GcpByocDeployment {
+            fn default() -> Self {
+                Self {
+                    project_id: Err("no value supplied for project_id".to_string()),
+                    service_account_email: Err(
+                        "no value supplied for service_account_email".to_string(),
+                    ),
+                    vpc_name: Err("no value supplied for vpc_name".to_string()),
+                }
+            }
+        }
+        impl GcpByocDeployment {
+            pub fn project_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::GcpProjectId>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.project_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for project_id: {e}")
+                    });
+                self
+            }
+            pub fn service_account_email<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::GcpServiceAccountEmail>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.service_account_email = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for service_account_email: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn vpc_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::HyphenName>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.vpc_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for vpc_name: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<GcpByocDeployment> for super::GcpByocDeployment {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: GcpByocDeployment,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    project_id: value.project_id?,
+                    service_account_email: value.service_account_email?,
+                    vpc_name: value.vpc_name?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::GcpByocDeployment> for GcpByocDeployment {
+            fn from(value: super::GcpByocDeployment) -> Self {
+                Self {
+                    project_id: Ok(value.project_id),
+                    service_account_email: Ok(value.service_account_email),
+                    vpc_name: Ok(value.vpc_name),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct GcpCloudAccountSettings {
             vpc_cidr: ::std::result::Result<
                 ::std::option::Option<super::CidrBlock>,
@@ -9537,6 +12887,64 @@ sent back by `get_*_channel`, so handle the answer with care.
                 Self {
                     vpc_cidr: Ok(value.vpc_cidr),
                     vpc_network: Ok(value.vpc_network),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct GenerateByocSetup {
+            cloud: ::std::result::Result<super::Cloud, ::std::string::String>,
+            region: ::std::result::Result<super::Region, ::std::string::String>,
+        }
+        impl ::std::default::Default for GenerateByocSetup {
+            fn default() -> Self {
+                Self {
+                    cloud: Err("no value supplied for cloud".to_string()),
+                    region: Err("no value supplied for region".to_string()),
+                }
+            }
+        }
+        impl GenerateByocSetup {
+            pub fn cloud<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::Cloud>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.cloud = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for cloud: {e}")
+                    });
+                self
+            }
+            pub fn region<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::Region>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.region = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for region: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<GenerateByocSetup> for super::GenerateByocSetup {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: GenerateByocSetup,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    cloud: value.cloud?,
+                    region: value.region?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::GenerateByocSetup> for GenerateByocSetup {
+            fn from(value: super::GenerateByocSetup) -> Self {
+                Self {
+                    cloud: Ok(value.cloud),
+                    region: Ok(value.region),
                 }
             }
         }
@@ -10115,6 +13523,44 @@ sent back by `get_*_channel`, so handle the answer with care.
                     verified: Ok(value.verified),
                     workspace: Ok(value.workspace),
                 }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct NodeToExtend {
+            count: ::std::result::Result<i32, ::std::string::String>,
+        }
+        impl ::std::default::Default for NodeToExtend {
+            fn default() -> Self {
+                Self {
+                    count: Err("no value supplied for count".to_string()),
+                }
+            }
+        }
+        impl NodeToExtend {
+            pub fn count<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i32>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.count = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for count: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<NodeToExtend> for super::NodeToExtend {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: NodeToExtend,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { count: value.count? })
+            }
+        }
+        impl ::std::convert::From<super::NodeToExtend> for NodeToExtend {
+            fn from(value: super::NodeToExtend) -> Self {
+                Self { count: Ok(value.count) }
             }
         }
         #[derive(Clone, Debug)]
@@ -11142,6 +14588,199 @@ sent back by `get_*_channel`, so handle the answer with care.
         impl ::std::convert::From<super::PagedCloudAccountInfo>
         for PagedCloudAccountInfo {
             fn from(value: super::PagedCloudAccountInfo) -> Self {
+                Self {
+                    items: Ok(value.items),
+                    page: Ok(value.page),
+                    total_pages: Ok(value.total_pages),
+                    total_results: Ok(value.total_results),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct PagedConnectorInfo {
+            items: ::std::result::Result<
+                ::std::vec::Vec<super::ConnectorInfo>,
+                ::std::string::String,
+            >,
+            page: ::std::result::Result<super::PageNumber, ::std::string::String>,
+            total_pages: ::std::result::Result<super::TotalCount, ::std::string::String>,
+            total_results: ::std::result::Result<
+                super::TotalCount,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for PagedConnectorInfo {
+            fn default() -> Self {
+                Self {
+                    items: Err("no value supplied for items".to_string()),
+                    page: Err("no value supplied for page".to_string()),
+                    total_pages: Err("no value supplied for total_pages".to_string()),
+                    total_results: Err("no value supplied for total_results".to_string()),
+                }
+            }
+        }
+        impl PagedConnectorInfo {
+            pub fn items<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::ConnectorInfo>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.items = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for items: {e}")
+                    });
+                self
+            }
+            pub fn page<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::PageNumber>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.page = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for page: {e}")
+                    });
+                self
+            }
+            pub fn total_pages<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::TotalCount>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.total_pages = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for total_pages: {e}")
+                    });
+                self
+            }
+            pub fn total_results<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::TotalCount>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.total_results = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for total_results: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<PagedConnectorInfo> for super::PagedConnectorInfo {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: PagedConnectorInfo,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    items: value.items?,
+                    page: value.page?,
+                    total_pages: value.total_pages?,
+                    total_results: value.total_results?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::PagedConnectorInfo> for PagedConnectorInfo {
+            fn from(value: super::PagedConnectorInfo) -> Self {
+                Self {
+                    items: Ok(value.items),
+                    page: Ok(value.page),
+                    total_pages: Ok(value.total_pages),
+                    total_results: Ok(value.total_results),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct PagedDeploymentInfo {
+            items: ::std::result::Result<
+                ::std::vec::Vec<super::DeploymentInfo>,
+                ::std::string::String,
+            >,
+            page: ::std::result::Result<super::PageNumber, ::std::string::String>,
+            total_pages: ::std::result::Result<super::TotalCount, ::std::string::String>,
+            total_results: ::std::result::Result<
+                super::TotalCount,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for PagedDeploymentInfo {
+            fn default() -> Self {
+                Self {
+                    items: Err("no value supplied for items".to_string()),
+                    page: Err("no value supplied for page".to_string()),
+                    total_pages: Err("no value supplied for total_pages".to_string()),
+                    total_results: Err("no value supplied for total_results".to_string()),
+                }
+            }
+        }
+        impl PagedDeploymentInfo {
+            pub fn items<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::DeploymentInfo>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.items = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for items: {e}")
+                    });
+                self
+            }
+            pub fn page<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::PageNumber>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.page = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for page: {e}")
+                    });
+                self
+            }
+            pub fn total_pages<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::TotalCount>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.total_pages = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for total_pages: {e}")
+                    });
+                self
+            }
+            pub fn total_results<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::TotalCount>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.total_results = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for total_results: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<PagedDeploymentInfo>
+        for super::PagedDeploymentInfo {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: PagedDeploymentInfo,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    items: value.items?,
+                    page: value.page?,
+                    total_pages: value.total_pages?,
+                    total_results: value.total_results?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::PagedDeploymentInfo> for PagedDeploymentInfo {
+            fn from(value: super::PagedDeploymentInfo) -> Self {
                 Self {
                     items: Ok(value.items),
                     page: Ok(value.page),
@@ -13029,6 +16668,185 @@ sent back by `get_*_channel`, so handle the answer with care.
             }
         }
         #[derive(Clone, Debug)]
+        pub struct PreviewDeployment {
+            availability_mode: ::std::result::Result<
+                ::std::option::Option<super::AvailabilityMode>,
+                ::std::string::String,
+            >,
+            cloud: ::std::result::Result<super::Cloud, ::std::string::String>,
+            nodes: ::std::result::Result<
+                ::std::option::Option<i32>,
+                ::std::string::String,
+            >,
+            region: ::std::result::Result<super::Region, ::std::string::String>,
+            storage: ::std::result::Result<
+                ::std::option::Option<super::CloudStorageSettings>,
+                ::std::string::String,
+            >,
+            target_network_tput: ::std::result::Result<
+                ::std::option::Option<super::NetworkTput>,
+                ::std::string::String,
+            >,
+            telemetry_extra_days: ::std::result::Result<
+                ::std::option::Option<i32>,
+                ::std::string::String,
+            >,
+            tier: ::std::result::Result<super::DeploymentTier, ::std::string::String>,
+        }
+        impl ::std::default::Default for PreviewDeployment {
+            fn default() -> Self {
+                Self {
+                    availability_mode: Ok(Default::default()),
+                    cloud: Err("no value supplied for cloud".to_string()),
+                    nodes: Ok(Default::default()),
+                    region: Err("no value supplied for region".to_string()),
+                    storage: Ok(Default::default()),
+                    target_network_tput: Ok(Default::default()),
+                    telemetry_extra_days: Ok(Default::default()),
+                    tier: Err("no value supplied for tier".to_string()),
+                }
+            }
+        }
+        impl PreviewDeployment {
+            pub fn availability_mode<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::AvailabilityMode>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.availability_mode = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for availability_mode: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn cloud<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::Cloud>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.cloud = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for cloud: {e}")
+                    });
+                self
+            }
+            pub fn nodes<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i32>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.nodes = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for nodes: {e}")
+                    });
+                self
+            }
+            pub fn region<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::Region>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.region = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for region: {e}")
+                    });
+                self
+            }
+            pub fn storage<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::CloudStorageSettings>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.storage = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for storage: {e}")
+                    });
+                self
+            }
+            pub fn target_network_tput<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::NetworkTput>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.target_network_tput = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for target_network_tput: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn telemetry_extra_days<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i32>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.telemetry_extra_days = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for telemetry_extra_days: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn tier<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::DeploymentTier>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.tier = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for tier: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<PreviewDeployment> for super::PreviewDeployment {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: PreviewDeployment,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    availability_mode: value.availability_mode?,
+                    cloud: value.cloud?,
+                    nodes: value.nodes?,
+                    region: value.region?,
+                    storage: value.storage?,
+                    target_network_tput: value.target_network_tput?,
+                    telemetry_extra_days: value.telemetry_extra_days?,
+                    tier: value.tier?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::PreviewDeployment> for PreviewDeployment {
+            fn from(value: super::PreviewDeployment) -> Self {
+                Self {
+                    availability_mode: Ok(value.availability_mode),
+                    cloud: Ok(value.cloud),
+                    nodes: Ok(value.nodes),
+                    region: Ok(value.region),
+                    storage: Ok(value.storage),
+                    target_network_tput: Ok(value.target_network_tput),
+                    telemetry_extra_days: Ok(value.telemetry_extra_days),
+                    tier: Ok(value.tier),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct RegionInfo {
             key: ::std::result::Result<::std::string::String, ::std::string::String>,
             name: ::std::result::Result<::std::string::String, ::std::string::String>,
@@ -13126,6 +16944,52 @@ sent back by `get_*_channel`, so handle the answer with care.
         impl ::std::convert::From<super::RequestResourceCode> for RequestResourceCode {
             fn from(value: super::RequestResourceCode) -> Self {
                 Self { action: Ok(value.action) }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct RetentionSettings {
+            telemetry_days: ::std::result::Result<i32, ::std::string::String>,
+        }
+        impl ::std::default::Default for RetentionSettings {
+            fn default() -> Self {
+                Self {
+                    telemetry_days: Err(
+                        "no value supplied for telemetry_days".to_string(),
+                    ),
+                }
+            }
+        }
+        impl RetentionSettings {
+            pub fn telemetry_days<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i32>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.telemetry_days = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for telemetry_days: {e}"
+                        )
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<RetentionSettings> for super::RetentionSettings {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: RetentionSettings,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    telemetry_days: value.telemetry_days?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::RetentionSettings> for RetentionSettings {
+            fn from(value: super::RetentionSettings) -> Self {
+                Self {
+                    telemetry_days: Ok(value.telemetry_days),
+                }
             }
         }
         #[derive(Clone, Debug)]
@@ -14630,6 +18494,84 @@ sent back by `get_*_channel`, so handle the answer with care.
                     scope_division_ids: Ok(value.scope_division_ids),
                     scope_environment_ids: Ok(value.scope_environment_ids),
                     scope_tenant_ids: Ok(value.scope_tenant_ids),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct TelemetryRetention {
+            heartbeats_days: ::std::result::Result<i32, ::std::string::String>,
+            logs_days: ::std::result::Result<i32, ::std::string::String>,
+            metrics_days: ::std::result::Result<i32, ::std::string::String>,
+        }
+        impl ::std::default::Default for TelemetryRetention {
+            fn default() -> Self {
+                Self {
+                    heartbeats_days: Err(
+                        "no value supplied for heartbeats_days".to_string(),
+                    ),
+                    logs_days: Err("no value supplied for logs_days".to_string()),
+                    metrics_days: Err("no value supplied for metrics_days".to_string()),
+                }
+            }
+        }
+        impl TelemetryRetention {
+            pub fn heartbeats_days<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i32>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.heartbeats_days = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for heartbeats_days: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn logs_days<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i32>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.logs_days = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for logs_days: {e}")
+                    });
+                self
+            }
+            pub fn metrics_days<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i32>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.metrics_days = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for metrics_days: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<TelemetryRetention> for super::TelemetryRetention {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: TelemetryRetention,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    heartbeats_days: value.heartbeats_days?,
+                    logs_days: value.logs_days?,
+                    metrics_days: value.metrics_days?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::TelemetryRetention> for TelemetryRetention {
+            fn from(value: super::TelemetryRetention) -> Self {
+                Self {
+                    heartbeats_days: Ok(value.heartbeats_days),
+                    logs_days: Ok(value.logs_days),
+                    metrics_days: Ok(value.metrics_days),
                 }
             }
         }
@@ -16299,6 +20241,70 @@ sent back by `get_*_channel`, so handle the answer with care.
             }
         }
         #[derive(Clone, Debug)]
+        pub struct UpdateDeployment {
+            description: ::std::result::Result<
+                ::std::option::Option<super::Description>,
+                ::std::string::String,
+            >,
+            protected: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for UpdateDeployment {
+            fn default() -> Self {
+                Self {
+                    description: Ok(Default::default()),
+                    protected: Ok(Default::default()),
+                }
+            }
+        }
+        impl UpdateDeployment {
+            pub fn description<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Description>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.description = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for description: {e}")
+                    });
+                self
+            }
+            pub fn protected<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.protected = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for protected: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<UpdateDeployment> for super::UpdateDeployment {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: UpdateDeployment,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    description: value.description?,
+                    protected: value.protected?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::UpdateDeployment> for UpdateDeployment {
+            fn from(value: super::UpdateDeployment) -> Self {
+                Self {
+                    description: Ok(value.description),
+                    protected: Ok(value.protected),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct UpdateDivision {
             description: ::std::result::Result<
                 ::std::option::Option<super::Description>,
@@ -16552,6 +20558,51 @@ sent back by `get_*_channel`, so handle the answer with care.
             }
         }
         #[derive(Clone, Debug)]
+        pub struct UpdateRetention {
+            retention: ::std::result::Result<
+                super::RetentionSettings,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for UpdateRetention {
+            fn default() -> Self {
+                Self {
+                    retention: Err("no value supplied for retention".to_string()),
+                }
+            }
+        }
+        impl UpdateRetention {
+            pub fn retention<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::RetentionSettings>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.retention = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for retention: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<UpdateRetention> for super::UpdateRetention {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: UpdateRetention,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    retention: value.retention?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::UpdateRetention> for UpdateRetention {
+            fn from(value: super::UpdateRetention) -> Self {
+                Self {
+                    retention: Ok(value.retention),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct UpdateRole {
             name: ::std::result::Result<
                 ::std::option::Option<super::RoleName>,
@@ -16614,6 +20665,51 @@ sent back by `get_*_channel`, so handle the answer with care.
                 Self {
                     name: Ok(value.name),
                     permissions: Ok(value.permissions),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct UpdateSpendLimit {
+            spend_limit: ::std::result::Result<
+                ::std::option::Option<super::Money>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for UpdateSpendLimit {
+            fn default() -> Self {
+                Self {
+                    spend_limit: Ok(Default::default()),
+                }
+            }
+        }
+        impl UpdateSpendLimit {
+            pub fn spend_limit<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Money>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.spend_limit = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for spend_limit: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<UpdateSpendLimit> for super::UpdateSpendLimit {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: UpdateSpendLimit,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    spend_limit: value.spend_limit?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::UpdateSpendLimit> for UpdateSpendLimit {
+            fn from(value: super::UpdateSpendLimit) -> Self {
+                Self {
+                    spend_limit: Ok(value.spend_limit),
                 }
             }
         }
@@ -16808,6 +20904,72 @@ sent back by `get_*_channel`, so handle the answer with care.
                         value.enforce_domain_only_invitations,
                     ),
                     join_policy: Ok(value.join_policy),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct UpgradeDeployment {
+            storage: ::std::result::Result<
+                ::std::option::Option<super::CloudStorageSettings>,
+                ::std::string::String,
+            >,
+            tier: ::std::result::Result<
+                ::std::option::Option<super::DeploymentTier>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for UpgradeDeployment {
+            fn default() -> Self {
+                Self {
+                    storage: Ok(Default::default()),
+                    tier: Ok(Default::default()),
+                }
+            }
+        }
+        impl UpgradeDeployment {
+            pub fn storage<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::CloudStorageSettings>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.storage = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for storage: {e}")
+                    });
+                self
+            }
+            pub fn tier<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::DeploymentTier>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.tier = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for tier: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<UpgradeDeployment> for super::UpgradeDeployment {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: UpgradeDeployment,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    storage: value.storage?,
+                    tier: value.tier?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::UpgradeDeployment> for UpgradeDeployment {
+            fn from(value: super::UpgradeDeployment) -> Self {
+                Self {
+                    storage: Ok(value.storage),
+                    tier: Ok(value.tier),
                 }
             }
         }
@@ -17485,6 +21647,456 @@ let response = client.get_tiers()
 ```*/
     pub fn get_tiers(&self) -> builder::GetTiers<'_> {
         builder::GetTiers::new(self)
+    }
+    /**List the connectors a deployment can run
+
+Lists the Iggy connectors (sinks that copy messages out of streams, sources that feed
+messages in) offered for the deployment, one page at a time, optionally only sinks or
+only sources. `available` says whether a connector can run on this deployment and
+`permitted` whether the tenant's plan allows it.
+
+
+Sends a `GET` request to `/tenants/{tenant_id}/divisions/{division_id}/environments/{environment_id}/deployments/{deployment_id}/connectors`
+
+Arguments:
+- `tenant_id`: The tenant the request acts in.
+- `division_id`: The division the request acts in.
+- `environment_id`: The environment the request acts in.
+- `deployment_id`: The deployment the request acts on.
+- `page`: Which page to return, counting from 1.
+- `results`: How many items one page holds.
+- `type_`: Only connectors of this kind, `sink` or `source`.
+```ignore
+let response = client.get_connectors()
+    .tenant_id(tenant_id)
+    .division_id(division_id)
+    .environment_id(environment_id)
+    .deployment_id(deployment_id)
+    .page(page)
+    .results(results)
+    .type_(type_)
+    .send()
+    .await;
+```*/
+    pub fn get_connectors(&self) -> builder::GetConnectors<'_> {
+        builder::GetConnectors::new(self)
+    }
+    /**Activate a connector on a deployment
+
+Starts an instance of a connector from `get_connectors` on the deployment; the work
+finishes in the background. `instance_key` and `instance_name` tell several instances
+of one connector apart. Only connectors listed as `available` and `permitted` can be
+activated. Fails with 409 when the request conflicts with the deployment's state, for
+example when the same instance is active already. Honours `idempotency-key`.
+
+
+Sends a `POST` request to `/tenants/{tenant_id}/divisions/{division_id}/environments/{environment_id}/deployments/{deployment_id}/connectors/activate`
+
+Arguments:
+- `tenant_id`: The tenant the request acts in.
+- `division_id`: The division the request acts in.
+- `environment_id`: The environment the request acts in.
+- `deployment_id`: The deployment the request acts on.
+- `idempotency_key`: Makes retrying this request safe; see `IdempotencyKey`.
+- `body`
+```ignore
+let response = client.activate_connector()
+    .tenant_id(tenant_id)
+    .division_id(division_id)
+    .environment_id(environment_id)
+    .deployment_id(deployment_id)
+    .idempotency_key(idempotency_key)
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn activate_connector(&self) -> builder::ActivateConnector<'_> {
+        builder::ActivateConnector::new(self)
+    }
+    /**Create a free starter deployment
+
+Starts provisioning a free-tier, single-node deployment in the chosen cloud and region.
+It goes into the environment named by `environment_id`, or else into a new environment
+(called `environment_name` when given). The work finishes in the background: the answer
+carries no body, only the ids of the environment (`ld-environment`) and deployment
+(`ld-deployment`) to poll with `get_deployment`. Fails with 409 when the tenant has no
+starter deployment available (see `starter_available` of `get_tenant`). Needs
+`deployment:manage`. Honours `idempotency-key`.
+
+
+Sends a `POST` request to `/tenants/{tenant_id}/divisions/{division_id}/deployments/starter`
+
+Arguments:
+- `tenant_id`: The tenant the request acts in.
+- `division_id`: The division the request acts in.
+- `idempotency_key`: Makes retrying this request safe; see `IdempotencyKey`.
+- `body`
+```ignore
+let response = client.deploy_starter()
+    .tenant_id(tenant_id)
+    .division_id(division_id)
+    .idempotency_key(idempotency_key)
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn deploy_starter(&self) -> builder::DeployStarter<'_> {
+        builder::DeployStarter::new(self)
+    }
+    /**List deployments
+
+Lists the deployments of one environment, one page at a time. Each entry names the
+`supervisor_url` of the Supervisor API that operates it: send deployment-level requests
+(credentials, configuration, metrics, logs) there. Needs `deployment:read`.
+
+
+Sends a `GET` request to `/tenants/{tenant_id}/divisions/{division_id}/environments/{environment_id}/deployments`
+
+Arguments:
+- `tenant_id`: The tenant the request acts in.
+- `division_id`: The division the request acts in.
+- `environment_id`: The environment the request acts in.
+- `page`: Which page to return, counting from 1.
+- `results`: How many items one page holds.
+```ignore
+let response = client.get_deployments()
+    .tenant_id(tenant_id)
+    .division_id(division_id)
+    .environment_id(environment_id)
+    .page(page)
+    .results(results)
+    .send()
+    .await;
+```*/
+    pub fn get_deployments(&self) -> builder::GetDeployments<'_> {
+        builder::GetDeployments::new(self)
+    }
+    /**Deploy into your own cloud account (BYOC)
+
+Starts provisioning a deployment inside your own AWS account or GCP project. Prepare
+the account first with the steps from `generate_byoc_setup`, then pass its details in
+`aws` or `gcp`, whichever matches `cloud`. Provisioning runs in the background; the
+`ld-deployment` header names the new deployment to poll with `get_deployment`. Needs
+`deployment:manage` and a plan that allows BYOC. Fails with 409 when the name is taken
+in the environment. Honours `idempotency-key`.
+
+
+Sends a `POST` request to `/tenants/{tenant_id}/divisions/{division_id}/environments/{environment_id}/deployments/byoc`
+
+Arguments:
+- `tenant_id`: The tenant the request acts in.
+- `division_id`: The division the request acts in.
+- `environment_id`: The environment the request acts in.
+- `idempotency_key`: Makes retrying this request safe; see `IdempotencyKey`.
+- `body`
+```ignore
+let response = client.deploy_to_your_own_cloud()
+    .tenant_id(tenant_id)
+    .division_id(division_id)
+    .environment_id(environment_id)
+    .idempotency_key(idempotency_key)
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn deploy_to_your_own_cloud(&self) -> builder::DeployToYourOwnCloud<'_> {
+        builder::DeployToYourOwnCloud::new(self)
+    }
+    /**Get the steps to prepare your cloud account for BYOC
+
+Returns what must be done in your own AWS account or GCP project before
+`deploy_to_your_own_cloud` can use it in the given region: which Supervisor will operate
+the deployment, and the steps that grant it access. Nothing is created. Honours
+`idempotency-key`.
+
+
+Sends a `POST` request to `/tenants/{tenant_id}/divisions/{division_id}/environments/{environment_id}/deployments/byoc/setup`
+
+Arguments:
+- `tenant_id`: The tenant the request acts in.
+- `division_id`: The division the request acts in.
+- `environment_id`: The environment the request acts in.
+- `idempotency_key`: Makes retrying this request safe; see `IdempotencyKey`.
+- `body`
+```ignore
+let response = client.generate_byoc_setup()
+    .tenant_id(tenant_id)
+    .division_id(division_id)
+    .environment_id(environment_id)
+    .idempotency_key(idempotency_key)
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn generate_byoc_setup(&self) -> builder::GenerateByocSetup<'_> {
+        builder::GenerateByocSetup::new(self)
+    }
+    /**Deploy into LaserData's cloud
+
+Starts provisioning a deployment on infrastructure LaserData runs, in the chosen cloud,
+region, cluster kind and tier. `preview_deployment` prices the same choices beforehand.
+Provisioning runs in the background; the `ld-deployment` header names the new
+deployment to poll with `get_deployment`. Needs `deployment:manage`. Fails with 409
+when the name is taken in the environment. Honours `idempotency-key`.
+
+
+Sends a `POST` request to `/tenants/{tenant_id}/divisions/{division_id}/environments/{environment_id}/deployments/managed`
+
+Arguments:
+- `tenant_id`: The tenant the request acts in.
+- `division_id`: The division the request acts in.
+- `environment_id`: The environment the request acts in.
+- `idempotency_key`: Makes retrying this request safe; see `IdempotencyKey`.
+- `body`
+```ignore
+let response = client.deploy_to_managed_cloud()
+    .tenant_id(tenant_id)
+    .division_id(division_id)
+    .environment_id(environment_id)
+    .idempotency_key(idempotency_key)
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn deploy_to_managed_cloud(&self) -> builder::DeployToManagedCloud<'_> {
+        builder::DeployToManagedCloud::new(self)
+    }
+    /**Price a deployment before creating it
+
+Estimates the monthly cost of a deployment with the given cloud, region, tier, node
+count, storage, throughput and telemetry retention, broken down by cost item, and names
+the instance type it would run on. Nothing is created or reserved. Honours
+`idempotency-key`.
+
+
+Sends a `POST` request to `/tenants/{tenant_id}/divisions/{division_id}/environments/{environment_id}/deployments/preview`
+
+Arguments:
+- `tenant_id`: The tenant the request acts in.
+- `division_id`: The division the request acts in.
+- `environment_id`: The environment the request acts in.
+- `idempotency_key`: Makes retrying this request safe; see `IdempotencyKey`.
+- `body`
+```ignore
+let response = client.preview_deployment()
+    .tenant_id(tenant_id)
+    .division_id(division_id)
+    .environment_id(environment_id)
+    .idempotency_key(idempotency_key)
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn preview_deployment(&self) -> builder::PreviewDeployment<'_> {
+        builder::PreviewDeployment::new(self)
+    }
+    /**Get a deployment
+
+Returns one deployment with its description and the history of its upgrades. Its
+`supervisor_url` is the base URL of the Supervisor API to use for everything that
+happens inside the deployment (credentials, configuration, metrics, logs, backups).
+Needs `deployment:read`.
+
+
+Sends a `GET` request to `/tenants/{tenant_id}/divisions/{division_id}/environments/{environment_id}/deployments/{deployment_id}`
+
+Arguments:
+- `tenant_id`: The tenant the request acts in.
+- `division_id`: The division the request acts in.
+- `environment_id`: The environment the request acts in.
+- `deployment_id`: The deployment the request acts on.
+```ignore
+let response = client.get_deployment()
+    .tenant_id(tenant_id)
+    .division_id(division_id)
+    .environment_id(environment_id)
+    .deployment_id(deployment_id)
+    .send()
+    .await;
+```*/
+    pub fn get_deployment(&self) -> builder::GetDeployment<'_> {
+        builder::GetDeployment::new(self)
+    }
+    /**Change a deployment's description or protection
+
+Changes the description of a deployment and whether it is protected against deletion.
+A field left out or null keeps its current value. Answers 200 with no body. Needs
+`deployment:manage`. Honours `idempotency-key`.
+
+
+Sends a `PUT` request to `/tenants/{tenant_id}/divisions/{division_id}/environments/{environment_id}/deployments/{deployment_id}`
+
+Arguments:
+- `tenant_id`: The tenant the request acts in.
+- `division_id`: The division the request acts in.
+- `environment_id`: The environment the request acts in.
+- `deployment_id`: The deployment the request acts on.
+- `idempotency_key`: Makes retrying this request safe; see `IdempotencyKey`.
+- `body`
+```ignore
+let response = client.update_deployment()
+    .tenant_id(tenant_id)
+    .division_id(division_id)
+    .environment_id(environment_id)
+    .deployment_id(deployment_id)
+    .idempotency_key(idempotency_key)
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn update_deployment(&self) -> builder::UpdateDeployment<'_> {
+        builder::UpdateDeployment::new(self)
+    }
+    /**Delete a deployment
+
+Starts tearing the deployment down, with its nodes and stored messages; the work
+finishes in the background. A protected deployment is only deleted when `code` carries
+a confirmation code obtained with `request_resource_code` (action `delete_deployment`);
+without a valid one the request is rejected. Needs `deployment:manage`.
+
+
+Sends a `DELETE` request to `/tenants/{tenant_id}/divisions/{division_id}/environments/{environment_id}/deployments/{deployment_id}`
+
+Arguments:
+- `tenant_id`: The tenant the request acts in.
+- `division_id`: The division the request acts in.
+- `environment_id`: The environment the request acts in.
+- `deployment_id`: The deployment the request acts on.
+- `code`: The confirmation code that deleting a protected deployment requires.
+```ignore
+let response = client.delete_deployment()
+    .tenant_id(tenant_id)
+    .division_id(division_id)
+    .environment_id(environment_id)
+    .deployment_id(deployment_id)
+    .code(code)
+    .send()
+    .await;
+```*/
+    pub fn delete_deployment(&self) -> builder::DeleteDeployment<'_> {
+        builder::DeleteDeployment::new(self)
+    }
+    /**Add nodes to a deployment
+
+Starts adding nodes to a cluster deployment; the work finishes in the background.
+Fails with 409 when the deployment cannot grow now, for example while another change
+to it is under way. Needs `deployment:manage`. Honours `idempotency-key`.
+
+
+Sends a `POST` request to `/tenants/{tenant_id}/divisions/{division_id}/environments/{environment_id}/deployments/{deployment_id}/extend`
+
+Arguments:
+- `tenant_id`: The tenant the request acts in.
+- `division_id`: The division the request acts in.
+- `environment_id`: The environment the request acts in.
+- `deployment_id`: The deployment the request acts on.
+- `idempotency_key`: Makes retrying this request safe; see `IdempotencyKey`.
+- `body`
+```ignore
+let response = client.extend_deployment()
+    .tenant_id(tenant_id)
+    .division_id(division_id)
+    .environment_id(environment_id)
+    .deployment_id(deployment_id)
+    .idempotency_key(idempotency_key)
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn extend_deployment(&self) -> builder::ExtendDeployment<'_> {
+        builder::ExtendDeployment::new(self)
+    }
+    /**Change how long telemetry is kept
+
+Sets for how many days the deployment's telemetry (metrics, logs and heartbeats) is
+kept. Days beyond those the tier includes are billed. Answers 200 with no body. Needs
+`deployment:manage`. Honours `idempotency-key`.
+
+
+Sends a `PUT` request to `/tenants/{tenant_id}/divisions/{division_id}/environments/{environment_id}/deployments/{deployment_id}/retention`
+
+Arguments:
+- `tenant_id`: The tenant the request acts in.
+- `division_id`: The division the request acts in.
+- `environment_id`: The environment the request acts in.
+- `deployment_id`: The deployment the request acts on.
+- `idempotency_key`: Makes retrying this request safe; see `IdempotencyKey`.
+- `body`
+```ignore
+let response = client.update_retention()
+    .tenant_id(tenant_id)
+    .division_id(division_id)
+    .environment_id(environment_id)
+    .deployment_id(deployment_id)
+    .idempotency_key(idempotency_key)
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn update_retention(&self) -> builder::UpdateRetention<'_> {
+        builder::UpdateRetention::new(self)
+    }
+    /**Set or remove a deployment's spend limit
+
+Sets a cap on what the deployment may cost, in the billing currency (reaching it is
+announced by a `billing_limit_reached` notification), or removes the cap when
+`spend_limit` is null or left out. Answers 200 with no body. Needs `deployment:manage`.
+Honours `idempotency-key`.
+
+
+Sends a `PUT` request to `/tenants/{tenant_id}/divisions/{division_id}/environments/{environment_id}/deployments/{deployment_id}/spend_limit`
+
+Arguments:
+- `tenant_id`: The tenant the request acts in.
+- `division_id`: The division the request acts in.
+- `environment_id`: The environment the request acts in.
+- `deployment_id`: The deployment the request acts on.
+- `idempotency_key`: Makes retrying this request safe; see `IdempotencyKey`.
+- `body`
+```ignore
+let response = client.update_spend_limit()
+    .tenant_id(tenant_id)
+    .division_id(division_id)
+    .environment_id(environment_id)
+    .deployment_id(deployment_id)
+    .idempotency_key(idempotency_key)
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn update_spend_limit(&self) -> builder::UpdateSpendLimit<'_> {
+        builder::UpdateSpendLimit::new(self)
+    }
+    /**Move a deployment to another tier or storage
+
+Starts moving the deployment to a new tier, new storage, or both; a field left out
+keeps its current value. The work finishes in the background and is recorded in the
+deployment's `upgrades`. Fails with 409 while the deployment cannot be upgraded (see
+its `can_upgrade`). Needs `deployment:manage`. Honours `idempotency-key`.
+
+
+Sends a `POST` request to `/tenants/{tenant_id}/divisions/{division_id}/environments/{environment_id}/deployments/{deployment_id}/upgrade`
+
+Arguments:
+- `tenant_id`: The tenant the request acts in.
+- `division_id`: The division the request acts in.
+- `environment_id`: The environment the request acts in.
+- `deployment_id`: The deployment the request acts on.
+- `idempotency_key`: Makes retrying this request safe; see `IdempotencyKey`.
+- `body`
+```ignore
+let response = client.upgrade_deployment()
+    .tenant_id(tenant_id)
+    .division_id(division_id)
+    .environment_id(environment_id)
+    .deployment_id(deployment_id)
+    .idempotency_key(idempotency_key)
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn upgrade_deployment(&self) -> builder::UpgradeDeployment<'_> {
+        builder::UpgradeDeployment::new(self)
     }
     /**List divisions
 
@@ -21112,6 +25724,2354 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                500u16..=599u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::get_connectors`]
+
+[`Client::get_connectors`]: super::Client::get_connectors*/
+    #[derive(Debug, Clone)]
+    pub struct GetConnectors<'a> {
+        client: &'a super::Client,
+        tenant_id: Result<types::TenantId, String>,
+        division_id: Result<types::DivisionId, String>,
+        environment_id: Result<types::EnvironmentId, String>,
+        deployment_id: Result<types::DeploymentId, String>,
+        page: Result<Option<::std::num::NonZeroU64>, String>,
+        results: Result<Option<::std::num::NonZeroU64>, String>,
+        type_: Result<Option<::std::string::String>, String>,
+    }
+    impl<'a> GetConnectors<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                tenant_id: Err("tenant_id was not initialized".to_string()),
+                division_id: Err("division_id was not initialized".to_string()),
+                environment_id: Err("environment_id was not initialized".to_string()),
+                deployment_id: Err("deployment_id was not initialized".to_string()),
+                page: Ok(None),
+                results: Ok(None),
+                type_: Ok(None),
+            }
+        }
+        pub fn tenant_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::TenantId>,
+        {
+            self.tenant_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `TenantId` for tenant_id failed".to_string()
+                });
+            self
+        }
+        pub fn division_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::DivisionId>,
+        {
+            self.division_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `DivisionId` for division_id failed".to_string()
+                });
+            self
+        }
+        pub fn environment_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::EnvironmentId>,
+        {
+            self.environment_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `EnvironmentId` for environment_id failed".to_string()
+                });
+            self
+        }
+        pub fn deployment_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::DeploymentId>,
+        {
+            self.deployment_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `DeploymentId` for deployment_id failed".to_string()
+                });
+            self
+        }
+        pub fn page<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::num::NonZeroU64>,
+        {
+            self.page = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: num :: NonZeroU64` for page failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn results<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::num::NonZeroU64>,
+        {
+            self.results = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: num :: NonZeroU64` for results failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn type_<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.type_ = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for type_ failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/tenants/{tenant_id}/divisions/{division_id}/environments/{environment_id}/deployments/{deployment_id}/connectors`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::PagedConnectorInfo>, Error<ByteStream>> {
+            let Self {
+                client,
+                tenant_id,
+                division_id,
+                environment_id,
+                deployment_id,
+                page,
+                results,
+                type_,
+            } = self;
+            let tenant_id = tenant_id.map_err(Error::InvalidRequest)?;
+            let division_id = division_id.map_err(Error::InvalidRequest)?;
+            let environment_id = environment_id.map_err(Error::InvalidRequest)?;
+            let deployment_id = deployment_id.map_err(Error::InvalidRequest)?;
+            let page = page.map_err(Error::InvalidRequest)?;
+            let results = results.map_err(Error::InvalidRequest)?;
+            let type_ = type_.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/tenants/{}/divisions/{}/environments/{}/deployments/{}/connectors",
+                client.baseurl, encode_path(& tenant_id.to_string()), encode_path(&
+                division_id.to_string()), encode_path(& environment_id.to_string()),
+                encode_path(& deployment_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("page", &page))
+                .query(&progenitor_client::QueryParam::new("results", &results))
+                .query(&progenitor_client::QueryParam::new("type", &type_))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_connectors",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                500u16..=599u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::activate_connector`]
+
+[`Client::activate_connector`]: super::Client::activate_connector*/
+    #[derive(Debug, Clone)]
+    pub struct ActivateConnector<'a> {
+        client: &'a super::Client,
+        tenant_id: Result<types::TenantId, String>,
+        division_id: Result<types::DivisionId, String>,
+        environment_id: Result<types::EnvironmentId, String>,
+        deployment_id: Result<types::DeploymentId, String>,
+        idempotency_key: Result<Option<types::IdempotencyKey>, String>,
+        body: Result<types::builder::ActivateConnector, String>,
+    }
+    impl<'a> ActivateConnector<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                tenant_id: Err("tenant_id was not initialized".to_string()),
+                division_id: Err("division_id was not initialized".to_string()),
+                environment_id: Err("environment_id was not initialized".to_string()),
+                deployment_id: Err("deployment_id was not initialized".to_string()),
+                idempotency_key: Ok(None),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn tenant_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::TenantId>,
+        {
+            self.tenant_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `TenantId` for tenant_id failed".to_string()
+                });
+            self
+        }
+        pub fn division_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::DivisionId>,
+        {
+            self.division_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `DivisionId` for division_id failed".to_string()
+                });
+            self
+        }
+        pub fn environment_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::EnvironmentId>,
+        {
+            self.environment_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `EnvironmentId` for environment_id failed".to_string()
+                });
+            self
+        }
+        pub fn deployment_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::DeploymentId>,
+        {
+            self.deployment_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `DeploymentId` for deployment_id failed".to_string()
+                });
+            self
+        }
+        pub fn idempotency_key<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::IdempotencyKey>,
+        {
+            self.idempotency_key = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `IdempotencyKey` for idempotency_key failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::ActivateConnector>,
+            <V as std::convert::TryInto<
+                types::ActivateConnector,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `ActivateConnector` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::ActivateConnector,
+            ) -> types::builder::ActivateConnector,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/tenants/{tenant_id}/divisions/{division_id}/environments/{environment_id}/deployments/{deployment_id}/connectors/activate`
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
+            let Self {
+                client,
+                tenant_id,
+                division_id,
+                environment_id,
+                deployment_id,
+                idempotency_key,
+                body,
+            } = self;
+            let tenant_id = tenant_id.map_err(Error::InvalidRequest)?;
+            let division_id = division_id.map_err(Error::InvalidRequest)?;
+            let environment_id = environment_id.map_err(Error::InvalidRequest)?;
+            let deployment_id = deployment_id.map_err(Error::InvalidRequest)?;
+            let idempotency_key = idempotency_key.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| {
+                    types::ActivateConnector::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/tenants/{}/divisions/{}/environments/{}/deployments/{}/connectors/activate",
+                client.baseurl, encode_path(& tenant_id.to_string()), encode_path(&
+                division_id.to_string()), encode_path(& environment_id.to_string()),
+                encode_path(& deployment_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            if let Some(value) = idempotency_key {
+                header_map.append("idempotency-key", value.to_string().try_into()?);
+            }
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "activate_connector",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                202u16 => Ok(ResponseValue::empty(response)),
+                400u16..=499u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                500u16..=599u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::deploy_starter`]
+
+[`Client::deploy_starter`]: super::Client::deploy_starter*/
+    #[derive(Debug, Clone)]
+    pub struct DeployStarter<'a> {
+        client: &'a super::Client,
+        tenant_id: Result<types::TenantId, String>,
+        division_id: Result<types::DivisionId, String>,
+        idempotency_key: Result<Option<types::IdempotencyKey>, String>,
+        body: Result<types::builder::DeployStarter, String>,
+    }
+    impl<'a> DeployStarter<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                tenant_id: Err("tenant_id was not initialized".to_string()),
+                division_id: Err("division_id was not initialized".to_string()),
+                idempotency_key: Ok(None),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn tenant_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::TenantId>,
+        {
+            self.tenant_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `TenantId` for tenant_id failed".to_string()
+                });
+            self
+        }
+        pub fn division_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::DivisionId>,
+        {
+            self.division_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `DivisionId` for division_id failed".to_string()
+                });
+            self
+        }
+        pub fn idempotency_key<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::IdempotencyKey>,
+        {
+            self.idempotency_key = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `IdempotencyKey` for idempotency_key failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::DeployStarter>,
+            <V as std::convert::TryInto<types::DeployStarter>>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `DeployStarter` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::DeployStarter,
+            ) -> types::builder::DeployStarter,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/tenants/{tenant_id}/divisions/{division_id}/deployments/starter`
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
+            let Self { client, tenant_id, division_id, idempotency_key, body } = self;
+            let tenant_id = tenant_id.map_err(Error::InvalidRequest)?;
+            let division_id = division_id.map_err(Error::InvalidRequest)?;
+            let idempotency_key = idempotency_key.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| {
+                    types::DeployStarter::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/tenants/{}/divisions/{}/deployments/starter", client.baseurl,
+                encode_path(& tenant_id.to_string()), encode_path(& division_id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            if let Some(value) = idempotency_key {
+                header_map.append("idempotency-key", value.to_string().try_into()?);
+            }
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "deploy_starter",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                202u16 => Ok(ResponseValue::empty(response)),
+                400u16..=499u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                500u16..=599u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::get_deployments`]
+
+[`Client::get_deployments`]: super::Client::get_deployments*/
+    #[derive(Debug, Clone)]
+    pub struct GetDeployments<'a> {
+        client: &'a super::Client,
+        tenant_id: Result<types::TenantId, String>,
+        division_id: Result<types::DivisionId, String>,
+        environment_id: Result<types::EnvironmentId, String>,
+        page: Result<Option<::std::num::NonZeroU64>, String>,
+        results: Result<Option<::std::num::NonZeroU64>, String>,
+    }
+    impl<'a> GetDeployments<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                tenant_id: Err("tenant_id was not initialized".to_string()),
+                division_id: Err("division_id was not initialized".to_string()),
+                environment_id: Err("environment_id was not initialized".to_string()),
+                page: Ok(None),
+                results: Ok(None),
+            }
+        }
+        pub fn tenant_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::TenantId>,
+        {
+            self.tenant_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `TenantId` for tenant_id failed".to_string()
+                });
+            self
+        }
+        pub fn division_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::DivisionId>,
+        {
+            self.division_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `DivisionId` for division_id failed".to_string()
+                });
+            self
+        }
+        pub fn environment_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::EnvironmentId>,
+        {
+            self.environment_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `EnvironmentId` for environment_id failed".to_string()
+                });
+            self
+        }
+        pub fn page<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::num::NonZeroU64>,
+        {
+            self.page = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: num :: NonZeroU64` for page failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn results<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::num::NonZeroU64>,
+        {
+            self.results = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: num :: NonZeroU64` for results failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/tenants/{tenant_id}/divisions/{division_id}/environments/{environment_id}/deployments`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::PagedDeploymentInfo>, Error<ByteStream>> {
+            let Self { client, tenant_id, division_id, environment_id, page, results } = self;
+            let tenant_id = tenant_id.map_err(Error::InvalidRequest)?;
+            let division_id = division_id.map_err(Error::InvalidRequest)?;
+            let environment_id = environment_id.map_err(Error::InvalidRequest)?;
+            let page = page.map_err(Error::InvalidRequest)?;
+            let results = results.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/tenants/{}/divisions/{}/environments/{}/deployments", client.baseurl,
+                encode_path(& tenant_id.to_string()), encode_path(& division_id
+                .to_string()), encode_path(& environment_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("page", &page))
+                .query(&progenitor_client::QueryParam::new("results", &results))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_deployments",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                500u16..=599u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::deploy_to_your_own_cloud`]
+
+[`Client::deploy_to_your_own_cloud`]: super::Client::deploy_to_your_own_cloud*/
+    #[derive(Debug, Clone)]
+    pub struct DeployToYourOwnCloud<'a> {
+        client: &'a super::Client,
+        tenant_id: Result<types::TenantId, String>,
+        division_id: Result<types::DivisionId, String>,
+        environment_id: Result<types::EnvironmentId, String>,
+        idempotency_key: Result<Option<types::IdempotencyKey>, String>,
+        body: Result<types::builder::DeployToYourOwnCloud, String>,
+    }
+    impl<'a> DeployToYourOwnCloud<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                tenant_id: Err("tenant_id was not initialized".to_string()),
+                division_id: Err("division_id was not initialized".to_string()),
+                environment_id: Err("environment_id was not initialized".to_string()),
+                idempotency_key: Ok(None),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn tenant_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::TenantId>,
+        {
+            self.tenant_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `TenantId` for tenant_id failed".to_string()
+                });
+            self
+        }
+        pub fn division_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::DivisionId>,
+        {
+            self.division_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `DivisionId` for division_id failed".to_string()
+                });
+            self
+        }
+        pub fn environment_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::EnvironmentId>,
+        {
+            self.environment_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `EnvironmentId` for environment_id failed".to_string()
+                });
+            self
+        }
+        pub fn idempotency_key<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::IdempotencyKey>,
+        {
+            self.idempotency_key = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `IdempotencyKey` for idempotency_key failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::DeployToYourOwnCloud>,
+            <V as std::convert::TryInto<
+                types::DeployToYourOwnCloud,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!(
+                        "conversion to `DeployToYourOwnCloud` for body failed: {}", s
+                    )
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::DeployToYourOwnCloud,
+            ) -> types::builder::DeployToYourOwnCloud,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/tenants/{tenant_id}/divisions/{division_id}/environments/{environment_id}/deployments/byoc`
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
+            let Self {
+                client,
+                tenant_id,
+                division_id,
+                environment_id,
+                idempotency_key,
+                body,
+            } = self;
+            let tenant_id = tenant_id.map_err(Error::InvalidRequest)?;
+            let division_id = division_id.map_err(Error::InvalidRequest)?;
+            let environment_id = environment_id.map_err(Error::InvalidRequest)?;
+            let idempotency_key = idempotency_key.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| {
+                    types::DeployToYourOwnCloud::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/tenants/{}/divisions/{}/environments/{}/deployments/byoc", client
+                .baseurl, encode_path(& tenant_id.to_string()), encode_path(& division_id
+                .to_string()), encode_path(& environment_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            if let Some(value) = idempotency_key {
+                header_map.append("idempotency-key", value.to_string().try_into()?);
+            }
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "deploy_to_your_own_cloud",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                202u16 => Ok(ResponseValue::empty(response)),
+                400u16..=499u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                500u16..=599u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::generate_byoc_setup`]
+
+[`Client::generate_byoc_setup`]: super::Client::generate_byoc_setup*/
+    #[derive(Debug, Clone)]
+    pub struct GenerateByocSetup<'a> {
+        client: &'a super::Client,
+        tenant_id: Result<types::TenantId, String>,
+        division_id: Result<types::DivisionId, String>,
+        environment_id: Result<types::EnvironmentId, String>,
+        idempotency_key: Result<Option<types::IdempotencyKey>, String>,
+        body: Result<types::builder::GenerateByocSetup, String>,
+    }
+    impl<'a> GenerateByocSetup<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                tenant_id: Err("tenant_id was not initialized".to_string()),
+                division_id: Err("division_id was not initialized".to_string()),
+                environment_id: Err("environment_id was not initialized".to_string()),
+                idempotency_key: Ok(None),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn tenant_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::TenantId>,
+        {
+            self.tenant_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `TenantId` for tenant_id failed".to_string()
+                });
+            self
+        }
+        pub fn division_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::DivisionId>,
+        {
+            self.division_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `DivisionId` for division_id failed".to_string()
+                });
+            self
+        }
+        pub fn environment_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::EnvironmentId>,
+        {
+            self.environment_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `EnvironmentId` for environment_id failed".to_string()
+                });
+            self
+        }
+        pub fn idempotency_key<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::IdempotencyKey>,
+        {
+            self.idempotency_key = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `IdempotencyKey` for idempotency_key failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::GenerateByocSetup>,
+            <V as std::convert::TryInto<
+                types::GenerateByocSetup,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `GenerateByocSetup` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::GenerateByocSetup,
+            ) -> types::builder::GenerateByocSetup,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/tenants/{tenant_id}/divisions/{division_id}/environments/{environment_id}/deployments/byoc/setup`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::ByocSetup>, Error<ByteStream>> {
+            let Self {
+                client,
+                tenant_id,
+                division_id,
+                environment_id,
+                idempotency_key,
+                body,
+            } = self;
+            let tenant_id = tenant_id.map_err(Error::InvalidRequest)?;
+            let division_id = division_id.map_err(Error::InvalidRequest)?;
+            let environment_id = environment_id.map_err(Error::InvalidRequest)?;
+            let idempotency_key = idempotency_key.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| {
+                    types::GenerateByocSetup::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/tenants/{}/divisions/{}/environments/{}/deployments/byoc/setup",
+                client.baseurl, encode_path(& tenant_id.to_string()), encode_path(&
+                division_id.to_string()), encode_path(& environment_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            if let Some(value) = idempotency_key {
+                header_map.append("idempotency-key", value.to_string().try_into()?);
+            }
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "generate_byoc_setup",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                500u16..=599u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::deploy_to_managed_cloud`]
+
+[`Client::deploy_to_managed_cloud`]: super::Client::deploy_to_managed_cloud*/
+    #[derive(Debug, Clone)]
+    pub struct DeployToManagedCloud<'a> {
+        client: &'a super::Client,
+        tenant_id: Result<types::TenantId, String>,
+        division_id: Result<types::DivisionId, String>,
+        environment_id: Result<types::EnvironmentId, String>,
+        idempotency_key: Result<Option<types::IdempotencyKey>, String>,
+        body: Result<types::builder::DeployToManagedCloud, String>,
+    }
+    impl<'a> DeployToManagedCloud<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                tenant_id: Err("tenant_id was not initialized".to_string()),
+                division_id: Err("division_id was not initialized".to_string()),
+                environment_id: Err("environment_id was not initialized".to_string()),
+                idempotency_key: Ok(None),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn tenant_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::TenantId>,
+        {
+            self.tenant_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `TenantId` for tenant_id failed".to_string()
+                });
+            self
+        }
+        pub fn division_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::DivisionId>,
+        {
+            self.division_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `DivisionId` for division_id failed".to_string()
+                });
+            self
+        }
+        pub fn environment_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::EnvironmentId>,
+        {
+            self.environment_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `EnvironmentId` for environment_id failed".to_string()
+                });
+            self
+        }
+        pub fn idempotency_key<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::IdempotencyKey>,
+        {
+            self.idempotency_key = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `IdempotencyKey` for idempotency_key failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::DeployToManagedCloud>,
+            <V as std::convert::TryInto<
+                types::DeployToManagedCloud,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!(
+                        "conversion to `DeployToManagedCloud` for body failed: {}", s
+                    )
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::DeployToManagedCloud,
+            ) -> types::builder::DeployToManagedCloud,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/tenants/{tenant_id}/divisions/{division_id}/environments/{environment_id}/deployments/managed`
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
+            let Self {
+                client,
+                tenant_id,
+                division_id,
+                environment_id,
+                idempotency_key,
+                body,
+            } = self;
+            let tenant_id = tenant_id.map_err(Error::InvalidRequest)?;
+            let division_id = division_id.map_err(Error::InvalidRequest)?;
+            let environment_id = environment_id.map_err(Error::InvalidRequest)?;
+            let idempotency_key = idempotency_key.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| {
+                    types::DeployToManagedCloud::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/tenants/{}/divisions/{}/environments/{}/deployments/managed", client
+                .baseurl, encode_path(& tenant_id.to_string()), encode_path(& division_id
+                .to_string()), encode_path(& environment_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            if let Some(value) = idempotency_key {
+                header_map.append("idempotency-key", value.to_string().try_into()?);
+            }
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "deploy_to_managed_cloud",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                202u16 => Ok(ResponseValue::empty(response)),
+                400u16..=499u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                500u16..=599u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::preview_deployment`]
+
+[`Client::preview_deployment`]: super::Client::preview_deployment*/
+    #[derive(Debug, Clone)]
+    pub struct PreviewDeployment<'a> {
+        client: &'a super::Client,
+        tenant_id: Result<types::TenantId, String>,
+        division_id: Result<types::DivisionId, String>,
+        environment_id: Result<types::EnvironmentId, String>,
+        idempotency_key: Result<Option<types::IdempotencyKey>, String>,
+        body: Result<types::builder::PreviewDeployment, String>,
+    }
+    impl<'a> PreviewDeployment<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                tenant_id: Err("tenant_id was not initialized".to_string()),
+                division_id: Err("division_id was not initialized".to_string()),
+                environment_id: Err("environment_id was not initialized".to_string()),
+                idempotency_key: Ok(None),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn tenant_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::TenantId>,
+        {
+            self.tenant_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `TenantId` for tenant_id failed".to_string()
+                });
+            self
+        }
+        pub fn division_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::DivisionId>,
+        {
+            self.division_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `DivisionId` for division_id failed".to_string()
+                });
+            self
+        }
+        pub fn environment_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::EnvironmentId>,
+        {
+            self.environment_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `EnvironmentId` for environment_id failed".to_string()
+                });
+            self
+        }
+        pub fn idempotency_key<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::IdempotencyKey>,
+        {
+            self.idempotency_key = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `IdempotencyKey` for idempotency_key failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::PreviewDeployment>,
+            <V as std::convert::TryInto<
+                types::PreviewDeployment,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `PreviewDeployment` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::PreviewDeployment,
+            ) -> types::builder::PreviewDeployment,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/tenants/{tenant_id}/divisions/{division_id}/environments/{environment_id}/deployments/preview`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::DeploymentPreview>, Error<ByteStream>> {
+            let Self {
+                client,
+                tenant_id,
+                division_id,
+                environment_id,
+                idempotency_key,
+                body,
+            } = self;
+            let tenant_id = tenant_id.map_err(Error::InvalidRequest)?;
+            let division_id = division_id.map_err(Error::InvalidRequest)?;
+            let environment_id = environment_id.map_err(Error::InvalidRequest)?;
+            let idempotency_key = idempotency_key.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| {
+                    types::PreviewDeployment::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/tenants/{}/divisions/{}/environments/{}/deployments/preview", client
+                .baseurl, encode_path(& tenant_id.to_string()), encode_path(& division_id
+                .to_string()), encode_path(& environment_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            if let Some(value) = idempotency_key {
+                header_map.append("idempotency-key", value.to_string().try_into()?);
+            }
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "preview_deployment",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                500u16..=599u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::get_deployment`]
+
+[`Client::get_deployment`]: super::Client::get_deployment*/
+    #[derive(Debug, Clone)]
+    pub struct GetDeployment<'a> {
+        client: &'a super::Client,
+        tenant_id: Result<types::TenantId, String>,
+        division_id: Result<types::DivisionId, String>,
+        environment_id: Result<types::EnvironmentId, String>,
+        deployment_id: Result<types::DeploymentId, String>,
+    }
+    impl<'a> GetDeployment<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                tenant_id: Err("tenant_id was not initialized".to_string()),
+                division_id: Err("division_id was not initialized".to_string()),
+                environment_id: Err("environment_id was not initialized".to_string()),
+                deployment_id: Err("deployment_id was not initialized".to_string()),
+            }
+        }
+        pub fn tenant_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::TenantId>,
+        {
+            self.tenant_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `TenantId` for tenant_id failed".to_string()
+                });
+            self
+        }
+        pub fn division_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::DivisionId>,
+        {
+            self.division_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `DivisionId` for division_id failed".to_string()
+                });
+            self
+        }
+        pub fn environment_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::EnvironmentId>,
+        {
+            self.environment_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `EnvironmentId` for environment_id failed".to_string()
+                });
+            self
+        }
+        pub fn deployment_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::DeploymentId>,
+        {
+            self.deployment_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `DeploymentId` for deployment_id failed".to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/tenants/{tenant_id}/divisions/{division_id}/environments/{environment_id}/deployments/{deployment_id}`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::DeploymentDetails>, Error<ByteStream>> {
+            let Self { client, tenant_id, division_id, environment_id, deployment_id } = self;
+            let tenant_id = tenant_id.map_err(Error::InvalidRequest)?;
+            let division_id = division_id.map_err(Error::InvalidRequest)?;
+            let environment_id = environment_id.map_err(Error::InvalidRequest)?;
+            let deployment_id = deployment_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/tenants/{}/divisions/{}/environments/{}/deployments/{}", client
+                .baseurl, encode_path(& tenant_id.to_string()), encode_path(& division_id
+                .to_string()), encode_path(& environment_id.to_string()), encode_path(&
+                deployment_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_deployment",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                500u16..=599u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::update_deployment`]
+
+[`Client::update_deployment`]: super::Client::update_deployment*/
+    #[derive(Debug, Clone)]
+    pub struct UpdateDeployment<'a> {
+        client: &'a super::Client,
+        tenant_id: Result<types::TenantId, String>,
+        division_id: Result<types::DivisionId, String>,
+        environment_id: Result<types::EnvironmentId, String>,
+        deployment_id: Result<types::DeploymentId, String>,
+        idempotency_key: Result<Option<types::IdempotencyKey>, String>,
+        body: Result<types::builder::UpdateDeployment, String>,
+    }
+    impl<'a> UpdateDeployment<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                tenant_id: Err("tenant_id was not initialized".to_string()),
+                division_id: Err("division_id was not initialized".to_string()),
+                environment_id: Err("environment_id was not initialized".to_string()),
+                deployment_id: Err("deployment_id was not initialized".to_string()),
+                idempotency_key: Ok(None),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn tenant_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::TenantId>,
+        {
+            self.tenant_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `TenantId` for tenant_id failed".to_string()
+                });
+            self
+        }
+        pub fn division_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::DivisionId>,
+        {
+            self.division_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `DivisionId` for division_id failed".to_string()
+                });
+            self
+        }
+        pub fn environment_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::EnvironmentId>,
+        {
+            self.environment_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `EnvironmentId` for environment_id failed".to_string()
+                });
+            self
+        }
+        pub fn deployment_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::DeploymentId>,
+        {
+            self.deployment_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `DeploymentId` for deployment_id failed".to_string()
+                });
+            self
+        }
+        pub fn idempotency_key<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::IdempotencyKey>,
+        {
+            self.idempotency_key = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `IdempotencyKey` for idempotency_key failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::UpdateDeployment>,
+            <V as std::convert::TryInto<
+                types::UpdateDeployment,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `UpdateDeployment` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::UpdateDeployment,
+            ) -> types::builder::UpdateDeployment,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `PUT` request to `/tenants/{tenant_id}/divisions/{division_id}/environments/{environment_id}/deployments/{deployment_id}`
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
+            let Self {
+                client,
+                tenant_id,
+                division_id,
+                environment_id,
+                deployment_id,
+                idempotency_key,
+                body,
+            } = self;
+            let tenant_id = tenant_id.map_err(Error::InvalidRequest)?;
+            let division_id = division_id.map_err(Error::InvalidRequest)?;
+            let environment_id = environment_id.map_err(Error::InvalidRequest)?;
+            let deployment_id = deployment_id.map_err(Error::InvalidRequest)?;
+            let idempotency_key = idempotency_key.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| {
+                    types::UpdateDeployment::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/tenants/{}/divisions/{}/environments/{}/deployments/{}", client
+                .baseurl, encode_path(& tenant_id.to_string()), encode_path(& division_id
+                .to_string()), encode_path(& environment_id.to_string()), encode_path(&
+                deployment_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            if let Some(value) = idempotency_key {
+                header_map.append("idempotency-key", value.to_string().try_into()?);
+            }
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .put(url)
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "update_deployment",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => Ok(ResponseValue::empty(response)),
+                400u16..=499u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                500u16..=599u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::delete_deployment`]
+
+[`Client::delete_deployment`]: super::Client::delete_deployment*/
+    #[derive(Debug, Clone)]
+    pub struct DeleteDeployment<'a> {
+        client: &'a super::Client,
+        tenant_id: Result<types::TenantId, String>,
+        division_id: Result<types::DivisionId, String>,
+        environment_id: Result<types::EnvironmentId, String>,
+        deployment_id: Result<types::DeploymentId, String>,
+        code: Result<Option<::std::string::String>, String>,
+    }
+    impl<'a> DeleteDeployment<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                tenant_id: Err("tenant_id was not initialized".to_string()),
+                division_id: Err("division_id was not initialized".to_string()),
+                environment_id: Err("environment_id was not initialized".to_string()),
+                deployment_id: Err("deployment_id was not initialized".to_string()),
+                code: Ok(None),
+            }
+        }
+        pub fn tenant_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::TenantId>,
+        {
+            self.tenant_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `TenantId` for tenant_id failed".to_string()
+                });
+            self
+        }
+        pub fn division_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::DivisionId>,
+        {
+            self.division_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `DivisionId` for division_id failed".to_string()
+                });
+            self
+        }
+        pub fn environment_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::EnvironmentId>,
+        {
+            self.environment_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `EnvironmentId` for environment_id failed".to_string()
+                });
+            self
+        }
+        pub fn deployment_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::DeploymentId>,
+        {
+            self.deployment_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `DeploymentId` for deployment_id failed".to_string()
+                });
+            self
+        }
+        pub fn code<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.code = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for code failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `DELETE` request to `/tenants/{tenant_id}/divisions/{division_id}/environments/{environment_id}/deployments/{deployment_id}`
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
+            let Self {
+                client,
+                tenant_id,
+                division_id,
+                environment_id,
+                deployment_id,
+                code,
+            } = self;
+            let tenant_id = tenant_id.map_err(Error::InvalidRequest)?;
+            let division_id = division_id.map_err(Error::InvalidRequest)?;
+            let environment_id = environment_id.map_err(Error::InvalidRequest)?;
+            let deployment_id = deployment_id.map_err(Error::InvalidRequest)?;
+            let code = code.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/tenants/{}/divisions/{}/environments/{}/deployments/{}", client
+                .baseurl, encode_path(& tenant_id.to_string()), encode_path(& division_id
+                .to_string()), encode_path(& environment_id.to_string()), encode_path(&
+                deployment_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .delete(url)
+                .query(&progenitor_client::QueryParam::new("code", &code))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "delete_deployment",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                202u16 => Ok(ResponseValue::empty(response)),
+                400u16..=499u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                500u16..=599u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::extend_deployment`]
+
+[`Client::extend_deployment`]: super::Client::extend_deployment*/
+    #[derive(Debug, Clone)]
+    pub struct ExtendDeployment<'a> {
+        client: &'a super::Client,
+        tenant_id: Result<types::TenantId, String>,
+        division_id: Result<types::DivisionId, String>,
+        environment_id: Result<types::EnvironmentId, String>,
+        deployment_id: Result<types::DeploymentId, String>,
+        idempotency_key: Result<Option<types::IdempotencyKey>, String>,
+        body: Result<types::builder::ExtendDeployment, String>,
+    }
+    impl<'a> ExtendDeployment<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                tenant_id: Err("tenant_id was not initialized".to_string()),
+                division_id: Err("division_id was not initialized".to_string()),
+                environment_id: Err("environment_id was not initialized".to_string()),
+                deployment_id: Err("deployment_id was not initialized".to_string()),
+                idempotency_key: Ok(None),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn tenant_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::TenantId>,
+        {
+            self.tenant_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `TenantId` for tenant_id failed".to_string()
+                });
+            self
+        }
+        pub fn division_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::DivisionId>,
+        {
+            self.division_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `DivisionId` for division_id failed".to_string()
+                });
+            self
+        }
+        pub fn environment_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::EnvironmentId>,
+        {
+            self.environment_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `EnvironmentId` for environment_id failed".to_string()
+                });
+            self
+        }
+        pub fn deployment_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::DeploymentId>,
+        {
+            self.deployment_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `DeploymentId` for deployment_id failed".to_string()
+                });
+            self
+        }
+        pub fn idempotency_key<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::IdempotencyKey>,
+        {
+            self.idempotency_key = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `IdempotencyKey` for idempotency_key failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::ExtendDeployment>,
+            <V as std::convert::TryInto<
+                types::ExtendDeployment,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `ExtendDeployment` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::ExtendDeployment,
+            ) -> types::builder::ExtendDeployment,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/tenants/{tenant_id}/divisions/{division_id}/environments/{environment_id}/deployments/{deployment_id}/extend`
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
+            let Self {
+                client,
+                tenant_id,
+                division_id,
+                environment_id,
+                deployment_id,
+                idempotency_key,
+                body,
+            } = self;
+            let tenant_id = tenant_id.map_err(Error::InvalidRequest)?;
+            let division_id = division_id.map_err(Error::InvalidRequest)?;
+            let environment_id = environment_id.map_err(Error::InvalidRequest)?;
+            let deployment_id = deployment_id.map_err(Error::InvalidRequest)?;
+            let idempotency_key = idempotency_key.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| {
+                    types::ExtendDeployment::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/tenants/{}/divisions/{}/environments/{}/deployments/{}/extend",
+                client.baseurl, encode_path(& tenant_id.to_string()), encode_path(&
+                division_id.to_string()), encode_path(& environment_id.to_string()),
+                encode_path(& deployment_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            if let Some(value) = idempotency_key {
+                header_map.append("idempotency-key", value.to_string().try_into()?);
+            }
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "extend_deployment",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                202u16 => Ok(ResponseValue::empty(response)),
+                400u16..=499u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                500u16..=599u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::update_retention`]
+
+[`Client::update_retention`]: super::Client::update_retention*/
+    #[derive(Debug, Clone)]
+    pub struct UpdateRetention<'a> {
+        client: &'a super::Client,
+        tenant_id: Result<types::TenantId, String>,
+        division_id: Result<types::DivisionId, String>,
+        environment_id: Result<types::EnvironmentId, String>,
+        deployment_id: Result<types::DeploymentId, String>,
+        idempotency_key: Result<Option<types::IdempotencyKey>, String>,
+        body: Result<types::builder::UpdateRetention, String>,
+    }
+    impl<'a> UpdateRetention<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                tenant_id: Err("tenant_id was not initialized".to_string()),
+                division_id: Err("division_id was not initialized".to_string()),
+                environment_id: Err("environment_id was not initialized".to_string()),
+                deployment_id: Err("deployment_id was not initialized".to_string()),
+                idempotency_key: Ok(None),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn tenant_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::TenantId>,
+        {
+            self.tenant_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `TenantId` for tenant_id failed".to_string()
+                });
+            self
+        }
+        pub fn division_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::DivisionId>,
+        {
+            self.division_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `DivisionId` for division_id failed".to_string()
+                });
+            self
+        }
+        pub fn environment_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::EnvironmentId>,
+        {
+            self.environment_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `EnvironmentId` for environment_id failed".to_string()
+                });
+            self
+        }
+        pub fn deployment_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::DeploymentId>,
+        {
+            self.deployment_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `DeploymentId` for deployment_id failed".to_string()
+                });
+            self
+        }
+        pub fn idempotency_key<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::IdempotencyKey>,
+        {
+            self.idempotency_key = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `IdempotencyKey` for idempotency_key failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::UpdateRetention>,
+            <V as std::convert::TryInto<
+                types::UpdateRetention,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `UpdateRetention` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::UpdateRetention,
+            ) -> types::builder::UpdateRetention,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `PUT` request to `/tenants/{tenant_id}/divisions/{division_id}/environments/{environment_id}/deployments/{deployment_id}/retention`
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
+            let Self {
+                client,
+                tenant_id,
+                division_id,
+                environment_id,
+                deployment_id,
+                idempotency_key,
+                body,
+            } = self;
+            let tenant_id = tenant_id.map_err(Error::InvalidRequest)?;
+            let division_id = division_id.map_err(Error::InvalidRequest)?;
+            let environment_id = environment_id.map_err(Error::InvalidRequest)?;
+            let deployment_id = deployment_id.map_err(Error::InvalidRequest)?;
+            let idempotency_key = idempotency_key.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| {
+                    types::UpdateRetention::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/tenants/{}/divisions/{}/environments/{}/deployments/{}/retention",
+                client.baseurl, encode_path(& tenant_id.to_string()), encode_path(&
+                division_id.to_string()), encode_path(& environment_id.to_string()),
+                encode_path(& deployment_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            if let Some(value) = idempotency_key {
+                header_map.append("idempotency-key", value.to_string().try_into()?);
+            }
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .put(url)
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "update_retention",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => Ok(ResponseValue::empty(response)),
+                400u16..=499u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                500u16..=599u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::update_spend_limit`]
+
+[`Client::update_spend_limit`]: super::Client::update_spend_limit*/
+    #[derive(Debug, Clone)]
+    pub struct UpdateSpendLimit<'a> {
+        client: &'a super::Client,
+        tenant_id: Result<types::TenantId, String>,
+        division_id: Result<types::DivisionId, String>,
+        environment_id: Result<types::EnvironmentId, String>,
+        deployment_id: Result<types::DeploymentId, String>,
+        idempotency_key: Result<Option<types::IdempotencyKey>, String>,
+        body: Result<types::builder::UpdateSpendLimit, String>,
+    }
+    impl<'a> UpdateSpendLimit<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                tenant_id: Err("tenant_id was not initialized".to_string()),
+                division_id: Err("division_id was not initialized".to_string()),
+                environment_id: Err("environment_id was not initialized".to_string()),
+                deployment_id: Err("deployment_id was not initialized".to_string()),
+                idempotency_key: Ok(None),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn tenant_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::TenantId>,
+        {
+            self.tenant_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `TenantId` for tenant_id failed".to_string()
+                });
+            self
+        }
+        pub fn division_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::DivisionId>,
+        {
+            self.division_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `DivisionId` for division_id failed".to_string()
+                });
+            self
+        }
+        pub fn environment_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::EnvironmentId>,
+        {
+            self.environment_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `EnvironmentId` for environment_id failed".to_string()
+                });
+            self
+        }
+        pub fn deployment_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::DeploymentId>,
+        {
+            self.deployment_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `DeploymentId` for deployment_id failed".to_string()
+                });
+            self
+        }
+        pub fn idempotency_key<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::IdempotencyKey>,
+        {
+            self.idempotency_key = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `IdempotencyKey` for idempotency_key failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::UpdateSpendLimit>,
+            <V as std::convert::TryInto<
+                types::UpdateSpendLimit,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `UpdateSpendLimit` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::UpdateSpendLimit,
+            ) -> types::builder::UpdateSpendLimit,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `PUT` request to `/tenants/{tenant_id}/divisions/{division_id}/environments/{environment_id}/deployments/{deployment_id}/spend_limit`
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
+            let Self {
+                client,
+                tenant_id,
+                division_id,
+                environment_id,
+                deployment_id,
+                idempotency_key,
+                body,
+            } = self;
+            let tenant_id = tenant_id.map_err(Error::InvalidRequest)?;
+            let division_id = division_id.map_err(Error::InvalidRequest)?;
+            let environment_id = environment_id.map_err(Error::InvalidRequest)?;
+            let deployment_id = deployment_id.map_err(Error::InvalidRequest)?;
+            let idempotency_key = idempotency_key.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| {
+                    types::UpdateSpendLimit::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/tenants/{}/divisions/{}/environments/{}/deployments/{}/spend_limit",
+                client.baseurl, encode_path(& tenant_id.to_string()), encode_path(&
+                division_id.to_string()), encode_path(& environment_id.to_string()),
+                encode_path(& deployment_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            if let Some(value) = idempotency_key {
+                header_map.append("idempotency-key", value.to_string().try_into()?);
+            }
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .put(url)
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "update_spend_limit",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => Ok(ResponseValue::empty(response)),
+                400u16..=499u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                500u16..=599u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::upgrade_deployment`]
+
+[`Client::upgrade_deployment`]: super::Client::upgrade_deployment*/
+    #[derive(Debug, Clone)]
+    pub struct UpgradeDeployment<'a> {
+        client: &'a super::Client,
+        tenant_id: Result<types::TenantId, String>,
+        division_id: Result<types::DivisionId, String>,
+        environment_id: Result<types::EnvironmentId, String>,
+        deployment_id: Result<types::DeploymentId, String>,
+        idempotency_key: Result<Option<types::IdempotencyKey>, String>,
+        body: Result<types::builder::UpgradeDeployment, String>,
+    }
+    impl<'a> UpgradeDeployment<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                tenant_id: Err("tenant_id was not initialized".to_string()),
+                division_id: Err("division_id was not initialized".to_string()),
+                environment_id: Err("environment_id was not initialized".to_string()),
+                deployment_id: Err("deployment_id was not initialized".to_string()),
+                idempotency_key: Ok(None),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn tenant_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::TenantId>,
+        {
+            self.tenant_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `TenantId` for tenant_id failed".to_string()
+                });
+            self
+        }
+        pub fn division_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::DivisionId>,
+        {
+            self.division_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `DivisionId` for division_id failed".to_string()
+                });
+            self
+        }
+        pub fn environment_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::EnvironmentId>,
+        {
+            self.environment_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `EnvironmentId` for environment_id failed".to_string()
+                });
+            self
+        }
+        pub fn deployment_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::DeploymentId>,
+        {
+            self.deployment_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `DeploymentId` for deployment_id failed".to_string()
+                });
+            self
+        }
+        pub fn idempotency_key<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::IdempotencyKey>,
+        {
+            self.idempotency_key = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `IdempotencyKey` for idempotency_key failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::UpgradeDeployment>,
+            <V as std::convert::TryInto<
+                types::UpgradeDeployment,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `UpgradeDeployment` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::UpgradeDeployment,
+            ) -> types::builder::UpgradeDeployment,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/tenants/{tenant_id}/divisions/{division_id}/environments/{environment_id}/deployments/{deployment_id}/upgrade`
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
+            let Self {
+                client,
+                tenant_id,
+                division_id,
+                environment_id,
+                deployment_id,
+                idempotency_key,
+                body,
+            } = self;
+            let tenant_id = tenant_id.map_err(Error::InvalidRequest)?;
+            let division_id = division_id.map_err(Error::InvalidRequest)?;
+            let environment_id = environment_id.map_err(Error::InvalidRequest)?;
+            let deployment_id = deployment_id.map_err(Error::InvalidRequest)?;
+            let idempotency_key = idempotency_key.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| {
+                    types::UpgradeDeployment::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/tenants/{}/divisions/{}/environments/{}/deployments/{}/upgrade",
+                client.baseurl, encode_path(& tenant_id.to_string()), encode_path(&
+                division_id.to_string()), encode_path(& environment_id.to_string()),
+                encode_path(& deployment_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            if let Some(value) = idempotency_key {
+                header_map.append("idempotency-key", value.to_string().try_into()?);
+            }
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "upgrade_deployment",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                202u16 => Ok(ResponseValue::empty(response)),
                 400u16..=499u16 => {
                     Err(Error::ErrorResponse(ResponseValue::stream(response)))
                 }
@@ -27986,6 +34946,66 @@ impl ::laserdata_core::paging::Page for types::PagedCloudAccountInfo {
 
 impl<'a> ::laserdata_core::paging::PagedRequest for builder::GetCloudAccounts<'a> {
     type Page = types::PagedCloudAccountInfo;
+
+    fn at_page(self, page: ::std::num::NonZeroU64, results: ::std::num::NonZeroU64) -> Self {
+        self.page(page).results(results)
+    }
+
+    fn send_page(
+        self,
+    ) -> impl ::std::future::Future<Output = Result<ResponseValue<Self::Page>, Error<ByteStream>>> + Send {
+        self.send()
+    }
+}
+
+impl ::laserdata_core::paging::Page for types::PagedConnectorInfo {
+    type Item = types::ConnectorInfo;
+
+    fn total_pages(&self) -> u64 {
+        u64::try_from(self.total_pages.0).unwrap_or_default()
+    }
+
+    fn total_results(&self) -> u64 {
+        u64::try_from(self.total_results.0).unwrap_or_default()
+    }
+
+    fn into_items(self) -> ::std::vec::Vec<Self::Item> {
+        self.items
+    }
+}
+
+impl<'a> ::laserdata_core::paging::PagedRequest for builder::GetConnectors<'a> {
+    type Page = types::PagedConnectorInfo;
+
+    fn at_page(self, page: ::std::num::NonZeroU64, results: ::std::num::NonZeroU64) -> Self {
+        self.page(page).results(results)
+    }
+
+    fn send_page(
+        self,
+    ) -> impl ::std::future::Future<Output = Result<ResponseValue<Self::Page>, Error<ByteStream>>> + Send {
+        self.send()
+    }
+}
+
+impl ::laserdata_core::paging::Page for types::PagedDeploymentInfo {
+    type Item = types::DeploymentInfo;
+
+    fn total_pages(&self) -> u64 {
+        u64::try_from(self.total_pages.0).unwrap_or_default()
+    }
+
+    fn total_results(&self) -> u64 {
+        u64::try_from(self.total_results.0).unwrap_or_default()
+    }
+
+    fn into_items(self) -> ::std::vec::Vec<Self::Item> {
+        self.items
+    }
+}
+
+impl<'a> ::laserdata_core::paging::PagedRequest for builder::GetDeployments<'a> {
+    type Page = types::PagedDeploymentInfo;
 
     fn at_page(self, page: ::std::num::NonZeroU64, results: ::std::num::NonZeroU64) -> Self {
         self.page(page).results(results)

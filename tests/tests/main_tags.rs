@@ -295,3 +295,72 @@ async fn notifications() {
         .unwrap();
     sent.assert_answer(&notifications.into_inner());
 }
+
+#[tokio::test]
+async fn deployments_quick_start_reads_the_created_ids_and_the_supervisor_url() {
+    let (server, client) = setup().await;
+    let starter = serve_example(&server, "deploy_starter").await;
+    let get = serve_example(&server, "get_deployment").await;
+
+    let accepted = client
+        .main()
+        .deploy_starter()
+        .tenant_id(TENANT)
+        .division_id(DIVISION)
+        .body(starter.request_as::<types::DeployStarter>())
+        .send()
+        .typed_errors()
+        .await
+        .unwrap();
+    assert_eq!(accepted.status().as_u16(), 202);
+    let created = accepted.created_ids();
+    let (environment, deployment) = (created.environment.unwrap(), created.deployment.unwrap());
+    assert_eq!((*environment, *deployment), (ENVIRONMENT, 88012));
+
+    let details = client
+        .main()
+        .get_deployment()
+        .tenant_id(TENANT)
+        .division_id(DIVISION)
+        .environment_id(environment)
+        .deployment_id(deployment)
+        .send()
+        .typed_errors()
+        .await
+        .unwrap()
+        .into_inner();
+    get.assert_answer(&details);
+    assert!(details.supervisor_url.as_deref().is_some_and(|url| url.starts_with("https://")));
+}
+
+#[tokio::test]
+async fn connectors() {
+    let (server, client) = setup().await;
+    let list = serve_example(&server, "get_connectors").await;
+    let activate = serve_example(&server, "activate_connector").await;
+
+    let connectors: Vec<types::ConnectorInfo> = client
+        .main()
+        .get_connectors()
+        .tenant_id(TENANT)
+        .division_id(DIVISION)
+        .environment_id(ENVIRONMENT)
+        .deployment_id(88012)
+        .stream()
+        .try_collect()
+        .await
+        .unwrap();
+    list.assert_items(&connectors);
+    client
+        .main()
+        .activate_connector()
+        .tenant_id(TENANT)
+        .division_id(DIVISION)
+        .environment_id(ENVIRONMENT)
+        .deployment_id(88012)
+        .body(activate.request_as::<types::ActivateConnector>())
+        .send()
+        .typed_errors()
+        .await
+        .unwrap();
+}

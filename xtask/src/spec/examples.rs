@@ -1,6 +1,8 @@
 //! Examples are documentation users copy from, and test fixtures we replay: each one must be
 //! present where a body is described, and must validate against its schema.
 
+use std::collections::HashMap;
+
 use serde_json::{Map, Value, json};
 
 use crate::diagnostic::{Diagnostic, push_token};
@@ -60,15 +62,36 @@ fn walk<'a>(bundle: &'a Bundle, node: &'a Value, pointer: &str, in_schema: bool,
 /// Checks that every body has an example and that every example validates.
 pub fn check(bundle: &Bundle) -> Vec<Diagnostic> {
     let mut errors = check_presence(bundle);
-    let components =
-        json!({ "schemas": convert_schema(bundle.doc.pointer("/components/schemas").unwrap_or(&Value::Null), true) });
+    let schemas = bundle.doc.pointer("/components/schemas").and_then(Value::as_object);
+    let converted: Map<String, Value> =
+        schemas.into_iter().flatten().map(|(name, schema)| (name.clone(), convert_schema(schema, false))).collect();
+    // Validators are costly to build, and many examples share a schema (every error response
+    // uses ErrorResponse): build one per distinct schema.
+    let mut validators: HashMap<String, Result<jsonschema::Validator, String>> = HashMap::new();
     for example in collect(bundle) {
-        let root = json!({
-            "$schema": "https://json-schema.org/draft/2020-12/schema",
-            "components": components,
-            "allOf": [convert_schema(example.schema, false)],
+        let schema = convert_schema(example.schema, false);
+        let key = schema.to_string();
+        let validator = validators.entry(key).or_insert_with(|| {
+            // Only the components the schema reaches go into its document: compiling every
+            // component for every schema made this check the slowest part of codegen.
+            let mut reached = Map::new();
+            let mut pending = vec![schema.clone()];
+            while let Some(node) = pending.pop() {
+                for name in referenced_schemas(&node) {
+                    if let (false, Some(target)) = (reached.contains_key(&name), converted.get(&name)) {
+                        reached.insert(name, target.clone());
+                        pending.push(target.clone());
+                    }
+                }
+            }
+            let root = json!({
+                "$schema": "https://json-schema.org/draft/2020-12/schema",
+                "components": { "schemas": reached },
+                "allOf": [schema],
+            });
+            jsonschema::options().should_validate_formats(true).build(&root).map_err(|error| error.to_string())
         });
-        let validator = match jsonschema::options().should_validate_formats(true).build(&root) {
+        let validator = match validator {
             Ok(validator) => validator,
             Err(error) => {
                 errors.push(
@@ -84,6 +107,23 @@ pub fn check(bundle: &Bundle) -> Vec<Diagnostic> {
         }
     }
     errors
+}
+
+/// The names of the component schemas a schema refers to directly.
+fn referenced_schemas(node: &Value) -> Vec<String> {
+    match node {
+        Value::Object(object) => object
+            .iter()
+            .flat_map(|(key, value)| match (key.as_str(), value) {
+                ("$ref", Value::String(reference)) => {
+                    reference.strip_prefix("#/components/schemas/").map(str::to_owned).into_iter().collect()
+                }
+                _ => referenced_schemas(value),
+            })
+            .collect(),
+        Value::Array(items) => items.iter().flat_map(referenced_schemas).collect(),
+        _ => Vec::new(),
+    }
 }
 
 /// Every request body and every success response body needs at least one example.

@@ -469,6 +469,118 @@ and `vpc_id` when registering an account.
             Ok(Self(value.to_string()))
         }
     }
+    /**Who the tenant's invoices are made out to. Every field is free text and may be null
+when it has not been set.
+*/
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    pub struct BillingInfo {
+        ///Street and number.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub address: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub city: ::std::option::Option<::std::string::String>,
+        ///The legal name of the company being billed.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub company: ::std::option::Option<::std::string::String>,
+        ///The country, preferably as an ISO 3166-1 alpha-2 code (`DE`, `US`).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub country: ::std::option::Option<::std::string::String>,
+        ///Where invoices and payment notices are sent.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub email: ::std::option::Option<::std::string::String>,
+        ///The person invoices are addressed to.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub name: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub phone: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub postal_code: ::std::option::Option<::std::string::String>,
+        ///State, province or county, where the country has them.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub state: ::std::option::Option<::std::string::String>,
+        ///A VAT or other tax registration number, printed on invoices.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub tax_id: ::std::option::Option<::std::string::String>,
+    }
+    impl BillingInfo {
+        pub fn builder() -> builder::BillingInfo {
+            Default::default()
+        }
+    }
+    ///What one deployment cost over one period, by kind of cost, with its network traffic.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct BillingReportDetails {
+        pub cloud: Cloud,
+        ///The cost of the deployment's nodes.
+        pub compute_cost: Money,
+        pub currency: Currency,
+        ///The cost of extended data retention.
+        pub data_retention_cost: Money,
+        pub deployment_id: DeploymentId,
+        ///The start of the period.
+        pub from: ::chrono::DateTime<::chrono::offset::Utc>,
+        pub id: DeploymentReportId,
+        ///The name of the deployment the report covers.
+        pub name: ::std::string::String,
+        ///The cost of network traffic.
+        pub network_cost: Money,
+        ///Anything not counted in the other costs.
+        pub other_cost: Money,
+        ///The platform charge (see `OverheadPricing`).
+        pub platform_cost: Money,
+        ///The deployment's region, in the cloud's own naming; null when not recorded.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub region: ::std::option::Option<::std::string::String>,
+        ///The cost of message storage.
+        pub storage_cost: Money,
+        ///The cost of keeping telemetry beyond the included days.
+        pub telemetry_cost: Money,
+        ///The deployment's tier; null when it has none.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub tier: ::std::option::Option<DeploymentTier>,
+        ///The end of the period.
+        pub to: ::chrono::DateTime<::chrono::offset::Utc>,
+        ///What the deployment cost over the period, all kinds of cost together.
+        pub total_cost: Money,
+        ///Inbound network traffic over the period. The vendor does not state the unit; GB is likely.
+        pub total_network_in: f64,
+        ///Outbound network traffic over the period. The vendor does not state the unit; GB is likely.
+        pub total_network_out: f64,
+        pub variant: DeploymentVariant,
+    }
+    impl BillingReportDetails {
+        pub fn builder() -> builder::BillingReportDetails {
+            Default::default()
+        }
+    }
+    ///What one deployment cost over one period, as lists show it.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct BillingReportInfo {
+        pub cloud: Cloud,
+        pub currency: Currency,
+        pub deployment_id: DeploymentId,
+        ///The start of the period.
+        pub from: ::chrono::DateTime<::chrono::offset::Utc>,
+        pub id: DeploymentReportId,
+        ///The name of the deployment the report covers.
+        pub name: ::std::string::String,
+        ///The deployment's region, in the cloud's own naming; null when not recorded.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub region: ::std::option::Option<::std::string::String>,
+        ///The deployment's tier; null when it has none.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub tier: ::std::option::Option<DeploymentTier>,
+        ///The end of the period.
+        pub to: ::chrono::DateTime<::chrono::offset::Utc>,
+        ///What the deployment cost over the period, all kinds of cost together.
+        pub total_cost: Money,
+        pub variant: DeploymentVariant,
+    }
+    impl BillingReportInfo {
+        pub fn builder() -> builder::BillingReportInfo {
+            Default::default()
+        }
+    }
     ///What to prepare in your own cloud account before a BYOC deployment can use it.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct ByocSetup {
@@ -799,6 +911,22 @@ a plain string so that a provider added later does not break older clients.
             Default::default()
         }
     }
+    ///Every rate that makes up a deployment's cost on one cloud.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct CloudPricing {
+        pub compute: ComputePricing,
+        pub disk: DiskPricing,
+        pub network: NetworkPricing,
+        pub overhead: OverheadPricing,
+        pub storage: StoragePricing,
+        pub telemetry: TelemetryPricing,
+        pub transfer: TransferPricing,
+    }
+    impl CloudPricing {
+        pub fn builder() -> builder::CloudPricing {
+            Default::default()
+        }
+    }
     ///The disk of each node.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct CloudStorageSettings {
@@ -810,6 +938,19 @@ a plain string so that a provider added later does not break older clients.
     }
     impl CloudStorageSettings {
         pub fn builder() -> builder::CloudStorageSettings {
+            Default::default()
+        }
+    }
+    ///The cluster shape that cluster prices are computed for.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct ClusterConfig {
+        ///The most throughput, in Mbit/s, one node of a cluster is sized for.
+        pub max_throughput_mbps_per_node: i32,
+        ///How many nodes a cluster has.
+        pub nodes: i32,
+    }
+    impl ClusterConfig {
+        pub fn builder() -> builder::ClusterConfig {
             Default::default()
         }
     }
@@ -885,6 +1026,36 @@ a plain string so that a provider added later does not break older clients.
             value: ::std::string::String,
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             value.parse()
+        }
+    }
+    ///The monthly price of each tier's nodes, by the kind of storage the nodes use.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct ComputePricing {
+        ///Tiers whose nodes store messages on network volumes.
+        pub network_disk_tiers: ::std::vec::Vec<ComputeTier>,
+        ///Tiers whose nodes store messages on local NVMe disks.
+        pub nvme_tiers: ::std::vec::Vec<ComputeTier>,
+    }
+    impl ComputePricing {
+        pub fn builder() -> builder::ComputePricing {
+            Default::default()
+        }
+    }
+    ///The node of one deployment tier and what it costs per month.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct ComputeTier {
+        ///The cloud instance type a node of this tier runs on, such as `m7g.large`.
+        pub instance: ::std::string::String,
+        ///The most throughput, in Mbit/s, a node of this tier is sized for.
+        pub max_mbps: i32,
+        ///The price of one node for a month.
+        pub monthly_cost: Money,
+        ///The deployment tier, by its name (`small`, `medium`, ...).
+        pub tier: ::std::string::String,
+    }
+    impl ComputeTier {
+        pub fn builder() -> builder::ComputeTier {
+            Default::default()
         }
     }
     ///A connector a deployment can run.
@@ -1182,6 +1353,89 @@ narrow them to, by id. Lists left out, null or empty do not narrow anything.
             value: ::std::string::String,
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             value.parse()
+        }
+    }
+    ///An invoice with its amounts, payment date, line items and billing details.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct CustomerInvoiceDetails {
+        /**The billing details the invoice was issued to. Its shape is not documented, so
+it is left untyped (any JSON value); expect something close to `BillingInfo`.
+*/
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub billing_info: ::std::option::Option<::serde_json::Value>,
+        ///When the invoice was created.
+        pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
+        pub currency: Currency,
+        ///The division the invoice is for; null when it covers the whole tenant.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub division_id: ::std::option::Option<DivisionId>,
+        pub id: InvoiceId,
+        ///The charges that make up the invoice.
+        pub line_items: ::std::vec::Vec<::serde_json::Value>,
+        ///Remarks printed on the invoice.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub notes: ::std::option::Option<::std::string::String>,
+        ///The invoice number printed on the document, such as `LD-2026-000412`.
+        pub number: ::std::string::String,
+        ///When the invoice was paid; null while it is unpaid.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub paid_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+        ///The end of the billed period.
+        pub period_end: ::chrono::DateTime<::chrono::offset::Utc>,
+        ///The start of the billed period.
+        pub period_start: ::chrono::DateTime<::chrono::offset::Utc>,
+        pub status: InvoiceStatus,
+        ///The amount before tax.
+        pub subtotal: Money,
+        ///The tax charged; null when none applies.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub tax: ::std::option::Option<Money>,
+        pub tenant_id: TenantId,
+        ///The amount due, tax included.
+        pub total: Money,
+    }
+    impl CustomerInvoiceDetails {
+        pub fn builder() -> builder::CustomerInvoiceDetails {
+            Default::default()
+        }
+    }
+    ///An invoice as lists show it.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct CustomerInvoiceInfo {
+        ///When the invoice was created.
+        pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
+        pub currency: Currency,
+        ///The division the invoice is for; null when it covers the whole tenant.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub division_id: ::std::option::Option<DivisionId>,
+        pub id: InvoiceId,
+        ///The invoice number printed on the document, such as `LD-2026-000412`.
+        pub number: ::std::string::String,
+        ///The end of the billed period.
+        pub period_end: ::chrono::DateTime<::chrono::offset::Utc>,
+        ///The start of the billed period.
+        pub period_start: ::chrono::DateTime<::chrono::offset::Utc>,
+        pub status: InvoiceStatus,
+        pub tenant_id: TenantId,
+        ///The amount due, tax included.
+        pub total: Money,
+    }
+    impl CustomerInvoiceInfo {
+        pub fn builder() -> builder::CustomerInvoiceInfo {
+            Default::default()
+        }
+    }
+    ///The price of keeping message data beyond the default retention.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct DataRetentionPricing {
+        ///Whether extended retention can be ordered on this cloud.
+        pub available: bool,
+        ///The price of keeping one GB for a month.
+        pub rate_per_gb_month: Money,
+    }
+    impl DataRetentionPricing {
+        pub fn builder() -> builder::DataRetentionPricing {
+            Default::default()
         }
     }
     ///The deployment to delete.
@@ -1652,6 +1906,60 @@ there, with the same `ld-api-key`. Null while no Supervisor is assigned.
             Default::default()
         }
     }
+    ///Identifies a deployment cost report within its tenant.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[serde(transparent)]
+    pub struct DeploymentReportId(pub i64);
+    impl ::std::ops::Deref for DeploymentReportId {
+        type Target = i64;
+        fn deref(&self) -> &i64 {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<DeploymentReportId> for i64 {
+        fn from(value: DeploymentReportId) -> Self {
+            value.0
+        }
+    }
+    impl ::std::convert::From<i64> for DeploymentReportId {
+        fn from(value: i64) -> Self {
+            Self(value)
+        }
+    }
+    impl ::std::fmt::Display for DeploymentReportId {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            self.0.fmt(f)
+        }
+    }
+    impl ::std::str::FromStr for DeploymentReportId {
+        type Err = <i64 as ::std::str::FromStr>::Err;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self(value.parse()?))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for DeploymentReportId {
+        type Error = <i64 as ::std::str::FromStr>::Err;
+        fn try_from(value: &str) -> ::std::result::Result<Self, Self::Error> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<String> for DeploymentReportId {
+        type Error = <i64 as ::std::str::FromStr>::Err;
+        fn try_from(value: String) -> ::std::result::Result<Self, Self::Error> {
+            value.parse()
+        }
+    }
     ///How long a deployment keeps its data and telemetry.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct DeploymentRetention {
@@ -1919,6 +2227,29 @@ deployment has no Supervisor endpoint.
         type Err = ::std::convert::Infallible;
         fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
             Ok(Self(value.to_string()))
+        }
+    }
+    /**The price of network volumes: a rate per GB, plus charges for IOPS and throughput
+above what every volume includes for free.
+*/
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct DiskPricing {
+        ///The price of each IOPS above `free_iops`.
+        pub extra_iops_cost: Money,
+        ///The price of each MB/s above `free_throughput_mbps`.
+        pub extra_throughput_cost_per_mbps: Money,
+        ///The IOPS every volume includes at no extra charge.
+        pub free_iops: i32,
+        ///The throughput, in MB/s, every volume includes at no extra charge.
+        pub free_throughput_mbps: i32,
+        ///The I/O size, in KiB, assumed when converting throughput into IOPS.
+        pub io_size_kb: i32,
+        ///The price of one GB of volume.
+        pub raw_cost_per_gb: Money,
+    }
+    impl DiskPricing {
+        pub fn builder() -> builder::DiskPricing {
+            Default::default()
         }
     }
     ///A division with its description, contact address and payment state.
@@ -2842,6 +3173,143 @@ while the first request is still running gets 409 `idempotent_request_in_progres
             Default::default()
         }
     }
+    ///Identifies an invoice within its tenant.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[serde(transparent)]
+    pub struct InvoiceId(pub i64);
+    impl ::std::ops::Deref for InvoiceId {
+        type Target = i64;
+        fn deref(&self) -> &i64 {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<InvoiceId> for i64 {
+        fn from(value: InvoiceId) -> Self {
+            value.0
+        }
+    }
+    impl ::std::convert::From<i64> for InvoiceId {
+        fn from(value: i64) -> Self {
+            Self(value)
+        }
+    }
+    impl ::std::fmt::Display for InvoiceId {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            self.0.fmt(f)
+        }
+    }
+    impl ::std::str::FromStr for InvoiceId {
+        type Err = <i64 as ::std::str::FromStr>::Err;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self(value.parse()?))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for InvoiceId {
+        type Error = <i64 as ::std::str::FromStr>::Err;
+        fn try_from(value: &str) -> ::std::result::Result<Self, Self::Error> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<String> for InvoiceId {
+        type Error = <i64 as ::std::str::FromStr>::Err;
+        fn try_from(value: String) -> ::std::result::Result<Self, Self::Error> {
+            value.parse()
+        }
+    }
+    /**Where an invoice stands: being prepared (`draft`), issued and awaiting payment
+(`pending`, `approved`), settled (`paid`), a payment attempt that did not go through
+(`failed`), withdrawn (`cancelled`), or paid back in whole or part (`refunded`,
+`partially_refunded`).
+*/
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum InvoiceStatus {
+        #[serde(rename = "draft")]
+        Draft,
+        #[serde(rename = "pending")]
+        Pending,
+        #[serde(rename = "approved")]
+        Approved,
+        #[serde(rename = "paid")]
+        Paid,
+        #[serde(rename = "failed")]
+        Failed,
+        #[serde(rename = "cancelled")]
+        Cancelled,
+        #[serde(rename = "refunded")]
+        Refunded,
+        #[serde(rename = "partially_refunded")]
+        PartiallyRefunded,
+    }
+    impl ::std::fmt::Display for InvoiceStatus {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Draft => f.write_str("draft"),
+                Self::Pending => f.write_str("pending"),
+                Self::Approved => f.write_str("approved"),
+                Self::Paid => f.write_str("paid"),
+                Self::Failed => f.write_str("failed"),
+                Self::Cancelled => f.write_str("cancelled"),
+                Self::Refunded => f.write_str("refunded"),
+                Self::PartiallyRefunded => f.write_str("partially_refunded"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for InvoiceStatus {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "draft" => Ok(Self::Draft),
+                "pending" => Ok(Self::Pending),
+                "approved" => Ok(Self::Approved),
+                "paid" => Ok(Self::Paid),
+                "failed" => Ok(Self::Failed),
+                "cancelled" => Ok(Self::Cancelled),
+                "refunded" => Ok(Self::Refunded),
+                "partially_refunded" => Ok(Self::PartiallyRefunded),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for InvoiceStatus {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for InvoiceStatus {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
     /**How people who were not invited may join the tenant: not at all (`invite_only`),
 directly (`open`), or by asking and waiting for approval (`request_to_join`).
 */
@@ -2986,6 +3454,45 @@ directly (`open`), or by asking and waiting for approval (`request_to_join`).
         type Err = ::std::convert::Infallible;
         fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
             Ok(Self(value.to_string()))
+        }
+    }
+    /**The price of network traffic, per GB, by where the traffic goes. Each list holds rate
+tiers in increasing order of throughput.
+*/
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct NetworkPricing {
+        ///Rates for traffic leaving the cloud.
+        pub cross_region: ::std::vec::Vec<NetworkTier>,
+        ///Rates for traffic to another region of the same cloud.
+        pub cross_region_same_cloud: ::std::vec::Vec<NetworkTier>,
+        ///Rates for traffic that stays within the deployment's region.
+        pub same_region: ::std::vec::Vec<NetworkTier>,
+        /**A decimal number in a string: how many GB one Mbit/s of sustained throughput
+amounts to over a month, used to turn a throughput target into a traffic volume.
+*/
+        pub throughput_to_gb_factor: ::std::string::String,
+        pub topology_surcharge_per_gb: TopologySurcharge,
+    }
+    impl NetworkPricing {
+        pub fn builder() -> builder::NetworkPricing {
+            Default::default()
+        }
+    }
+    ///One band of network rates.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct NetworkTier {
+        ///The most traffic, in GB per node, this band covers; null when unlimited.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub max_gb_per_node: ::std::option::Option<i64>,
+        ///The price of one GB in this band.
+        pub rate_per_gb: Money,
+        ///The throughput, in Mbit/s, up to which this band applies; null when it has no upper bound.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub up_to_mbps: ::std::option::Option<i32>,
+    }
+    impl NetworkTier {
+        pub fn builder() -> builder::NetworkTier {
+            Default::default()
         }
     }
     ///A network throughput in Mbps, the unit LaserData's pricing uses.
@@ -3719,6 +4226,47 @@ narrow anything.
             Default::default()
         }
     }
+    ///Message storage on local NVMe disks, whose size comes with the node's tier.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct NvmeStorageProfile {
+        ///The price of one GB for a month, on top of the node's price.
+        pub rate_per_gb_month: Money,
+        ///The disk each NVMe tier comes with.
+        pub tiers: ::std::vec::Vec<NvmeTier>,
+    }
+    impl NvmeStorageProfile {
+        pub fn builder() -> builder::NvmeStorageProfile {
+            Default::default()
+        }
+    }
+    ///The local disk that comes with one NVMe tier.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct NvmeTier {
+        ///The tier's name, as shown in the console.
+        pub label: ::std::string::String,
+        ///A decimal number in a string; the throughput, in MB/s, the disk provides at least.
+        pub min_throughput_mbps: ::std::string::String,
+        ///The disk size, in GB.
+        pub storage_gb: i32,
+    }
+    impl NvmeTier {
+        pub fn builder() -> builder::NvmeTier {
+            Default::default()
+        }
+    }
+    ///The platform charge every deployment pays on top of its resources.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct OverheadPricing {
+        ///A fixed amount per deployment and month.
+        pub base_monthly: Money,
+        ///An amount per Mbit/s of target throughput and month.
+        pub per_mbps: Money,
+    }
+    impl OverheadPricing {
+        pub fn builder() -> builder::OverheadPricing {
+            Default::default()
+        }
+    }
     ///What a channel belongs to; `owner_id` is then a user, tenant or division id. `system` marks channels the platform manages itself.
     #[derive(
         ::serde::Deserialize,
@@ -3849,6 +4397,19 @@ narrow anything.
             Default::default()
         }
     }
+    ///One page of deployment cost reports.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct PagedBillingReportInfo {
+        pub items: ::std::vec::Vec<BillingReportInfo>,
+        pub page: PageNumber,
+        pub total_pages: TotalCount,
+        pub total_results: TotalCount,
+    }
+    impl PagedBillingReportInfo {
+        pub fn builder() -> builder::PagedBillingReportInfo {
+            Default::default()
+        }
+    }
     ///One page of cloud accounts.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct PagedCloudAccountInfo {
@@ -3872,6 +4433,19 @@ narrow anything.
     }
     impl PagedConnectorInfo {
         pub fn builder() -> builder::PagedConnectorInfo {
+            Default::default()
+        }
+    }
+    ///One page of invoices.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct PagedCustomerInvoiceInfo {
+        pub items: ::std::vec::Vec<CustomerInvoiceInfo>,
+        pub page: PageNumber,
+        pub total_pages: TotalCount,
+        pub total_results: TotalCount,
+    }
+    impl PagedCustomerInvoiceInfo {
+        pub fn builder() -> builder::PagedCustomerInvoiceInfo {
             Default::default()
         }
     }
@@ -4005,6 +4579,131 @@ narrow anything.
             Default::default()
         }
     }
+    /**How a tenant pays for LaserData Cloud. The card fields summarise a saved card without
+revealing it; they and the provider's own ids are null when no card is saved.
+*/
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct PaymentInfo {
+        ///Whether invoices are charged to the saved payment method without manual action.
+        pub auto_charge: bool,
+        ///The card network, such as `visa` or `mastercard`.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub card_brand: ::std::option::Option<::std::string::String>,
+        ///The month the card expires, 1 to 12.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub card_exp_month: ::std::option::Option<i32>,
+        ///The year the card expires, in four digits.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub card_exp_year: ::std::option::Option<i32>,
+        ///The last four digits of the card number.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub card_last4: ::std::option::Option<::std::string::String>,
+        ///A discount coupon applied at the payment provider.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub coupon_id: ::std::option::Option<::std::string::String>,
+        ///The currency payments are taken in, as the provider spells it (free text, not the `Currency` enum).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub currency: ::std::option::Option<::std::string::String>,
+        ///The tenant's customer id at the payment provider.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub customer_id: ::std::option::Option<::std::string::String>,
+        ///A negotiated discount in percent, as a decimal number in a string (`"10"`).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub discount_percent: ::std::option::Option<::std::string::String>,
+        ///The prefix of the tenant's invoice numbers.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub invoice_prefix: ::std::option::Option<::std::string::String>,
+        ///Free-form remarks kept with the payment set-up.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub metadata: ::std::option::Option<::std::string::String>,
+        ///The saved payment method's id at the payment provider.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub payment_method_id: ::std::option::Option<::std::string::String>,
+        ///How many days an invoice may stay unpaid, for tenants paying on terms.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub payment_terms_days: ::std::option::Option<i32>,
+        pub provider: PaymentProvider,
+        ///The subscription id at the payment provider, when billing runs through one.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub subscription_id: ::std::option::Option<::std::string::String>,
+        ///The tax-exemption status recorded at the payment provider (free text).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub tax_exempt: ::std::option::Option<::std::string::String>,
+    }
+    impl PaymentInfo {
+        pub fn builder() -> builder::PaymentInfo {
+            Default::default()
+        }
+    }
+    /**How the tenant pays: invoices settled by arrangement (`manual`), by card through
+Stripe, through PayPal, by bank transfer, or through an AWS Marketplace subscription.
+*/
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum PaymentProvider {
+        #[serde(rename = "manual")]
+        Manual,
+        #[serde(rename = "stripe")]
+        Stripe,
+        #[serde(rename = "pay_pal")]
+        PayPal,
+        #[serde(rename = "bank_transfer")]
+        BankTransfer,
+        #[serde(rename = "aws_marketplace")]
+        AwsMarketplace,
+    }
+    impl ::std::fmt::Display for PaymentProvider {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Manual => f.write_str("manual"),
+                Self::Stripe => f.write_str("stripe"),
+                Self::PayPal => f.write_str("pay_pal"),
+                Self::BankTransfer => f.write_str("bank_transfer"),
+                Self::AwsMarketplace => f.write_str("aws_marketplace"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for PaymentProvider {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "manual" => Ok(Self::Manual),
+                "stripe" => Ok(Self::Stripe),
+                "pay_pal" => Ok(Self::PayPal),
+                "bank_transfer" => Ok(Self::BankTransfer),
+                "aws_marketplace" => Ok(Self::AwsMarketplace),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for PaymentProvider {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for PaymentProvider {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
     ///One permission a role can grant.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct PermissionInfo {
@@ -4129,6 +4828,22 @@ refused.
     }
     impl PreviewDeployment {
         pub fn builder() -> builder::PreviewDeployment {
+            Default::default()
+        }
+    }
+    ///The price list, per cloud, and the cluster shape its cluster prices assume.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct PricingResponse {
+        ///Prices on AWS; null when LaserData does not deploy there.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub aws: ::std::option::Option<CloudPricing>,
+        pub cluster: ClusterConfig,
+        ///Prices on Google Cloud; null when LaserData does not deploy there.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub gcp: ::std::option::Option<CloudPricing>,
+    }
+    impl PricingResponse {
+        pub fn builder() -> builder::PricingResponse {
             Default::default()
         }
     }
@@ -4592,6 +5307,16 @@ narrows them to chosen divisions, keyed by division id.
             Default::default()
         }
     }
+    ///A newly opened setup session for saving a payment method.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct SetupIntentResponse {
+        pub client_secret: ::laserdata_core::SecretString,
+    }
+    impl SetupIntentResponse {
+        pub fn builder() -> builder::SetupIntentResponse {
+            Default::default()
+        }
+    }
     ///An identity provider sign-in to exchange for a console session.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct SignIn {
@@ -4742,6 +5467,37 @@ narrows them to chosen divisions, keyed by division id.
             Default::default()
         }
     }
+    ///The price of message storage, by storage profile.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct StoragePricing {
+        ///The price of keeping data for longer; null where it is not offered.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub data_retention: ::std::option::Option<DataRetentionPricing>,
+        pub network_disk: StorageProfile,
+        pub nvme_ssd: NvmeStorageProfile,
+    }
+    impl StoragePricing {
+        pub fn builder() -> builder::StoragePricing {
+            Default::default()
+        }
+    }
+    ///Message storage on network volumes, sized freely between two bounds.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct StorageProfile {
+        ///The largest volume, in GB, a node can have.
+        pub max_storage_gb: i32,
+        ///The smallest volume, in GB, a node can have.
+        pub min_storage_gb: i32,
+        ///A decimal number in a string; the throughput, in MB/s, a volume provides at least.
+        pub min_throughput_mbps: ::std::string::String,
+        ///The price of one GB for a month.
+        pub rate_per_gb_month: Money,
+    }
+    impl StorageProfile {
+        pub fn builder() -> builder::StorageProfile {
+            Default::default()
+        }
+    }
     ///A storage volume size in GiB.
     #[derive(
         ::serde::Deserialize,
@@ -4879,6 +5635,19 @@ narrows them to chosen divisions, keyed by division id.
     }
     impl SubscriptionEntry {
         pub fn builder() -> builder::SubscriptionEntry {
+            Default::default()
+        }
+    }
+    ///The price of keeping a deployment's metrics, logs and heartbeats.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct TelemetryPricing {
+        ///How many days of telemetry every deployment keeps at no charge.
+        pub included_days: i32,
+        ///The monthly price of each day kept beyond `included_days`.
+        pub per_day: Money,
+    }
+    impl TelemetryPricing {
+        pub fn builder() -> builder::TelemetryPricing {
             Default::default()
         }
     }
@@ -5293,6 +6062,19 @@ does not list yet, and a new one must not break older clients.
             Ok(Self(value.to_string()))
         }
     }
+    ///An extra charge per GB of traffic that depends on how a deployment's nodes are spread over availability zones.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct TopologySurcharge {
+        ///The surcharge per GB when the nodes are spread over several zones.
+        pub multi_az: Money,
+        ///The surcharge per GB when every node runs in one zone.
+        pub single_az: Money,
+    }
+    impl TopologySurcharge {
+        pub fn builder() -> builder::TopologySurcharge {
+            Default::default()
+        }
+    }
     ///A total over all pages.
     #[derive(
         ::serde::Deserialize,
@@ -5347,6 +6129,22 @@ does not list yet, and a new one must not break older clients.
             value.parse()
         }
     }
+    ///The price of one GB of data transfer, by how far the data travels.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct TransferPricing {
+        ///Between availability zones of one region.
+        pub cross_az_per_gb: Money,
+        ///Out of the cloud.
+        pub cross_region_per_gb: Money,
+        ///Between regions of the same cloud.
+        pub cross_region_same_cloud_per_gb: Money,
+        pub same_region_per_gb: Money,
+    }
+    impl TransferPricing {
+        pub fn builder() -> builder::TransferPricing {
+            Default::default()
+        }
+    }
     ///New IP settings for a key. A field left out or null keeps its current value.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
     pub struct UpdateApiKeySecurity {
@@ -5360,6 +6158,26 @@ does not list yet, and a new one must not break older clients.
     impl UpdateApiKeySecurity {
         pub fn builder() -> builder::UpdateApiKeySecurity {
             Default::default()
+        }
+    }
+    ///The billing details to store; the same fields as `BillingInfo`.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(transparent)]
+    pub struct UpdateBillingInfo(pub BillingInfo);
+    impl ::std::ops::Deref for UpdateBillingInfo {
+        type Target = BillingInfo;
+        fn deref(&self) -> &BillingInfo {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<UpdateBillingInfo> for BillingInfo {
+        fn from(value: UpdateBillingInfo) -> Self {
+            value.0
+        }
+    }
+    impl ::std::convert::From<BillingInfo> for UpdateBillingInfo {
+        fn from(value: BillingInfo) -> Self {
+            Self(value)
         }
     }
     ///Changes to a channel. A field left out or null keeps its current value.
@@ -6635,6 +7453,824 @@ sent back by `get_*_channel`, so handle the answer with care.
             }
         }
         #[derive(Clone, Debug)]
+        pub struct BillingInfo {
+            address: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            city: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            company: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            country: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            email: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            phone: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            postal_code: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            state: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            tax_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for BillingInfo {
+            fn default() -> Self {
+                Self {
+                    address: Ok(Default::default()),
+                    city: Ok(Default::default()),
+                    company: Ok(Default::default()),
+                    country: Ok(Default::default()),
+                    email: Ok(Default::default()),
+                    name: Ok(Default::default()),
+                    phone: Ok(Default::default()),
+                    postal_code: Ok(Default::default()),
+                    state: Ok(Default::default()),
+                    tax_id: Ok(Default::default()),
+                }
+            }
+        }
+        impl BillingInfo {
+            pub fn address<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.address = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for address: {e}")
+                    });
+                self
+            }
+            pub fn city<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.city = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for city: {e}")
+                    });
+                self
+            }
+            pub fn company<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.company = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for company: {e}")
+                    });
+                self
+            }
+            pub fn country<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.country = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for country: {e}")
+                    });
+                self
+            }
+            pub fn email<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.email = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for email: {e}")
+                    });
+                self
+            }
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
+                self
+            }
+            pub fn phone<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.phone = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for phone: {e}")
+                    });
+                self
+            }
+            pub fn postal_code<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.postal_code = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for postal_code: {e}")
+                    });
+                self
+            }
+            pub fn state<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.state = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for state: {e}")
+                    });
+                self
+            }
+            pub fn tax_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.tax_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for tax_id: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<BillingInfo> for super::BillingInfo {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: BillingInfo,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    address: value.address?,
+                    city: value.city?,
+                    company: value.company?,
+                    country: value.country?,
+                    email: value.email?,
+                    name: value.name?,
+                    phone: value.phone?,
+                    postal_code: value.postal_code?,
+                    state: value.state?,
+                    tax_id: value.tax_id?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::BillingInfo> for BillingInfo {
+            fn from(value: super::BillingInfo) -> Self {
+                Self {
+                    address: Ok(value.address),
+                    city: Ok(value.city),
+                    company: Ok(value.company),
+                    country: Ok(value.country),
+                    email: Ok(value.email),
+                    name: Ok(value.name),
+                    phone: Ok(value.phone),
+                    postal_code: Ok(value.postal_code),
+                    state: Ok(value.state),
+                    tax_id: Ok(value.tax_id),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct BillingReportDetails {
+            cloud: ::std::result::Result<super::Cloud, ::std::string::String>,
+            compute_cost: ::std::result::Result<super::Money, ::std::string::String>,
+            currency: ::std::result::Result<super::Currency, ::std::string::String>,
+            data_retention_cost: ::std::result::Result<
+                super::Money,
+                ::std::string::String,
+            >,
+            deployment_id: ::std::result::Result<
+                super::DeploymentId,
+                ::std::string::String,
+            >,
+            from: ::std::result::Result<
+                ::chrono::DateTime<::chrono::offset::Utc>,
+                ::std::string::String,
+            >,
+            id: ::std::result::Result<super::DeploymentReportId, ::std::string::String>,
+            name: ::std::result::Result<::std::string::String, ::std::string::String>,
+            network_cost: ::std::result::Result<super::Money, ::std::string::String>,
+            other_cost: ::std::result::Result<super::Money, ::std::string::String>,
+            platform_cost: ::std::result::Result<super::Money, ::std::string::String>,
+            region: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            storage_cost: ::std::result::Result<super::Money, ::std::string::String>,
+            telemetry_cost: ::std::result::Result<super::Money, ::std::string::String>,
+            tier: ::std::result::Result<
+                ::std::option::Option<super::DeploymentTier>,
+                ::std::string::String,
+            >,
+            to: ::std::result::Result<
+                ::chrono::DateTime<::chrono::offset::Utc>,
+                ::std::string::String,
+            >,
+            total_cost: ::std::result::Result<super::Money, ::std::string::String>,
+            total_network_in: ::std::result::Result<f64, ::std::string::String>,
+            total_network_out: ::std::result::Result<f64, ::std::string::String>,
+            variant: ::std::result::Result<
+                super::DeploymentVariant,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for BillingReportDetails {
+            fn default() -> Self {
+                Self {
+                    cloud: Err("no value supplied for cloud".to_string()),
+                    compute_cost: Err("no value supplied for compute_cost".to_string()),
+                    currency: Err("no value supplied for currency".to_string()),
+                    data_retention_cost: Err(
+                        "no value supplied for data_retention_cost".to_string(),
+                    ),
+                    deployment_id: Err(
+                        "no value supplied for deployment_id".to_string(),
+                    ),
+                    from: Err("no value supplied for from".to_string()),
+                    id: Err("no value supplied for id".to_string()),
+                    name: Err("no value supplied for name".to_string()),
+                    network_cost: Err("no value supplied for network_cost".to_string()),
+                    other_cost: Err("no value supplied for other_cost".to_string()),
+                    platform_cost: Err(
+                        "no value supplied for platform_cost".to_string(),
+                    ),
+                    region: Ok(Default::default()),
+                    storage_cost: Err("no value supplied for storage_cost".to_string()),
+                    telemetry_cost: Err(
+                        "no value supplied for telemetry_cost".to_string(),
+                    ),
+                    tier: Ok(Default::default()),
+                    to: Err("no value supplied for to".to_string()),
+                    total_cost: Err("no value supplied for total_cost".to_string()),
+                    total_network_in: Err(
+                        "no value supplied for total_network_in".to_string(),
+                    ),
+                    total_network_out: Err(
+                        "no value supplied for total_network_out".to_string(),
+                    ),
+                    variant: Err("no value supplied for variant".to_string()),
+                }
+            }
+        }
+        impl BillingReportDetails {
+            pub fn cloud<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::Cloud>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.cloud = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for cloud: {e}")
+                    });
+                self
+            }
+            pub fn compute_cost<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::Money>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.compute_cost = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for compute_cost: {e}")
+                    });
+                self
+            }
+            pub fn currency<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::Currency>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.currency = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for currency: {e}")
+                    });
+                self
+            }
+            pub fn data_retention_cost<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::Money>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.data_retention_cost = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for data_retention_cost: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn deployment_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::DeploymentId>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.deployment_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for deployment_id: {e}")
+                    });
+                self
+            }
+            pub fn from<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.from = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for from: {e}")
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::DeploymentReportId>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
+                self
+            }
+            pub fn network_cost<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::Money>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.network_cost = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for network_cost: {e}")
+                    });
+                self
+            }
+            pub fn other_cost<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::Money>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.other_cost = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for other_cost: {e}")
+                    });
+                self
+            }
+            pub fn platform_cost<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::Money>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.platform_cost = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for platform_cost: {e}")
+                    });
+                self
+            }
+            pub fn region<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.region = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for region: {e}")
+                    });
+                self
+            }
+            pub fn storage_cost<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::Money>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.storage_cost = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for storage_cost: {e}")
+                    });
+                self
+            }
+            pub fn telemetry_cost<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::Money>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.telemetry_cost = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for telemetry_cost: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn tier<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::DeploymentTier>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.tier = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for tier: {e}")
+                    });
+                self
+            }
+            pub fn to<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.to = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for to: {e}"));
+                self
+            }
+            pub fn total_cost<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::Money>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.total_cost = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for total_cost: {e}")
+                    });
+                self
+            }
+            pub fn total_network_in<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<f64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.total_network_in = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for total_network_in: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn total_network_out<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<f64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.total_network_out = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for total_network_out: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn variant<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::DeploymentVariant>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.variant = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for variant: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<BillingReportDetails>
+        for super::BillingReportDetails {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: BillingReportDetails,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    cloud: value.cloud?,
+                    compute_cost: value.compute_cost?,
+                    currency: value.currency?,
+                    data_retention_cost: value.data_retention_cost?,
+                    deployment_id: value.deployment_id?,
+                    from: value.from?,
+                    id: value.id?,
+                    name: value.name?,
+                    network_cost: value.network_cost?,
+                    other_cost: value.other_cost?,
+                    platform_cost: value.platform_cost?,
+                    region: value.region?,
+                    storage_cost: value.storage_cost?,
+                    telemetry_cost: value.telemetry_cost?,
+                    tier: value.tier?,
+                    to: value.to?,
+                    total_cost: value.total_cost?,
+                    total_network_in: value.total_network_in?,
+                    total_network_out: value.total_network_out?,
+                    variant: value.variant?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::BillingReportDetails> for BillingReportDetails {
+            fn from(value: super::BillingReportDetails) -> Self {
+                Self {
+                    cloud: Ok(value.cloud),
+                    compute_cost: Ok(value.compute_cost),
+                    currency: Ok(value.currency),
+                    data_retention_cost: Ok(value.data_retention_cost),
+                    deployment_id: Ok(value.deployment_id),
+                    from: Ok(value.from),
+                    id: Ok(value.id),
+                    name: Ok(value.name),
+                    network_cost: Ok(value.network_cost),
+                    other_cost: Ok(value.other_cost),
+                    platform_cost: Ok(value.platform_cost),
+                    region: Ok(value.region),
+                    storage_cost: Ok(value.storage_cost),
+                    telemetry_cost: Ok(value.telemetry_cost),
+                    tier: Ok(value.tier),
+                    to: Ok(value.to),
+                    total_cost: Ok(value.total_cost),
+                    total_network_in: Ok(value.total_network_in),
+                    total_network_out: Ok(value.total_network_out),
+                    variant: Ok(value.variant),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct BillingReportInfo {
+            cloud: ::std::result::Result<super::Cloud, ::std::string::String>,
+            currency: ::std::result::Result<super::Currency, ::std::string::String>,
+            deployment_id: ::std::result::Result<
+                super::DeploymentId,
+                ::std::string::String,
+            >,
+            from: ::std::result::Result<
+                ::chrono::DateTime<::chrono::offset::Utc>,
+                ::std::string::String,
+            >,
+            id: ::std::result::Result<super::DeploymentReportId, ::std::string::String>,
+            name: ::std::result::Result<::std::string::String, ::std::string::String>,
+            region: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            tier: ::std::result::Result<
+                ::std::option::Option<super::DeploymentTier>,
+                ::std::string::String,
+            >,
+            to: ::std::result::Result<
+                ::chrono::DateTime<::chrono::offset::Utc>,
+                ::std::string::String,
+            >,
+            total_cost: ::std::result::Result<super::Money, ::std::string::String>,
+            variant: ::std::result::Result<
+                super::DeploymentVariant,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for BillingReportInfo {
+            fn default() -> Self {
+                Self {
+                    cloud: Err("no value supplied for cloud".to_string()),
+                    currency: Err("no value supplied for currency".to_string()),
+                    deployment_id: Err(
+                        "no value supplied for deployment_id".to_string(),
+                    ),
+                    from: Err("no value supplied for from".to_string()),
+                    id: Err("no value supplied for id".to_string()),
+                    name: Err("no value supplied for name".to_string()),
+                    region: Ok(Default::default()),
+                    tier: Ok(Default::default()),
+                    to: Err("no value supplied for to".to_string()),
+                    total_cost: Err("no value supplied for total_cost".to_string()),
+                    variant: Err("no value supplied for variant".to_string()),
+                }
+            }
+        }
+        impl BillingReportInfo {
+            pub fn cloud<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::Cloud>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.cloud = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for cloud: {e}")
+                    });
+                self
+            }
+            pub fn currency<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::Currency>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.currency = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for currency: {e}")
+                    });
+                self
+            }
+            pub fn deployment_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::DeploymentId>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.deployment_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for deployment_id: {e}")
+                    });
+                self
+            }
+            pub fn from<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.from = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for from: {e}")
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::DeploymentReportId>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
+                self
+            }
+            pub fn region<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.region = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for region: {e}")
+                    });
+                self
+            }
+            pub fn tier<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::DeploymentTier>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.tier = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for tier: {e}")
+                    });
+                self
+            }
+            pub fn to<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.to = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for to: {e}"));
+                self
+            }
+            pub fn total_cost<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::Money>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.total_cost = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for total_cost: {e}")
+                    });
+                self
+            }
+            pub fn variant<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::DeploymentVariant>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.variant = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for variant: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<BillingReportInfo> for super::BillingReportInfo {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: BillingReportInfo,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    cloud: value.cloud?,
+                    currency: value.currency?,
+                    deployment_id: value.deployment_id?,
+                    from: value.from?,
+                    id: value.id?,
+                    name: value.name?,
+                    region: value.region?,
+                    tier: value.tier?,
+                    to: value.to?,
+                    total_cost: value.total_cost?,
+                    variant: value.variant?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::BillingReportInfo> for BillingReportInfo {
+            fn from(value: super::BillingReportInfo) -> Self {
+                Self {
+                    cloud: Ok(value.cloud),
+                    currency: Ok(value.currency),
+                    deployment_id: Ok(value.deployment_id),
+                    from: Ok(value.from),
+                    id: Ok(value.id),
+                    name: Ok(value.name),
+                    region: Ok(value.region),
+                    tier: Ok(value.tier),
+                    to: Ok(value.to),
+                    total_cost: Ok(value.total_cost),
+                    variant: Ok(value.variant),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct ByocSetup {
             steps: ::std::result::Result<
                 ::std::vec::Vec<::std::string::String>,
@@ -7322,6 +8958,153 @@ sent back by `get_*_channel`, so handle the answer with care.
             }
         }
         #[derive(Clone, Debug)]
+        pub struct CloudPricing {
+            compute: ::std::result::Result<super::ComputePricing, ::std::string::String>,
+            disk: ::std::result::Result<super::DiskPricing, ::std::string::String>,
+            network: ::std::result::Result<super::NetworkPricing, ::std::string::String>,
+            overhead: ::std::result::Result<
+                super::OverheadPricing,
+                ::std::string::String,
+            >,
+            storage: ::std::result::Result<super::StoragePricing, ::std::string::String>,
+            telemetry: ::std::result::Result<
+                super::TelemetryPricing,
+                ::std::string::String,
+            >,
+            transfer: ::std::result::Result<
+                super::TransferPricing,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for CloudPricing {
+            fn default() -> Self {
+                Self {
+                    compute: Err("no value supplied for compute".to_string()),
+                    disk: Err("no value supplied for disk".to_string()),
+                    network: Err("no value supplied for network".to_string()),
+                    overhead: Err("no value supplied for overhead".to_string()),
+                    storage: Err("no value supplied for storage".to_string()),
+                    telemetry: Err("no value supplied for telemetry".to_string()),
+                    transfer: Err("no value supplied for transfer".to_string()),
+                }
+            }
+        }
+        impl CloudPricing {
+            pub fn compute<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::ComputePricing>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.compute = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for compute: {e}")
+                    });
+                self
+            }
+            pub fn disk<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::DiskPricing>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.disk = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for disk: {e}")
+                    });
+                self
+            }
+            pub fn network<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::NetworkPricing>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.network = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for network: {e}")
+                    });
+                self
+            }
+            pub fn overhead<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::OverheadPricing>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.overhead = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for overhead: {e}")
+                    });
+                self
+            }
+            pub fn storage<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::StoragePricing>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.storage = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for storage: {e}")
+                    });
+                self
+            }
+            pub fn telemetry<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::TelemetryPricing>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.telemetry = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for telemetry: {e}")
+                    });
+                self
+            }
+            pub fn transfer<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::TransferPricing>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.transfer = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for transfer: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<CloudPricing> for super::CloudPricing {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: CloudPricing,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    compute: value.compute?,
+                    disk: value.disk?,
+                    network: value.network?,
+                    overhead: value.overhead?,
+                    storage: value.storage?,
+                    telemetry: value.telemetry?,
+                    transfer: value.transfer?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::CloudPricing> for CloudPricing {
+            fn from(value: super::CloudPricing) -> Self {
+                Self {
+                    compute: Ok(value.compute),
+                    disk: Ok(value.disk),
+                    network: Ok(value.network),
+                    overhead: Ok(value.overhead),
+                    storage: Ok(value.storage),
+                    telemetry: Ok(value.telemetry),
+                    transfer: Ok(value.transfer),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct CloudStorageSettings {
             size: ::std::result::Result<
                 ::std::option::Option<super::StorageSize>,
@@ -7380,6 +9163,71 @@ sent back by `get_*_channel`, so handle the answer with care.
                 Self {
                     size: Ok(value.size),
                     type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ClusterConfig {
+            max_throughput_mbps_per_node: ::std::result::Result<
+                i32,
+                ::std::string::String,
+            >,
+            nodes: ::std::result::Result<i32, ::std::string::String>,
+        }
+        impl ::std::default::Default for ClusterConfig {
+            fn default() -> Self {
+                Self {
+                    max_throughput_mbps_per_node: Err(
+                        "no value supplied for max_throughput_mbps_per_node".to_string(),
+                    ),
+                    nodes: Err("no value supplied for nodes".to_string()),
+                }
+            }
+        }
+        impl ClusterConfig {
+            pub fn max_throughput_mbps_per_node<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i32>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.max_throughput_mbps_per_node = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for max_throughput_mbps_per_node: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn nodes<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i32>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.nodes = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for nodes: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ClusterConfig> for super::ClusterConfig {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ClusterConfig,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    max_throughput_mbps_per_node: value.max_throughput_mbps_per_node?,
+                    nodes: value.nodes?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ClusterConfig> for ClusterConfig {
+            fn from(value: super::ClusterConfig) -> Self {
+                Self {
+                    max_throughput_mbps_per_node: Ok(value.max_throughput_mbps_per_node),
+                    nodes: Ok(value.nodes),
                 }
             }
         }
@@ -7492,6 +9340,167 @@ sent back by `get_*_channel`, so handle the answer with care.
                     key: Ok(value.key),
                     name: Ok(value.name),
                     tiers: Ok(value.tiers),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ComputePricing {
+            network_disk_tiers: ::std::result::Result<
+                ::std::vec::Vec<super::ComputeTier>,
+                ::std::string::String,
+            >,
+            nvme_tiers: ::std::result::Result<
+                ::std::vec::Vec<super::ComputeTier>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for ComputePricing {
+            fn default() -> Self {
+                Self {
+                    network_disk_tiers: Err(
+                        "no value supplied for network_disk_tiers".to_string(),
+                    ),
+                    nvme_tiers: Err("no value supplied for nvme_tiers".to_string()),
+                }
+            }
+        }
+        impl ComputePricing {
+            pub fn network_disk_tiers<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::ComputeTier>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.network_disk_tiers = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for network_disk_tiers: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn nvme_tiers<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::ComputeTier>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.nvme_tiers = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for nvme_tiers: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ComputePricing> for super::ComputePricing {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ComputePricing,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    network_disk_tiers: value.network_disk_tiers?,
+                    nvme_tiers: value.nvme_tiers?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ComputePricing> for ComputePricing {
+            fn from(value: super::ComputePricing) -> Self {
+                Self {
+                    network_disk_tiers: Ok(value.network_disk_tiers),
+                    nvme_tiers: Ok(value.nvme_tiers),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ComputeTier {
+            instance: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            max_mbps: ::std::result::Result<i32, ::std::string::String>,
+            monthly_cost: ::std::result::Result<super::Money, ::std::string::String>,
+            tier: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for ComputeTier {
+            fn default() -> Self {
+                Self {
+                    instance: Err("no value supplied for instance".to_string()),
+                    max_mbps: Err("no value supplied for max_mbps".to_string()),
+                    monthly_cost: Err("no value supplied for monthly_cost".to_string()),
+                    tier: Err("no value supplied for tier".to_string()),
+                }
+            }
+        }
+        impl ComputeTier {
+            pub fn instance<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.instance = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for instance: {e}")
+                    });
+                self
+            }
+            pub fn max_mbps<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i32>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.max_mbps = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for max_mbps: {e}")
+                    });
+                self
+            }
+            pub fn monthly_cost<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::Money>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.monthly_cost = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for monthly_cost: {e}")
+                    });
+                self
+            }
+            pub fn tier<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.tier = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for tier: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ComputeTier> for super::ComputeTier {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ComputeTier,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    instance: value.instance?,
+                    max_mbps: value.max_mbps?,
+                    monthly_cost: value.monthly_cost?,
+                    tier: value.tier?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ComputeTier> for ComputeTier {
+            fn from(value: super::ComputeTier) -> Self {
+                Self {
+                    instance: Ok(value.instance),
+                    max_mbps: Ok(value.max_mbps),
+                    monthly_cost: Ok(value.monthly_cost),
+                    tier: Ok(value.tier),
                 }
             }
         }
@@ -8511,6 +10520,580 @@ sent back by `get_*_channel`, so handle the answer with care.
                     scope_division_ids: Ok(value.scope_division_ids),
                     scope_environment_ids: Ok(value.scope_environment_ids),
                     scope_tenant_ids: Ok(value.scope_tenant_ids),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct CustomerInvoiceDetails {
+            billing_info: ::std::result::Result<
+                ::std::option::Option<::serde_json::Value>,
+                ::std::string::String,
+            >,
+            created_at: ::std::result::Result<
+                ::chrono::DateTime<::chrono::offset::Utc>,
+                ::std::string::String,
+            >,
+            currency: ::std::result::Result<super::Currency, ::std::string::String>,
+            division_id: ::std::result::Result<
+                ::std::option::Option<super::DivisionId>,
+                ::std::string::String,
+            >,
+            id: ::std::result::Result<super::InvoiceId, ::std::string::String>,
+            line_items: ::std::result::Result<
+                ::std::vec::Vec<::serde_json::Value>,
+                ::std::string::String,
+            >,
+            notes: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            number: ::std::result::Result<::std::string::String, ::std::string::String>,
+            paid_at: ::std::result::Result<
+                ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                ::std::string::String,
+            >,
+            period_end: ::std::result::Result<
+                ::chrono::DateTime<::chrono::offset::Utc>,
+                ::std::string::String,
+            >,
+            period_start: ::std::result::Result<
+                ::chrono::DateTime<::chrono::offset::Utc>,
+                ::std::string::String,
+            >,
+            status: ::std::result::Result<super::InvoiceStatus, ::std::string::String>,
+            subtotal: ::std::result::Result<super::Money, ::std::string::String>,
+            tax: ::std::result::Result<
+                ::std::option::Option<super::Money>,
+                ::std::string::String,
+            >,
+            tenant_id: ::std::result::Result<super::TenantId, ::std::string::String>,
+            total: ::std::result::Result<super::Money, ::std::string::String>,
+        }
+        impl ::std::default::Default for CustomerInvoiceDetails {
+            fn default() -> Self {
+                Self {
+                    billing_info: Ok(Default::default()),
+                    created_at: Err("no value supplied for created_at".to_string()),
+                    currency: Err("no value supplied for currency".to_string()),
+                    division_id: Ok(Default::default()),
+                    id: Err("no value supplied for id".to_string()),
+                    line_items: Err("no value supplied for line_items".to_string()),
+                    notes: Ok(Default::default()),
+                    number: Err("no value supplied for number".to_string()),
+                    paid_at: Ok(Default::default()),
+                    period_end: Err("no value supplied for period_end".to_string()),
+                    period_start: Err("no value supplied for period_start".to_string()),
+                    status: Err("no value supplied for status".to_string()),
+                    subtotal: Err("no value supplied for subtotal".to_string()),
+                    tax: Ok(Default::default()),
+                    tenant_id: Err("no value supplied for tenant_id".to_string()),
+                    total: Err("no value supplied for total".to_string()),
+                }
+            }
+        }
+        impl CustomerInvoiceDetails {
+            pub fn billing_info<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::serde_json::Value>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.billing_info = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for billing_info: {e}")
+                    });
+                self
+            }
+            pub fn created_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.created_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for created_at: {e}")
+                    });
+                self
+            }
+            pub fn currency<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::Currency>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.currency = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for currency: {e}")
+                    });
+                self
+            }
+            pub fn division_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::DivisionId>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.division_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for division_id: {e}")
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::InvoiceId>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn line_items<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<::serde_json::Value>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.line_items = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for line_items: {e}")
+                    });
+                self
+            }
+            pub fn notes<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.notes = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for notes: {e}")
+                    });
+                self
+            }
+            pub fn number<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.number = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for number: {e}")
+                    });
+                self
+            }
+            pub fn paid_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.paid_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for paid_at: {e}")
+                    });
+                self
+            }
+            pub fn period_end<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.period_end = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for period_end: {e}")
+                    });
+                self
+            }
+            pub fn period_start<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.period_start = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for period_start: {e}")
+                    });
+                self
+            }
+            pub fn status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::InvoiceStatus>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.status = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for status: {e}")
+                    });
+                self
+            }
+            pub fn subtotal<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::Money>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.subtotal = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for subtotal: {e}")
+                    });
+                self
+            }
+            pub fn tax<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Money>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.tax = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for tax: {e}")
+                    });
+                self
+            }
+            pub fn tenant_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::TenantId>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.tenant_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for tenant_id: {e}")
+                    });
+                self
+            }
+            pub fn total<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::Money>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.total = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for total: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<CustomerInvoiceDetails>
+        for super::CustomerInvoiceDetails {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: CustomerInvoiceDetails,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    billing_info: value.billing_info?,
+                    created_at: value.created_at?,
+                    currency: value.currency?,
+                    division_id: value.division_id?,
+                    id: value.id?,
+                    line_items: value.line_items?,
+                    notes: value.notes?,
+                    number: value.number?,
+                    paid_at: value.paid_at?,
+                    period_end: value.period_end?,
+                    period_start: value.period_start?,
+                    status: value.status?,
+                    subtotal: value.subtotal?,
+                    tax: value.tax?,
+                    tenant_id: value.tenant_id?,
+                    total: value.total?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::CustomerInvoiceDetails>
+        for CustomerInvoiceDetails {
+            fn from(value: super::CustomerInvoiceDetails) -> Self {
+                Self {
+                    billing_info: Ok(value.billing_info),
+                    created_at: Ok(value.created_at),
+                    currency: Ok(value.currency),
+                    division_id: Ok(value.division_id),
+                    id: Ok(value.id),
+                    line_items: Ok(value.line_items),
+                    notes: Ok(value.notes),
+                    number: Ok(value.number),
+                    paid_at: Ok(value.paid_at),
+                    period_end: Ok(value.period_end),
+                    period_start: Ok(value.period_start),
+                    status: Ok(value.status),
+                    subtotal: Ok(value.subtotal),
+                    tax: Ok(value.tax),
+                    tenant_id: Ok(value.tenant_id),
+                    total: Ok(value.total),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct CustomerInvoiceInfo {
+            created_at: ::std::result::Result<
+                ::chrono::DateTime<::chrono::offset::Utc>,
+                ::std::string::String,
+            >,
+            currency: ::std::result::Result<super::Currency, ::std::string::String>,
+            division_id: ::std::result::Result<
+                ::std::option::Option<super::DivisionId>,
+                ::std::string::String,
+            >,
+            id: ::std::result::Result<super::InvoiceId, ::std::string::String>,
+            number: ::std::result::Result<::std::string::String, ::std::string::String>,
+            period_end: ::std::result::Result<
+                ::chrono::DateTime<::chrono::offset::Utc>,
+                ::std::string::String,
+            >,
+            period_start: ::std::result::Result<
+                ::chrono::DateTime<::chrono::offset::Utc>,
+                ::std::string::String,
+            >,
+            status: ::std::result::Result<super::InvoiceStatus, ::std::string::String>,
+            tenant_id: ::std::result::Result<super::TenantId, ::std::string::String>,
+            total: ::std::result::Result<super::Money, ::std::string::String>,
+        }
+        impl ::std::default::Default for CustomerInvoiceInfo {
+            fn default() -> Self {
+                Self {
+                    created_at: Err("no value supplied for created_at".to_string()),
+                    currency: Err("no value supplied for currency".to_string()),
+                    division_id: Ok(Default::default()),
+                    id: Err("no value supplied for id".to_string()),
+                    number: Err("no value supplied for number".to_string()),
+                    period_end: Err("no value supplied for period_end".to_string()),
+                    period_start: Err("no value supplied for period_start".to_string()),
+                    status: Err("no value supplied for status".to_string()),
+                    tenant_id: Err("no value supplied for tenant_id".to_string()),
+                    total: Err("no value supplied for total".to_string()),
+                }
+            }
+        }
+        impl CustomerInvoiceInfo {
+            pub fn created_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.created_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for created_at: {e}")
+                    });
+                self
+            }
+            pub fn currency<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::Currency>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.currency = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for currency: {e}")
+                    });
+                self
+            }
+            pub fn division_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::DivisionId>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.division_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for division_id: {e}")
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::InvoiceId>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn number<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.number = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for number: {e}")
+                    });
+                self
+            }
+            pub fn period_end<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.period_end = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for period_end: {e}")
+                    });
+                self
+            }
+            pub fn period_start<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.period_start = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for period_start: {e}")
+                    });
+                self
+            }
+            pub fn status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::InvoiceStatus>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.status = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for status: {e}")
+                    });
+                self
+            }
+            pub fn tenant_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::TenantId>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.tenant_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for tenant_id: {e}")
+                    });
+                self
+            }
+            pub fn total<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::Money>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.total = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for total: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<CustomerInvoiceInfo>
+        for super::CustomerInvoiceInfo {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: CustomerInvoiceInfo,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    created_at: value.created_at?,
+                    currency: value.currency?,
+                    division_id: value.division_id?,
+                    id: value.id?,
+                    number: value.number?,
+                    period_end: value.period_end?,
+                    period_start: value.period_start?,
+                    status: value.status?,
+                    tenant_id: value.tenant_id?,
+                    total: value.total?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::CustomerInvoiceInfo> for CustomerInvoiceInfo {
+            fn from(value: super::CustomerInvoiceInfo) -> Self {
+                Self {
+                    created_at: Ok(value.created_at),
+                    currency: Ok(value.currency),
+                    division_id: Ok(value.division_id),
+                    id: Ok(value.id),
+                    number: Ok(value.number),
+                    period_end: Ok(value.period_end),
+                    period_start: Ok(value.period_start),
+                    status: Ok(value.status),
+                    tenant_id: Ok(value.tenant_id),
+                    total: Ok(value.total),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct DataRetentionPricing {
+            available: ::std::result::Result<bool, ::std::string::String>,
+            rate_per_gb_month: ::std::result::Result<
+                super::Money,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for DataRetentionPricing {
+            fn default() -> Self {
+                Self {
+                    available: Err("no value supplied for available".to_string()),
+                    rate_per_gb_month: Err(
+                        "no value supplied for rate_per_gb_month".to_string(),
+                    ),
+                }
+            }
+        }
+        impl DataRetentionPricing {
+            pub fn available<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.available = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for available: {e}")
+                    });
+                self
+            }
+            pub fn rate_per_gb_month<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::Money>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.rate_per_gb_month = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for rate_per_gb_month: {e}"
+                        )
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<DataRetentionPricing>
+        for super::DataRetentionPricing {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: DataRetentionPricing,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    available: value.available?,
+                    rate_per_gb_month: value.rate_per_gb_month?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::DataRetentionPricing> for DataRetentionPricing {
+            fn from(value: super::DataRetentionPricing) -> Self {
+                Self {
+                    available: Ok(value.available),
+                    rate_per_gb_month: Ok(value.rate_per_gb_month),
                 }
             }
         }
@@ -11394,6 +13977,151 @@ sent back by `get_*_channel`, so handle the answer with care.
             }
         }
         #[derive(Clone, Debug)]
+        pub struct DiskPricing {
+            extra_iops_cost: ::std::result::Result<super::Money, ::std::string::String>,
+            extra_throughput_cost_per_mbps: ::std::result::Result<
+                super::Money,
+                ::std::string::String,
+            >,
+            free_iops: ::std::result::Result<i32, ::std::string::String>,
+            free_throughput_mbps: ::std::result::Result<i32, ::std::string::String>,
+            io_size_kb: ::std::result::Result<i32, ::std::string::String>,
+            raw_cost_per_gb: ::std::result::Result<super::Money, ::std::string::String>,
+        }
+        impl ::std::default::Default for DiskPricing {
+            fn default() -> Self {
+                Self {
+                    extra_iops_cost: Err(
+                        "no value supplied for extra_iops_cost".to_string(),
+                    ),
+                    extra_throughput_cost_per_mbps: Err(
+                        "no value supplied for extra_throughput_cost_per_mbps"
+                            .to_string(),
+                    ),
+                    free_iops: Err("no value supplied for free_iops".to_string()),
+                    free_throughput_mbps: Err(
+                        "no value supplied for free_throughput_mbps".to_string(),
+                    ),
+                    io_size_kb: Err("no value supplied for io_size_kb".to_string()),
+                    raw_cost_per_gb: Err(
+                        "no value supplied for raw_cost_per_gb".to_string(),
+                    ),
+                }
+            }
+        }
+        impl DiskPricing {
+            pub fn extra_iops_cost<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::Money>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra_iops_cost = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for extra_iops_cost: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn extra_throughput_cost_per_mbps<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::Money>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra_throughput_cost_per_mbps = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for extra_throughput_cost_per_mbps: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn free_iops<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i32>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.free_iops = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for free_iops: {e}")
+                    });
+                self
+            }
+            pub fn free_throughput_mbps<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i32>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.free_throughput_mbps = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for free_throughput_mbps: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn io_size_kb<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i32>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.io_size_kb = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for io_size_kb: {e}")
+                    });
+                self
+            }
+            pub fn raw_cost_per_gb<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::Money>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.raw_cost_per_gb = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for raw_cost_per_gb: {e}"
+                        )
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<DiskPricing> for super::DiskPricing {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: DiskPricing,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    extra_iops_cost: value.extra_iops_cost?,
+                    extra_throughput_cost_per_mbps: value
+                        .extra_throughput_cost_per_mbps?,
+                    free_iops: value.free_iops?,
+                    free_throughput_mbps: value.free_throughput_mbps?,
+                    io_size_kb: value.io_size_kb?,
+                    raw_cost_per_gb: value.raw_cost_per_gb?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::DiskPricing> for DiskPricing {
+            fn from(value: super::DiskPricing) -> Self {
+                Self {
+                    extra_iops_cost: Ok(value.extra_iops_cost),
+                    extra_throughput_cost_per_mbps: Ok(
+                        value.extra_throughput_cost_per_mbps,
+                    ),
+                    free_iops: Ok(value.free_iops),
+                    free_throughput_mbps: Ok(value.free_throughput_mbps),
+                    io_size_kb: Ok(value.io_size_kb),
+                    raw_cost_per_gb: Ok(value.raw_cost_per_gb),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct DivisionDetails {
             created_at: ::std::result::Result<
                 ::chrono::DateTime<::chrono::offset::Utc>,
@@ -13347,6 +16075,221 @@ sent back by `get_*_channel`, so handle the answer with care.
             }
         }
         #[derive(Clone, Debug)]
+        pub struct NetworkPricing {
+            cross_region: ::std::result::Result<
+                ::std::vec::Vec<super::NetworkTier>,
+                ::std::string::String,
+            >,
+            cross_region_same_cloud: ::std::result::Result<
+                ::std::vec::Vec<super::NetworkTier>,
+                ::std::string::String,
+            >,
+            same_region: ::std::result::Result<
+                ::std::vec::Vec<super::NetworkTier>,
+                ::std::string::String,
+            >,
+            throughput_to_gb_factor: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            topology_surcharge_per_gb: ::std::result::Result<
+                super::TopologySurcharge,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for NetworkPricing {
+            fn default() -> Self {
+                Self {
+                    cross_region: Err("no value supplied for cross_region".to_string()),
+                    cross_region_same_cloud: Err(
+                        "no value supplied for cross_region_same_cloud".to_string(),
+                    ),
+                    same_region: Err("no value supplied for same_region".to_string()),
+                    throughput_to_gb_factor: Err(
+                        "no value supplied for throughput_to_gb_factor".to_string(),
+                    ),
+                    topology_surcharge_per_gb: Err(
+                        "no value supplied for topology_surcharge_per_gb".to_string(),
+                    ),
+                }
+            }
+        }
+        impl NetworkPricing {
+            pub fn cross_region<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::NetworkTier>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.cross_region = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for cross_region: {e}")
+                    });
+                self
+            }
+            pub fn cross_region_same_cloud<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::NetworkTier>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.cross_region_same_cloud = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for cross_region_same_cloud: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn same_region<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::NetworkTier>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.same_region = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for same_region: {e}")
+                    });
+                self
+            }
+            pub fn throughput_to_gb_factor<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.throughput_to_gb_factor = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for throughput_to_gb_factor: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn topology_surcharge_per_gb<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::TopologySurcharge>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.topology_surcharge_per_gb = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for topology_surcharge_per_gb: {e}"
+                        )
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<NetworkPricing> for super::NetworkPricing {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: NetworkPricing,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    cross_region: value.cross_region?,
+                    cross_region_same_cloud: value.cross_region_same_cloud?,
+                    same_region: value.same_region?,
+                    throughput_to_gb_factor: value.throughput_to_gb_factor?,
+                    topology_surcharge_per_gb: value.topology_surcharge_per_gb?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::NetworkPricing> for NetworkPricing {
+            fn from(value: super::NetworkPricing) -> Self {
+                Self {
+                    cross_region: Ok(value.cross_region),
+                    cross_region_same_cloud: Ok(value.cross_region_same_cloud),
+                    same_region: Ok(value.same_region),
+                    throughput_to_gb_factor: Ok(value.throughput_to_gb_factor),
+                    topology_surcharge_per_gb: Ok(value.topology_surcharge_per_gb),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct NetworkTier {
+            max_gb_per_node: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            rate_per_gb: ::std::result::Result<super::Money, ::std::string::String>,
+            up_to_mbps: ::std::result::Result<
+                ::std::option::Option<i32>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for NetworkTier {
+            fn default() -> Self {
+                Self {
+                    max_gb_per_node: Ok(Default::default()),
+                    rate_per_gb: Err("no value supplied for rate_per_gb".to_string()),
+                    up_to_mbps: Ok(Default::default()),
+                }
+            }
+        }
+        impl NetworkTier {
+            pub fn max_gb_per_node<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.max_gb_per_node = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for max_gb_per_node: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn rate_per_gb<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::Money>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.rate_per_gb = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for rate_per_gb: {e}")
+                    });
+                self
+            }
+            pub fn up_to_mbps<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i32>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.up_to_mbps = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for up_to_mbps: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<NetworkTier> for super::NetworkTier {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: NetworkTier,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    max_gb_per_node: value.max_gb_per_node?,
+                    rate_per_gb: value.rate_per_gb?,
+                    up_to_mbps: value.up_to_mbps?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::NetworkTier> for NetworkTier {
+            fn from(value: super::NetworkTier) -> Self {
+                Self {
+                    max_gb_per_node: Ok(value.max_gb_per_node),
+                    rate_per_gb: Ok(value.rate_per_gb),
+                    up_to_mbps: Ok(value.up_to_mbps),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct NewAccount {
             division_id: ::std::result::Result<
                 ::std::option::Option<super::DivisionId>,
@@ -14403,6 +17346,213 @@ sent back by `get_*_channel`, so handle the answer with care.
             }
         }
         #[derive(Clone, Debug)]
+        pub struct NvmeStorageProfile {
+            rate_per_gb_month: ::std::result::Result<
+                super::Money,
+                ::std::string::String,
+            >,
+            tiers: ::std::result::Result<
+                ::std::vec::Vec<super::NvmeTier>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for NvmeStorageProfile {
+            fn default() -> Self {
+                Self {
+                    rate_per_gb_month: Err(
+                        "no value supplied for rate_per_gb_month".to_string(),
+                    ),
+                    tiers: Err("no value supplied for tiers".to_string()),
+                }
+            }
+        }
+        impl NvmeStorageProfile {
+            pub fn rate_per_gb_month<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::Money>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.rate_per_gb_month = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for rate_per_gb_month: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn tiers<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::NvmeTier>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.tiers = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for tiers: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<NvmeStorageProfile> for super::NvmeStorageProfile {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: NvmeStorageProfile,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    rate_per_gb_month: value.rate_per_gb_month?,
+                    tiers: value.tiers?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::NvmeStorageProfile> for NvmeStorageProfile {
+            fn from(value: super::NvmeStorageProfile) -> Self {
+                Self {
+                    rate_per_gb_month: Ok(value.rate_per_gb_month),
+                    tiers: Ok(value.tiers),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct NvmeTier {
+            label: ::std::result::Result<::std::string::String, ::std::string::String>,
+            min_throughput_mbps: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            storage_gb: ::std::result::Result<i32, ::std::string::String>,
+        }
+        impl ::std::default::Default for NvmeTier {
+            fn default() -> Self {
+                Self {
+                    label: Err("no value supplied for label".to_string()),
+                    min_throughput_mbps: Err(
+                        "no value supplied for min_throughput_mbps".to_string(),
+                    ),
+                    storage_gb: Err("no value supplied for storage_gb".to_string()),
+                }
+            }
+        }
+        impl NvmeTier {
+            pub fn label<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.label = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for label: {e}")
+                    });
+                self
+            }
+            pub fn min_throughput_mbps<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.min_throughput_mbps = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for min_throughput_mbps: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn storage_gb<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i32>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.storage_gb = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for storage_gb: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<NvmeTier> for super::NvmeTier {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: NvmeTier,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    label: value.label?,
+                    min_throughput_mbps: value.min_throughput_mbps?,
+                    storage_gb: value.storage_gb?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::NvmeTier> for NvmeTier {
+            fn from(value: super::NvmeTier) -> Self {
+                Self {
+                    label: Ok(value.label),
+                    min_throughput_mbps: Ok(value.min_throughput_mbps),
+                    storage_gb: Ok(value.storage_gb),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct OverheadPricing {
+            base_monthly: ::std::result::Result<super::Money, ::std::string::String>,
+            per_mbps: ::std::result::Result<super::Money, ::std::string::String>,
+        }
+        impl ::std::default::Default for OverheadPricing {
+            fn default() -> Self {
+                Self {
+                    base_monthly: Err("no value supplied for base_monthly".to_string()),
+                    per_mbps: Err("no value supplied for per_mbps".to_string()),
+                }
+            }
+        }
+        impl OverheadPricing {
+            pub fn base_monthly<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::Money>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.base_monthly = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for base_monthly: {e}")
+                    });
+                self
+            }
+            pub fn per_mbps<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::Money>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.per_mbps = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for per_mbps: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<OverheadPricing> for super::OverheadPricing {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: OverheadPricing,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    base_monthly: value.base_monthly?,
+                    per_mbps: value.per_mbps?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::OverheadPricing> for OverheadPricing {
+            fn from(value: super::OverheadPricing) -> Self {
+                Self {
+                    base_monthly: Ok(value.base_monthly),
+                    per_mbps: Ok(value.per_mbps),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct PagedApiKeyInfo {
             items: ::std::result::Result<
                 ::std::vec::Vec<super::ApiKeyInfo>,
@@ -14490,6 +17640,104 @@ sent back by `get_*_channel`, so handle the answer with care.
         }
         impl ::std::convert::From<super::PagedApiKeyInfo> for PagedApiKeyInfo {
             fn from(value: super::PagedApiKeyInfo) -> Self {
+                Self {
+                    items: Ok(value.items),
+                    page: Ok(value.page),
+                    total_pages: Ok(value.total_pages),
+                    total_results: Ok(value.total_results),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct PagedBillingReportInfo {
+            items: ::std::result::Result<
+                ::std::vec::Vec<super::BillingReportInfo>,
+                ::std::string::String,
+            >,
+            page: ::std::result::Result<super::PageNumber, ::std::string::String>,
+            total_pages: ::std::result::Result<super::TotalCount, ::std::string::String>,
+            total_results: ::std::result::Result<
+                super::TotalCount,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for PagedBillingReportInfo {
+            fn default() -> Self {
+                Self {
+                    items: Err("no value supplied for items".to_string()),
+                    page: Err("no value supplied for page".to_string()),
+                    total_pages: Err("no value supplied for total_pages".to_string()),
+                    total_results: Err("no value supplied for total_results".to_string()),
+                }
+            }
+        }
+        impl PagedBillingReportInfo {
+            pub fn items<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::BillingReportInfo>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.items = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for items: {e}")
+                    });
+                self
+            }
+            pub fn page<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::PageNumber>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.page = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for page: {e}")
+                    });
+                self
+            }
+            pub fn total_pages<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::TotalCount>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.total_pages = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for total_pages: {e}")
+                    });
+                self
+            }
+            pub fn total_results<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::TotalCount>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.total_results = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for total_results: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<PagedBillingReportInfo>
+        for super::PagedBillingReportInfo {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: PagedBillingReportInfo,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    items: value.items?,
+                    page: value.page?,
+                    total_pages: value.total_pages?,
+                    total_results: value.total_results?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::PagedBillingReportInfo>
+        for PagedBillingReportInfo {
+            fn from(value: super::PagedBillingReportInfo) -> Self {
                 Self {
                     items: Ok(value.items),
                     page: Ok(value.page),
@@ -14684,6 +17932,104 @@ sent back by `get_*_channel`, so handle the answer with care.
         }
         impl ::std::convert::From<super::PagedConnectorInfo> for PagedConnectorInfo {
             fn from(value: super::PagedConnectorInfo) -> Self {
+                Self {
+                    items: Ok(value.items),
+                    page: Ok(value.page),
+                    total_pages: Ok(value.total_pages),
+                    total_results: Ok(value.total_results),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct PagedCustomerInvoiceInfo {
+            items: ::std::result::Result<
+                ::std::vec::Vec<super::CustomerInvoiceInfo>,
+                ::std::string::String,
+            >,
+            page: ::std::result::Result<super::PageNumber, ::std::string::String>,
+            total_pages: ::std::result::Result<super::TotalCount, ::std::string::String>,
+            total_results: ::std::result::Result<
+                super::TotalCount,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for PagedCustomerInvoiceInfo {
+            fn default() -> Self {
+                Self {
+                    items: Err("no value supplied for items".to_string()),
+                    page: Err("no value supplied for page".to_string()),
+                    total_pages: Err("no value supplied for total_pages".to_string()),
+                    total_results: Err("no value supplied for total_results".to_string()),
+                }
+            }
+        }
+        impl PagedCustomerInvoiceInfo {
+            pub fn items<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::CustomerInvoiceInfo>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.items = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for items: {e}")
+                    });
+                self
+            }
+            pub fn page<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::PageNumber>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.page = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for page: {e}")
+                    });
+                self
+            }
+            pub fn total_pages<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::TotalCount>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.total_pages = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for total_pages: {e}")
+                    });
+                self
+            }
+            pub fn total_results<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::TotalCount>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.total_results = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for total_results: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<PagedCustomerInvoiceInfo>
+        for super::PagedCustomerInvoiceInfo {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: PagedCustomerInvoiceInfo,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    items: value.items?,
+                    page: value.page?,
+                    total_pages: value.total_pages?,
+                    total_results: value.total_results?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::PagedCustomerInvoiceInfo>
+        for PagedCustomerInvoiceInfo {
+            fn from(value: super::PagedCustomerInvoiceInfo) -> Self {
                 Self {
                     items: Ok(value.items),
                     page: Ok(value.page),
@@ -15664,6 +19010,345 @@ sent back by `get_*_channel`, so handle the answer with care.
                     page: Ok(value.page),
                     total_pages: Ok(value.total_pages),
                     total_results: Ok(value.total_results),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct PaymentInfo {
+            auto_charge: ::std::result::Result<bool, ::std::string::String>,
+            card_brand: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            card_exp_month: ::std::result::Result<
+                ::std::option::Option<i32>,
+                ::std::string::String,
+            >,
+            card_exp_year: ::std::result::Result<
+                ::std::option::Option<i32>,
+                ::std::string::String,
+            >,
+            card_last4: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            coupon_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            currency: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            customer_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            discount_percent: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            invoice_prefix: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            metadata: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            payment_method_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            payment_terms_days: ::std::result::Result<
+                ::std::option::Option<i32>,
+                ::std::string::String,
+            >,
+            provider: ::std::result::Result<
+                super::PaymentProvider,
+                ::std::string::String,
+            >,
+            subscription_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            tax_exempt: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for PaymentInfo {
+            fn default() -> Self {
+                Self {
+                    auto_charge: Err("no value supplied for auto_charge".to_string()),
+                    card_brand: Ok(Default::default()),
+                    card_exp_month: Ok(Default::default()),
+                    card_exp_year: Ok(Default::default()),
+                    card_last4: Ok(Default::default()),
+                    coupon_id: Ok(Default::default()),
+                    currency: Ok(Default::default()),
+                    customer_id: Ok(Default::default()),
+                    discount_percent: Ok(Default::default()),
+                    invoice_prefix: Ok(Default::default()),
+                    metadata: Ok(Default::default()),
+                    payment_method_id: Ok(Default::default()),
+                    payment_terms_days: Ok(Default::default()),
+                    provider: Err("no value supplied for provider".to_string()),
+                    subscription_id: Ok(Default::default()),
+                    tax_exempt: Ok(Default::default()),
+                }
+            }
+        }
+        impl PaymentInfo {
+            pub fn auto_charge<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.auto_charge = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for auto_charge: {e}")
+                    });
+                self
+            }
+            pub fn card_brand<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.card_brand = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for card_brand: {e}")
+                    });
+                self
+            }
+            pub fn card_exp_month<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i32>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.card_exp_month = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for card_exp_month: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn card_exp_year<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i32>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.card_exp_year = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for card_exp_year: {e}")
+                    });
+                self
+            }
+            pub fn card_last4<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.card_last4 = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for card_last4: {e}")
+                    });
+                self
+            }
+            pub fn coupon_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.coupon_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for coupon_id: {e}")
+                    });
+                self
+            }
+            pub fn currency<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.currency = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for currency: {e}")
+                    });
+                self
+            }
+            pub fn customer_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.customer_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for customer_id: {e}")
+                    });
+                self
+            }
+            pub fn discount_percent<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.discount_percent = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for discount_percent: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn invoice_prefix<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.invoice_prefix = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for invoice_prefix: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn metadata<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.metadata = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for metadata: {e}")
+                    });
+                self
+            }
+            pub fn payment_method_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.payment_method_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for payment_method_id: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn payment_terms_days<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i32>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.payment_terms_days = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for payment_terms_days: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn provider<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::PaymentProvider>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.provider = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for provider: {e}")
+                    });
+                self
+            }
+            pub fn subscription_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.subscription_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for subscription_id: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn tax_exempt<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.tax_exempt = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for tax_exempt: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<PaymentInfo> for super::PaymentInfo {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: PaymentInfo,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    auto_charge: value.auto_charge?,
+                    card_brand: value.card_brand?,
+                    card_exp_month: value.card_exp_month?,
+                    card_exp_year: value.card_exp_year?,
+                    card_last4: value.card_last4?,
+                    coupon_id: value.coupon_id?,
+                    currency: value.currency?,
+                    customer_id: value.customer_id?,
+                    discount_percent: value.discount_percent?,
+                    invoice_prefix: value.invoice_prefix?,
+                    metadata: value.metadata?,
+                    payment_method_id: value.payment_method_id?,
+                    payment_terms_days: value.payment_terms_days?,
+                    provider: value.provider?,
+                    subscription_id: value.subscription_id?,
+                    tax_exempt: value.tax_exempt?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::PaymentInfo> for PaymentInfo {
+            fn from(value: super::PaymentInfo) -> Self {
+                Self {
+                    auto_charge: Ok(value.auto_charge),
+                    card_brand: Ok(value.card_brand),
+                    card_exp_month: Ok(value.card_exp_month),
+                    card_exp_year: Ok(value.card_exp_year),
+                    card_last4: Ok(value.card_last4),
+                    coupon_id: Ok(value.coupon_id),
+                    currency: Ok(value.currency),
+                    customer_id: Ok(value.customer_id),
+                    discount_percent: Ok(value.discount_percent),
+                    invoice_prefix: Ok(value.invoice_prefix),
+                    metadata: Ok(value.metadata),
+                    payment_method_id: Ok(value.payment_method_id),
+                    payment_terms_days: Ok(value.payment_terms_days),
+                    provider: Ok(value.provider),
+                    subscription_id: Ok(value.subscription_id),
+                    tax_exempt: Ok(value.tax_exempt),
                 }
             }
         }
@@ -16847,6 +20532,86 @@ sent back by `get_*_channel`, so handle the answer with care.
             }
         }
         #[derive(Clone, Debug)]
+        pub struct PricingResponse {
+            aws: ::std::result::Result<
+                ::std::option::Option<super::CloudPricing>,
+                ::std::string::String,
+            >,
+            cluster: ::std::result::Result<super::ClusterConfig, ::std::string::String>,
+            gcp: ::std::result::Result<
+                ::std::option::Option<super::CloudPricing>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for PricingResponse {
+            fn default() -> Self {
+                Self {
+                    aws: Ok(Default::default()),
+                    cluster: Err("no value supplied for cluster".to_string()),
+                    gcp: Ok(Default::default()),
+                }
+            }
+        }
+        impl PricingResponse {
+            pub fn aws<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::CloudPricing>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.aws = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for aws: {e}")
+                    });
+                self
+            }
+            pub fn cluster<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::ClusterConfig>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.cluster = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for cluster: {e}")
+                    });
+                self
+            }
+            pub fn gcp<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::CloudPricing>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.gcp = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for gcp: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<PricingResponse> for super::PricingResponse {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: PricingResponse,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    aws: value.aws?,
+                    cluster: value.cluster?,
+                    gcp: value.gcp?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::PricingResponse> for PricingResponse {
+            fn from(value: super::PricingResponse) -> Self {
+                Self {
+                    aws: Ok(value.aws),
+                    cluster: Ok(value.cluster),
+                    gcp: Ok(value.gcp),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct RegionInfo {
             key: ::std::result::Result<::std::string::String, ::std::string::String>,
             name: ::std::result::Result<::std::string::String, ::std::string::String>,
@@ -17870,6 +21635,52 @@ sent back by `get_*_channel`, so handle the answer with care.
             }
         }
         #[derive(Clone, Debug)]
+        pub struct SetupIntentResponse {
+            client_secret: ::std::result::Result<
+                ::laserdata_core::SecretString,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for SetupIntentResponse {
+            fn default() -> Self {
+                Self {
+                    client_secret: Err("no value supplied for client_secret".to_string()),
+                }
+            }
+        }
+        impl SetupIntentResponse {
+            pub fn client_secret<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::laserdata_core::SecretString>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.client_secret = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for client_secret: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<SetupIntentResponse>
+        for super::SetupIntentResponse {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: SetupIntentResponse,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    client_secret: value.client_secret?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::SetupIntentResponse> for SetupIntentResponse {
+            fn from(value: super::SetupIntentResponse) -> Self {
+                Self {
+                    client_secret: Ok(value.client_secret),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct SignIn {
             id: ::std::result::Result<::std::string::String, ::std::string::String>,
             source: ::std::result::Result<
@@ -18357,6 +22168,205 @@ sent back by `get_*_channel`, so handle the answer with care.
             }
         }
         #[derive(Clone, Debug)]
+        pub struct StoragePricing {
+            data_retention: ::std::result::Result<
+                ::std::option::Option<super::DataRetentionPricing>,
+                ::std::string::String,
+            >,
+            network_disk: ::std::result::Result<
+                super::StorageProfile,
+                ::std::string::String,
+            >,
+            nvme_ssd: ::std::result::Result<
+                super::NvmeStorageProfile,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for StoragePricing {
+            fn default() -> Self {
+                Self {
+                    data_retention: Ok(Default::default()),
+                    network_disk: Err("no value supplied for network_disk".to_string()),
+                    nvme_ssd: Err("no value supplied for nvme_ssd".to_string()),
+                }
+            }
+        }
+        impl StoragePricing {
+            pub fn data_retention<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::DataRetentionPricing>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.data_retention = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for data_retention: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn network_disk<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::StorageProfile>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.network_disk = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for network_disk: {e}")
+                    });
+                self
+            }
+            pub fn nvme_ssd<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::NvmeStorageProfile>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.nvme_ssd = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for nvme_ssd: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<StoragePricing> for super::StoragePricing {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: StoragePricing,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    data_retention: value.data_retention?,
+                    network_disk: value.network_disk?,
+                    nvme_ssd: value.nvme_ssd?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::StoragePricing> for StoragePricing {
+            fn from(value: super::StoragePricing) -> Self {
+                Self {
+                    data_retention: Ok(value.data_retention),
+                    network_disk: Ok(value.network_disk),
+                    nvme_ssd: Ok(value.nvme_ssd),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct StorageProfile {
+            max_storage_gb: ::std::result::Result<i32, ::std::string::String>,
+            min_storage_gb: ::std::result::Result<i32, ::std::string::String>,
+            min_throughput_mbps: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            rate_per_gb_month: ::std::result::Result<
+                super::Money,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for StorageProfile {
+            fn default() -> Self {
+                Self {
+                    max_storage_gb: Err(
+                        "no value supplied for max_storage_gb".to_string(),
+                    ),
+                    min_storage_gb: Err(
+                        "no value supplied for min_storage_gb".to_string(),
+                    ),
+                    min_throughput_mbps: Err(
+                        "no value supplied for min_throughput_mbps".to_string(),
+                    ),
+                    rate_per_gb_month: Err(
+                        "no value supplied for rate_per_gb_month".to_string(),
+                    ),
+                }
+            }
+        }
+        impl StorageProfile {
+            pub fn max_storage_gb<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i32>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.max_storage_gb = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for max_storage_gb: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn min_storage_gb<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i32>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.min_storage_gb = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for min_storage_gb: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn min_throughput_mbps<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.min_throughput_mbps = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for min_throughput_mbps: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn rate_per_gb_month<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::Money>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.rate_per_gb_month = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for rate_per_gb_month: {e}"
+                        )
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<StorageProfile> for super::StorageProfile {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: StorageProfile,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    max_storage_gb: value.max_storage_gb?,
+                    min_storage_gb: value.min_storage_gb?,
+                    min_throughput_mbps: value.min_throughput_mbps?,
+                    rate_per_gb_month: value.rate_per_gb_month?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::StorageProfile> for StorageProfile {
+            fn from(value: super::StorageProfile) -> Self {
+                Self {
+                    max_storage_gb: Ok(value.max_storage_gb),
+                    min_storage_gb: Ok(value.min_storage_gb),
+                    min_throughput_mbps: Ok(value.min_throughput_mbps),
+                    rate_per_gb_month: Ok(value.rate_per_gb_month),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct SubscriptionEntry {
             message_types: ::std::result::Result<
                 ::std::vec::Vec<super::NotificationMessageType>,
@@ -18494,6 +22504,66 @@ sent back by `get_*_channel`, so handle the answer with care.
                     scope_division_ids: Ok(value.scope_division_ids),
                     scope_environment_ids: Ok(value.scope_environment_ids),
                     scope_tenant_ids: Ok(value.scope_tenant_ids),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct TelemetryPricing {
+            included_days: ::std::result::Result<i32, ::std::string::String>,
+            per_day: ::std::result::Result<super::Money, ::std::string::String>,
+        }
+        impl ::std::default::Default for TelemetryPricing {
+            fn default() -> Self {
+                Self {
+                    included_days: Err(
+                        "no value supplied for included_days".to_string(),
+                    ),
+                    per_day: Err("no value supplied for per_day".to_string()),
+                }
+            }
+        }
+        impl TelemetryPricing {
+            pub fn included_days<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i32>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.included_days = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for included_days: {e}")
+                    });
+                self
+            }
+            pub fn per_day<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::Money>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.per_day = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for per_day: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<TelemetryPricing> for super::TelemetryPricing {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: TelemetryPricing,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    included_days: value.included_days?,
+                    per_day: value.per_day?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::TelemetryPricing> for TelemetryPricing {
+            fn from(value: super::TelemetryPricing) -> Self {
+                Self {
+                    included_days: Ok(value.included_days),
+                    per_day: Ok(value.per_day),
                 }
             }
         }
@@ -19899,6 +23969,183 @@ sent back by `get_*_channel`, so handle the answer with care.
                     rate_limit: Ok(value.rate_limit),
                     storages: Ok(value.storages),
                     vcpus: Ok(value.vcpus),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct TopologySurcharge {
+            multi_az: ::std::result::Result<super::Money, ::std::string::String>,
+            single_az: ::std::result::Result<super::Money, ::std::string::String>,
+        }
+        impl ::std::default::Default for TopologySurcharge {
+            fn default() -> Self {
+                Self {
+                    multi_az: Err("no value supplied for multi_az".to_string()),
+                    single_az: Err("no value supplied for single_az".to_string()),
+                }
+            }
+        }
+        impl TopologySurcharge {
+            pub fn multi_az<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::Money>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.multi_az = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for multi_az: {e}")
+                    });
+                self
+            }
+            pub fn single_az<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::Money>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.single_az = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for single_az: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<TopologySurcharge> for super::TopologySurcharge {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: TopologySurcharge,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    multi_az: value.multi_az?,
+                    single_az: value.single_az?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::TopologySurcharge> for TopologySurcharge {
+            fn from(value: super::TopologySurcharge) -> Self {
+                Self {
+                    multi_az: Ok(value.multi_az),
+                    single_az: Ok(value.single_az),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct TransferPricing {
+            cross_az_per_gb: ::std::result::Result<super::Money, ::std::string::String>,
+            cross_region_per_gb: ::std::result::Result<
+                super::Money,
+                ::std::string::String,
+            >,
+            cross_region_same_cloud_per_gb: ::std::result::Result<
+                super::Money,
+                ::std::string::String,
+            >,
+            same_region_per_gb: ::std::result::Result<
+                super::Money,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for TransferPricing {
+            fn default() -> Self {
+                Self {
+                    cross_az_per_gb: Err(
+                        "no value supplied for cross_az_per_gb".to_string(),
+                    ),
+                    cross_region_per_gb: Err(
+                        "no value supplied for cross_region_per_gb".to_string(),
+                    ),
+                    cross_region_same_cloud_per_gb: Err(
+                        "no value supplied for cross_region_same_cloud_per_gb"
+                            .to_string(),
+                    ),
+                    same_region_per_gb: Err(
+                        "no value supplied for same_region_per_gb".to_string(),
+                    ),
+                }
+            }
+        }
+        impl TransferPricing {
+            pub fn cross_az_per_gb<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::Money>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.cross_az_per_gb = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for cross_az_per_gb: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn cross_region_per_gb<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::Money>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.cross_region_per_gb = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for cross_region_per_gb: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn cross_region_same_cloud_per_gb<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::Money>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.cross_region_same_cloud_per_gb = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for cross_region_same_cloud_per_gb: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn same_region_per_gb<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::Money>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.same_region_per_gb = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for same_region_per_gb: {e}"
+                        )
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<TransferPricing> for super::TransferPricing {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: TransferPricing,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    cross_az_per_gb: value.cross_az_per_gb?,
+                    cross_region_per_gb: value.cross_region_per_gb?,
+                    cross_region_same_cloud_per_gb: value
+                        .cross_region_same_cloud_per_gb?,
+                    same_region_per_gb: value.same_region_per_gb?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::TransferPricing> for TransferPricing {
+            fn from(value: super::TransferPricing) -> Self {
+                Self {
+                    cross_az_per_gb: Ok(value.cross_az_per_gb),
+                    cross_region_per_gb: Ok(value.cross_region_per_gb),
+                    cross_region_same_cloud_per_gb: Ok(
+                        value.cross_region_same_cloud_per_gb,
+                    ),
+                    same_region_per_gb: Ok(value.same_region_per_gb),
                 }
             }
         }
@@ -21405,6 +25652,184 @@ let response = client.update_api_key_security()
 ```*/
     pub fn update_api_key_security(&self) -> builder::UpdateApiKeySecurity<'_> {
         builder::UpdateApiKeySecurity::new(self)
+    }
+    /**Get the price list
+
+Returns the rates LaserData charges for managed deployments, per cloud: compute by
+tier, disks, storage profiles, network traffic, platform overhead, telemetry and data
+retention. The list is public: it needs no API key and is the same for every caller.
+Use `preview_deployment` for the monthly cost of one concrete configuration.
+
+
+Sends a `GET` request to `/pricing`
+
+```ignore
+let response = client.get_pricing()
+    .send()
+    .await;
+```*/
+    pub fn get_pricing(&self) -> builder::GetPricing<'_> {
+        builder::GetPricing::new(self)
+    }
+    /**Get billing details
+
+Returns the name, address, contact and tax details that the tenant's invoices are made
+out to. Every field is null until it has been set. Answers 403 when the key's role may
+not read billing data.
+
+
+Sends a `GET` request to `/tenants/{tenant_id}/billing/info`
+
+Arguments:
+- `tenant_id`: The tenant the request acts in.
+```ignore
+let response = client.get_billing_info()
+    .tenant_id(tenant_id)
+    .send()
+    .await;
+```*/
+    pub fn get_billing_info(&self) -> builder::GetBillingInfo<'_> {
+        builder::GetBillingInfo::new(self)
+    }
+    /**Set billing details
+
+Stores the details that future invoices are made out to; invoices already issued keep
+the details they were issued with. Send the complete set of details you want on record.
+Answers 400 when a field is rejected and 403 when the key's role may not manage
+billing. Honours `idempotency-key`.
+
+
+Sends a `PUT` request to `/tenants/{tenant_id}/billing/info`
+
+Arguments:
+- `tenant_id`: The tenant the request acts in.
+- `idempotency_key`: Makes retrying this request safe; see `IdempotencyKey`.
+- `body`
+```ignore
+let response = client.update_billing_info()
+    .tenant_id(tenant_id)
+    .idempotency_key(idempotency_key)
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn update_billing_info(&self) -> builder::UpdateBillingInfo<'_> {
+        builder::UpdateBillingInfo::new(self)
+    }
+    /**List invoices
+
+Lists the tenant's invoices, one page at a time, with their period, status and total.
+Fetch one with `get_invoice` for its line items, or `download_invoice_pdf` for the
+document itself. Answers 403 when the key's role may not read billing data.
+
+
+Sends a `GET` request to `/tenants/{tenant_id}/billing/invoices`
+
+Arguments:
+- `tenant_id`: The tenant the request acts in.
+- `page`: Which page to return, counting from 1.
+- `results`: How many items one page holds.
+```ignore
+let response = client.get_invoices()
+    .tenant_id(tenant_id)
+    .page(page)
+    .results(results)
+    .send()
+    .await;
+```*/
+    pub fn get_invoices(&self) -> builder::GetInvoices<'_> {
+        builder::GetInvoices::new(self)
+    }
+    /**Get an invoice
+
+Returns one invoice with its subtotal, tax, payment date, notes, line items and the
+billing details it was issued to. Answers 404 when the tenant has no such invoice and
+403 when the key's role may not read billing data.
+
+
+Sends a `GET` request to `/tenants/{tenant_id}/billing/invoices/{invoice_id}`
+
+Arguments:
+- `tenant_id`: The tenant the request acts in.
+- `invoice_id`: The invoice to act on.
+```ignore
+let response = client.get_invoice()
+    .tenant_id(tenant_id)
+    .invoice_id(invoice_id)
+    .send()
+    .await;
+```*/
+    pub fn get_invoice(&self) -> builder::GetInvoice<'_> {
+        builder::GetInvoice::new(self)
+    }
+    /**Download an invoice as PDF
+
+Returns the invoice as a PDF document, for bookkeeping or forwarding. The body is
+binary: the client hands it over as a byte stream. Answers 404 when the tenant has no
+such invoice and 403 when the key's role may not read billing data.
+
+
+Sends a `GET` request to `/tenants/{tenant_id}/billing/invoices/{invoice_id}/pdf`
+
+Arguments:
+- `tenant_id`: The tenant the request acts in.
+- `invoice_id`: The invoice to act on.
+```ignore
+let response = client.download_invoice_pdf()
+    .tenant_id(tenant_id)
+    .invoice_id(invoice_id)
+    .send()
+    .await;
+```*/
+    pub fn download_invoice_pdf(&self) -> builder::DownloadInvoicePdf<'_> {
+        builder::DownloadInvoicePdf::new(self)
+    }
+    /**List cost reports
+
+Lists the tenant's cost reports, one page at a time. A report covers one deployment
+over one period and gives its total cost; fetch it with `get_billing_report` for the
+cost broken down by kind. Answers 403 when the key's role may not read billing data.
+
+
+Sends a `GET` request to `/tenants/{tenant_id}/billing/reports`
+
+Arguments:
+- `tenant_id`: The tenant the request acts in.
+- `page`: Which page to return, counting from 1.
+- `results`: How many items one page holds.
+```ignore
+let response = client.get_billing_reports()
+    .tenant_id(tenant_id)
+    .page(page)
+    .results(results)
+    .send()
+    .await;
+```*/
+    pub fn get_billing_reports(&self) -> builder::GetBillingReports<'_> {
+        builder::GetBillingReports::new(self)
+    }
+    /**Get a cost report
+
+Returns one deployment's cost over the report's period, split into compute, storage,
+network, data retention, telemetry, platform and other costs, with the network traffic
+counted. Answers 404 when the tenant has no such report and 403 when the key's role may
+not read billing data.
+
+
+Sends a `GET` request to `/tenants/{tenant_id}/billing/reports/{report_id}`
+
+Arguments:
+- `tenant_id`: The tenant the request acts in.
+- `report_id`: The cost report to act on.
+```ignore
+let response = client.get_billing_report()
+    .tenant_id(tenant_id)
+    .report_id(report_id)
+    .send()
+    .await;
+```*/
+    pub fn get_billing_report(&self) -> builder::GetBillingReport<'_> {
+        builder::GetBillingReport::new(self)
     }
     /**List cloud accounts
 
@@ -23218,6 +27643,72 @@ let response = client.get_user_notifications()
     pub fn get_user_notifications(&self) -> builder::GetUserNotifications<'_> {
         builder::GetUserNotifications::new(self)
     }
+    /**Start adding a payment method
+
+Opens a setup session with the payment provider for saving a new card on the tenant
+and returns its `client_secret`. Hand the secret to the provider's browser library
+(Stripe.js, for example), which collects and confirms the card details with the
+provider directly, not through this API. The secret grants access to the session,
+so keep it out of logs. Answers 403 when the key's role may not manage billing.
+Honours `idempotency-key`.
+
+
+Sends a `POST` request to `/tenants/{tenant_id}/billing/payments/intents`
+
+Arguments:
+- `tenant_id`: The tenant the request acts in.
+- `idempotency_key`: Makes retrying this request safe; see `IdempotencyKey`.
+```ignore
+let response = client.create_setup_intent()
+    .tenant_id(tenant_id)
+    .idempotency_key(idempotency_key)
+    .send()
+    .await;
+```*/
+    pub fn create_setup_intent(&self) -> builder::CreateSetupIntent<'_> {
+        builder::CreateSetupIntent::new(self)
+    }
+    /**Get the payment method
+
+Returns how the tenant pays: the provider, whether invoices are charged automatically,
+a masked summary of the saved card (brand, last four digits, expiry) and the terms
+agreed with LaserData. Full card numbers are never returned. Answers 403 when the
+key's role may not read billing data.
+
+
+Sends a `GET` request to `/tenants/{tenant_id}/billing/payments/method`
+
+Arguments:
+- `tenant_id`: The tenant the request acts in.
+```ignore
+let response = client.get_payment_info()
+    .tenant_id(tenant_id)
+    .send()
+    .await;
+```*/
+    pub fn get_payment_info(&self) -> builder::GetPaymentInfo<'_> {
+        builder::GetPaymentInfo::new(self)
+    }
+    /**Remove the payment method
+
+Removes the tenant's saved payment method. Invoices can no longer be charged to it;
+add a new one with `create_setup_intent`. Answers 403 when the key's role may not
+manage billing.
+
+
+Sends a `DELETE` request to `/tenants/{tenant_id}/billing/payments/method`
+
+Arguments:
+- `tenant_id`: The tenant the request acts in.
+```ignore
+let response = client.remove_payment_method()
+    .tenant_id(tenant_id)
+    .send()
+    .await;
+```*/
+    pub fn remove_payment_method(&self) -> builder::RemovePaymentMethod<'_> {
+        builder::RemovePaymentMethod::new(self)
+    }
     /**List roles
 
 Lists the tenant's roles, one page at a time, without their permissions (use
@@ -24690,6 +29181,699 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 204u16 => Ok(ResponseValue::empty(response)),
+                400u16..=499u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                500u16..=599u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::get_pricing`]
+
+[`Client::get_pricing`]: super::Client::get_pricing*/
+    #[derive(Debug, Clone)]
+    pub struct GetPricing<'a> {
+        client: &'a super::Client,
+    }
+    impl<'a> GetPricing<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self { client: client }
+        }
+        ///Sends a `GET` request to `/pricing`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::PricingResponse>, Error<ByteStream>> {
+            let Self { client } = self;
+            let url = format!("{}/pricing", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_pricing",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                500u16..=599u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::get_billing_info`]
+
+[`Client::get_billing_info`]: super::Client::get_billing_info*/
+    #[derive(Debug, Clone)]
+    pub struct GetBillingInfo<'a> {
+        client: &'a super::Client,
+        tenant_id: Result<types::TenantId, String>,
+    }
+    impl<'a> GetBillingInfo<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                tenant_id: Err("tenant_id was not initialized".to_string()),
+            }
+        }
+        pub fn tenant_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::TenantId>,
+        {
+            self.tenant_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `TenantId` for tenant_id failed".to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/tenants/{tenant_id}/billing/info`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::BillingInfo>, Error<ByteStream>> {
+            let Self { client, tenant_id } = self;
+            let tenant_id = tenant_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/tenants/{}/billing/info", client.baseurl, encode_path(& tenant_id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_billing_info",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                500u16..=599u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::update_billing_info`]
+
+[`Client::update_billing_info`]: super::Client::update_billing_info*/
+    #[derive(Debug, Clone)]
+    pub struct UpdateBillingInfo<'a> {
+        client: &'a super::Client,
+        tenant_id: Result<types::TenantId, String>,
+        idempotency_key: Result<Option<types::IdempotencyKey>, String>,
+        body: Result<types::UpdateBillingInfo, String>,
+    }
+    impl<'a> UpdateBillingInfo<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                tenant_id: Err("tenant_id was not initialized".to_string()),
+                idempotency_key: Ok(None),
+                body: Err("body was not initialized".to_string()),
+            }
+        }
+        pub fn tenant_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::TenantId>,
+        {
+            self.tenant_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `TenantId` for tenant_id failed".to_string()
+                });
+            self
+        }
+        pub fn idempotency_key<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::IdempotencyKey>,
+        {
+            self.idempotency_key = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `IdempotencyKey` for idempotency_key failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::UpdateBillingInfo>,
+        {
+            self.body = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `UpdateBillingInfo` for body failed".to_string()
+                });
+            self
+        }
+        ///Sends a `PUT` request to `/tenants/{tenant_id}/billing/info`
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
+            let Self { client, tenant_id, idempotency_key, body } = self;
+            let tenant_id = tenant_id.map_err(Error::InvalidRequest)?;
+            let idempotency_key = idempotency_key.map_err(Error::InvalidRequest)?;
+            let body = body.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/tenants/{}/billing/info", client.baseurl, encode_path(& tenant_id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            if let Some(value) = idempotency_key {
+                header_map.append("idempotency-key", value.to_string().try_into()?);
+            }
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .put(url)
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "update_billing_info",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                204u16 => Ok(ResponseValue::empty(response)),
+                400u16..=499u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                500u16..=599u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::get_invoices`]
+
+[`Client::get_invoices`]: super::Client::get_invoices*/
+    #[derive(Debug, Clone)]
+    pub struct GetInvoices<'a> {
+        client: &'a super::Client,
+        tenant_id: Result<types::TenantId, String>,
+        page: Result<Option<::std::num::NonZeroU64>, String>,
+        results: Result<Option<::std::num::NonZeroU64>, String>,
+    }
+    impl<'a> GetInvoices<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                tenant_id: Err("tenant_id was not initialized".to_string()),
+                page: Ok(None),
+                results: Ok(None),
+            }
+        }
+        pub fn tenant_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::TenantId>,
+        {
+            self.tenant_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `TenantId` for tenant_id failed".to_string()
+                });
+            self
+        }
+        pub fn page<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::num::NonZeroU64>,
+        {
+            self.page = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: num :: NonZeroU64` for page failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn results<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::num::NonZeroU64>,
+        {
+            self.results = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: num :: NonZeroU64` for results failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/tenants/{tenant_id}/billing/invoices`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::PagedCustomerInvoiceInfo>, Error<ByteStream>> {
+            let Self { client, tenant_id, page, results } = self;
+            let tenant_id = tenant_id.map_err(Error::InvalidRequest)?;
+            let page = page.map_err(Error::InvalidRequest)?;
+            let results = results.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/tenants/{}/billing/invoices", client.baseurl, encode_path(& tenant_id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("page", &page))
+                .query(&progenitor_client::QueryParam::new("results", &results))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_invoices",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                500u16..=599u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::get_invoice`]
+
+[`Client::get_invoice`]: super::Client::get_invoice*/
+    #[derive(Debug, Clone)]
+    pub struct GetInvoice<'a> {
+        client: &'a super::Client,
+        tenant_id: Result<types::TenantId, String>,
+        invoice_id: Result<types::InvoiceId, String>,
+    }
+    impl<'a> GetInvoice<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                tenant_id: Err("tenant_id was not initialized".to_string()),
+                invoice_id: Err("invoice_id was not initialized".to_string()),
+            }
+        }
+        pub fn tenant_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::TenantId>,
+        {
+            self.tenant_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `TenantId` for tenant_id failed".to_string()
+                });
+            self
+        }
+        pub fn invoice_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::InvoiceId>,
+        {
+            self.invoice_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `InvoiceId` for invoice_id failed".to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/tenants/{tenant_id}/billing/invoices/{invoice_id}`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::CustomerInvoiceDetails>, Error<ByteStream>> {
+            let Self { client, tenant_id, invoice_id } = self;
+            let tenant_id = tenant_id.map_err(Error::InvalidRequest)?;
+            let invoice_id = invoice_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/tenants/{}/billing/invoices/{}", client.baseurl, encode_path(&
+                tenant_id.to_string()), encode_path(& invoice_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_invoice",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                500u16..=599u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::download_invoice_pdf`]
+
+[`Client::download_invoice_pdf`]: super::Client::download_invoice_pdf*/
+    #[derive(Debug, Clone)]
+    pub struct DownloadInvoicePdf<'a> {
+        client: &'a super::Client,
+        tenant_id: Result<types::TenantId, String>,
+        invoice_id: Result<types::InvoiceId, String>,
+    }
+    impl<'a> DownloadInvoicePdf<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                tenant_id: Err("tenant_id was not initialized".to_string()),
+                invoice_id: Err("invoice_id was not initialized".to_string()),
+            }
+        }
+        pub fn tenant_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::TenantId>,
+        {
+            self.tenant_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `TenantId` for tenant_id failed".to_string()
+                });
+            self
+        }
+        pub fn invoice_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::InvoiceId>,
+        {
+            self.invoice_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `InvoiceId` for invoice_id failed".to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/tenants/{tenant_id}/billing/invoices/{invoice_id}/pdf`
+        pub async fn send(self) -> Result<ResponseValue<ByteStream>, Error<ByteStream>> {
+            let Self { client, tenant_id, invoice_id } = self;
+            let tenant_id = tenant_id.map_err(Error::InvalidRequest)?;
+            let invoice_id = invoice_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/tenants/{}/billing/invoices/{}/pdf", client.baseurl, encode_path(&
+                tenant_id.to_string()), encode_path(& invoice_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client.client.get(url).headers(header_map).build()?;
+            let info = OperationInfo {
+                operation_id: "download_invoice_pdf",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => Ok(ResponseValue::stream(response)),
+                400u16..=499u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                500u16..=599u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::get_billing_reports`]
+
+[`Client::get_billing_reports`]: super::Client::get_billing_reports*/
+    #[derive(Debug, Clone)]
+    pub struct GetBillingReports<'a> {
+        client: &'a super::Client,
+        tenant_id: Result<types::TenantId, String>,
+        page: Result<Option<::std::num::NonZeroU64>, String>,
+        results: Result<Option<::std::num::NonZeroU64>, String>,
+    }
+    impl<'a> GetBillingReports<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                tenant_id: Err("tenant_id was not initialized".to_string()),
+                page: Ok(None),
+                results: Ok(None),
+            }
+        }
+        pub fn tenant_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::TenantId>,
+        {
+            self.tenant_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `TenantId` for tenant_id failed".to_string()
+                });
+            self
+        }
+        pub fn page<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::num::NonZeroU64>,
+        {
+            self.page = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: num :: NonZeroU64` for page failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn results<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::num::NonZeroU64>,
+        {
+            self.results = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: num :: NonZeroU64` for results failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/tenants/{tenant_id}/billing/reports`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::PagedBillingReportInfo>, Error<ByteStream>> {
+            let Self { client, tenant_id, page, results } = self;
+            let tenant_id = tenant_id.map_err(Error::InvalidRequest)?;
+            let page = page.map_err(Error::InvalidRequest)?;
+            let results = results.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/tenants/{}/billing/reports", client.baseurl, encode_path(& tenant_id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("page", &page))
+                .query(&progenitor_client::QueryParam::new("results", &results))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_billing_reports",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                500u16..=599u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::get_billing_report`]
+
+[`Client::get_billing_report`]: super::Client::get_billing_report*/
+    #[derive(Debug, Clone)]
+    pub struct GetBillingReport<'a> {
+        client: &'a super::Client,
+        tenant_id: Result<types::TenantId, String>,
+        report_id: Result<types::DeploymentReportId, String>,
+    }
+    impl<'a> GetBillingReport<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                tenant_id: Err("tenant_id was not initialized".to_string()),
+                report_id: Err("report_id was not initialized".to_string()),
+            }
+        }
+        pub fn tenant_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::TenantId>,
+        {
+            self.tenant_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `TenantId` for tenant_id failed".to_string()
+                });
+            self
+        }
+        pub fn report_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::DeploymentReportId>,
+        {
+            self.report_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `DeploymentReportId` for report_id failed".to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/tenants/{tenant_id}/billing/reports/{report_id}`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::BillingReportDetails>, Error<ByteStream>> {
+            let Self { client, tenant_id, report_id } = self;
+            let tenant_id = tenant_id.map_err(Error::InvalidRequest)?;
+            let report_id = report_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/tenants/{}/billing/reports/{}", client.baseurl, encode_path(&
+                tenant_id.to_string()), encode_path(& report_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_billing_report",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
                 400u16..=499u16 => {
                     Err(Error::ErrorResponse(ResponseValue::stream(response)))
                 }
@@ -33295,6 +38479,234 @@ pub mod builder {
             }
         }
     }
+    /**Builder for [`Client::create_setup_intent`]
+
+[`Client::create_setup_intent`]: super::Client::create_setup_intent*/
+    #[derive(Debug, Clone)]
+    pub struct CreateSetupIntent<'a> {
+        client: &'a super::Client,
+        tenant_id: Result<types::TenantId, String>,
+        idempotency_key: Result<Option<types::IdempotencyKey>, String>,
+    }
+    impl<'a> CreateSetupIntent<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                tenant_id: Err("tenant_id was not initialized".to_string()),
+                idempotency_key: Ok(None),
+            }
+        }
+        pub fn tenant_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::TenantId>,
+        {
+            self.tenant_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `TenantId` for tenant_id failed".to_string()
+                });
+            self
+        }
+        pub fn idempotency_key<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::IdempotencyKey>,
+        {
+            self.idempotency_key = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `IdempotencyKey` for idempotency_key failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `POST` request to `/tenants/{tenant_id}/billing/payments/intents`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::SetupIntentResponse>, Error<ByteStream>> {
+            let Self { client, tenant_id, idempotency_key } = self;
+            let tenant_id = tenant_id.map_err(Error::InvalidRequest)?;
+            let idempotency_key = idempotency_key.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/tenants/{}/billing/payments/intents", client.baseurl, encode_path(&
+                tenant_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            if let Some(value) = idempotency_key {
+                header_map.append("idempotency-key", value.to_string().try_into()?);
+            }
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "create_setup_intent",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                500u16..=599u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::get_payment_info`]
+
+[`Client::get_payment_info`]: super::Client::get_payment_info*/
+    #[derive(Debug, Clone)]
+    pub struct GetPaymentInfo<'a> {
+        client: &'a super::Client,
+        tenant_id: Result<types::TenantId, String>,
+    }
+    impl<'a> GetPaymentInfo<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                tenant_id: Err("tenant_id was not initialized".to_string()),
+            }
+        }
+        pub fn tenant_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::TenantId>,
+        {
+            self.tenant_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `TenantId` for tenant_id failed".to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/tenants/{tenant_id}/billing/payments/method`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::PaymentInfo>, Error<ByteStream>> {
+            let Self { client, tenant_id } = self;
+            let tenant_id = tenant_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/tenants/{}/billing/payments/method", client.baseurl, encode_path(&
+                tenant_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_payment_info",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                500u16..=599u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::remove_payment_method`]
+
+[`Client::remove_payment_method`]: super::Client::remove_payment_method*/
+    #[derive(Debug, Clone)]
+    pub struct RemovePaymentMethod<'a> {
+        client: &'a super::Client,
+        tenant_id: Result<types::TenantId, String>,
+    }
+    impl<'a> RemovePaymentMethod<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                tenant_id: Err("tenant_id was not initialized".to_string()),
+            }
+        }
+        pub fn tenant_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::TenantId>,
+        {
+            self.tenant_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `TenantId` for tenant_id failed".to_string()
+                });
+            self
+        }
+        ///Sends a `DELETE` request to `/tenants/{tenant_id}/billing/payments/method`
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
+            let Self { client, tenant_id } = self;
+            let tenant_id = tenant_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/tenants/{}/billing/payments/method", client.baseurl, encode_path(&
+                tenant_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client.client.delete(url).headers(header_map).build()?;
+            let info = OperationInfo {
+                operation_id: "remove_payment_method",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                204u16 => Ok(ResponseValue::empty(response)),
+                400u16..=499u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                500u16..=599u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
     /**Builder for [`Client::get_roles`]
 
 [`Client::get_roles`]: super::Client::get_roles*/
@@ -34916,6 +40328,66 @@ impl ::laserdata_core::paging::Page for types::PagedApiKeyInfo {
 
 impl<'a> ::laserdata_core::paging::PagedRequest for builder::GetApiKeys<'a> {
     type Page = types::PagedApiKeyInfo;
+
+    fn at_page(self, page: ::std::num::NonZeroU64, results: ::std::num::NonZeroU64) -> Self {
+        self.page(page).results(results)
+    }
+
+    fn send_page(
+        self,
+    ) -> impl ::std::future::Future<Output = Result<ResponseValue<Self::Page>, Error<ByteStream>>> + Send {
+        self.send()
+    }
+}
+
+impl ::laserdata_core::paging::Page for types::PagedCustomerInvoiceInfo {
+    type Item = types::CustomerInvoiceInfo;
+
+    fn total_pages(&self) -> u64 {
+        u64::try_from(self.total_pages.0).unwrap_or_default()
+    }
+
+    fn total_results(&self) -> u64 {
+        u64::try_from(self.total_results.0).unwrap_or_default()
+    }
+
+    fn into_items(self) -> ::std::vec::Vec<Self::Item> {
+        self.items
+    }
+}
+
+impl<'a> ::laserdata_core::paging::PagedRequest for builder::GetInvoices<'a> {
+    type Page = types::PagedCustomerInvoiceInfo;
+
+    fn at_page(self, page: ::std::num::NonZeroU64, results: ::std::num::NonZeroU64) -> Self {
+        self.page(page).results(results)
+    }
+
+    fn send_page(
+        self,
+    ) -> impl ::std::future::Future<Output = Result<ResponseValue<Self::Page>, Error<ByteStream>>> + Send {
+        self.send()
+    }
+}
+
+impl ::laserdata_core::paging::Page for types::PagedBillingReportInfo {
+    type Item = types::BillingReportInfo;
+
+    fn total_pages(&self) -> u64 {
+        u64::try_from(self.total_pages.0).unwrap_or_default()
+    }
+
+    fn total_results(&self) -> u64 {
+        u64::try_from(self.total_results.0).unwrap_or_default()
+    }
+
+    fn into_items(self) -> ::std::vec::Vec<Self::Item> {
+        self.items
+    }
+}
+
+impl<'a> ::laserdata_core::paging::PagedRequest for builder::GetBillingReports<'a> {
+    type Page = types::PagedBillingReportInfo;
 
     fn at_page(self, page: ::std::num::NonZeroU64, results: ::std::num::NonZeroU64) -> Self {
         self.page(page).results(results)

@@ -141,8 +141,11 @@ fn check_presence(bundle: &Bundle) -> Vec<Diagnostic> {
         }
         for (pointer, body, kind) in bodies {
             let Some(content) = body.get("content").and_then(Value::as_object) else { continue };
-            let has_example =
-                content.values().any(|media| media.get("example").is_some() || media.get("examples").is_some());
+            // A download (`format: binary`) has bytes, not JSON, to show; it needs no example.
+            let is_download = |media: &Value| media.pointer("/schema/format").and_then(Value::as_str) == Some("binary");
+            let has_example = content
+                .values()
+                .any(|media| media.get("example").is_some() || media.get("examples").is_some() || is_download(media));
             if !has_example {
                 errors.push(bundle.diagnostic(&pointer, format!("`{name}`: this {kind} body has no example")));
             }

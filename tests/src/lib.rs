@@ -92,6 +92,14 @@ struct Route {
     created_headers: Vec<&'static str>,
 }
 
+/// A media type's `example`, or else the value of its first named example.
+fn first_example(media: &'static Value) -> Option<Value> {
+    media.get("example").cloned().or_else(|| {
+        let first = media.get("examples")?.as_object()?.values().next()?;
+        deref(main_spec(), first).get("value").cloned()
+    })
+}
+
 fn route(operation_id: &str) -> Route {
     let spec = main_spec();
     let (path, item) = spec["paths"]
@@ -108,17 +116,10 @@ fn route(operation_id: &str) -> Route {
         .find(|(status, _)| status.starts_with('2'))
         .expect("a success response");
     let response = deref(spec, response);
-    let example = response["content"]
-        .as_object()
-        .and_then(|content| content.values().find_map(|media| media.get("example")))
-        .cloned();
-    let request = op.get("requestBody").map(|body| {
-        let media = &deref(spec, body)["content"]["application/json"];
-        media.get("example").cloned().unwrap_or_else(|| {
-            let first = media["examples"].as_object().and_then(|e| e.values().next()).expect("a request example");
-            deref(spec, first)["value"].clone()
-        })
-    });
+    let example = response["content"].as_object().and_then(|content| content.values().find_map(first_example));
+    let request = op
+        .get("requestBody")
+        .map(|body| first_example(&deref(spec, body)["content"]["application/json"]).expect("a request example"));
     let headers = response["headers"].as_object();
     let created_headers = CREATED_IDS
         .iter()

@@ -364,3 +364,53 @@ async fn connectors() {
         .await
         .unwrap();
 }
+
+#[tokio::test]
+async fn billing_and_its_pdf_download_as_a_byte_stream() {
+    use futures::StreamExt;
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, ResponseTemplate};
+
+    let (server, client) = setup().await;
+    let pricing = serve_example(&server, "get_pricing").await;
+    let invoices = serve_example(&server, "get_invoices").await;
+    let pdf = b"%PDF-1.7\n% a small stand-in for an invoice\n%%EOF\n".repeat(100);
+    Mock::given(method("GET"))
+        .and(path(format!("/tenants/{TENANT}/billing/invoices/9001/pdf")))
+        .respond_with(
+            ResponseTemplate::new(200).insert_header("content-type", "application/pdf").set_body_bytes(pdf.clone()),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+
+    let prices = client.main().get_pricing().send().typed_errors().await.unwrap();
+    pricing.assert_answer(&prices.into_inner());
+    let listed: Vec<types::CustomerInvoiceInfo> =
+        client.main().get_invoices().tenant_id(TENANT).stream().try_collect().await.unwrap();
+    invoices.assert_items(&listed);
+    let download =
+        client.main().download_invoice_pdf().tenant_id(TENANT).invoice_id(9001).send().typed_errors().await.unwrap();
+    let mut body = download.into_inner().into_inner();
+    let mut received = Vec::new();
+    while let Some(chunk) = body.next().await {
+        received.extend_from_slice(&chunk.unwrap());
+    }
+    assert_eq!(received, pdf);
+}
+
+#[tokio::test]
+async fn payments_keep_the_setup_intent_secret() {
+    let (server, client) = setup().await;
+    let intent = serve_example(&server, "create_setup_intent").await;
+    let method_info = serve_example(&server, "get_payment_info").await;
+
+    let created =
+        client.main().create_setup_intent().tenant_id(TENANT).send().typed_errors().await.unwrap().into_inner();
+    intent.assert_answer(&created);
+    let secret = intent.response.as_ref().unwrap()["client_secret"].as_str().unwrap();
+    assert!(!format!("{created:?}").contains(secret), "the client secret leaked into Debug output");
+    assert_eq!(created.client_secret.expose(), secret);
+    let info = client.main().get_payment_info().tenant_id(TENANT).send().typed_errors().await.unwrap();
+    method_info.assert_answer(&info.into_inner());
+}

@@ -9,6 +9,8 @@ use wiremock::MockServer;
 
 #[rustfmt::skip]
 pub mod main_schemas;
+#[rustfmt::skip]
+pub mod supervisor_schemas;
 
 /// A key that looks real, so that tests can search every output for it.
 pub const API_KEY: &str = "ld_api_key_e2e_T0pS3cretValue_9f8e7d6c";

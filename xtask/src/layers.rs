@@ -18,13 +18,29 @@ pub struct Layer {
     pub bundle: &'static str,
     /// A test-support module mapping each schema name to its generated Rust type.
     pub schema_index: &'static str,
+    /// Whether every operation must say, in `x-laserdata-confidence`, if it was seen in a
+    /// source (`seen`) or only inferred from a pattern (`inferred`): true for layers the vendor
+    /// publishes no description of.
+    pub requires_confidence: bool,
 }
 
-pub const LAYERS: &[Layer] = &[Layer {
-    name: "main",
-    source: "openapi/main.yaml",
-    parts: Some("openapi/main"),
-    client: "crates/laserdata-main/src/generated.rs",
-    bundle: "openapi/dist/laserdata-main.json",
-    schema_index: "tests/src/main_schemas.rs",
-}];
+pub const LAYERS: &[Layer] = &[
+    Layer {
+        name: "main",
+        source: "openapi/main.yaml",
+        parts: Some("openapi/main"),
+        client: "crates/laserdata-main/src/generated.rs",
+        bundle: "openapi/dist/laserdata-main.json",
+        schema_index: "tests/src/main_schemas.rs",
+        requires_confidence: false,
+    },
+    Layer {
+        name: "supervisor",
+        source: "openapi/supervisor.yaml",
+        parts: Some("openapi/supervisor"),
+        client: "crates/laserdata-supervisor/src/generated.rs",
+        bundle: "openapi/dist/laserdata-supervisor.json",
+        schema_index: "tests/src/supervisor_schemas.rs",
+        requires_confidence: true,
+    },
+];

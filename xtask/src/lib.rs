@@ -71,7 +71,7 @@ pub fn load_layer(root: &Path, layer: &Layer, shared: &Source) -> Result<spec::b
     let parts: Vec<Source> = part_files(root, layer).iter().filter_map(|path| load(path)).collect();
     let Some(main) = main.filter(|_| problems.is_empty()) else { return Err(problems) };
     let bundle = spec::bundle::bundle(main, parts, shared.clone())?;
-    let mut problems = spec::check(&bundle);
+    let mut problems = spec::check(&bundle, layer);
     problems.sort_by(|a, b| (&a.file, a.position).cmp(&(&b.file, b.position)));
     if problems.is_empty() { Ok(bundle) } else { Err(problems) }
 }

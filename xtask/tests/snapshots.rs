@@ -34,6 +34,7 @@ fn fixture_client() {
         client: "unused",
         bundle: "unused",
         schema_index: "unused",
+        requires_confidence: false,
     };
     let bundle = load_layer(&project_root(), &layer, &shared()).unwrap_or_else(|problems| panic!("{problems:?}"));
     let generated = codegen::generate(&layer, &bundle).unwrap();

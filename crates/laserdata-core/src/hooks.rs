@@ -71,6 +71,24 @@ pub async fn exec(client: &reqwest::Client, request: Request) -> reqwest::Result
     Ok(response)
 }
 
+/// Implements progenitor's `ClientHooks` for a generated `Client` so that its requests go
+/// through [`exec`]. Each generated crate invokes it once: the orphan rule keeps the impl out of
+/// this crate, and the macro keeps the crates from repeating it.
+#[macro_export]
+macro_rules! impl_client_hooks {
+    ($client:ty) => {
+        impl ::progenitor_client::ClientHooks for $client {
+            async fn exec(
+                &self,
+                request: ::reqwest::Request,
+                _info: &::progenitor_client::OperationInfo,
+            ) -> ::reqwest::Result<::reqwest::Response> {
+                $crate::hooks::exec(::progenitor_client::ClientInfo::client(self), request).await
+            }
+        }
+    };
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

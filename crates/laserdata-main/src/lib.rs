@@ -9,12 +9,4 @@ mod generated;
 
 pub use generated::*;
 
-impl progenitor_client::ClientHooks for Client {
-    async fn exec(
-        &self,
-        request: reqwest::Request,
-        _info: &progenitor_client::OperationInfo,
-    ) -> reqwest::Result<reqwest::Response> {
-        laserdata_core::hooks::exec(progenitor_client::ClientInfo::client(self), request).await
-    }
-}
+laserdata_core::impl_client_hooks!(Client);

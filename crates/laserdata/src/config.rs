@@ -32,6 +32,8 @@ pub enum BuildError {
         "`{url}` uses plain http; the API key may only travel over https (plain http is allowed for loopback addresses only)"
     )]
     InsecureUrl { url: String },
+    #[error("the deployment has no supervisor_url yet (it is still being provisioned)")]
+    NoSupervisor,
     #[error("the HTTP client could not be built: {0}")]
     Http(#[source] reqwest::Error),
 }

@@ -43,12 +43,16 @@ pub use paging::PagedStream;
 
 /// The generated Main API client and its types (`laserdata::main::types::ApiKeyInfo`, ...).
 pub use laserdata_main as main;
+/// The generated Supervisor API client and its types; get a client with [`Client::supervisor`].
+pub use laserdata_supervisor as supervisor;
 
 /// A configured connection to LaserData Cloud: one HTTP client (connection pool, key,
 /// timeouts) shared by the client of every API layer. Cheap to clone.
 #[derive(Clone)]
 pub struct Client {
     main: laserdata_main::Client,
+    /// The HTTP client (key, timeouts, connection pool) every layer's client shares.
+    http: reqwest::Client,
 }
 
 impl Client {
@@ -58,12 +62,26 @@ impl Client {
     }
 
     pub(crate) fn from_parts(http: reqwest::Client, main_url: String) -> Self {
-        Client { main: laserdata_main::Client::new_with_client(&main_url, http) }
+        Client { main: laserdata_main::Client::new_with_client(&main_url, http.clone()), http }
     }
 
     /// The Main API: tenants, divisions, environments, deployments, API keys, billing, ...
     pub fn main(&self) -> &laserdata_main::Client {
         &self.main
+    }
+
+    /// A client for the Supervisor API at `supervisor_url`, with the same key, timeouts and
+    /// connection pool. The URL must be https (or plain http on loopback), as for the Main API.
+    pub fn supervisor(&self, supervisor_url: &str) -> Result<laserdata_supervisor::Client, BuildError> {
+        let url = config::checked_base_url(supervisor_url)?;
+        Ok(laserdata_supervisor::Client::new_with_client(&url, self.http.clone()))
+    }
+
+    /// The Supervisor client for a deployment, from the `supervisor_url` the Main API returned
+    /// with it (in `get_deployment`, `get_deployments` or the tenant structure).
+    pub fn supervisor_for(&self, deployment: &impl HasSupervisor) -> Result<laserdata_supervisor::Client, BuildError> {
+        let url = deployment.supervisor_url().ok_or(BuildError::NoSupervisor)?;
+        self.supervisor(url)
     }
 }
 
@@ -74,6 +92,24 @@ impl fmt::Debug for Client {
             .finish_non_exhaustive()
     }
 }
+
+/// A Main API answer that names the Supervisor of a deployment.
+pub trait HasSupervisor {
+    /// The deployment's `supervisor_url`; `None` while the deployment has none yet.
+    fn supervisor_url(&self) -> Option<&str>;
+}
+
+macro_rules! has_supervisor {
+    ($($ty:ty),*) => {$(
+        impl HasSupervisor for $ty {
+            fn supervisor_url(&self) -> Option<&str> {
+                self.supervisor_url.as_deref()
+            }
+        }
+    )*};
+}
+
+has_supervisor!(main::types::DeploymentInfo, main::types::DeploymentDetails, main::types::DeploymentStructure);
 
 /// The README's examples are compiled as doc tests so that they cannot rot.
 #[doc = include_str!("../../../README.md")]

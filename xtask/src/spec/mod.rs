@@ -9,7 +9,7 @@ use crate::diagnostic::{Diagnostic, tokens};
 use bundle::Bundle;
 
 /// Every problem with a bundled document: OpenAPI structure, our rules, and examples.
-pub fn check(bundle: &Bundle) -> Vec<Diagnostic> {
+pub fn check(bundle: &Bundle, layer: &crate::layers::Layer) -> Vec<Diagnostic> {
     let mut problems = Vec::new();
     if let Err(error) = serde_path_to_error::deserialize::<_, openapiv3::OpenAPI>(&bundle.doc) {
         let pointer = error.path().iter().fold(String::new(), |pointer, segment| {
@@ -32,7 +32,7 @@ pub fn check(bundle: &Bundle) -> Vec<Diagnostic> {
         }
         problems.push(bundle.diagnostic(&existing, format!("not valid OpenAPI 3.0: {}", error.inner())));
     }
-    problems.extend(rules::check(bundle));
+    problems.extend(rules::check(bundle, layer));
     problems.extend(examples::check(bundle));
     problems
 }

@@ -71,7 +71,7 @@ impl Operation<'_> {
 }
 
 /// Checks every rule and returns every violation found.
-pub fn check(bundle: &Bundle) -> Vec<Diagnostic> {
+pub fn check(bundle: &Bundle, layer: &crate::layers::Layer) -> Vec<Diagnostic> {
     let mut errors = Vec::new();
     let doc = &bundle.doc;
     if doc.get("openapi").and_then(Value::as_str) != Some("3.0.3") {
@@ -109,6 +109,20 @@ pub fn check(bundle: &Bundle) -> Vec<Diagnostic> {
             report(&operation.pointer, format!("`{name}` has no tag; tags group operations in docs and clients"));
         }
 
+        let confidence = operation.node.get("x-laserdata-confidence").and_then(Value::as_str);
+        match (layer.requires_confidence, confidence) {
+            (_, Some("seen" | "inferred")) | (false, None) => {}
+            (true, None) => report(
+                &operation.pointer,
+                format!(
+                    "`{name}` must say in `x-laserdata-confidence` whether it was `seen` in a source or `inferred`"
+                ),
+            ),
+            (_, Some(other)) => report(
+                &push_token(&operation.pointer, "x-laserdata-confidence"),
+                format!("`{name}`: `x-laserdata-confidence` is `seen` or `inferred`, not `{other}`"),
+            ),
+        }
         check_path_parameters(bundle, &operation, &name, &mut report);
         check_responses(bundle, &operation, &name, &mut report);
         check_paging(bundle, &operation, &name, &mut report);

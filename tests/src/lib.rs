@@ -11,6 +11,8 @@ use wiremock::MockServer;
 pub mod main_schemas;
 #[rustfmt::skip]
 pub mod supervisor_schemas;
+#[rustfmt::skip]
+pub mod audit_schemas;
 
 /// A key that looks real, so that tests can search every output for it.
 pub const API_KEY: &str = "ld_api_key_e2e_T0pS3cretValue_9f8e7d6c";
@@ -22,26 +24,56 @@ pub fn round_trip_as<T: serde::de::DeserializeOwned + serde::Serialize>(
     let decoded: T = serde_json::from_value(value.clone())?;
     serde_json::to_value(&decoded)
 }
-/// The bundled Main API document that `cargo xtask codegen` publishes.
+/// The layers whose bundled documents `cargo xtask codegen` publishes, by name.
+pub const LAYERS: [&str; 3] = ["main", "supervisor", "audit"];
+
+/// The bundled document of a layer (`main`, `supervisor` or `audit`).
+pub fn spec(layer: &str) -> &'static Value {
+    static SPECS: OnceLock<Vec<(&'static str, Value)>> = OnceLock::new();
+    let specs = SPECS.get_or_init(|| {
+        LAYERS
+            .iter()
+            .map(|name| {
+                let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../openapi/dist/laserdata-{name}.json"));
+                let text = std::fs::read_to_string(&path).unwrap_or_else(|error| panic!("{}: {error}", path.display()));
+                (*name, serde_json::from_str(&text).expect("the bundled spec is JSON"))
+            })
+            .collect()
+    });
+    &specs.iter().find(|(name, _)| *name == layer).unwrap_or_else(|| panic!("no layer `{layer}`")).1
+}
+
+/// The bundled Main API document.
 pub fn main_spec() -> &'static Value {
-    static SPEC: OnceLock<Value> = OnceLock::new();
-    SPEC.get_or_init(|| {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../openapi/dist/laserdata-main.json");
-        let text = std::fs::read_to_string(&path).unwrap_or_else(|error| panic!("{}: {error}", path.display()));
-        serde_json::from_str(&text).expect("the bundled spec is JSON")
-    })
+    spec("main")
+}
+
+/// The document that has the operation with this operationId, and the operation.
+fn find(operation_id: &str) -> (&'static Value, &'static Value) {
+    let found: Vec<_> = LAYERS
+        .iter()
+        .map(|layer| spec(layer))
+        .flat_map(|spec| {
+            spec["paths"]
+                .as_object()
+                .into_iter()
+                .flat_map(|paths| paths.values())
+                .filter_map(Value::as_object)
+                .flat_map(|item| item.values())
+                .filter(move |operation| operation["operationId"] == operation_id)
+                .map(move |operation| (spec, operation))
+        })
+        .collect();
+    match found.as_slice() {
+        [one] => *one,
+        [] => panic!("no operation `{operation_id}` in any layer"),
+        _ => panic!("`{operation_id}` is the id of operations in several layers"),
+    }
 }
 
 /// The operation with this operationId.
-pub fn operation(spec: &'static Value, operation_id: &str) -> &'static Value {
-    spec["paths"]
-        .as_object()
-        .into_iter()
-        .flat_map(|paths| paths.values())
-        .filter_map(Value::as_object)
-        .flat_map(|item| item.values())
-        .find(|operation| operation["operationId"] == operation_id)
-        .unwrap_or_else(|| panic!("no operation `{operation_id}` in the spec"))
+pub fn operation(_spec: &'static Value, operation_id: &str) -> &'static Value {
+    find(operation_id).1
 }
 
 /// Follows a local `$ref`.
@@ -54,7 +86,7 @@ fn deref(spec: &'static Value, node: &'static Value) -> &'static Value {
 
 /// The example of the body answered with `status` by `operation_id`.
 pub fn response_example(operation_id: &str, status: &str) -> Value {
-    let spec = main_spec();
+    let spec = find(operation_id).0;
     let response = deref(spec, &operation(spec, operation_id)["responses"][status]);
     let content = response["content"].as_object().expect("the response has a body");
     content
@@ -66,7 +98,7 @@ pub fn response_example(operation_id: &str, status: &str) -> Value {
 
 /// The named example of the request body of `operation_id`.
 pub fn request_example(operation_id: &str, name: &str) -> Value {
-    let spec = main_spec();
+    let spec = find(operation_id).0;
     let body = deref(spec, &operation(spec, operation_id)["requestBody"]);
     let media = &body["content"]["application/json"];
     match name {
@@ -75,9 +107,15 @@ pub fn request_example(operation_id: &str, name: &str) -> Value {
     }
 }
 
-/// A client signed with [`API_KEY`] whose Main API is the given loopback server.
+/// A client signed with [`API_KEY`] whose Main and Audit APIs are the given loopback server
+/// (and whose Supervisor is too, through `client.supervisor(&server.uri())`).
 pub fn client_for(server: &MockServer) -> laserdata::Client {
-    laserdata::Client::builder().api_key(API_KEY).main_url(server.uri()).build().expect("a loopback URL is accepted")
+    laserdata::Client::builder()
+        .api_key(API_KEY)
+        .main_url(server.uri())
+        .audit_url(server.uri())
+        .build()
+        .expect("a loopback URL is accepted")
 }
 
 /// The values the loopback server sends in created-id headers: the ids the examples use.
@@ -95,22 +133,22 @@ struct Route {
 }
 
 /// A media type's `example`, or else the value of its first named example.
-fn first_example(media: &'static Value) -> Option<Value> {
+fn first_example(spec: &'static Value, media: &'static Value) -> Option<Value> {
     media.get("example").cloned().or_else(|| {
         let first = media.get("examples")?.as_object()?.values().next()?;
-        deref(main_spec(), first).get("value").cloned()
+        deref(spec, first).get("value").cloned()
     })
 }
 
 fn route(operation_id: &str) -> Route {
-    let spec = main_spec();
+    let (spec, op) = find(operation_id);
     let (path, item) = spec["paths"]
         .as_object()
         .into_iter()
         .flatten()
-        .find(|(_, item)| item.as_object().is_some_and(|ops| ops.values().any(|op| op["operationId"] == operation_id)))
-        .unwrap_or_else(|| panic!("no operation `{operation_id}` in the spec"));
-    let (method, op) = item.as_object().unwrap().iter().find(|(_, op)| op["operationId"] == operation_id).unwrap();
+        .find(|(_, item)| item.as_object().is_some_and(|ops| ops.values().any(|o| std::ptr::eq(o, op))))
+        .expect("the operation is in its document");
+    let method = item.as_object().unwrap().iter().find(|(_, o)| std::ptr::eq(*o, op)).unwrap().0;
     let (status, response) = op["responses"]
         .as_object()
         .unwrap()
@@ -118,10 +156,11 @@ fn route(operation_id: &str) -> Route {
         .find(|(status, _)| status.starts_with('2'))
         .expect("a success response");
     let response = deref(spec, response);
-    let example = response["content"].as_object().and_then(|content| content.values().find_map(first_example));
+    let example =
+        response["content"].as_object().and_then(|content| content.values().find_map(|m| first_example(spec, m)));
     let request = op
         .get("requestBody")
-        .map(|body| first_example(&deref(spec, body)["content"]["application/json"]).expect("a request example"));
+        .map(|body| first_example(spec, &deref(spec, body)["content"]["application/json"]).expect("a request example"));
     let headers = response["headers"].as_object();
     let created_headers = CREATED_IDS
         .iter()

@@ -2,8 +2,7 @@
 //! and encodes back to the same JSON: the examples document the types truthfully, and the types
 //! lose nothing a real answer carries.
 
-use laserdata_e2e::main_schemas::round_trip;
-use laserdata_e2e::{main_spec, without_nulls};
+use laserdata_e2e::{LAYERS, audit_schemas, main_schemas, spec, supervisor_schemas, without_nulls};
 use serde_json::Value;
 
 /// An example and the named schema it must round-trip through.
@@ -67,30 +66,37 @@ fn collect(node: &Value, pointer: &str, cases: &mut Vec<Case>, unnamed: &mut Vec
 
 #[test]
 fn every_example_round_trips_through_its_generated_type() {
-    let spec = main_spec();
-    let mut cases = Vec::new();
-    let mut unnamed = Vec::new();
-    collect(&spec["paths"], "/paths", &mut cases, &mut unnamed);
-    collect(&spec["components"], "/components", &mut cases, &mut unnamed);
-
     let mut failures = Vec::new();
-    for case in &cases {
-        match round_trip(&case.schema, &case.value) {
-            None => failures.push(format!("{}: no generated type for schema `{}`", case.pointer, case.schema)),
-            Some(Err(error)) => {
-                failures.push(format!("{}: does not decode as `{}`: {error}", case.pointer, case.schema))
+    let mut checked = 0;
+    for layer in LAYERS {
+        let round_trip = match layer {
+            "main" => main_schemas::round_trip,
+            "supervisor" => supervisor_schemas::round_trip,
+            _ => audit_schemas::round_trip,
+        };
+        let spec = spec(layer);
+        let mut cases = Vec::new();
+        let mut unnamed = Vec::new();
+        collect(&spec["paths"], "/paths", &mut cases, &mut unnamed);
+        collect(&spec["components"], "/components", &mut cases, &mut unnamed);
+        for case in &cases {
+            let at = format!("{layer}: {}", case.pointer);
+            match round_trip(&case.schema, &case.value) {
+                None => failures.push(format!("{at}: no generated type for schema `{}`", case.schema)),
+                Some(Err(error)) => failures.push(format!("{at}: does not decode as `{}`: {error}", case.schema)),
+                Some(Ok(encoded)) if without_nulls(&encoded) != without_nulls(&case.value) => failures.push(format!(
+                    "{at}: `{}` changes the example:\n  was {}\n  now {}",
+                    case.schema, case.value, encoded
+                )),
+                Some(Ok(_)) => {}
             }
-            Some(Ok(encoded)) if without_nulls(&encoded) != without_nulls(&case.value) => failures.push(format!(
-                "{}: `{}` changes the example:\n  was {}\n  now {}",
-                case.pointer, case.schema, case.value, encoded
-            )),
-            Some(Ok(_)) => {}
         }
+        // Bodies with inline schemas would get names made up by the generator; every example's
+        // schema must be a named one (binary downloads have no example).
+        let unnamed_bodies: Vec<&String> = unnamed.iter().filter(|p| p.contains("/content/")).collect();
+        assert!(unnamed_bodies.is_empty(), "{layer}: examples of bodies with inline schemas: {unnamed_bodies:#?}");
+        checked += cases.len();
     }
-    // Bodies with inline schemas would get names made up by the generator; every example's
-    // schema must be a named one (binary downloads have no example).
-    let unnamed_bodies: Vec<&String> = unnamed.iter().filter(|p| p.contains("/content/")).collect();
-    assert!(unnamed_bodies.is_empty(), "examples of bodies with inline schemas: {unnamed_bodies:#?}");
-    assert!(failures.is_empty(), "{} of {} examples fail:\n{}", failures.len(), cases.len(), failures.join("\n"));
-    assert!(cases.len() >= 10, "only {} examples found; is the walk broken?", cases.len());
+    assert!(failures.is_empty(), "{} of {checked} examples fail:\n{}", failures.len(), failures.join("\n"));
+    assert!(checked >= 100, "only {checked} examples found; is the walk broken?");
 }

@@ -43,4 +43,13 @@ pub const LAYERS: &[Layer] = &[
         schema_index: "tests/src/supervisor_schemas.rs",
         requires_confidence: true,
     },
+    Layer {
+        name: "audit",
+        source: "openapi/audit.yaml",
+        parts: None,
+        client: "crates/laserdata-audit/src/generated.rs",
+        bundle: "openapi/dist/laserdata-audit.json",
+        schema_index: "tests/src/audit_schemas.rs",
+        requires_confidence: false,
+    },
 ];

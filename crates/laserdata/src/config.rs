@@ -14,6 +14,10 @@ pub const API_KEY_ENV: &str = "LD_API_KEY";
 pub const API_URL_ENV: &str = "LD_API_URL";
 /// The production Main API.
 pub const DEFAULT_MAIN_URL: &str = "https://api.laserdata.cloud";
+/// The environment variable that overrides the Audit API's address.
+pub const AUDIT_URL_ENV: &str = "LD_AUDIT_URL";
+/// The production Audit API.
+pub const DEFAULT_AUDIT_URL: &str = "https://audit.laserdata.cloud";
 
 const API_KEY_HEADER: &str = "ld-api-key";
 const USER_AGENT: &str = concat!("laserdata-rs/", env!("CARGO_PKG_VERSION"));
@@ -44,6 +48,7 @@ pub enum BuildError {
 pub struct ClientBuilder {
     api_key: Option<SecretString>,
     main_url: String,
+    audit_url: String,
     timeout: Duration,
     connect_timeout: Duration,
     user_agent: String,
@@ -54,6 +59,7 @@ impl Default for ClientBuilder {
         ClientBuilder {
             api_key: None,
             main_url: DEFAULT_MAIN_URL.to_owned(),
+            audit_url: DEFAULT_AUDIT_URL.to_owned(),
             timeout: Duration::from_secs(30),
             connect_timeout: Duration::from_secs(10),
             user_agent: USER_AGENT.to_owned(),
@@ -66,6 +72,7 @@ impl fmt::Debug for ClientBuilder {
         f.debug_struct("ClientBuilder")
             .field("api_key", &self.api_key.as_ref().map(|_| "[redacted]"))
             .field("main_url", &self.main_url)
+            .field("audit_url", &self.audit_url)
             .field("timeout", &self.timeout)
             .field("connect_timeout", &self.connect_timeout)
             .field("user_agent", &self.user_agent)
@@ -75,7 +82,7 @@ impl fmt::Debug for ClientBuilder {
 
 impl ClientBuilder {
     /// Settings taken from the environment: the key from `LD_API_KEY` and, when set, the Main
-    /// API's address from `LD_API_URL`. Anything can still be overridden afterwards.
+    /// API's address from `LD_API_URL` and the Audit API's from `LD_AUDIT_URL`. Anything can still be overridden afterwards.
     pub fn from_env() -> Self {
         let mut builder = ClientBuilder::default();
         if let Some(key) = std::env::var(API_KEY_ENV).ok().filter(|key| !key.trim().is_empty()) {
@@ -83,6 +90,9 @@ impl ClientBuilder {
         }
         if let Some(url) = std::env::var(API_URL_ENV).ok().filter(|url| !url.trim().is_empty()) {
             builder.main_url = url.trim().to_owned();
+        }
+        if let Some(url) = std::env::var(AUDIT_URL_ENV).ok().filter(|url| !url.trim().is_empty()) {
+            builder.audit_url = url.trim().to_owned();
         }
         builder
     }
@@ -96,6 +106,12 @@ impl ClientBuilder {
     /// Where the Main API is (default `https://api.laserdata.cloud`).
     pub fn main_url(mut self, url: impl Into<String>) -> Self {
         self.main_url = url.into();
+        self
+    }
+
+    /// Where the Audit API is (default `https://audit.laserdata.cloud`).
+    pub fn audit_url(mut self, url: impl Into<String>) -> Self {
+        self.audit_url = url.into();
         self
     }
 
@@ -122,6 +138,7 @@ impl ClientBuilder {
     pub fn build(self) -> Result<crate::Client, BuildError> {
         let api_key = self.api_key.ok_or(BuildError::MissingApiKey)?;
         let main_url = checked_base_url(&self.main_url)?;
+        let audit_url = checked_base_url(&self.audit_url)?;
         let mut key_header = HeaderValue::from_str(api_key.expose()).map_err(|_| BuildError::InvalidApiKey)?;
         // Marked sensitive, the value is shown as "Sensitive" by Debug and kept out of HTTP/2 header compression tables.
         key_header.set_sensitive(true);
@@ -135,7 +152,7 @@ impl ClientBuilder {
             .connect_timeout(self.connect_timeout)
             .build()
             .map_err(BuildError::Http)?;
-        Ok(crate::Client::from_parts(http, main_url))
+        Ok(crate::Client::from_parts(http, main_url, audit_url))
     }
 }
 

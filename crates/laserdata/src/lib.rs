@@ -35,12 +35,16 @@ pub mod paging;
 use std::fmt;
 
 pub use call::TypedErrors;
-pub use config::{API_KEY_ENV, API_URL_ENV, BuildError, ClientBuilder, DEFAULT_MAIN_URL};
+pub use config::{
+    API_KEY_ENV, API_URL_ENV, AUDIT_URL_ENV, BuildError, ClientBuilder, DEFAULT_AUDIT_URL, DEFAULT_MAIN_URL,
+};
 pub use created::{Created, CreatedIds};
 pub use error::{ApiError, Error, FieldIssue, InvalidResponse, Problem, RAW_BODY_LIMIT, Response};
 pub use laserdata_core::SecretString;
 pub use paging::PagedStream;
 
+/// The generated Audit API client and its types.
+pub use laserdata_audit as audit;
 /// The generated Main API client and its types (`laserdata::main::types::ApiKeyInfo`, ...).
 pub use laserdata_main as main;
 /// The generated Supervisor API client and its types; get a client with [`Client::supervisor`].
@@ -51,6 +55,7 @@ pub use laserdata_supervisor as supervisor;
 #[derive(Clone)]
 pub struct Client {
     main: laserdata_main::Client,
+    audit: laserdata_audit::Client,
     /// The HTTP client (key, timeouts, connection pool) every layer's client shares.
     http: reqwest::Client,
 }
@@ -61,13 +66,22 @@ impl Client {
         ClientBuilder::default()
     }
 
-    pub(crate) fn from_parts(http: reqwest::Client, main_url: String) -> Self {
-        Client { main: laserdata_main::Client::new_with_client(&main_url, http.clone()), http }
+    pub(crate) fn from_parts(http: reqwest::Client, main_url: String, audit_url: String) -> Self {
+        Client {
+            main: laserdata_main::Client::new_with_client(&main_url, http.clone()),
+            audit: laserdata_audit::Client::new_with_client(&audit_url, http.clone()),
+            http,
+        }
     }
 
     /// The Main API: tenants, divisions, environments, deployments, API keys, billing, ...
     pub fn main(&self) -> &laserdata_main::Client {
         &self.main
+    }
+
+    /// The Audit API: the tenant's audit log.
+    pub fn audit(&self) -> &laserdata_audit::Client {
+        &self.audit
     }
 
     /// A client for the Supervisor API at `supervisor_url`, with the same key, timeouts and
@@ -89,6 +103,7 @@ impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Client")
             .field("main_url", &progenitor_client::ClientInfo::baseurl(&self.main))
+            .field("audit_url", &progenitor_client::ClientInfo::baseurl(&self.audit))
             .finish_non_exhaustive()
     }
 }

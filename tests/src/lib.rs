@@ -7,6 +7,7 @@ use std::sync::OnceLock;
 use serde_json::Value;
 use wiremock::MockServer;
 
+pub mod faults;
 #[rustfmt::skip]
 pub mod main_schemas;
 #[rustfmt::skip]
@@ -108,12 +109,19 @@ pub fn request_example(operation_id: &str, name: &str) -> Value {
 }
 
 /// A client signed with [`API_KEY`] whose Main and Audit APIs are the given loopback server
-/// (and whose Supervisor is too, through `client.supervisor(&server.uri())`).
+/// (and whose Supervisor is too, through `client.supervisor(&server.uri())`). It does not
+/// retry, so that each test sees exactly the answers it scripted; the retry tests build their own.
 pub fn client_for(server: &MockServer) -> laserdata::Client {
+    client_at(&server.uri(), laserdata::RetryPolicy::never())
+}
+
+/// A client signed with [`API_KEY`] for every layer at `base_url`, with this retry policy.
+pub fn client_at(base_url: &str, retry: laserdata::RetryPolicy) -> laserdata::Client {
     laserdata::Client::builder()
         .api_key(API_KEY)
-        .main_url(server.uri())
-        .audit_url(server.uri())
+        .main_url(base_url)
+        .audit_url(base_url)
+        .retry(retry)
         .build()
         .expect("a loopback URL is accepted")
 }

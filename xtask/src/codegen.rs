@@ -17,7 +17,8 @@ pub fn generate(layer: &Layer, bundle: &Bundle) -> Result<String, String> {
         .map_err(|error| format!("progenitor cannot generate {}: {error}", layer.name))?;
     let file: syn::File = syn::parse2(tokens).map_err(|error| format!("progenitor produced invalid Rust: {error}"))?;
     let paging = paging_impls(bundle)?;
-    Ok(format!("{}{}{}", header(layer), prettyplease::unparse(&file), paging))
+    let table = operations_table(bundle);
+    Ok(format!("{}{}{}{}", header(layer), prettyplease::unparse(&file), paging, table))
 }
 
 /// The settings every layer is generated with.
@@ -30,6 +31,8 @@ fn settings(bundle: &Bundle) -> GenerationSettings {
         // Each client crate implements `ClientHooks` by hand (to route requests through
         // `laserdata_core::hooks`); forgetting it must not compile.
         .with_hooks(HooksMode::Expected)
+        // The retry policy travels with each client, for the hook to read.
+        .with_inner_type(quote::quote!(::laserdata_core::hooks::ClientState))
         // Users compare answers (in their tests, say); every type can be compared.
         .with_derive("PartialEq");
     // Ids and other integers are keys and values users copy around, sort and hash.
@@ -88,6 +91,7 @@ pub fn header(layer: &Layer) -> String {
 ///   body, and when such a body fails to decode (an HTML page from a proxy, say) its error
 ///   carries neither the status nor the headers. As an untyped body, every error reaches our
 ///   error decoder with status, `ld-request` and `retry-after` intact.
+/// - Success statuses become one `2XX` range (see below).
 /// - A status covered by `4XX` or `5XX` is dropped: all error bodies are handled alike, and
 ///   progenitor would otherwise emit match arms that the range makes unreachable.
 pub fn progenitor_input(doc: &Value) -> Value {
@@ -99,6 +103,17 @@ pub fn progenitor_input(doc: &Value) -> Value {
         for item in paths.values_mut() {
             for operation in item.as_object_mut().into_iter().flat_map(|item| item.values_mut()) {
                 let Some(responses) = operation.get_mut("responses").and_then(Value::as_object_mut) else { continue };
+                // Success statuses collapse into one `2XX`: they share one body type (a rule),
+                // and a server answering 200 where 204 is described (vendors' statuses drift,
+                // and the Supervisor's are partly inferred) must not fail the call.
+                let successes: Vec<String> = responses.keys().filter(|s| s.starts_with('2')).cloned().collect();
+                if let Some(first) = successes.first() {
+                    let response = responses[first].clone();
+                    for status in &successes {
+                        responses.shift_remove(status);
+                    }
+                    responses.insert("2XX".to_owned(), response);
+                }
                 let ranges: Vec<char> =
                     responses.keys().filter(|s| s.ends_with("XX")).filter_map(|s| s.chars().next()).collect();
                 responses.retain(|status, _| status.ends_with("XX") || !status.starts_with(|c| ranges.contains(&c)));
@@ -180,6 +195,32 @@ pub fn schema_index(layer: &Layer, bundle: &Bundle, crate_path: &str) -> String 
         header(layer),
         layer.name,
     )
+}
+
+/// The table `laserdata_core::hooks` looks operations up in: sorted by id, with the path
+/// template (logged instead of the real path) and whether `idempotency-key` is honoured.
+fn operations_table(bundle: &Bundle) -> String {
+    let mut rows: Vec<(String, String, bool)> = operations(&bundle.doc)
+        .iter()
+        .map(|operation| {
+            let honours_key = operation.parameters(bundle).iter().any(|(_, parameter)| {
+                parameter.get("in").and_then(Value::as_str) == Some("header")
+                    && parameter.get("name").and_then(Value::as_str) == Some("idempotency-key")
+            });
+            (operation.operation_id().unwrap_or_default().to_owned(), operation.path.to_owned(), honours_key)
+        })
+        .collect();
+    rows.sort();
+    let mut out = String::from(
+        "\n/// Every operation of this API, sorted by id, for `laserdata_core::hooks`.\npub static OPERATIONS: &[::laserdata_core::hooks::Operation] = &[\n",
+    );
+    for (id, path, honours_key) in rows {
+        out.push_str(&format!(
+            "    ::laserdata_core::hooks::Operation {{ id: {id:?}, path: {path:?}, idempotency_key: {honours_key} }},\n"
+        ));
+    }
+    out.push_str("];\n");
+    out
 }
 
 /// The Rust name progenitor and typify give a schema or operation (`Paged_ApiKeyInfo` becomes

@@ -1336,6 +1336,7 @@ Version: 0.0.66*/
 pub struct Client {
     pub(crate) baseurl: String,
     pub(crate) client: reqwest::Client,
+    pub(crate) inner: ::laserdata_core::hooks::ClientState,
 }
 impl Client {
     /// Create a new client.
@@ -1343,7 +1344,7 @@ impl Client {
     /// `baseurl` is the base URL provided to the internal
     /// `reqwest::Client`, and should include a scheme and hostname,
     /// as well as port and a path stem if applicable.
-    pub fn new(baseurl: &str) -> Self {
+    pub fn new(baseurl: &str, inner: ::laserdata_core::hooks::ClientState) -> Self {
         #[cfg(not(target_arch = "wasm32"))]
         let client = {
             let dur = ::std::time::Duration::from_secs(15u64);
@@ -1351,7 +1352,7 @@ impl Client {
         };
         #[cfg(target_arch = "wasm32")]
         let client = reqwest::ClientBuilder::new();
-        Self::new_with_client(baseurl, client.build().unwrap())
+        Self::new_with_client(baseurl, client.build().unwrap(), inner)
     }
     /// Construct a new client with an existing `reqwest::Client`,
     /// allowing more control over its configuration.
@@ -1359,14 +1360,19 @@ impl Client {
     /// `baseurl` is the base URL provided to the internal
     /// `reqwest::Client`, and should include a scheme and hostname,
     /// as well as port and a path stem if applicable.
-    pub fn new_with_client(baseurl: &str, client: reqwest::Client) -> Self {
+    pub fn new_with_client(
+        baseurl: &str,
+        client: reqwest::Client,
+        inner: ::laserdata_core::hooks::ClientState,
+    ) -> Self {
         Self {
             baseurl: baseurl.to_string(),
             client,
+            inner,
         }
     }
 }
-impl ClientInfo<()> for Client {
+impl ClientInfo<::laserdata_core::hooks::ClientState> for Client {
     fn api_version() -> &'static str {
         "0.0.66"
     }
@@ -1376,15 +1382,15 @@ impl ClientInfo<()> for Client {
     fn client(&self) -> &reqwest::Client {
         &self.client
     }
-    fn inner(&self) -> &() {
-        &()
+    fn inner(&self) -> &::laserdata_core::hooks::ClientState {
+        &self.inner
     }
 }
 const _: () = {
     #[allow(dead_code)]
     fn assert_client_hooks()
     where
-        Client: ClientHooks<()>,
+        Client: ClientHooks<::laserdata_core::hooks::ClientState>,
     {}
 };
 impl Client {
@@ -1504,7 +1510,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
+                200..=299 => ResponseValue::from_response(response).await,
                 400u16..=499u16 => {
                     Err(Error::ErrorResponse(ResponseValue::stream(response)))
                 }
@@ -1789,7 +1795,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
+                200..=299 => ResponseValue::from_response(response).await,
                 400u16..=499u16 => {
                     Err(Error::ErrorResponse(ResponseValue::stream(response)))
                 }
@@ -1835,3 +1841,9 @@ impl<'a> ::laserdata_core::paging::PagedRequest for builder::GetTenantAudit<'a> 
         self.send()
     }
 }
+
+/// Every operation of this API, sorted by id, for `laserdata_core::hooks`.
+pub static OPERATIONS: &[::laserdata_core::hooks::Operation] = &[
+    ::laserdata_core::hooks::Operation { id: "get_tenant_audit", path: "/audit/tenants/{tenant_id}", idempotency_key: false },
+    ::laserdata_core::hooks::Operation { id: "get_tenant_audit_types", path: "/audit/types", idempotency_key: false },
+];

@@ -3,6 +3,7 @@
 
 pub mod hooks;
 pub mod paging;
+pub mod retry;
 mod secret;
 
 pub use secret::SecretString;

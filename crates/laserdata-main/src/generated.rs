@@ -25355,6 +25355,7 @@ Version: 0.0.66*/
 pub struct Client {
     pub(crate) baseurl: String,
     pub(crate) client: reqwest::Client,
+    pub(crate) inner: ::laserdata_core::hooks::ClientState,
 }
 impl Client {
     /// Create a new client.
@@ -25362,7 +25363,7 @@ impl Client {
     /// `baseurl` is the base URL provided to the internal
     /// `reqwest::Client`, and should include a scheme and hostname,
     /// as well as port and a path stem if applicable.
-    pub fn new(baseurl: &str) -> Self {
+    pub fn new(baseurl: &str, inner: ::laserdata_core::hooks::ClientState) -> Self {
         #[cfg(not(target_arch = "wasm32"))]
         let client = {
             let dur = ::std::time::Duration::from_secs(15u64);
@@ -25370,7 +25371,7 @@ impl Client {
         };
         #[cfg(target_arch = "wasm32")]
         let client = reqwest::ClientBuilder::new();
-        Self::new_with_client(baseurl, client.build().unwrap())
+        Self::new_with_client(baseurl, client.build().unwrap(), inner)
     }
     /// Construct a new client with an existing `reqwest::Client`,
     /// allowing more control over its configuration.
@@ -25378,14 +25379,19 @@ impl Client {
     /// `baseurl` is the base URL provided to the internal
     /// `reqwest::Client`, and should include a scheme and hostname,
     /// as well as port and a path stem if applicable.
-    pub fn new_with_client(baseurl: &str, client: reqwest::Client) -> Self {
+    pub fn new_with_client(
+        baseurl: &str,
+        client: reqwest::Client,
+        inner: ::laserdata_core::hooks::ClientState,
+    ) -> Self {
         Self {
             baseurl: baseurl.to_string(),
             client,
+            inner,
         }
     }
 }
-impl ClientInfo<()> for Client {
+impl ClientInfo<::laserdata_core::hooks::ClientState> for Client {
     fn api_version() -> &'static str {
         "0.0.66"
     }
@@ -25395,15 +25401,15 @@ impl ClientInfo<()> for Client {
     fn client(&self) -> &reqwest::Client {
         &self.client
     }
-    fn inner(&self) -> &() {
-        &()
+    fn inner(&self) -> &::laserdata_core::hooks::ClientState {
+        &self.inner
     }
 }
 const _: () = {
     #[allow(dead_code)]
     fn assert_client_hooks()
     where
-        Client: ClientHooks<()>,
+        Client: ClientHooks<::laserdata_core::hooks::ClientState>,
     {}
 };
 impl Client {
@@ -28282,7 +28288,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
+                200..=299 => ResponseValue::from_response(response).await,
                 400u16..=499u16 => {
                     Err(Error::ErrorResponse(ResponseValue::stream(response)))
                 }
@@ -28385,7 +28391,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
+                200..=299 => ResponseValue::from_response(response).await,
                 400u16..=499u16 => {
                     Err(Error::ErrorResponse(ResponseValue::stream(response)))
                 }
@@ -28484,7 +28490,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
+                200..=299 => ResponseValue::from_response(response).await,
                 400u16..=499u16 => {
                     Err(Error::ErrorResponse(ResponseValue::stream(response)))
                 }
@@ -28583,7 +28589,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                201u16 => ResponseValue::from_response(response).await,
+                200..=299 => ResponseValue::from_response(response).await,
                 400u16..=499u16 => {
                     Err(Error::ErrorResponse(ResponseValue::stream(response)))
                 }
@@ -28704,7 +28710,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
+                200..=299 => ResponseValue::from_response(response).await,
                 400u16..=499u16 => {
                     Err(Error::ErrorResponse(ResponseValue::stream(response)))
                 }
@@ -28809,7 +28815,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                201u16 => ResponseValue::from_response(response).await,
+                200..=299 => ResponseValue::from_response(response).await,
                 400u16..=499u16 => {
                     Err(Error::ErrorResponse(ResponseValue::stream(response)))
                 }
@@ -28882,7 +28888,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
+                200..=299 => ResponseValue::from_response(response).await,
                 400u16..=499u16 => {
                     Err(Error::ErrorResponse(ResponseValue::stream(response)))
                 }
@@ -28969,7 +28975,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
+                200..=299 => ResponseValue::from_response(response).await,
                 400u16..=499u16 => {
                     Err(Error::ErrorResponse(ResponseValue::stream(response)))
                 }
@@ -29046,7 +29052,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                204u16 => Ok(ResponseValue::empty(response)),
+                200..=299 => Ok(ResponseValue::empty(response)),
                 400u16..=499u16 => {
                     Err(Error::ErrorResponse(ResponseValue::stream(response)))
                 }
@@ -29180,7 +29186,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                204u16 => Ok(ResponseValue::empty(response)),
+                200..=299 => Ok(ResponseValue::empty(response)),
                 400u16..=499u16 => {
                     Err(Error::ErrorResponse(ResponseValue::stream(response)))
                 }
@@ -29234,7 +29240,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
+                200..=299 => ResponseValue::from_response(response).await,
                 400u16..=499u16 => {
                     Err(Error::ErrorResponse(ResponseValue::stream(response)))
                 }
@@ -29307,7 +29313,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
+                200..=299 => ResponseValue::from_response(response).await,
                 400u16..=499u16 => {
                     Err(Error::ErrorResponse(ResponseValue::stream(response)))
                 }
@@ -29408,7 +29414,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                204u16 => Ok(ResponseValue::empty(response)),
+                200..=299 => Ok(ResponseValue::empty(response)),
                 400u16..=499u16 => {
                     Err(Error::ErrorResponse(ResponseValue::stream(response)))
                 }
@@ -29515,7 +29521,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
+                200..=299 => ResponseValue::from_response(response).await,
                 400u16..=499u16 => {
                     Err(Error::ErrorResponse(ResponseValue::stream(response)))
                 }
@@ -29602,7 +29608,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
+                200..=299 => ResponseValue::from_response(response).await,
                 400u16..=499u16 => {
                     Err(Error::ErrorResponse(ResponseValue::stream(response)))
                 }
@@ -29679,7 +29685,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => Ok(ResponseValue::stream(response)),
+                200..=299 => Ok(ResponseValue::stream(response)),
                 400u16..=499u16 => {
                     Err(Error::ErrorResponse(ResponseValue::stream(response)))
                 }
@@ -29786,7 +29792,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
+                200..=299 => ResponseValue::from_response(response).await,
                 400u16..=499u16 => {
                     Err(Error::ErrorResponse(ResponseValue::stream(response)))
                 }
@@ -29873,7 +29879,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
+                200..=299 => ResponseValue::from_response(response).await,
                 400u16..=499u16 => {
                     Err(Error::ErrorResponse(ResponseValue::stream(response)))
                 }
@@ -30024,7 +30030,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
+                200..=299 => ResponseValue::from_response(response).await,
                 400u16..=499u16 => {
                     Err(Error::ErrorResponse(ResponseValue::stream(response)))
                 }
@@ -30142,7 +30148,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                201u16 => Ok(ResponseValue::empty(response)),
+                200..=299 => Ok(ResponseValue::empty(response)),
                 400u16..=499u16 => {
                     Err(Error::ErrorResponse(ResponseValue::stream(response)))
                 }
@@ -30230,7 +30236,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
+                200..=299 => ResponseValue::from_response(response).await,
                 400u16..=499u16 => {
                     Err(Error::ErrorResponse(ResponseValue::stream(response)))
                 }
@@ -30365,7 +30371,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                204u16 => Ok(ResponseValue::empty(response)),
+                200..=299 => Ok(ResponseValue::empty(response)),
                 400u16..=499u16 => {
                     Err(Error::ErrorResponse(ResponseValue::stream(response)))
                 }
@@ -30443,7 +30449,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                204u16 => Ok(ResponseValue::empty(response)),
+                200..=299 => Ok(ResponseValue::empty(response)),
                 400u16..=499u16 => {
                     Err(Error::ErrorResponse(ResponseValue::stream(response)))
                 }
@@ -30519,7 +30525,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
+                200..=299 => ResponseValue::from_response(response).await,
                 400u16..=499u16 => {
                     Err(Error::ErrorResponse(ResponseValue::stream(response)))
                 }
@@ -30607,7 +30613,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
+                200..=299 => ResponseValue::from_response(response).await,
                 400u16..=499u16 => {
                     Err(Error::ErrorResponse(ResponseValue::stream(response)))
                 }
@@ -30708,7 +30714,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
+                200..=299 => ResponseValue::from_response(response).await,
                 400u16..=499u16 => {
                     Err(Error::ErrorResponse(ResponseValue::stream(response)))
                 }
@@ -30809,7 +30815,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
+                200..=299 => ResponseValue::from_response(response).await,
                 400u16..=499u16 => {
                     Err(Error::ErrorResponse(ResponseValue::stream(response)))
                 }
@@ -30907,7 +30913,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
+                200..=299 => ResponseValue::from_response(response).await,
                 400u16..=499u16 => {
                     Err(Error::ErrorResponse(ResponseValue::stream(response)))
                 }
@@ -31084,7 +31090,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
+                200..=299 => ResponseValue::from_response(response).await,
                 400u16..=499u16 => {
                     Err(Error::ErrorResponse(ResponseValue::stream(response)))
                 }
@@ -31254,7 +31260,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                202u16 => Ok(ResponseValue::empty(response)),
+                200..=299 => Ok(ResponseValue::empty(response)),
                 400u16..=499u16 => {
                     Err(Error::ErrorResponse(ResponseValue::stream(response)))
                 }
@@ -31385,7 +31391,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                202u16 => Ok(ResponseValue::empty(response)),
+                200..=299 => Ok(ResponseValue::empty(response)),
                 400u16..=499u16 => {
                     Err(Error::ErrorResponse(ResponseValue::stream(response)))
                 }
@@ -31521,7 +31527,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
+                200..=299 => ResponseValue::from_response(response).await,
                 400u16..=499u16 => {
                     Err(Error::ErrorResponse(ResponseValue::stream(response)))
                 }
@@ -31677,7 +31683,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                202u16 => Ok(ResponseValue::empty(response)),
+                200..=299 => Ok(ResponseValue::empty(response)),
                 400u16..=499u16 => {
                     Err(Error::ErrorResponse(ResponseValue::stream(response)))
                 }
@@ -31837,7 +31843,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
+                200..=299 => ResponseValue::from_response(response).await,
                 400u16..=499u16 => {
                     Err(Error::ErrorResponse(ResponseValue::stream(response)))
                 }
@@ -31993,7 +31999,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                202u16 => Ok(ResponseValue::empty(response)),
+                200..=299 => Ok(ResponseValue::empty(response)),
                 400u16..=499u16 => {
                     Err(Error::ErrorResponse(ResponseValue::stream(response)))
                 }
@@ -32153,7 +32159,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
+                200..=299 => ResponseValue::from_response(response).await,
                 400u16..=499u16 => {
                     Err(Error::ErrorResponse(ResponseValue::stream(response)))
                 }
@@ -32270,7 +32276,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
+                200..=299 => ResponseValue::from_response(response).await,
                 400u16..=499u16 => {
                     Err(Error::ErrorResponse(ResponseValue::stream(response)))
                 }
@@ -32440,7 +32446,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => Ok(ResponseValue::empty(response)),
+                200..=299 => Ok(ResponseValue::empty(response)),
                 400u16..=499u16 => {
                     Err(Error::ErrorResponse(ResponseValue::stream(response)))
                 }
@@ -32575,7 +32581,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                202u16 => Ok(ResponseValue::empty(response)),
+                200..=299 => Ok(ResponseValue::empty(response)),
                 400u16..=499u16 => {
                     Err(Error::ErrorResponse(ResponseValue::stream(response)))
                 }
@@ -32745,7 +32751,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                202u16 => Ok(ResponseValue::empty(response)),
+                200..=299 => Ok(ResponseValue::empty(response)),
                 400u16..=499u16 => {
                     Err(Error::ErrorResponse(ResponseValue::stream(response)))
                 }
@@ -32915,7 +32921,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => Ok(ResponseValue::empty(response)),
+                200..=299 => Ok(ResponseValue::empty(response)),
                 400u16..=499u16 => {
                     Err(Error::ErrorResponse(ResponseValue::stream(response)))
                 }
@@ -33085,7 +33091,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => Ok(ResponseValue::empty(response)),
+                200..=299 => Ok(ResponseValue::empty(response)),
                 400u16..=499u16 => {
                     Err(Error::ErrorResponse(ResponseValue::stream(response)))
                 }
@@ -33255,7 +33261,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                202u16 => Ok(ResponseValue::empty(response)),
+                200..=299 => Ok(ResponseValue::empty(response)),
                 400u16..=499u16 => {
                     Err(Error::ErrorResponse(ResponseValue::stream(response)))
                 }
@@ -33362,7 +33368,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
+                200..=299 => ResponseValue::from_response(response).await,
                 400u16..=499u16 => {
                     Err(Error::ErrorResponse(ResponseValue::stream(response)))
                 }
@@ -33480,7 +33486,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                201u16 => Ok(ResponseValue::empty(response)),
+                200..=299 => Ok(ResponseValue::empty(response)),
                 400u16..=499u16 => {
                     Err(Error::ErrorResponse(ResponseValue::stream(response)))
                 }
@@ -33567,7 +33573,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
+                200..=299 => ResponseValue::from_response(response).await,
                 400u16..=499u16 => {
                     Err(Error::ErrorResponse(ResponseValue::stream(response)))
                 }
@@ -33699,7 +33705,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                204u16 => Ok(ResponseValue::empty(response)),
+                200..=299 => Ok(ResponseValue::empty(response)),
                 400u16..=499u16 => {
                     Err(Error::ErrorResponse(ResponseValue::stream(response)))
                 }
@@ -33794,7 +33800,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                204u16 => Ok(ResponseValue::empty(response)),
+                200..=299 => Ok(ResponseValue::empty(response)),
                 400u16..=499u16 => {
                     Err(Error::ErrorResponse(ResponseValue::stream(response)))
                 }
@@ -33881,7 +33887,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
+                200..=299 => ResponseValue::from_response(response).await,
                 400u16..=499u16 => {
                     Err(Error::ErrorResponse(ResponseValue::stream(response)))
                 }
@@ -34002,7 +34008,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
+                200..=299 => ResponseValue::from_response(response).await,
                 400u16..=499u16 => {
                     Err(Error::ErrorResponse(ResponseValue::stream(response)))
                 }
@@ -34134,7 +34140,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                201u16 => Ok(ResponseValue::empty(response)),
+                200..=299 => Ok(ResponseValue::empty(response)),
                 400u16..=499u16 => {
                     Err(Error::ErrorResponse(ResponseValue::stream(response)))
                 }
@@ -34236,7 +34242,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
+                200..=299 => ResponseValue::from_response(response).await,
                 400u16..=499u16 => {
                     Err(Error::ErrorResponse(ResponseValue::stream(response)))
                 }
@@ -34390,7 +34396,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                204u16 => Ok(ResponseValue::empty(response)),
+                200..=299 => Ok(ResponseValue::empty(response)),
                 400u16..=499u16 => {
                     Err(Error::ErrorResponse(ResponseValue::stream(response)))
                 }
@@ -34500,7 +34506,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                204u16 => Ok(ResponseValue::empty(response)),
+                200..=299 => Ok(ResponseValue::empty(response)),
                 400u16..=499u16 => {
                     Err(Error::ErrorResponse(ResponseValue::stream(response)))
                 }
@@ -34607,7 +34613,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
+                200..=299 => ResponseValue::from_response(response).await,
                 400u16..=499u16 => {
                     Err(Error::ErrorResponse(ResponseValue::stream(response)))
                 }
@@ -34723,7 +34729,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                201u16 => Ok(ResponseValue::empty(response)),
+                200..=299 => Ok(ResponseValue::empty(response)),
                 400u16..=499u16 => {
                     Err(Error::ErrorResponse(ResponseValue::stream(response)))
                 }
@@ -34800,7 +34806,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                204u16 => Ok(ResponseValue::empty(response)),
+                200..=299 => Ok(ResponseValue::empty(response)),
                 400u16..=499u16 => {
                     Err(Error::ErrorResponse(ResponseValue::stream(response)))
                 }
@@ -34921,7 +34927,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
+                200..=299 => ResponseValue::from_response(response).await,
                 400u16..=499u16 => {
                     Err(Error::ErrorResponse(ResponseValue::stream(response)))
                 }
@@ -34997,7 +35003,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
+                200..=299 => ResponseValue::from_response(response).await,
                 400u16..=499u16 => {
                     Err(Error::ErrorResponse(ResponseValue::stream(response)))
                 }
@@ -35070,7 +35076,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
+                200..=299 => ResponseValue::from_response(response).await,
                 400u16..=499u16 => {
                     Err(Error::ErrorResponse(ResponseValue::stream(response)))
                 }
@@ -35198,7 +35204,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                204u16 => Ok(ResponseValue::empty(response)),
+                200..=299 => Ok(ResponseValue::empty(response)),
                 400u16..=499u16 => {
                     Err(Error::ErrorResponse(ResponseValue::stream(response)))
                 }
@@ -35273,7 +35279,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                204u16 => Ok(ResponseValue::empty(response)),
+                200..=299 => Ok(ResponseValue::empty(response)),
                 400u16..=499u16 => {
                     Err(Error::ErrorResponse(ResponseValue::stream(response)))
                 }
@@ -35400,7 +35406,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
+                200..=299 => ResponseValue::from_response(response).await,
                 400u16..=499u16 => {
                     Err(Error::ErrorResponse(ResponseValue::stream(response)))
                 }
@@ -35516,7 +35522,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                201u16 => Ok(ResponseValue::empty(response)),
+                200..=299 => Ok(ResponseValue::empty(response)),
                 400u16..=499u16 => {
                     Err(Error::ErrorResponse(ResponseValue::stream(response)))
                 }
@@ -35607,7 +35613,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
+                200..=299 => ResponseValue::from_response(response).await,
                 400u16..=499u16 => {
                     Err(Error::ErrorResponse(ResponseValue::stream(response)))
                 }
@@ -35738,7 +35744,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                204u16 => Ok(ResponseValue::empty(response)),
+                200..=299 => Ok(ResponseValue::empty(response)),
                 400u16..=499u16 => {
                     Err(Error::ErrorResponse(ResponseValue::stream(response)))
                 }
@@ -35816,7 +35822,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                204u16 => Ok(ResponseValue::empty(response)),
+                200..=299 => Ok(ResponseValue::empty(response)),
                 400u16..=499u16 => {
                     Err(Error::ErrorResponse(ResponseValue::stream(response)))
                 }
@@ -35913,7 +35919,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                204u16 => Ok(ResponseValue::empty(response)),
+                200..=299 => Ok(ResponseValue::empty(response)),
                 400u16..=499u16 => {
                     Err(Error::ErrorResponse(ResponseValue::stream(response)))
                 }
@@ -36054,7 +36060,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
+                200..=299 => ResponseValue::from_response(response).await,
                 400u16..=499u16 => {
                     Err(Error::ErrorResponse(ResponseValue::stream(response)))
                 }
@@ -36184,7 +36190,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                201u16 => Ok(ResponseValue::empty(response)),
+                200..=299 => Ok(ResponseValue::empty(response)),
                 400u16..=499u16 => {
                     Err(Error::ErrorResponse(ResponseValue::stream(response)))
                 }
@@ -36290,7 +36296,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
+                200..=299 => ResponseValue::from_response(response).await,
                 400u16..=499u16 => {
                     Err(Error::ErrorResponse(ResponseValue::stream(response)))
                 }
@@ -36443,7 +36449,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                204u16 => Ok(ResponseValue::empty(response)),
+                200..=299 => Ok(ResponseValue::empty(response)),
                 400u16..=499u16 => {
                     Err(Error::ErrorResponse(ResponseValue::stream(response)))
                 }
@@ -36536,7 +36542,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                204u16 => Ok(ResponseValue::empty(response)),
+                200..=299 => Ok(ResponseValue::empty(response)),
                 400u16..=499u16 => {
                     Err(Error::ErrorResponse(ResponseValue::stream(response)))
                 }
@@ -36648,7 +36654,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                204u16 => Ok(ResponseValue::empty(response)),
+                200..=299 => Ok(ResponseValue::empty(response)),
                 400u16..=499u16 => {
                     Err(Error::ErrorResponse(ResponseValue::stream(response)))
                 }
@@ -36792,7 +36798,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
+                200..=299 => ResponseValue::from_response(response).await,
                 400u16..=499u16 => {
                     Err(Error::ErrorResponse(ResponseValue::stream(response)))
                 }
@@ -36925,7 +36931,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                204u16 => Ok(ResponseValue::empty(response)),
+                200..=299 => Ok(ResponseValue::empty(response)),
                 400u16..=499u16 => {
                     Err(Error::ErrorResponse(ResponseValue::stream(response)))
                 }
@@ -37058,7 +37064,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                201u16 => Ok(ResponseValue::empty(response)),
+                200..=299 => Ok(ResponseValue::empty(response)),
                 400u16..=499u16 => {
                     Err(Error::ErrorResponse(ResponseValue::stream(response)))
                 }
@@ -37165,7 +37171,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
+                200..=299 => ResponseValue::from_response(response).await,
                 400u16..=499u16 => {
                     Err(Error::ErrorResponse(ResponseValue::stream(response)))
                 }
@@ -37259,7 +37265,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                204u16 => Ok(ResponseValue::empty(response)),
+                200..=299 => Ok(ResponseValue::empty(response)),
                 400u16..=499u16 => {
                     Err(Error::ErrorResponse(ResponseValue::stream(response)))
                 }
@@ -37426,7 +37432,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
+                200..=299 => ResponseValue::from_response(response).await,
                 400u16..=499u16 => {
                     Err(Error::ErrorResponse(ResponseValue::stream(response)))
                 }
@@ -37581,7 +37587,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                204u16 => Ok(ResponseValue::empty(response)),
+                200..=299 => Ok(ResponseValue::empty(response)),
                 400u16..=499u16 => {
                     Err(Error::ErrorResponse(ResponseValue::stream(response)))
                 }
@@ -37736,7 +37742,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                201u16 => Ok(ResponseValue::empty(response)),
+                200..=299 => Ok(ResponseValue::empty(response)),
                 400u16..=499u16 => {
                     Err(Error::ErrorResponse(ResponseValue::stream(response)))
                 }
@@ -37858,7 +37864,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
+                200..=299 => ResponseValue::from_response(response).await,
                 400u16..=499u16 => {
                     Err(Error::ErrorResponse(ResponseValue::stream(response)))
                 }
@@ -37967,7 +37973,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                204u16 => Ok(ResponseValue::empty(response)),
+                200..=299 => Ok(ResponseValue::empty(response)),
                 400u16..=499u16 => {
                     Err(Error::ErrorResponse(ResponseValue::stream(response)))
                 }
@@ -38024,7 +38030,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
+                200..=299 => ResponseValue::from_response(response).await,
                 400u16..=499u16 => {
                     Err(Error::ErrorResponse(ResponseValue::stream(response)))
                 }
@@ -38165,7 +38171,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
+                200..=299 => ResponseValue::from_response(response).await,
                 400u16..=499u16 => {
                     Err(Error::ErrorResponse(ResponseValue::stream(response)))
                 }
@@ -38329,7 +38335,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
+                200..=299 => ResponseValue::from_response(response).await,
                 400u16..=499u16 => {
                     Err(Error::ErrorResponse(ResponseValue::stream(response)))
                 }
@@ -38468,7 +38474,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
+                200..=299 => ResponseValue::from_response(response).await,
                 400u16..=499u16 => {
                     Err(Error::ErrorResponse(ResponseValue::stream(response)))
                 }
@@ -38560,7 +38566,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
+                200..=299 => ResponseValue::from_response(response).await,
                 400u16..=499u16 => {
                     Err(Error::ErrorResponse(ResponseValue::stream(response)))
                 }
@@ -38633,7 +38639,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
+                200..=299 => ResponseValue::from_response(response).await,
                 400u16..=499u16 => {
                     Err(Error::ErrorResponse(ResponseValue::stream(response)))
                 }
@@ -38696,7 +38702,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                204u16 => Ok(ResponseValue::empty(response)),
+                200..=299 => Ok(ResponseValue::empty(response)),
                 400u16..=499u16 => {
                     Err(Error::ErrorResponse(ResponseValue::stream(response)))
                 }
@@ -38819,7 +38825,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
+                200..=299 => ResponseValue::from_response(response).await,
                 400u16..=499u16 => {
                     Err(Error::ErrorResponse(ResponseValue::stream(response)))
                 }
@@ -38929,7 +38935,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                201u16 => Ok(ResponseValue::empty(response)),
+                200..=299 => Ok(ResponseValue::empty(response)),
                 400u16..=499u16 => {
                     Err(Error::ErrorResponse(ResponseValue::stream(response)))
                 }
@@ -39014,7 +39020,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
+                200..=299 => ResponseValue::from_response(response).await,
                 400u16..=499u16 => {
                     Err(Error::ErrorResponse(ResponseValue::stream(response)))
                 }
@@ -39140,7 +39146,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                204u16 => Ok(ResponseValue::empty(response)),
+                200..=299 => Ok(ResponseValue::empty(response)),
                 400u16..=499u16 => {
                     Err(Error::ErrorResponse(ResponseValue::stream(response)))
                 }
@@ -39215,7 +39221,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                204u16 => Ok(ResponseValue::empty(response)),
+                200..=299 => Ok(ResponseValue::empty(response)),
                 400u16..=499u16 => {
                     Err(Error::ErrorResponse(ResponseValue::stream(response)))
                 }
@@ -39334,7 +39340,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
+                200..=299 => ResponseValue::from_response(response).await,
                 400u16..=499u16 => {
                     Err(Error::ErrorResponse(ResponseValue::stream(response)))
                 }
@@ -39464,7 +39470,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                204u16 => Ok(ResponseValue::empty(response)),
+                200..=299 => Ok(ResponseValue::empty(response)),
                 400u16..=499u16 => {
                     Err(Error::ErrorResponse(ResponseValue::stream(response)))
                 }
@@ -39594,7 +39600,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                204u16 => Ok(ResponseValue::empty(response)),
+                200..=299 => Ok(ResponseValue::empty(response)),
                 400u16..=499u16 => {
                     Err(Error::ErrorResponse(ResponseValue::stream(response)))
                 }
@@ -39651,7 +39657,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
+                200..=299 => ResponseValue::from_response(response).await,
                 400u16..=499u16 => {
                     Err(Error::ErrorResponse(ResponseValue::stream(response)))
                 }
@@ -39723,7 +39729,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
+                200..=299 => ResponseValue::from_response(response).await,
                 400u16..=499u16 => {
                     Err(Error::ErrorResponse(ResponseValue::stream(response)))
                 }
@@ -39838,7 +39844,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                204u16 => Ok(ResponseValue::empty(response)),
+                200..=299 => Ok(ResponseValue::empty(response)),
                 400u16..=499u16 => {
                     Err(Error::ErrorResponse(ResponseValue::stream(response)))
                 }
@@ -39911,7 +39917,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
+                200..=299 => ResponseValue::from_response(response).await,
                 400u16..=499u16 => {
                     Err(Error::ErrorResponse(ResponseValue::stream(response)))
                 }
@@ -40029,7 +40035,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                204u16 => Ok(ResponseValue::empty(response)),
+                200..=299 => Ok(ResponseValue::empty(response)),
                 400u16..=499u16 => {
                     Err(Error::ErrorResponse(ResponseValue::stream(response)))
                 }
@@ -40147,7 +40153,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                204u16 => Ok(ResponseValue::empty(response)),
+                200..=299 => Ok(ResponseValue::empty(response)),
                 400u16..=499u16 => {
                     Err(Error::ErrorResponse(ResponseValue::stream(response)))
                 }
@@ -40220,7 +40226,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
+                200..=299 => ResponseValue::from_response(response).await,
                 400u16..=499u16 => {
                     Err(Error::ErrorResponse(ResponseValue::stream(response)))
                 }
@@ -40293,7 +40299,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
+                200..=299 => ResponseValue::from_response(response).await,
                 400u16..=499u16 => {
                     Err(Error::ErrorResponse(ResponseValue::stream(response)))
                 }
@@ -40815,3 +40821,115 @@ impl<'a> ::laserdata_core::paging::PagedRequest for builder::GetRoleMembers<'a> 
         self.send()
     }
 }
+
+/// Every operation of this API, sorted by id, for `laserdata_core::hooks`.
+pub static OPERATIONS: &[::laserdata_core::hooks::Operation] = &[
+    ::laserdata_core::hooks::Operation { id: "activate_connector", path: "/tenants/{tenant_id}/divisions/{division_id}/environments/{environment_id}/deployments/{deployment_id}/connectors/activate", idempotency_key: true },
+    ::laserdata_core::hooks::Operation { id: "add_role", path: "/tenants/{tenant_id}/roles", idempotency_key: true },
+    ::laserdata_core::hooks::Operation { id: "assign_role_members", path: "/tenants/{tenant_id}/roles/{role_id}/members/assign", idempotency_key: true },
+    ::laserdata_core::hooks::Operation { id: "auth_callback", path: "/account/auth/callback", idempotency_key: false },
+    ::laserdata_core::hooks::Operation { id: "create_api_key", path: "/tenants/{tenant_id}/api_keys", idempotency_key: true },
+    ::laserdata_core::hooks::Operation { id: "create_cloud_account", path: "/tenants/{tenant_id}/cloud_accounts", idempotency_key: true },
+    ::laserdata_core::hooks::Operation { id: "create_division", path: "/tenants/{tenant_id}/divisions", idempotency_key: true },
+    ::laserdata_core::hooks::Operation { id: "create_division_channel", path: "/tenants/{tenant_id}/divisions/{division_id}/channels", idempotency_key: true },
+    ::laserdata_core::hooks::Operation { id: "create_division_subscription", path: "/tenants/{tenant_id}/divisions/{division_id}/channels/{channel_id}/subscriptions", idempotency_key: true },
+    ::laserdata_core::hooks::Operation { id: "create_environment", path: "/tenants/{tenant_id}/divisions/{division_id}/environments", idempotency_key: true },
+    ::laserdata_core::hooks::Operation { id: "create_intent", path: "/account/auth/intents", idempotency_key: true },
+    ::laserdata_core::hooks::Operation { id: "create_setup_intent", path: "/tenants/{tenant_id}/billing/payments/intents", idempotency_key: true },
+    ::laserdata_core::hooks::Operation { id: "create_tenant_channel", path: "/tenants/{tenant_id}/channels", idempotency_key: true },
+    ::laserdata_core::hooks::Operation { id: "create_tenant_subscription", path: "/tenants/{tenant_id}/channels/{channel_id}/subscriptions", idempotency_key: true },
+    ::laserdata_core::hooks::Operation { id: "delete_api_key", path: "/tenants/{tenant_id}/api_keys/{api_key_id}", idempotency_key: false },
+    ::laserdata_core::hooks::Operation { id: "delete_cloud_account", path: "/tenants/{tenant_id}/cloud_accounts/{cloud_account_id}", idempotency_key: false },
+    ::laserdata_core::hooks::Operation { id: "delete_deployment", path: "/tenants/{tenant_id}/divisions/{division_id}/environments/{environment_id}/deployments/{deployment_id}", idempotency_key: false },
+    ::laserdata_core::hooks::Operation { id: "delete_division", path: "/tenants/{tenant_id}/divisions/{division_id}", idempotency_key: false },
+    ::laserdata_core::hooks::Operation { id: "delete_division_channel", path: "/tenants/{tenant_id}/divisions/{division_id}/channels/{channel_id}", idempotency_key: false },
+    ::laserdata_core::hooks::Operation { id: "delete_division_subscription", path: "/tenants/{tenant_id}/divisions/{division_id}/channels/{channel_id}/subscriptions/{subscription_id}", idempotency_key: false },
+    ::laserdata_core::hooks::Operation { id: "delete_environment", path: "/tenants/{tenant_id}/divisions/{division_id}/environments/{environment_id}", idempotency_key: false },
+    ::laserdata_core::hooks::Operation { id: "delete_invitation", path: "/tenants/{tenant_id}/invitations/{invitation_id}", idempotency_key: false },
+    ::laserdata_core::hooks::Operation { id: "delete_member", path: "/tenants/{tenant_id}/members/{member_id}", idempotency_key: false },
+    ::laserdata_core::hooks::Operation { id: "delete_role", path: "/tenants/{tenant_id}/roles/{role_id}", idempotency_key: false },
+    ::laserdata_core::hooks::Operation { id: "delete_tenant_channel", path: "/tenants/{tenant_id}/channels/{channel_id}", idempotency_key: false },
+    ::laserdata_core::hooks::Operation { id: "delete_tenant_subscription", path: "/tenants/{tenant_id}/channels/{channel_id}/subscriptions/{subscription_id}", idempotency_key: false },
+    ::laserdata_core::hooks::Operation { id: "deploy_starter", path: "/tenants/{tenant_id}/divisions/{division_id}/deployments/starter", idempotency_key: true },
+    ::laserdata_core::hooks::Operation { id: "deploy_to_managed_cloud", path: "/tenants/{tenant_id}/divisions/{division_id}/environments/{environment_id}/deployments/managed", idempotency_key: true },
+    ::laserdata_core::hooks::Operation { id: "deploy_to_your_own_cloud", path: "/tenants/{tenant_id}/divisions/{division_id}/environments/{environment_id}/deployments/byoc", idempotency_key: true },
+    ::laserdata_core::hooks::Operation { id: "download_invoice_pdf", path: "/tenants/{tenant_id}/billing/invoices/{invoice_id}/pdf", idempotency_key: false },
+    ::laserdata_core::hooks::Operation { id: "extend_deployment", path: "/tenants/{tenant_id}/divisions/{division_id}/environments/{environment_id}/deployments/{deployment_id}/extend", idempotency_key: true },
+    ::laserdata_core::hooks::Operation { id: "generate_byoc_setup", path: "/tenants/{tenant_id}/divisions/{division_id}/environments/{environment_id}/deployments/byoc/setup", idempotency_key: true },
+    ::laserdata_core::hooks::Operation { id: "get_all_members", path: "/tenants/{tenant_id}/members/all", idempotency_key: false },
+    ::laserdata_core::hooks::Operation { id: "get_api_key", path: "/tenants/{tenant_id}/api_keys/{api_key_id}", idempotency_key: false },
+    ::laserdata_core::hooks::Operation { id: "get_api_key_context", path: "/tenants/{tenant_id}/api_keys/context", idempotency_key: false },
+    ::laserdata_core::hooks::Operation { id: "get_api_keys", path: "/tenants/{tenant_id}/api_keys", idempotency_key: false },
+    ::laserdata_core::hooks::Operation { id: "get_billing_info", path: "/tenants/{tenant_id}/billing/info", idempotency_key: false },
+    ::laserdata_core::hooks::Operation { id: "get_billing_report", path: "/tenants/{tenant_id}/billing/reports/{report_id}", idempotency_key: false },
+    ::laserdata_core::hooks::Operation { id: "get_billing_reports", path: "/tenants/{tenant_id}/billing/reports", idempotency_key: false },
+    ::laserdata_core::hooks::Operation { id: "get_cloud_account", path: "/tenants/{tenant_id}/cloud_accounts/{cloud_account_id}", idempotency_key: false },
+    ::laserdata_core::hooks::Operation { id: "get_cloud_accounts", path: "/tenants/{tenant_id}/cloud_accounts", idempotency_key: false },
+    ::laserdata_core::hooks::Operation { id: "get_clouds", path: "/tenants/{tenant_id}/clouds", idempotency_key: false },
+    ::laserdata_core::hooks::Operation { id: "get_clusters", path: "/tenants/{tenant_id}/clouds/{cloud}/regions/{region}/clusters", idempotency_key: false },
+    ::laserdata_core::hooks::Operation { id: "get_connectors", path: "/tenants/{tenant_id}/divisions/{division_id}/environments/{environment_id}/deployments/{deployment_id}/connectors", idempotency_key: false },
+    ::laserdata_core::hooks::Operation { id: "get_deployment", path: "/tenants/{tenant_id}/divisions/{division_id}/environments/{environment_id}/deployments/{deployment_id}", idempotency_key: false },
+    ::laserdata_core::hooks::Operation { id: "get_deployments", path: "/tenants/{tenant_id}/divisions/{division_id}/environments/{environment_id}/deployments", idempotency_key: false },
+    ::laserdata_core::hooks::Operation { id: "get_division", path: "/tenants/{tenant_id}/divisions/{division_id}", idempotency_key: false },
+    ::laserdata_core::hooks::Operation { id: "get_division_channel", path: "/tenants/{tenant_id}/divisions/{division_id}/channels/{channel_id}", idempotency_key: false },
+    ::laserdata_core::hooks::Operation { id: "get_division_channels", path: "/tenants/{tenant_id}/divisions/{division_id}/channels", idempotency_key: false },
+    ::laserdata_core::hooks::Operation { id: "get_division_notifications", path: "/tenants/{tenant_id}/divisions/{division_id}/channels/{channel_id}/notifications", idempotency_key: false },
+    ::laserdata_core::hooks::Operation { id: "get_division_subscription", path: "/tenants/{tenant_id}/divisions/{division_id}/channels/{channel_id}/subscriptions/{subscription_id}", idempotency_key: false },
+    ::laserdata_core::hooks::Operation { id: "get_division_subscriptions", path: "/tenants/{tenant_id}/divisions/{division_id}/channels/{channel_id}/subscriptions", idempotency_key: false },
+    ::laserdata_core::hooks::Operation { id: "get_division_summary", path: "/tenants/{tenant_id}/divisions/{division_id}/summary", idempotency_key: false },
+    ::laserdata_core::hooks::Operation { id: "get_divisions", path: "/tenants/{tenant_id}/divisions", idempotency_key: false },
+    ::laserdata_core::hooks::Operation { id: "get_environment", path: "/tenants/{tenant_id}/divisions/{division_id}/environments/{environment_id}", idempotency_key: false },
+    ::laserdata_core::hooks::Operation { id: "get_environments", path: "/tenants/{tenant_id}/divisions/{division_id}/environments", idempotency_key: false },
+    ::laserdata_core::hooks::Operation { id: "get_invoice", path: "/tenants/{tenant_id}/billing/invoices/{invoice_id}", idempotency_key: false },
+    ::laserdata_core::hooks::Operation { id: "get_invoices", path: "/tenants/{tenant_id}/billing/invoices", idempotency_key: false },
+    ::laserdata_core::hooks::Operation { id: "get_members", path: "/tenants/{tenant_id}/members", idempotency_key: false },
+    ::laserdata_core::hooks::Operation { id: "get_notification_types", path: "/notifications/types", idempotency_key: false },
+    ::laserdata_core::hooks::Operation { id: "get_payment_info", path: "/tenants/{tenant_id}/billing/payments/method", idempotency_key: false },
+    ::laserdata_core::hooks::Operation { id: "get_permissions", path: "/tenants/{tenant_id}/members/permissions", idempotency_key: false },
+    ::laserdata_core::hooks::Operation { id: "get_pricing", path: "/pricing", idempotency_key: false },
+    ::laserdata_core::hooks::Operation { id: "get_regions", path: "/tenants/{tenant_id}/clouds/{cloud}/regions", idempotency_key: false },
+    ::laserdata_core::hooks::Operation { id: "get_role", path: "/tenants/{tenant_id}/roles/{role_id}", idempotency_key: false },
+    ::laserdata_core::hooks::Operation { id: "get_role_members", path: "/tenants/{tenant_id}/roles/{role_id}/members", idempotency_key: false },
+    ::laserdata_core::hooks::Operation { id: "get_roles", path: "/tenants/{tenant_id}/roles", idempotency_key: false },
+    ::laserdata_core::hooks::Operation { id: "get_storages", path: "/tenants/{tenant_id}/clouds/{cloud}/regions/{region}/storages", idempotency_key: false },
+    ::laserdata_core::hooks::Operation { id: "get_tenant", path: "/tenants/{tenant_id}", idempotency_key: false },
+    ::laserdata_core::hooks::Operation { id: "get_tenant_channel", path: "/tenants/{tenant_id}/channels/{channel_id}", idempotency_key: false },
+    ::laserdata_core::hooks::Operation { id: "get_tenant_channels", path: "/tenants/{tenant_id}/channels", idempotency_key: false },
+    ::laserdata_core::hooks::Operation { id: "get_tenant_config", path: "/tenants/{tenant_id}/config", idempotency_key: false },
+    ::laserdata_core::hooks::Operation { id: "get_tenant_invitations", path: "/tenants/{tenant_id}/invitations", idempotency_key: false },
+    ::laserdata_core::hooks::Operation { id: "get_tenant_notifications", path: "/tenants/{tenant_id}/channels/{channel_id}/notifications", idempotency_key: false },
+    ::laserdata_core::hooks::Operation { id: "get_tenant_structure", path: "/tenants/{tenant_id}/structure", idempotency_key: false },
+    ::laserdata_core::hooks::Operation { id: "get_tenant_subscription", path: "/tenants/{tenant_id}/channels/{channel_id}/subscriptions/{subscription_id}", idempotency_key: false },
+    ::laserdata_core::hooks::Operation { id: "get_tenant_subscriptions", path: "/tenants/{tenant_id}/channels/{channel_id}/subscriptions", idempotency_key: false },
+    ::laserdata_core::hooks::Operation { id: "get_tenant_summary", path: "/tenants/{tenant_id}/summary", idempotency_key: false },
+    ::laserdata_core::hooks::Operation { id: "get_tenants", path: "/tenants", idempotency_key: false },
+    ::laserdata_core::hooks::Operation { id: "get_tiers", path: "/tenants/{tenant_id}/clouds/{cloud}/regions/{region}/tiers", idempotency_key: false },
+    ::laserdata_core::hooks::Operation { id: "get_user_notifications", path: "/users/{user_id}/channels/{channel_id}/notifications", idempotency_key: false },
+    ::laserdata_core::hooks::Operation { id: "invite_member", path: "/tenants/{tenant_id}/invitations", idempotency_key: true },
+    ::laserdata_core::hooks::Operation { id: "link_account", path: "/account/link", idempotency_key: true },
+    ::laserdata_core::hooks::Operation { id: "preview_deployment", path: "/tenants/{tenant_id}/divisions/{division_id}/environments/{environment_id}/deployments/preview", idempotency_key: true },
+    ::laserdata_core::hooks::Operation { id: "remove_payment_method", path: "/tenants/{tenant_id}/billing/payments/method", idempotency_key: false },
+    ::laserdata_core::hooks::Operation { id: "request_resource_code", path: "/tenants/{tenant_id}/request_code", idempotency_key: true },
+    ::laserdata_core::hooks::Operation { id: "revoke_role_members", path: "/tenants/{tenant_id}/roles/{role_id}/members/revoke", idempotency_key: true },
+    ::laserdata_core::hooks::Operation { id: "set_division_subscriptions", path: "/tenants/{tenant_id}/divisions/{division_id}/channels/{channel_id}/subscriptions", idempotency_key: true },
+    ::laserdata_core::hooks::Operation { id: "set_tenant_subscriptions", path: "/tenants/{tenant_id}/channels/{channel_id}/subscriptions", idempotency_key: true },
+    ::laserdata_core::hooks::Operation { id: "sign_in", path: "/account/sign_in", idempotency_key: true },
+    ::laserdata_core::hooks::Operation { id: "sign_up", path: "/account/sign_up", idempotency_key: true },
+    ::laserdata_core::hooks::Operation { id: "test_division_channel", path: "/tenants/{tenant_id}/divisions/{division_id}/channels/{channel_id}/test", idempotency_key: true },
+    ::laserdata_core::hooks::Operation { id: "test_tenant_channel", path: "/tenants/{tenant_id}/channels/{channel_id}/test", idempotency_key: true },
+    ::laserdata_core::hooks::Operation { id: "update_api_key_security", path: "/tenants/{tenant_id}/api_keys/{api_key_id}/security", idempotency_key: true },
+    ::laserdata_core::hooks::Operation { id: "update_billing_info", path: "/tenants/{tenant_id}/billing/info", idempotency_key: true },
+    ::laserdata_core::hooks::Operation { id: "update_cloud_account", path: "/tenants/{tenant_id}/cloud_accounts/{cloud_account_id}", idempotency_key: true },
+    ::laserdata_core::hooks::Operation { id: "update_deployment", path: "/tenants/{tenant_id}/divisions/{division_id}/environments/{environment_id}/deployments/{deployment_id}", idempotency_key: true },
+    ::laserdata_core::hooks::Operation { id: "update_division", path: "/tenants/{tenant_id}/divisions/{division_id}", idempotency_key: true },
+    ::laserdata_core::hooks::Operation { id: "update_division_channel", path: "/tenants/{tenant_id}/divisions/{division_id}/channels/{channel_id}", idempotency_key: true },
+    ::laserdata_core::hooks::Operation { id: "update_environment", path: "/tenants/{tenant_id}/divisions/{division_id}/environments/{environment_id}", idempotency_key: true },
+    ::laserdata_core::hooks::Operation { id: "update_member", path: "/tenants/{tenant_id}/members/{member_id}", idempotency_key: true },
+    ::laserdata_core::hooks::Operation { id: "update_retention", path: "/tenants/{tenant_id}/divisions/{division_id}/environments/{environment_id}/deployments/{deployment_id}/retention", idempotency_key: true },
+    ::laserdata_core::hooks::Operation { id: "update_role", path: "/tenants/{tenant_id}/roles/{role_id}", idempotency_key: true },
+    ::laserdata_core::hooks::Operation { id: "update_spend_limit", path: "/tenants/{tenant_id}/divisions/{division_id}/environments/{environment_id}/deployments/{deployment_id}/spend_limit", idempotency_key: true },
+    ::laserdata_core::hooks::Operation { id: "update_tenant", path: "/tenants/{tenant_id}", idempotency_key: true },
+    ::laserdata_core::hooks::Operation { id: "update_tenant_channel", path: "/tenants/{tenant_id}/channels/{channel_id}", idempotency_key: true },
+    ::laserdata_core::hooks::Operation { id: "update_tenant_config", path: "/tenants/{tenant_id}/config", idempotency_key: true },
+    ::laserdata_core::hooks::Operation { id: "upgrade_deployment", path: "/tenants/{tenant_id}/divisions/{division_id}/environments/{environment_id}/deployments/{deployment_id}/upgrade", idempotency_key: true },
+];

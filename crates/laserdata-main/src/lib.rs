@@ -9,4 +9,4 @@ mod generated;
 
 pub use generated::*;
 
-laserdata_core::impl_client_hooks!(Client);
+laserdata_core::impl_client_hooks!(Client, OPERATIONS);

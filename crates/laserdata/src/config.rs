@@ -5,6 +5,8 @@ use std::net::IpAddr;
 use std::time::Duration;
 
 use laserdata_core::SecretString;
+use laserdata_core::hooks::ClientState;
+use laserdata_core::retry::RetryPolicy;
 use reqwest::header::{HeaderMap, HeaderValue};
 use url::Url;
 
@@ -49,7 +51,7 @@ pub struct ClientBuilder {
     api_key: Option<SecretString>,
     main_url: String,
     audit_url: String,
-    timeout: Duration,
+    retry: RetryPolicy,
     connect_timeout: Duration,
     user_agent: String,
 }
@@ -60,7 +62,7 @@ impl Default for ClientBuilder {
             api_key: None,
             main_url: DEFAULT_MAIN_URL.to_owned(),
             audit_url: DEFAULT_AUDIT_URL.to_owned(),
-            timeout: Duration::from_secs(30),
+            retry: RetryPolicy::default(),
             connect_timeout: Duration::from_secs(10),
             user_agent: USER_AGENT.to_owned(),
         }
@@ -73,7 +75,7 @@ impl fmt::Debug for ClientBuilder {
             .field("api_key", &self.api_key.as_ref().map(|_| "[redacted]"))
             .field("main_url", &self.main_url)
             .field("audit_url", &self.audit_url)
-            .field("timeout", &self.timeout)
+            .field("retry", &self.retry)
             .field("connect_timeout", &self.connect_timeout)
             .field("user_agent", &self.user_agent)
             .finish()
@@ -115,9 +117,16 @@ impl ClientBuilder {
         self
     }
 
-    /// The longest a request may take from sending to the end of the answer (default 30 s).
+    /// The longest one attempt may take, from sending to the end of the answer (default 30 s).
+    /// A call that retries may take longer, up to its retry budget.
     pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = timeout;
+        self.retry = self.retry.with_attempt_timeout(timeout);
+        self
+    }
+
+    /// How calls are retried (see [`RetryPolicy`]); `RetryPolicy::never()` turns retries off.
+    pub fn retry(mut self, policy: RetryPolicy) -> Self {
+        self.retry = policy;
         self
     }
 
@@ -148,11 +157,11 @@ impl ClientBuilder {
         let http = reqwest::Client::builder()
             .default_headers(headers)
             .user_agent(self.user_agent.clone())
-            .timeout(self.timeout)
+            // Each attempt gets its own timeout (set per request by the retry loop).
             .connect_timeout(self.connect_timeout)
             .build()
             .map_err(BuildError::Http)?;
-        Ok(crate::Client::from_parts(http, main_url, audit_url))
+        Ok(crate::Client::from_parts(http, ClientState { retry: self.retry }, main_url, audit_url))
     }
 }
 

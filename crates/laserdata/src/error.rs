@@ -20,9 +20,16 @@ const ERROR_BODY_READ_LIMIT: usize = 256 * 1024;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// The server answered with an error status (4xx or 5xx).
+    /// The server answered with an error status (4xx or 5xx) not covered by a more specific kind.
     #[error(transparent)]
     Api(Box<ApiError>),
+    /// 429: the key sent too many requests; `retry_after` says how long to wait.
+    #[error("rate limited{wait}: {0}", wait = .0.retry_after.map(|d| format!(" (retry after {} s)", d.as_secs())).unwrap_or_default())]
+    RateLimited(Box<ApiError>),
+    /// 409 `idempotency_error` (the `idempotency-key` was used with another body) or
+    /// `idempotent_request_in_progress` (the first request with that key is still running).
+    #[error("idempotency conflict: {0}")]
+    IdempotencyConflict(Box<ApiError>),
     /// The request did not get an answer: connection refused or reset, DNS or TLS failure.
     #[error("the request failed before an answer arrived: {0}")]
     Transport(#[source] reqwest::Error),
@@ -41,7 +48,7 @@ impl Error {
     /// The HTTP status, when an answer arrived.
     pub fn status(&self) -> Option<StatusCode> {
         match self {
-            Error::Api(error) => Some(error.status),
+            Error::Api(error) | Error::RateLimited(error) | Error::IdempotencyConflict(error) => Some(error.status),
             Error::InvalidResponse(error) => error.status,
             Error::Transport(error) | Error::Timeout(error) => error.status(),
             Error::InvalidRequest(_) => None,
@@ -51,17 +58,36 @@ impl Error {
     /// The server's id for the request (`ld-request`), when an answer carried one.
     pub fn request_id(&self) -> Option<&str> {
         match self {
-            Error::Api(error) => error.request_id.as_deref(),
+            Error::Api(error) | Error::RateLimited(error) | Error::IdempotencyConflict(error) => {
+                error.request_id.as_deref()
+            }
             Error::InvalidResponse(error) => error.request_id.as_deref(),
             _ => None,
         }
     }
 
-    /// The error answer, when the failure is one.
+    /// The error answer, when the failure is one (of any kind: plain, rate limited or idempotency conflict).
     pub fn api(&self) -> Option<&ApiError> {
         match self {
-            Error::Api(error) => Some(error),
+            Error::Api(error) | Error::RateLimited(error) | Error::IdempotencyConflict(error) => Some(error),
             _ => None,
+        }
+    }
+
+    /// How long the server asked to wait (`retry-after`), when it did.
+    pub fn retry_after(&self) -> Option<Duration> {
+        self.api().and_then(|error| error.retry_after)
+    }
+
+    /// Whether the same request may succeed if sent again: exactly the failures the client's
+    /// retry policy retries (connection failures, timeouts, 408, 429, 502, 503, 504). Whether it
+    /// is *safe* to send again is another matter: see [`RetryPolicy`](crate::RetryPolicy).
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Error::Transport(error) => error.is_connect() || error.is_request(),
+            Error::Timeout(_) | Error::RateLimited(_) => true,
+            Error::Api(error) => laserdata_core::retry::is_retryable_status(error.status),
+            Error::IdempotencyConflict(_) | Error::InvalidRequest(_) | Error::InvalidResponse(_) => false,
         }
     }
 
@@ -114,7 +140,12 @@ impl Error {
 
 impl From<ApiError> for Error {
     fn from(error: ApiError) -> Self {
-        Error::Api(Box::new(error))
+        let idempotency_codes = ["idempotency_error", "idempotent_request_in_progress"];
+        match (error.status.as_u16(), error.code()) {
+            (429, _) => Error::RateLimited(Box::new(error)),
+            (409, Some(code)) if idempotency_codes.contains(&code) => Error::IdempotencyConflict(Box::new(error)),
+            _ => Error::Api(Box::new(error)),
+        }
     }
 }
 

@@ -34,6 +34,8 @@ pub mod paging;
 
 use std::fmt;
 
+use laserdata_core::hooks::ClientState;
+
 pub use call::TypedErrors;
 pub use config::{
     API_KEY_ENV, API_URL_ENV, AUDIT_URL_ENV, BuildError, ClientBuilder, DEFAULT_AUDIT_URL, DEFAULT_MAIN_URL,
@@ -41,6 +43,7 @@ pub use config::{
 pub use created::{Created, CreatedIds};
 pub use error::{ApiError, Error, FieldIssue, InvalidResponse, Problem, RAW_BODY_LIMIT, Response};
 pub use laserdata_core::SecretString;
+pub use laserdata_core::retry::RetryPolicy;
 pub use paging::PagedStream;
 
 /// The generated Audit API client and its types.
@@ -58,6 +61,8 @@ pub struct Client {
     audit: laserdata_audit::Client,
     /// The HTTP client (key, timeouts, connection pool) every layer's client shares.
     http: reqwest::Client,
+    /// The retry policy every layer's client shares.
+    state: ClientState,
 }
 
 impl Client {
@@ -66,11 +71,12 @@ impl Client {
         ClientBuilder::default()
     }
 
-    pub(crate) fn from_parts(http: reqwest::Client, main_url: String, audit_url: String) -> Self {
+    pub(crate) fn from_parts(http: reqwest::Client, state: ClientState, main_url: String, audit_url: String) -> Self {
         Client {
-            main: laserdata_main::Client::new_with_client(&main_url, http.clone()),
-            audit: laserdata_audit::Client::new_with_client(&audit_url, http.clone()),
+            main: laserdata_main::Client::new_with_client(&main_url, http.clone(), state.clone()),
+            audit: laserdata_audit::Client::new_with_client(&audit_url, http.clone(), state.clone()),
             http,
+            state,
         }
     }
 
@@ -88,7 +94,7 @@ impl Client {
     /// connection pool. The URL must be https (or plain http on loopback), as for the Main API.
     pub fn supervisor(&self, supervisor_url: &str) -> Result<laserdata_supervisor::Client, BuildError> {
         let url = config::checked_base_url(supervisor_url)?;
-        Ok(laserdata_supervisor::Client::new_with_client(&url, self.http.clone()))
+        Ok(laserdata_supervisor::Client::new_with_client(&url, self.http.clone(), self.state.clone()))
     }
 
     /// The Supervisor client for a deployment, from the `supervisor_url` the Main API returned

@@ -4,7 +4,7 @@
 
 use futures::TryStreamExt;
 use laserdata::main::types;
-use laserdata::{Created, PagedStream, TypedErrors};
+use laserdata::{PagedStream, ResponseExt, TypedErrors};
 use laserdata_e2e::{client_for, serve_example};
 use wiremock::MockServer;
 

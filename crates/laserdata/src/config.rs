@@ -199,9 +199,12 @@ fn is_loopback(url: &Url) -> bool {
     }
 }
 
-/// reqwest is built without a default rustls provider (to skip aws-lc's C build); ring is
-/// installed as the process default unless the application installed one already.
-fn install_crypto_provider() {
+/// Makes ring the process's default rustls crypto provider, unless one is installed already.
+///
+/// With the default `rustls` feature, reqwest is built without a provider of its own (to skip
+/// aws-lc's C build). Building a `laserdata::Client` calls this; call it yourself before
+/// building a `reqwest::Client` of your own if nothing else in your program enables a provider.
+pub fn install_crypto_provider() {
     #[cfg(feature = "rustls")]
     {
         let _ = rustls::crypto::ring::default_provider().install_default();

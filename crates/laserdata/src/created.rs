@@ -38,11 +38,12 @@ impl CreatedIds {
     }
 }
 
-/// Adds [`created_ids`](Created::created_ids) to every answer.
+/// What every answer can tell besides its body: the created ids, whether it is a replay of
+/// an earlier request with the same `idempotency-key`, and the server's request id.
 ///
 /// ```no_run
 /// # async fn demo(client: laserdata::Client) -> Result<(), laserdata::Error> {
-/// use laserdata::{Created, TypedErrors};
+/// use laserdata::{ResponseExt, TypedErrors};
 ///
 /// let answer = client.main().get_api_key_context().tenant_id(1042).send().typed_errors().await?;
 /// if let Some(role) = answer.created_ids().role {
@@ -50,13 +51,32 @@ impl CreatedIds {
 /// }
 /// # Ok(()) }
 /// ```
-pub trait Created {
+pub trait ResponseExt {
+    /// The ids in the `ld-*` created-id headers.
     fn created_ids(&self) -> CreatedIds;
+
+    /// True when the server replayed the answer to an earlier request with the same
+    /// `idempotency-key` (`idempotent-replayed: true`) instead of doing the work again.
+    fn idempotent_replayed(&self) -> bool;
+
+    /// The server's id for the request (`ld-request`).
+    fn request_id(&self) -> Option<&str>;
 }
 
-impl<T> Created for ResponseValue<T> {
+impl<T> ResponseExt for ResponseValue<T> {
     fn created_ids(&self) -> CreatedIds {
         CreatedIds::from_headers(self.headers())
+    }
+
+    fn idempotent_replayed(&self) -> bool {
+        self.headers()
+            .get("idempotent-replayed")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.eq_ignore_ascii_case("true"))
+    }
+
+    fn request_id(&self) -> Option<&str> {
+        self.headers().get(laserdata_core::hooks::REQUEST_ID_HEADER).and_then(|v| v.to_str().ok())
     }
 }
 

@@ -338,6 +338,47 @@ mod tests {
         assert!(cut.chars().all(|c| c == 'é'));
     }
 
+    proptest::proptest! {
+        /// Whatever bytes, status and headers an error answer has, decoding it never panics,
+        /// keeps the status, and keeps at most RAW_BODY_LIMIT bytes of a body it cannot decode.
+        #[test]
+        fn decoding_any_error_answer_never_panics(
+            status in 400u16..600,
+            body in proptest::collection::vec(proptest::num::u8::ANY, 0..6000),
+            retry_after in proptest::option::of("[ -~]{0,40}"),
+            request_id in proptest::option::of("[ -~]{0,40}"),
+        ) {
+            let mut headers = HeaderMap::new();
+            for (name, value) in [("retry-after", retry_after), ("ld-request", request_id)] {
+                if let Some(value) = value.and_then(|v| reqwest::header::HeaderValue::from_str(&v).ok()) {
+                    headers.insert(name, value);
+                }
+            }
+            let status = StatusCode::from_u16(status).unwrap();
+            let error = ApiError::from_parts(status, &headers, Bytes::from(body));
+            proptest::prop_assert_eq!(error.status, status);
+            proptest::prop_assert!(error.raw_body.as_ref().is_none_or(|b| b.len() <= RAW_BODY_LIMIT));
+            let error = Error::from(error);
+            let _ = (error.to_string(), format!("{error:?}"), error.is_retryable());
+        }
+
+        /// Problem documents with arbitrary field values decode, whatever else they carry.
+        #[test]
+        fn any_problem_document_decodes(
+            code in "[a-z_]{1,30}",
+            reason in ".{0,200}",
+            issues in proptest::collection::vec(("[a-z_]{1,20}", ".{0,50}", proptest::option::of("[a-z_.0-9]{1,20}")), 0..20),
+        ) {
+            let body = serde_json::json!({
+                "code": code, "reason": reason, "title": "t", "unknown_extra": [1, 2, 3],
+                "field_issues": issues.iter().map(|(c, r, p)| serde_json::json!({"code": c, "reason": r, "path": p})).collect::<Vec<_>>(),
+            });
+            let error = ApiError::from_parts(StatusCode::BAD_REQUEST, &HeaderMap::new(), Bytes::from(body.to_string()));
+            proptest::prop_assert_eq!(error.code(), Some(code.as_str()));
+            proptest::prop_assert_eq!(error.field_issues().len(), issues.len());
+        }
+    }
+
     #[test]
     fn a_non_json_error_body_is_kept_as_text() {
         let error = ApiError::from_parts(

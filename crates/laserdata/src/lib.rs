@@ -39,8 +39,9 @@ use laserdata_core::hooks::ClientState;
 pub use call::TypedErrors;
 pub use config::{
     API_KEY_ENV, API_URL_ENV, AUDIT_URL_ENV, BuildError, ClientBuilder, DEFAULT_AUDIT_URL, DEFAULT_MAIN_URL,
+    install_crypto_provider,
 };
-pub use created::{Created, CreatedIds};
+pub use created::{CreatedIds, ResponseExt};
 pub use error::{ApiError, Error, FieldIssue, InvalidResponse, Problem, RAW_BODY_LIMIT, Response};
 pub use laserdata_core::SecretString;
 pub use laserdata_core::retry::RetryPolicy;

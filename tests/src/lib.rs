@@ -127,8 +127,14 @@ pub fn client_at(base_url: &str, retry: laserdata::RetryPolicy) -> laserdata::Cl
 }
 
 /// The values the loopback server sends in created-id headers: the ids the examples use.
-pub const CREATED_IDS: [(&str, i64); 5] =
-    [("ld-tenant", 1042), ("ld-division", 312), ("ld-environment", 5120), ("ld-deployment", 88012), ("ld-role", 4410)];
+pub const CREATED_IDS: [(&str, i64); 6] = [
+    ("ld-tenant", 1042),
+    ("ld-division", 312),
+    ("ld-environment", 5120),
+    ("ld-deployment", 88012),
+    ("ld-role", 4410),
+    ("ld-config", 512),
+];
 
 /// Where an operation lives: its method, path template and success answer.
 struct Route {

@@ -414,3 +414,40 @@ async fn payments_keep_the_setup_intent_secret() {
     let info = client.main().get_payment_info().tenant_id(TENANT).send().typed_errors().await.unwrap();
     method_info.assert_answer(&info.into_inner());
 }
+
+#[tokio::test]
+async fn enum_values_added_to_the_api_later_do_not_break_decoding() {
+    use laserdata::main::types::Cloud;
+    use laserdata_core::Open;
+    use wiremock::matchers::method;
+    use wiremock::{Mock, ResponseTemplate};
+
+    let (server, client) = setup().await;
+    let mut page = laserdata_e2e::response_example("get_deployments", "200");
+    page["items"][0]["cloud"] = "azure".into();
+    page["items"][0]["brand_new_field"] = serde_json::json!({"added": "later"});
+    Mock::given(method("GET")).respond_with(ResponseTemplate::new(200).set_body_json(&page)).mount(&server).await;
+
+    let deployments: Vec<types::DeploymentInfo> = client
+        .main()
+        .get_deployments()
+        .tenant_id(TENANT)
+        .division_id(DIVISION)
+        .environment_id(ENVIRONMENT)
+        .stream()
+        .try_collect()
+        .await
+        .unwrap();
+
+    assert_eq!(deployments[0].cloud, Open::Unknown("azure".to_owned()));
+    assert_eq!(
+        serde_json::to_value(&deployments[0]).unwrap()["cloud"],
+        "azure",
+        "an unknown value encodes back unchanged"
+    );
+    if let Some(second) = deployments.get(1) {
+        assert!(second.cloud.is_known());
+    }
+    let known: Open<Cloud> = Cloud::Aws.into();
+    assert!(known.is_known() && known.known() == Some(&Cloud::Aws));
+}

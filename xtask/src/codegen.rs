@@ -9,7 +9,7 @@ use crate::spec::rules::{is_paged_envelope, operations, success_schema};
 
 /// Generates the client source of `layer`, formatted and with the do-not-edit header.
 pub fn generate(layer: &Layer, bundle: &Bundle) -> Result<String, String> {
-    let spec: openapiv3::OpenAPI = serde_json::from_value(progenitor_input(&bundle.doc))
+    let spec: openapiv3::OpenAPI = serde_json::from_value(progenitor_input(&bundle.doc, &open_enum_schemas(bundle)))
         .map_err(|error| format!("the bundled document is not valid OpenAPI: {error}"))?;
     let mut generator = Generator::new(&settings(bundle));
     let tokens = generator
@@ -46,7 +46,35 @@ fn settings(bundle: &Bundle) -> GenerationSettings {
     for name in secret_schemas(bundle) {
         settings.with_replacement(name, SECRET_TYPE, std::iter::empty::<TypeImpl>());
     }
+    for name in open_enum_schemas(bundle) {
+        let open = format!("::laserdata_core::Open<crate::types::{}>", type_name(name));
+        // typify looks replacements up by the Rust name it gives the schema.
+        settings.with_replacement(
+            type_name(&open_name(name)),
+            open,
+            [TypeImpl::Display, TypeImpl::FromStr].into_iter(),
+        );
+    }
     settings
+}
+
+/// The named string enums. Wherever one is used, progenitor reads a reference to a stand-in
+/// (see [`progenitor_input`]) that is replaced by `laserdata_core::Open<TheEnum>`: a value
+/// added to the API later decodes as `Open::Unknown` instead of failing the whole answer.
+pub fn open_enum_schemas(bundle: &Bundle) -> Vec<&str> {
+    let Some(schemas) = bundle.doc.pointer("/components/schemas").and_then(Value::as_object) else { return Vec::new() };
+    schemas
+        .iter()
+        .filter(|(_, schema)| {
+            schema.get("type").and_then(Value::as_str) == Some("string") && schema.get("enum").is_some()
+        })
+        .map(|(name, _)| name.as_str())
+        .collect()
+}
+
+/// The stand-in schema for the open form of enum `name`.
+fn open_name(name: &str) -> String {
+    format!("{name}_Open")
 }
 
 /// The Rust type of every secret: its `Debug` and `Display` print `[redacted]`.
@@ -94,8 +122,19 @@ pub fn header(layer: &Layer) -> String {
 /// - Success statuses become one `2XX` range (see below).
 /// - A status covered by `4XX` or `5XX` is dropped: all error bodies are handled alike, and
 ///   progenitor would otherwise emit match arms that the range makes unreachable.
-pub fn progenitor_input(doc: &Value) -> Value {
+pub fn progenitor_input(doc: &Value, open_enums: &[&str]) -> Value {
     let mut doc = doc.clone();
+    // Every reference to a named string enum points at its open stand-in instead.
+    let references: Vec<(String, String)> = open_enums
+        .iter()
+        .map(|name| (format!("#/components/schemas/{name}"), format!("#/components/schemas/{}", open_name(name))))
+        .collect();
+    redirect_refs(&mut doc, &references);
+    if let Some(schemas) = doc.pointer_mut("/components/schemas").and_then(Value::as_object_mut) {
+        for name in open_enums {
+            schemas.insert(open_name(name), serde_json::json!({ "type": "string" }));
+        }
+    }
     if let Some(responses) = doc.pointer_mut("/components/responses").and_then(Value::as_object_mut) {
         responses.values_mut().for_each(keep_problem_json_only);
     }
@@ -126,6 +165,21 @@ pub fn progenitor_input(doc: &Value) -> Value {
         }
     }
     doc
+}
+
+fn redirect_refs(node: &mut Value, references: &[(String, String)]) {
+    match node {
+        Value::Object(object) => {
+            if let Some(Value::String(reference)) = object.get_mut("$ref")
+                && let Some((_, to)) = references.iter().find(|(from, _)| from == reference)
+            {
+                *reference = to.clone();
+            }
+            object.values_mut().for_each(|child| redirect_refs(child, references));
+        }
+        Value::Array(items) => items.iter_mut().for_each(|child| redirect_refs(child, references)),
+        _ => {}
+    }
 }
 
 fn keep_problem_json_only(response: &mut Value) {

@@ -2,8 +2,10 @@
 //! `laserdata` crate; depend on this one directly only to write code generic over layers.
 
 pub mod hooks;
+mod open;
 pub mod paging;
 pub mod retry;
 mod secret;
 
+pub use open::Open;
 pub use secret::SecretString;

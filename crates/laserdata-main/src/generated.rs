@@ -510,10 +510,10 @@ when it has not been set.
     ///What one deployment cost over one period, by kind of cost, with its network traffic.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct BillingReportDetails {
-        pub cloud: Cloud,
+        pub cloud: ::laserdata_core::Open<crate::types::Cloud>,
         ///The cost of the deployment's nodes.
         pub compute_cost: Money,
-        pub currency: Currency,
+        pub currency: ::laserdata_core::Open<crate::types::Currency>,
         ///The cost of extended data retention.
         pub data_retention_cost: Money,
         pub deployment_id: DeploymentId,
@@ -537,7 +537,9 @@ when it has not been set.
         pub telemetry_cost: Money,
         ///The deployment's tier; null when it has none.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub tier: ::std::option::Option<DeploymentTier>,
+        pub tier: ::std::option::Option<
+            ::laserdata_core::Open<crate::types::DeploymentTier>,
+        >,
         ///The end of the period.
         pub to: ::chrono::DateTime<::chrono::offset::Utc>,
         ///What the deployment cost over the period, all kinds of cost together.
@@ -546,7 +548,7 @@ when it has not been set.
         pub total_network_in: f64,
         ///Outbound network traffic over the period. The vendor does not state the unit; GB is likely.
         pub total_network_out: f64,
-        pub variant: DeploymentVariant,
+        pub variant: ::laserdata_core::Open<crate::types::DeploymentVariant>,
     }
     impl BillingReportDetails {
         pub fn builder() -> builder::BillingReportDetails {
@@ -556,8 +558,8 @@ when it has not been set.
     ///What one deployment cost over one period, as lists show it.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct BillingReportInfo {
-        pub cloud: Cloud,
-        pub currency: Currency,
+        pub cloud: ::laserdata_core::Open<crate::types::Cloud>,
+        pub currency: ::laserdata_core::Open<crate::types::Currency>,
         pub deployment_id: DeploymentId,
         ///The start of the period.
         pub from: ::chrono::DateTime<::chrono::offset::Utc>,
@@ -569,12 +571,14 @@ when it has not been set.
         pub region: ::std::option::Option<::std::string::String>,
         ///The deployment's tier; null when it has none.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub tier: ::std::option::Option<DeploymentTier>,
+        pub tier: ::std::option::Option<
+            ::laserdata_core::Open<crate::types::DeploymentTier>,
+        >,
         ///The end of the period.
         pub to: ::chrono::DateTime<::chrono::offset::Utc>,
         ///What the deployment cost over the period, all kinds of cost together.
         pub total_cost: Money,
-        pub variant: DeploymentVariant,
+        pub variant: ::laserdata_core::Open<crate::types::DeploymentVariant>,
     }
     impl BillingReportInfo {
         pub fn builder() -> builder::BillingReportInfo {
@@ -713,7 +717,7 @@ have none.
     pub struct CloudAccountDetails {
         ///The account's identifier at the provider (a 12-digit AWS account id, a GCP project id).
         pub account_id: ::std::string::String,
-        pub cloud: Cloud,
+        pub cloud: ::laserdata_core::Open<crate::types::Cloud>,
         ///When the account was registered.
         pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
         pub id: CloudAccountId,
@@ -727,7 +731,7 @@ have none.
         ///What LaserData needs to work in the account; null when nothing was stored.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub settings: ::std::option::Option<CloudAccountSettings>,
-        pub status: Status,
+        pub status: ::laserdata_core::Open<crate::types::Status>,
         ///When the account was last changed.
         pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
         ///When LaserData last confirmed it can work in the account; null until it has.
@@ -800,7 +804,7 @@ have none.
     pub struct CloudAccountInfo {
         ///The account's identifier at the provider (a 12-digit AWS account id, a GCP project id).
         pub account_id: ::std::string::String,
-        pub cloud: Cloud,
+        pub cloud: ::laserdata_core::Open<crate::types::Cloud>,
         ///When the account was registered.
         pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
         pub id: CloudAccountId,
@@ -808,7 +812,7 @@ have none.
         ///The region to suggest when deploying with this account; null when none was set.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub region: ::std::option::Option<Region>,
-        pub status: Status,
+        pub status: ::laserdata_core::Open<crate::types::Status>,
         ///When the account was last changed.
         pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
         ///When LaserData last confirmed it can work in the account; null until it has.
@@ -934,7 +938,7 @@ a plain string so that a provider added later does not break older clients.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub size: ::std::option::Option<StorageSize>,
         #[serde(rename = "type")]
-        pub type_: StorageType,
+        pub type_: ::laserdata_core::Open<crate::types::StorageType>,
     }
     impl CloudStorageSettings {
         pub fn builder() -> builder::CloudStorageSettings {
@@ -1072,7 +1076,7 @@ a plain string so that a provider added later does not break older clients.
         ///Whether the tenant's plan allows the connector.
         pub permitted: bool,
         #[serde(rename = "type")]
-        pub type_: ConnectorType,
+        pub type_: ::laserdata_core::Open<crate::types::ConnectorType>,
     }
     impl ConnectorInfo {
         pub fn builder() -> builder::ConnectorInfo {
@@ -1198,7 +1202,7 @@ a plain string so that a provider added later does not break older clients.
     ///A new channel. `destination` must suit `channel` (see `NotificationChannelDestination`).
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct CreateChannel {
-        pub channel: NotificationChannelKind,
+        pub channel: ::laserdata_core::Open<crate::types::NotificationChannelKind>,
         pub destination: ::laserdata_core::SecretString,
         pub name: NotificationChannelName,
         ///Free-text notes about the channel.
@@ -1218,7 +1222,7 @@ a plain string so that a provider added later does not break older clients.
     pub struct CreateCloudAccount {
         ///The account's identifier at the provider (a 12-digit AWS account id, a GCP project id).
         pub account_id: ::std::string::String,
-        pub cloud: Cloud,
+        pub cloud: ::laserdata_core::Open<crate::types::Cloud>,
         pub name: CloudAccountName,
         ///The region to suggest when deploying with this account.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1272,7 +1276,9 @@ a plain string so that a provider added later does not break older clients.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
     pub struct CreateIntent {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub source: ::std::option::Option<IdentityProvider>,
+        pub source: ::std::option::Option<
+            ::laserdata_core::Open<crate::types::IdentityProvider>,
+        >,
     }
     impl CreateIntent {
         pub fn builder() -> builder::CreateIntent {
@@ -1285,7 +1291,9 @@ narrow them to, by id. Lists left out, null or empty do not narrow anything.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct CreateSubscription {
         ///The message types to deliver.
-        pub message_types: ::std::vec::Vec<NotificationMessageType>,
+        pub message_types: ::std::vec::Vec<
+            ::laserdata_core::Open<crate::types::NotificationMessageType>,
+        >,
         ///Deliver only events of these deployments.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub scope_deployment_ids: ::std::option::Option<::std::vec::Vec<DeploymentId>>,
@@ -1365,7 +1373,7 @@ it is left untyped (any JSON value); expect something close to `BillingInfo`.
         pub billing_info: ::std::option::Option<::serde_json::Value>,
         ///When the invoice was created.
         pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
-        pub currency: Currency,
+        pub currency: ::laserdata_core::Open<crate::types::Currency>,
         ///The division the invoice is for; null when it covers the whole tenant.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub division_id: ::std::option::Option<DivisionId>,
@@ -1384,7 +1392,7 @@ it is left untyped (any JSON value); expect something close to `BillingInfo`.
         pub period_end: ::chrono::DateTime<::chrono::offset::Utc>,
         ///The start of the billed period.
         pub period_start: ::chrono::DateTime<::chrono::offset::Utc>,
-        pub status: InvoiceStatus,
+        pub status: ::laserdata_core::Open<crate::types::InvoiceStatus>,
         ///The amount before tax.
         pub subtotal: Money,
         ///The tax charged; null when none applies.
@@ -1404,7 +1412,7 @@ it is left untyped (any JSON value); expect something close to `BillingInfo`.
     pub struct CustomerInvoiceInfo {
         ///When the invoice was created.
         pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
-        pub currency: Currency,
+        pub currency: ::laserdata_core::Open<crate::types::Currency>,
         ///The division the invoice is for; null when it covers the whole tenant.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub division_id: ::std::option::Option<DivisionId>,
@@ -1415,7 +1423,7 @@ it is left untyped (any JSON value); expect something close to `BillingInfo`.
         pub period_end: ::chrono::DateTime<::chrono::offset::Utc>,
         ///The start of the billed period.
         pub period_start: ::chrono::DateTime<::chrono::offset::Utc>,
-        pub status: InvoiceStatus,
+        pub status: ::laserdata_core::Open<crate::types::InvoiceStatus>,
         pub tenant_id: TenantId,
         ///The amount due, tax included.
         pub total: Money,
@@ -1489,7 +1497,7 @@ otherwise a new one is created, named `environment_name` when given.
 */
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct DeployStarter {
-        pub cloud: Cloud,
+        pub cloud: ::laserdata_core::Open<crate::types::Cloud>,
         ///The deployment's name; the platform picks one when absent.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub deployment_name: ::std::option::Option<DeploymentName>,
@@ -1511,9 +1519,11 @@ otherwise a new one is created, named `environment_name` when given.
     pub struct DeployToManagedCloud {
         ///One availability zone or several.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub availability_mode: ::std::option::Option<AvailabilityMode>,
-        pub cloud: Cloud,
-        pub cluster: ClusterKind,
+        pub availability_mode: ::std::option::Option<
+            ::laserdata_core::Open<crate::types::AvailabilityMode>,
+        >,
+        pub cloud: ::laserdata_core::Open<crate::types::Cloud>,
+        pub cluster: ::laserdata_core::Open<crate::types::ClusterKind>,
         ///Run the nodes on hosts reserved for this tenant (when the plan allows it).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub dedicated: ::std::option::Option<bool>,
@@ -1546,7 +1556,7 @@ otherwise a new one is created, named `environment_name` when given.
         ///The network throughput to size the deployment for.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub target_network_tput: ::std::option::Option<NetworkTput>,
-        pub tier: DeploymentTier,
+        pub tier: ::laserdata_core::Open<crate::types::DeploymentTier>,
     }
     impl DeployToManagedCloud {
         pub fn builder() -> builder::DeployToManagedCloud {
@@ -1560,12 +1570,14 @@ matches `cloud`, with the account prepared as `generate_byoc_setup` describes.
     pub struct DeployToYourOwnCloud {
         ///One availability zone or several.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub availability_mode: ::std::option::Option<AvailabilityMode>,
+        pub availability_mode: ::std::option::Option<
+            ::laserdata_core::Open<crate::types::AvailabilityMode>,
+        >,
         ///The AWS account to deploy into; required when `cloud` is `aws`.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub aws: ::std::option::Option<AwsByocDeployment>,
-        pub cloud: Cloud,
-        pub cluster: ClusterKind,
+        pub cloud: ::laserdata_core::Open<crate::types::Cloud>,
+        pub cluster: ::laserdata_core::Open<crate::types::ClusterKind>,
         ///Encrypt the nodes' disks.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub encrypted: ::std::option::Option<bool>,
@@ -1595,7 +1607,7 @@ matches `cloud`, with the account prepared as `generate_byoc_setup` describes.
         ///The network throughput to size the deployment for.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub target_network_tput: ::std::option::Option<NetworkTput>,
-        pub tier: DeploymentTier,
+        pub tier: ::laserdata_core::Open<crate::types::DeploymentTier>,
     }
     impl DeployToYourOwnCloud {
         pub fn builder() -> builder::DeployToYourOwnCloud {
@@ -1605,12 +1617,12 @@ matches `cloud`, with the account prepared as `generate_byoc_setup` describes.
     ///A deployment with its description and the history of its upgrades.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct DeploymentDetails {
-        pub area: Area,
-        pub availability_mode: AvailabilityMode,
+        pub area: ::laserdata_core::Open<crate::types::Area>,
+        pub availability_mode: ::laserdata_core::Open<crate::types::AvailabilityMode>,
         ///Whether `upgrade_deployment` may be called now.
         pub can_upgrade: bool,
-        pub cloud: Cloud,
-        pub cluster: ClusterKind,
+        pub cloud: ::laserdata_core::Open<crate::types::Cloud>,
+        pub cluster: ::laserdata_core::Open<crate::types::ClusterKind>,
         ///A short code the platform assigns to the deployment.
         pub code: ::std::string::String,
         ///When the deployment was created.
@@ -1642,7 +1654,7 @@ matches `cloud`, with the account prepared as `generate_byoc_setup` describes.
         ///Whether the deployment runs on hosts shared with other deployments.
         pub shared: bool,
         pub storage_size: StorageSize,
-        pub storage_type: StorageType,
+        pub storage_type: ::laserdata_core::Open<crate::types::StorageType>,
         /**The base URL of the Supervisor API that operates this deployment: send its
 deployment-level requests (credentials, configuration, metrics, logs, backups)
 there, with the same `ld-api-key`. Null while no Supervisor is assigned.
@@ -1654,7 +1666,9 @@ there, with the same `ld-api-key`. Null while no Supervisor is assigned.
         pub target_network_tput: ::std::option::Option<NetworkTput>,
         ///The size class of the nodes; null when the deployment is not sized by tier.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub tier: ::std::option::Option<DeploymentTier>,
+        pub tier: ::std::option::Option<
+            ::laserdata_core::Open<crate::types::DeploymentTier>,
+        >,
         ///When the deployment last changed.
         pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
         ///When the deployment was last upgraded; null if never.
@@ -1664,7 +1678,7 @@ there, with the same `ld-api-key`. Null while no Supervisor is assigned.
         >,
         ///The deployment's upgrades.
         pub upgrades: ::std::vec::Vec<DeploymentUpgrade>,
-        pub variant: DeploymentVariant,
+        pub variant: ::laserdata_core::Open<crate::types::DeploymentVariant>,
     }
     impl DeploymentDetails {
         pub fn builder() -> builder::DeploymentDetails {
@@ -1728,12 +1742,12 @@ there, with the same `ld-api-key`. Null while no Supervisor is assigned.
     ///A deployment as lists show it.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct DeploymentInfo {
-        pub area: Area,
-        pub availability_mode: AvailabilityMode,
+        pub area: ::laserdata_core::Open<crate::types::Area>,
+        pub availability_mode: ::laserdata_core::Open<crate::types::AvailabilityMode>,
         ///Whether `upgrade_deployment` may be called now.
         pub can_upgrade: bool,
-        pub cloud: Cloud,
-        pub cluster: ClusterKind,
+        pub cloud: ::laserdata_core::Open<crate::types::Cloud>,
+        pub cluster: ::laserdata_core::Open<crate::types::ClusterKind>,
         ///A short code the platform assigns to the deployment.
         pub code: ::std::string::String,
         ///When the deployment was created.
@@ -1762,7 +1776,7 @@ there, with the same `ld-api-key`. Null while no Supervisor is assigned.
         ///Whether the deployment runs on hosts shared with other deployments.
         pub shared: bool,
         pub storage_size: StorageSize,
-        pub storage_type: StorageType,
+        pub storage_type: ::laserdata_core::Open<crate::types::StorageType>,
         /**The base URL of the Supervisor API that operates this deployment: send its
 deployment-level requests (credentials, configuration, metrics, logs, backups)
 there, with the same `ld-api-key`. Null while no Supervisor is assigned.
@@ -1774,7 +1788,9 @@ there, with the same `ld-api-key`. Null while no Supervisor is assigned.
         pub target_network_tput: ::std::option::Option<NetworkTput>,
         ///The size class of the nodes; null when the deployment is not sized by tier.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub tier: ::std::option::Option<DeploymentTier>,
+        pub tier: ::std::option::Option<
+            ::laserdata_core::Open<crate::types::DeploymentTier>,
+        >,
         ///When the deployment last changed.
         pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
         ///When the deployment was last upgraded; null if never.
@@ -1782,7 +1798,7 @@ there, with the same `ld-api-key`. Null while no Supervisor is assigned.
         pub upgraded_at: ::std::option::Option<
             ::chrono::DateTime<::chrono::offset::Utc>,
         >,
-        pub variant: DeploymentVariant,
+        pub variant: ::laserdata_core::Open<crate::types::DeploymentVariant>,
     }
     impl DeploymentInfo {
         pub fn builder() -> builder::DeploymentInfo {
@@ -1877,7 +1893,7 @@ there, with the same `ld-api-key`. Null while no Supervisor is assigned.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct DeploymentPreview {
         pub breakdown: DeploymentPreviewBreakdown,
-        pub cloud: Cloud,
+        pub cloud: ::laserdata_core::Open<crate::types::Cloud>,
         ///The cloud instance type each node would run on.
         pub instance: ::std::string::String,
         ///The total per month, the sum of `breakdown`.
@@ -1885,7 +1901,7 @@ there, with the same `ld-api-key`. Null while no Supervisor is assigned.
         ///How many nodes were priced.
         pub nodes: i32,
         pub region: Region,
-        pub tier: DeploymentTier,
+        pub tier: ::laserdata_core::Open<crate::types::DeploymentTier>,
     }
     impl DeploymentPreview {
         pub fn builder() -> builder::DeploymentPreview {
@@ -1976,7 +1992,7 @@ there, with the same `ld-api-key`. Null while no Supervisor is assigned.
     ///A deployment within a tenant's tree, with where it runs and how to reach its Supervisor API.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct DeploymentStructure {
-        pub cloud: Cloud,
+        pub cloud: ::laserdata_core::Open<crate::types::Cloud>,
         pub id: DeploymentId,
         pub name: DeploymentName,
         ///The region the deployment runs in; null when it has none (for example on premises).
@@ -1991,8 +2007,10 @@ deployment has no Supervisor endpoint.
         pub supervisor_url: ::std::option::Option<::std::string::String>,
         ///The size class of the deployment's nodes, when it has one.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub tier: ::std::option::Option<DeploymentTier>,
-        pub variant: DeploymentVariant,
+        pub tier: ::std::option::Option<
+            ::laserdata_core::Open<crate::types::DeploymentTier>,
+        >,
+        pub variant: ::laserdata_core::Open<crate::types::DeploymentVariant>,
     }
     impl DeploymentStructure {
         pub fn builder() -> builder::DeploymentStructure {
@@ -2087,7 +2105,7 @@ deployment has no Supervisor endpoint.
     pub struct DeploymentTierLimit {
         ///The most deployments of this tier at once.
         pub limit: i32,
-        pub tier: DeploymentTier,
+        pub tier: ::laserdata_core::Open<crate::types::DeploymentTier>,
     }
     impl DeploymentTierLimit {
         pub fn builder() -> builder::DeploymentTierLimit {
@@ -2114,13 +2132,17 @@ deployment has no Supervisor endpoint.
         pub storage_size: ::std::option::Option<StorageSize>,
         ///The kind of disk after the upgrade.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub storage_type: ::std::option::Option<StorageType>,
+        pub storage_type: ::std::option::Option<
+            ::laserdata_core::Open<crate::types::StorageType>,
+        >,
         ///The target network throughput after the upgrade.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub target_network_tput: ::std::option::Option<NetworkTput>,
         ///The tier after the upgrade.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub tier: ::std::option::Option<DeploymentTier>,
+        pub tier: ::std::option::Option<
+            ::laserdata_core::Open<crate::types::DeploymentTier>,
+        >,
         ///When the upgrade happened.
         pub upgraded_at: ::chrono::DateTime<::chrono::offset::Utc>,
     }
@@ -2864,7 +2886,7 @@ field in `field_issues`.
     ///The cloud and region a BYOC deployment is planned for.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct GenerateByocSetup {
-        pub cloud: Cloud,
+        pub cloud: ::laserdata_core::Open<crate::types::Cloud>,
         pub region: Region,
     }
     impl GenerateByocSetup {
@@ -3377,7 +3399,9 @@ directly (`open`), or by asking and waiting for approval (`request_to_join`).
         ///The identity provider's id for the sign-in attempt.
         pub id: ::std::string::String,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub source: ::std::option::Option<IdentityProvider>,
+        pub source: ::std::option::Option<
+            ::laserdata_core::Open<crate::types::IdentityProvider>,
+        >,
         pub token: ::laserdata_core::SecretString,
     }
     impl LinkAccount {
@@ -3558,7 +3582,9 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
         pub division_name: ::std::option::Option<DivisionName>,
         ///The identity providers the account can sign in with.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub linked_accounts: ::std::option::Option<::std::vec::Vec<IdentityProvider>>,
+        pub linked_accounts: ::std::option::Option<
+            ::std::vec::Vec<::laserdata_core::Open<crate::types::IdentityProvider>>,
+        >,
         ///The session opened for the user, when one was.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub session: ::std::option::Option<SessionInfo>,
@@ -3569,7 +3595,9 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
         ///Whether the user's e-mail address is verified.
         pub verified: bool,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub workspace: ::std::option::Option<WorkspaceState>,
+        pub workspace: ::std::option::Option<
+            ::laserdata_core::Open<crate::types::WorkspaceState>,
+        >,
     }
     impl NewAccount {
         pub fn builder() -> builder::NewAccount {
@@ -3590,7 +3618,7 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
     ///A channel with where it delivers to and its kind-specific settings.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct NotificationChannelDetails {
-        pub channel: NotificationChannelKind,
+        pub channel: ::laserdata_core::Open<crate::types::NotificationChannelKind>,
         ///When the channel was created.
         pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
         pub destination: ::laserdata_core::SecretString,
@@ -3600,7 +3628,7 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
         pub name: NotificationChannelName,
         ///The id of the owner, read according to `owner_kind` (a user, tenant or division id).
         pub owner_id: i64,
-        pub owner_kind: OwnerKind,
+        pub owner_kind: ::laserdata_core::Open<crate::types::OwnerKind>,
         ///Free-text notes about the channel.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub remarks: ::std::option::Option<::std::string::String>,
@@ -3672,7 +3700,7 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
     ///A channel as lists show it, without its destination and settings.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct NotificationChannelInfo {
-        pub channel: NotificationChannelKind,
+        pub channel: ::laserdata_core::Open<crate::types::NotificationChannelKind>,
         ///When the channel was created.
         pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
         ///Whether notifications are delivered; a disabled channel keeps its subscriptions but receives nothing.
@@ -3681,7 +3709,7 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
         pub name: NotificationChannelName,
         ///The id of the owner, read according to `owner_kind` (a user, tenant or division id).
         pub owner_id: i64,
-        pub owner_kind: OwnerKind,
+        pub owner_kind: ::laserdata_core::Open<crate::types::OwnerKind>,
         ///When the channel was last changed.
         pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
     }
@@ -3871,7 +3899,7 @@ tenant, say).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub environment_id: ::std::option::Option<EnvironmentId>,
         pub id: NotificationId,
-        pub message_type: NotificationMessageType,
+        pub message_type: ::laserdata_core::Open<crate::types::NotificationMessageType>,
         ///The tenant the event happened in.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub tenant_id: ::std::option::Option<TenantId>,
@@ -4191,7 +4219,9 @@ narrow anything.
         pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
         pub id: NotificationSubscriptionId,
         ///The message types this subscription delivers.
-        pub message_types: ::std::vec::Vec<NotificationMessageType>,
+        pub message_types: ::std::vec::Vec<
+            ::laserdata_core::Open<crate::types::NotificationMessageType>,
+        >,
         ///Deployments the subscription is narrowed to.
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub scope_deployments: ::std::vec::Vec<ScopeEntryDeploymentId>,
@@ -4622,7 +4652,7 @@ revealing it; they and the provider's own ids are null when no card is saved.
         ///How many days an invoice may stay unpaid, for tenants paying on terms.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub payment_terms_days: ::std::option::Option<i32>,
-        pub provider: PaymentProvider,
+        pub provider: ::laserdata_core::Open<crate::types::PaymentProvider>,
         ///The subscription id at the payment provider, when billing runs through one.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub subscription_id: ::std::option::Option<::std::string::String>,
@@ -4809,8 +4839,10 @@ refused.
     pub struct PreviewDeployment {
         ///One availability zone or several.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub availability_mode: ::std::option::Option<AvailabilityMode>,
-        pub cloud: Cloud,
+        pub availability_mode: ::std::option::Option<
+            ::laserdata_core::Open<crate::types::AvailabilityMode>,
+        >,
+        pub cloud: ::laserdata_core::Open<crate::types::Cloud>,
         ///How many nodes; one when absent.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub nodes: ::std::option::Option<i32>,
@@ -4824,7 +4856,7 @@ refused.
         ///Days of telemetry to keep beyond those the tier includes.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub telemetry_extra_days: ::std::option::Option<i32>,
-        pub tier: DeploymentTier,
+        pub tier: ::laserdata_core::Open<crate::types::DeploymentTier>,
     }
     impl PreviewDeployment {
         pub fn builder() -> builder::PreviewDeployment {
@@ -5029,7 +5061,7 @@ A code for deleting a deployment.*/
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct RoleBasicInfo {
         pub id: RoleId,
-        pub kind: TenantRoleKind,
+        pub kind: ::laserdata_core::Open<crate::types::TenantRoleKind>,
         pub name: RoleName,
     }
     impl RoleBasicInfo {
@@ -5041,7 +5073,7 @@ A code for deleting a deployment.*/
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct RoleDetails {
         pub id: RoleId,
-        pub kind: TenantRoleKind,
+        pub kind: ::laserdata_core::Open<crate::types::TenantRoleKind>,
         pub name: RoleName,
         pub permissions: RolePermissionsInfo,
     }
@@ -5323,7 +5355,9 @@ narrows them to chosen divisions, keyed by division id.
         ///The identity provider's id for the sign-in attempt.
         pub id: ::std::string::String,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub source: ::std::option::Option<IdentityProvider>,
+        pub source: ::std::option::Option<
+            ::laserdata_core::Open<crate::types::IdentityProvider>,
+        >,
         pub token: ::laserdata_core::SecretString,
     }
     impl SignIn {
@@ -5343,7 +5377,7 @@ narrows them to chosen divisions, keyed by division id.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub invitation: ::std::option::Option<::std::string::String>,
         pub name: FullName,
-        pub source: IdentityProvider,
+        pub source: ::laserdata_core::Open<crate::types::IdentityProvider>,
         ///A tenant to create for the new user; null to join through an invitation instead.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub tenant: ::std::option::Option<TenantName>,
@@ -5619,7 +5653,9 @@ narrows them to chosen divisions, keyed by division id.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct SubscriptionEntry {
         ///The message types to deliver.
-        pub message_types: ::std::vec::Vec<NotificationMessageType>,
+        pub message_types: ::std::vec::Vec<
+            ::laserdata_core::Open<crate::types::NotificationMessageType>,
+        >,
         ///Deliver only events of these deployments.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub scope_deployment_ids: ::std::option::Option<::std::vec::Vec<DeploymentId>>,
@@ -5670,7 +5706,7 @@ narrows them to chosen divisions, keyed by division id.
         pub block_external_invitations: bool,
         ///When true, this tenant may invite only addresses in its own e-mail domain.
         pub enforce_domain_only_invitations: bool,
-        pub join_policy: JoinPolicy,
+        pub join_policy: ::laserdata_core::Open<crate::types::JoinPolicy>,
     }
     impl TenantConfig {
         pub fn builder() -> builder::TenantConfig {
@@ -5692,7 +5728,7 @@ narrows them to chosen divisions, keyed by division id.
         >,
         ///When true, this tenant may invite only addresses in its own e-mail domain.
         pub enforce_domain_only_invitations: bool,
-        pub join_policy: JoinPolicy,
+        pub join_policy: ::laserdata_core::Open<crate::types::JoinPolicy>,
     }
     impl TenantConfigInfo {
         pub fn builder() -> builder::TenantConfigInfo {
@@ -5722,7 +5758,7 @@ narrows them to chosen divisions, keyed by division id.
         pub starter_available: bool,
         ///The tenant's life-cycle state, when known.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub status: ::std::option::Option<Status>,
+        pub status: ::std::option::Option<::laserdata_core::Open<crate::types::Status>>,
         ///The tenant's current plan subscription; null when it has none.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub subscription: ::std::option::Option<TenantSubscriptionInfo>,
@@ -5815,7 +5851,7 @@ narrows them to chosen divisions, keyed by division id.
         pub id: InvitationId,
         ///The names (not ids) of the roles the invited person gets on accepting.
         pub roles: ::std::vec::Vec<::std::string::String>,
-        pub status: InvitationStatus,
+        pub status: ::laserdata_core::Open<crate::types::InvitationStatus>,
     }
     impl TenantInvitationInfo {
         pub fn builder() -> builder::TenantInvitationInfo {
@@ -6224,7 +6260,7 @@ does not list yet, and a new one must not break older clients.
         pub settings: ::std::option::Option<CloudAccountSettings>,
         ///A new life-cycle state, for example `inactive` to stop using the account for now.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub status: ::std::option::Option<Status>,
+        pub status: ::std::option::Option<::laserdata_core::Open<crate::types::Status>>,
     }
     impl UpdateCloudAccount {
         pub fn builder() -> builder::UpdateCloudAccount {
@@ -6358,7 +6394,7 @@ does not list yet, and a new one must not break older clients.
         pub block_external_invitations: bool,
         ///Allow this tenant to invite only addresses in its own e-mail domain.
         pub enforce_domain_only_invitations: bool,
-        pub join_policy: JoinPolicy,
+        pub join_policy: ::laserdata_core::Open<crate::types::JoinPolicy>,
     }
     impl UpdateTenantConfig {
         pub fn builder() -> builder::UpdateTenantConfig {
@@ -6373,7 +6409,9 @@ does not list yet, and a new one must not break older clients.
         pub storage: ::std::option::Option<CloudStorageSettings>,
         ///The new tier.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub tier: ::std::option::Option<DeploymentTier>,
+        pub tier: ::std::option::Option<
+            ::laserdata_core::Open<crate::types::DeploymentTier>,
+        >,
     }
     impl UpgradeDeployment {
         pub fn builder() -> builder::UpgradeDeployment {
@@ -7670,9 +7708,15 @@ sent back by `get_*_channel`, so handle the answer with care.
         }
         #[derive(Clone, Debug)]
         pub struct BillingReportDetails {
-            cloud: ::std::result::Result<super::Cloud, ::std::string::String>,
+            cloud: ::std::result::Result<
+                ::laserdata_core::Open<crate::types::Cloud>,
+                ::std::string::String,
+            >,
             compute_cost: ::std::result::Result<super::Money, ::std::string::String>,
-            currency: ::std::result::Result<super::Currency, ::std::string::String>,
+            currency: ::std::result::Result<
+                ::laserdata_core::Open<crate::types::Currency>,
+                ::std::string::String,
+            >,
             data_retention_cost: ::std::result::Result<
                 super::Money,
                 ::std::string::String,
@@ -7697,7 +7741,9 @@ sent back by `get_*_channel`, so handle the answer with care.
             storage_cost: ::std::result::Result<super::Money, ::std::string::String>,
             telemetry_cost: ::std::result::Result<super::Money, ::std::string::String>,
             tier: ::std::result::Result<
-                ::std::option::Option<super::DeploymentTier>,
+                ::std::option::Option<
+                    ::laserdata_core::Open<crate::types::DeploymentTier>,
+                >,
                 ::std::string::String,
             >,
             to: ::std::result::Result<
@@ -7708,7 +7754,7 @@ sent back by `get_*_channel`, so handle the answer with care.
             total_network_in: ::std::result::Result<f64, ::std::string::String>,
             total_network_out: ::std::result::Result<f64, ::std::string::String>,
             variant: ::std::result::Result<
-                super::DeploymentVariant,
+                ::laserdata_core::Open<crate::types::DeploymentVariant>,
                 ::std::string::String,
             >,
         }
@@ -7753,7 +7799,7 @@ sent back by `get_*_channel`, so handle the answer with care.
         impl BillingReportDetails {
             pub fn cloud<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::Cloud>,
+                T: ::std::convert::TryInto<::laserdata_core::Open<crate::types::Cloud>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.cloud = value
@@ -7777,7 +7823,9 @@ sent back by `get_*_channel`, so handle the answer with care.
             }
             pub fn currency<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::Currency>,
+                T: ::std::convert::TryInto<
+                    ::laserdata_core::Open<crate::types::Currency>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.currency = value
@@ -7923,7 +7971,11 @@ sent back by `get_*_channel`, so handle the answer with care.
             }
             pub fn tier<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::DeploymentTier>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<
+                        ::laserdata_core::Open<crate::types::DeploymentTier>,
+                    >,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.tier = value
@@ -7985,7 +8037,9 @@ sent back by `get_*_channel`, so handle the answer with care.
             }
             pub fn variant<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::DeploymentVariant>,
+                T: ::std::convert::TryInto<
+                    ::laserdata_core::Open<crate::types::DeploymentVariant>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.variant = value
@@ -8054,8 +8108,14 @@ sent back by `get_*_channel`, so handle the answer with care.
         }
         #[derive(Clone, Debug)]
         pub struct BillingReportInfo {
-            cloud: ::std::result::Result<super::Cloud, ::std::string::String>,
-            currency: ::std::result::Result<super::Currency, ::std::string::String>,
+            cloud: ::std::result::Result<
+                ::laserdata_core::Open<crate::types::Cloud>,
+                ::std::string::String,
+            >,
+            currency: ::std::result::Result<
+                ::laserdata_core::Open<crate::types::Currency>,
+                ::std::string::String,
+            >,
             deployment_id: ::std::result::Result<
                 super::DeploymentId,
                 ::std::string::String,
@@ -8071,7 +8131,9 @@ sent back by `get_*_channel`, so handle the answer with care.
                 ::std::string::String,
             >,
             tier: ::std::result::Result<
-                ::std::option::Option<super::DeploymentTier>,
+                ::std::option::Option<
+                    ::laserdata_core::Open<crate::types::DeploymentTier>,
+                >,
                 ::std::string::String,
             >,
             to: ::std::result::Result<
@@ -8080,7 +8142,7 @@ sent back by `get_*_channel`, so handle the answer with care.
             >,
             total_cost: ::std::result::Result<super::Money, ::std::string::String>,
             variant: ::std::result::Result<
-                super::DeploymentVariant,
+                ::laserdata_core::Open<crate::types::DeploymentVariant>,
                 ::std::string::String,
             >,
         }
@@ -8106,7 +8168,7 @@ sent back by `get_*_channel`, so handle the answer with care.
         impl BillingReportInfo {
             pub fn cloud<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::Cloud>,
+                T: ::std::convert::TryInto<::laserdata_core::Open<crate::types::Cloud>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.cloud = value
@@ -8118,7 +8180,9 @@ sent back by `get_*_channel`, so handle the answer with care.
             }
             pub fn currency<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::Currency>,
+                T: ::std::convert::TryInto<
+                    ::laserdata_core::Open<crate::types::Currency>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.currency = value
@@ -8188,7 +8252,11 @@ sent back by `get_*_channel`, so handle the answer with care.
             }
             pub fn tier<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::DeploymentTier>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<
+                        ::laserdata_core::Open<crate::types::DeploymentTier>,
+                    >,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.tier = value
@@ -8222,7 +8290,9 @@ sent back by `get_*_channel`, so handle the answer with care.
             }
             pub fn variant<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::DeploymentVariant>,
+                T: ::std::convert::TryInto<
+                    ::laserdata_core::Open<crate::types::DeploymentVariant>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.variant = value
@@ -8425,7 +8495,10 @@ sent back by `get_*_channel`, so handle the answer with care.
                 ::std::string::String,
                 ::std::string::String,
             >,
-            cloud: ::std::result::Result<super::Cloud, ::std::string::String>,
+            cloud: ::std::result::Result<
+                ::laserdata_core::Open<crate::types::Cloud>,
+                ::std::string::String,
+            >,
             created_at: ::std::result::Result<
                 ::chrono::DateTime<::chrono::offset::Utc>,
                 ::std::string::String,
@@ -8444,7 +8517,10 @@ sent back by `get_*_channel`, so handle the answer with care.
                 ::std::option::Option<super::CloudAccountSettings>,
                 ::std::string::String,
             >,
-            status: ::std::result::Result<super::Status, ::std::string::String>,
+            status: ::std::result::Result<
+                ::laserdata_core::Open<crate::types::Status>,
+                ::std::string::String,
+            >,
             updated_at: ::std::result::Result<
                 ::chrono::DateTime<::chrono::offset::Utc>,
                 ::std::string::String,
@@ -8486,7 +8562,7 @@ sent back by `get_*_channel`, so handle the answer with care.
             }
             pub fn cloud<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::Cloud>,
+                T: ::std::convert::TryInto<::laserdata_core::Open<crate::types::Cloud>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.cloud = value
@@ -8570,7 +8646,7 @@ sent back by `get_*_channel`, so handle the answer with care.
             }
             pub fn status<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::Status>,
+                T: ::std::convert::TryInto<::laserdata_core::Open<crate::types::Status>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.status = value
@@ -8651,7 +8727,10 @@ sent back by `get_*_channel`, so handle the answer with care.
                 ::std::string::String,
                 ::std::string::String,
             >,
-            cloud: ::std::result::Result<super::Cloud, ::std::string::String>,
+            cloud: ::std::result::Result<
+                ::laserdata_core::Open<crate::types::Cloud>,
+                ::std::string::String,
+            >,
             created_at: ::std::result::Result<
                 ::chrono::DateTime<::chrono::offset::Utc>,
                 ::std::string::String,
@@ -8662,7 +8741,10 @@ sent back by `get_*_channel`, so handle the answer with care.
                 ::std::option::Option<super::Region>,
                 ::std::string::String,
             >,
-            status: ::std::result::Result<super::Status, ::std::string::String>,
+            status: ::std::result::Result<
+                ::laserdata_core::Open<crate::types::Status>,
+                ::std::string::String,
+            >,
             updated_at: ::std::result::Result<
                 ::chrono::DateTime<::chrono::offset::Utc>,
                 ::std::string::String,
@@ -8702,7 +8784,7 @@ sent back by `get_*_channel`, so handle the answer with care.
             }
             pub fn cloud<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::Cloud>,
+                T: ::std::convert::TryInto<::laserdata_core::Open<crate::types::Cloud>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.cloud = value
@@ -8760,7 +8842,7 @@ sent back by `get_*_channel`, so handle the answer with care.
             }
             pub fn status<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::Status>,
+                T: ::std::convert::TryInto<::laserdata_core::Open<crate::types::Status>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.status = value
@@ -9110,7 +9192,10 @@ sent back by `get_*_channel`, so handle the answer with care.
                 ::std::option::Option<super::StorageSize>,
                 ::std::string::String,
             >,
-            type_: ::std::result::Result<super::StorageType, ::std::string::String>,
+            type_: ::std::result::Result<
+                ::laserdata_core::Open<crate::types::StorageType>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for CloudStorageSettings {
             fn default() -> Self {
@@ -9135,7 +9220,9 @@ sent back by `get_*_channel`, so handle the answer with care.
             }
             pub fn type_<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::StorageType>,
+                T: ::std::convert::TryInto<
+                    ::laserdata_core::Open<crate::types::StorageType>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.type_ = value
@@ -9514,7 +9601,10 @@ sent back by `get_*_channel`, so handle the answer with care.
             key: ::std::result::Result<::std::string::String, ::std::string::String>,
             name: ::std::result::Result<::std::string::String, ::std::string::String>,
             permitted: ::std::result::Result<bool, ::std::string::String>,
-            type_: ::std::result::Result<super::ConnectorType, ::std::string::String>,
+            type_: ::std::result::Result<
+                ::laserdata_core::Open<crate::types::ConnectorType>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for ConnectorInfo {
             fn default() -> Self {
@@ -9591,7 +9681,9 @@ sent back by `get_*_channel`, so handle the answer with care.
             }
             pub fn type_<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::ConnectorType>,
+                T: ::std::convert::TryInto<
+                    ::laserdata_core::Open<crate::types::ConnectorType>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.type_ = value
@@ -9904,7 +9996,7 @@ sent back by `get_*_channel`, so handle the answer with care.
         #[derive(Clone, Debug)]
         pub struct CreateChannel {
             channel: ::std::result::Result<
-                super::NotificationChannelKind,
+                ::laserdata_core::Open<crate::types::NotificationChannelKind>,
                 ::std::string::String,
             >,
             destination: ::std::result::Result<
@@ -9938,7 +10030,9 @@ sent back by `get_*_channel`, so handle the answer with care.
         impl CreateChannel {
             pub fn channel<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::NotificationChannelKind>,
+                T: ::std::convert::TryInto<
+                    ::laserdata_core::Open<crate::types::NotificationChannelKind>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.channel = value
@@ -10030,7 +10124,10 @@ sent back by `get_*_channel`, so handle the answer with care.
                 ::std::string::String,
                 ::std::string::String,
             >,
-            cloud: ::std::result::Result<super::Cloud, ::std::string::String>,
+            cloud: ::std::result::Result<
+                ::laserdata_core::Open<crate::types::Cloud>,
+                ::std::string::String,
+            >,
             name: ::std::result::Result<super::CloudAccountName, ::std::string::String>,
             region: ::std::result::Result<
                 ::std::option::Option<super::Region>,
@@ -10072,7 +10169,7 @@ sent back by `get_*_channel`, so handle the answer with care.
             }
             pub fn cloud<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::Cloud>,
+                T: ::std::convert::TryInto<::laserdata_core::Open<crate::types::Cloud>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.cloud = value
@@ -10342,7 +10439,9 @@ sent back by `get_*_channel`, so handle the answer with care.
         #[derive(Clone, Debug)]
         pub struct CreateIntent {
             source: ::std::result::Result<
-                ::std::option::Option<super::IdentityProvider>,
+                ::std::option::Option<
+                    ::laserdata_core::Open<crate::types::IdentityProvider>,
+                >,
                 ::std::string::String,
             >,
         }
@@ -10357,7 +10456,9 @@ sent back by `get_*_channel`, so handle the answer with care.
             pub fn source<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<super::IdentityProvider>,
+                    ::std::option::Option<
+                        ::laserdata_core::Open<crate::types::IdentityProvider>,
+                    >,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -10385,7 +10486,9 @@ sent back by `get_*_channel`, so handle the answer with care.
         #[derive(Clone, Debug)]
         pub struct CreateSubscription {
             message_types: ::std::result::Result<
-                ::std::vec::Vec<super::NotificationMessageType>,
+                ::std::vec::Vec<
+                    ::laserdata_core::Open<crate::types::NotificationMessageType>,
+                >,
                 ::std::string::String,
             >,
             scope_deployment_ids: ::std::result::Result<
@@ -10422,7 +10525,9 @@ sent back by `get_*_channel`, so handle the answer with care.
             pub fn message_types<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::vec::Vec<super::NotificationMessageType>,
+                    ::std::vec::Vec<
+                        ::laserdata_core::Open<crate::types::NotificationMessageType>,
+                    >,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -10533,7 +10638,10 @@ sent back by `get_*_channel`, so handle the answer with care.
                 ::chrono::DateTime<::chrono::offset::Utc>,
                 ::std::string::String,
             >,
-            currency: ::std::result::Result<super::Currency, ::std::string::String>,
+            currency: ::std::result::Result<
+                ::laserdata_core::Open<crate::types::Currency>,
+                ::std::string::String,
+            >,
             division_id: ::std::result::Result<
                 ::std::option::Option<super::DivisionId>,
                 ::std::string::String,
@@ -10560,7 +10668,10 @@ sent back by `get_*_channel`, so handle the answer with care.
                 ::chrono::DateTime<::chrono::offset::Utc>,
                 ::std::string::String,
             >,
-            status: ::std::result::Result<super::InvoiceStatus, ::std::string::String>,
+            status: ::std::result::Result<
+                ::laserdata_core::Open<crate::types::InvoiceStatus>,
+                ::std::string::String,
+            >,
             subtotal: ::std::result::Result<super::Money, ::std::string::String>,
             tax: ::std::result::Result<
                 ::std::option::Option<super::Money>,
@@ -10618,7 +10729,9 @@ sent back by `get_*_channel`, so handle the answer with care.
             }
             pub fn currency<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::Currency>,
+                T: ::std::convert::TryInto<
+                    ::laserdata_core::Open<crate::types::Currency>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.currency = value
@@ -10726,7 +10839,9 @@ sent back by `get_*_channel`, so handle the answer with care.
             }
             pub fn status<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::InvoiceStatus>,
+                T: ::std::convert::TryInto<
+                    ::laserdata_core::Open<crate::types::InvoiceStatus>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.status = value
@@ -10840,7 +10955,10 @@ sent back by `get_*_channel`, so handle the answer with care.
                 ::chrono::DateTime<::chrono::offset::Utc>,
                 ::std::string::String,
             >,
-            currency: ::std::result::Result<super::Currency, ::std::string::String>,
+            currency: ::std::result::Result<
+                ::laserdata_core::Open<crate::types::Currency>,
+                ::std::string::String,
+            >,
             division_id: ::std::result::Result<
                 ::std::option::Option<super::DivisionId>,
                 ::std::string::String,
@@ -10855,7 +10973,10 @@ sent back by `get_*_channel`, so handle the answer with care.
                 ::chrono::DateTime<::chrono::offset::Utc>,
                 ::std::string::String,
             >,
-            status: ::std::result::Result<super::InvoiceStatus, ::std::string::String>,
+            status: ::std::result::Result<
+                ::laserdata_core::Open<crate::types::InvoiceStatus>,
+                ::std::string::String,
+            >,
             tenant_id: ::std::result::Result<super::TenantId, ::std::string::String>,
             total: ::std::result::Result<super::Money, ::std::string::String>,
         }
@@ -10890,7 +11011,9 @@ sent back by `get_*_channel`, so handle the answer with care.
             }
             pub fn currency<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::Currency>,
+                T: ::std::convert::TryInto<
+                    ::laserdata_core::Open<crate::types::Currency>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.currency = value
@@ -10960,7 +11083,9 @@ sent back by `get_*_channel`, so handle the answer with care.
             }
             pub fn status<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::InvoiceStatus>,
+                T: ::std::convert::TryInto<
+                    ::laserdata_core::Open<crate::types::InvoiceStatus>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.status = value
@@ -11389,7 +11514,10 @@ sent back by `get_*_channel`, so handle the answer with care.
         }
         #[derive(Clone, Debug)]
         pub struct DeployStarter {
-            cloud: ::std::result::Result<super::Cloud, ::std::string::String>,
+            cloud: ::std::result::Result<
+                ::laserdata_core::Open<crate::types::Cloud>,
+                ::std::string::String,
+            >,
             deployment_name: ::std::result::Result<
                 ::std::option::Option<super::DeploymentName>,
                 ::std::string::String,
@@ -11418,7 +11546,7 @@ sent back by `get_*_channel`, so handle the answer with care.
         impl DeployStarter {
             pub fn cloud<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::Cloud>,
+                T: ::std::convert::TryInto<::laserdata_core::Open<crate::types::Cloud>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.cloud = value
@@ -11513,11 +11641,19 @@ sent back by `get_*_channel`, so handle the answer with care.
         #[derive(Clone, Debug)]
         pub struct DeployToManagedCloud {
             availability_mode: ::std::result::Result<
-                ::std::option::Option<super::AvailabilityMode>,
+                ::std::option::Option<
+                    ::laserdata_core::Open<crate::types::AvailabilityMode>,
+                >,
                 ::std::string::String,
             >,
-            cloud: ::std::result::Result<super::Cloud, ::std::string::String>,
-            cluster: ::std::result::Result<super::ClusterKind, ::std::string::String>,
+            cloud: ::std::result::Result<
+                ::laserdata_core::Open<crate::types::Cloud>,
+                ::std::string::String,
+            >,
+            cluster: ::std::result::Result<
+                ::laserdata_core::Open<crate::types::ClusterKind>,
+                ::std::string::String,
+            >,
             dedicated: ::std::result::Result<
                 ::std::option::Option<bool>,
                 ::std::string::String,
@@ -11560,7 +11696,10 @@ sent back by `get_*_channel`, so handle the answer with care.
                 ::std::option::Option<super::NetworkTput>,
                 ::std::string::String,
             >,
-            tier: ::std::result::Result<super::DeploymentTier, ::std::string::String>,
+            tier: ::std::result::Result<
+                ::laserdata_core::Open<crate::types::DeploymentTier>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for DeployToManagedCloud {
             fn default() -> Self {
@@ -11588,7 +11727,9 @@ sent back by `get_*_channel`, so handle the answer with care.
             pub fn availability_mode<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<super::AvailabilityMode>,
+                    ::std::option::Option<
+                        ::laserdata_core::Open<crate::types::AvailabilityMode>,
+                    >,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -11603,7 +11744,7 @@ sent back by `get_*_channel`, so handle the answer with care.
             }
             pub fn cloud<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::Cloud>,
+                T: ::std::convert::TryInto<::laserdata_core::Open<crate::types::Cloud>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.cloud = value
@@ -11615,7 +11756,9 @@ sent back by `get_*_channel`, so handle the answer with care.
             }
             pub fn cluster<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::ClusterKind>,
+                T: ::std::convert::TryInto<
+                    ::laserdata_core::Open<crate::types::ClusterKind>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.cluster = value
@@ -11781,7 +11924,9 @@ sent back by `get_*_channel`, so handle the answer with care.
             }
             pub fn tier<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::DeploymentTier>,
+                T: ::std::convert::TryInto<
+                    ::laserdata_core::Open<crate::types::DeploymentTier>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.tier = value
@@ -11843,15 +11988,23 @@ sent back by `get_*_channel`, so handle the answer with care.
         #[derive(Clone, Debug)]
         pub struct DeployToYourOwnCloud {
             availability_mode: ::std::result::Result<
-                ::std::option::Option<super::AvailabilityMode>,
+                ::std::option::Option<
+                    ::laserdata_core::Open<crate::types::AvailabilityMode>,
+                >,
                 ::std::string::String,
             >,
             aws: ::std::result::Result<
                 ::std::option::Option<super::AwsByocDeployment>,
                 ::std::string::String,
             >,
-            cloud: ::std::result::Result<super::Cloud, ::std::string::String>,
-            cluster: ::std::result::Result<super::ClusterKind, ::std::string::String>,
+            cloud: ::std::result::Result<
+                ::laserdata_core::Open<crate::types::Cloud>,
+                ::std::string::String,
+            >,
+            cluster: ::std::result::Result<
+                ::laserdata_core::Open<crate::types::ClusterKind>,
+                ::std::string::String,
+            >,
             encrypted: ::std::result::Result<
                 ::std::option::Option<bool>,
                 ::std::string::String,
@@ -11890,7 +12043,10 @@ sent back by `get_*_channel`, so handle the answer with care.
                 ::std::option::Option<super::NetworkTput>,
                 ::std::string::String,
             >,
-            tier: ::std::result::Result<super::DeploymentTier, ::std::string::String>,
+            tier: ::std::result::Result<
+                ::laserdata_core::Open<crate::types::DeploymentTier>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for DeployToYourOwnCloud {
             fn default() -> Self {
@@ -11918,7 +12074,9 @@ sent back by `get_*_channel`, so handle the answer with care.
             pub fn availability_mode<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<super::AvailabilityMode>,
+                    ::std::option::Option<
+                        ::laserdata_core::Open<crate::types::AvailabilityMode>,
+                    >,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -11947,7 +12105,7 @@ sent back by `get_*_channel`, so handle the answer with care.
             }
             pub fn cloud<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::Cloud>,
+                T: ::std::convert::TryInto<::laserdata_core::Open<crate::types::Cloud>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.cloud = value
@@ -11959,7 +12117,9 @@ sent back by `get_*_channel`, so handle the answer with care.
             }
             pub fn cluster<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::ClusterKind>,
+                T: ::std::convert::TryInto<
+                    ::laserdata_core::Open<crate::types::ClusterKind>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.cluster = value
@@ -12115,7 +12275,9 @@ sent back by `get_*_channel`, so handle the answer with care.
             }
             pub fn tier<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::DeploymentTier>,
+                T: ::std::convert::TryInto<
+                    ::laserdata_core::Open<crate::types::DeploymentTier>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.tier = value
@@ -12176,14 +12338,23 @@ sent back by `get_*_channel`, so handle the answer with care.
         }
         #[derive(Clone, Debug)]
         pub struct DeploymentDetails {
-            area: ::std::result::Result<super::Area, ::std::string::String>,
+            area: ::std::result::Result<
+                ::laserdata_core::Open<crate::types::Area>,
+                ::std::string::String,
+            >,
             availability_mode: ::std::result::Result<
-                super::AvailabilityMode,
+                ::laserdata_core::Open<crate::types::AvailabilityMode>,
                 ::std::string::String,
             >,
             can_upgrade: ::std::result::Result<bool, ::std::string::String>,
-            cloud: ::std::result::Result<super::Cloud, ::std::string::String>,
-            cluster: ::std::result::Result<super::ClusterKind, ::std::string::String>,
+            cloud: ::std::result::Result<
+                ::laserdata_core::Open<crate::types::Cloud>,
+                ::std::string::String,
+            >,
+            cluster: ::std::result::Result<
+                ::laserdata_core::Open<crate::types::ClusterKind>,
+                ::std::string::String,
+            >,
             code: ::std::result::Result<::std::string::String, ::std::string::String>,
             created_at: ::std::result::Result<
                 ::chrono::DateTime<::chrono::offset::Utc>,
@@ -12222,7 +12393,7 @@ sent back by `get_*_channel`, so handle the answer with care.
                 ::std::string::String,
             >,
             storage_type: ::std::result::Result<
-                super::StorageType,
+                ::laserdata_core::Open<crate::types::StorageType>,
                 ::std::string::String,
             >,
             supervisor_url: ::std::result::Result<
@@ -12234,7 +12405,9 @@ sent back by `get_*_channel`, so handle the answer with care.
                 ::std::string::String,
             >,
             tier: ::std::result::Result<
-                ::std::option::Option<super::DeploymentTier>,
+                ::std::option::Option<
+                    ::laserdata_core::Open<crate::types::DeploymentTier>,
+                >,
                 ::std::string::String,
             >,
             updated_at: ::std::result::Result<
@@ -12250,7 +12423,7 @@ sent back by `get_*_channel`, so handle the answer with care.
                 ::std::string::String,
             >,
             variant: ::std::result::Result<
-                super::DeploymentVariant,
+                ::laserdata_core::Open<crate::types::DeploymentVariant>,
                 ::std::string::String,
             >,
         }
@@ -12294,7 +12467,7 @@ sent back by `get_*_channel`, so handle the answer with care.
         impl DeploymentDetails {
             pub fn area<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::Area>,
+                T: ::std::convert::TryInto<::laserdata_core::Open<crate::types::Area>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.area = value
@@ -12306,7 +12479,9 @@ sent back by `get_*_channel`, so handle the answer with care.
             }
             pub fn availability_mode<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::AvailabilityMode>,
+                T: ::std::convert::TryInto<
+                    ::laserdata_core::Open<crate::types::AvailabilityMode>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.availability_mode = value
@@ -12332,7 +12507,7 @@ sent back by `get_*_channel`, so handle the answer with care.
             }
             pub fn cloud<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::Cloud>,
+                T: ::std::convert::TryInto<::laserdata_core::Open<crate::types::Cloud>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.cloud = value
@@ -12344,7 +12519,9 @@ sent back by `get_*_channel`, so handle the answer with care.
             }
             pub fn cluster<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::ClusterKind>,
+                T: ::std::convert::TryInto<
+                    ::laserdata_core::Open<crate::types::ClusterKind>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.cluster = value
@@ -12548,7 +12725,9 @@ sent back by `get_*_channel`, so handle the answer with care.
             }
             pub fn storage_type<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::StorageType>,
+                T: ::std::convert::TryInto<
+                    ::laserdata_core::Open<crate::types::StorageType>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.storage_type = value
@@ -12588,7 +12767,11 @@ sent back by `get_*_channel`, so handle the answer with care.
             }
             pub fn tier<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::DeploymentTier>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<
+                        ::laserdata_core::Open<crate::types::DeploymentTier>,
+                    >,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.tier = value
@@ -12638,7 +12821,9 @@ sent back by `get_*_channel`, so handle the answer with care.
             }
             pub fn variant<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::DeploymentVariant>,
+                T: ::std::convert::TryInto<
+                    ::laserdata_core::Open<crate::types::DeploymentVariant>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.variant = value
@@ -12724,14 +12909,23 @@ sent back by `get_*_channel`, so handle the answer with care.
         }
         #[derive(Clone, Debug)]
         pub struct DeploymentInfo {
-            area: ::std::result::Result<super::Area, ::std::string::String>,
+            area: ::std::result::Result<
+                ::laserdata_core::Open<crate::types::Area>,
+                ::std::string::String,
+            >,
             availability_mode: ::std::result::Result<
-                super::AvailabilityMode,
+                ::laserdata_core::Open<crate::types::AvailabilityMode>,
                 ::std::string::String,
             >,
             can_upgrade: ::std::result::Result<bool, ::std::string::String>,
-            cloud: ::std::result::Result<super::Cloud, ::std::string::String>,
-            cluster: ::std::result::Result<super::ClusterKind, ::std::string::String>,
+            cloud: ::std::result::Result<
+                ::laserdata_core::Open<crate::types::Cloud>,
+                ::std::string::String,
+            >,
+            cluster: ::std::result::Result<
+                ::laserdata_core::Open<crate::types::ClusterKind>,
+                ::std::string::String,
+            >,
             code: ::std::result::Result<::std::string::String, ::std::string::String>,
             created_at: ::std::result::Result<
                 ::chrono::DateTime<::chrono::offset::Utc>,
@@ -12766,7 +12960,7 @@ sent back by `get_*_channel`, so handle the answer with care.
                 ::std::string::String,
             >,
             storage_type: ::std::result::Result<
-                super::StorageType,
+                ::laserdata_core::Open<crate::types::StorageType>,
                 ::std::string::String,
             >,
             supervisor_url: ::std::result::Result<
@@ -12778,7 +12972,9 @@ sent back by `get_*_channel`, so handle the answer with care.
                 ::std::string::String,
             >,
             tier: ::std::result::Result<
-                ::std::option::Option<super::DeploymentTier>,
+                ::std::option::Option<
+                    ::laserdata_core::Open<crate::types::DeploymentTier>,
+                >,
                 ::std::string::String,
             >,
             updated_at: ::std::result::Result<
@@ -12790,7 +12986,7 @@ sent back by `get_*_channel`, so handle the answer with care.
                 ::std::string::String,
             >,
             variant: ::std::result::Result<
-                super::DeploymentVariant,
+                ::laserdata_core::Open<crate::types::DeploymentVariant>,
                 ::std::string::String,
             >,
         }
@@ -12832,7 +13028,7 @@ sent back by `get_*_channel`, so handle the answer with care.
         impl DeploymentInfo {
             pub fn area<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::Area>,
+                T: ::std::convert::TryInto<::laserdata_core::Open<crate::types::Area>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.area = value
@@ -12844,7 +13040,9 @@ sent back by `get_*_channel`, so handle the answer with care.
             }
             pub fn availability_mode<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::AvailabilityMode>,
+                T: ::std::convert::TryInto<
+                    ::laserdata_core::Open<crate::types::AvailabilityMode>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.availability_mode = value
@@ -12870,7 +13068,7 @@ sent back by `get_*_channel`, so handle the answer with care.
             }
             pub fn cloud<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::Cloud>,
+                T: ::std::convert::TryInto<::laserdata_core::Open<crate::types::Cloud>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.cloud = value
@@ -12882,7 +13080,9 @@ sent back by `get_*_channel`, so handle the answer with care.
             }
             pub fn cluster<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::ClusterKind>,
+                T: ::std::convert::TryInto<
+                    ::laserdata_core::Open<crate::types::ClusterKind>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.cluster = value
@@ -13074,7 +13274,9 @@ sent back by `get_*_channel`, so handle the answer with care.
             }
             pub fn storage_type<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::StorageType>,
+                T: ::std::convert::TryInto<
+                    ::laserdata_core::Open<crate::types::StorageType>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.storage_type = value
@@ -13114,7 +13316,11 @@ sent back by `get_*_channel`, so handle the answer with care.
             }
             pub fn tier<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::DeploymentTier>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<
+                        ::laserdata_core::Open<crate::types::DeploymentTier>,
+                    >,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.tier = value
@@ -13152,7 +13358,9 @@ sent back by `get_*_channel`, so handle the answer with care.
             }
             pub fn variant<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::DeploymentVariant>,
+                T: ::std::convert::TryInto<
+                    ::laserdata_core::Open<crate::types::DeploymentVariant>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.variant = value
@@ -13238,7 +13446,10 @@ sent back by `get_*_channel`, so handle the answer with care.
                 super::DeploymentPreviewBreakdown,
                 ::std::string::String,
             >,
-            cloud: ::std::result::Result<super::Cloud, ::std::string::String>,
+            cloud: ::std::result::Result<
+                ::laserdata_core::Open<crate::types::Cloud>,
+                ::std::string::String,
+            >,
             instance: ::std::result::Result<
                 ::std::string::String,
                 ::std::string::String,
@@ -13249,7 +13460,10 @@ sent back by `get_*_channel`, so handle the answer with care.
             >,
             nodes: ::std::result::Result<i32, ::std::string::String>,
             region: ::std::result::Result<super::Region, ::std::string::String>,
-            tier: ::std::result::Result<super::DeploymentTier, ::std::string::String>,
+            tier: ::std::result::Result<
+                ::laserdata_core::Open<crate::types::DeploymentTier>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for DeploymentPreview {
             fn default() -> Self {
@@ -13281,7 +13495,7 @@ sent back by `get_*_channel`, so handle the answer with care.
             }
             pub fn cloud<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::Cloud>,
+                T: ::std::convert::TryInto<::laserdata_core::Open<crate::types::Cloud>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.cloud = value
@@ -13343,7 +13557,9 @@ sent back by `get_*_channel`, so handle the answer with care.
             }
             pub fn tier<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::DeploymentTier>,
+                T: ::std::convert::TryInto<
+                    ::laserdata_core::Open<crate::types::DeploymentTier>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.tier = value
@@ -13567,7 +13783,10 @@ sent back by `get_*_channel`, so handle the answer with care.
         }
         #[derive(Clone, Debug)]
         pub struct DeploymentStructure {
-            cloud: ::std::result::Result<super::Cloud, ::std::string::String>,
+            cloud: ::std::result::Result<
+                ::laserdata_core::Open<crate::types::Cloud>,
+                ::std::string::String,
+            >,
             id: ::std::result::Result<super::DeploymentId, ::std::string::String>,
             name: ::std::result::Result<super::DeploymentName, ::std::string::String>,
             region: ::std::result::Result<
@@ -13579,11 +13798,13 @@ sent back by `get_*_channel`, so handle the answer with care.
                 ::std::string::String,
             >,
             tier: ::std::result::Result<
-                ::std::option::Option<super::DeploymentTier>,
+                ::std::option::Option<
+                    ::laserdata_core::Open<crate::types::DeploymentTier>,
+                >,
                 ::std::string::String,
             >,
             variant: ::std::result::Result<
-                super::DeploymentVariant,
+                ::laserdata_core::Open<crate::types::DeploymentVariant>,
                 ::std::string::String,
             >,
         }
@@ -13603,7 +13824,7 @@ sent back by `get_*_channel`, so handle the answer with care.
         impl DeploymentStructure {
             pub fn cloud<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::Cloud>,
+                T: ::std::convert::TryInto<::laserdata_core::Open<crate::types::Cloud>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.cloud = value
@@ -13663,7 +13884,11 @@ sent back by `get_*_channel`, so handle the answer with care.
             }
             pub fn tier<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::DeploymentTier>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<
+                        ::laserdata_core::Open<crate::types::DeploymentTier>,
+                    >,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.tier = value
@@ -13675,7 +13900,9 @@ sent back by `get_*_channel`, so handle the answer with care.
             }
             pub fn variant<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::DeploymentVariant>,
+                T: ::std::convert::TryInto<
+                    ::laserdata_core::Open<crate::types::DeploymentVariant>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.variant = value
@@ -13719,7 +13946,10 @@ sent back by `get_*_channel`, so handle the answer with care.
         #[derive(Clone, Debug)]
         pub struct DeploymentTierLimit {
             limit: ::std::result::Result<i32, ::std::string::String>,
-            tier: ::std::result::Result<super::DeploymentTier, ::std::string::String>,
+            tier: ::std::result::Result<
+                ::laserdata_core::Open<crate::types::DeploymentTier>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for DeploymentTierLimit {
             fn default() -> Self {
@@ -13744,7 +13974,9 @@ sent back by `get_*_channel`, so handle the answer with care.
             }
             pub fn tier<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::DeploymentTier>,
+                T: ::std::convert::TryInto<
+                    ::laserdata_core::Open<crate::types::DeploymentTier>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.tier = value
@@ -13798,7 +14030,7 @@ sent back by `get_*_channel`, so handle the answer with care.
                 ::std::string::String,
             >,
             storage_type: ::std::result::Result<
-                ::std::option::Option<super::StorageType>,
+                ::std::option::Option<::laserdata_core::Open<crate::types::StorageType>>,
                 ::std::string::String,
             >,
             target_network_tput: ::std::result::Result<
@@ -13806,7 +14038,9 @@ sent back by `get_*_channel`, so handle the answer with care.
                 ::std::string::String,
             >,
             tier: ::std::result::Result<
-                ::std::option::Option<super::DeploymentTier>,
+                ::std::option::Option<
+                    ::laserdata_core::Open<crate::types::DeploymentTier>,
+                >,
                 ::std::string::String,
             >,
             upgraded_at: ::std::result::Result<
@@ -13894,7 +14128,11 @@ sent back by `get_*_channel`, so handle the answer with care.
             }
             pub fn storage_type<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::StorageType>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<
+                        ::laserdata_core::Open<crate::types::StorageType>,
+                    >,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.storage_type = value
@@ -13920,7 +14158,11 @@ sent back by `get_*_channel`, so handle the answer with care.
             }
             pub fn tier<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::DeploymentTier>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<
+                        ::laserdata_core::Open<crate::types::DeploymentTier>,
+                    >,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.tier = value
@@ -15620,7 +15862,10 @@ sent back by `get_*_channel`, so handle the answer with care.
         }
         #[derive(Clone, Debug)]
         pub struct GenerateByocSetup {
-            cloud: ::std::result::Result<super::Cloud, ::std::string::String>,
+            cloud: ::std::result::Result<
+                ::laserdata_core::Open<crate::types::Cloud>,
+                ::std::string::String,
+            >,
             region: ::std::result::Result<super::Region, ::std::string::String>,
         }
         impl ::std::default::Default for GenerateByocSetup {
@@ -15634,7 +15879,7 @@ sent back by `get_*_channel`, so handle the answer with care.
         impl GenerateByocSetup {
             pub fn cloud<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::Cloud>,
+                T: ::std::convert::TryInto<::laserdata_core::Open<crate::types::Cloud>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.cloud = value
@@ -15800,7 +16045,9 @@ sent back by `get_*_channel`, so handle the answer with care.
         pub struct LinkAccount {
             id: ::std::result::Result<::std::string::String, ::std::string::String>,
             source: ::std::result::Result<
-                ::std::option::Option<super::IdentityProvider>,
+                ::std::option::Option<
+                    ::laserdata_core::Open<crate::types::IdentityProvider>,
+                >,
                 ::std::string::String,
             >,
             token: ::std::result::Result<
@@ -15831,7 +16078,9 @@ sent back by `get_*_channel`, so handle the answer with care.
             pub fn source<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<super::IdentityProvider>,
+                    ::std::option::Option<
+                        ::laserdata_core::Open<crate::types::IdentityProvider>,
+                    >,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -16300,7 +16549,11 @@ sent back by `get_*_channel`, so handle the answer with care.
                 ::std::string::String,
             >,
             linked_accounts: ::std::result::Result<
-                ::std::option::Option<::std::vec::Vec<super::IdentityProvider>>,
+                ::std::option::Option<
+                    ::std::vec::Vec<
+                        ::laserdata_core::Open<crate::types::IdentityProvider>,
+                    >,
+                >,
                 ::std::string::String,
             >,
             session: ::std::result::Result<
@@ -16317,7 +16570,9 @@ sent back by `get_*_channel`, so handle the answer with care.
             >,
             verified: ::std::result::Result<bool, ::std::string::String>,
             workspace: ::std::result::Result<
-                ::std::option::Option<super::WorkspaceState>,
+                ::std::option::Option<
+                    ::laserdata_core::Open<crate::types::WorkspaceState>,
+                >,
                 ::std::string::String,
             >,
         }
@@ -16363,7 +16618,11 @@ sent back by `get_*_channel`, so handle the answer with care.
             pub fn linked_accounts<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<::std::vec::Vec<super::IdentityProvider>>,
+                    ::std::option::Option<
+                        ::std::vec::Vec<
+                            ::laserdata_core::Open<crate::types::IdentityProvider>,
+                        >,
+                    >,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -16426,7 +16685,11 @@ sent back by `get_*_channel`, so handle the answer with care.
             }
             pub fn workspace<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::WorkspaceState>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<
+                        ::laserdata_core::Open<crate::types::WorkspaceState>,
+                    >,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.workspace = value
@@ -16509,7 +16772,7 @@ sent back by `get_*_channel`, so handle the answer with care.
         #[derive(Clone, Debug)]
         pub struct NotificationChannelDetails {
             channel: ::std::result::Result<
-                super::NotificationChannelKind,
+                ::laserdata_core::Open<crate::types::NotificationChannelKind>,
                 ::std::string::String,
             >,
             created_at: ::std::result::Result<
@@ -16530,7 +16793,10 @@ sent back by `get_*_channel`, so handle the answer with care.
                 ::std::string::String,
             >,
             owner_id: ::std::result::Result<i64, ::std::string::String>,
-            owner_kind: ::std::result::Result<super::OwnerKind, ::std::string::String>,
+            owner_kind: ::std::result::Result<
+                ::laserdata_core::Open<crate::types::OwnerKind>,
+                ::std::string::String,
+            >,
             remarks: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
@@ -16564,7 +16830,9 @@ sent back by `get_*_channel`, so handle the answer with care.
         impl NotificationChannelDetails {
             pub fn channel<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::NotificationChannelKind>,
+                T: ::std::convert::TryInto<
+                    ::laserdata_core::Open<crate::types::NotificationChannelKind>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.channel = value
@@ -16646,7 +16914,9 @@ sent back by `get_*_channel`, so handle the answer with care.
             }
             pub fn owner_kind<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::OwnerKind>,
+                T: ::std::convert::TryInto<
+                    ::laserdata_core::Open<crate::types::OwnerKind>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.owner_kind = value
@@ -16737,7 +17007,7 @@ sent back by `get_*_channel`, so handle the answer with care.
         #[derive(Clone, Debug)]
         pub struct NotificationChannelInfo {
             channel: ::std::result::Result<
-                super::NotificationChannelKind,
+                ::laserdata_core::Open<crate::types::NotificationChannelKind>,
                 ::std::string::String,
             >,
             created_at: ::std::result::Result<
@@ -16754,7 +17024,10 @@ sent back by `get_*_channel`, so handle the answer with care.
                 ::std::string::String,
             >,
             owner_id: ::std::result::Result<i64, ::std::string::String>,
-            owner_kind: ::std::result::Result<super::OwnerKind, ::std::string::String>,
+            owner_kind: ::std::result::Result<
+                ::laserdata_core::Open<crate::types::OwnerKind>,
+                ::std::string::String,
+            >,
             updated_at: ::std::result::Result<
                 ::chrono::DateTime<::chrono::offset::Utc>,
                 ::std::string::String,
@@ -16777,7 +17050,9 @@ sent back by `get_*_channel`, so handle the answer with care.
         impl NotificationChannelInfo {
             pub fn channel<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::NotificationChannelKind>,
+                T: ::std::convert::TryInto<
+                    ::laserdata_core::Open<crate::types::NotificationChannelKind>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.channel = value
@@ -16847,7 +17122,9 @@ sent back by `get_*_channel`, so handle the answer with care.
             }
             pub fn owner_kind<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::OwnerKind>,
+                T: ::std::convert::TryInto<
+                    ::laserdata_core::Open<crate::types::OwnerKind>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.owner_kind = value
@@ -16924,7 +17201,7 @@ sent back by `get_*_channel`, so handle the answer with care.
             >,
             id: ::std::result::Result<super::NotificationId, ::std::string::String>,
             message_type: ::std::result::Result<
-                super::NotificationMessageType,
+                ::laserdata_core::Open<crate::types::NotificationMessageType>,
                 ::std::string::String,
             >,
             tenant_id: ::std::result::Result<
@@ -17021,7 +17298,9 @@ sent back by `get_*_channel`, so handle the answer with care.
             }
             pub fn message_type<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::NotificationMessageType>,
+                T: ::std::convert::TryInto<
+                    ::laserdata_core::Open<crate::types::NotificationMessageType>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.message_type = value
@@ -17090,7 +17369,9 @@ sent back by `get_*_channel`, so handle the answer with care.
                 ::std::string::String,
             >,
             message_types: ::std::result::Result<
-                ::std::vec::Vec<super::NotificationMessageType>,
+                ::std::vec::Vec<
+                    ::laserdata_core::Open<crate::types::NotificationMessageType>,
+                >,
                 ::std::string::String,
             >,
             scope_deployments: ::std::result::Result<
@@ -17169,7 +17450,9 @@ sent back by `get_*_channel`, so handle the answer with care.
             pub fn message_types<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::vec::Vec<super::NotificationMessageType>,
+                    ::std::vec::Vec<
+                        ::laserdata_core::Open<crate::types::NotificationMessageType>,
+                    >,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -19065,7 +19348,7 @@ sent back by `get_*_channel`, so handle the answer with care.
                 ::std::string::String,
             >,
             provider: ::std::result::Result<
-                super::PaymentProvider,
+                ::laserdata_core::Open<crate::types::PaymentProvider>,
                 ::std::string::String,
             >,
             subscription_id: ::std::result::Result<
@@ -19268,7 +19551,9 @@ sent back by `get_*_channel`, so handle the answer with care.
             }
             pub fn provider<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::PaymentProvider>,
+                T: ::std::convert::TryInto<
+                    ::laserdata_core::Open<crate::types::PaymentProvider>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.provider = value
@@ -20355,10 +20640,15 @@ sent back by `get_*_channel`, so handle the answer with care.
         #[derive(Clone, Debug)]
         pub struct PreviewDeployment {
             availability_mode: ::std::result::Result<
-                ::std::option::Option<super::AvailabilityMode>,
+                ::std::option::Option<
+                    ::laserdata_core::Open<crate::types::AvailabilityMode>,
+                >,
                 ::std::string::String,
             >,
-            cloud: ::std::result::Result<super::Cloud, ::std::string::String>,
+            cloud: ::std::result::Result<
+                ::laserdata_core::Open<crate::types::Cloud>,
+                ::std::string::String,
+            >,
             nodes: ::std::result::Result<
                 ::std::option::Option<i32>,
                 ::std::string::String,
@@ -20376,7 +20666,10 @@ sent back by `get_*_channel`, so handle the answer with care.
                 ::std::option::Option<i32>,
                 ::std::string::String,
             >,
-            tier: ::std::result::Result<super::DeploymentTier, ::std::string::String>,
+            tier: ::std::result::Result<
+                ::laserdata_core::Open<crate::types::DeploymentTier>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for PreviewDeployment {
             fn default() -> Self {
@@ -20396,7 +20689,9 @@ sent back by `get_*_channel`, so handle the answer with care.
             pub fn availability_mode<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<super::AvailabilityMode>,
+                    ::std::option::Option<
+                        ::laserdata_core::Open<crate::types::AvailabilityMode>,
+                    >,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -20411,7 +20706,7 @@ sent back by `get_*_channel`, so handle the answer with care.
             }
             pub fn cloud<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::Cloud>,
+                T: ::std::convert::TryInto<::laserdata_core::Open<crate::types::Cloud>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.cloud = value
@@ -20489,7 +20784,9 @@ sent back by `get_*_channel`, so handle the answer with care.
             }
             pub fn tier<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::DeploymentTier>,
+                T: ::std::convert::TryInto<
+                    ::laserdata_core::Open<crate::types::DeploymentTier>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.tier = value
@@ -20801,7 +21098,10 @@ sent back by `get_*_channel`, so handle the answer with care.
         #[derive(Clone, Debug)]
         pub struct RoleBasicInfo {
             id: ::std::result::Result<super::RoleId, ::std::string::String>,
-            kind: ::std::result::Result<super::TenantRoleKind, ::std::string::String>,
+            kind: ::std::result::Result<
+                ::laserdata_core::Open<crate::types::TenantRoleKind>,
+                ::std::string::String,
+            >,
             name: ::std::result::Result<super::RoleName, ::std::string::String>,
         }
         impl ::std::default::Default for RoleBasicInfo {
@@ -20826,7 +21126,9 @@ sent back by `get_*_channel`, so handle the answer with care.
             }
             pub fn kind<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::TenantRoleKind>,
+                T: ::std::convert::TryInto<
+                    ::laserdata_core::Open<crate::types::TenantRoleKind>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.kind = value
@@ -20873,7 +21175,10 @@ sent back by `get_*_channel`, so handle the answer with care.
         #[derive(Clone, Debug)]
         pub struct RoleDetails {
             id: ::std::result::Result<super::RoleId, ::std::string::String>,
-            kind: ::std::result::Result<super::TenantRoleKind, ::std::string::String>,
+            kind: ::std::result::Result<
+                ::laserdata_core::Open<crate::types::TenantRoleKind>,
+                ::std::string::String,
+            >,
             name: ::std::result::Result<super::RoleName, ::std::string::String>,
             permissions: ::std::result::Result<
                 super::RolePermissionsInfo,
@@ -20903,7 +21208,9 @@ sent back by `get_*_channel`, so handle the answer with care.
             }
             pub fn kind<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::TenantRoleKind>,
+                T: ::std::convert::TryInto<
+                    ::laserdata_core::Open<crate::types::TenantRoleKind>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.kind = value
@@ -21684,7 +21991,9 @@ sent back by `get_*_channel`, so handle the answer with care.
         pub struct SignIn {
             id: ::std::result::Result<::std::string::String, ::std::string::String>,
             source: ::std::result::Result<
-                ::std::option::Option<super::IdentityProvider>,
+                ::std::option::Option<
+                    ::laserdata_core::Open<crate::types::IdentityProvider>,
+                >,
                 ::std::string::String,
             >,
             token: ::std::result::Result<
@@ -21715,7 +22024,9 @@ sent back by `get_*_channel`, so handle the answer with care.
             pub fn source<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<super::IdentityProvider>,
+                    ::std::option::Option<
+                        ::laserdata_core::Open<crate::types::IdentityProvider>,
+                    >,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -21773,7 +22084,7 @@ sent back by `get_*_channel`, so handle the answer with care.
             >,
             name: ::std::result::Result<super::FullName, ::std::string::String>,
             source: ::std::result::Result<
-                super::IdentityProvider,
+                ::laserdata_core::Open<crate::types::IdentityProvider>,
                 ::std::string::String,
             >,
             tenant: ::std::result::Result<
@@ -21849,7 +22160,9 @@ sent back by `get_*_channel`, so handle the answer with care.
             }
             pub fn source<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::IdentityProvider>,
+                T: ::std::convert::TryInto<
+                    ::laserdata_core::Open<crate::types::IdentityProvider>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.source = value
@@ -22369,7 +22682,9 @@ sent back by `get_*_channel`, so handle the answer with care.
         #[derive(Clone, Debug)]
         pub struct SubscriptionEntry {
             message_types: ::std::result::Result<
-                ::std::vec::Vec<super::NotificationMessageType>,
+                ::std::vec::Vec<
+                    ::laserdata_core::Open<crate::types::NotificationMessageType>,
+                >,
                 ::std::string::String,
             >,
             scope_deployment_ids: ::std::result::Result<
@@ -22406,7 +22721,9 @@ sent back by `get_*_channel`, so handle the answer with care.
             pub fn message_types<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::vec::Vec<super::NotificationMessageType>,
+                    ::std::vec::Vec<
+                        ::laserdata_core::Open<crate::types::NotificationMessageType>,
+                    >,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -22655,7 +22972,10 @@ sent back by `get_*_channel`, so handle the answer with care.
                 bool,
                 ::std::string::String,
             >,
-            join_policy: ::std::result::Result<super::JoinPolicy, ::std::string::String>,
+            join_policy: ::std::result::Result<
+                ::laserdata_core::Open<crate::types::JoinPolicy>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for TenantConfig {
             fn default() -> Self {
@@ -22702,7 +23022,9 @@ sent back by `get_*_channel`, so handle the answer with care.
             }
             pub fn join_policy<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::JoinPolicy>,
+                T: ::std::convert::TryInto<
+                    ::laserdata_core::Open<crate::types::JoinPolicy>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.join_policy = value
@@ -22755,7 +23077,10 @@ sent back by `get_*_channel`, so handle the answer with care.
                 bool,
                 ::std::string::String,
             >,
-            join_policy: ::std::result::Result<super::JoinPolicy, ::std::string::String>,
+            join_policy: ::std::result::Result<
+                ::laserdata_core::Open<crate::types::JoinPolicy>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for TenantConfigInfo {
             fn default() -> Self {
@@ -22832,7 +23157,9 @@ sent back by `get_*_channel`, so handle the answer with care.
             }
             pub fn join_policy<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::JoinPolicy>,
+                T: ::std::convert::TryInto<
+                    ::laserdata_core::Open<crate::types::JoinPolicy>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.join_policy = value
@@ -22894,7 +23221,7 @@ sent back by `get_*_channel`, so handle the answer with care.
             >,
             starter_available: ::std::result::Result<bool, ::std::string::String>,
             status: ::std::result::Result<
-                ::std::option::Option<super::Status>,
+                ::std::option::Option<::laserdata_core::Open<crate::types::Status>>,
                 ::std::string::String,
             >,
             subscription: ::std::result::Result<
@@ -23071,7 +23398,9 @@ sent back by `get_*_channel`, so handle the answer with care.
             }
             pub fn status<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::Status>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::laserdata_core::Open<crate::types::Status>>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.status = value
@@ -23289,7 +23618,7 @@ sent back by `get_*_channel`, so handle the answer with care.
                 ::std::string::String,
             >,
             status: ::std::result::Result<
-                super::InvitationStatus,
+                ::laserdata_core::Open<crate::types::InvitationStatus>,
                 ::std::string::String,
             >,
         }
@@ -23340,7 +23669,9 @@ sent back by `get_*_channel`, so handle the answer with care.
             }
             pub fn status<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::InvitationStatus>,
+                T: ::std::convert::TryInto<
+                    ::laserdata_core::Open<crate::types::InvitationStatus>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.status = value
@@ -24366,7 +24697,7 @@ sent back by `get_*_channel`, so handle the answer with care.
                 ::std::string::String,
             >,
             status: ::std::result::Result<
-                ::std::option::Option<super::Status>,
+                ::std::option::Option<::laserdata_core::Open<crate::types::Status>>,
                 ::std::string::String,
             >,
         }
@@ -24449,7 +24780,9 @@ sent back by `get_*_channel`, so handle the answer with care.
             }
             pub fn status<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::Status>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::laserdata_core::Open<crate::types::Status>>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.status = value
@@ -25072,7 +25405,10 @@ sent back by `get_*_channel`, so handle the answer with care.
                 bool,
                 ::std::string::String,
             >,
-            join_policy: ::std::result::Result<super::JoinPolicy, ::std::string::String>,
+            join_policy: ::std::result::Result<
+                ::laserdata_core::Open<crate::types::JoinPolicy>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for UpdateTenantConfig {
             fn default() -> Self {
@@ -25119,7 +25455,9 @@ sent back by `get_*_channel`, so handle the answer with care.
             }
             pub fn join_policy<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::JoinPolicy>,
+                T: ::std::convert::TryInto<
+                    ::laserdata_core::Open<crate::types::JoinPolicy>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.join_policy = value
@@ -25161,7 +25499,9 @@ sent back by `get_*_channel`, so handle the answer with care.
                 ::std::string::String,
             >,
             tier: ::std::result::Result<
-                ::std::option::Option<super::DeploymentTier>,
+                ::std::option::Option<
+                    ::laserdata_core::Open<crate::types::DeploymentTier>,
+                >,
                 ::std::string::String,
             >,
         }
@@ -25190,7 +25530,11 @@ sent back by `get_*_channel`, so handle the answer with care.
             }
             pub fn tier<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::DeploymentTier>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<
+                        ::laserdata_core::Open<crate::types::DeploymentTier>,
+                    >,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.tier = value
@@ -29897,7 +30241,7 @@ pub mod builder {
     pub struct GetCloudAccounts<'a> {
         client: &'a super::Client,
         tenant_id: Result<types::TenantId, String>,
-        cloud: Result<Option<types::Cloud>, String>,
+        cloud: Result<Option<::laserdata_core::Open<crate::types::Cloud>>, String>,
         name: Result<Option<types::CloudAccountName>, String>,
         page: Result<Option<::std::num::NonZeroU64>, String>,
         region: Result<Option<types::Region>, String>,
@@ -29928,12 +30272,15 @@ pub mod builder {
         }
         pub fn cloud<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::Cloud>,
+            V: std::convert::TryInto<::laserdata_core::Open<crate::types::Cloud>>,
         {
             self.cloud = value
                 .try_into()
                 .map(Some)
-                .map_err(|_| "conversion to `Cloud` for cloud failed".to_string());
+                .map_err(|_| {
+                    "conversion to `:: laserdata_core :: Open < crate :: types :: Cloud >` for cloud failed"
+                        .to_string()
+                });
             self
         }
         pub fn name<V>(mut self, value: V) -> Self
@@ -30543,7 +30890,7 @@ pub mod builder {
     pub struct GetRegions<'a> {
         client: &'a super::Client,
         tenant_id: Result<types::TenantId, String>,
-        cloud: Result<types::Cloud, String>,
+        cloud: Result<::laserdata_core::Open<crate::types::Cloud>, String>,
     }
     impl<'a> GetRegions<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -30566,11 +30913,14 @@ pub mod builder {
         }
         pub fn cloud<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::Cloud>,
+            V: std::convert::TryInto<::laserdata_core::Open<crate::types::Cloud>>,
         {
             self.cloud = value
                 .try_into()
-                .map_err(|_| "conversion to `Cloud` for cloud failed".to_string());
+                .map_err(|_| {
+                    "conversion to `:: laserdata_core :: Open < crate :: types :: Cloud >` for cloud failed"
+                        .to_string()
+                });
             self
         }
         ///Sends a `GET` request to `/tenants/{tenant_id}/clouds/{cloud}/regions`
@@ -30631,7 +30981,7 @@ pub mod builder {
     pub struct GetClusters<'a> {
         client: &'a super::Client,
         tenant_id: Result<types::TenantId, String>,
-        cloud: Result<types::Cloud, String>,
+        cloud: Result<::laserdata_core::Open<crate::types::Cloud>, String>,
         region: Result<types::Region, String>,
     }
     impl<'a> GetClusters<'a> {
@@ -30656,11 +31006,14 @@ pub mod builder {
         }
         pub fn cloud<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::Cloud>,
+            V: std::convert::TryInto<::laserdata_core::Open<crate::types::Cloud>>,
         {
             self.cloud = value
                 .try_into()
-                .map_err(|_| "conversion to `Cloud` for cloud failed".to_string());
+                .map_err(|_| {
+                    "conversion to `:: laserdata_core :: Open < crate :: types :: Cloud >` for cloud failed"
+                        .to_string()
+                });
             self
         }
         pub fn region<V>(mut self, value: V) -> Self
@@ -30732,7 +31085,7 @@ pub mod builder {
     pub struct GetStorages<'a> {
         client: &'a super::Client,
         tenant_id: Result<types::TenantId, String>,
-        cloud: Result<types::Cloud, String>,
+        cloud: Result<::laserdata_core::Open<crate::types::Cloud>, String>,
         region: Result<types::Region, String>,
     }
     impl<'a> GetStorages<'a> {
@@ -30757,11 +31110,14 @@ pub mod builder {
         }
         pub fn cloud<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::Cloud>,
+            V: std::convert::TryInto<::laserdata_core::Open<crate::types::Cloud>>,
         {
             self.cloud = value
                 .try_into()
-                .map_err(|_| "conversion to `Cloud` for cloud failed".to_string());
+                .map_err(|_| {
+                    "conversion to `:: laserdata_core :: Open < crate :: types :: Cloud >` for cloud failed"
+                        .to_string()
+                });
             self
         }
         pub fn region<V>(mut self, value: V) -> Self
@@ -30833,7 +31189,7 @@ pub mod builder {
     pub struct GetTiers<'a> {
         client: &'a super::Client,
         tenant_id: Result<types::TenantId, String>,
-        cloud: Result<types::Cloud, String>,
+        cloud: Result<::laserdata_core::Open<crate::types::Cloud>, String>,
         region: Result<types::Region, String>,
     }
     impl<'a> GetTiers<'a> {
@@ -30858,11 +31214,14 @@ pub mod builder {
         }
         pub fn cloud<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::Cloud>,
+            V: std::convert::TryInto<::laserdata_core::Open<crate::types::Cloud>>,
         {
             self.cloud = value
                 .try_into()
-                .map_err(|_| "conversion to `Cloud` for cloud failed".to_string());
+                .map_err(|_| {
+                    "conversion to `:: laserdata_core :: Open < crate :: types :: Cloud >` for cloud failed"
+                        .to_string()
+                });
             self
         }
         pub fn region<V>(mut self, value: V) -> Self
@@ -35297,7 +35656,10 @@ pub mod builder {
     pub struct GetTenantChannels<'a> {
         client: &'a super::Client,
         tenant_id: Result<types::TenantId, String>,
-        channel: Result<Option<types::NotificationChannelKind>, String>,
+        channel: Result<
+            Option<::laserdata_core::Open<crate::types::NotificationChannelKind>>,
+            String,
+        >,
         page: Result<Option<::std::num::NonZeroU64>, String>,
         results: Result<Option<::std::num::NonZeroU64>, String>,
     }
@@ -35324,13 +35686,15 @@ pub mod builder {
         }
         pub fn channel<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::NotificationChannelKind>,
+            V: std::convert::TryInto<
+                ::laserdata_core::Open<crate::types::NotificationChannelKind>,
+            >,
         {
             self.channel = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `NotificationChannelKind` for channel failed"
+                    "conversion to `:: laserdata_core :: Open < crate :: types :: NotificationChannelKind >` for channel failed"
                         .to_string()
                 });
             self
@@ -35938,7 +36302,10 @@ pub mod builder {
         client: &'a super::Client,
         tenant_id: Result<types::TenantId, String>,
         division_id: Result<types::DivisionId, String>,
-        channel: Result<Option<types::NotificationChannelKind>, String>,
+        channel: Result<
+            Option<::laserdata_core::Open<crate::types::NotificationChannelKind>>,
+            String,
+        >,
         page: Result<Option<::std::num::NonZeroU64>, String>,
         results: Result<Option<::std::num::NonZeroU64>, String>,
     }
@@ -35977,13 +36344,15 @@ pub mod builder {
         }
         pub fn channel<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::NotificationChannelKind>,
+            V: std::convert::TryInto<
+                ::laserdata_core::Open<crate::types::NotificationChannelKind>,
+            >,
         {
             self.channel = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `NotificationChannelKind` for channel failed"
+                    "conversion to `:: laserdata_core :: Open < crate :: types :: NotificationChannelKind >` for channel failed"
                         .to_string()
                 });
             self
@@ -36673,7 +37042,10 @@ pub mod builder {
         client: &'a super::Client,
         tenant_id: Result<types::TenantId, String>,
         channel_id: Result<types::NotificationChannelId, String>,
-        message_type: Result<Option<types::NotificationMessageType>, String>,
+        message_type: Result<
+            Option<::laserdata_core::Open<crate::types::NotificationMessageType>>,
+            String,
+        >,
         page: Result<Option<::std::num::NonZeroU64>, String>,
         results: Result<Option<::std::num::NonZeroU64>, String>,
     }
@@ -36713,13 +37085,15 @@ pub mod builder {
         }
         pub fn message_type<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::NotificationMessageType>,
+            V: std::convert::TryInto<
+                ::laserdata_core::Open<crate::types::NotificationMessageType>,
+            >,
         {
             self.message_type = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `NotificationMessageType` for message_type failed"
+                    "conversion to `:: laserdata_core :: Open < crate :: types :: NotificationMessageType >` for message_type failed"
                         .to_string()
                 });
             self
@@ -37285,7 +37659,10 @@ pub mod builder {
         tenant_id: Result<types::TenantId, String>,
         division_id: Result<types::DivisionId, String>,
         channel_id: Result<types::NotificationChannelId, String>,
-        message_type: Result<Option<types::NotificationMessageType>, String>,
+        message_type: Result<
+            Option<::laserdata_core::Open<crate::types::NotificationMessageType>>,
+            String,
+        >,
         page: Result<Option<::std::num::NonZeroU64>, String>,
         results: Result<Option<::std::num::NonZeroU64>, String>,
     }
@@ -37337,13 +37714,15 @@ pub mod builder {
         }
         pub fn message_type<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::NotificationMessageType>,
+            V: std::convert::TryInto<
+                ::laserdata_core::Open<crate::types::NotificationMessageType>,
+            >,
         {
             self.message_type = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `NotificationMessageType` for message_type failed"
+                    "conversion to `:: laserdata_core :: Open < crate :: types :: NotificationMessageType >` for message_type failed"
                         .to_string()
                 });
             self
@@ -38720,7 +39099,10 @@ pub mod builder {
     pub struct GetRoles<'a> {
         client: &'a super::Client,
         tenant_id: Result<types::TenantId, String>,
-        kind: Result<Option<types::TenantRoleKind>, String>,
+        kind: Result<
+            Option<::laserdata_core::Open<crate::types::TenantRoleKind>>,
+            String,
+        >,
         page: Result<Option<::std::num::NonZeroU64>, String>,
         results: Result<Option<::std::num::NonZeroU64>, String>,
     }
@@ -38747,13 +39129,16 @@ pub mod builder {
         }
         pub fn kind<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::TenantRoleKind>,
+            V: std::convert::TryInto<
+                ::laserdata_core::Open<crate::types::TenantRoleKind>,
+            >,
         {
             self.kind = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `TenantRoleKind` for kind failed".to_string()
+                    "conversion to `:: laserdata_core :: Open < crate :: types :: TenantRoleKind >` for kind failed"
+                        .to_string()
                 });
             self
         }

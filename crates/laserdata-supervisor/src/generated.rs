@@ -337,7 +337,7 @@ node, runtime and action, and when) and are optional until confirmed.
         pub node_id: ::std::option::Option<DeploymentNodeId>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub runtime: ::std::option::Option<ActivityRuntime>,
-        pub status: ActivityStatus,
+        pub status: ::laserdata_core::Open<crate::types::ActivityStatus>,
         pub tenant_id: TenantId,
         ///When the entry last changed, for example when it became `completed` or `rejected`.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -862,7 +862,7 @@ is an object with a `steps` list of sentences, and this may well be similar.
     ///A backup of a deployment's storage volumes.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct BackupInfo {
-        pub backup_type: BackupType,
+        pub backup_type: ::laserdata_core::Open<crate::types::BackupType>,
         ///When copying ended; null until then.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub completed_at: ::std::option::Option<
@@ -893,7 +893,7 @@ is an object with a `steps` list of sentences, and this may well be similar.
         ///When copying began; null while `pending`.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub started_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
-        pub status: BackupStatus,
+        pub status: ::laserdata_core::Open<crate::types::BackupStatus>,
         ///The storage volumes that were copied (AWS `vol-...` ids).
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub volume_ids: ::std::vec::Vec<::std::string::String>,
@@ -1538,7 +1538,9 @@ connectors runtime runs it; the exact strings are not confirmed (`pending` and
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub status: ::std::option::Option<::std::string::String>,
         #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
-        pub type_: ::std::option::Option<ConnectorInstanceType>,
+        pub type_: ::std::option::Option<
+            ::laserdata_core::Open<crate::types::ConnectorInstanceType>,
+        >,
     }
     impl ConnectorInstanceInfo {
         pub fn builder() -> builder::ConnectorInstanceInfo {
@@ -3139,7 +3141,7 @@ values may follow AWS's own peering states or snake_case. Treat any value as opa
         ///The snapshot's name.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub name: ::std::option::Option<::std::string::String>,
-        pub status: SnapshotStatus,
+        pub status: ::laserdata_core::Open<crate::types::SnapshotStatus>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub tenant_id: ::std::option::Option<TenantId>,
         #[serde(flatten)]
@@ -3680,7 +3682,10 @@ The set is open: other values may appear and are passed through unchanged.
                 ::std::option::Option<super::ActivityRuntime>,
                 ::std::string::String,
             >,
-            status: ::std::result::Result<super::ActivityStatus, ::std::string::String>,
+            status: ::std::result::Result<
+                ::laserdata_core::Open<crate::types::ActivityStatus>,
+                ::std::string::String,
+            >,
             tenant_id: ::std::result::Result<super::TenantId, ::std::string::String>,
             updated_at: ::std::result::Result<
                 ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
@@ -3768,7 +3773,9 @@ The set is open: other values may appear and are passed through unchanged.
             }
             pub fn status<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::ActivityStatus>,
+                T: ::std::convert::TryInto<
+                    ::laserdata_core::Open<crate::types::ActivityStatus>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.status = value
@@ -4238,7 +4245,10 @@ The set is open: other values may appear and are passed through unchanged.
         }
         #[derive(Clone, Debug)]
         pub struct BackupInfo {
-            backup_type: ::std::result::Result<super::BackupType, ::std::string::String>,
+            backup_type: ::std::result::Result<
+                ::laserdata_core::Open<crate::types::BackupType>,
+                ::std::string::String,
+            >,
             completed_at: ::std::result::Result<
                 ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
                 ::std::string::String,
@@ -4281,7 +4291,10 @@ The set is open: other values may appear and are passed through unchanged.
                 ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
                 ::std::string::String,
             >,
-            status: ::std::result::Result<super::BackupStatus, ::std::string::String>,
+            status: ::std::result::Result<
+                ::laserdata_core::Open<crate::types::BackupStatus>,
+                ::std::string::String,
+            >,
             volume_ids: ::std::result::Result<
                 ::std::vec::Vec<::std::string::String>,
                 ::std::string::String,
@@ -4313,7 +4326,9 @@ The set is open: other values may appear and are passed through unchanged.
         impl BackupInfo {
             pub fn backup_type<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::BackupType>,
+                T: ::std::convert::TryInto<
+                    ::laserdata_core::Open<crate::types::BackupType>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.backup_type = value
@@ -4475,7 +4490,9 @@ The set is open: other values may appear and are passed through unchanged.
             }
             pub fn status<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::BackupStatus>,
+                T: ::std::convert::TryInto<
+                    ::laserdata_core::Open<crate::types::BackupStatus>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.status = value
@@ -5007,7 +5024,9 @@ The set is open: other values may appear and are passed through unchanged.
                 ::std::string::String,
             >,
             type_: ::std::result::Result<
-                ::std::option::Option<super::ConnectorInstanceType>,
+                ::std::option::Option<
+                    ::laserdata_core::Open<crate::types::ConnectorInstanceType>,
+                >,
                 ::std::string::String,
             >,
         }
@@ -5074,7 +5093,9 @@ The set is open: other values may appear and are passed through unchanged.
             pub fn type_<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<super::ConnectorInstanceType>,
+                    ::std::option::Option<
+                        ::laserdata_core::Open<crate::types::ConnectorInstanceType>,
+                    >,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -8149,7 +8170,10 @@ The set is open: other values may appear and are passed through unchanged.
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
-            status: ::std::result::Result<super::SnapshotStatus, ::std::string::String>,
+            status: ::std::result::Result<
+                ::laserdata_core::Open<crate::types::SnapshotStatus>,
+                ::std::string::String,
+            >,
             tenant_id: ::std::result::Result<
                 ::std::option::Option<super::TenantId>,
                 ::std::string::String,
@@ -8238,7 +8262,9 @@ The set is open: other values may appear and are passed through unchanged.
             }
             pub fn status<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::SnapshotStatus>,
+                T: ::std::convert::TryInto<
+                    ::laserdata_core::Open<crate::types::SnapshotStatus>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.status = value

@@ -23,6 +23,8 @@ pub struct CreatedIds {
     pub deployment: Option<DeploymentId>,
     /// `ld-role`
     pub role: Option<RoleId>,
+    /// `ld-config`: the row id of a Supervisor configuration version.
+    pub config: Option<i64>,
 }
 
 impl CreatedIds {
@@ -34,6 +36,7 @@ impl CreatedIds {
             environment: id("ld-environment").map(EnvironmentId),
             deployment: id("ld-deployment").map(DeploymentId),
             role: id("ld-role").map(RoleId),
+            config: id("ld-config"),
         }
     }
 }

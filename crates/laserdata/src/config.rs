@@ -190,6 +190,18 @@ pub(crate) fn checked_base_url(raw: &str) -> Result<String, BuildError> {
     Ok(url.as_str().trim_end_matches('/').to_owned())
 }
 
+/// Accepts a download URL (presigned, so it may carry a query) if it is https, or plain http
+/// on loopback. The error never repeats the URL: a presigned URL is a credential.
+pub(crate) fn checked_download_url(raw: &str) -> Result<(), BuildError> {
+    let redacted = || "<presigned download URL>".to_owned();
+    let url = Url::parse(raw).map_err(|error| BuildError::InvalidUrl { url: redacted(), reason: error.to_string() })?;
+    match url.scheme() {
+        "https" => Ok(()),
+        "http" if is_loopback(&url) => Ok(()),
+        _ => Err(BuildError::InsecureUrl { url: redacted() }),
+    }
+}
+
 fn is_loopback(url: &Url) -> bool {
     match url.host() {
         Some(url::Host::Domain(domain)) => domain.eq_ignore_ascii_case("localhost"),

@@ -42,6 +42,16 @@ pub enum Error {
     /// A success status, but the body is not what the API describes.
     #[error(transparent)]
     InvalidResponse(Box<InvalidResponse>),
+    /// A Supervisor activity (start, stop, restart, reconfigure) ended `rejected` on at least
+    /// one node; every entry of the activity is here.
+    #[error("the activity was rejected on {} of {} node(s)", .entries.iter().filter(|e| e.status == laserdata_supervisor::types::ActivityStatus::Rejected).count(), .entries.len())]
+    ActivityRejected { entries: Vec<laserdata_supervisor::types::ActivityInfo> },
+    /// Waiting for an asynchronous result took longer than allowed; the work may still finish.
+    #[error("gave up waiting after {waited:?}: {what}")]
+    WaitTimedOut { waited: Duration, what: String },
+    /// Writing a download to its destination failed.
+    #[error("writing the download failed: {0}")]
+    Write(#[source] std::io::Error),
 }
 
 impl Error {
@@ -51,7 +61,7 @@ impl Error {
             Error::Api(error) | Error::RateLimited(error) | Error::IdempotencyConflict(error) => Some(error.status),
             Error::InvalidResponse(error) => error.status,
             Error::Transport(error) | Error::Timeout(error) => error.status(),
-            Error::InvalidRequest(_) => None,
+            _ => None,
         }
     }
 
@@ -87,7 +97,12 @@ impl Error {
             Error::Transport(error) => error.is_connect() || error.is_request(),
             Error::Timeout(_) | Error::RateLimited(_) => true,
             Error::Api(error) => laserdata_core::retry::is_retryable_status(error.status),
-            Error::IdempotencyConflict(_) | Error::InvalidRequest(_) | Error::InvalidResponse(_) => false,
+            Error::IdempotencyConflict(_)
+            | Error::InvalidRequest(_)
+            | Error::InvalidResponse(_)
+            | Error::ActivityRejected { .. }
+            | Error::WaitTimedOut { .. }
+            | Error::Write(_) => false,
         }
     }
 
@@ -174,7 +189,7 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    fn from_parts(status: StatusCode, headers: &HeaderMap, body: Bytes) -> ApiError {
+    pub(crate) fn from_parts(status: StatusCode, headers: &HeaderMap, body: Bytes) -> ApiError {
         let meta = ResponseMeta::from_parts(status, headers);
         let problem = serde_json::from_slice::<Problem>(&body).ok();
         let raw_body = if problem.is_none() && !body.is_empty() { Some(cut_text(&body)) } else { None };

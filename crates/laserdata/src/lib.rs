@@ -31,6 +31,7 @@ mod config;
 mod created;
 mod error;
 pub mod paging;
+pub mod supervisor_ext;
 
 use std::fmt;
 
@@ -46,6 +47,7 @@ pub use error::{ApiError, Error, FieldIssue, InvalidResponse, Problem, RAW_BODY_
 pub use laserdata_core::SecretString;
 pub use laserdata_core::retry::RetryPolicy;
 pub use paging::PagedStream;
+pub use supervisor_ext::{ActivityWait, StartedActivity, download_snapshot, run_activity, wait_for_activity};
 
 /// The generated Audit API client and its types.
 pub use laserdata_audit as audit;

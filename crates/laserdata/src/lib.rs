@@ -21,6 +21,34 @@
 //! # Ok(()) }
 //! ```
 //!
+//! # Retries and idempotency
+//!
+//! Every call of every layer goes through one hook that retries transient failures
+//! (connection failures and resets, timeouts, 408, 429, 502, 503, 504), but only when sending
+//! the request again cannot do the work twice: GET, PUT and DELETE always, POST and PATCH only
+//! with an `idempotency-key`. The client adds a fresh UUID v4 key to every POST and PATCH of an
+//! operation the server honours keys on and keeps it for that call's retries (a key you set
+//! with `.idempotency_key(..)` is kept as is); the server then replays its first answer rather
+//! than acting twice, and [`ResponseExt::idempotent_replayed`] tells you so.
+//!
+//! Before a retry the client waits as long as the server's `retry-after` says (seconds or an
+//! HTTP date), or else an exponential backoff with full jitter. It gives up after
+//! [`RetryPolicy::max_attempts`] attempts or as soon as the next wait would end beyond the
+//! call's [`RetryPolicy::budget`]: a `retry-after` longer than the budget fails the call at once
+//! with [`Error::RateLimited`]. [`Error::is_retryable`] says which failures the policy retries.
+//!
+//! ```no_run
+//! use std::time::Duration;
+//! use laserdata::RetryPolicy;
+//!
+//! # fn demo() -> Result<(), laserdata::BuildError> {
+//! let client = laserdata::ClientBuilder::from_env()
+//!     .retry(RetryPolicy::default().with_max_attempts(5).with_budget(Duration::from_secs(30)))
+//!     .timeout(Duration::from_secs(10)) // each attempt
+//!     .build()?;
+//! # Ok(()) }
+//! ```
+//!
 //! Security: the API key is sent only over https (plain http is accepted for loopback
 //! addresses, for local sandboxes) and never appears in `Debug` or `Display` output or in
 //! errors. Secrets the API hands out, such as a new key's token, are [`SecretString`]s, which

@@ -11,7 +11,7 @@ use crate::spec::rules::{is_paged_envelope, operations, success_schema};
 pub fn generate(layer: &Layer, bundle: &Bundle) -> Result<String, String> {
     let spec: openapiv3::OpenAPI = serde_json::from_value(progenitor_input(&bundle.doc, &open_enum_schemas(bundle)))
         .map_err(|error| format!("the bundled document is not valid OpenAPI: {error}"))?;
-    let mut generator = Generator::new(&settings(bundle));
+    let mut generator = Generator::new(&settings(layer, bundle));
     let tokens = generator
         .generate_tokens(&spec)
         .map_err(|error| format!("progenitor cannot generate {}: {error}", layer.name))?;
@@ -21,8 +21,26 @@ pub fn generate(layer: &Layer, bundle: &Bundle) -> Result<String, String> {
     Ok(format!("{}{}{}{}", header(layer), prettyplease::unparse(&file), paging, table))
 }
 
+/// Generates the typed `httpmock` extension of `layer`'s client: `server.<operation>(|when, then| ..)`
+/// with typed bodies, for downstream tests. `client_crate` is the Rust name of the client crate.
+pub fn generate_mocks(layer: &Layer, bundle: &Bundle, client_crate: &str) -> Result<String, String> {
+    let spec: openapiv3::OpenAPI = serde_json::from_value(progenitor_input(&bundle.doc, &open_enum_schemas(bundle)))
+        .map_err(|error| format!("the bundled document is not valid OpenAPI: {error}"))?;
+    let mut generator = Generator::new(&settings(layer, bundle));
+    let tokens = generator
+        .httpmock(&spec, client_crate)
+        .map_err(|error| format!("progenitor cannot generate the mocks of {}: {error}", layer.name))?;
+    let file: syn::File = syn::parse2(tokens).map_err(|error| format!("progenitor produced invalid Rust: {error}"))?;
+    Ok(format!("{}{}", header(layer), prettyplease::unparse(&file)))
+}
+
+/// The Rust name of a layer's client crate.
+pub fn client_crate(layer: &Layer) -> String {
+    format!("laserdata_{}", layer.name)
+}
+
 /// The settings every layer is generated with.
-fn settings(bundle: &Bundle) -> GenerationSettings {
+fn settings(layer: &Layer, bundle: &Bundle) -> GenerationSettings {
     let mut settings = GenerationSettings::new();
     settings
         .with_interface(InterfaceStyle::Builder)
@@ -47,7 +65,9 @@ fn settings(bundle: &Bundle) -> GenerationSettings {
         settings.with_replacement(name, SECRET_TYPE, std::iter::empty::<TypeImpl>());
     }
     for name in open_enum_schemas(bundle) {
-        let open = format!("::laserdata_core::Open<crate::types::{}>", type_name(name));
+        // An absolute path, valid in the client crate (which names itself with `extern crate
+        // self`) and in its mock crate alike.
+        let open = format!("::laserdata_core::Open<::{}::types::{}>", client_crate(layer), type_name(name));
         // typify looks replacements up by the Rust name it gives the schema.
         settings.with_replacement(
             type_name(&open_name(name)),

@@ -14,6 +14,8 @@ pub struct Layer {
     pub parts: Option<&'static str>,
     /// The generated client source, relative to the project root.
     pub client: &'static str,
+    /// The generated typed `httpmock` extension, relative to the project root.
+    pub mocks: &'static str,
     /// The bundled, self-contained document published for other languages.
     pub bundle: &'static str,
     /// A test-support module mapping each schema name to its generated Rust type.
@@ -30,6 +32,7 @@ pub const LAYERS: &[Layer] = &[
         source: "openapi/main.yaml",
         parts: Some("openapi/main"),
         client: "crates/laserdata-main/src/generated.rs",
+        mocks: "crates/laserdata-main-httpmock/src/generated.rs",
         bundle: "openapi/dist/laserdata-main.json",
         schema_index: "tests/src/main_schemas.rs",
         requires_confidence: false,
@@ -39,6 +42,7 @@ pub const LAYERS: &[Layer] = &[
         source: "openapi/supervisor.yaml",
         parts: Some("openapi/supervisor"),
         client: "crates/laserdata-supervisor/src/generated.rs",
+        mocks: "crates/laserdata-supervisor-httpmock/src/generated.rs",
         bundle: "openapi/dist/laserdata-supervisor.json",
         schema_index: "tests/src/supervisor_schemas.rs",
         requires_confidence: true,
@@ -48,6 +52,7 @@ pub const LAYERS: &[Layer] = &[
         source: "openapi/audit.yaml",
         parts: None,
         client: "crates/laserdata-audit/src/generated.rs",
+        mocks: "crates/laserdata-audit-httpmock/src/generated.rs",
         bundle: "openapi/dist/laserdata-audit.json",
         schema_index: "tests/src/audit_schemas.rs",
         requires_confidence: false,

@@ -107,6 +107,10 @@ pub fn render(root: &Path, layers: &[Layer]) -> Result<Vec<Output>, Vec<Diagnost
             Ok(client) => outputs.push(Output { path: layer.client.into(), contents: client }),
             Err(message) => problems.push(bundle.diagnostic("", message)),
         }
+        match codegen::generate_mocks(layer, &bundle, &codegen::client_crate(layer)) {
+            Ok(mocks) => outputs.push(Output { path: layer.mocks.into(), contents: mocks }),
+            Err(message) => problems.push(bundle.diagnostic("", message)),
+        }
         let crate_path = format!("laserdata::{}", layer.name);
         outputs.push(Output {
             path: layer.schema_index.into(),

@@ -16,7 +16,7 @@ fn scratch_copy() -> tempfile::TempDir {
     let root = project_root();
     let mut files: Vec<PathBuf> = vec![SHARED_SOURCE.into()];
     for layer in LAYERS {
-        files.extend([layer.source, layer.client, layer.bundle, layer.schema_index].map(PathBuf::from));
+        files.extend([layer.source, layer.client, layer.mocks, layer.bundle, layer.schema_index].map(PathBuf::from));
         files.extend(xtask::part_files(&root, layer));
     }
     for file in files {
@@ -31,7 +31,7 @@ fn scratch_copy() -> tempfile::TempDir {
 fn snapshot_of_outputs(root: &Path) -> Vec<(PathBuf, Vec<u8>)> {
     LAYERS
         .iter()
-        .flat_map(|layer| [layer.client, layer.bundle, layer.schema_index])
+        .flat_map(|layer| [layer.client, layer.mocks, layer.bundle, layer.schema_index])
         .map(|file| (PathBuf::from(file), fs::read(root.join(file)).unwrap()))
         .collect()
 }
@@ -159,7 +159,8 @@ fn generation_is_deterministic_and_check_names_stale_files() {
     match codegen(dir.path(), LAYERS, true) {
         Err(Failure::Stale(paths)) => {
             // Only the Main layer's outputs: the other layers do not use the changed file.
-            let expected: Vec<PathBuf> = [LAYERS[0].client, LAYERS[0].bundle].map(PathBuf::from).to_vec();
+            let expected: Vec<PathBuf> =
+                [LAYERS[0].client, LAYERS[0].mocks, LAYERS[0].bundle].map(PathBuf::from).to_vec();
             assert_eq!(paths, expected);
         }
         other => panic!("expected stale files, got {other:?}"),

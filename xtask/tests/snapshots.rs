@@ -32,6 +32,7 @@ fn fixture_client() {
         source: "xtask/tests/fixtures/fixture.yaml",
         parts: None,
         client: "unused",
+        mocks: "unused",
         bundle: "unused",
         schema_index: "unused",
         requires_confidence: false,

@@ -4,6 +4,10 @@
 //! timeouts and typed errors, and adds paging streams. The generated code is in
 //! `generated.rs` (do not edit it: run `cargo xtask codegen`).
 
+// Generated paths name this crate absolutely (`::laserdata_audit::types::..`), so that the
+// same paths work in the generated mock crate.
+extern crate self as laserdata_audit;
+
 #[rustfmt::skip]
 mod generated;
 

@@ -510,10 +510,10 @@ when it has not been set.
     ///What one deployment cost over one period, by kind of cost, with its network traffic.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct BillingReportDetails {
-        pub cloud: ::laserdata_core::Open<crate::types::Cloud>,
+        pub cloud: ::laserdata_core::Open<::laserdata_main::types::Cloud>,
         ///The cost of the deployment's nodes.
         pub compute_cost: Money,
-        pub currency: ::laserdata_core::Open<crate::types::Currency>,
+        pub currency: ::laserdata_core::Open<::laserdata_main::types::Currency>,
         ///The cost of extended data retention.
         pub data_retention_cost: Money,
         pub deployment_id: DeploymentId,
@@ -538,7 +538,7 @@ when it has not been set.
         ///The deployment's tier; null when it has none.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub tier: ::std::option::Option<
-            ::laserdata_core::Open<crate::types::DeploymentTier>,
+            ::laserdata_core::Open<::laserdata_main::types::DeploymentTier>,
         >,
         ///The end of the period.
         pub to: ::chrono::DateTime<::chrono::offset::Utc>,
@@ -548,7 +548,7 @@ when it has not been set.
         pub total_network_in: f64,
         ///Outbound network traffic over the period. The vendor does not state the unit; GB is likely.
         pub total_network_out: f64,
-        pub variant: ::laserdata_core::Open<crate::types::DeploymentVariant>,
+        pub variant: ::laserdata_core::Open<::laserdata_main::types::DeploymentVariant>,
     }
     impl BillingReportDetails {
         pub fn builder() -> builder::BillingReportDetails {
@@ -558,8 +558,8 @@ when it has not been set.
     ///What one deployment cost over one period, as lists show it.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct BillingReportInfo {
-        pub cloud: ::laserdata_core::Open<crate::types::Cloud>,
-        pub currency: ::laserdata_core::Open<crate::types::Currency>,
+        pub cloud: ::laserdata_core::Open<::laserdata_main::types::Cloud>,
+        pub currency: ::laserdata_core::Open<::laserdata_main::types::Currency>,
         pub deployment_id: DeploymentId,
         ///The start of the period.
         pub from: ::chrono::DateTime<::chrono::offset::Utc>,
@@ -572,13 +572,13 @@ when it has not been set.
         ///The deployment's tier; null when it has none.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub tier: ::std::option::Option<
-            ::laserdata_core::Open<crate::types::DeploymentTier>,
+            ::laserdata_core::Open<::laserdata_main::types::DeploymentTier>,
         >,
         ///The end of the period.
         pub to: ::chrono::DateTime<::chrono::offset::Utc>,
         ///What the deployment cost over the period, all kinds of cost together.
         pub total_cost: Money,
-        pub variant: ::laserdata_core::Open<crate::types::DeploymentVariant>,
+        pub variant: ::laserdata_core::Open<::laserdata_main::types::DeploymentVariant>,
     }
     impl BillingReportInfo {
         pub fn builder() -> builder::BillingReportInfo {
@@ -717,7 +717,7 @@ have none.
     pub struct CloudAccountDetails {
         ///The account's identifier at the provider (a 12-digit AWS account id, a GCP project id).
         pub account_id: ::std::string::String,
-        pub cloud: ::laserdata_core::Open<crate::types::Cloud>,
+        pub cloud: ::laserdata_core::Open<::laserdata_main::types::Cloud>,
         ///When the account was registered.
         pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
         pub id: CloudAccountId,
@@ -731,7 +731,7 @@ have none.
         ///What LaserData needs to work in the account; null when nothing was stored.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub settings: ::std::option::Option<CloudAccountSettings>,
-        pub status: ::laserdata_core::Open<crate::types::Status>,
+        pub status: ::laserdata_core::Open<::laserdata_main::types::Status>,
         ///When the account was last changed.
         pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
         ///When LaserData last confirmed it can work in the account; null until it has.
@@ -804,7 +804,7 @@ have none.
     pub struct CloudAccountInfo {
         ///The account's identifier at the provider (a 12-digit AWS account id, a GCP project id).
         pub account_id: ::std::string::String,
-        pub cloud: ::laserdata_core::Open<crate::types::Cloud>,
+        pub cloud: ::laserdata_core::Open<::laserdata_main::types::Cloud>,
         ///When the account was registered.
         pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
         pub id: CloudAccountId,
@@ -812,7 +812,7 @@ have none.
         ///The region to suggest when deploying with this account; null when none was set.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub region: ::std::option::Option<Region>,
-        pub status: ::laserdata_core::Open<crate::types::Status>,
+        pub status: ::laserdata_core::Open<::laserdata_main::types::Status>,
         ///When the account was last changed.
         pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
         ///When LaserData last confirmed it can work in the account; null until it has.
@@ -938,7 +938,7 @@ a plain string so that a provider added later does not break older clients.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub size: ::std::option::Option<StorageSize>,
         #[serde(rename = "type")]
-        pub type_: ::laserdata_core::Open<crate::types::StorageType>,
+        pub type_: ::laserdata_core::Open<::laserdata_main::types::StorageType>,
     }
     impl CloudStorageSettings {
         pub fn builder() -> builder::CloudStorageSettings {
@@ -1076,7 +1076,7 @@ a plain string so that a provider added later does not break older clients.
         ///Whether the tenant's plan allows the connector.
         pub permitted: bool,
         #[serde(rename = "type")]
-        pub type_: ::laserdata_core::Open<crate::types::ConnectorType>,
+        pub type_: ::laserdata_core::Open<::laserdata_main::types::ConnectorType>,
     }
     impl ConnectorInfo {
         pub fn builder() -> builder::ConnectorInfo {
@@ -1202,7 +1202,9 @@ a plain string so that a provider added later does not break older clients.
     ///A new channel. `destination` must suit `channel` (see `NotificationChannelDestination`).
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct CreateChannel {
-        pub channel: ::laserdata_core::Open<crate::types::NotificationChannelKind>,
+        pub channel: ::laserdata_core::Open<
+            ::laserdata_main::types::NotificationChannelKind,
+        >,
         pub destination: ::laserdata_core::SecretString,
         pub name: NotificationChannelName,
         ///Free-text notes about the channel.
@@ -1222,7 +1224,7 @@ a plain string so that a provider added later does not break older clients.
     pub struct CreateCloudAccount {
         ///The account's identifier at the provider (a 12-digit AWS account id, a GCP project id).
         pub account_id: ::std::string::String,
-        pub cloud: ::laserdata_core::Open<crate::types::Cloud>,
+        pub cloud: ::laserdata_core::Open<::laserdata_main::types::Cloud>,
         pub name: CloudAccountName,
         ///The region to suggest when deploying with this account.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1277,7 +1279,7 @@ a plain string so that a provider added later does not break older clients.
     pub struct CreateIntent {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub source: ::std::option::Option<
-            ::laserdata_core::Open<crate::types::IdentityProvider>,
+            ::laserdata_core::Open<::laserdata_main::types::IdentityProvider>,
         >,
     }
     impl CreateIntent {
@@ -1292,7 +1294,7 @@ narrow them to, by id. Lists left out, null or empty do not narrow anything.
     pub struct CreateSubscription {
         ///The message types to deliver.
         pub message_types: ::std::vec::Vec<
-            ::laserdata_core::Open<crate::types::NotificationMessageType>,
+            ::laserdata_core::Open<::laserdata_main::types::NotificationMessageType>,
         >,
         ///Deliver only events of these deployments.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1373,7 +1375,7 @@ it is left untyped (any JSON value); expect something close to `BillingInfo`.
         pub billing_info: ::std::option::Option<::serde_json::Value>,
         ///When the invoice was created.
         pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
-        pub currency: ::laserdata_core::Open<crate::types::Currency>,
+        pub currency: ::laserdata_core::Open<::laserdata_main::types::Currency>,
         ///The division the invoice is for; null when it covers the whole tenant.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub division_id: ::std::option::Option<DivisionId>,
@@ -1392,7 +1394,7 @@ it is left untyped (any JSON value); expect something close to `BillingInfo`.
         pub period_end: ::chrono::DateTime<::chrono::offset::Utc>,
         ///The start of the billed period.
         pub period_start: ::chrono::DateTime<::chrono::offset::Utc>,
-        pub status: ::laserdata_core::Open<crate::types::InvoiceStatus>,
+        pub status: ::laserdata_core::Open<::laserdata_main::types::InvoiceStatus>,
         ///The amount before tax.
         pub subtotal: Money,
         ///The tax charged; null when none applies.
@@ -1412,7 +1414,7 @@ it is left untyped (any JSON value); expect something close to `BillingInfo`.
     pub struct CustomerInvoiceInfo {
         ///When the invoice was created.
         pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
-        pub currency: ::laserdata_core::Open<crate::types::Currency>,
+        pub currency: ::laserdata_core::Open<::laserdata_main::types::Currency>,
         ///The division the invoice is for; null when it covers the whole tenant.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub division_id: ::std::option::Option<DivisionId>,
@@ -1423,7 +1425,7 @@ it is left untyped (any JSON value); expect something close to `BillingInfo`.
         pub period_end: ::chrono::DateTime<::chrono::offset::Utc>,
         ///The start of the billed period.
         pub period_start: ::chrono::DateTime<::chrono::offset::Utc>,
-        pub status: ::laserdata_core::Open<crate::types::InvoiceStatus>,
+        pub status: ::laserdata_core::Open<::laserdata_main::types::InvoiceStatus>,
         pub tenant_id: TenantId,
         ///The amount due, tax included.
         pub total: Money,
@@ -1497,7 +1499,7 @@ otherwise a new one is created, named `environment_name` when given.
 */
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct DeployStarter {
-        pub cloud: ::laserdata_core::Open<crate::types::Cloud>,
+        pub cloud: ::laserdata_core::Open<::laserdata_main::types::Cloud>,
         ///The deployment's name; the platform picks one when absent.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub deployment_name: ::std::option::Option<DeploymentName>,
@@ -1520,10 +1522,10 @@ otherwise a new one is created, named `environment_name` when given.
         ///One availability zone or several.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub availability_mode: ::std::option::Option<
-            ::laserdata_core::Open<crate::types::AvailabilityMode>,
+            ::laserdata_core::Open<::laserdata_main::types::AvailabilityMode>,
         >,
-        pub cloud: ::laserdata_core::Open<crate::types::Cloud>,
-        pub cluster: ::laserdata_core::Open<crate::types::ClusterKind>,
+        pub cloud: ::laserdata_core::Open<::laserdata_main::types::Cloud>,
+        pub cluster: ::laserdata_core::Open<::laserdata_main::types::ClusterKind>,
         ///Run the nodes on hosts reserved for this tenant (when the plan allows it).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub dedicated: ::std::option::Option<bool>,
@@ -1556,7 +1558,7 @@ otherwise a new one is created, named `environment_name` when given.
         ///The network throughput to size the deployment for.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub target_network_tput: ::std::option::Option<NetworkTput>,
-        pub tier: ::laserdata_core::Open<crate::types::DeploymentTier>,
+        pub tier: ::laserdata_core::Open<::laserdata_main::types::DeploymentTier>,
     }
     impl DeployToManagedCloud {
         pub fn builder() -> builder::DeployToManagedCloud {
@@ -1571,13 +1573,13 @@ matches `cloud`, with the account prepared as `generate_byoc_setup` describes.
         ///One availability zone or several.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub availability_mode: ::std::option::Option<
-            ::laserdata_core::Open<crate::types::AvailabilityMode>,
+            ::laserdata_core::Open<::laserdata_main::types::AvailabilityMode>,
         >,
         ///The AWS account to deploy into; required when `cloud` is `aws`.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub aws: ::std::option::Option<AwsByocDeployment>,
-        pub cloud: ::laserdata_core::Open<crate::types::Cloud>,
-        pub cluster: ::laserdata_core::Open<crate::types::ClusterKind>,
+        pub cloud: ::laserdata_core::Open<::laserdata_main::types::Cloud>,
+        pub cluster: ::laserdata_core::Open<::laserdata_main::types::ClusterKind>,
         ///Encrypt the nodes' disks.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub encrypted: ::std::option::Option<bool>,
@@ -1607,7 +1609,7 @@ matches `cloud`, with the account prepared as `generate_byoc_setup` describes.
         ///The network throughput to size the deployment for.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub target_network_tput: ::std::option::Option<NetworkTput>,
-        pub tier: ::laserdata_core::Open<crate::types::DeploymentTier>,
+        pub tier: ::laserdata_core::Open<::laserdata_main::types::DeploymentTier>,
     }
     impl DeployToYourOwnCloud {
         pub fn builder() -> builder::DeployToYourOwnCloud {
@@ -1617,12 +1619,14 @@ matches `cloud`, with the account prepared as `generate_byoc_setup` describes.
     ///A deployment with its description and the history of its upgrades.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct DeploymentDetails {
-        pub area: ::laserdata_core::Open<crate::types::Area>,
-        pub availability_mode: ::laserdata_core::Open<crate::types::AvailabilityMode>,
+        pub area: ::laserdata_core::Open<::laserdata_main::types::Area>,
+        pub availability_mode: ::laserdata_core::Open<
+            ::laserdata_main::types::AvailabilityMode,
+        >,
         ///Whether `upgrade_deployment` may be called now.
         pub can_upgrade: bool,
-        pub cloud: ::laserdata_core::Open<crate::types::Cloud>,
-        pub cluster: ::laserdata_core::Open<crate::types::ClusterKind>,
+        pub cloud: ::laserdata_core::Open<::laserdata_main::types::Cloud>,
+        pub cluster: ::laserdata_core::Open<::laserdata_main::types::ClusterKind>,
         ///A short code the platform assigns to the deployment.
         pub code: ::std::string::String,
         ///When the deployment was created.
@@ -1654,7 +1658,7 @@ matches `cloud`, with the account prepared as `generate_byoc_setup` describes.
         ///Whether the deployment runs on hosts shared with other deployments.
         pub shared: bool,
         pub storage_size: StorageSize,
-        pub storage_type: ::laserdata_core::Open<crate::types::StorageType>,
+        pub storage_type: ::laserdata_core::Open<::laserdata_main::types::StorageType>,
         /**The base URL of the Supervisor API that operates this deployment: send its
 deployment-level requests (credentials, configuration, metrics, logs, backups)
 there, with the same `ld-api-key`. Null while no Supervisor is assigned.
@@ -1667,7 +1671,7 @@ there, with the same `ld-api-key`. Null while no Supervisor is assigned.
         ///The size class of the nodes; null when the deployment is not sized by tier.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub tier: ::std::option::Option<
-            ::laserdata_core::Open<crate::types::DeploymentTier>,
+            ::laserdata_core::Open<::laserdata_main::types::DeploymentTier>,
         >,
         ///When the deployment last changed.
         pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
@@ -1678,7 +1682,7 @@ there, with the same `ld-api-key`. Null while no Supervisor is assigned.
         >,
         ///The deployment's upgrades.
         pub upgrades: ::std::vec::Vec<DeploymentUpgrade>,
-        pub variant: ::laserdata_core::Open<crate::types::DeploymentVariant>,
+        pub variant: ::laserdata_core::Open<::laserdata_main::types::DeploymentVariant>,
     }
     impl DeploymentDetails {
         pub fn builder() -> builder::DeploymentDetails {
@@ -1742,12 +1746,14 @@ there, with the same `ld-api-key`. Null while no Supervisor is assigned.
     ///A deployment as lists show it.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct DeploymentInfo {
-        pub area: ::laserdata_core::Open<crate::types::Area>,
-        pub availability_mode: ::laserdata_core::Open<crate::types::AvailabilityMode>,
+        pub area: ::laserdata_core::Open<::laserdata_main::types::Area>,
+        pub availability_mode: ::laserdata_core::Open<
+            ::laserdata_main::types::AvailabilityMode,
+        >,
         ///Whether `upgrade_deployment` may be called now.
         pub can_upgrade: bool,
-        pub cloud: ::laserdata_core::Open<crate::types::Cloud>,
-        pub cluster: ::laserdata_core::Open<crate::types::ClusterKind>,
+        pub cloud: ::laserdata_core::Open<::laserdata_main::types::Cloud>,
+        pub cluster: ::laserdata_core::Open<::laserdata_main::types::ClusterKind>,
         ///A short code the platform assigns to the deployment.
         pub code: ::std::string::String,
         ///When the deployment was created.
@@ -1776,7 +1782,7 @@ there, with the same `ld-api-key`. Null while no Supervisor is assigned.
         ///Whether the deployment runs on hosts shared with other deployments.
         pub shared: bool,
         pub storage_size: StorageSize,
-        pub storage_type: ::laserdata_core::Open<crate::types::StorageType>,
+        pub storage_type: ::laserdata_core::Open<::laserdata_main::types::StorageType>,
         /**The base URL of the Supervisor API that operates this deployment: send its
 deployment-level requests (credentials, configuration, metrics, logs, backups)
 there, with the same `ld-api-key`. Null while no Supervisor is assigned.
@@ -1789,7 +1795,7 @@ there, with the same `ld-api-key`. Null while no Supervisor is assigned.
         ///The size class of the nodes; null when the deployment is not sized by tier.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub tier: ::std::option::Option<
-            ::laserdata_core::Open<crate::types::DeploymentTier>,
+            ::laserdata_core::Open<::laserdata_main::types::DeploymentTier>,
         >,
         ///When the deployment last changed.
         pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
@@ -1798,7 +1804,7 @@ there, with the same `ld-api-key`. Null while no Supervisor is assigned.
         pub upgraded_at: ::std::option::Option<
             ::chrono::DateTime<::chrono::offset::Utc>,
         >,
-        pub variant: ::laserdata_core::Open<crate::types::DeploymentVariant>,
+        pub variant: ::laserdata_core::Open<::laserdata_main::types::DeploymentVariant>,
     }
     impl DeploymentInfo {
         pub fn builder() -> builder::DeploymentInfo {
@@ -1893,7 +1899,7 @@ there, with the same `ld-api-key`. Null while no Supervisor is assigned.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct DeploymentPreview {
         pub breakdown: DeploymentPreviewBreakdown,
-        pub cloud: ::laserdata_core::Open<crate::types::Cloud>,
+        pub cloud: ::laserdata_core::Open<::laserdata_main::types::Cloud>,
         ///The cloud instance type each node would run on.
         pub instance: ::std::string::String,
         ///The total per month, the sum of `breakdown`.
@@ -1901,7 +1907,7 @@ there, with the same `ld-api-key`. Null while no Supervisor is assigned.
         ///How many nodes were priced.
         pub nodes: i32,
         pub region: Region,
-        pub tier: ::laserdata_core::Open<crate::types::DeploymentTier>,
+        pub tier: ::laserdata_core::Open<::laserdata_main::types::DeploymentTier>,
     }
     impl DeploymentPreview {
         pub fn builder() -> builder::DeploymentPreview {
@@ -1992,7 +1998,7 @@ there, with the same `ld-api-key`. Null while no Supervisor is assigned.
     ///A deployment within a tenant's tree, with where it runs and how to reach its Supervisor API.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct DeploymentStructure {
-        pub cloud: ::laserdata_core::Open<crate::types::Cloud>,
+        pub cloud: ::laserdata_core::Open<::laserdata_main::types::Cloud>,
         pub id: DeploymentId,
         pub name: DeploymentName,
         ///The region the deployment runs in; null when it has none (for example on premises).
@@ -2008,9 +2014,9 @@ deployment has no Supervisor endpoint.
         ///The size class of the deployment's nodes, when it has one.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub tier: ::std::option::Option<
-            ::laserdata_core::Open<crate::types::DeploymentTier>,
+            ::laserdata_core::Open<::laserdata_main::types::DeploymentTier>,
         >,
-        pub variant: ::laserdata_core::Open<crate::types::DeploymentVariant>,
+        pub variant: ::laserdata_core::Open<::laserdata_main::types::DeploymentVariant>,
     }
     impl DeploymentStructure {
         pub fn builder() -> builder::DeploymentStructure {
@@ -2105,7 +2111,7 @@ deployment has no Supervisor endpoint.
     pub struct DeploymentTierLimit {
         ///The most deployments of this tier at once.
         pub limit: i32,
-        pub tier: ::laserdata_core::Open<crate::types::DeploymentTier>,
+        pub tier: ::laserdata_core::Open<::laserdata_main::types::DeploymentTier>,
     }
     impl DeploymentTierLimit {
         pub fn builder() -> builder::DeploymentTierLimit {
@@ -2133,7 +2139,7 @@ deployment has no Supervisor endpoint.
         ///The kind of disk after the upgrade.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub storage_type: ::std::option::Option<
-            ::laserdata_core::Open<crate::types::StorageType>,
+            ::laserdata_core::Open<::laserdata_main::types::StorageType>,
         >,
         ///The target network throughput after the upgrade.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -2141,7 +2147,7 @@ deployment has no Supervisor endpoint.
         ///The tier after the upgrade.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub tier: ::std::option::Option<
-            ::laserdata_core::Open<crate::types::DeploymentTier>,
+            ::laserdata_core::Open<::laserdata_main::types::DeploymentTier>,
         >,
         ///When the upgrade happened.
         pub upgraded_at: ::chrono::DateTime<::chrono::offset::Utc>,
@@ -2886,7 +2892,7 @@ field in `field_issues`.
     ///The cloud and region a BYOC deployment is planned for.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct GenerateByocSetup {
-        pub cloud: ::laserdata_core::Open<crate::types::Cloud>,
+        pub cloud: ::laserdata_core::Open<::laserdata_main::types::Cloud>,
         pub region: Region,
     }
     impl GenerateByocSetup {
@@ -3400,7 +3406,7 @@ directly (`open`), or by asking and waiting for approval (`request_to_join`).
         pub id: ::std::string::String,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub source: ::std::option::Option<
-            ::laserdata_core::Open<crate::types::IdentityProvider>,
+            ::laserdata_core::Open<::laserdata_main::types::IdentityProvider>,
         >,
         pub token: ::laserdata_core::SecretString,
     }
@@ -3583,7 +3589,9 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
         ///The identity providers the account can sign in with.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub linked_accounts: ::std::option::Option<
-            ::std::vec::Vec<::laserdata_core::Open<crate::types::IdentityProvider>>,
+            ::std::vec::Vec<
+                ::laserdata_core::Open<::laserdata_main::types::IdentityProvider>,
+            >,
         >,
         ///The session opened for the user, when one was.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -3596,7 +3604,7 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
         pub verified: bool,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub workspace: ::std::option::Option<
-            ::laserdata_core::Open<crate::types::WorkspaceState>,
+            ::laserdata_core::Open<::laserdata_main::types::WorkspaceState>,
         >,
     }
     impl NewAccount {
@@ -3618,7 +3626,9 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
     ///A channel with where it delivers to and its kind-specific settings.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct NotificationChannelDetails {
-        pub channel: ::laserdata_core::Open<crate::types::NotificationChannelKind>,
+        pub channel: ::laserdata_core::Open<
+            ::laserdata_main::types::NotificationChannelKind,
+        >,
         ///When the channel was created.
         pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
         pub destination: ::laserdata_core::SecretString,
@@ -3628,7 +3638,7 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
         pub name: NotificationChannelName,
         ///The id of the owner, read according to `owner_kind` (a user, tenant or division id).
         pub owner_id: i64,
-        pub owner_kind: ::laserdata_core::Open<crate::types::OwnerKind>,
+        pub owner_kind: ::laserdata_core::Open<::laserdata_main::types::OwnerKind>,
         ///Free-text notes about the channel.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub remarks: ::std::option::Option<::std::string::String>,
@@ -3700,7 +3710,9 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
     ///A channel as lists show it, without its destination and settings.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct NotificationChannelInfo {
-        pub channel: ::laserdata_core::Open<crate::types::NotificationChannelKind>,
+        pub channel: ::laserdata_core::Open<
+            ::laserdata_main::types::NotificationChannelKind,
+        >,
         ///When the channel was created.
         pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
         ///Whether notifications are delivered; a disabled channel keeps its subscriptions but receives nothing.
@@ -3709,7 +3721,7 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
         pub name: NotificationChannelName,
         ///The id of the owner, read according to `owner_kind` (a user, tenant or division id).
         pub owner_id: i64,
-        pub owner_kind: ::laserdata_core::Open<crate::types::OwnerKind>,
+        pub owner_kind: ::laserdata_core::Open<::laserdata_main::types::OwnerKind>,
         ///When the channel was last changed.
         pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
     }
@@ -3899,7 +3911,9 @@ tenant, say).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub environment_id: ::std::option::Option<EnvironmentId>,
         pub id: NotificationId,
-        pub message_type: ::laserdata_core::Open<crate::types::NotificationMessageType>,
+        pub message_type: ::laserdata_core::Open<
+            ::laserdata_main::types::NotificationMessageType,
+        >,
         ///The tenant the event happened in.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub tenant_id: ::std::option::Option<TenantId>,
@@ -4220,7 +4234,7 @@ narrow anything.
         pub id: NotificationSubscriptionId,
         ///The message types this subscription delivers.
         pub message_types: ::std::vec::Vec<
-            ::laserdata_core::Open<crate::types::NotificationMessageType>,
+            ::laserdata_core::Open<::laserdata_main::types::NotificationMessageType>,
         >,
         ///Deployments the subscription is narrowed to.
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -4652,7 +4666,7 @@ revealing it; they and the provider's own ids are null when no card is saved.
         ///How many days an invoice may stay unpaid, for tenants paying on terms.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub payment_terms_days: ::std::option::Option<i32>,
-        pub provider: ::laserdata_core::Open<crate::types::PaymentProvider>,
+        pub provider: ::laserdata_core::Open<::laserdata_main::types::PaymentProvider>,
         ///The subscription id at the payment provider, when billing runs through one.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub subscription_id: ::std::option::Option<::std::string::String>,
@@ -4840,9 +4854,9 @@ refused.
         ///One availability zone or several.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub availability_mode: ::std::option::Option<
-            ::laserdata_core::Open<crate::types::AvailabilityMode>,
+            ::laserdata_core::Open<::laserdata_main::types::AvailabilityMode>,
         >,
-        pub cloud: ::laserdata_core::Open<crate::types::Cloud>,
+        pub cloud: ::laserdata_core::Open<::laserdata_main::types::Cloud>,
         ///How many nodes; one when absent.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub nodes: ::std::option::Option<i32>,
@@ -4856,7 +4870,7 @@ refused.
         ///Days of telemetry to keep beyond those the tier includes.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub telemetry_extra_days: ::std::option::Option<i32>,
-        pub tier: ::laserdata_core::Open<crate::types::DeploymentTier>,
+        pub tier: ::laserdata_core::Open<::laserdata_main::types::DeploymentTier>,
     }
     impl PreviewDeployment {
         pub fn builder() -> builder::PreviewDeployment {
@@ -5061,7 +5075,7 @@ A code for deleting a deployment.*/
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct RoleBasicInfo {
         pub id: RoleId,
-        pub kind: ::laserdata_core::Open<crate::types::TenantRoleKind>,
+        pub kind: ::laserdata_core::Open<::laserdata_main::types::TenantRoleKind>,
         pub name: RoleName,
     }
     impl RoleBasicInfo {
@@ -5073,7 +5087,7 @@ A code for deleting a deployment.*/
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct RoleDetails {
         pub id: RoleId,
-        pub kind: ::laserdata_core::Open<crate::types::TenantRoleKind>,
+        pub kind: ::laserdata_core::Open<::laserdata_main::types::TenantRoleKind>,
         pub name: RoleName,
         pub permissions: RolePermissionsInfo,
     }
@@ -5356,7 +5370,7 @@ narrows them to chosen divisions, keyed by division id.
         pub id: ::std::string::String,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub source: ::std::option::Option<
-            ::laserdata_core::Open<crate::types::IdentityProvider>,
+            ::laserdata_core::Open<::laserdata_main::types::IdentityProvider>,
         >,
         pub token: ::laserdata_core::SecretString,
     }
@@ -5377,7 +5391,7 @@ narrows them to chosen divisions, keyed by division id.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub invitation: ::std::option::Option<::std::string::String>,
         pub name: FullName,
-        pub source: ::laserdata_core::Open<crate::types::IdentityProvider>,
+        pub source: ::laserdata_core::Open<::laserdata_main::types::IdentityProvider>,
         ///A tenant to create for the new user; null to join through an invitation instead.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub tenant: ::std::option::Option<TenantName>,
@@ -5654,7 +5668,7 @@ narrows them to chosen divisions, keyed by division id.
     pub struct SubscriptionEntry {
         ///The message types to deliver.
         pub message_types: ::std::vec::Vec<
-            ::laserdata_core::Open<crate::types::NotificationMessageType>,
+            ::laserdata_core::Open<::laserdata_main::types::NotificationMessageType>,
         >,
         ///Deliver only events of these deployments.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -5706,7 +5720,7 @@ narrows them to chosen divisions, keyed by division id.
         pub block_external_invitations: bool,
         ///When true, this tenant may invite only addresses in its own e-mail domain.
         pub enforce_domain_only_invitations: bool,
-        pub join_policy: ::laserdata_core::Open<crate::types::JoinPolicy>,
+        pub join_policy: ::laserdata_core::Open<::laserdata_main::types::JoinPolicy>,
     }
     impl TenantConfig {
         pub fn builder() -> builder::TenantConfig {
@@ -5728,7 +5742,7 @@ narrows them to chosen divisions, keyed by division id.
         >,
         ///When true, this tenant may invite only addresses in its own e-mail domain.
         pub enforce_domain_only_invitations: bool,
-        pub join_policy: ::laserdata_core::Open<crate::types::JoinPolicy>,
+        pub join_policy: ::laserdata_core::Open<::laserdata_main::types::JoinPolicy>,
     }
     impl TenantConfigInfo {
         pub fn builder() -> builder::TenantConfigInfo {
@@ -5758,7 +5772,9 @@ narrows them to chosen divisions, keyed by division id.
         pub starter_available: bool,
         ///The tenant's life-cycle state, when known.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub status: ::std::option::Option<::laserdata_core::Open<crate::types::Status>>,
+        pub status: ::std::option::Option<
+            ::laserdata_core::Open<::laserdata_main::types::Status>,
+        >,
         ///The tenant's current plan subscription; null when it has none.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub subscription: ::std::option::Option<TenantSubscriptionInfo>,
@@ -5851,7 +5867,7 @@ narrows them to chosen divisions, keyed by division id.
         pub id: InvitationId,
         ///The names (not ids) of the roles the invited person gets on accepting.
         pub roles: ::std::vec::Vec<::std::string::String>,
-        pub status: ::laserdata_core::Open<crate::types::InvitationStatus>,
+        pub status: ::laserdata_core::Open<::laserdata_main::types::InvitationStatus>,
     }
     impl TenantInvitationInfo {
         pub fn builder() -> builder::TenantInvitationInfo {
@@ -6260,7 +6276,9 @@ does not list yet, and a new one must not break older clients.
         pub settings: ::std::option::Option<CloudAccountSettings>,
         ///A new life-cycle state, for example `inactive` to stop using the account for now.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub status: ::std::option::Option<::laserdata_core::Open<crate::types::Status>>,
+        pub status: ::std::option::Option<
+            ::laserdata_core::Open<::laserdata_main::types::Status>,
+        >,
     }
     impl UpdateCloudAccount {
         pub fn builder() -> builder::UpdateCloudAccount {
@@ -6394,7 +6412,7 @@ does not list yet, and a new one must not break older clients.
         pub block_external_invitations: bool,
         ///Allow this tenant to invite only addresses in its own e-mail domain.
         pub enforce_domain_only_invitations: bool,
-        pub join_policy: ::laserdata_core::Open<crate::types::JoinPolicy>,
+        pub join_policy: ::laserdata_core::Open<::laserdata_main::types::JoinPolicy>,
     }
     impl UpdateTenantConfig {
         pub fn builder() -> builder::UpdateTenantConfig {
@@ -6410,7 +6428,7 @@ does not list yet, and a new one must not break older clients.
         ///The new tier.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub tier: ::std::option::Option<
-            ::laserdata_core::Open<crate::types::DeploymentTier>,
+            ::laserdata_core::Open<::laserdata_main::types::DeploymentTier>,
         >,
     }
     impl UpgradeDeployment {
@@ -7709,12 +7727,12 @@ sent back by `get_*_channel`, so handle the answer with care.
         #[derive(Clone, Debug)]
         pub struct BillingReportDetails {
             cloud: ::std::result::Result<
-                ::laserdata_core::Open<crate::types::Cloud>,
+                ::laserdata_core::Open<::laserdata_main::types::Cloud>,
                 ::std::string::String,
             >,
             compute_cost: ::std::result::Result<super::Money, ::std::string::String>,
             currency: ::std::result::Result<
-                ::laserdata_core::Open<crate::types::Currency>,
+                ::laserdata_core::Open<::laserdata_main::types::Currency>,
                 ::std::string::String,
             >,
             data_retention_cost: ::std::result::Result<
@@ -7742,7 +7760,7 @@ sent back by `get_*_channel`, so handle the answer with care.
             telemetry_cost: ::std::result::Result<super::Money, ::std::string::String>,
             tier: ::std::result::Result<
                 ::std::option::Option<
-                    ::laserdata_core::Open<crate::types::DeploymentTier>,
+                    ::laserdata_core::Open<::laserdata_main::types::DeploymentTier>,
                 >,
                 ::std::string::String,
             >,
@@ -7754,7 +7772,7 @@ sent back by `get_*_channel`, so handle the answer with care.
             total_network_in: ::std::result::Result<f64, ::std::string::String>,
             total_network_out: ::std::result::Result<f64, ::std::string::String>,
             variant: ::std::result::Result<
-                ::laserdata_core::Open<crate::types::DeploymentVariant>,
+                ::laserdata_core::Open<::laserdata_main::types::DeploymentVariant>,
                 ::std::string::String,
             >,
         }
@@ -7799,7 +7817,9 @@ sent back by `get_*_channel`, so handle the answer with care.
         impl BillingReportDetails {
             pub fn cloud<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::laserdata_core::Open<crate::types::Cloud>>,
+                T: ::std::convert::TryInto<
+                    ::laserdata_core::Open<::laserdata_main::types::Cloud>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.cloud = value
@@ -7824,7 +7844,7 @@ sent back by `get_*_channel`, so handle the answer with care.
             pub fn currency<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::laserdata_core::Open<crate::types::Currency>,
+                    ::laserdata_core::Open<::laserdata_main::types::Currency>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -7973,7 +7993,7 @@ sent back by `get_*_channel`, so handle the answer with care.
             where
                 T: ::std::convert::TryInto<
                     ::std::option::Option<
-                        ::laserdata_core::Open<crate::types::DeploymentTier>,
+                        ::laserdata_core::Open<::laserdata_main::types::DeploymentTier>,
                     >,
                 >,
                 T::Error: ::std::fmt::Display,
@@ -8038,7 +8058,7 @@ sent back by `get_*_channel`, so handle the answer with care.
             pub fn variant<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::laserdata_core::Open<crate::types::DeploymentVariant>,
+                    ::laserdata_core::Open<::laserdata_main::types::DeploymentVariant>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -8109,11 +8129,11 @@ sent back by `get_*_channel`, so handle the answer with care.
         #[derive(Clone, Debug)]
         pub struct BillingReportInfo {
             cloud: ::std::result::Result<
-                ::laserdata_core::Open<crate::types::Cloud>,
+                ::laserdata_core::Open<::laserdata_main::types::Cloud>,
                 ::std::string::String,
             >,
             currency: ::std::result::Result<
-                ::laserdata_core::Open<crate::types::Currency>,
+                ::laserdata_core::Open<::laserdata_main::types::Currency>,
                 ::std::string::String,
             >,
             deployment_id: ::std::result::Result<
@@ -8132,7 +8152,7 @@ sent back by `get_*_channel`, so handle the answer with care.
             >,
             tier: ::std::result::Result<
                 ::std::option::Option<
-                    ::laserdata_core::Open<crate::types::DeploymentTier>,
+                    ::laserdata_core::Open<::laserdata_main::types::DeploymentTier>,
                 >,
                 ::std::string::String,
             >,
@@ -8142,7 +8162,7 @@ sent back by `get_*_channel`, so handle the answer with care.
             >,
             total_cost: ::std::result::Result<super::Money, ::std::string::String>,
             variant: ::std::result::Result<
-                ::laserdata_core::Open<crate::types::DeploymentVariant>,
+                ::laserdata_core::Open<::laserdata_main::types::DeploymentVariant>,
                 ::std::string::String,
             >,
         }
@@ -8168,7 +8188,9 @@ sent back by `get_*_channel`, so handle the answer with care.
         impl BillingReportInfo {
             pub fn cloud<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::laserdata_core::Open<crate::types::Cloud>>,
+                T: ::std::convert::TryInto<
+                    ::laserdata_core::Open<::laserdata_main::types::Cloud>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.cloud = value
@@ -8181,7 +8203,7 @@ sent back by `get_*_channel`, so handle the answer with care.
             pub fn currency<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::laserdata_core::Open<crate::types::Currency>,
+                    ::laserdata_core::Open<::laserdata_main::types::Currency>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -8254,7 +8276,7 @@ sent back by `get_*_channel`, so handle the answer with care.
             where
                 T: ::std::convert::TryInto<
                     ::std::option::Option<
-                        ::laserdata_core::Open<crate::types::DeploymentTier>,
+                        ::laserdata_core::Open<::laserdata_main::types::DeploymentTier>,
                     >,
                 >,
                 T::Error: ::std::fmt::Display,
@@ -8291,7 +8313,7 @@ sent back by `get_*_channel`, so handle the answer with care.
             pub fn variant<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::laserdata_core::Open<crate::types::DeploymentVariant>,
+                    ::laserdata_core::Open<::laserdata_main::types::DeploymentVariant>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -8496,7 +8518,7 @@ sent back by `get_*_channel`, so handle the answer with care.
                 ::std::string::String,
             >,
             cloud: ::std::result::Result<
-                ::laserdata_core::Open<crate::types::Cloud>,
+                ::laserdata_core::Open<::laserdata_main::types::Cloud>,
                 ::std::string::String,
             >,
             created_at: ::std::result::Result<
@@ -8518,7 +8540,7 @@ sent back by `get_*_channel`, so handle the answer with care.
                 ::std::string::String,
             >,
             status: ::std::result::Result<
-                ::laserdata_core::Open<crate::types::Status>,
+                ::laserdata_core::Open<::laserdata_main::types::Status>,
                 ::std::string::String,
             >,
             updated_at: ::std::result::Result<
@@ -8562,7 +8584,9 @@ sent back by `get_*_channel`, so handle the answer with care.
             }
             pub fn cloud<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::laserdata_core::Open<crate::types::Cloud>>,
+                T: ::std::convert::TryInto<
+                    ::laserdata_core::Open<::laserdata_main::types::Cloud>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.cloud = value
@@ -8646,7 +8670,9 @@ sent back by `get_*_channel`, so handle the answer with care.
             }
             pub fn status<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::laserdata_core::Open<crate::types::Status>>,
+                T: ::std::convert::TryInto<
+                    ::laserdata_core::Open<::laserdata_main::types::Status>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.status = value
@@ -8728,7 +8754,7 @@ sent back by `get_*_channel`, so handle the answer with care.
                 ::std::string::String,
             >,
             cloud: ::std::result::Result<
-                ::laserdata_core::Open<crate::types::Cloud>,
+                ::laserdata_core::Open<::laserdata_main::types::Cloud>,
                 ::std::string::String,
             >,
             created_at: ::std::result::Result<
@@ -8742,7 +8768,7 @@ sent back by `get_*_channel`, so handle the answer with care.
                 ::std::string::String,
             >,
             status: ::std::result::Result<
-                ::laserdata_core::Open<crate::types::Status>,
+                ::laserdata_core::Open<::laserdata_main::types::Status>,
                 ::std::string::String,
             >,
             updated_at: ::std::result::Result<
@@ -8784,7 +8810,9 @@ sent back by `get_*_channel`, so handle the answer with care.
             }
             pub fn cloud<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::laserdata_core::Open<crate::types::Cloud>>,
+                T: ::std::convert::TryInto<
+                    ::laserdata_core::Open<::laserdata_main::types::Cloud>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.cloud = value
@@ -8842,7 +8870,9 @@ sent back by `get_*_channel`, so handle the answer with care.
             }
             pub fn status<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::laserdata_core::Open<crate::types::Status>>,
+                T: ::std::convert::TryInto<
+                    ::laserdata_core::Open<::laserdata_main::types::Status>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.status = value
@@ -9193,7 +9223,7 @@ sent back by `get_*_channel`, so handle the answer with care.
                 ::std::string::String,
             >,
             type_: ::std::result::Result<
-                ::laserdata_core::Open<crate::types::StorageType>,
+                ::laserdata_core::Open<::laserdata_main::types::StorageType>,
                 ::std::string::String,
             >,
         }
@@ -9221,7 +9251,7 @@ sent back by `get_*_channel`, so handle the answer with care.
             pub fn type_<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::laserdata_core::Open<crate::types::StorageType>,
+                    ::laserdata_core::Open<::laserdata_main::types::StorageType>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -9602,7 +9632,7 @@ sent back by `get_*_channel`, so handle the answer with care.
             name: ::std::result::Result<::std::string::String, ::std::string::String>,
             permitted: ::std::result::Result<bool, ::std::string::String>,
             type_: ::std::result::Result<
-                ::laserdata_core::Open<crate::types::ConnectorType>,
+                ::laserdata_core::Open<::laserdata_main::types::ConnectorType>,
                 ::std::string::String,
             >,
         }
@@ -9682,7 +9712,7 @@ sent back by `get_*_channel`, so handle the answer with care.
             pub fn type_<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::laserdata_core::Open<crate::types::ConnectorType>,
+                    ::laserdata_core::Open<::laserdata_main::types::ConnectorType>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -9996,7 +10026,7 @@ sent back by `get_*_channel`, so handle the answer with care.
         #[derive(Clone, Debug)]
         pub struct CreateChannel {
             channel: ::std::result::Result<
-                ::laserdata_core::Open<crate::types::NotificationChannelKind>,
+                ::laserdata_core::Open<::laserdata_main::types::NotificationChannelKind>,
                 ::std::string::String,
             >,
             destination: ::std::result::Result<
@@ -10031,7 +10061,9 @@ sent back by `get_*_channel`, so handle the answer with care.
             pub fn channel<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::laserdata_core::Open<crate::types::NotificationChannelKind>,
+                    ::laserdata_core::Open<
+                        ::laserdata_main::types::NotificationChannelKind,
+                    >,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -10125,7 +10157,7 @@ sent back by `get_*_channel`, so handle the answer with care.
                 ::std::string::String,
             >,
             cloud: ::std::result::Result<
-                ::laserdata_core::Open<crate::types::Cloud>,
+                ::laserdata_core::Open<::laserdata_main::types::Cloud>,
                 ::std::string::String,
             >,
             name: ::std::result::Result<super::CloudAccountName, ::std::string::String>,
@@ -10169,7 +10201,9 @@ sent back by `get_*_channel`, so handle the answer with care.
             }
             pub fn cloud<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::laserdata_core::Open<crate::types::Cloud>>,
+                T: ::std::convert::TryInto<
+                    ::laserdata_core::Open<::laserdata_main::types::Cloud>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.cloud = value
@@ -10440,7 +10474,7 @@ sent back by `get_*_channel`, so handle the answer with care.
         pub struct CreateIntent {
             source: ::std::result::Result<
                 ::std::option::Option<
-                    ::laserdata_core::Open<crate::types::IdentityProvider>,
+                    ::laserdata_core::Open<::laserdata_main::types::IdentityProvider>,
                 >,
                 ::std::string::String,
             >,
@@ -10457,7 +10491,7 @@ sent back by `get_*_channel`, so handle the answer with care.
             where
                 T: ::std::convert::TryInto<
                     ::std::option::Option<
-                        ::laserdata_core::Open<crate::types::IdentityProvider>,
+                        ::laserdata_core::Open<::laserdata_main::types::IdentityProvider>,
                     >,
                 >,
                 T::Error: ::std::fmt::Display,
@@ -10487,7 +10521,9 @@ sent back by `get_*_channel`, so handle the answer with care.
         pub struct CreateSubscription {
             message_types: ::std::result::Result<
                 ::std::vec::Vec<
-                    ::laserdata_core::Open<crate::types::NotificationMessageType>,
+                    ::laserdata_core::Open<
+                        ::laserdata_main::types::NotificationMessageType,
+                    >,
                 >,
                 ::std::string::String,
             >,
@@ -10526,7 +10562,9 @@ sent back by `get_*_channel`, so handle the answer with care.
             where
                 T: ::std::convert::TryInto<
                     ::std::vec::Vec<
-                        ::laserdata_core::Open<crate::types::NotificationMessageType>,
+                        ::laserdata_core::Open<
+                            ::laserdata_main::types::NotificationMessageType,
+                        >,
                     >,
                 >,
                 T::Error: ::std::fmt::Display,
@@ -10639,7 +10677,7 @@ sent back by `get_*_channel`, so handle the answer with care.
                 ::std::string::String,
             >,
             currency: ::std::result::Result<
-                ::laserdata_core::Open<crate::types::Currency>,
+                ::laserdata_core::Open<::laserdata_main::types::Currency>,
                 ::std::string::String,
             >,
             division_id: ::std::result::Result<
@@ -10669,7 +10707,7 @@ sent back by `get_*_channel`, so handle the answer with care.
                 ::std::string::String,
             >,
             status: ::std::result::Result<
-                ::laserdata_core::Open<crate::types::InvoiceStatus>,
+                ::laserdata_core::Open<::laserdata_main::types::InvoiceStatus>,
                 ::std::string::String,
             >,
             subtotal: ::std::result::Result<super::Money, ::std::string::String>,
@@ -10730,7 +10768,7 @@ sent back by `get_*_channel`, so handle the answer with care.
             pub fn currency<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::laserdata_core::Open<crate::types::Currency>,
+                    ::laserdata_core::Open<::laserdata_main::types::Currency>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -10840,7 +10878,7 @@ sent back by `get_*_channel`, so handle the answer with care.
             pub fn status<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::laserdata_core::Open<crate::types::InvoiceStatus>,
+                    ::laserdata_core::Open<::laserdata_main::types::InvoiceStatus>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -10956,7 +10994,7 @@ sent back by `get_*_channel`, so handle the answer with care.
                 ::std::string::String,
             >,
             currency: ::std::result::Result<
-                ::laserdata_core::Open<crate::types::Currency>,
+                ::laserdata_core::Open<::laserdata_main::types::Currency>,
                 ::std::string::String,
             >,
             division_id: ::std::result::Result<
@@ -10974,7 +11012,7 @@ sent back by `get_*_channel`, so handle the answer with care.
                 ::std::string::String,
             >,
             status: ::std::result::Result<
-                ::laserdata_core::Open<crate::types::InvoiceStatus>,
+                ::laserdata_core::Open<::laserdata_main::types::InvoiceStatus>,
                 ::std::string::String,
             >,
             tenant_id: ::std::result::Result<super::TenantId, ::std::string::String>,
@@ -11012,7 +11050,7 @@ sent back by `get_*_channel`, so handle the answer with care.
             pub fn currency<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::laserdata_core::Open<crate::types::Currency>,
+                    ::laserdata_core::Open<::laserdata_main::types::Currency>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -11084,7 +11122,7 @@ sent back by `get_*_channel`, so handle the answer with care.
             pub fn status<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::laserdata_core::Open<crate::types::InvoiceStatus>,
+                    ::laserdata_core::Open<::laserdata_main::types::InvoiceStatus>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -11515,7 +11553,7 @@ sent back by `get_*_channel`, so handle the answer with care.
         #[derive(Clone, Debug)]
         pub struct DeployStarter {
             cloud: ::std::result::Result<
-                ::laserdata_core::Open<crate::types::Cloud>,
+                ::laserdata_core::Open<::laserdata_main::types::Cloud>,
                 ::std::string::String,
             >,
             deployment_name: ::std::result::Result<
@@ -11546,7 +11584,9 @@ sent back by `get_*_channel`, so handle the answer with care.
         impl DeployStarter {
             pub fn cloud<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::laserdata_core::Open<crate::types::Cloud>>,
+                T: ::std::convert::TryInto<
+                    ::laserdata_core::Open<::laserdata_main::types::Cloud>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.cloud = value
@@ -11642,16 +11682,16 @@ sent back by `get_*_channel`, so handle the answer with care.
         pub struct DeployToManagedCloud {
             availability_mode: ::std::result::Result<
                 ::std::option::Option<
-                    ::laserdata_core::Open<crate::types::AvailabilityMode>,
+                    ::laserdata_core::Open<::laserdata_main::types::AvailabilityMode>,
                 >,
                 ::std::string::String,
             >,
             cloud: ::std::result::Result<
-                ::laserdata_core::Open<crate::types::Cloud>,
+                ::laserdata_core::Open<::laserdata_main::types::Cloud>,
                 ::std::string::String,
             >,
             cluster: ::std::result::Result<
-                ::laserdata_core::Open<crate::types::ClusterKind>,
+                ::laserdata_core::Open<::laserdata_main::types::ClusterKind>,
                 ::std::string::String,
             >,
             dedicated: ::std::result::Result<
@@ -11697,7 +11737,7 @@ sent back by `get_*_channel`, so handle the answer with care.
                 ::std::string::String,
             >,
             tier: ::std::result::Result<
-                ::laserdata_core::Open<crate::types::DeploymentTier>,
+                ::laserdata_core::Open<::laserdata_main::types::DeploymentTier>,
                 ::std::string::String,
             >,
         }
@@ -11728,7 +11768,7 @@ sent back by `get_*_channel`, so handle the answer with care.
             where
                 T: ::std::convert::TryInto<
                     ::std::option::Option<
-                        ::laserdata_core::Open<crate::types::AvailabilityMode>,
+                        ::laserdata_core::Open<::laserdata_main::types::AvailabilityMode>,
                     >,
                 >,
                 T::Error: ::std::fmt::Display,
@@ -11744,7 +11784,9 @@ sent back by `get_*_channel`, so handle the answer with care.
             }
             pub fn cloud<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::laserdata_core::Open<crate::types::Cloud>>,
+                T: ::std::convert::TryInto<
+                    ::laserdata_core::Open<::laserdata_main::types::Cloud>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.cloud = value
@@ -11757,7 +11799,7 @@ sent back by `get_*_channel`, so handle the answer with care.
             pub fn cluster<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::laserdata_core::Open<crate::types::ClusterKind>,
+                    ::laserdata_core::Open<::laserdata_main::types::ClusterKind>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -11925,7 +11967,7 @@ sent back by `get_*_channel`, so handle the answer with care.
             pub fn tier<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::laserdata_core::Open<crate::types::DeploymentTier>,
+                    ::laserdata_core::Open<::laserdata_main::types::DeploymentTier>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -11989,7 +12031,7 @@ sent back by `get_*_channel`, so handle the answer with care.
         pub struct DeployToYourOwnCloud {
             availability_mode: ::std::result::Result<
                 ::std::option::Option<
-                    ::laserdata_core::Open<crate::types::AvailabilityMode>,
+                    ::laserdata_core::Open<::laserdata_main::types::AvailabilityMode>,
                 >,
                 ::std::string::String,
             >,
@@ -11998,11 +12040,11 @@ sent back by `get_*_channel`, so handle the answer with care.
                 ::std::string::String,
             >,
             cloud: ::std::result::Result<
-                ::laserdata_core::Open<crate::types::Cloud>,
+                ::laserdata_core::Open<::laserdata_main::types::Cloud>,
                 ::std::string::String,
             >,
             cluster: ::std::result::Result<
-                ::laserdata_core::Open<crate::types::ClusterKind>,
+                ::laserdata_core::Open<::laserdata_main::types::ClusterKind>,
                 ::std::string::String,
             >,
             encrypted: ::std::result::Result<
@@ -12044,7 +12086,7 @@ sent back by `get_*_channel`, so handle the answer with care.
                 ::std::string::String,
             >,
             tier: ::std::result::Result<
-                ::laserdata_core::Open<crate::types::DeploymentTier>,
+                ::laserdata_core::Open<::laserdata_main::types::DeploymentTier>,
                 ::std::string::String,
             >,
         }
@@ -12075,7 +12117,7 @@ sent back by `get_*_channel`, so handle the answer with care.
             where
                 T: ::std::convert::TryInto<
                     ::std::option::Option<
-                        ::laserdata_core::Open<crate::types::AvailabilityMode>,
+                        ::laserdata_core::Open<::laserdata_main::types::AvailabilityMode>,
                     >,
                 >,
                 T::Error: ::std::fmt::Display,
@@ -12105,7 +12147,9 @@ sent back by `get_*_channel`, so handle the answer with care.
             }
             pub fn cloud<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::laserdata_core::Open<crate::types::Cloud>>,
+                T: ::std::convert::TryInto<
+                    ::laserdata_core::Open<::laserdata_main::types::Cloud>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.cloud = value
@@ -12118,7 +12162,7 @@ sent back by `get_*_channel`, so handle the answer with care.
             pub fn cluster<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::laserdata_core::Open<crate::types::ClusterKind>,
+                    ::laserdata_core::Open<::laserdata_main::types::ClusterKind>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -12276,7 +12320,7 @@ sent back by `get_*_channel`, so handle the answer with care.
             pub fn tier<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::laserdata_core::Open<crate::types::DeploymentTier>,
+                    ::laserdata_core::Open<::laserdata_main::types::DeploymentTier>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -12339,20 +12383,20 @@ sent back by `get_*_channel`, so handle the answer with care.
         #[derive(Clone, Debug)]
         pub struct DeploymentDetails {
             area: ::std::result::Result<
-                ::laserdata_core::Open<crate::types::Area>,
+                ::laserdata_core::Open<::laserdata_main::types::Area>,
                 ::std::string::String,
             >,
             availability_mode: ::std::result::Result<
-                ::laserdata_core::Open<crate::types::AvailabilityMode>,
+                ::laserdata_core::Open<::laserdata_main::types::AvailabilityMode>,
                 ::std::string::String,
             >,
             can_upgrade: ::std::result::Result<bool, ::std::string::String>,
             cloud: ::std::result::Result<
-                ::laserdata_core::Open<crate::types::Cloud>,
+                ::laserdata_core::Open<::laserdata_main::types::Cloud>,
                 ::std::string::String,
             >,
             cluster: ::std::result::Result<
-                ::laserdata_core::Open<crate::types::ClusterKind>,
+                ::laserdata_core::Open<::laserdata_main::types::ClusterKind>,
                 ::std::string::String,
             >,
             code: ::std::result::Result<::std::string::String, ::std::string::String>,
@@ -12393,7 +12437,7 @@ sent back by `get_*_channel`, so handle the answer with care.
                 ::std::string::String,
             >,
             storage_type: ::std::result::Result<
-                ::laserdata_core::Open<crate::types::StorageType>,
+                ::laserdata_core::Open<::laserdata_main::types::StorageType>,
                 ::std::string::String,
             >,
             supervisor_url: ::std::result::Result<
@@ -12406,7 +12450,7 @@ sent back by `get_*_channel`, so handle the answer with care.
             >,
             tier: ::std::result::Result<
                 ::std::option::Option<
-                    ::laserdata_core::Open<crate::types::DeploymentTier>,
+                    ::laserdata_core::Open<::laserdata_main::types::DeploymentTier>,
                 >,
                 ::std::string::String,
             >,
@@ -12423,7 +12467,7 @@ sent back by `get_*_channel`, so handle the answer with care.
                 ::std::string::String,
             >,
             variant: ::std::result::Result<
-                ::laserdata_core::Open<crate::types::DeploymentVariant>,
+                ::laserdata_core::Open<::laserdata_main::types::DeploymentVariant>,
                 ::std::string::String,
             >,
         }
@@ -12467,7 +12511,9 @@ sent back by `get_*_channel`, so handle the answer with care.
         impl DeploymentDetails {
             pub fn area<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::laserdata_core::Open<crate::types::Area>>,
+                T: ::std::convert::TryInto<
+                    ::laserdata_core::Open<::laserdata_main::types::Area>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.area = value
@@ -12480,7 +12526,7 @@ sent back by `get_*_channel`, so handle the answer with care.
             pub fn availability_mode<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::laserdata_core::Open<crate::types::AvailabilityMode>,
+                    ::laserdata_core::Open<::laserdata_main::types::AvailabilityMode>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -12507,7 +12553,9 @@ sent back by `get_*_channel`, so handle the answer with care.
             }
             pub fn cloud<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::laserdata_core::Open<crate::types::Cloud>>,
+                T: ::std::convert::TryInto<
+                    ::laserdata_core::Open<::laserdata_main::types::Cloud>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.cloud = value
@@ -12520,7 +12568,7 @@ sent back by `get_*_channel`, so handle the answer with care.
             pub fn cluster<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::laserdata_core::Open<crate::types::ClusterKind>,
+                    ::laserdata_core::Open<::laserdata_main::types::ClusterKind>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -12726,7 +12774,7 @@ sent back by `get_*_channel`, so handle the answer with care.
             pub fn storage_type<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::laserdata_core::Open<crate::types::StorageType>,
+                    ::laserdata_core::Open<::laserdata_main::types::StorageType>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -12769,7 +12817,7 @@ sent back by `get_*_channel`, so handle the answer with care.
             where
                 T: ::std::convert::TryInto<
                     ::std::option::Option<
-                        ::laserdata_core::Open<crate::types::DeploymentTier>,
+                        ::laserdata_core::Open<::laserdata_main::types::DeploymentTier>,
                     >,
                 >,
                 T::Error: ::std::fmt::Display,
@@ -12822,7 +12870,7 @@ sent back by `get_*_channel`, so handle the answer with care.
             pub fn variant<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::laserdata_core::Open<crate::types::DeploymentVariant>,
+                    ::laserdata_core::Open<::laserdata_main::types::DeploymentVariant>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -12910,20 +12958,20 @@ sent back by `get_*_channel`, so handle the answer with care.
         #[derive(Clone, Debug)]
         pub struct DeploymentInfo {
             area: ::std::result::Result<
-                ::laserdata_core::Open<crate::types::Area>,
+                ::laserdata_core::Open<::laserdata_main::types::Area>,
                 ::std::string::String,
             >,
             availability_mode: ::std::result::Result<
-                ::laserdata_core::Open<crate::types::AvailabilityMode>,
+                ::laserdata_core::Open<::laserdata_main::types::AvailabilityMode>,
                 ::std::string::String,
             >,
             can_upgrade: ::std::result::Result<bool, ::std::string::String>,
             cloud: ::std::result::Result<
-                ::laserdata_core::Open<crate::types::Cloud>,
+                ::laserdata_core::Open<::laserdata_main::types::Cloud>,
                 ::std::string::String,
             >,
             cluster: ::std::result::Result<
-                ::laserdata_core::Open<crate::types::ClusterKind>,
+                ::laserdata_core::Open<::laserdata_main::types::ClusterKind>,
                 ::std::string::String,
             >,
             code: ::std::result::Result<::std::string::String, ::std::string::String>,
@@ -12960,7 +13008,7 @@ sent back by `get_*_channel`, so handle the answer with care.
                 ::std::string::String,
             >,
             storage_type: ::std::result::Result<
-                ::laserdata_core::Open<crate::types::StorageType>,
+                ::laserdata_core::Open<::laserdata_main::types::StorageType>,
                 ::std::string::String,
             >,
             supervisor_url: ::std::result::Result<
@@ -12973,7 +13021,7 @@ sent back by `get_*_channel`, so handle the answer with care.
             >,
             tier: ::std::result::Result<
                 ::std::option::Option<
-                    ::laserdata_core::Open<crate::types::DeploymentTier>,
+                    ::laserdata_core::Open<::laserdata_main::types::DeploymentTier>,
                 >,
                 ::std::string::String,
             >,
@@ -12986,7 +13034,7 @@ sent back by `get_*_channel`, so handle the answer with care.
                 ::std::string::String,
             >,
             variant: ::std::result::Result<
-                ::laserdata_core::Open<crate::types::DeploymentVariant>,
+                ::laserdata_core::Open<::laserdata_main::types::DeploymentVariant>,
                 ::std::string::String,
             >,
         }
@@ -13028,7 +13076,9 @@ sent back by `get_*_channel`, so handle the answer with care.
         impl DeploymentInfo {
             pub fn area<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::laserdata_core::Open<crate::types::Area>>,
+                T: ::std::convert::TryInto<
+                    ::laserdata_core::Open<::laserdata_main::types::Area>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.area = value
@@ -13041,7 +13091,7 @@ sent back by `get_*_channel`, so handle the answer with care.
             pub fn availability_mode<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::laserdata_core::Open<crate::types::AvailabilityMode>,
+                    ::laserdata_core::Open<::laserdata_main::types::AvailabilityMode>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -13068,7 +13118,9 @@ sent back by `get_*_channel`, so handle the answer with care.
             }
             pub fn cloud<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::laserdata_core::Open<crate::types::Cloud>>,
+                T: ::std::convert::TryInto<
+                    ::laserdata_core::Open<::laserdata_main::types::Cloud>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.cloud = value
@@ -13081,7 +13133,7 @@ sent back by `get_*_channel`, so handle the answer with care.
             pub fn cluster<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::laserdata_core::Open<crate::types::ClusterKind>,
+                    ::laserdata_core::Open<::laserdata_main::types::ClusterKind>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -13275,7 +13327,7 @@ sent back by `get_*_channel`, so handle the answer with care.
             pub fn storage_type<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::laserdata_core::Open<crate::types::StorageType>,
+                    ::laserdata_core::Open<::laserdata_main::types::StorageType>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -13318,7 +13370,7 @@ sent back by `get_*_channel`, so handle the answer with care.
             where
                 T: ::std::convert::TryInto<
                     ::std::option::Option<
-                        ::laserdata_core::Open<crate::types::DeploymentTier>,
+                        ::laserdata_core::Open<::laserdata_main::types::DeploymentTier>,
                     >,
                 >,
                 T::Error: ::std::fmt::Display,
@@ -13359,7 +13411,7 @@ sent back by `get_*_channel`, so handle the answer with care.
             pub fn variant<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::laserdata_core::Open<crate::types::DeploymentVariant>,
+                    ::laserdata_core::Open<::laserdata_main::types::DeploymentVariant>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -13447,7 +13499,7 @@ sent back by `get_*_channel`, so handle the answer with care.
                 ::std::string::String,
             >,
             cloud: ::std::result::Result<
-                ::laserdata_core::Open<crate::types::Cloud>,
+                ::laserdata_core::Open<::laserdata_main::types::Cloud>,
                 ::std::string::String,
             >,
             instance: ::std::result::Result<
@@ -13461,7 +13513,7 @@ sent back by `get_*_channel`, so handle the answer with care.
             nodes: ::std::result::Result<i32, ::std::string::String>,
             region: ::std::result::Result<super::Region, ::std::string::String>,
             tier: ::std::result::Result<
-                ::laserdata_core::Open<crate::types::DeploymentTier>,
+                ::laserdata_core::Open<::laserdata_main::types::DeploymentTier>,
                 ::std::string::String,
             >,
         }
@@ -13495,7 +13547,9 @@ sent back by `get_*_channel`, so handle the answer with care.
             }
             pub fn cloud<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::laserdata_core::Open<crate::types::Cloud>>,
+                T: ::std::convert::TryInto<
+                    ::laserdata_core::Open<::laserdata_main::types::Cloud>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.cloud = value
@@ -13558,7 +13612,7 @@ sent back by `get_*_channel`, so handle the answer with care.
             pub fn tier<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::laserdata_core::Open<crate::types::DeploymentTier>,
+                    ::laserdata_core::Open<::laserdata_main::types::DeploymentTier>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -13784,7 +13838,7 @@ sent back by `get_*_channel`, so handle the answer with care.
         #[derive(Clone, Debug)]
         pub struct DeploymentStructure {
             cloud: ::std::result::Result<
-                ::laserdata_core::Open<crate::types::Cloud>,
+                ::laserdata_core::Open<::laserdata_main::types::Cloud>,
                 ::std::string::String,
             >,
             id: ::std::result::Result<super::DeploymentId, ::std::string::String>,
@@ -13799,12 +13853,12 @@ sent back by `get_*_channel`, so handle the answer with care.
             >,
             tier: ::std::result::Result<
                 ::std::option::Option<
-                    ::laserdata_core::Open<crate::types::DeploymentTier>,
+                    ::laserdata_core::Open<::laserdata_main::types::DeploymentTier>,
                 >,
                 ::std::string::String,
             >,
             variant: ::std::result::Result<
-                ::laserdata_core::Open<crate::types::DeploymentVariant>,
+                ::laserdata_core::Open<::laserdata_main::types::DeploymentVariant>,
                 ::std::string::String,
             >,
         }
@@ -13824,7 +13878,9 @@ sent back by `get_*_channel`, so handle the answer with care.
         impl DeploymentStructure {
             pub fn cloud<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::laserdata_core::Open<crate::types::Cloud>>,
+                T: ::std::convert::TryInto<
+                    ::laserdata_core::Open<::laserdata_main::types::Cloud>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.cloud = value
@@ -13886,7 +13942,7 @@ sent back by `get_*_channel`, so handle the answer with care.
             where
                 T: ::std::convert::TryInto<
                     ::std::option::Option<
-                        ::laserdata_core::Open<crate::types::DeploymentTier>,
+                        ::laserdata_core::Open<::laserdata_main::types::DeploymentTier>,
                     >,
                 >,
                 T::Error: ::std::fmt::Display,
@@ -13901,7 +13957,7 @@ sent back by `get_*_channel`, so handle the answer with care.
             pub fn variant<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::laserdata_core::Open<crate::types::DeploymentVariant>,
+                    ::laserdata_core::Open<::laserdata_main::types::DeploymentVariant>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -13947,7 +14003,7 @@ sent back by `get_*_channel`, so handle the answer with care.
         pub struct DeploymentTierLimit {
             limit: ::std::result::Result<i32, ::std::string::String>,
             tier: ::std::result::Result<
-                ::laserdata_core::Open<crate::types::DeploymentTier>,
+                ::laserdata_core::Open<::laserdata_main::types::DeploymentTier>,
                 ::std::string::String,
             >,
         }
@@ -13975,7 +14031,7 @@ sent back by `get_*_channel`, so handle the answer with care.
             pub fn tier<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::laserdata_core::Open<crate::types::DeploymentTier>,
+                    ::laserdata_core::Open<::laserdata_main::types::DeploymentTier>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -14030,7 +14086,9 @@ sent back by `get_*_channel`, so handle the answer with care.
                 ::std::string::String,
             >,
             storage_type: ::std::result::Result<
-                ::std::option::Option<::laserdata_core::Open<crate::types::StorageType>>,
+                ::std::option::Option<
+                    ::laserdata_core::Open<::laserdata_main::types::StorageType>,
+                >,
                 ::std::string::String,
             >,
             target_network_tput: ::std::result::Result<
@@ -14039,7 +14097,7 @@ sent back by `get_*_channel`, so handle the answer with care.
             >,
             tier: ::std::result::Result<
                 ::std::option::Option<
-                    ::laserdata_core::Open<crate::types::DeploymentTier>,
+                    ::laserdata_core::Open<::laserdata_main::types::DeploymentTier>,
                 >,
                 ::std::string::String,
             >,
@@ -14130,7 +14188,7 @@ sent back by `get_*_channel`, so handle the answer with care.
             where
                 T: ::std::convert::TryInto<
                     ::std::option::Option<
-                        ::laserdata_core::Open<crate::types::StorageType>,
+                        ::laserdata_core::Open<::laserdata_main::types::StorageType>,
                     >,
                 >,
                 T::Error: ::std::fmt::Display,
@@ -14160,7 +14218,7 @@ sent back by `get_*_channel`, so handle the answer with care.
             where
                 T: ::std::convert::TryInto<
                     ::std::option::Option<
-                        ::laserdata_core::Open<crate::types::DeploymentTier>,
+                        ::laserdata_core::Open<::laserdata_main::types::DeploymentTier>,
                     >,
                 >,
                 T::Error: ::std::fmt::Display,
@@ -15863,7 +15921,7 @@ sent back by `get_*_channel`, so handle the answer with care.
         #[derive(Clone, Debug)]
         pub struct GenerateByocSetup {
             cloud: ::std::result::Result<
-                ::laserdata_core::Open<crate::types::Cloud>,
+                ::laserdata_core::Open<::laserdata_main::types::Cloud>,
                 ::std::string::String,
             >,
             region: ::std::result::Result<super::Region, ::std::string::String>,
@@ -15879,7 +15937,9 @@ sent back by `get_*_channel`, so handle the answer with care.
         impl GenerateByocSetup {
             pub fn cloud<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::laserdata_core::Open<crate::types::Cloud>>,
+                T: ::std::convert::TryInto<
+                    ::laserdata_core::Open<::laserdata_main::types::Cloud>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.cloud = value
@@ -16046,7 +16106,7 @@ sent back by `get_*_channel`, so handle the answer with care.
             id: ::std::result::Result<::std::string::String, ::std::string::String>,
             source: ::std::result::Result<
                 ::std::option::Option<
-                    ::laserdata_core::Open<crate::types::IdentityProvider>,
+                    ::laserdata_core::Open<::laserdata_main::types::IdentityProvider>,
                 >,
                 ::std::string::String,
             >,
@@ -16079,7 +16139,7 @@ sent back by `get_*_channel`, so handle the answer with care.
             where
                 T: ::std::convert::TryInto<
                     ::std::option::Option<
-                        ::laserdata_core::Open<crate::types::IdentityProvider>,
+                        ::laserdata_core::Open<::laserdata_main::types::IdentityProvider>,
                     >,
                 >,
                 T::Error: ::std::fmt::Display,
@@ -16551,7 +16611,7 @@ sent back by `get_*_channel`, so handle the answer with care.
             linked_accounts: ::std::result::Result<
                 ::std::option::Option<
                     ::std::vec::Vec<
-                        ::laserdata_core::Open<crate::types::IdentityProvider>,
+                        ::laserdata_core::Open<::laserdata_main::types::IdentityProvider>,
                     >,
                 >,
                 ::std::string::String,
@@ -16571,7 +16631,7 @@ sent back by `get_*_channel`, so handle the answer with care.
             verified: ::std::result::Result<bool, ::std::string::String>,
             workspace: ::std::result::Result<
                 ::std::option::Option<
-                    ::laserdata_core::Open<crate::types::WorkspaceState>,
+                    ::laserdata_core::Open<::laserdata_main::types::WorkspaceState>,
                 >,
                 ::std::string::String,
             >,
@@ -16620,7 +16680,9 @@ sent back by `get_*_channel`, so handle the answer with care.
                 T: ::std::convert::TryInto<
                     ::std::option::Option<
                         ::std::vec::Vec<
-                            ::laserdata_core::Open<crate::types::IdentityProvider>,
+                            ::laserdata_core::Open<
+                                ::laserdata_main::types::IdentityProvider,
+                            >,
                         >,
                     >,
                 >,
@@ -16687,7 +16749,7 @@ sent back by `get_*_channel`, so handle the answer with care.
             where
                 T: ::std::convert::TryInto<
                     ::std::option::Option<
-                        ::laserdata_core::Open<crate::types::WorkspaceState>,
+                        ::laserdata_core::Open<::laserdata_main::types::WorkspaceState>,
                     >,
                 >,
                 T::Error: ::std::fmt::Display,
@@ -16772,7 +16834,7 @@ sent back by `get_*_channel`, so handle the answer with care.
         #[derive(Clone, Debug)]
         pub struct NotificationChannelDetails {
             channel: ::std::result::Result<
-                ::laserdata_core::Open<crate::types::NotificationChannelKind>,
+                ::laserdata_core::Open<::laserdata_main::types::NotificationChannelKind>,
                 ::std::string::String,
             >,
             created_at: ::std::result::Result<
@@ -16794,7 +16856,7 @@ sent back by `get_*_channel`, so handle the answer with care.
             >,
             owner_id: ::std::result::Result<i64, ::std::string::String>,
             owner_kind: ::std::result::Result<
-                ::laserdata_core::Open<crate::types::OwnerKind>,
+                ::laserdata_core::Open<::laserdata_main::types::OwnerKind>,
                 ::std::string::String,
             >,
             remarks: ::std::result::Result<
@@ -16831,7 +16893,9 @@ sent back by `get_*_channel`, so handle the answer with care.
             pub fn channel<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::laserdata_core::Open<crate::types::NotificationChannelKind>,
+                    ::laserdata_core::Open<
+                        ::laserdata_main::types::NotificationChannelKind,
+                    >,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -16915,7 +16979,7 @@ sent back by `get_*_channel`, so handle the answer with care.
             pub fn owner_kind<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::laserdata_core::Open<crate::types::OwnerKind>,
+                    ::laserdata_core::Open<::laserdata_main::types::OwnerKind>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -17007,7 +17071,7 @@ sent back by `get_*_channel`, so handle the answer with care.
         #[derive(Clone, Debug)]
         pub struct NotificationChannelInfo {
             channel: ::std::result::Result<
-                ::laserdata_core::Open<crate::types::NotificationChannelKind>,
+                ::laserdata_core::Open<::laserdata_main::types::NotificationChannelKind>,
                 ::std::string::String,
             >,
             created_at: ::std::result::Result<
@@ -17025,7 +17089,7 @@ sent back by `get_*_channel`, so handle the answer with care.
             >,
             owner_id: ::std::result::Result<i64, ::std::string::String>,
             owner_kind: ::std::result::Result<
-                ::laserdata_core::Open<crate::types::OwnerKind>,
+                ::laserdata_core::Open<::laserdata_main::types::OwnerKind>,
                 ::std::string::String,
             >,
             updated_at: ::std::result::Result<
@@ -17051,7 +17115,9 @@ sent back by `get_*_channel`, so handle the answer with care.
             pub fn channel<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::laserdata_core::Open<crate::types::NotificationChannelKind>,
+                    ::laserdata_core::Open<
+                        ::laserdata_main::types::NotificationChannelKind,
+                    >,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -17123,7 +17189,7 @@ sent back by `get_*_channel`, so handle the answer with care.
             pub fn owner_kind<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::laserdata_core::Open<crate::types::OwnerKind>,
+                    ::laserdata_core::Open<::laserdata_main::types::OwnerKind>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -17201,7 +17267,7 @@ sent back by `get_*_channel`, so handle the answer with care.
             >,
             id: ::std::result::Result<super::NotificationId, ::std::string::String>,
             message_type: ::std::result::Result<
-                ::laserdata_core::Open<crate::types::NotificationMessageType>,
+                ::laserdata_core::Open<::laserdata_main::types::NotificationMessageType>,
                 ::std::string::String,
             >,
             tenant_id: ::std::result::Result<
@@ -17299,7 +17365,9 @@ sent back by `get_*_channel`, so handle the answer with care.
             pub fn message_type<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::laserdata_core::Open<crate::types::NotificationMessageType>,
+                    ::laserdata_core::Open<
+                        ::laserdata_main::types::NotificationMessageType,
+                    >,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -17370,7 +17438,9 @@ sent back by `get_*_channel`, so handle the answer with care.
             >,
             message_types: ::std::result::Result<
                 ::std::vec::Vec<
-                    ::laserdata_core::Open<crate::types::NotificationMessageType>,
+                    ::laserdata_core::Open<
+                        ::laserdata_main::types::NotificationMessageType,
+                    >,
                 >,
                 ::std::string::String,
             >,
@@ -17451,7 +17521,9 @@ sent back by `get_*_channel`, so handle the answer with care.
             where
                 T: ::std::convert::TryInto<
                     ::std::vec::Vec<
-                        ::laserdata_core::Open<crate::types::NotificationMessageType>,
+                        ::laserdata_core::Open<
+                            ::laserdata_main::types::NotificationMessageType,
+                        >,
                     >,
                 >,
                 T::Error: ::std::fmt::Display,
@@ -19348,7 +19420,7 @@ sent back by `get_*_channel`, so handle the answer with care.
                 ::std::string::String,
             >,
             provider: ::std::result::Result<
-                ::laserdata_core::Open<crate::types::PaymentProvider>,
+                ::laserdata_core::Open<::laserdata_main::types::PaymentProvider>,
                 ::std::string::String,
             >,
             subscription_id: ::std::result::Result<
@@ -19552,7 +19624,7 @@ sent back by `get_*_channel`, so handle the answer with care.
             pub fn provider<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::laserdata_core::Open<crate::types::PaymentProvider>,
+                    ::laserdata_core::Open<::laserdata_main::types::PaymentProvider>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -20641,12 +20713,12 @@ sent back by `get_*_channel`, so handle the answer with care.
         pub struct PreviewDeployment {
             availability_mode: ::std::result::Result<
                 ::std::option::Option<
-                    ::laserdata_core::Open<crate::types::AvailabilityMode>,
+                    ::laserdata_core::Open<::laserdata_main::types::AvailabilityMode>,
                 >,
                 ::std::string::String,
             >,
             cloud: ::std::result::Result<
-                ::laserdata_core::Open<crate::types::Cloud>,
+                ::laserdata_core::Open<::laserdata_main::types::Cloud>,
                 ::std::string::String,
             >,
             nodes: ::std::result::Result<
@@ -20667,7 +20739,7 @@ sent back by `get_*_channel`, so handle the answer with care.
                 ::std::string::String,
             >,
             tier: ::std::result::Result<
-                ::laserdata_core::Open<crate::types::DeploymentTier>,
+                ::laserdata_core::Open<::laserdata_main::types::DeploymentTier>,
                 ::std::string::String,
             >,
         }
@@ -20690,7 +20762,7 @@ sent back by `get_*_channel`, so handle the answer with care.
             where
                 T: ::std::convert::TryInto<
                     ::std::option::Option<
-                        ::laserdata_core::Open<crate::types::AvailabilityMode>,
+                        ::laserdata_core::Open<::laserdata_main::types::AvailabilityMode>,
                     >,
                 >,
                 T::Error: ::std::fmt::Display,
@@ -20706,7 +20778,9 @@ sent back by `get_*_channel`, so handle the answer with care.
             }
             pub fn cloud<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::laserdata_core::Open<crate::types::Cloud>>,
+                T: ::std::convert::TryInto<
+                    ::laserdata_core::Open<::laserdata_main::types::Cloud>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.cloud = value
@@ -20785,7 +20859,7 @@ sent back by `get_*_channel`, so handle the answer with care.
             pub fn tier<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::laserdata_core::Open<crate::types::DeploymentTier>,
+                    ::laserdata_core::Open<::laserdata_main::types::DeploymentTier>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -21099,7 +21173,7 @@ sent back by `get_*_channel`, so handle the answer with care.
         pub struct RoleBasicInfo {
             id: ::std::result::Result<super::RoleId, ::std::string::String>,
             kind: ::std::result::Result<
-                ::laserdata_core::Open<crate::types::TenantRoleKind>,
+                ::laserdata_core::Open<::laserdata_main::types::TenantRoleKind>,
                 ::std::string::String,
             >,
             name: ::std::result::Result<super::RoleName, ::std::string::String>,
@@ -21127,7 +21201,7 @@ sent back by `get_*_channel`, so handle the answer with care.
             pub fn kind<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::laserdata_core::Open<crate::types::TenantRoleKind>,
+                    ::laserdata_core::Open<::laserdata_main::types::TenantRoleKind>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -21176,7 +21250,7 @@ sent back by `get_*_channel`, so handle the answer with care.
         pub struct RoleDetails {
             id: ::std::result::Result<super::RoleId, ::std::string::String>,
             kind: ::std::result::Result<
-                ::laserdata_core::Open<crate::types::TenantRoleKind>,
+                ::laserdata_core::Open<::laserdata_main::types::TenantRoleKind>,
                 ::std::string::String,
             >,
             name: ::std::result::Result<super::RoleName, ::std::string::String>,
@@ -21209,7 +21283,7 @@ sent back by `get_*_channel`, so handle the answer with care.
             pub fn kind<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::laserdata_core::Open<crate::types::TenantRoleKind>,
+                    ::laserdata_core::Open<::laserdata_main::types::TenantRoleKind>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -21992,7 +22066,7 @@ sent back by `get_*_channel`, so handle the answer with care.
             id: ::std::result::Result<::std::string::String, ::std::string::String>,
             source: ::std::result::Result<
                 ::std::option::Option<
-                    ::laserdata_core::Open<crate::types::IdentityProvider>,
+                    ::laserdata_core::Open<::laserdata_main::types::IdentityProvider>,
                 >,
                 ::std::string::String,
             >,
@@ -22025,7 +22099,7 @@ sent back by `get_*_channel`, so handle the answer with care.
             where
                 T: ::std::convert::TryInto<
                     ::std::option::Option<
-                        ::laserdata_core::Open<crate::types::IdentityProvider>,
+                        ::laserdata_core::Open<::laserdata_main::types::IdentityProvider>,
                     >,
                 >,
                 T::Error: ::std::fmt::Display,
@@ -22084,7 +22158,7 @@ sent back by `get_*_channel`, so handle the answer with care.
             >,
             name: ::std::result::Result<super::FullName, ::std::string::String>,
             source: ::std::result::Result<
-                ::laserdata_core::Open<crate::types::IdentityProvider>,
+                ::laserdata_core::Open<::laserdata_main::types::IdentityProvider>,
                 ::std::string::String,
             >,
             tenant: ::std::result::Result<
@@ -22161,7 +22235,7 @@ sent back by `get_*_channel`, so handle the answer with care.
             pub fn source<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::laserdata_core::Open<crate::types::IdentityProvider>,
+                    ::laserdata_core::Open<::laserdata_main::types::IdentityProvider>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -22683,7 +22757,9 @@ sent back by `get_*_channel`, so handle the answer with care.
         pub struct SubscriptionEntry {
             message_types: ::std::result::Result<
                 ::std::vec::Vec<
-                    ::laserdata_core::Open<crate::types::NotificationMessageType>,
+                    ::laserdata_core::Open<
+                        ::laserdata_main::types::NotificationMessageType,
+                    >,
                 >,
                 ::std::string::String,
             >,
@@ -22722,7 +22798,9 @@ sent back by `get_*_channel`, so handle the answer with care.
             where
                 T: ::std::convert::TryInto<
                     ::std::vec::Vec<
-                        ::laserdata_core::Open<crate::types::NotificationMessageType>,
+                        ::laserdata_core::Open<
+                            ::laserdata_main::types::NotificationMessageType,
+                        >,
                     >,
                 >,
                 T::Error: ::std::fmt::Display,
@@ -22973,7 +23051,7 @@ sent back by `get_*_channel`, so handle the answer with care.
                 ::std::string::String,
             >,
             join_policy: ::std::result::Result<
-                ::laserdata_core::Open<crate::types::JoinPolicy>,
+                ::laserdata_core::Open<::laserdata_main::types::JoinPolicy>,
                 ::std::string::String,
             >,
         }
@@ -23023,7 +23101,7 @@ sent back by `get_*_channel`, so handle the answer with care.
             pub fn join_policy<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::laserdata_core::Open<crate::types::JoinPolicy>,
+                    ::laserdata_core::Open<::laserdata_main::types::JoinPolicy>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -23078,7 +23156,7 @@ sent back by `get_*_channel`, so handle the answer with care.
                 ::std::string::String,
             >,
             join_policy: ::std::result::Result<
-                ::laserdata_core::Open<crate::types::JoinPolicy>,
+                ::laserdata_core::Open<::laserdata_main::types::JoinPolicy>,
                 ::std::string::String,
             >,
         }
@@ -23158,7 +23236,7 @@ sent back by `get_*_channel`, so handle the answer with care.
             pub fn join_policy<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::laserdata_core::Open<crate::types::JoinPolicy>,
+                    ::laserdata_core::Open<::laserdata_main::types::JoinPolicy>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -23221,7 +23299,9 @@ sent back by `get_*_channel`, so handle the answer with care.
             >,
             starter_available: ::std::result::Result<bool, ::std::string::String>,
             status: ::std::result::Result<
-                ::std::option::Option<::laserdata_core::Open<crate::types::Status>>,
+                ::std::option::Option<
+                    ::laserdata_core::Open<::laserdata_main::types::Status>,
+                >,
                 ::std::string::String,
             >,
             subscription: ::std::result::Result<
@@ -23399,7 +23479,9 @@ sent back by `get_*_channel`, so handle the answer with care.
             pub fn status<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<::laserdata_core::Open<crate::types::Status>>,
+                    ::std::option::Option<
+                        ::laserdata_core::Open<::laserdata_main::types::Status>,
+                    >,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -23618,7 +23700,7 @@ sent back by `get_*_channel`, so handle the answer with care.
                 ::std::string::String,
             >,
             status: ::std::result::Result<
-                ::laserdata_core::Open<crate::types::InvitationStatus>,
+                ::laserdata_core::Open<::laserdata_main::types::InvitationStatus>,
                 ::std::string::String,
             >,
         }
@@ -23670,7 +23752,7 @@ sent back by `get_*_channel`, so handle the answer with care.
             pub fn status<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::laserdata_core::Open<crate::types::InvitationStatus>,
+                    ::laserdata_core::Open<::laserdata_main::types::InvitationStatus>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -24697,7 +24779,9 @@ sent back by `get_*_channel`, so handle the answer with care.
                 ::std::string::String,
             >,
             status: ::std::result::Result<
-                ::std::option::Option<::laserdata_core::Open<crate::types::Status>>,
+                ::std::option::Option<
+                    ::laserdata_core::Open<::laserdata_main::types::Status>,
+                >,
                 ::std::string::String,
             >,
         }
@@ -24781,7 +24865,9 @@ sent back by `get_*_channel`, so handle the answer with care.
             pub fn status<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<::laserdata_core::Open<crate::types::Status>>,
+                    ::std::option::Option<
+                        ::laserdata_core::Open<::laserdata_main::types::Status>,
+                    >,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -25406,7 +25492,7 @@ sent back by `get_*_channel`, so handle the answer with care.
                 ::std::string::String,
             >,
             join_policy: ::std::result::Result<
-                ::laserdata_core::Open<crate::types::JoinPolicy>,
+                ::laserdata_core::Open<::laserdata_main::types::JoinPolicy>,
                 ::std::string::String,
             >,
         }
@@ -25456,7 +25542,7 @@ sent back by `get_*_channel`, so handle the answer with care.
             pub fn join_policy<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::laserdata_core::Open<crate::types::JoinPolicy>,
+                    ::laserdata_core::Open<::laserdata_main::types::JoinPolicy>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -25500,7 +25586,7 @@ sent back by `get_*_channel`, so handle the answer with care.
             >,
             tier: ::std::result::Result<
                 ::std::option::Option<
-                    ::laserdata_core::Open<crate::types::DeploymentTier>,
+                    ::laserdata_core::Open<::laserdata_main::types::DeploymentTier>,
                 >,
                 ::std::string::String,
             >,
@@ -25532,7 +25618,7 @@ sent back by `get_*_channel`, so handle the answer with care.
             where
                 T: ::std::convert::TryInto<
                     ::std::option::Option<
-                        ::laserdata_core::Open<crate::types::DeploymentTier>,
+                        ::laserdata_core::Open<::laserdata_main::types::DeploymentTier>,
                     >,
                 >,
                 T::Error: ::std::fmt::Display,
@@ -30241,7 +30327,10 @@ pub mod builder {
     pub struct GetCloudAccounts<'a> {
         client: &'a super::Client,
         tenant_id: Result<types::TenantId, String>,
-        cloud: Result<Option<::laserdata_core::Open<crate::types::Cloud>>, String>,
+        cloud: Result<
+            Option<::laserdata_core::Open<::laserdata_main::types::Cloud>>,
+            String,
+        >,
         name: Result<Option<types::CloudAccountName>, String>,
         page: Result<Option<::std::num::NonZeroU64>, String>,
         region: Result<Option<types::Region>, String>,
@@ -30272,13 +30361,15 @@ pub mod builder {
         }
         pub fn cloud<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::laserdata_core::Open<crate::types::Cloud>>,
+            V: std::convert::TryInto<
+                ::laserdata_core::Open<::laserdata_main::types::Cloud>,
+            >,
         {
             self.cloud = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: laserdata_core :: Open < crate :: types :: Cloud >` for cloud failed"
+                    "conversion to `:: laserdata_core :: Open < :: laserdata_main :: types :: Cloud >` for cloud failed"
                         .to_string()
                 });
             self
@@ -30890,7 +30981,7 @@ pub mod builder {
     pub struct GetRegions<'a> {
         client: &'a super::Client,
         tenant_id: Result<types::TenantId, String>,
-        cloud: Result<::laserdata_core::Open<crate::types::Cloud>, String>,
+        cloud: Result<::laserdata_core::Open<::laserdata_main::types::Cloud>, String>,
     }
     impl<'a> GetRegions<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -30913,12 +31004,14 @@ pub mod builder {
         }
         pub fn cloud<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::laserdata_core::Open<crate::types::Cloud>>,
+            V: std::convert::TryInto<
+                ::laserdata_core::Open<::laserdata_main::types::Cloud>,
+            >,
         {
             self.cloud = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: laserdata_core :: Open < crate :: types :: Cloud >` for cloud failed"
+                    "conversion to `:: laserdata_core :: Open < :: laserdata_main :: types :: Cloud >` for cloud failed"
                         .to_string()
                 });
             self
@@ -30981,7 +31074,7 @@ pub mod builder {
     pub struct GetClusters<'a> {
         client: &'a super::Client,
         tenant_id: Result<types::TenantId, String>,
-        cloud: Result<::laserdata_core::Open<crate::types::Cloud>, String>,
+        cloud: Result<::laserdata_core::Open<::laserdata_main::types::Cloud>, String>,
         region: Result<types::Region, String>,
     }
     impl<'a> GetClusters<'a> {
@@ -31006,12 +31099,14 @@ pub mod builder {
         }
         pub fn cloud<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::laserdata_core::Open<crate::types::Cloud>>,
+            V: std::convert::TryInto<
+                ::laserdata_core::Open<::laserdata_main::types::Cloud>,
+            >,
         {
             self.cloud = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: laserdata_core :: Open < crate :: types :: Cloud >` for cloud failed"
+                    "conversion to `:: laserdata_core :: Open < :: laserdata_main :: types :: Cloud >` for cloud failed"
                         .to_string()
                 });
             self
@@ -31085,7 +31180,7 @@ pub mod builder {
     pub struct GetStorages<'a> {
         client: &'a super::Client,
         tenant_id: Result<types::TenantId, String>,
-        cloud: Result<::laserdata_core::Open<crate::types::Cloud>, String>,
+        cloud: Result<::laserdata_core::Open<::laserdata_main::types::Cloud>, String>,
         region: Result<types::Region, String>,
     }
     impl<'a> GetStorages<'a> {
@@ -31110,12 +31205,14 @@ pub mod builder {
         }
         pub fn cloud<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::laserdata_core::Open<crate::types::Cloud>>,
+            V: std::convert::TryInto<
+                ::laserdata_core::Open<::laserdata_main::types::Cloud>,
+            >,
         {
             self.cloud = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: laserdata_core :: Open < crate :: types :: Cloud >` for cloud failed"
+                    "conversion to `:: laserdata_core :: Open < :: laserdata_main :: types :: Cloud >` for cloud failed"
                         .to_string()
                 });
             self
@@ -31189,7 +31286,7 @@ pub mod builder {
     pub struct GetTiers<'a> {
         client: &'a super::Client,
         tenant_id: Result<types::TenantId, String>,
-        cloud: Result<::laserdata_core::Open<crate::types::Cloud>, String>,
+        cloud: Result<::laserdata_core::Open<::laserdata_main::types::Cloud>, String>,
         region: Result<types::Region, String>,
     }
     impl<'a> GetTiers<'a> {
@@ -31214,12 +31311,14 @@ pub mod builder {
         }
         pub fn cloud<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::laserdata_core::Open<crate::types::Cloud>>,
+            V: std::convert::TryInto<
+                ::laserdata_core::Open<::laserdata_main::types::Cloud>,
+            >,
         {
             self.cloud = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: laserdata_core :: Open < crate :: types :: Cloud >` for cloud failed"
+                    "conversion to `:: laserdata_core :: Open < :: laserdata_main :: types :: Cloud >` for cloud failed"
                         .to_string()
                 });
             self
@@ -35657,7 +35756,9 @@ pub mod builder {
         client: &'a super::Client,
         tenant_id: Result<types::TenantId, String>,
         channel: Result<
-            Option<::laserdata_core::Open<crate::types::NotificationChannelKind>>,
+            Option<
+                ::laserdata_core::Open<::laserdata_main::types::NotificationChannelKind>,
+            >,
             String,
         >,
         page: Result<Option<::std::num::NonZeroU64>, String>,
@@ -35687,14 +35788,14 @@ pub mod builder {
         pub fn channel<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<
-                ::laserdata_core::Open<crate::types::NotificationChannelKind>,
+                ::laserdata_core::Open<::laserdata_main::types::NotificationChannelKind>,
             >,
         {
             self.channel = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: laserdata_core :: Open < crate :: types :: NotificationChannelKind >` for channel failed"
+                    "conversion to `:: laserdata_core :: Open < :: laserdata_main :: types :: NotificationChannelKind >` for channel failed"
                         .to_string()
                 });
             self
@@ -36303,7 +36404,9 @@ pub mod builder {
         tenant_id: Result<types::TenantId, String>,
         division_id: Result<types::DivisionId, String>,
         channel: Result<
-            Option<::laserdata_core::Open<crate::types::NotificationChannelKind>>,
+            Option<
+                ::laserdata_core::Open<::laserdata_main::types::NotificationChannelKind>,
+            >,
             String,
         >,
         page: Result<Option<::std::num::NonZeroU64>, String>,
@@ -36345,14 +36448,14 @@ pub mod builder {
         pub fn channel<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<
-                ::laserdata_core::Open<crate::types::NotificationChannelKind>,
+                ::laserdata_core::Open<::laserdata_main::types::NotificationChannelKind>,
             >,
         {
             self.channel = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: laserdata_core :: Open < crate :: types :: NotificationChannelKind >` for channel failed"
+                    "conversion to `:: laserdata_core :: Open < :: laserdata_main :: types :: NotificationChannelKind >` for channel failed"
                         .to_string()
                 });
             self
@@ -37043,7 +37146,9 @@ pub mod builder {
         tenant_id: Result<types::TenantId, String>,
         channel_id: Result<types::NotificationChannelId, String>,
         message_type: Result<
-            Option<::laserdata_core::Open<crate::types::NotificationMessageType>>,
+            Option<
+                ::laserdata_core::Open<::laserdata_main::types::NotificationMessageType>,
+            >,
             String,
         >,
         page: Result<Option<::std::num::NonZeroU64>, String>,
@@ -37086,14 +37191,14 @@ pub mod builder {
         pub fn message_type<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<
-                ::laserdata_core::Open<crate::types::NotificationMessageType>,
+                ::laserdata_core::Open<::laserdata_main::types::NotificationMessageType>,
             >,
         {
             self.message_type = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: laserdata_core :: Open < crate :: types :: NotificationMessageType >` for message_type failed"
+                    "conversion to `:: laserdata_core :: Open < :: laserdata_main :: types :: NotificationMessageType >` for message_type failed"
                         .to_string()
                 });
             self
@@ -37660,7 +37765,9 @@ pub mod builder {
         division_id: Result<types::DivisionId, String>,
         channel_id: Result<types::NotificationChannelId, String>,
         message_type: Result<
-            Option<::laserdata_core::Open<crate::types::NotificationMessageType>>,
+            Option<
+                ::laserdata_core::Open<::laserdata_main::types::NotificationMessageType>,
+            >,
             String,
         >,
         page: Result<Option<::std::num::NonZeroU64>, String>,
@@ -37715,14 +37822,14 @@ pub mod builder {
         pub fn message_type<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<
-                ::laserdata_core::Open<crate::types::NotificationMessageType>,
+                ::laserdata_core::Open<::laserdata_main::types::NotificationMessageType>,
             >,
         {
             self.message_type = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: laserdata_core :: Open < crate :: types :: NotificationMessageType >` for message_type failed"
+                    "conversion to `:: laserdata_core :: Open < :: laserdata_main :: types :: NotificationMessageType >` for message_type failed"
                         .to_string()
                 });
             self
@@ -39100,7 +39207,7 @@ pub mod builder {
         client: &'a super::Client,
         tenant_id: Result<types::TenantId, String>,
         kind: Result<
-            Option<::laserdata_core::Open<crate::types::TenantRoleKind>>,
+            Option<::laserdata_core::Open<::laserdata_main::types::TenantRoleKind>>,
             String,
         >,
         page: Result<Option<::std::num::NonZeroU64>, String>,
@@ -39130,14 +39237,14 @@ pub mod builder {
         pub fn kind<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<
-                ::laserdata_core::Open<crate::types::TenantRoleKind>,
+                ::laserdata_core::Open<::laserdata_main::types::TenantRoleKind>,
             >,
         {
             self.kind = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: laserdata_core :: Open < crate :: types :: TenantRoleKind >` for kind failed"
+                    "conversion to `:: laserdata_core :: Open < :: laserdata_main :: types :: TenantRoleKind >` for kind failed"
                         .to_string()
                 });
             self

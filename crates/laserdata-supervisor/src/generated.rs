@@ -337,7 +337,9 @@ node, runtime and action, and when) and are optional until confirmed.
         pub node_id: ::std::option::Option<DeploymentNodeId>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub runtime: ::std::option::Option<ActivityRuntime>,
-        pub status: ::laserdata_core::Open<crate::types::ActivityStatus>,
+        pub status: ::laserdata_core::Open<
+            ::laserdata_supervisor::types::ActivityStatus,
+        >,
         pub tenant_id: TenantId,
         ///When the entry last changed, for example when it became `completed` or `rejected`.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -862,7 +864,9 @@ is an object with a `steps` list of sentences, and this may well be similar.
     ///A backup of a deployment's storage volumes.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct BackupInfo {
-        pub backup_type: ::laserdata_core::Open<crate::types::BackupType>,
+        pub backup_type: ::laserdata_core::Open<
+            ::laserdata_supervisor::types::BackupType,
+        >,
         ///When copying ended; null until then.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub completed_at: ::std::option::Option<
@@ -893,7 +897,7 @@ is an object with a `steps` list of sentences, and this may well be similar.
         ///When copying began; null while `pending`.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub started_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
-        pub status: ::laserdata_core::Open<crate::types::BackupStatus>,
+        pub status: ::laserdata_core::Open<::laserdata_supervisor::types::BackupStatus>,
         ///The storage volumes that were copied (AWS `vol-...` ids).
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub volume_ids: ::std::vec::Vec<::std::string::String>,
@@ -1539,7 +1543,7 @@ connectors runtime runs it; the exact strings are not confirmed (`pending` and
         pub status: ::std::option::Option<::std::string::String>,
         #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
         pub type_: ::std::option::Option<
-            ::laserdata_core::Open<crate::types::ConnectorInstanceType>,
+            ::laserdata_core::Open<::laserdata_supervisor::types::ConnectorInstanceType>,
         >,
     }
     impl ConnectorInstanceInfo {
@@ -3141,7 +3145,9 @@ values may follow AWS's own peering states or snake_case. Treat any value as opa
         ///The snapshot's name.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub name: ::std::option::Option<::std::string::String>,
-        pub status: ::laserdata_core::Open<crate::types::SnapshotStatus>,
+        pub status: ::laserdata_core::Open<
+            ::laserdata_supervisor::types::SnapshotStatus,
+        >,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub tenant_id: ::std::option::Option<TenantId>,
         #[serde(flatten)]
@@ -3683,7 +3689,7 @@ The set is open: other values may appear and are passed through unchanged.
                 ::std::string::String,
             >,
             status: ::std::result::Result<
-                ::laserdata_core::Open<crate::types::ActivityStatus>,
+                ::laserdata_core::Open<::laserdata_supervisor::types::ActivityStatus>,
                 ::std::string::String,
             >,
             tenant_id: ::std::result::Result<super::TenantId, ::std::string::String>,
@@ -3774,7 +3780,7 @@ The set is open: other values may appear and are passed through unchanged.
             pub fn status<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::laserdata_core::Open<crate::types::ActivityStatus>,
+                    ::laserdata_core::Open<::laserdata_supervisor::types::ActivityStatus>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -4246,7 +4252,7 @@ The set is open: other values may appear and are passed through unchanged.
         #[derive(Clone, Debug)]
         pub struct BackupInfo {
             backup_type: ::std::result::Result<
-                ::laserdata_core::Open<crate::types::BackupType>,
+                ::laserdata_core::Open<::laserdata_supervisor::types::BackupType>,
                 ::std::string::String,
             >,
             completed_at: ::std::result::Result<
@@ -4292,7 +4298,7 @@ The set is open: other values may appear and are passed through unchanged.
                 ::std::string::String,
             >,
             status: ::std::result::Result<
-                ::laserdata_core::Open<crate::types::BackupStatus>,
+                ::laserdata_core::Open<::laserdata_supervisor::types::BackupStatus>,
                 ::std::string::String,
             >,
             volume_ids: ::std::result::Result<
@@ -4327,7 +4333,7 @@ The set is open: other values may appear and are passed through unchanged.
             pub fn backup_type<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::laserdata_core::Open<crate::types::BackupType>,
+                    ::laserdata_core::Open<::laserdata_supervisor::types::BackupType>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -4491,7 +4497,7 @@ The set is open: other values may appear and are passed through unchanged.
             pub fn status<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::laserdata_core::Open<crate::types::BackupStatus>,
+                    ::laserdata_core::Open<::laserdata_supervisor::types::BackupStatus>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -5025,7 +5031,9 @@ The set is open: other values may appear and are passed through unchanged.
             >,
             type_: ::std::result::Result<
                 ::std::option::Option<
-                    ::laserdata_core::Open<crate::types::ConnectorInstanceType>,
+                    ::laserdata_core::Open<
+                        ::laserdata_supervisor::types::ConnectorInstanceType,
+                    >,
                 >,
                 ::std::string::String,
             >,
@@ -5094,7 +5102,9 @@ The set is open: other values may appear and are passed through unchanged.
             where
                 T: ::std::convert::TryInto<
                     ::std::option::Option<
-                        ::laserdata_core::Open<crate::types::ConnectorInstanceType>,
+                        ::laserdata_core::Open<
+                            ::laserdata_supervisor::types::ConnectorInstanceType,
+                        >,
                     >,
                 >,
                 T::Error: ::std::fmt::Display,
@@ -8171,7 +8181,7 @@ The set is open: other values may appear and are passed through unchanged.
                 ::std::string::String,
             >,
             status: ::std::result::Result<
-                ::laserdata_core::Open<crate::types::SnapshotStatus>,
+                ::laserdata_core::Open<::laserdata_supervisor::types::SnapshotStatus>,
                 ::std::string::String,
             >,
             tenant_id: ::std::result::Result<
@@ -8263,7 +8273,7 @@ The set is open: other values may appear and are passed through unchanged.
             pub fn status<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::laserdata_core::Open<crate::types::SnapshotStatus>,
+                    ::laserdata_core::Open<::laserdata_supervisor::types::SnapshotStatus>,
                 >,
                 T::Error: ::std::fmt::Display,
             {

@@ -103,13 +103,17 @@ pub fn render(root: &Path, layers: &[Layer]) -> Result<Vec<Output>, Vec<Diagnost
                 continue;
             }
         };
-        match codegen::generate(layer, &bundle) {
-            Ok(client) => outputs.push(Output { path: layer.client.into(), contents: client }),
-            Err(message) => problems.push(bundle.diagnostic("", message)),
-        }
-        match codegen::generate_mocks(layer, &bundle, &codegen::client_crate(layer)) {
-            Ok(mocks) => outputs.push(Output { path: layer.mocks.into(), contents: mocks }),
-            Err(message) => problems.push(bundle.diagnostic("", message)),
+        // The client and its mocks are generated independently: one thread each.
+        let (client, mocks) = std::thread::scope(|scope| {
+            let mocks = scope.spawn(|| codegen::generate_mocks(layer, &bundle, &codegen::client_crate(layer)));
+            let client = codegen::generate(layer, &bundle);
+            (client, mocks.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+        });
+        for (path, generated) in [(layer.client, client), (layer.mocks, mocks)] {
+            match generated {
+                Ok(contents) => outputs.push(Output { path: path.into(), contents }),
+                Err(message) => problems.push(bundle.diagnostic("", message)),
+            }
         }
         let crate_path = format!("laserdata::{}", layer.name);
         outputs.push(Output {

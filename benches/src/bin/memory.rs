@@ -1,0 +1,179 @@
+//! Peak live heap while `PagedStream::stream_pages_of` walks a list, compared with the heap of
+//! one decoded page. Every allocation of the process goes through a counting allocator, so the
+//! figures are exact byte counts, not samples of the resident set. Options: `--runs N`,
+//! `--totals 1000,10000`, `--page-size N`.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::hint::black_box;
+use std::num::NonZeroU64;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use futures::TryStreamExt;
+use laserdata::PagedStream;
+use laserdata::main::types;
+use laserdata_bench::fixtures::{self, DIVISION, ENVIRONMENT, TENANT};
+use laserdata_bench::server::{Answer, Server, query_param};
+use laserdata_bench::stats::{Summary, bytes};
+use laserdata_bench::{API_KEY, Row, arg, emit};
+
+/// The system allocator, counting the bytes live now and the most ever live since the last reset.
+struct Counting;
+
+static LIVE: AtomicUsize = AtomicUsize::new(0);
+static PEAK: AtomicUsize = AtomicUsize::new(0);
+
+fn grew(size: usize) {
+    let now = LIVE.fetch_add(size, Ordering::Relaxed) + size;
+    PEAK.fetch_max(now, Ordering::Relaxed);
+}
+
+fn shrank(size: usize) {
+    LIVE.fetch_sub(size, Ordering::Relaxed);
+}
+
+// SAFETY: every call is passed on to the system allocator unchanged; only counters are added.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let pointer = unsafe { System.alloc(layout) };
+        if !pointer.is_null() {
+            grew(layout.size());
+        }
+        pointer
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        let pointer = unsafe { System.alloc_zeroed(layout) };
+        if !pointer.is_null() {
+            grew(layout.size());
+        }
+        pointer
+    }
+
+    unsafe fn dealloc(&self, pointer: *mut u8, layout: Layout) {
+        unsafe { System.dealloc(pointer, layout) };
+        shrank(layout.size());
+    }
+
+    unsafe fn realloc(&self, pointer: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        let moved = unsafe { System.realloc(pointer, layout, new_size) };
+        if !moved.is_null() {
+            // Counted as a new block next to the old one, then the old one freed: the peak
+            // includes the moment of copying even when the block grew in place (conservative).
+            grew(new_size);
+            shrank(layout.size());
+        }
+        moved
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+fn live() -> usize {
+    LIVE.load(Ordering::SeqCst)
+}
+
+/// Starts a new peak at the current live count.
+fn reset_peak() {
+    PEAK.store(live(), Ordering::SeqCst);
+}
+
+fn main() {
+    let runs = arg("--runs", 5);
+    let page_size = arg("--page-size", 100usize);
+    let totals: String = arg("--totals", "1000,10000".to_owned());
+    let spec = fixtures::main_spec();
+    let rows: Vec<Row> = totals
+        .split(',')
+        .map(|total| total.trim().parse().expect("--totals takes numbers"))
+        .map(|total| paging(&spec, total, page_size, runs))
+        .collect();
+    emit(&rows);
+}
+
+fn paging(spec: &serde_json::Value, total: usize, page_size: usize, runs: usize) -> Row {
+    eprintln!("paging memory: {total} items in pages of {page_size}, {runs} runs");
+    // Every page is encoded before counting starts; the server answers from these buffers
+    // without copying them, so the counts below are the client's (and the server's per-request
+    // bookkeeping, which allocates nothing once a connection is open).
+    let items = fixtures::deployments(spec, total);
+    let pages = Arc::new(fixtures::page_bodies(&items, page_size));
+    drop(items);
+    let served = pages.clone();
+    let server = Server::start(Arc::new(move |_method: &str, target: &str| {
+        let page: usize = query_param(target, "page").and_then(|page| page.parse().ok()).unwrap_or(1);
+        Answer { status: 200, body: served[page - 1].clone() }
+    }));
+
+    // The heap one decoded page takes, and the size of its body on the wire.
+    let before = live();
+    let decoded: types::PagedDeploymentInfo = serde_json::from_slice(&pages[0]).expect("a page decodes");
+    let one_page = live() - before;
+    drop(black_box(decoded));
+    let body = pages[0].len();
+
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime");
+    let client =
+        laserdata::Client::builder().api_key(API_KEY).main_url(&server.url).audit_url(&server.url).build().unwrap();
+    let size = NonZeroU64::new(page_size as u64).expect("a page size above zero");
+    let walk = || async {
+        let stream = client
+            .main()
+            .get_deployments()
+            .tenant_id(TENANT)
+            .division_id(DIVISION)
+            .environment_id(ENVIRONMENT)
+            .stream_pages_of(size);
+        let mut stream = std::pin::pin!(stream);
+        let mut count = 0;
+        while let Some(item) = stream.try_next().await.expect("every page arrives") {
+            black_box(&item);
+            count += 1;
+        }
+        count
+    };
+    // One walk unmeasured: the connection, the runtime's and tracing's lazily built state.
+    assert_eq!(runtime.block_on(walk()), total);
+    let growth: Vec<f64> = (0..runs)
+        .map(|_| {
+            let baseline = live();
+            reset_peak();
+            assert_eq!(runtime.block_on(walk()), total);
+            (PEAK.load(Ordering::SeqCst) - baseline) as f64
+        })
+        .collect();
+    let growth = Summary::of(&growth);
+    let ratio = growth.median / one_page as f64;
+    Row {
+        section: 3,
+        benchmark: format!("Paging: stream {} deployments in pages of {page_size}", thousands(total)),
+        measure: format!(
+            "peak live heap growth during `stream_pages_of` ÷ live heap of one decoded page; counting allocator, median of {runs} runs"
+        ),
+        result: format!("{ratio:.2} pages"),
+        detail: format!(
+            "peak growth {} (min–max {}–{}); one decoded page {}; one page body {}",
+            bytes(growth.median),
+            bytes(growth.min),
+            bytes(growth.max),
+            bytes(one_page as f64),
+            bytes(body as f64)
+        ),
+        target: "≤ 2 pages, independent of the total".into(),
+        met: Some(ratio <= 2.0),
+    }
+}
+
+/// 10000 as "10 000".
+fn thousands(value: usize) -> String {
+    let digits = value.to_string();
+    let mut out = String::new();
+    for (index, digit) in digits.chars().enumerate() {
+        if index > 0 && (digits.len() - index) % 3 == 0 {
+            out.push(' ');
+        }
+        out.push(digit);
+    }
+    out
+}

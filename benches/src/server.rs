@@ -100,8 +100,6 @@ async fn serve(
     record: Arc<Mutex<Option<String>>>,
     recording: Arc<std::sync::atomic::AtomicBool>,
 ) {
-    // The head and the body go out in two writes: without this, Nagle's algorithm would hold
-    // the body back until the client acknowledges the head.
     let _ = socket.set_nodelay(true);
     let mut buffer: Vec<u8> = Vec::with_capacity(16 * 1024);
     let mut head = String::with_capacity(256);
@@ -138,10 +136,27 @@ async fn serve(
             answer.status,
             answer.body.len()
         );
-        if socket.write_all(head.as_bytes()).await.is_err() || socket.write_all(&answer.body).await.is_err() {
+        if write_both(&mut socket, head.as_bytes(), &answer.body).await.is_err() {
             return;
         }
     }
+}
+
+/// Writes the head and the body with as few system calls as the socket allows (one, usually), so
+/// that the answer reaches the client's socket in one piece: how many reads the client needs
+/// then depends on the client, not on how the server's writes and the client's reads interleave.
+async fn write_both(socket: &mut TcpStream, head: &[u8], body: &[u8]) -> std::io::Result<()> {
+    let (mut head, mut body) = (head, body);
+    while !head.is_empty() {
+        let written = socket.write_vectored(&[std::io::IoSlice::new(head), std::io::IoSlice::new(body)]).await?;
+        if written == 0 {
+            return Err(std::io::ErrorKind::WriteZero.into());
+        }
+        let from_head = written.min(head.len());
+        head = &head[from_head..];
+        body = &body[written - from_head..];
+    }
+    socket.write_all(body).await
 }
 
 fn content_length(head: &[u8]) -> usize {
@@ -178,6 +193,7 @@ mod tests {
             body: Bytes::from(format!("{{\"method\":\"{method}\",\"target\":\"{target}\"}}")),
         }));
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        laserdata::install_crypto_provider();
         runtime.block_on(async {
             let http = reqwest::Client::new();
             for page in 1..=3 {

@@ -2,6 +2,9 @@
 //! one decoded page. Every allocation of the process goes through a counting allocator, so the
 //! figures are exact byte counts, not samples of the resident set. Options: `--runs N`,
 //! `--totals 1000,10000`, `--page-size N`.
+//!
+//! It also counts the allocations of one call through the client and through a bare `reqwest`
+//! request, which explains most of the client-overhead ratio without timing noise.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::hint::black_box;
@@ -22,8 +25,11 @@ struct Counting;
 
 static LIVE: AtomicUsize = AtomicUsize::new(0);
 static PEAK: AtomicUsize = AtomicUsize::new(0);
+/// Allocations (and reallocations) made so far.
+static CALLS: AtomicUsize = AtomicUsize::new(0);
 
 fn grew(size: usize) {
+    CALLS.fetch_add(1, Ordering::Relaxed);
     let now = LIVE.fetch_add(size, Ordering::Relaxed) + size;
     PEAK.fetch_max(now, Ordering::Relaxed);
 }
@@ -88,6 +94,7 @@ fn main() {
         .split(',')
         .map(|total| total.trim().parse().expect("--totals takes numbers"))
         .flat_map(|total| paging(&spec, total, page_size, runs))
+        .chain(allocations(&spec))
         .collect();
     emit(&rows);
 }
@@ -205,6 +212,117 @@ fn paging(spec: &serde_json::Value, total: usize, page_size: usize, runs: usize)
             met: None,
         },
     ]
+}
+
+/// Allocations per call of `get_deployment` and `create_api_key`: through the client (default
+/// retry policy, and without retries), and as a bare `reqwest` request like the timing benchmark's.
+fn allocations(spec: &serde_json::Value) -> Vec<Row> {
+    eprintln!("allocations per call");
+    let get = fixtures::exchange(spec, "get_deployment");
+    let post = fixtures::exchange(spec, "create_api_key");
+    let (get_body, post_body) = (
+        bytes::Bytes::from(serde_json::to_vec(&get.response).unwrap()),
+        bytes::Bytes::from(serde_json::to_vec(&post.response).unwrap()),
+    );
+    let server = Server::start(Arc::new(move |method: &str, _target: &str| match method {
+        "POST" => Answer { status: post.status, body: post_body.clone() },
+        _ => Answer { status: get.status, body: get_body.clone() },
+    }));
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime");
+    let client = |retry| {
+        laserdata::Client::builder()
+            .api_key(API_KEY)
+            .main_url(&server.url)
+            .audit_url(&server.url)
+            .retry(retry)
+            .build()
+            .unwrap()
+    };
+    let (ours, never) = (client(laserdata::RetryPolicy::default()), client(laserdata::RetryPolicy::never()));
+    let http = reqwest::Client::builder()
+        .default_headers(client_headers())
+        .timeout(std::time::Duration::from_secs(30))
+        .build()
+        .unwrap();
+    let new_key: types::CreateApiKey = serde_json::from_value(post.request.expect("a request body")).unwrap();
+    let version = spec["info"]["version"].as_str().expect("info.version");
+    let ours_get = || get_once(&ours);
+    let never_get = || get_once(&never);
+    let ours_post = || post_once(&ours, &new_key);
+    let never_post = || post_once(&never, &new_key);
+    let bare_get = || async {
+        let url = format!(
+            "{}/tenants/{TENANT}/divisions/{DIVISION}/environments/{ENVIRONMENT}/deployments/{}",
+            server.url,
+            fixtures::DEPLOYMENT
+        );
+        let request = http.get(url).header("accept", "application/json").header("api-version", version);
+        let response = request.send().await.expect("an answer");
+        drop(black_box(response.json::<types::DeploymentDetails>().await.expect("a body")));
+    };
+    let bare_post = || async {
+        let body = new_key.clone();
+        let request = http
+            .post(format!("{}/tenants/{TENANT}/api_keys", server.url))
+            .header("accept", "application/json")
+            .header("api-version", version)
+            .header("idempotency-key", uuid::Uuid::new_v4().to_string())
+            .json(&body);
+        let response = request.send().await.expect("an answer");
+        drop(black_box(response.json::<types::ApiKeyToken>().await.expect("a body")));
+    };
+    let get_counts = [
+        count_allocations(&runtime, &ours_get),
+        count_allocations(&runtime, &never_get),
+        count_allocations(&runtime, &bare_get),
+    ];
+    let post_counts = [
+        count_allocations(&runtime, &ours_post),
+        count_allocations(&runtime, &never_post),
+        count_allocations(&runtime, &bare_post),
+    ];
+    [("get_deployment", get_counts), ("create_api_key", post_counts)]
+        .into_iter()
+        .map(|(name, [ours, never, bare])| Row {
+            section: 2,
+            benchmark: format!("Allocations per `{name}` call (diagnostic)"),
+            measure: "heap allocations per call, counting allocator, mean of 1 000 calls; client and server together".into(),
+            result: format!("{ours:.0} vs {bare:.0}"),
+            detail: format!(
+                "laserdata {ours:.0} (default retry policy; {never:.0} with `RetryPolicy::never()`, which keeps no copy of the request for a retry); bare reqwest {bare:.0}"
+            ),
+            target: "reported".into(),
+            met: None,
+        })
+        .collect()
+}
+
+async fn get_once(client: &laserdata::Client) {
+    use laserdata::TypedErrors;
+    let call = client.main().get_deployment().tenant_id(TENANT).division_id(DIVISION).environment_id(ENVIRONMENT);
+    let answer = call.deployment_id(fixtures::DEPLOYMENT).send().typed_errors().await;
+    drop(black_box(answer.expect("an answer")));
+}
+
+async fn post_once(client: &laserdata::Client, body: &types::CreateApiKey) {
+    use laserdata::TypedErrors;
+    let answer = client.main().create_api_key().tenant_id(TENANT).body(body.clone()).send().typed_errors().await;
+    drop(black_box(answer.expect("an answer")));
+}
+
+/// The mean number of allocations of one call, over 1 000 calls after 20 unmeasured ones.
+fn count_allocations<F: std::future::Future<Output = ()>>(
+    runtime: &tokio::runtime::Runtime,
+    call: &impl Fn() -> F,
+) -> f64 {
+    for _ in 0..20 {
+        runtime.block_on(call());
+    }
+    let before = CALLS.load(Ordering::SeqCst);
+    for _ in 0..1000 {
+        runtime.block_on(call());
+    }
+    (CALLS.load(Ordering::SeqCst) - before) as f64 / 1000.0
 }
 
 /// The growth of the peak live heap over the live heap before a walk, for `runs` walks that

@@ -89,6 +89,7 @@ fn codegen(root: &Path, runs: usize) -> Result<Vec<Row>, String> {
             }
         }
     }
+    let phases = phases(root, runs)?;
     let profile = if cfg!(debug_assertions) { "dev profile, as `cargo xtask` builds it" } else { "release profile" };
     Ok(cases
         .iter()
@@ -105,16 +106,44 @@ fn codegen(root: &Path, runs: usize) -> Result<Vec<Row>, String> {
                 ),
                 result: format(timing.median),
                 detail: format!(
-                    "min–max {}–{}; {} {files} files, none changed",
+                    "min–max {}–{}; {} {files} files, none changed{}",
                     format(timing.min),
                     format(timing.max),
-                    if *check { "compares" } else { "renders and compares (writes only changes)" }
+                    if *check { "compares" } else { "renders and compares (writes only changes)" },
+                    if layers.len() == LAYERS.len() && !check { &phases } else { "" }
                 ),
                 target: "< 1 s".into(),
                 met: Some(timing.median < Duration::from_secs(1)),
             }
         })
         .collect())
+}
+
+/// Where the time of an all-layers run goes: loading, bundling and checking the sources, and
+/// generating the clients (progenitor, then prettyplease). Medians of `runs` runs.
+fn phases(root: &Path, runs: usize) -> Result<String, String> {
+    let (mut load, mut generate) = (Vec::new(), Vec::new());
+    for _ in 0..=runs {
+        let started = Instant::now();
+        let shared = Source::load(root, Path::new(SHARED_SOURCE)).map_err(|error| error.to_string())?;
+        let bundles = LAYERS
+            .iter()
+            .map(|layer| crate::load_layer(root, layer, &shared).map_err(|problems| format!("{problems:?}")))
+            .collect::<Result<Vec<_>, _>>()?;
+        load.push(started.elapsed());
+        let started = Instant::now();
+        for (layer, bundle) in LAYERS.iter().zip(&bundles) {
+            crate::codegen::generate(layer, bundle)?;
+        }
+        generate.push(started.elapsed());
+    }
+    // The first run of each was the warm-up.
+    let (load, generate) = (Timing::of(&load[1..]), Timing::of(&generate[1..]));
+    Ok(format!(
+        "; of which loading, bundling and checking the sources {}, generating the clients (progenitor and prettyplease) {}",
+        format(load.median),
+        format(generate.median)
+    ))
 }
 
 fn cargo() -> Command {

@@ -77,7 +77,8 @@ pub fn block(machine: &Machine, rows: &[Row], kept_build_lines: Option<&[String]
         os = machine.os,
         rustc = machine.rustc,
         build = match kept_build_lines {
-            Some(lines) if !lines.is_empty() => "Section 5 (build times) was skipped in this run (`--skip-build`); its rows are from the earlier run each names.",
+            Some(lines) if !lines.is_empty() =>
+                "Section 5 (build times) was skipped in this run (`--skip-build`); its rows are from the earlier run each names.",
             Some(_) => "Section 5 (build times) was skipped in this run (`--skip-build`) and no earlier run has one.",
             None => "Every row is from this run.",
         },
@@ -131,8 +132,13 @@ impl Machine {
             .unwrap_or_else(|_| std::env::consts::OS.into());
         let rustc = output(Command::new(std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into())).arg("-V"));
         let mut commit = output(Command::new("git").arg("-C").arg(root).args(["rev-parse", "--short", "HEAD"]));
-        let changes =
-            output(Command::new("git").arg("-C").arg(root).args(["status", "--porcelain", "--", ".", ":!BENCHMARKS.md"]));
+        let changes = output(Command::new("git").arg("-C").arg(root).args([
+            "status",
+            "--porcelain",
+            "--",
+            ".",
+            ":!BENCHMARKS.md",
+        ]));
         if !changes.is_empty() {
             commit.push_str(" with uncommitted changes");
         }

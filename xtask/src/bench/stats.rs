@@ -18,8 +18,7 @@ impl Timing {
         let mut sorted = samples.to_vec();
         sorted.sort();
         let middle = sorted.len() / 2;
-        let median =
-            if sorted.len() % 2 == 1 { sorted[middle] } else { (sorted[middle - 1] + sorted[middle]) / 2 };
+        let median = if sorted.len() % 2 == 1 { sorted[middle] } else { (sorted[middle - 1] + sorted[middle]) / 2 };
         Timing { runs: sorted.len(), median, min: sorted[0], max: sorted[sorted.len() - 1] }
     }
 }
@@ -41,7 +40,10 @@ mod tests {
     #[test]
     fn median_and_range() {
         let odd = Timing::of(&ms(&[30, 10, 20]));
-        assert_eq!((odd.median, odd.min, odd.max, odd.runs), (Duration::from_millis(20), ms(&[10])[0], ms(&[30])[0], 3));
+        assert_eq!(
+            (odd.median, odd.min, odd.max, odd.runs),
+            (Duration::from_millis(20), ms(&[10])[0], ms(&[30])[0], 3)
+        );
         assert_eq!(Timing::of(&ms(&[40, 10, 20, 30])).median, Duration::from_millis(25));
         assert_eq!(Timing::of(&ms(&[7])).median, Duration::from_millis(7));
     }

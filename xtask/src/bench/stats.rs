@@ -18,7 +18,8 @@ impl Timing {
         let mut sorted = samples.to_vec();
         sorted.sort();
         let middle = sorted.len() / 2;
-        let median = if sorted.len() % 2 == 1 { sorted[middle] } else { (sorted[middle - 1] + sorted[middle]) / 2 };
+        let median =
+            if !sorted.len().is_multiple_of(2) { sorted[middle] } else { (sorted[middle - 1] + sorted[middle]) / 2 };
         Timing { runs: sorted.len(), median, min: sorted[0], max: sorted[sorted.len() - 1] }
     }
 }

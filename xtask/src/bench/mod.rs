@@ -49,7 +49,7 @@ pub fn run(root: &Path, options: &Options) -> Result<String, String> {
     let kept = if options.skip_build {
         Some(existing.as_deref().map(report::previous_build_lines).unwrap_or_default())
     } else {
-        rows.extend(build_times(root, options.build_runs)?);
+        rows.extend(build_times(root, options.build_runs, &machine.date)?);
         None
     };
     let block = report::block(&machine, &rows, kept.as_deref());
@@ -169,10 +169,9 @@ fn bench_binary(root: &Path, binary: &str, args: &[&str]) -> Result<Vec<Row>, St
 
 /// Section 5: a clean debug build of each generated crate alone, its dependencies built
 /// beforehand in a target folder of its own, per 100 operations.
-fn build_times(root: &Path, runs: usize) -> Result<Vec<Row>, String> {
+fn build_times(root: &Path, runs: usize, date: &str) -> Result<Vec<Row>, String> {
     let target = root.join("target").join("bench-build");
     let shared = Source::load(root, Path::new(SHARED_SOURCE)).map_err(|error| error.to_string())?;
-    let date = report::utc_now();
     let mut rows = Vec::new();
     for layer in LAYERS {
         let package = format!("laserdata-{}", layer.name);

@@ -1,9 +1,10 @@
-//! Automation for this repository: `cargo xtask codegen [--check]`.
+//! Automation for this repository: `cargo xtask codegen [--check]` and `cargo xtask bench`.
 //!
 //! Codegen loads each layer's OpenAPI source and the shared components, bundles them into one
 //! document, checks it (OpenAPI structure, our own rules, every example), and only when every
 //! layer passes writes the bundled documents and the generated client crates.
 
+pub mod bench;
 pub mod codegen;
 pub mod diagnostic;
 pub mod layers;

@@ -57,6 +57,9 @@ impl<R: PagedRequest> Walk<R> {
                 return Ok(Some((item, self)));
             }
             let Some(page) = self.next_page else { return Ok(None) };
+            // Free the spent page's buffer before the next one arrives, so that the two are
+            // never allocated at once.
+            self.buffered = VecDeque::new();
             let call = self.request.clone().at_page(page, self.page_size).send_page();
             let envelope = match capture_response_meta(call).await {
                 (Ok(response), _) => response.into_inner(),

@@ -8,6 +8,7 @@ pub mod codegen;
 pub mod diagnostic;
 pub mod layers;
 pub mod outputs;
+pub mod publish;
 pub mod spec;
 pub mod surface;
 
@@ -112,9 +113,7 @@ pub fn render(root: &Path, layers: &[Layer]) -> Result<Vec<Output>, Vec<Diagnost
             path: layer.schema_index.into(),
             contents: codegen::schema_index(layer, &bundle, &crate_path),
         });
-        let mut published = serde_json::to_string_pretty(&bundle.doc).expect("JSON values serialize");
-        published.push('\n');
-        outputs.push(Output { path: layer.bundle.into(), contents: published });
+        outputs.extend(publish::outputs(layer, &bundle.doc));
     }
     if problems.is_empty() { Ok(outputs) } else { Err(problems) }
 }

@@ -16,7 +16,8 @@ fn scratch_copy() -> tempfile::TempDir {
     let root = project_root();
     let mut files: Vec<PathBuf> = vec![SHARED_SOURCE.into()];
     for layer in LAYERS {
-        files.extend([layer.source, layer.client, layer.bundle, layer.schema_index].map(PathBuf::from));
+        files.push(layer.source.into());
+        files.extend(layer.outputs().map(PathBuf::from));
         files.extend(xtask::part_files(&root, layer));
     }
     for file in files {
@@ -31,7 +32,7 @@ fn scratch_copy() -> tempfile::TempDir {
 fn snapshot_of_outputs(root: &Path) -> Vec<(PathBuf, Vec<u8>)> {
     LAYERS
         .iter()
-        .flat_map(|layer| [layer.client, layer.bundle, layer.schema_index])
+        .flat_map(|layer| layer.outputs())
         .map(|file| (PathBuf::from(file), fs::read(root.join(file)).unwrap()))
         .collect()
 }
@@ -159,7 +160,8 @@ fn generation_is_deterministic_and_check_names_stale_files() {
     match codegen(dir.path(), LAYERS, true) {
         Err(Failure::Stale(paths)) => {
             // Only the Main layer's outputs: the other layers do not use the changed file.
-            let expected: Vec<PathBuf> = [LAYERS[0].client, LAYERS[0].bundle].map(PathBuf::from).to_vec();
+            let mut expected = vec![PathBuf::from(LAYERS[0].client)];
+            expected.extend(LAYERS[0].published().map(PathBuf::from));
             assert_eq!(paths, expected);
         }
         other => panic!("expected stale files, got {other:?}"),
@@ -167,7 +169,7 @@ fn generation_is_deterministic_and_check_names_stale_files() {
     assert_eq!(snapshot_of_outputs(dir.path()), before, "check mode wrote something");
     // ...which a normal run then rewrites, leaving no temporary files behind.
     let report = codegen(dir.path(), LAYERS, false).unwrap();
-    assert_eq!(report.changed.len(), 2);
+    assert_eq!(report.changed.len(), 4);
     assert!(fs::read_to_string(dir.path().join(LAYERS[0].client)).unwrap().contains("Revoke an API key"));
     let leftovers: Vec<_> = fs::read_dir(dir.path().join("crates/laserdata-main/src"))
         .unwrap()

@@ -33,6 +33,8 @@ fn fixture_client() {
         parts: None,
         client: "unused",
         bundle: "unused",
+        bundle_yaml: "unused",
+        bundle_31: "unused",
         schema_index: "unused",
         requires_confidence: false,
     };

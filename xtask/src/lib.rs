@@ -6,11 +6,14 @@
 
 pub mod codegen;
 pub mod diagnostic;
+pub mod docs;
 pub mod layers;
+pub mod lint;
 pub mod outputs;
 pub mod publish;
 pub mod spec;
 pub mod surface;
+pub mod tools;
 
 use std::path::{Path, PathBuf};
 

@@ -1,21 +1,35 @@
 //! `cargo xtask <command>`: see `cargo xtask help`.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
 const USAGE: &str = "\
 usage: cargo xtask codegen [--check] [--layer NAME]...
+       cargo xtask bundle [--check] [--layer NAME]...
+       cargo xtask docs [--out DIR]
+       cargo xtask lint [--gate NAME]...
 
   codegen    bundle and check the OpenAPI sources in openapi/, then regenerate
              openapi/dist/ and the generated client crates in crates/
+  bundle     the same run (every output is written together, atomically)
   --check    write nothing; fail and name every generated file that is out of date
   --layer    only this layer (repeatable); default: every layer
+
+  docs       build the HTML reference of every layer from openapi/dist/ with the pinned
+             Redocly CLI (self-contained pages) into DIR (default target-artifacts/docs)
+
+  lint       run the quality gates on openapi/dist/ with the pinned tools under tools/
+             (installed first when missing or out of date): validate, redocly, spectral,
+             typescript, python, html; --gate runs only the named ones (repeatable)
 ";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
-        Some("codegen") => codegen(&args[1..]),
+        Some("codegen" | "bundle") => codegen(&args[1..]),
+        Some("docs") => docs(&args[1..]),
+        Some("lint") => lint(&args[1..]),
         Some("help" | "--help" | "-h") | None => {
             print!("{USAGE}");
             ExitCode::SUCCESS
@@ -65,6 +79,56 @@ fn codegen(args: &[String]) -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+fn docs(args: &[String]) -> ExitCode {
+    let root = xtask::project_root();
+    let out = match args {
+        [] => root.join(xtask::docs::DEFAULT_OUT),
+        [flag, dir] if flag == "--out" => PathBuf::from(dir),
+        _ => return usage_error("docs takes only --out DIR"),
+    };
+    let tools = match xtask::tools::Tools::ensure(&root) {
+        Ok(tools) => tools,
+        Err(message) => return failure(&message),
+    };
+    for layer in xtask::layers::LAYERS {
+        match xtask::docs::build(&root, &tools, layer, &out) {
+            Ok(page) => println!("wrote {}", page.display()),
+            Err(message) => return failure(&message),
+        }
+    }
+    ExitCode::SUCCESS
+}
+
+fn lint(args: &[String]) -> ExitCode {
+    let mut gates = Vec::new();
+    let mut args = args.iter();
+    while let Some(arg) = args.next() {
+        match (arg.as_str(), args.next()) {
+            ("--gate", Some(name)) => gates.push(name.clone()),
+            _ => return usage_error(&format!("unknown argument `{arg}`")),
+        }
+    }
+    let started = Instant::now();
+    let results = match xtask::lint::lint(&xtask::project_root(), &gates) {
+        Ok(results) => results,
+        Err(message) => return failure(&message),
+    };
+    println!("\ngate         result  time");
+    for result in &results {
+        let outcome = if result.outcome.is_ok() { "ok" } else { "FAILED" };
+        println!("{:<12} {:<7} {:>6.1}s", result.name, outcome, result.elapsed.as_secs_f64());
+    }
+    let failed = results.iter().filter(|result| result.outcome.is_err()).count();
+    println!("lint: {} passed, {failed} failed", results.len() - failed);
+    println!("(in {:.1}s, tool installation included)", started.elapsed().as_secs_f64());
+    if failed == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+}
+
+fn failure(message: &str) -> ExitCode {
+    eprintln!("error: {message}");
+    ExitCode::FAILURE
 }
 
 fn usage_error(message: &str) -> ExitCode {

@@ -367,3 +367,22 @@ fn publishing_is_deterministic() {
         }
     }
 }
+
+/// redocly lints every published document (each is an API of `redocly.yaml`), and the one
+/// rule spectral has silenced is silenced for the OpenAPI 3.0 documents only.
+#[test]
+fn every_published_document_is_linted() {
+    let root = project_root();
+    let redocly = fs::read_to_string(root.join("redocly.yaml")).unwrap();
+    let spectral = fs::read_to_string(root.join(".spectral.yaml")).unwrap();
+    for layer in LAYERS {
+        for path in layer.published() {
+            assert!(redocly.contains(&format!("    root: {path}\n")), "redocly.yaml does not lint {path}");
+        }
+        for path in [layer.bundle, layer.bundle_yaml] {
+            assert!(spectral.contains(&format!("- \"{path}\"\n")), ".spectral.yaml has no override for {path}");
+        }
+        assert!(!spectral.contains(layer.bundle_31), "nothing is silenced for {}", layer.bundle_31);
+    }
+    assert_eq!(xtask::lint::published_documents().len(), 3 * LAYERS.len());
+}

@@ -6,6 +6,7 @@
 
 pub mod codegen;
 pub mod diagnostic;
+pub mod diff;
 pub mod docs;
 pub mod layers;
 pub mod lint;

@@ -4,11 +4,14 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
+use xtask::diff::{self, Kind, Revision};
+
 const USAGE: &str = "\
 usage: cargo xtask codegen [--check] [--layer NAME]...
        cargo xtask bundle [--check] [--layer NAME]...
        cargo xtask docs [--out DIR]
        cargo xtask lint [--gate NAME]...
+       cargo xtask diff OLD-REF [NEW-REF] [--deny-breaking]
 
   codegen    bundle and check the OpenAPI sources in openapi/, then regenerate
              openapi/dist/ and the generated client crates in crates/
@@ -22,6 +25,10 @@ usage: cargo xtask codegen [--check] [--layer NAME]...
   lint       run the quality gates on openapi/dist/ with the pinned tools under tools/
              (installed first when missing or out of date): validate, redocly, spectral,
              typescript, python, html; --gate runs only the named ones (repeatable)
+
+  diff       list the breaking and the additive changes of the published documents
+             between two git revisions (NEW-REF defaults to the working tree);
+             --deny-breaking exits with 1 when there is a breaking change
 ";
 
 fn main() -> ExitCode {
@@ -30,6 +37,7 @@ fn main() -> ExitCode {
         Some("codegen" | "bundle") => codegen(&args[1..]),
         Some("docs") => docs(&args[1..]),
         Some("lint") => lint(&args[1..]),
+        Some("diff") => diff(&args[1..]),
         Some("help" | "--help" | "-h") | None => {
             print!("{USAGE}");
             ExitCode::SUCCESS
@@ -124,6 +132,31 @@ fn lint(args: &[String]) -> ExitCode {
     println!("lint: {} passed, {failed} failed", results.len() - failed);
     println!("(in {:.1}s, tool installation included)", started.elapsed().as_secs_f64());
     if failed == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+}
+
+fn diff(args: &[String]) -> ExitCode {
+    let mut deny = false;
+    let mut refs = Vec::new();
+    for arg in args {
+        match arg.as_str() {
+            "--deny-breaking" => deny = true,
+            flag if flag.starts_with("--") => return usage_error(&format!("unknown argument `{flag}`")),
+            reference => refs.push(reference.to_owned()),
+        }
+    }
+    let (old, new) = match refs.as_slice() {
+        [old] => (Revision::Git(old.clone()), Revision::WorkingTree),
+        [old, new] => (Revision::Git(old.clone()), Revision::Git(new.clone())),
+        _ => return usage_error("diff takes one or two git revisions"),
+    };
+    match diff::diff_revisions(&xtask::project_root(), &old, &new) {
+        Ok(changes) => {
+            print!("{}", diff::report(&old, &new, &changes));
+            let breaking = changes.iter().any(|change| change.kind == Kind::Breaking);
+            if deny && breaking { ExitCode::FAILURE } else { ExitCode::SUCCESS }
+        }
+        Err(message) => failure(&message),
+    }
 }
 
 fn failure(message: &str) -> ExitCode {

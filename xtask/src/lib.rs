@@ -126,6 +126,22 @@ pub fn render(root: &Path, layers: &[Layer]) -> Result<Vec<Output>, Vec<Diagnost
 /// is valid.
 pub fn codegen(root: &Path, layers: &[Layer], check: bool) -> Result<Report, Failure> {
     let outputs = render(root, layers).map_err(Failure::Invalid)?;
+    write_outputs(root, outputs, check)
+}
+
+/// Like [`codegen`], for the published documents only (`openapi/dist/`): the same checks,
+/// the same atomic writes, without touching the client crates.
+pub fn bundle(root: &Path, layers: &[Layer], check: bool) -> Result<Report, Failure> {
+    let published: Vec<&str> = layers.iter().flat_map(Layer::published).collect();
+    let outputs = render(root, layers)
+        .map_err(Failure::Invalid)?
+        .into_iter()
+        .filter(|output| output.path.to_str().is_some_and(|path| published.contains(&path)))
+        .collect();
+    write_outputs(root, outputs, check)
+}
+
+fn write_outputs(root: &Path, outputs: Vec<Output>, check: bool) -> Result<Report, Failure> {
     let paths = outputs.iter().map(|output| output.path.clone()).collect();
     let changed = if check {
         let stale = outputs::stale(root, &outputs);

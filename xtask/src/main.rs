@@ -15,7 +15,8 @@ usage: cargo xtask codegen [--check] [--layer NAME]...
 
   codegen    bundle and check the OpenAPI sources in openapi/, then regenerate
              openapi/dist/ and the generated client crates in crates/
-  bundle     the same run (every output is written together, atomically)
+  bundle     only openapi/dist/: each layer's document as OpenAPI 3.0.3 (JSON, YAML)
+             and OpenAPI 3.1 (JSON); codegen writes these too
   --check    write nothing; fail and name every generated file that is out of date
   --layer    only this layer (repeatable); default: every layer
 
@@ -34,7 +35,8 @@ usage: cargo xtask codegen [--check] [--layer NAME]...
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
-        Some("codegen" | "bundle") => codegen(&args[1..]),
+        Some("codegen") => codegen(&args[1..], xtask::codegen),
+        Some("bundle") => codegen(&args[1..], xtask::bundle),
         Some("docs") => docs(&args[1..]),
         Some("lint") => lint(&args[1..]),
         Some("diff") => diff(&args[1..]),
@@ -49,7 +51,9 @@ fn main() -> ExitCode {
     }
 }
 
-fn codegen(args: &[String]) -> ExitCode {
+type Run = fn(&std::path::Path, &[xtask::layers::Layer], bool) -> Result<xtask::Report, xtask::Failure>;
+
+fn codegen(args: &[String], run: Run) -> ExitCode {
     let mut check = false;
     let mut names = Vec::new();
     let mut args = args.iter();
@@ -68,7 +72,7 @@ fn codegen(args: &[String]) -> ExitCode {
         Err(message) => return usage_error(&message),
     };
     let started = Instant::now();
-    match xtask::codegen(&xtask::project_root(), &layers, check) {
+    match run(&xtask::project_root(), &layers, check) {
         Ok(report) => {
             for path in &report.changed {
                 println!("wrote {}", path.display());

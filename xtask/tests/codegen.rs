@@ -188,3 +188,23 @@ fn every_generated_file_starts_with_the_do_not_edit_header() {
         assert!(text.lines().nth(1).unwrap().contains("Do not edit it by hand"));
     }
 }
+
+/// `cargo xtask bundle` checks and writes the published documents only.
+#[test]
+fn bundle_writes_only_the_published_documents() {
+    let dir = scratch_copy();
+    replace_in(dir.path(), API_KEYS, "summary: Delete an API key", "summary: Revoke an API key");
+    let published: Vec<PathBuf> = LAYERS[0].published().map(PathBuf::from).to_vec();
+    match xtask::bundle(dir.path(), LAYERS, true) {
+        Err(Failure::Stale(paths)) => assert_eq!(paths, published),
+        other => panic!("expected stale documents, got {other:?}"),
+    }
+    let report = xtask::bundle(dir.path(), LAYERS, false).unwrap();
+    assert_eq!(report.changed, published);
+    xtask::bundle(dir.path(), LAYERS, true).unwrap();
+    // The client crate was left alone, so codegen still finds it stale.
+    match codegen(dir.path(), LAYERS, true) {
+        Err(Failure::Stale(paths)) => assert_eq!(paths, [PathBuf::from(LAYERS[0].client)]),
+        other => panic!("expected the client to be stale, got {other:?}"),
+    }
+}

@@ -11,6 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
 use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::OnceLock;
 use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
 use std::time::{Duration, Instant};
 
@@ -53,10 +54,15 @@ const CHROMIUM_FLAGS: [&str; 10] = [
     "--window-size=1280,1000",
 ];
 
+/// The tools, installed once for every test of this file (they run in parallel).
+fn tools() -> &'static Tools {
+    static TOOLS: OnceLock<Tools> = OnceLock::new();
+    TOOLS.get_or_init(|| Tools::ensure(&project_root()).unwrap_or_else(|error| panic!("{error}")))
+}
+
 fn check_layer(layer: &Layer) {
     let root = project_root();
-    let tools = Tools::ensure(&root).unwrap();
-    let page = docs::build(&root, &tools, layer, &root.join(docs::DEFAULT_OUT)).unwrap();
+    let page = docs::build(&root, tools(), layer, &root.join(docs::DEFAULT_OUT)).unwrap();
     let doc: Value = serde_json::from_str(&std::fs::read_to_string(root.join(layer.bundle)).unwrap()).unwrap();
     let expected = operations_by_tag(&doc);
 
@@ -218,6 +224,11 @@ struct Browser {
 impl Browser {
     fn launch(profile: &Path) -> Browser {
         let chromium = std::env::var("LASERDATA_CHROMIUM").unwrap_or_else(|_| "chromium".into());
+        if let Err(error) =
+            Command::new(&chromium).arg("--version").stdout(Stdio::null()).stderr(Stdio::null()).status()
+        {
+            panic!("cannot run `{chromium}` ({error}): apt-get install -y chromium, or set LASERDATA_CHROMIUM");
+        }
         // The shell hands our stdin to Chromium as fd 3 and our stdout as fd 4.
         let mut child = Command::new("sh")
             .args(["-c", r#"exec "$@" 3<&0 4>&1 </dev/null >/dev/null"#, "sh", &chromium])
@@ -228,7 +239,7 @@ impl Browser {
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
-            .unwrap_or_else(|error| panic!("cannot start {chromium}: {error} (apt-get install -y chromium)"));
+            .unwrap_or_else(|error| panic!("cannot start {chromium}: {error}"));
         let input = child.stdin.take().unwrap();
         let mut output = BufReader::new(child.stdout.take().unwrap());
         let (sender, messages) = channel();

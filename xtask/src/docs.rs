@@ -9,7 +9,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::layers::Layer;
-use crate::tools::{Tools, run};
+use crate::tools::Tools;
 
 /// Where `cargo xtask docs` puts the pages, relative to the project root (not in git).
 pub const DEFAULT_OUT: &str = "target-artifacts/docs";
@@ -23,18 +23,26 @@ pub fn page_path(out: &Path, layer: &Layer) -> PathBuf {
 pub fn build(root: &Path, tools: &Tools, layer: &Layer, out: &Path) -> Result<PathBuf, String> {
     std::fs::create_dir_all(out).map_err(|error| format!("cannot create {}: {error}", out.display()))?;
     let page = page_path(out, layer);
-    run(
-        tools
-            .node("redocly")
-            .arg("build-docs")
-            .arg(layer.bundle)
-            .arg("--inlineBundle")
-            .arg("--output")
-            .arg(&page)
-            .current_dir(root)
-            .stdout(std::process::Stdio::null()),
-        &format!("redocly build-docs {}", layer.bundle),
-    )?;
+    // Its notices (Node versions, Redoc 3) are shown only when the build fails.
+    let output = tools
+        .node("redocly")
+        .arg("build-docs")
+        .arg(layer.bundle)
+        .arg("--inlineBundle")
+        .arg("--output")
+        .arg(&page)
+        .current_dir(root)
+        .output()
+        .map_err(|error| format!("cannot start redocly: {error}"))?;
+    if !output.status.success() {
+        return Err(format!(
+            "redocly build-docs {} failed ({}):\n{}{}",
+            layer.bundle,
+            output.status,
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        ));
+    }
     let html = std::fs::read_to_string(&page).map_err(|error| format!("cannot read {}: {error}", page.display()))?;
     let html = without_remote_logo(&html);
     std::fs::write(&page, &html).map_err(|error| format!("cannot write {}: {error}", page.display()))?;

@@ -1,6 +1,5 @@
 //! `cargo xtask <command>`: see `cargo xtask help`.
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
@@ -97,7 +96,8 @@ fn docs(args: &[String]) -> ExitCode {
     let root = xtask::project_root();
     let out = match args {
         [] => root.join(xtask::docs::DEFAULT_OUT),
-        [flag, dir] if flag == "--out" => PathBuf::from(dir),
+        // Relative to where the command was run (the tools run from the project root).
+        [flag, dir] if flag == "--out" => std::env::current_dir().unwrap_or_default().join(dir),
         _ => return usage_error("docs takes only --out DIR"),
     };
     let tools = match xtask::tools::Tools::ensure(&root) {

@@ -72,7 +72,7 @@ fn check_layer(layer: &Layer) {
     // anything from elsewhere.
     let session = browser.open(&format!("file://{}", page.display()));
 
-    let report = browser.evaluate(&session, &walk_script(&expected), Duration::from_secs(240));
+    let report = browser.evaluate(&session, &walk_script(&expected), Duration::from_secs(600));
     let sections: BTreeMap<String, Value> = serde_json::from_value(report["sections"].clone()).unwrap();
     let mut problems = Vec::new();
     for (tag, operations) in &expected {
@@ -178,15 +178,18 @@ fn walk_script(expected: &BTreeMap<String, Vec<(String, String)>>) -> String {
       skipped.push(`${{id}}: ${{JSON.stringify(heading || element.textContent.slice(0, 80))}}`);
       continue;
     }}
-    for (const button of element.querySelectorAll('button')) {{
-      if (/^Show \d+ more/.test(button.innerText.trim())) button.click();
-    }}
-    await sleep(100);
-    const current = mounted(id) || element;
-    const operations = [...current.querySelectorAll('a[href^="#/"]')]
+    // Long lists show a few operations and a "Show N more..." button: press it until every
+    // operation of the tag is listed (or time runs out, and the check below says what is missing).
+    const links = () => [...(mounted(id) || element).querySelectorAll('a[href^="#/"]')]
       .map(a => a.getAttribute('href'))
       .filter(href => href.split('/').length === 3);
-    sections[heading] = {{ id, operations, rendered: {{}} }};
+    await until(() => {{
+      for (const button of (mounted(id) || element).querySelectorAll('button')) {{
+        if (/^Show \d+ more/.test(button.textContent.trim())) button.click();
+      }}
+      return links().length >= expected[heading].length;
+    }}, 15000);
+    sections[heading] = {{ id, operations: links(), rendered: {{}} }};
   }}
   let first = null;
   for (const [tag, section] of Object.entries(sections)) {{

@@ -16,14 +16,30 @@ pub struct Layer {
     pub client: &'static str,
     /// The generated typed `httpmock` extension, relative to the project root.
     pub mocks: &'static str,
-    /// The bundled, self-contained document published for other languages.
+    /// The bundled, self-contained document published for other languages (OpenAPI 3.0.3, JSON).
     pub bundle: &'static str,
+    /// The same document in YAML.
+    pub bundle_yaml: &'static str,
+    /// The same document converted to OpenAPI 3.1 (JSON).
+    pub bundle_31: &'static str,
     /// A test-support module mapping each schema name to its generated Rust type.
     pub schema_index: &'static str,
     /// Whether every operation must say, in `x-laserdata-confidence`, if it was seen in a
     /// source (`seen`) or only inferred from a pattern (`inferred`): true for layers the vendor
     /// publishes no description of.
     pub requires_confidence: bool,
+}
+
+impl Layer {
+    /// The published documents: OpenAPI 3.0.3 JSON and YAML, and OpenAPI 3.1 JSON.
+    pub fn published(&self) -> [&'static str; 3] {
+        [self.bundle, self.bundle_yaml, self.bundle_31]
+    }
+
+    /// Every file `cargo xtask codegen` writes for this layer, in the order it renders them.
+    pub fn outputs(&self) -> [&'static str; 6] {
+        [self.client, self.mocks, self.schema_index, self.bundle, self.bundle_yaml, self.bundle_31]
+    }
 }
 
 pub const LAYERS: &[Layer] = &[
@@ -34,6 +50,8 @@ pub const LAYERS: &[Layer] = &[
         client: "crates/laserdata-main/src/generated.rs",
         mocks: "crates/laserdata-main-httpmock/src/generated.rs",
         bundle: "openapi/dist/laserdata-main.json",
+        bundle_yaml: "openapi/dist/laserdata-main.yaml",
+        bundle_31: "openapi/dist/laserdata-main.openapi-3.1.json",
         schema_index: "tests/src/main_schemas.rs",
         requires_confidence: false,
     },
@@ -44,6 +62,8 @@ pub const LAYERS: &[Layer] = &[
         client: "crates/laserdata-supervisor/src/generated.rs",
         mocks: "crates/laserdata-supervisor-httpmock/src/generated.rs",
         bundle: "openapi/dist/laserdata-supervisor.json",
+        bundle_yaml: "openapi/dist/laserdata-supervisor.yaml",
+        bundle_31: "openapi/dist/laserdata-supervisor.openapi-3.1.json",
         schema_index: "tests/src/supervisor_schemas.rs",
         requires_confidence: true,
     },
@@ -54,6 +74,8 @@ pub const LAYERS: &[Layer] = &[
         client: "crates/laserdata-audit/src/generated.rs",
         mocks: "crates/laserdata-audit-httpmock/src/generated.rs",
         bundle: "openapi/dist/laserdata-audit.json",
+        bundle_yaml: "openapi/dist/laserdata-audit.yaml",
+        bundle_31: "openapi/dist/laserdata-audit.openapi-3.1.json",
         schema_index: "tests/src/audit_schemas.rs",
         requires_confidence: false,
     },

@@ -7,10 +7,15 @@
 pub mod bench;
 pub mod codegen;
 pub mod diagnostic;
+pub mod diff;
+pub mod docs;
 pub mod layers;
+pub mod lint;
 pub mod outputs;
+pub mod publish;
 pub mod spec;
 pub mod surface;
+pub mod tools;
 
 use std::path::{Path, PathBuf};
 
@@ -121,9 +126,7 @@ pub fn render(root: &Path, layers: &[Layer]) -> Result<Vec<Output>, Vec<Diagnost
             path: layer.schema_index.into(),
             contents: codegen::schema_index(layer, &bundle, &crate_path),
         });
-        let mut published = serde_json::to_string_pretty(&bundle.doc).expect("JSON values serialize");
-        published.push('\n');
-        outputs.push(Output { path: layer.bundle.into(), contents: published });
+        outputs.extend(publish::outputs(layer, &bundle.doc));
     }
     if problems.is_empty() { Ok(outputs) } else { Err(problems) }
 }
@@ -132,6 +135,22 @@ pub fn render(root: &Path, layers: &[Layer]) -> Result<Vec<Output>, Vec<Diagnost
 /// is valid.
 pub fn codegen(root: &Path, layers: &[Layer], check: bool) -> Result<Report, Failure> {
     let outputs = render(root, layers).map_err(Failure::Invalid)?;
+    write_outputs(root, outputs, check)
+}
+
+/// Like [`codegen`], for the published documents only (`openapi/dist/`): the same checks,
+/// the same atomic writes, without touching the client crates.
+pub fn bundle(root: &Path, layers: &[Layer], check: bool) -> Result<Report, Failure> {
+    let published: Vec<&str> = layers.iter().flat_map(Layer::published).collect();
+    let outputs = render(root, layers)
+        .map_err(Failure::Invalid)?
+        .into_iter()
+        .filter(|output| output.path.to_str().is_some_and(|path| published.contains(&path)))
+        .collect();
+    write_outputs(root, outputs, check)
+}
+
+fn write_outputs(root: &Path, outputs: Vec<Output>, check: bool) -> Result<Report, Failure> {
     let paths = outputs.iter().map(|output| output.path.clone()).collect();
     let changed = if check {
         let stale = outputs::stale(root, &outputs);

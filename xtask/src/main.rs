@@ -3,12 +3,20 @@
 use std::process::ExitCode;
 use std::time::Instant;
 
+use xtask::diff::{self, Kind, Revision};
+
 const USAGE: &str = "\
 usage: cargo xtask codegen [--check] [--layer NAME]...
        cargo xtask bench [--skip-build] [--runs N] [--build-runs N]
+       cargo xtask bundle [--check] [--layer NAME]...
+       cargo xtask docs [--out DIR]
+       cargo xtask lint [--gate NAME]...
+       cargo xtask diff OLD-REF [NEW-REF] [--deny-breaking]
 
   codegen    bundle and check the OpenAPI sources in openapi/, then regenerate
              openapi/dist/ and the generated client crates in crates/
+  bundle     only openapi/dist/: each layer's document as OpenAPI 3.0.3 (JSON, YAML)
+             and OpenAPI 3.1 (JSON); codegen writes these too
   --check    write nothing; fail and name every generated file that is out of date
   --layer    only this layer (repeatable); default: every layer
 
@@ -18,12 +26,26 @@ usage: cargo xtask codegen [--check] [--layer NAME]...
   --skip-build  skip the slow build-time benchmark and keep its rows from the last run
   --runs        repetitions of each codegen measurement (default 10)
   --build-runs  clean builds of each generated crate (default 3)
+  docs       build the HTML reference of every layer from openapi/dist/ with the pinned
+             Redocly CLI (self-contained pages) into DIR (default target-artifacts/docs)
+
+  lint       run the quality gates on openapi/dist/ with the pinned tools under tools/
+             (installed first when missing or out of date): validate, redocly, spectral,
+             typescript, python, html; --gate runs only the named ones (repeatable)
+
+  diff       list the breaking and the additive changes of the published documents
+             between two git revisions (NEW-REF defaults to the working tree);
+             --deny-breaking exits with 1 when there is a breaking change
 ";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
-        Some("codegen") => codegen(&args[1..]),
+        Some("codegen") => codegen(&args[1..], xtask::codegen),
+        Some("bundle") => codegen(&args[1..], xtask::bundle),
+        Some("docs") => docs(&args[1..]),
+        Some("lint") => lint(&args[1..]),
+        Some("diff") => diff(&args[1..]),
         Some("bench") => bench(&args[1..]),
         Some("help" | "--help" | "-h") | None => {
             print!("{USAGE}");
@@ -36,7 +58,9 @@ fn main() -> ExitCode {
     }
 }
 
-fn codegen(args: &[String]) -> ExitCode {
+type Run = fn(&std::path::Path, &[xtask::layers::Layer], bool) -> Result<xtask::Report, xtask::Failure>;
+
+fn codegen(args: &[String], run: Run) -> ExitCode {
     let mut check = false;
     let mut names = Vec::new();
     let mut args = args.iter();
@@ -55,7 +79,7 @@ fn codegen(args: &[String]) -> ExitCode {
         Err(message) => return usage_error(&message),
     };
     let started = Instant::now();
-    match xtask::codegen(&xtask::project_root(), &layers, check) {
+    match run(&xtask::project_root(), &layers, check) {
         Ok(report) => {
             for path in &report.changed {
                 println!("wrote {}", path.display());
@@ -108,6 +132,82 @@ fn bench(args: &[String]) -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+fn docs(args: &[String]) -> ExitCode {
+    let root = xtask::project_root();
+    let out = match args {
+        [] => root.join(xtask::docs::DEFAULT_OUT),
+        // Relative to where the command was run (the tools run from the project root).
+        [flag, dir] if flag == "--out" => std::env::current_dir().unwrap_or_default().join(dir),
+        _ => return usage_error("docs takes only --out DIR"),
+    };
+    let tools = match xtask::tools::Tools::ensure(&root) {
+        Ok(tools) => tools,
+        Err(message) => return failure(&message),
+    };
+    for layer in xtask::layers::LAYERS {
+        match xtask::docs::build(&root, &tools, layer, &out) {
+            Ok(page) => println!("wrote {}", page.display()),
+            Err(message) => return failure(&message),
+        }
+    }
+    ExitCode::SUCCESS
+}
+
+fn lint(args: &[String]) -> ExitCode {
+    let mut gates = Vec::new();
+    let mut args = args.iter();
+    while let Some(arg) = args.next() {
+        match (arg.as_str(), args.next()) {
+            ("--gate", Some(name)) => gates.push(name.clone()),
+            _ => return usage_error(&format!("unknown argument `{arg}`")),
+        }
+    }
+    let started = Instant::now();
+    let results = match xtask::lint::lint(&xtask::project_root(), &gates) {
+        Ok(results) => results,
+        Err(message) => return failure(&message),
+    };
+    println!("\ngate         result  time");
+    for result in &results {
+        let outcome = if result.outcome.is_ok() { "ok" } else { "FAILED" };
+        println!("{:<12} {:<7} {:>6.1}s", result.name, outcome, result.elapsed.as_secs_f64());
+    }
+    let failed = results.iter().filter(|result| result.outcome.is_err()).count();
+    println!("lint: {} passed, {failed} failed", results.len() - failed);
+    println!("(in {:.1}s, tool installation included)", started.elapsed().as_secs_f64());
+    if failed == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+}
+
+fn diff(args: &[String]) -> ExitCode {
+    let mut deny = false;
+    let mut refs = Vec::new();
+    for arg in args {
+        match arg.as_str() {
+            "--deny-breaking" => deny = true,
+            flag if flag.starts_with("--") => return usage_error(&format!("unknown argument `{flag}`")),
+            reference => refs.push(reference.to_owned()),
+        }
+    }
+    let (old, new) = match refs.as_slice() {
+        [old] => (Revision::Git(old.clone()), Revision::WorkingTree),
+        [old, new] => (Revision::Git(old.clone()), Revision::Git(new.clone())),
+        _ => return usage_error("diff takes one or two git revisions"),
+    };
+    match diff::diff_revisions(&xtask::project_root(), &old, &new) {
+        Ok(changes) => {
+            print!("{}", diff::report(&old, &new, &changes));
+            let breaking = changes.iter().any(|change| change.kind == Kind::Breaking);
+            if deny && breaking { ExitCode::FAILURE } else { ExitCode::SUCCESS }
+        }
+        Err(message) => failure(&message),
+    }
+}
+
+fn failure(message: &str) -> ExitCode {
+    eprintln!("error: {message}");
+    ExitCode::FAILURE
 }
 
 fn usage_error(message: &str) -> ExitCode {

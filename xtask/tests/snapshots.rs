@@ -34,6 +34,8 @@ fn fixture_client() {
         client: "unused",
         mocks: "unused",
         bundle: "unused",
+        bundle_yaml: "unused",
+        bundle_31: "unused",
         schema_index: "unused",
         requires_confidence: false,
     };

@@ -46,6 +46,13 @@ async fn create_key(client: &laserdata::Client, permissions: &[&str]) -> (i64, S
     (*created.id, created.token.expose().to_owned())
 }
 
+/// A plain reqwest client, for bodies the typed client cannot send.
+fn raw() -> reqwest::Client {
+    // reqwest is built without a default crypto provider in this workspace.
+    laserdata::install_crypto_provider();
+    reqwest::Client::new()
+}
+
 #[tokio::test]
 async fn quick_start() {
     let sandbox = Sandbox::start().await.unwrap();
@@ -181,7 +188,7 @@ async fn a_burst_gets_429_with_retry_after() {
 async fn a_bad_body_gets_400_with_field_issues() {
     let sandbox = Sandbox::start().await.unwrap();
     // The typed client cannot send a wrong type, so this one goes by hand.
-    let answer = reqwest::Client::new()
+    let answer = raw()
         .post(format!("{}/tenants/{TENANT}/api_keys", sandbox.url()))
         .header("ld-api-key", sandbox.admin_key())
         .json(&serde_json::json!({
@@ -209,7 +216,7 @@ async fn a_bad_body_gets_400_with_field_issues() {
 
     // A missing required field names the field itself.
     let client = client(&sandbox, sandbox.admin_key());
-    let raw = reqwest::Client::new()
+    let raw = raw()
         .post(format!("{}/tenants/{TENANT}/divisions/{DIVISION}/deployments/starter", sandbox.url()))
         .header("ld-api-key", sandbox.admin_key())
         .json(&serde_json::json!({"cloud": "aws"}))

@@ -284,3 +284,43 @@ fn convert_schema(schema: &Value, is_map: bool) -> Value {
         _ => json!({ "anyOf": [{ "type": "null" }, Value::Object(out)] }),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn routes_prefer_literal_segments_and_read_parameters() {
+        let spec = Spec::load();
+        let Route::Found(operation, _) = spec.route(Layer::Main, "GET", "/tenants/1042/api_keys/context") else {
+            panic!("no route")
+        };
+        assert_eq!(operation.id, "get_api_key_context");
+        let Route::Found(operation, params) = spec.route(Layer::Main, "DELETE", "/tenants/1042/api_keys/7") else {
+            panic!("no route")
+        };
+        assert_eq!(operation.id, "delete_api_key");
+        assert_eq!(params["tenant_id"], "1042");
+        assert_eq!(params["api_key_id"], "7");
+        assert!(matches!(spec.route(Layer::Main, "PATCH", "/tenants/1042/api_keys/context"), Route::MethodNotAllowed));
+        assert!(matches!(spec.route(Layer::Main, "GET", "/nowhere"), Route::NotFound));
+        assert!(matches!(spec.route(Layer::Main, "GET", "/tenants//api_keys"), Route::NotFound));
+        let Route::Found(operation, _) = spec.route(Layer::Supervisor, "GET", "/deployments/9/credentials") else {
+            panic!("no route")
+        };
+        assert_eq!(operation.id, "get_deployment_credentials");
+    }
+
+    #[test]
+    fn every_documented_request_example_passes_validation() {
+        // The sandbox must accept what the spec documents; the codegen checks the same.
+        let spec = Spec::load();
+        for operation in &spec.operations {
+            let body = spec.resolve(operation.layer, &operation.operation["requestBody"]);
+            let example = &body["content"]["application/json"]["example"];
+            if !example.is_null() {
+                assert_eq!(spec.validate_body(operation, example), Vec::<Value>::new(), "{}", operation.id);
+            }
+        }
+    }
+}

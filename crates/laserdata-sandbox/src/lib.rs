@@ -156,6 +156,9 @@ struct Deployment {
 #[derive(Default)]
 struct Data {
     keys: HashMap<String, ApiKey>,
+    /// Answers to POST and PATCH requests that carried an `idempotency-key`, by calling key and
+    /// idempotency key, with the body they were given.
+    replays: HashMap<(String, String), (Bytes, Reply)>,
     deployments: HashMap<u64, Deployment>,
 }
 
@@ -170,6 +173,7 @@ struct State {
 type Answer = Response<Full<Bytes>>;
 
 /// An answer the handler wants to send, success or problem.
+#[derive(Clone)]
 struct Reply {
     status: u16,
     body: Option<Value>,
@@ -232,9 +236,36 @@ impl State {
         let method = request.method().as_str().to_owned();
         let path = request.uri().path().to_owned();
         let query = request.uri().query().unwrap_or_default().to_owned();
-        let key = request.headers().get("ld-api-key").and_then(|v| v.to_str().ok()).map(str::to_owned);
+        let header = |name: &str| request.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
+        let (key, idempotency_key) = (header("ld-api-key"), header("idempotency-key"));
         let body = request.into_body().collect().await.map(|b| b.to_bytes()).unwrap_or_default();
-        let reply = self.dispatch(&method, &path, &query, key.as_deref(), &body);
+        let replay_key = match (&key, idempotency_key) {
+            (Some(key), Some(idempotency)) if method == "POST" || method == "PATCH" => Some((key.clone(), idempotency)),
+            _ => None,
+        };
+        let earlier = replay_key.as_ref().and_then(|k| {
+            // Replayed only to a key that still works (a deleted one gets its 401).
+            let data = self.data.lock().unwrap();
+            let usable = data.keys.get(&k.0).is_some_and(|record| !record.deleted && record.expiry_at > Utc::now());
+            data.replays.get(k).filter(|_| usable).cloned()
+        });
+        let reply = match earlier {
+            Some((earlier_body, _)) if earlier_body != body => {
+                problem(409, "idempotency_error", "The idempotency-key was already used with another body.")
+            }
+            Some((_, mut reply)) => {
+                reply.headers.push(("idempotent-replayed", "true".into()));
+                reply
+            }
+            None => {
+                let reply = self.dispatch(&method, &path, &query, key.as_deref(), &body);
+                // Only work that was done is replayed; a refusal may be retried.
+                if let Some(replay_key) = replay_key.filter(|_| reply.status < 300) {
+                    self.data.lock().unwrap().replays.insert(replay_key, (body.clone(), reply.clone()));
+                }
+                reply
+            }
+        };
         let mut builder = Response::builder().status(reply.status).header("ld-request", &request_id);
         for (name, value) in &reply.headers {
             builder = builder.header(*name, value);
@@ -279,6 +310,11 @@ impl State {
         {
             return problem(403, "insufficient_permissions", &format!("The key lacks the `{needed}` permission."));
         }
+        if let (Some(limit), Some(division)) = (caller.2, params.get("division_id"))
+            && *division != limit.to_string()
+        {
+            return problem(403, "insufficient_permissions", "The key is limited to another division.");
+        }
         let body: Value = if body.is_empty() {
             Value::Null
         } else {
@@ -317,8 +353,8 @@ impl State {
         }
     }
 
-    /// The calling key's token and permissions, or the 401/429 to answer.
-    fn authenticate(&self, key: &str) -> Result<(String, Permissions), Reply> {
+    /// The calling key's token, permissions and division limit, or the 401/429 to answer.
+    fn authenticate(&self, key: &str) -> Result<(String, Permissions, Option<u64>), Reply> {
         let mut data = self.data.lock().unwrap();
         let Some(record) = data.keys.get_mut(key) else {
             return Err(problem(401, "unauthorized", "The API key is not valid."));
@@ -339,7 +375,7 @@ impl State {
             reply.headers.push(("retry-after", "1".into()));
             return Err(reply);
         }
-        Ok((key.to_owned(), record.permissions.clone()))
+        Ok((key.to_owned(), record.permissions.clone(), record.division_id))
     }
 
     fn deploy_starter(&self, tenant: u64, division: u64, body: &Value) -> Reply {

@@ -248,3 +248,48 @@ async fn other_operations_answer_their_spec_example() {
     let error = nobody.main().get_tenant().tenant_id(TENANT).send().typed_errors().await.unwrap_err();
     assert_eq!(error.status().map(|s| s.as_u16()), Some(401));
 }
+
+#[tokio::test]
+async fn a_repeated_idempotency_key_replays_the_first_answer() {
+    let sandbox = Sandbox::start().await.unwrap();
+    let send = |idempotency: &str, region: &str| {
+        raw()
+            .post(format!("{}/tenants/{TENANT}/divisions/{DIVISION}/deployments/starter", sandbox.url()))
+            .header("ld-api-key", sandbox.admin_key())
+            .header("idempotency-key", idempotency)
+            .json(&serde_json::json!({"cloud": "aws", "region": region}))
+            .send()
+    };
+    let first = send("k1", "us-west-1").await.unwrap();
+    let again = send("k1", "us-west-1").await.unwrap();
+    assert_eq!((first.status().as_u16(), again.status().as_u16()), (202, 202));
+    assert_eq!(first.headers()["ld-deployment"], again.headers()["ld-deployment"]);
+    assert_eq!(again.headers()["idempotent-replayed"], "true");
+    let conflict = send("k1", "eu-west-1").await.unwrap();
+    assert_eq!(conflict.status(), 409);
+    let other = send("k2", "us-west-1").await.unwrap();
+    assert_ne!(first.headers()["ld-deployment"], other.headers()["ld-deployment"]);
+}
+
+#[tokio::test]
+async fn a_key_limited_to_a_division_gets_403_elsewhere() {
+    let sandbox = Sandbox::start().await.unwrap();
+    let admin = client(&sandbox, sandbox.admin_key());
+    let CreateApiKey::Permissions(mut body) = key_with(&["deployment:manage"]) else { unreachable!() };
+    body.division_id = Some(DIVISION.into());
+    let created = admin.main().create_api_key().tenant_id(TENANT).body(body).send().typed_errors().await.unwrap();
+    let limited = client(&sandbox, created.token.expose());
+    let starter = || DeployStarter::builder().cloud(Cloud::Aws).region(Region("us-west-1".into()));
+    let main = limited.main();
+    main.deploy_starter().tenant_id(TENANT).division_id(DIVISION).body(starter()).send().typed_errors().await.unwrap();
+    let error = main
+        .deploy_starter()
+        .tenant_id(TENANT)
+        .division_id(DIVISION + 1)
+        .body(starter())
+        .send()
+        .typed_errors()
+        .await
+        .unwrap_err();
+    assert_eq!(error.status().map(|s| s.as_u16()), Some(403));
+}

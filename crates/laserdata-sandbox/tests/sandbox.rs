@@ -293,3 +293,19 @@ async fn a_key_limited_to_a_division_gets_403_elsewhere() {
         .unwrap_err();
     assert_eq!(error.status().map(|s| s.as_u16()), Some(403));
 }
+
+#[tokio::test]
+async fn an_expired_or_missing_key_gets_401() {
+    let sandbox = Sandbox::start().await.unwrap();
+    let admin = client(&sandbox, sandbox.admin_key());
+    let CreateApiKey::Permissions(mut body) = key_with(&["api_key:read"]) else { unreachable!() };
+    body.expiry_at = chrono::Utc::now() - chrono::Duration::seconds(1);
+    let created = admin.main().create_api_key().tenant_id(TENANT).body(body).send().typed_errors().await.unwrap();
+    let expired = client(&sandbox, created.token.expose());
+    let error = expired.main().get_api_keys().tenant_id(TENANT).send().typed_errors().await.unwrap_err();
+    assert_eq!(error.status().map(|s| s.as_u16()), Some(401));
+    assert_eq!(error.api().unwrap().problem.as_ref().unwrap().reason, "The API key has expired.");
+    let answer = raw().get(format!("{}/tenants/{TENANT}/api_keys", sandbox.url())).send().await.unwrap();
+    assert_eq!(answer.status().as_u16(), 401);
+    assert_eq!(answer.headers()["content-type"], "application/problem+json");
+}

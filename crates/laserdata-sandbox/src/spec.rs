@@ -324,3 +324,19 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod copy_tests {
+    /// `convert_schema` is a copy of the xtask's: fail when the two drift apart.
+    #[test]
+    fn convert_schema_matches_the_xtask_copy() {
+        fn body(source: &str) -> &str {
+            let start = source.find("fn convert_schema(").expect("convert_schema is there");
+            let end = start + source[start..].find("\n}\n").expect("and ends");
+            &source[start..end]
+        }
+        let ours = include_str!("spec.rs");
+        let xtask = include_str!("../../../xtask/src/spec/examples.rs");
+        assert_eq!(body(ours), body(xtask), "keep convert_schema in step with xtask/src/spec/examples.rs");
+    }
+}

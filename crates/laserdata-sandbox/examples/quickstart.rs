@@ -26,8 +26,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             .build()?;
         (Some(sandbox), client)
     };
-    let number = |name: &str, default: i64| std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default);
-    let (tenant, division) = (number("LD_TENANT_ID", 1042), number("LD_DIVISION_ID", 312));
+    // Any ids do in a sandbox; against a real API they must name your tenant and division.
+    let number = |name: &str, sandbox_default: i64| -> Result<i64, String> {
+        match std::env::var(name) {
+            Ok(value) => value.trim().parse().map_err(|_| format!("{name} is not a number: {value}")),
+            Err(_) if _sandbox.is_some() => Ok(sandbox_default),
+            Err(_) => Err(format!("set {name} to deploy with LD_API_KEY")),
+        }
+    };
+    let (tenant, division) = (number("LD_TENANT_ID", 1042)?, number("LD_DIVISION_ID", 312)?);
 
     // 1. A free starter deployment; the answer's headers name its environment and itself.
     let body = DeployStarter::builder().cloud(Cloud::Aws).region(Region("us-west-1".into()));

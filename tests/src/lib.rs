@@ -72,11 +72,6 @@ fn find(operation_id: &str) -> (&'static Value, &'static Value) {
     }
 }
 
-/// The operation with this operationId.
-pub fn operation(_spec: &'static Value, operation_id: &str) -> &'static Value {
-    find(operation_id).1
-}
-
 /// Follows a local `$ref`.
 fn deref(spec: &'static Value, node: &'static Value) -> &'static Value {
     match node.get("$ref").and_then(Value::as_str) {
@@ -87,8 +82,8 @@ fn deref(spec: &'static Value, node: &'static Value) -> &'static Value {
 
 /// The example of the body answered with `status` by `operation_id`.
 pub fn response_example(operation_id: &str, status: &str) -> Value {
-    let spec = find(operation_id).0;
-    let response = deref(spec, &operation(spec, operation_id)["responses"][status]);
+    let (spec, operation) = find(operation_id);
+    let response = deref(spec, &operation["responses"][status]);
     let content = response["content"].as_object().expect("the response has a body");
     content
         .values()
@@ -99,8 +94,8 @@ pub fn response_example(operation_id: &str, status: &str) -> Value {
 
 /// The named example of the request body of `operation_id`.
 pub fn request_example(operation_id: &str, name: &str) -> Value {
-    let spec = find(operation_id).0;
-    let body = deref(spec, &operation(spec, operation_id)["requestBody"]);
+    let (spec, operation) = find(operation_id);
+    let body = deref(spec, &operation["requestBody"]);
     let media = &body["content"]["application/json"];
     match name {
         "" => media["example"].clone(),

@@ -7,31 +7,36 @@ use crate::layers::Layer;
 use crate::spec::bundle::Bundle;
 use crate::spec::rules::{is_paged_envelope, operations, success_schema};
 
+/// The document progenitor reads for `bundle` (see [`progenitor_input`]), parsed once and
+/// shared by the client and the mock generation.
+pub fn progenitor_spec(bundle: &Bundle) -> Result<openapiv3::OpenAPI, String> {
+    serde_json::from_value(progenitor_input(&bundle.doc, &open_enum_schemas(bundle)))
+        .map_err(|error| format!("the bundled document is not valid OpenAPI: {error}"))
+}
+
 /// Generates the client source of `layer`, formatted and with the do-not-edit header.
-pub fn generate(layer: &Layer, bundle: &Bundle) -> Result<String, String> {
-    let spec: openapiv3::OpenAPI = serde_json::from_value(progenitor_input(&bundle.doc, &open_enum_schemas(bundle)))
-        .map_err(|error| format!("the bundled document is not valid OpenAPI: {error}"))?;
-    let mut generator = Generator::new(&settings(layer, bundle));
-    let tokens = generator
-        .generate_tokens(&spec)
+pub fn generate(layer: &Layer, bundle: &Bundle, spec: &openapiv3::OpenAPI) -> Result<String, String> {
+    let tokens = Generator::new(&settings(layer, bundle))
+        .generate_tokens(spec)
         .map_err(|error| format!("progenitor cannot generate {}: {error}", layer.name))?;
-    let file: syn::File = syn::parse2(tokens).map_err(|error| format!("progenitor produced invalid Rust: {error}"))?;
     let paging = paging_impls(bundle)?;
     let table = operations_table(bundle);
-    Ok(format!("{}{}{}{}", header(layer), prettyplease::unparse(&file), paging, table))
+    Ok(format!("{}{}{}{}", header(layer), unparse(tokens)?, paging, table))
 }
 
 /// Generates the typed `httpmock` extension of `layer`'s client: `server.<operation>(|when, then| ..)`
-/// with typed bodies, for downstream tests. `client_crate` is the Rust name of the client crate.
-pub fn generate_mocks(layer: &Layer, bundle: &Bundle, client_crate: &str) -> Result<String, String> {
-    let spec: openapiv3::OpenAPI = serde_json::from_value(progenitor_input(&bundle.doc, &open_enum_schemas(bundle)))
-        .map_err(|error| format!("the bundled document is not valid OpenAPI: {error}"))?;
-    let mut generator = Generator::new(&settings(layer, bundle));
-    let tokens = generator
-        .httpmock(&spec, client_crate)
+/// with typed bodies, for downstream tests.
+pub fn generate_mocks(layer: &Layer, bundle: &Bundle, spec: &openapiv3::OpenAPI) -> Result<String, String> {
+    let tokens = Generator::new(&settings(layer, bundle))
+        .httpmock(spec, &client_crate(layer))
         .map_err(|error| format!("progenitor cannot generate the mocks of {}: {error}", layer.name))?;
+    Ok(format!("{}{}", header(layer), unparse(tokens)?))
+}
+
+/// Formats generated tokens as Rust source.
+fn unparse(tokens: proc_macro2::TokenStream) -> Result<String, String> {
     let file: syn::File = syn::parse2(tokens).map_err(|error| format!("progenitor produced invalid Rust: {error}"))?;
-    Ok(format!("{}{}", header(layer), prettyplease::unparse(&file)))
+    Ok(prettyplease::unparse(&file))
 }
 
 /// The Rust name of a layer's client crate.
@@ -82,14 +87,7 @@ fn settings(layer: &Layer, bundle: &Bundle) -> GenerationSettings {
 /// (see [`progenitor_input`]) that is replaced by `laserdata_core::Open<TheEnum>`: a value
 /// added to the API later decodes as `Open::Unknown` instead of failing the whole answer.
 pub fn open_enum_schemas(bundle: &Bundle) -> Vec<&str> {
-    let Some(schemas) = bundle.doc.pointer("/components/schemas").and_then(Value::as_object) else { return Vec::new() };
-    schemas
-        .iter()
-        .filter(|(_, schema)| {
-            schema.get("type").and_then(Value::as_str) == Some("string") && schema.get("enum").is_some()
-        })
-        .map(|(name, _)| name.as_str())
-        .collect()
+    schemas_where(bundle, |schema| kind(schema) == Some("string") && schema.get("enum").is_some())
 }
 
 /// The stand-in schema for the open form of enum `name`.
@@ -100,27 +98,27 @@ fn open_name(name: &str) -> String {
 /// The Rust type of every secret: its `Debug` and `Display` print `[redacted]`.
 pub const SECRET_TYPE: &str = "::laserdata_core::SecretString";
 
-/// The named schemas of a JSON type that are neither enums nor objects.
-fn schemas_of_type<'a>(bundle: &'a Bundle, kind: &str) -> Vec<&'a str> {
-    let Some(schemas) = bundle.doc.pointer("/components/schemas").and_then(Value::as_object) else { return Vec::new() };
-    schemas
-        .iter()
-        .filter(|(_, schema)| schema.get("type").and_then(Value::as_str) == Some(kind) && schema.get("enum").is_none())
-        .map(|(name, _)| name.as_str())
-        .collect()
+/// The named schemas of a JSON type that are not enums.
+fn schemas_of_type<'a>(bundle: &'a Bundle, wanted: &str) -> Vec<&'a str> {
+    schemas_where(bundle, |schema| kind(schema) == Some(wanted) && schema.get("enum").is_none())
 }
 
 /// The named string schemas with `format: password`: secrets the API hands out or accepts.
 pub fn secret_schemas(bundle: &Bundle) -> Vec<&str> {
+    schemas_where(bundle, |schema| {
+        kind(schema) == Some("string") && schema.get("format").and_then(Value::as_str) == Some("password")
+    })
+}
+
+/// The names of the component schemas that satisfy `keep`.
+fn schemas_where(bundle: &Bundle, keep: impl Fn(&Value) -> bool) -> Vec<&str> {
     let Some(schemas) = bundle.doc.pointer("/components/schemas").and_then(Value::as_object) else { return Vec::new() };
-    schemas
-        .iter()
-        .filter(|(_, schema)| {
-            schema.get("type").and_then(Value::as_str) == Some("string")
-                && schema.get("format").and_then(Value::as_str) == Some("password")
-        })
-        .map(|(name, _)| name.as_str())
-        .collect()
+    schemas.iter().filter(|(_, schema)| keep(schema)).map(|(name, _)| name.as_str()).collect()
+}
+
+/// A schema's `type`.
+fn kind(schema: &Value) -> Option<&str> {
+    schema.get("type").and_then(Value::as_str)
 }
 
 /// The header of every generated file.

@@ -109,12 +109,16 @@ pub fn render(root: &Path, layers: &[Layer]) -> Result<Vec<Output>, Vec<Diagnost
                 continue;
             }
         };
-        // The client and its mocks are generated independently: one thread each.
-        let (client, mocks) = std::thread::scope(|scope| {
-            let mocks = scope.spawn(|| codegen::generate_mocks(layer, &bundle, &codegen::client_crate(layer)));
-            let client = codegen::generate(layer, &bundle);
-            (client, mocks.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
-        });
+        // The client and its mocks are generated independently from one parsed document: one
+        // thread each.
+        let (client, mocks) = match codegen::progenitor_spec(&bundle) {
+            Ok(spec) => std::thread::scope(|scope| {
+                let mocks = scope.spawn(|| codegen::generate_mocks(layer, &bundle, &spec));
+                let client = codegen::generate(layer, &bundle, &spec);
+                (client, mocks.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+            }),
+            Err(message) => (Err(message.clone()), Err(message)),
+        };
         for (path, generated) in [(layer.client, client), (layer.mocks, mocks)] {
             match generated {
                 Ok(contents) => outputs.push(Output { path: path.into(), contents }),

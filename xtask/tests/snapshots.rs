@@ -40,6 +40,7 @@ fn fixture_client() {
         requires_confidence: false,
     };
     let bundle = load_layer(&project_root(), &layer, &shared()).unwrap_or_else(|problems| panic!("{problems:?}"));
-    let generated = codegen::generate(&layer, &bundle).unwrap();
+    let spec = codegen::progenitor_spec(&bundle).unwrap();
+    let generated = codegen::generate(&layer, &bundle, &spec).unwrap();
     insta::assert_snapshot!("fixture_client", generated);
 }

@@ -133,7 +133,8 @@ fn phases(root: &Path, runs: usize) -> Result<String, String> {
         load.push(started.elapsed());
         let started = Instant::now();
         for (layer, bundle) in LAYERS.iter().zip(&bundles) {
-            crate::codegen::generate(layer, bundle)?;
+            let spec = crate::codegen::progenitor_spec(bundle)?;
+            crate::codegen::generate(layer, bundle, &spec)?;
         }
         generate.push(started.elapsed());
     }

@@ -7,7 +7,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use laserdata::TypedErrors;
 use laserdata::main::types;
 use laserdata_bench::fixtures::{self, DEPLOYMENT, DIVISION, ENVIRONMENT, TENANT};
 use laserdata_bench::server::{Answer, Server};
@@ -71,7 +70,6 @@ fn client_overhead(spec: &serde_json::Value, rounds: usize, batch: usize) -> Vec
             .environment_id(ENVIRONMENT)
             .deployment_id(DEPLOYMENT)
             .send()
-            .typed_errors()
             .await
             .expect("the example answer");
         black_box(answer.into_inner());
@@ -96,7 +94,6 @@ fn client_overhead(spec: &serde_json::Value, rounds: usize, batch: usize) -> Vec
             .tenant_id(TENANT)
             .body(new_key.clone())
             .send()
-            .typed_errors()
             .await
             .expect("the example answer");
         black_box(answer.into_inner());

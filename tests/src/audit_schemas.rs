@@ -6,7 +6,6 @@
 /// Decodes `value` as the type generated for `schema` and encodes it again; `None` for an unknown name.
 pub fn round_trip(schema: &str, value: &serde_json::Value) -> Option<Result<serde_json::Value, serde_json::Error>> {
     Some(match schema {
-        "ApiKeyId" => crate::round_trip_as::<laserdata::audit::types::ApiKeyId>(value),
         "AuditTypeInfo" => crate::round_trip_as::<laserdata::audit::types::AuditTypeInfo>(value),
         "AuditResource" => crate::round_trip_as::<laserdata::audit::types::AuditResource>(value),
         "TenantAuditInfo" => crate::round_trip_as::<laserdata::audit::types::TenantAuditInfo>(value),
@@ -15,6 +14,7 @@ pub fn round_trip(schema: &str, value: &serde_json::Value) -> Option<Result<serd
         "PageNumber" => crate::round_trip_as::<laserdata::audit::types::PageNumber>(value),
         "ErrorResponse" => crate::round_trip_as::<laserdata::audit::types::ErrorResponse>(value),
         "FieldIssue" => crate::round_trip_as::<laserdata::audit::types::FieldIssue>(value),
+        "ApiKeyId" => crate::round_trip_as::<laserdata::audit::types::ApiKeyId>(value),
         "UserId" => crate::round_trip_as::<laserdata::audit::types::UserId>(value),
         "DeploymentId" => crate::round_trip_as::<laserdata::audit::types::DeploymentId>(value),
         "EnvironmentId" => crate::round_trip_as::<laserdata::audit::types::EnvironmentId>(value),

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use futures::TryStreamExt;
 use laserdata::main::types;
-use laserdata::{Error, PagedStream, TypedErrors};
+use laserdata::{Error, PagedStream};
 use laserdata_e2e::{API_KEY, client_for, request_example, response_example};
 use serde_json::{Value, json};
 use wiremock::matchers::{body_json, header, method, path, query_param};
@@ -49,7 +49,6 @@ async fn create_returns_the_secret_once_and_it_stays_redacted() {
         .idempotency_key("7c0e2a9e-1b7d-4d0a-9a51-2f7f0c4b7e11")
         .body(request)
         .send()
-        .typed_errors()
         .await
         .unwrap();
 
@@ -62,11 +61,11 @@ async fn create_returns_the_secret_once_and_it_stays_redacted() {
     assert!(shown.contains("[redacted]"));
 
     // Reading the key back never returns the secret: the type has no field for it.
-    let fetched = client.main().get_api_key().tenant_id(TENANT).api_key_id(7302).send().typed_errors().await;
+    let fetched = client.main().get_api_key().tenant_id(TENANT).api_key_id(7302).send().await;
     // 7302 is not mounted: wiremock answers 404 without a body.
     let error = fetched.unwrap_err();
     assert!(error.api().is_some_and(|api| api.is_not_found()), "{error}");
-    let fetched = client.main().get_api_key().tenant_id(TENANT).api_key_id(7301).send().typed_errors().await.unwrap();
+    let fetched = client.main().get_api_key().tenant_id(TENANT).api_key_id(7301).send().await.unwrap();
     let as_json = serde_json::to_value(fetched.into_inner()).unwrap();
     assert!(as_json.get("token").is_none() && as_json.get("secret").is_none());
 }
@@ -117,7 +116,7 @@ async fn listing_streams_every_page_in_order() {
         .await
         .unwrap();
 
-    let ids: Vec<i64> = keys.iter().map(|key| *key.id).collect();
+    let ids: Vec<i64> = keys.iter().map(|key| key.id.get()).collect();
     assert_eq!(ids, (8000..8007).collect::<Vec<_>>());
     assert_eq!(server.received_requests().await.unwrap().len(), 3, "one request per page, none after the last");
 }
@@ -166,7 +165,7 @@ async fn validation_errors_carry_every_field_issue() {
     let request: types::CreateApiKey =
         serde_json::from_value(request_example("create_api_key", "inline_permissions")).unwrap();
 
-    let error = client.main().create_api_key().tenant_id(TENANT).body(request).send().typed_errors().await.unwrap_err();
+    let error = client.main().create_api_key().tenant_id(TENANT).body(request).send().await.unwrap_err();
 
     let Error::Api(api) = &error else { panic!("expected an API error, got {error:?}") };
     assert_eq!(api.status.as_u16(), 400);
@@ -199,9 +198,8 @@ async fn unauthorized_and_forbidden_are_told_apart() {
         .await;
     let client = client_for(&server);
 
-    let unauthorized = client.main().get_api_key_context().tenant_id(TENANT).send().typed_errors().await.unwrap_err();
-    let forbidden =
-        client.main().delete_api_key().tenant_id(TENANT).api_key_id(7301).send().typed_errors().await.unwrap_err();
+    let unauthorized = client.main().get_api_key_context().tenant_id(TENANT).send().await.unwrap_err();
+    let forbidden = client.main().delete_api_key().tenant_id(TENANT).api_key_id(7301).send().await.unwrap_err();
 
     let (unauthorized, forbidden) = (unauthorized.api().unwrap(), forbidden.api().unwrap());
     assert!(unauthorized.is_unauthorized() && !unauthorized.is_forbidden());
@@ -225,7 +223,7 @@ async fn an_html_bad_gateway_is_a_typed_error_not_a_panic() {
         .await;
     let client = client_for(&server);
 
-    let error = client.main().get_api_key().tenant_id(TENANT).api_key_id(1).send().typed_errors().await.unwrap_err();
+    let error = client.main().get_api_key().tenant_id(TENANT).api_key_id(1).send().await.unwrap_err();
 
     let api = error.api().expect("an API error");
     assert_eq!(api.status.as_u16(), 502);
@@ -249,7 +247,7 @@ async fn a_success_body_that_does_not_decode_keeps_status_and_request_id() {
         .await;
     let client = client_for(&server);
 
-    let error = client.main().get_api_key().tenant_id(TENANT).api_key_id(7301).send().typed_errors().await.unwrap_err();
+    let error = client.main().get_api_key().tenant_id(TENANT).api_key_id(7301).send().await.unwrap_err();
 
     let Error::InvalidResponse(invalid) = &error else { panic!("expected an invalid response, got {error:?}") };
     assert_eq!(invalid.status.map(|s| s.as_u16()), Some(200));
@@ -277,19 +275,10 @@ async fn update_security_and_delete_send_what_the_spec_describes() {
     let client = client_for(&server);
 
     let update: types::UpdateApiKeySecurity = serde_json::from_value(body).unwrap();
-    let updated = client
-        .main()
-        .update_api_key_security()
-        .tenant_id(TENANT)
-        .api_key_id(7301)
-        .body(update)
-        .send()
-        .typed_errors()
-        .await
-        .unwrap();
+    let updated =
+        client.main().update_api_key_security().tenant_id(TENANT).api_key_id(7301).body(update).send().await.unwrap();
     assert_eq!(updated.status().as_u16(), 204);
-    let deleted =
-        client.main().delete_api_key().tenant_id(TENANT).api_key_id(7301).send().typed_errors().await.unwrap();
+    let deleted = client.main().delete_api_key().tenant_id(TENANT).api_key_id(7301).send().await.unwrap();
     assert_eq!(deleted.status().as_u16(), 204);
 }
 
@@ -297,7 +286,7 @@ async fn update_security_and_delete_send_what_the_spec_describes() {
 async fn a_missing_required_parameter_is_an_invalid_request_without_any_traffic() {
     let server = MockServer::start().await;
     let client = client_for(&server);
-    let error = client.main().get_api_key().tenant_id(TENANT).send().typed_errors().await.unwrap_err();
+    let error = client.main().get_api_key().tenant_id(TENANT).send().await.unwrap_err();
     assert!(matches!(error, Error::InvalidRequest(_)), "{error:?}");
     assert!(server.received_requests().await.unwrap().is_empty());
 }
@@ -311,7 +300,7 @@ async fn the_key_never_shows_in_debug_or_display_output() {
         .await;
     let builder = laserdata::Client::builder().api_key(API_KEY).main_url(server.uri());
     let client = builder.clone().build().unwrap();
-    let error = client.main().get_api_key_context().tenant_id(TENANT).send().typed_errors().await.unwrap_err();
+    let error = client.main().get_api_key_context().tenant_id(TENANT).send().await.unwrap_err();
     let insecure =
         laserdata::Client::builder().api_key(API_KEY).main_url("http://api.laserdata.cloud").build().unwrap_err();
 

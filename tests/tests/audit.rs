@@ -1,8 +1,8 @@
 //! The Audit API through the generated client, over loopback HTTP.
 
 use futures::TryStreamExt;
+use laserdata::PagedStream;
 use laserdata::audit::types;
-use laserdata::{PagedStream, TypedErrors};
 use laserdata_e2e::{API_KEY, client_for, response_example, serve_example};
 use serde_json::json;
 use wiremock::matchers::{header, method, path, query_param};
@@ -14,7 +14,7 @@ async fn audit_types_round_trip() {
     let client = client_for(&server);
     let kinds = serve_example(&server, "get_tenant_audit_types").await;
 
-    let answer = client.audit().get_tenant_audit_types().send().typed_errors().await.unwrap();
+    let answer = client.audit().get_tenant_audit_types().send().await.unwrap();
     kinds.assert_answer(&answer.into_inner());
 }
 

@@ -4,7 +4,7 @@
 
 use futures::TryStreamExt;
 use laserdata::main::types;
-use laserdata::{PagedStream, ResponseExt, TypedErrors};
+use laserdata::{PagedStream, ResponseExt};
 use laserdata_e2e::{client_for, serve_example};
 use wiremock::MockServer;
 
@@ -26,7 +26,7 @@ async fn tenants() {
     let structure = serve_example(&server, "get_tenant_structure").await;
     let code = serve_example(&server, "request_resource_code").await;
 
-    let answer = client.main().get_tenant().tenant_id(TENANT).send().typed_errors().await.unwrap();
+    let answer = client.main().get_tenant().tenant_id(TENANT).send().await.unwrap();
     tenant.assert_answer(&answer.into_inner());
     let updated = client
         .main()
@@ -34,11 +34,10 @@ async fn tenants() {
         .tenant_id(TENANT)
         .body(update.request_as::<types::UpdateTenant>())
         .send()
-        .typed_errors()
         .await
         .unwrap();
     assert!(updated.status().is_success());
-    let tree = client.main().get_tenant_structure().tenant_id(TENANT).send().typed_errors().await.unwrap();
+    let tree = client.main().get_tenant_structure().tenant_id(TENANT).send().await.unwrap();
     structure.assert_answer(&tree.into_inner());
     client
         .main()
@@ -46,7 +45,6 @@ async fn tenants() {
         .tenant_id(TENANT)
         .body(code.request_as::<types::RequestResourceCode>())
         .send()
-        .typed_errors()
         .await
         .unwrap();
 }
@@ -66,7 +64,6 @@ async fn divisions() {
         .tenant_id(TENANT)
         .body(create.request_as::<types::CreateDivision>())
         .send()
-        .typed_errors()
         .await
         .unwrap();
     assert_eq!(created.created_ids().division, Some(types::DivisionId(DIVISION)));
@@ -85,7 +82,6 @@ async fn environments() {
         .division_id(DIVISION)
         .body(create.request_as::<types::CreateEnvironment>())
         .send()
-        .typed_errors()
         .await
         .unwrap();
     assert_eq!(created.created_ids().environment, Some(types::EnvironmentId(ENVIRONMENT)));
@@ -96,7 +92,6 @@ async fn environments() {
         .division_id(DIVISION)
         .environment_id(ENVIRONMENT)
         .send()
-        .typed_errors()
         .await
         .unwrap();
     get.assert_answer(&environment.into_inner());
@@ -107,15 +102,8 @@ async fn account_sign_in_needs_no_key_but_keeps_the_csrf_token_secret() {
     let (server, client) = setup().await;
     let sign_in = serve_example(&server, "sign_in").await;
 
-    let session = client
-        .main()
-        .sign_in()
-        .body(sign_in.request_as::<types::SignIn>())
-        .send()
-        .typed_errors()
-        .await
-        .unwrap()
-        .into_inner();
+    let session =
+        client.main().sign_in().body(sign_in.request_as::<types::SignIn>()).send().await.unwrap().into_inner();
     sign_in.assert_answer(&session);
     let shown = format!("{session:?}");
     let token = sign_in.response.as_ref().unwrap()["csrf_token"].as_str().unwrap();
@@ -128,7 +116,7 @@ async fn members() {
     let list = serve_example(&server, "get_members").await;
     let update = serve_example(&server, "update_member").await;
 
-    let members = client.main().get_members().tenant_id(TENANT).send().typed_errors().await.unwrap();
+    let members = client.main().get_members().tenant_id(TENANT).send().await.unwrap();
     list.assert_answer(&members.into_inner());
     client
         .main()
@@ -137,7 +125,6 @@ async fn members() {
         .member_id(608_123_456_789_012_345_i64)
         .body(update.request_as::<types::UpdateMember>())
         .send()
-        .typed_errors()
         .await
         .unwrap();
 }
@@ -154,10 +141,9 @@ async fn invitations() {
         .tenant_id(TENANT)
         .body(invite.request_as::<types::InviteMember>())
         .send()
-        .typed_errors()
         .await
         .unwrap();
-    let invitations = client.main().get_tenant_invitations().tenant_id(TENANT).send().typed_errors().await.unwrap();
+    let invitations = client.main().get_tenant_invitations().tenant_id(TENANT).send().await.unwrap();
     list.assert_answer(&invitations.into_inner());
 }
 
@@ -167,17 +153,10 @@ async fn roles() {
     let add = serve_example(&server, "add_role").await;
     let get = serve_example(&server, "get_role").await;
 
-    let added = client
-        .main()
-        .add_role()
-        .tenant_id(TENANT)
-        .body(add.request_as::<types::AddRole>())
-        .send()
-        .typed_errors()
-        .await
-        .unwrap();
+    let added =
+        client.main().add_role().tenant_id(TENANT).body(add.request_as::<types::AddRole>()).send().await.unwrap();
     assert_eq!(added.created_ids().role, Some(types::RoleId(4410)));
-    let role = client.main().get_role().tenant_id(TENANT).role_id(4410).send().typed_errors().await.unwrap();
+    let role = client.main().get_role().tenant_id(TENANT).role_id(4410).send().await.unwrap();
     get.assert_answer(&role.into_inner());
 }
 
@@ -187,8 +166,7 @@ async fn clouds() {
     let regions = serve_example(&server, "get_regions").await;
     let tiers = serve_example(&server, "get_tiers").await;
 
-    let answer =
-        client.main().get_regions().tenant_id(TENANT).cloud(types::Cloud::Aws).send().typed_errors().await.unwrap();
+    let answer = client.main().get_regions().tenant_id(TENANT).cloud(types::Cloud::Aws).send().await.unwrap();
     regions.assert_answer(&answer.into_inner());
     let answer = client
         .main()
@@ -197,7 +175,6 @@ async fn clouds() {
         .cloud(types::Cloud::Gcp)
         .region(types::Region("europe-west3".into()))
         .send()
-        .typed_errors()
         .await
         .unwrap();
     tiers.assert_answer(&answer.into_inner());
@@ -215,11 +192,9 @@ async fn cloud_accounts() {
         .tenant_id(TENANT)
         .body(create.request_as::<types::CreateCloudAccount>())
         .send()
-        .typed_errors()
         .await
         .unwrap();
-    let account =
-        client.main().get_cloud_account().tenant_id(TENANT).cloud_account_id(77).send().typed_errors().await.unwrap();
+    let account = client.main().get_cloud_account().tenant_id(TENANT).cloud_account_id(77).send().await.unwrap();
     get.assert_answer(&account.into_inner());
 }
 
@@ -235,11 +210,9 @@ async fn notification_channels_keep_their_destination_secret() {
         .tenant_id(TENANT)
         .body(create.request_as::<types::CreateChannel>())
         .send()
-        .typed_errors()
         .await
         .unwrap();
-    let channel =
-        client.main().get_tenant_channel().tenant_id(TENANT).channel_id(2201).send().typed_errors().await.unwrap();
+    let channel = client.main().get_tenant_channel().tenant_id(TENANT).channel_id(2201).send().await.unwrap();
     let channel = channel.into_inner();
     get.assert_answer(&channel);
     let destination = get.response.as_ref().unwrap()["destination"].as_str().unwrap();
@@ -260,7 +233,6 @@ async fn notification_subscriptions() {
         .channel_id(2201)
         .body(set.request_as::<types::SetSubscriptions>())
         .send()
-        .typed_errors()
         .await
         .unwrap();
     let subscriptions: Vec<types::NotificationSubscriptionInfo> = client
@@ -282,7 +254,7 @@ async fn notifications() {
     let types_example = serve_example(&server, "get_notification_types").await;
     let sent = serve_example(&server, "get_user_notifications").await;
 
-    let kinds = client.main().get_notification_types().send().typed_errors().await.unwrap();
+    let kinds = client.main().get_notification_types().send().await.unwrap();
     types_example.assert_answer(&kinds.into_inner());
     let notifications = client
         .main()
@@ -290,7 +262,6 @@ async fn notifications() {
         .user_id(608_123_456_789_012_345_i64)
         .channel_id(2201)
         .send()
-        .typed_errors()
         .await
         .unwrap();
     sent.assert_answer(&notifications.into_inner());
@@ -309,13 +280,12 @@ async fn deployments_quick_start_reads_the_created_ids_and_the_supervisor_url() 
         .division_id(DIVISION)
         .body(starter.request_as::<types::DeployStarter>())
         .send()
-        .typed_errors()
         .await
         .unwrap();
     assert_eq!(accepted.status().as_u16(), 202);
     let created = accepted.created_ids();
     let (environment, deployment) = (created.environment.unwrap(), created.deployment.unwrap());
-    assert_eq!((*environment, *deployment), (ENVIRONMENT, 88012));
+    assert_eq!((environment.get(), deployment.get()), (ENVIRONMENT, 88012));
 
     let details = client
         .main()
@@ -325,7 +295,6 @@ async fn deployments_quick_start_reads_the_created_ids_and_the_supervisor_url() 
         .environment_id(environment)
         .deployment_id(deployment)
         .send()
-        .typed_errors()
         .await
         .unwrap()
         .into_inner();
@@ -360,7 +329,6 @@ async fn connectors() {
         .deployment_id(88012)
         .body(activate.request_as::<types::ActivateConnector>())
         .send()
-        .typed_errors()
         .await
         .unwrap();
 }
@@ -384,13 +352,12 @@ async fn billing_and_its_pdf_download_as_a_byte_stream() {
         .mount(&server)
         .await;
 
-    let prices = client.main().get_pricing().send().typed_errors().await.unwrap();
+    let prices = client.main().get_pricing().send().await.unwrap();
     pricing.assert_answer(&prices.into_inner());
     let listed: Vec<types::CustomerInvoiceInfo> =
         client.main().get_invoices().tenant_id(TENANT).stream().try_collect().await.unwrap();
     invoices.assert_items(&listed);
-    let download =
-        client.main().download_invoice_pdf().tenant_id(TENANT).invoice_id(9001).send().typed_errors().await.unwrap();
+    let download = client.main().download_invoice_pdf().tenant_id(TENANT).invoice_id(9001).send().await.unwrap();
     let mut body = download.into_inner().into_inner();
     let mut received = Vec::new();
     while let Some(chunk) = body.next().await {
@@ -405,13 +372,12 @@ async fn payments_keep_the_setup_intent_secret() {
     let intent = serve_example(&server, "create_setup_intent").await;
     let method_info = serve_example(&server, "get_payment_info").await;
 
-    let created =
-        client.main().create_setup_intent().tenant_id(TENANT).send().typed_errors().await.unwrap().into_inner();
+    let created = client.main().create_setup_intent().tenant_id(TENANT).send().await.unwrap().into_inner();
     intent.assert_answer(&created);
     let secret = intent.response.as_ref().unwrap()["client_secret"].as_str().unwrap();
     assert!(!format!("{created:?}").contains(secret), "the client secret leaked into Debug output");
     assert_eq!(created.client_secret.expose(), secret);
-    let info = client.main().get_payment_info().tenant_id(TENANT).send().typed_errors().await.unwrap();
+    let info = client.main().get_payment_info().tenant_id(TENANT).send().await.unwrap();
     method_info.assert_answer(&info.into_inner());
 }
 

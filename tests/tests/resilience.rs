@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use laserdata::main::types;
-use laserdata::{Error, RetryPolicy, TypedErrors};
+use laserdata::{Error, RetryPolicy};
 use laserdata_core::hooks::{ClientState, Operation, exec};
 use laserdata_e2e::faults::{FaultServer, Step};
 use laserdata_e2e::{API_KEY, client_at, request_example, response_example};
@@ -27,7 +27,7 @@ fn patient() -> RetryPolicy {
 }
 
 async fn get_key(client: &laserdata::Client) -> Result<types::ApiKeyDetails, Error> {
-    client.main().get_api_key().tenant_id(TENANT).api_key_id(7302).send().typed_errors().await.map(|r| r.into_inner())
+    client.main().get_api_key().tenant_id(TENANT).api_key_id(7302).send().await.map(|r| r.into_inner())
 }
 
 fn gaps(server: &FaultServer) -> Vec<Duration> {
@@ -46,7 +46,7 @@ async fn retry_after_is_honoured_within_ten_percent() {
 
     let key = get_key(&client).await.unwrap();
 
-    assert_eq!(*key.id, 7302);
+    assert_eq!(key.id.get(), 7302);
     let waits = gaps(&server);
     eprintln!("waits for retry-after 1 s: {waits:?}");
     assert_eq!(waits.len(), 2, "three attempts");
@@ -164,7 +164,7 @@ async fn a_post_with_a_key_is_retried_with_the_same_key_each_time() {
     let client = client_at(&server.url, patient().with_backoff(Duration::from_millis(10), Duration::from_millis(20)));
     let body: types::CreateApiKey = serde_json::from_value(request_example("create_api_key", "existing_role")).unwrap();
 
-    let created = client.main().create_api_key().tenant_id(TENANT).body(body).send().typed_errors().await.unwrap();
+    let created = client.main().create_api_key().tenant_id(TENANT).body(body).send().await.unwrap();
 
     assert_eq!(created.status().as_u16(), 201);
     let keys: Vec<String> = server.received().iter().map(|r| r.header("idempotency-key").unwrap().to_owned()).collect();
@@ -196,7 +196,7 @@ async fn resets_and_slow_answers_are_retried_within_the_attempt_timeout() {
     let started = Instant::now();
     let key = get_key(&client).await.unwrap();
 
-    assert_eq!(*key.id, 7302);
+    assert_eq!(key.id.get(), 7302);
     assert_eq!(server.received().len(), 3);
     assert!(
         started.elapsed() < Duration::from_millis(1500),
@@ -282,7 +282,6 @@ async fn idempotency_conflicts_are_their_own_kind() {
             .api_key_id(7301)
             .body(body)
             .send()
-            .typed_errors()
             .await
             .unwrap_err();
         assert!(matches!(error, Error::IdempotencyConflict(_)), "{code}: {error:?}");

@@ -1,7 +1,6 @@
 //! Discovering a deployment's Supervisor from the Main API, and the Supervisor operations
 //! through the generated client, over loopback HTTP.
 
-use laserdata::TypedErrors;
 use laserdata_e2e::{API_KEY, client_for, response_example, serve_example};
 use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -28,19 +27,11 @@ async fn a_deployment_leads_to_its_supervisor_with_the_same_key() {
         .environment_id(5120)
         .deployment_id(88012)
         .send()
-        .typed_errors()
         .await
         .unwrap()
         .into_inner();
     let supervisor_client = client.supervisor_for(&details).unwrap();
-    let login = supervisor_client
-        .get_deployment_credentials()
-        .deployment_id(88012)
-        .send()
-        .typed_errors()
-        .await
-        .unwrap()
-        .into_inner();
+    let login = supervisor_client.get_deployment_credentials().deployment_id(88012).send().await.unwrap().into_inner();
 
     credentials.assert_answer(&login);
     let password = credentials.response.as_ref().unwrap()["password"].as_str().unwrap();
@@ -79,7 +70,7 @@ async fn supervisor_errors_are_typed_like_main_ones() {
         .mount(&server)
         .await;
     let supervisor = client.supervisor(&server.uri()).unwrap();
-    let error = supervisor.get_deployment_credentials().deployment_id(88012).send().typed_errors().await.unwrap_err();
+    let error = supervisor.get_deployment_credentials().deployment_id(88012).send().await.unwrap_err();
     let api = error.api().unwrap();
     assert!(api.is_forbidden());
     assert_eq!(api.request_id.as_deref(), Some("req-sup-403"));

@@ -4,8 +4,8 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use laserdata::supervisor::types::CreateActivity;
-use laserdata::{ActivityWait, Error, RetryPolicy, run_activity};
+use laserdata::supervisor::types::{ActivityStatus, CreateActivity};
+use laserdata::{ActivityOutcome, ActivityWait, Error, RetryPolicy, run_activity};
 use laserdata_e2e::faults::{FaultServer, Step};
 use laserdata_e2e::{API_KEY, client_at, client_for};
 use serde_json::json;
@@ -56,9 +56,10 @@ async fn an_activity_is_awaited_through_processing_until_completed() {
     let supervisor = client.supervisor(&server.url).unwrap();
 
     let started = Instant::now();
-    let entries =
+    let outcome =
         run_activity(&supervisor, 88012, "iggy", "restart", CreateActivity::default(), &quick_wait()).await.unwrap();
 
+    let ActivityOutcome::Completed(entries) = outcome else { panic!("expected completion, got {outcome:?}") };
     assert_eq!(entries.len(), 2, "one entry per node; the older rejected entry is not part of it");
     let received = server.received();
     assert_eq!(received.len(), 4, "one action and three polls, no busy loop");
@@ -71,7 +72,7 @@ async fn an_activity_is_awaited_through_processing_until_completed() {
 }
 
 #[tokio::test]
-async fn a_rejected_activity_is_a_clear_error() {
+async fn a_rejected_activity_is_a_clear_outcome() {
     let server = FaultServer::start(vec![
         Step::status(202),
         page_of(&["processing", "processing"]),
@@ -81,13 +82,14 @@ async fn a_rejected_activity_is_a_clear_error() {
     let client = client_at(&server.url, RetryPolicy::never());
     let supervisor = client.supervisor(&server.url).unwrap();
 
-    let error = run_activity(&supervisor, 88012, "iggy", "restart", CreateActivity::default(), &quick_wait())
-        .await
-        .unwrap_err();
+    let outcome =
+        run_activity(&supervisor, 88012, "iggy", "restart", CreateActivity::default(), &quick_wait()).await.unwrap();
 
-    let Error::ActivityRejected { entries } = &error else { panic!("expected a rejection, got {error:?}") };
+    let ActivityOutcome::Rejected(entries) = &outcome else { panic!("expected a rejection, got {outcome:?}") };
     assert_eq!(entries.len(), 2);
-    assert_eq!(error.to_string(), "the activity was rejected on 1 of 2 node(s)");
+    assert!(!outcome.is_completed());
+    let rejected = entries.iter().filter(|entry| entry.status == ActivityStatus::Rejected).count();
+    assert_eq!(rejected, 1);
 }
 
 #[tokio::test]

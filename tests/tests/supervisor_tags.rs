@@ -4,8 +4,8 @@
 //! paged list of the layer is walked once through its paging stream.
 
 use futures::TryStreamExt;
+use laserdata::PagedStream;
 use laserdata::supervisor::types;
-use laserdata::{PagedStream, TypedErrors};
 use laserdata_e2e::{client_for, serve_example};
 use wiremock::{MockServer, Request};
 
@@ -50,27 +50,18 @@ async fn credentials_nodes_and_tasks() {
     let nodes = serve_example(&server, "get_deployment_nodes").await;
     let tasks = serve_example(&server, "get_deployment_tasks").await;
 
-    let login = supervisor
-        .get_deployment_credentials()
-        .deployment_id(DEPLOYMENT)
-        .send()
-        .typed_errors()
-        .await
-        .unwrap()
-        .into_inner();
+    let login = supervisor.get_deployment_credentials().deployment_id(DEPLOYMENT).send().await.unwrap().into_inner();
     credentials.assert_answer(&login);
     let password = credentials.response.as_ref().unwrap()["password"].as_str().unwrap();
     assert_eq!(login.password.expose(), password);
     assert!(!format!("{login:?}").contains(password), "the Iggy password leaked into Debug output");
 
-    let listed =
-        supervisor.get_deployment_nodes().deployment_id(DEPLOYMENT).send().typed_errors().await.unwrap().into_inner();
+    let listed = supervisor.get_deployment_nodes().deployment_id(DEPLOYMENT).send().await.unwrap().into_inner();
     nodes.assert_answer(&listed);
     // Node ids exceed 2^53: they must survive as 64-bit integers, not floats.
     assert_eq!(listed.0[1]["id"].as_i64(), Some(NODE_1));
 
-    let running =
-        supervisor.get_deployment_tasks().deployment_id(DEPLOYMENT).send().typed_errors().await.unwrap().into_inner();
+    let running = supervisor.get_deployment_tasks().deployment_id(DEPLOYMENT).send().await.unwrap().into_inner();
     tasks.assert_answer(&running);
     assert_eq!(received(&server, "GET", "/tasks").await.url.path(), "/deployments/88012/tasks");
 }
@@ -92,11 +83,9 @@ async fn configuration_versions_of_a_kind() {
     list.assert_items(&rows);
     assert_first_page(&received(&server, "GET", "/configs/iggy").await);
 
-    let settings =
-        supervisor.get_config_schema().deployment_id(DEPLOYMENT).kind("iggy").send().typed_errors().await.unwrap();
+    let settings = supervisor.get_config_schema().deployment_id(DEPLOYMENT).kind("iggy").send().await.unwrap();
     schema.assert_answer(&settings.into_inner());
-    let in_force =
-        supervisor.get_primary_config().deployment_id(DEPLOYMENT).kind("iggy").send().typed_errors().await.unwrap();
+    let in_force = supervisor.get_primary_config().deployment_id(DEPLOYMENT).kind("iggy").send().await.unwrap();
     primary.assert_answer(&in_force.into_inner());
     let history = supervisor
         .get_config_versions()
@@ -104,7 +93,6 @@ async fn configuration_versions_of_a_kind() {
         .kind("iggy")
         .name("high-throughput")
         .send()
-        .typed_errors()
         .await
         .unwrap();
     versions.assert_answer(&history.into_inner());
@@ -115,7 +103,6 @@ async fn configuration_versions_of_a_kind() {
         .name("high-throughput")
         .version(1)
         .send()
-        .typed_errors()
         .await
         .unwrap();
     version.assert_answer(&first.into_inner());
@@ -126,7 +113,6 @@ async fn configuration_versions_of_a_kind() {
         .kind("iggy")
         .body(create.request_as::<types::CreateConfig>())
         .send()
-        .typed_errors()
         .await
         .unwrap();
     assert_eq!(created.status().as_u16(), 201);
@@ -137,7 +123,6 @@ async fn configuration_versions_of_a_kind() {
         .name("high-throughput")
         .version(2)
         .send()
-        .typed_errors()
         .await
         .unwrap();
     assert!(activated.status().is_success());
@@ -145,15 +130,8 @@ async fn configuration_versions_of_a_kind() {
         received(&server, "POST", "/activate").await.url.path(),
         "/deployments/88012/configs/iggy/high-throughput/versions/2/activate"
     );
-    let deleted = supervisor
-        .delete_config()
-        .deployment_id(DEPLOYMENT)
-        .kind("iggy")
-        .config_id(498)
-        .send()
-        .typed_errors()
-        .await
-        .unwrap();
+    let deleted =
+        supervisor.delete_config().deployment_id(DEPLOYMENT).kind("iggy").config_id(498).send().await.unwrap();
     assert!(deleted.status().is_success());
     assert_eq!(received(&server, "DELETE", "/498").await.url.path(), "/deployments/88012/configs/iggy/498");
 }
@@ -164,7 +142,7 @@ async fn configuration_of_iggy_through_its_own_routes() {
     let schema = serve_example(&server, "get_iggy_config_schema").await;
     let create = serve_example(&server, "create_iggy_config").await;
 
-    let settings = supervisor.get_iggy_config_schema().deployment_id(DEPLOYMENT).send().typed_errors().await.unwrap();
+    let settings = supervisor.get_iggy_config_schema().deployment_id(DEPLOYMENT).send().await.unwrap();
     let settings = settings.into_inner();
     schema.assert_answer(&settings);
     assert!(settings.contains_key("segment"), "{settings:?}");
@@ -173,7 +151,6 @@ async fn configuration_of_iggy_through_its_own_routes() {
         .deployment_id(DEPLOYMENT)
         .body(create.request_as::<types::CreateConfig>())
         .send()
-        .typed_errors()
         .await
         .unwrap();
     assert_eq!(created.status().as_u16(), 201);
@@ -197,7 +174,6 @@ async fn connector_instances() {
         .deployment_id(DEPLOYMENT)
         .instance_id(instances[1].instance_id)
         .send()
-        .typed_errors()
         .await
         .unwrap();
     assert!(deleted.status().is_success());
@@ -220,7 +196,6 @@ async fn activities_are_accepted_then_listed() {
         .idempotency_key("reconfigure-512-once")
         .body(create.request_as::<types::CreateActivity>())
         .send()
-        .typed_errors()
         .await
         .unwrap();
     assert_eq!(accepted.status().as_u16(), 202);
@@ -246,7 +221,7 @@ async fn networking_on_aws() {
     let link = serve_example(&server, "create_aws_private_link").await;
     let _unlink = serve_example(&server, "delete_aws_private_link").await;
 
-    let network = supervisor.get_network_info().deployment_id(DEPLOYMENT).send().typed_errors().await.unwrap();
+    let network = supervisor.get_network_info().deployment_id(DEPLOYMENT).send().await.unwrap();
     info.assert_answer(&network.into_inner());
 
     let created = supervisor
@@ -254,12 +229,10 @@ async fn networking_on_aws() {
         .deployment_id(DEPLOYMENT)
         .body(peer.request_as::<types::CreateAwsVpcPeering>())
         .send()
-        .typed_errors()
         .await
         .unwrap();
     assert!(created.status().is_success());
-    let listed =
-        supervisor.get_aws_vpc_peerings().deployment_id(DEPLOYMENT).send().typed_errors().await.unwrap().into_inner();
+    let listed = supervisor.get_aws_vpc_peerings().deployment_id(DEPLOYMENT).send().await.unwrap().into_inner();
     peerings.assert_answer(&listed);
     let peering = listed.0[0].id;
     let steps = supervisor
@@ -267,12 +240,10 @@ async fn networking_on_aws() {
         .deployment_id(DEPLOYMENT)
         .peering_id(peering)
         .send()
-        .typed_errors()
         .await
         .unwrap();
     instructions.assert_answer(&steps.into_inner());
-    let deleted =
-        supervisor.delete_aws_vpc_peering().deployment_id(DEPLOYMENT).peering_id(peering).send().typed_errors().await;
+    let deleted = supervisor.delete_aws_vpc_peering().deployment_id(DEPLOYMENT).peering_id(peering).send().await;
     assert!(deleted.unwrap().status().is_success());
     assert_eq!(
         received(&server, "DELETE", "/611204578301946881").await.url.path(),
@@ -284,19 +255,16 @@ async fn networking_on_aws() {
         .deployment_id(DEPLOYMENT)
         .body(link.request_as::<types::CreateAwsPrivateLink>())
         .send()
-        .typed_errors()
         .await
         .unwrap();
     assert!(created.status().is_success());
-    let listed =
-        supervisor.get_aws_private_links().deployment_id(DEPLOYMENT).send().typed_errors().await.unwrap().into_inner();
+    let listed = supervisor.get_aws_private_links().deployment_id(DEPLOYMENT).send().await.unwrap().into_inner();
     links.assert_answer(&listed);
     let deleted = supervisor
         .delete_aws_private_link()
         .deployment_id(DEPLOYMENT)
         .private_link_id(listed.0[0].id)
         .send()
-        .typed_errors()
         .await
         .unwrap();
     assert!(deleted.status().is_success());
@@ -321,21 +289,13 @@ async fn networking_on_gcp() {
         .deployment_id(DEPLOYMENT)
         .body(peer.request_as::<types::CreateGcpVpcPeering>())
         .send()
-        .typed_errors()
         .await
         .unwrap();
     assert!(created.status().is_success());
-    let listed =
-        supervisor.get_gcp_vpc_peerings().deployment_id(DEPLOYMENT).send().typed_errors().await.unwrap().into_inner();
+    let listed = supervisor.get_gcp_vpc_peerings().deployment_id(DEPLOYMENT).send().await.unwrap().into_inner();
     peerings.assert_answer(&listed);
-    let deleted = supervisor
-        .delete_gcp_vpc_peering()
-        .deployment_id(DEPLOYMENT)
-        .peering_id(listed.0[0].id)
-        .send()
-        .typed_errors()
-        .await
-        .unwrap();
+    let deleted =
+        supervisor.delete_gcp_vpc_peering().deployment_id(DEPLOYMENT).peering_id(listed.0[0].id).send().await.unwrap();
     assert!(deleted.status().is_success());
     assert_eq!(
         received(&server, "DELETE", "/611204578301947034").await.url.path(),
@@ -347,25 +307,17 @@ async fn networking_on_gcp() {
         .deployment_id(DEPLOYMENT)
         .body(attach.request_as::<types::CreateGcpPrivateServiceConnect>())
         .send()
-        .typed_errors()
         .await
         .unwrap();
     assert!(created.status().is_success());
-    let listed = supervisor
-        .get_gcp_private_service_connects()
-        .deployment_id(DEPLOYMENT)
-        .send()
-        .typed_errors()
-        .await
-        .unwrap()
-        .into_inner();
+    let listed =
+        supervisor.get_gcp_private_service_connects().deployment_id(DEPLOYMENT).send().await.unwrap().into_inner();
     attachments.assert_answer(&listed);
     let deleted = supervisor
         .delete_gcp_private_service_connect()
         .deployment_id(DEPLOYMENT)
         .private_service_connect_id(listed.0[0].id)
         .send()
-        .typed_errors()
         .await
         .unwrap();
     assert!(deleted.status().is_success());
@@ -387,7 +339,6 @@ async fn access_rules() {
         .deployment_id(DEPLOYMENT)
         .body(create.request_as::<types::CreateAccessRule>())
         .send()
-        .typed_errors()
         .await
         .unwrap();
     assert!(created.status().is_success());
@@ -395,8 +346,7 @@ async fn access_rules() {
         supervisor.get_access_rules().deployment_id(DEPLOYMENT).stream().try_collect().await.unwrap();
     list.assert_items(&rules);
     assert_first_page(&received(&server, "GET", "/access_rules").await);
-    let deleted =
-        supervisor.delete_access_rule().deployment_id(DEPLOYMENT).rules_id(rules[1].id).send().typed_errors().await;
+    let deleted = supervisor.delete_access_rule().deployment_id(DEPLOYMENT).rules_id(rules[1].id).send().await;
     assert!(deleted.unwrap().status().is_success());
     assert_eq!(
         received(&server, "DELETE", "/611204578301948017").await.url.path(),
@@ -412,9 +362,9 @@ async fn observability_summaries_and_node_histories() {
     let metrics = serve_example(&server, "get_node_metrics").await;
     let heartbeats = serve_example(&server, "get_node_heartbeats").await;
 
-    let answer = supervisor.get_deployment_metrics().deployment_id(DEPLOYMENT).send().typed_errors().await.unwrap();
+    let answer = supervisor.get_deployment_metrics().deployment_id(DEPLOYMENT).send().await.unwrap();
     summary.assert_answer(&answer.into_inner());
-    let answer = supervisor.get_heartbeats().deployment_id(DEPLOYMENT).send().typed_errors().await.unwrap();
+    let answer = supervisor.get_heartbeats().deployment_id(DEPLOYMENT).send().await.unwrap();
     latest.assert_answer(&answer.into_inner());
 
     let from: chrono::DateTime<chrono::Utc> = "2026-01-31T00:00:00Z".parse().unwrap();
@@ -491,7 +441,6 @@ async fn snapshots_keep_the_download_url_secret() {
         .deployment_id(DEPLOYMENT)
         .body(create.request_as::<types::CreateSnapshot>())
         .send()
-        .typed_errors()
         .await
         .unwrap();
     assert!(created.status().is_success());
@@ -505,7 +454,6 @@ async fn snapshots_keep_the_download_url_secret() {
         .deployment_id(DEPLOYMENT)
         .snapshot_id(snapshots[1].id)
         .send()
-        .typed_errors()
         .await
         .unwrap()
         .into_inner();
@@ -516,8 +464,7 @@ async fn snapshots_keep_the_download_url_secret() {
     assert!(!shown.contains(url) && !shown.contains("X-Amz-Signature"), "the presigned URL leaked: {shown}");
     assert_eq!(received(&server, "GET", "/download").await.url.path(), "/deployments/88012/snapshots/9274/download");
 
-    let deleted =
-        supervisor.delete_snapshot().deployment_id(DEPLOYMENT).snapshot_id(snapshots[1].id).send().typed_errors().await;
+    let deleted = supervisor.delete_snapshot().deployment_id(DEPLOYMENT).snapshot_id(snapshots[1].id).send().await;
     assert!(deleted.unwrap().status().is_success());
     assert_eq!(received(&server, "DELETE", "/9274").await.url.path(), "/deployments/88012/snapshots/9274");
 }
@@ -535,19 +482,16 @@ async fn backups() {
         .deployment_id(DEPLOYMENT)
         .body(create.request_as::<types::CreateBackup>())
         .send()
-        .typed_errors()
         .await
         .unwrap();
     assert_eq!(accepted.status().as_u16(), 202);
-    let backups = supervisor.get_backups().deployment_id(DEPLOYMENT).send().typed_errors().await.unwrap().into_inner();
+    let backups = supervisor.get_backups().deployment_id(DEPLOYMENT).send().await.unwrap().into_inner();
     list.assert_answer(&backups);
 
-    let restoring =
-        supervisor.restore_backup().deployment_id(DEPLOYMENT).backup_id(backups[0].id).send().typed_errors().await;
+    let restoring = supervisor.restore_backup().deployment_id(DEPLOYMENT).backup_id(backups[0].id).send().await;
     assert_eq!(restoring.unwrap().status().as_u16(), 202);
     assert_eq!(received(&server, "POST", "/restore").await.url.path(), "/deployments/88012/backups/4021/restore");
-    let deleted =
-        supervisor.delete_backup().deployment_id(DEPLOYMENT).backup_id(backups[0].id).send().typed_errors().await;
+    let deleted = supervisor.delete_backup().deployment_id(DEPLOYMENT).backup_id(backups[0].id).send().await;
     assert!(deleted.unwrap().status().is_success());
     assert_eq!(received(&server, "DELETE", "/4021").await.url.path(), "/deployments/88012/backups/4021");
 }

@@ -2,8 +2,8 @@
 //! its own tests with `server.<operation>(|when, then| ..)` and the client's own types.
 
 use httpmock::MockServer;
+use laserdata::RetryPolicy;
 use laserdata::main::types::{ApiKeyDetails, ApiKeyId, TenantId};
-use laserdata::{RetryPolicy, TypedErrors};
 use laserdata_e2e::{client_at, response_example};
 use laserdata_main_httpmock::MockServerExt as _;
 use laserdata_supervisor_httpmock::MockServerExt as _;
@@ -18,12 +18,12 @@ async fn a_downstream_test_mocks_the_main_api_with_typed_values() {
     });
     let client = client_at(&server.base_url(), RetryPolicy::never());
 
-    let answer = client.main().get_api_key().tenant_id(1042).api_key_id(7302).send().typed_errors().await.unwrap();
+    let answer = client.main().get_api_key().tenant_id(1042).api_key_id(7302).send().await.unwrap();
 
     mock.assert_async().await;
     assert_eq!(answer.into_inner(), details);
     // Another id matches no mock: httpmock answers 404, a typed error.
-    let missing = client.main().get_api_key().tenant_id(1042).api_key_id(1).send().typed_errors().await.unwrap_err();
+    let missing = client.main().get_api_key().tenant_id(1042).api_key_id(1).send().await.unwrap_err();
     assert_eq!(missing.status().map(|s| s.as_u16()), Some(404));
 }
 
@@ -38,7 +38,7 @@ async fn errors_can_be_mocked_too() {
     let client = client_at(&server.base_url(), RetryPolicy::never());
     let supervisor = client.supervisor(&server.base_url()).unwrap();
 
-    let error = supervisor.get_deployment_credentials().deployment_id(88012).send().typed_errors().await.unwrap_err();
+    let error = supervisor.get_deployment_credentials().deployment_id(88012).send().await.unwrap_err();
 
     let api = error.api().unwrap();
     assert!(api.is_forbidden());

@@ -3,40 +3,72 @@
 use progenitor_impl::{GenerationSettings, Generator, HooksMode, InterfaceStyle, TagStyle, TypeImpl, TypePatch};
 use serde_json::Value;
 
-use crate::layers::Layer;
+use crate::layers::{Layer, SHARED_SOURCE};
+use crate::shape;
 use crate::spec::bundle::Bundle;
 use crate::spec::rules::{is_paged_envelope, operations, success_schema};
 
 /// The document progenitor reads for `bundle` (see [`progenitor_input`]), parsed once and
 /// shared by the client and the mock generation.
 pub fn progenitor_spec(bundle: &Bundle) -> Result<openapiv3::OpenAPI, String> {
-    serde_json::from_value(progenitor_input(&bundle.doc, &open_enum_schemas(bundle)))
+    serde_json::from_value(progenitor_input(&bundle.doc, &open_enum_schemas(&bundle.doc)))
         .map_err(|error| format!("the bundled document is not valid OpenAPI: {error}"))
 }
 
 /// Generates the client source of `layer`, formatted and with the do-not-edit header.
 pub fn generate(layer: &Layer, bundle: &Bundle, spec: &openapiv3::OpenAPI) -> Result<String, String> {
-    let tokens = Generator::new(&settings(layer, bundle))
+    let crate_name = client_crate(layer);
+    let shared = bundle.shared_schemas();
+    let home = Home::Layer { crate_name: &crate_name, shared: &shared };
+    let tokens = Generator::new(&settings(&bundle.doc, home))
         .generate_tokens(spec)
         .map_err(|error| format!("progenitor cannot generate {}: {error}", layer.name))?;
+    let mut file = parse(tokens)?;
+    shape::client(&mut file, &surface_of(&bundle.doc, home, Some(bundle)))?;
     let paging = paging_impls(bundle)?;
     let table = operations_table(bundle);
-    Ok(format!("{}{}{}{}", header(layer), unparse(tokens)?, paging, table))
+    Ok(format!("{}{}{}{}", header(layer.source), prettyplease::unparse(&file), paging, table))
 }
 
 /// Generates the typed `httpmock` extension of `layer`'s client: `server.<operation>(|when, then| ..)`
 /// with typed bodies, for downstream tests.
 pub fn generate_mocks(layer: &Layer, bundle: &Bundle, spec: &openapiv3::OpenAPI) -> Result<String, String> {
-    let tokens = Generator::new(&settings(layer, bundle))
-        .httpmock(spec, &client_crate(layer))
+    let crate_name = client_crate(layer);
+    let shared = bundle.shared_schemas();
+    let home = Home::Layer { crate_name: &crate_name, shared: &shared };
+    let tokens = Generator::new(&settings(&bundle.doc, home))
+        .httpmock(spec, &crate_name)
         .map_err(|error| format!("progenitor cannot generate the mocks of {}: {error}", layer.name))?;
-    Ok(format!("{}{}", header(layer), unparse(tokens)?))
+    let mut file = parse(tokens)?;
+    shape::mocks(&mut file);
+    Ok(format!("{}{}", header(layer.source), prettyplease::unparse(&file)))
 }
 
-/// Formats generated tokens as Rust source.
-fn unparse(tokens: proc_macro2::TokenStream) -> Result<String, String> {
-    let file: syn::File = syn::parse2(tokens).map_err(|error| format!("progenitor produced invalid Rust: {error}"))?;
-    Ok(prettyplease::unparse(&file))
+/// Generates `laserdata_core::shared`: the types of every schema of the shared components
+/// file, which every layer's crate uses instead of generating its own copy.
+pub fn generate_shared(shared: &Value) -> Result<String, String> {
+    let schemas = shared.pointer("/components/schemas").cloned().unwrap_or_default();
+    let doc = serde_json::json!({
+        "openapi": "3.0.3",
+        "info": shared.get("info").cloned().unwrap_or_default(),
+        "paths": {},
+        "components": { "schemas": schemas },
+    });
+    let spec: openapiv3::OpenAPI = serde_json::from_value(progenitor_input(&doc, &open_enum_schemas(&doc)))
+        .map_err(|error| format!("the shared components are not valid OpenAPI: {error}"))?;
+    let tokens = Generator::new(&settings(&doc, Home::Core))
+        .generate_tokens(&spec)
+        .map_err(|error| format!("progenitor cannot generate the shared types: {error}"))?;
+    let mut file = parse(tokens)?;
+    let types = shape::take_types_module(&mut file).ok_or("progenitor generated no `types` module")?;
+    let mut shared_file = syn::File { shebang: None, frontmatter: None, attrs: Vec::new(), items: types };
+    shape::types(&mut shared_file.items, &surface_of(&doc, Home::Core, None));
+    Ok(format!("{}{}", header(SHARED_SOURCE), prettyplease::unparse(&shared_file)))
+}
+
+/// Parses generated tokens as a Rust file.
+fn parse(tokens: proc_macro2::TokenStream) -> Result<syn::File, String> {
+    syn::parse2(tokens).map_err(|error| format!("progenitor produced invalid Rust: {error}"))
 }
 
 /// The Rust name of a layer's client crate.
@@ -44,8 +76,62 @@ pub fn client_crate(layer: &Layer) -> String {
     format!("laserdata_{}", layer.name)
 }
 
-/// The settings every layer is generated with.
-fn settings(layer: &Layer, bundle: &Bundle) -> GenerationSettings {
+/// Which crate generated code is for, and so how it names the types it does not define.
+#[derive(Clone, Copy)]
+enum Home<'a> {
+    /// A layer's client crate (`laserdata_main`): the shared schemas' types come from
+    /// `laserdata_core::shared`.
+    Layer { crate_name: &'a str, shared: &'a [&'a str] },
+    /// `laserdata_core::shared` itself.
+    Core,
+}
+
+impl Home<'_> {
+    /// The path of `laserdata_core` as the generated code writes it.
+    fn core(&self) -> &'static str {
+        match self {
+            Home::Layer { .. } => "::laserdata_core",
+            Home::Core => "crate",
+        }
+    }
+
+    /// Whether schema `name` is generated elsewhere (in `laserdata_core::shared`).
+    fn is_shared(&self, name: &str) -> bool {
+        matches!(self, Home::Layer { shared, .. } if shared.contains(&name))
+    }
+
+    /// The absolute path of the Rust type of schema `name`: valid in the client crate (which
+    /// names itself with `extern crate self`), in its mock crate, and in `laserdata_core`.
+    fn type_path(&self, name: &str) -> String {
+        match self {
+            _ if self.is_shared(name) => format!("::laserdata_core::shared::{}", type_name(name)),
+            Home::Layer { crate_name, .. } => format!("::{crate_name}::types::{}", type_name(name)),
+            Home::Core => format!("crate::shared::{}", type_name(name)),
+        }
+    }
+}
+
+/// What the post-pass adds to a generated `types` module (see [`shape`]).
+fn surface_of<'a>(doc: &'a Value, home: Home, bundle: Option<&'a Bundle>) -> shape::Surface<'a> {
+    let schemas = component_schemas(doc);
+    let mut surface = shape::Surface { core: home.core(), ..shape::Surface::default() };
+    let mut schemas = schemas;
+    schemas.sort_by_key(|(name, _)| *name);
+    for (name, schema) in &schemas {
+        if home.is_shared(name) {
+            surface.shared.push(type_name(name));
+        } else if is_id(name, schema) {
+            surface.ids.push((type_name(name), schema.get("description").and_then(Value::as_str)));
+        }
+    }
+    if let Some(bundle) = bundle {
+        surface.parameter_docs = parameter_docs(bundle);
+    }
+    surface
+}
+
+/// The settings every crate is generated with.
+fn settings(doc: &Value, home: Home) -> GenerationSettings {
     let mut settings = GenerationSettings::new();
     settings
         .with_interface(InterfaceStyle::Builder)
@@ -58,36 +144,57 @@ fn settings(layer: &Layer, bundle: &Bundle) -> GenerationSettings {
         .with_inner_type(quote::quote!(::laserdata_core::hooks::ClientState))
         // Users compare answers (in their tests, say); every type can be compared.
         .with_derive("PartialEq");
-    // Ids and other integers are keys and values users copy around, sort and hash.
+    // Integers that are not ids (counts, sizes) are values users copy around, sort and hash.
     let mut integer_patch = TypePatch::default();
     for derive in ["Copy", "Eq", "Hash", "PartialOrd", "Ord"] {
         integer_patch.with_derive(derive);
     }
-    for name in schemas_of_type(bundle, "integer") {
-        settings.with_patch(name, &integer_patch);
-    }
-    for name in secret_schemas(bundle) {
-        settings.with_replacement(name, SECRET_TYPE, std::iter::empty::<TypeImpl>());
-    }
-    for name in open_enum_schemas(bundle) {
-        // An absolute path, valid in the client crate (which names itself with `extern crate
-        // self`) and in its mock crate alike.
-        let open = format!("::laserdata_core::Open<::{}::types::{}>", client_crate(layer), type_name(name));
-        // typify looks replacements up by the Rust name it gives the schema.
-        settings.with_replacement(
-            type_name(&open_name(name)),
-            open,
-            [TypeImpl::Display, TypeImpl::FromStr].into_iter(),
-        );
+    let text_impls = || [TypeImpl::Display, TypeImpl::FromStr].into_iter();
+    let core = home.core();
+    for (name, schema) in component_schemas(doc) {
+        if is_open_enum(schema) {
+            // Wherever the enum is used, progenitor reads a stand-in (see `progenitor_input`),
+            // replaced here by `Open<TheEnum>`. typify looks replacements up by the Rust name
+            // it gives the schema.
+            let open = format!("{core}::Open<{}>", home.type_path(name));
+            settings.with_replacement(type_name(&open_name(name)), open, text_impls());
+            if home.is_shared(name) {
+                settings.with_replacement(type_name(name), home.type_path(name), text_impls());
+            }
+        } else if is_secret(schema) {
+            settings.with_replacement(type_name(name), format!("{core}::SecretString"), std::iter::empty());
+        } else if is_id(name, schema) || home.is_shared(name) {
+            // Ids are defined by `laserdata_core::id_type!` (the post-pass adds them), shared
+            // types by `laserdata_core::shared`; either way typify must not define its own.
+            let impls: Vec<TypeImpl> = if kind(schema) == Some("object") { Vec::new() } else { text_impls().collect() };
+            settings.with_replacement(type_name(name), home.type_path(name), impls.into_iter());
+        } else if kind(schema) == Some("integer") {
+            settings.with_patch(type_name(name), &integer_patch);
+        }
     }
     settings
 }
 
-/// The named string enums. Wherever one is used, progenitor reads a reference to a stand-in
-/// (see [`progenitor_input`]) that is replaced by `laserdata_core::Open<TheEnum>`: a value
+/// Whether a schema is an integer id: its own Rust type, which only an integer or the same id
+/// converts into.
+fn is_id(name: &str, schema: &Value) -> bool {
+    kind(schema) == Some("integer") && schema.get("enum").is_none() && name.ends_with("Id")
+}
+
+/// Whether a schema is a string enum, which the Rust clients read as `Open<TheEnum>`: a value
 /// added to the API later decodes as `Open::Unknown` instead of failing the whole answer.
-pub fn open_enum_schemas(bundle: &Bundle) -> Vec<&str> {
-    schemas_where(bundle, |schema| kind(schema) == Some("string") && schema.get("enum").is_some())
+fn is_open_enum(schema: &Value) -> bool {
+    kind(schema) == Some("string") && schema.get("enum").is_some()
+}
+
+/// Whether a schema is a secret the API hands out or accepts (`format: password`).
+fn is_secret(schema: &Value) -> bool {
+    kind(schema) == Some("string") && schema.get("format").and_then(Value::as_str) == Some("password")
+}
+
+/// The named string enums of a document.
+pub fn open_enum_schemas(doc: &Value) -> Vec<&str> {
+    component_schemas(doc).into_iter().filter(|(_, schema)| is_open_enum(schema)).map(|(name, _)| name).collect()
 }
 
 /// The stand-in schema for the open form of enum `name`.
@@ -98,22 +205,15 @@ fn open_name(name: &str) -> String {
 /// The Rust type of every secret: its `Debug` and `Display` print `[redacted]`.
 pub const SECRET_TYPE: &str = "::laserdata_core::SecretString";
 
-/// The named schemas of a JSON type that are not enums.
-fn schemas_of_type<'a>(bundle: &'a Bundle, wanted: &str) -> Vec<&'a str> {
-    schemas_where(bundle, |schema| kind(schema) == Some(wanted) && schema.get("enum").is_none())
-}
-
 /// The named string schemas with `format: password`: secrets the API hands out or accepts.
 pub fn secret_schemas(bundle: &Bundle) -> Vec<&str> {
-    schemas_where(bundle, |schema| {
-        kind(schema) == Some("string") && schema.get("format").and_then(Value::as_str) == Some("password")
-    })
+    component_schemas(&bundle.doc).into_iter().filter(|(_, schema)| is_secret(schema)).map(|(name, _)| name).collect()
 }
 
-/// The names of the component schemas that satisfy `keep`.
-fn schemas_where(bundle: &Bundle, keep: impl Fn(&Value) -> bool) -> Vec<&str> {
-    let Some(schemas) = bundle.doc.pointer("/components/schemas").and_then(Value::as_object) else { return Vec::new() };
-    schemas.iter().filter(|(_, schema)| keep(schema)).map(|(name, _)| name.as_str()).collect()
+/// The component schemas of a document, by name.
+fn component_schemas(doc: &Value) -> Vec<(&str, &Value)> {
+    let Some(schemas) = doc.pointer("/components/schemas").and_then(Value::as_object) else { return Vec::new() };
+    schemas.iter().map(|(name, schema)| (name.as_str(), schema)).collect()
 }
 
 /// A schema's `type`.
@@ -121,12 +221,29 @@ fn kind(schema: &Value) -> Option<&str> {
     schema.get("type").and_then(Value::as_str)
 }
 
+/// For each operation builder (by its Rust name), the description of each parameter: the
+/// documentation of its setter.
+fn parameter_docs(bundle: &Bundle) -> Vec<(String, String, String)> {
+    let mut docs = Vec::new();
+    for operation in operations(&bundle.doc) {
+        let builder = type_name(operation.operation_id().unwrap_or_default());
+        for (_, parameter) in operation.parameters(bundle) {
+            let (Some(name), Some(description)) =
+                (parameter.get("name").and_then(Value::as_str), parameter.get("description").and_then(Value::as_str))
+            else {
+                continue;
+            };
+            docs.push((builder.clone(), shape::setter_name(name), description.trim().to_owned()));
+        }
+    }
+    docs
+}
+
 /// The header of every generated file.
-pub fn header(layer: &Layer) -> String {
+pub fn header(source: &str) -> String {
     format!(
-        "// This file is generated by `cargo xtask codegen` from {} and {}.\n// Do not edit it by hand: change the OpenAPI source and run the command again.\n\n",
-        layer.source,
-        crate::layers::SHARED_SOURCE
+        "// This file is generated by `cargo xtask codegen` from {source}{}.\n// Do not edit it by hand: change the OpenAPI source and run the command again.\n\n",
+        if source == SHARED_SOURCE { String::new() } else { format!(" and {SHARED_SOURCE}") },
     )
 }
 
@@ -238,7 +355,7 @@ fn paging_impls(bundle: &Bundle) -> Result<String, String> {
             envelopes.push(envelope.clone());
         }
         out.push_str(&format!(
-            "\nimpl<'a> ::laserdata_core::paging::PagedRequest for builder::{builder}<'a> {{\n    type Page = types::{envelope};\n\n    fn at_page(self, page: ::std::num::NonZeroU64, results: ::std::num::NonZeroU64) -> Self {{\n        self.page(page).results(results)\n    }}\n\n    fn send_page(\n        self,\n    ) -> impl ::std::future::Future<Output = Result<ResponseValue<Self::Page>, Error<ByteStream>>> + Send {{\n        self.send()\n    }}\n}}\n"
+            "\nimpl<'a> ::laserdata_core::paging::PagedRequest for builder::{builder}<'a> {{\n    type Page = types::{envelope};\n\n    fn at_page(self, page: ::std::num::NonZeroU64, results: ::std::num::NonZeroU64) -> Self {{\n        self.page(page).results(results)\n    }}\n\n    fn send_page(\n        self,\n    ) -> impl ::std::future::Future<Output = Result<ResponseValue<Self::Page>, ::laserdata_core::Error>> + Send {{\n        self.send()\n    }}\n}}\n"
         ));
     }
     Ok(out)
@@ -264,7 +381,7 @@ pub fn schema_index(layer: &Layer, bundle: &Bundle, crate_path: &str) -> String 
          /// Decodes `value` as the type generated for `schema` and encodes it again; `None` for an unknown name.\n\
          pub fn round_trip(schema: &str, value: &serde_json::Value) -> Option<Result<serde_json::Value, serde_json::Error>> {{\n    \
          Some(match schema {{\n{arms}        _ => return None,\n    }})\n}}\n",
-        header(layer),
+        header(layer.source),
         layer.name,
     )
 }

@@ -3,6 +3,9 @@
 /// The file of components every layer shares.
 pub const SHARED_SOURCE: &str = "openapi/shared.yaml";
 
+/// The Rust types of the shared components, generated once for every layer's crate to use.
+pub const SHARED_TYPES: &str = "crates/laserdata-core/src/shared.rs";
+
 /// One API layer: one OpenAPI source, one generated client crate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Layer {

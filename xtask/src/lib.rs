@@ -13,6 +13,7 @@ pub mod layers;
 pub mod lint;
 pub mod outputs;
 pub mod publish;
+pub mod shape;
 pub mod spec;
 pub mod surface;
 pub mod tools;
@@ -20,7 +21,7 @@ pub mod tools;
 use std::path::{Path, PathBuf};
 
 use diagnostic::Diagnostic;
-use layers::{LAYERS, Layer, SHARED_SOURCE};
+use layers::{LAYERS, Layer, SHARED_SOURCE, SHARED_TYPES};
 use outputs::Output;
 use spec::source::Source;
 
@@ -101,6 +102,10 @@ pub fn render(root: &Path, layers: &[Layer]) -> Result<Vec<Output>, Vec<Diagnost
     let shared = Source::load(root, Path::new(SHARED_SOURCE)).map_err(|error| vec![error])?;
     let mut outputs = Vec::new();
     let mut problems = Vec::new();
+    match codegen::generate_shared(&shared.doc) {
+        Ok(contents) => outputs.push(Output { path: SHARED_TYPES.into(), contents }),
+        Err(message) => problems.push(shared.diagnostic("", message)),
+    }
     for layer in layers {
         let bundle = match load_layer(root, layer, &shared) {
             Ok(bundle) => bundle,

@@ -72,13 +72,15 @@ fn schema_name(schema: &Value) -> String {
     }
 }
 
-/// The public Rust surface of a generated client: the types with their fields or variants,
-/// and every method of `Client` and of the operation builders.
+/// The public Rust surface of a generated client: the types with their fields or variants
+/// (ids and the shared types it re-exports marked as such), and every method of `Client` and
+/// of the operation builders. For the shared types' file, its types.
 pub fn rust_listing(generated: &str) -> Result<String, syn::Error> {
     let file = syn::parse_file(generated)?;
     let mut out = String::new();
     for item in &file.items {
         match item {
+            Item::Struct(_) | Item::Enum(_) | Item::Macro(_) => list_item(&mut out, "shared", item),
             Item::Mod(module) if module.ident == "types" || module.ident == "builder" => {
                 for item in module.content.iter().flat_map(|(_, items)| items) {
                     list_item(&mut out, &module.ident.to_string(), item);
@@ -117,12 +119,33 @@ fn list_item(out: &mut String, module: &str, item: &Item) {
             let variants: Vec<String> = item.variants.iter().map(|variant| variant.ident.to_string()).collect();
             writeln!(out, "{module}::{} = {}", item.ident, variants.join(" | ")).unwrap();
         }
+        // `laserdata_core::id_type! { #[doc = ..] TenantId }`: the id's name is the last token.
+        Item::Macro(item) if item.mac.path.segments.last().is_some_and(|s| s.ident == "id_type") => {
+            let name = item.mac.tokens.clone().into_iter().last().map(|token| token.to_string()).unwrap_or_default();
+            writeln!(out, "{module}::{name} (id)").unwrap();
+        }
+        Item::Use(item) => {
+            let mut names = Vec::new();
+            used_names(&item.tree, &mut names);
+            for name in names {
+                writeln!(out, "{module}::{name} (shared)").unwrap();
+            }
+        }
         Item::Impl(block) if block.trait_.is_none() && module == "builder" => {
             let name = type_name(&block.self_ty);
             for method in methods(block) {
                 writeln!(out, "{module}::{name}::{method}").unwrap();
             }
         }
+        _ => {}
+    }
+}
+
+fn used_names(tree: &syn::UseTree, names: &mut Vec<String>) {
+    match tree {
+        syn::UseTree::Path(path) => used_names(&path.tree, names),
+        syn::UseTree::Name(name) => names.push(name.ident.to_string()),
+        syn::UseTree::Group(group) => group.items.iter().for_each(|tree| used_names(tree, names)),
         _ => {}
     }
 }
@@ -150,6 +173,7 @@ fn type_name(ty: &syn::Type) -> String {
 /// A type as written, without the absolute paths typify uses (`::std::vec::Vec<...>` becomes `Vec<...>`).
 fn compact(ty: &syn::Type) -> String {
     let text = quote_type(ty);
+    let text = strip_crate_paths(&text);
     [
         "::std::option::",
         "::std::vec::",
@@ -161,6 +185,28 @@ fn compact(ty: &syn::Type) -> String {
     ]
     .iter()
     .fold(text, |text, prefix| text.replace(prefix, ""))
+}
+
+/// `::laserdata_core::shared::TenantId` and `::laserdata_main::types::Cloud` as `TenantId`
+/// and `Cloud`: the listing says where each type comes from once, not at every use.
+fn strip_crate_paths(text: &str) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(start) = rest.find("::laserdata_") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 2..];
+        let path_end = after.find(|c: char| !(c.is_alphanumeric() || c == '_' || c == ':')).unwrap_or(after.len());
+        let path = &after[..path_end];
+        let keep = match path.rsplit_once("::") {
+            // `laserdata_core::Open<..>` and `laserdata_core::SecretString` keep their crate.
+            Some((module, name)) if module.ends_with("::shared") || module.ends_with("::types") => name,
+            _ => &rest[start..start + 2 + path_end],
+        };
+        out.push_str(keep);
+        rest = &after[path_end..];
+    }
+    out.push_str(rest);
+    out
 }
 
 fn quote_type(ty: &syn::Type) -> String {

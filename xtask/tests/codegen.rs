@@ -4,7 +4,7 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use xtask::layers::{LAYERS, SHARED_SOURCE};
+use xtask::layers::{LAYERS, SHARED_SOURCE, SHARED_TYPES};
 use xtask::{Failure, codegen, project_root};
 
 /// The part of the Main layer the tests break on purpose.
@@ -14,7 +14,7 @@ const API_KEYS: &str = "openapi/main/api-keys.yaml";
 fn scratch_copy() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let root = project_root();
-    let mut files: Vec<PathBuf> = vec![SHARED_SOURCE.into()];
+    let mut files: Vec<PathBuf> = vec![SHARED_SOURCE.into(), SHARED_TYPES.into()];
     for layer in LAYERS {
         files.push(layer.source.into());
         files.extend(layer.outputs().map(PathBuf::from));
@@ -33,6 +33,7 @@ fn snapshot_of_outputs(root: &Path) -> Vec<(PathBuf, Vec<u8>)> {
     LAYERS
         .iter()
         .flat_map(|layer| layer.outputs())
+        .chain([SHARED_TYPES])
         .map(|file| (PathBuf::from(file), fs::read(root.join(file)).unwrap()))
         .collect()
 }

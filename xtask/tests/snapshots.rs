@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use xtask::layers::{LAYERS, Layer, SHARED_SOURCE};
+use xtask::layers::{LAYERS, Layer, SHARED_SOURCE, SHARED_TYPES};
 use xtask::spec::source::Source;
 use xtask::{codegen, load_layer, project_root, surface};
 
@@ -21,6 +21,8 @@ fn layer_surfaces() {
         let generated = std::fs::read_to_string(project_root().join(layer.client)).unwrap();
         insta::assert_snapshot!(format!("{}_rust_surface", layer.name), surface::rust_listing(&generated).unwrap());
     }
+    let shared = std::fs::read_to_string(project_root().join(SHARED_TYPES)).unwrap();
+    insta::assert_snapshot!("shared_rust_surface", surface::rust_listing(&shared).unwrap());
 }
 
 /// The whole generated client of a small fixture that uses each construct the layers rely on

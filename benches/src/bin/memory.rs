@@ -298,15 +298,13 @@ fn allocations(spec: &serde_json::Value) -> Vec<Row> {
 }
 
 async fn get_once(client: &laserdata::Client) {
-    use laserdata::TypedErrors;
     let call = client.main().get_deployment().tenant_id(TENANT).division_id(DIVISION).environment_id(ENVIRONMENT);
-    let answer = call.deployment_id(fixtures::DEPLOYMENT).send().typed_errors().await;
+    let answer = call.deployment_id(fixtures::DEPLOYMENT).send().await;
     drop(black_box(answer.expect("an answer")));
 }
 
 async fn post_once(client: &laserdata::Client, body: &types::CreateApiKey) {
-    use laserdata::TypedErrors;
-    let answer = client.main().create_api_key().tenant_id(TENANT).body(body.clone()).send().typed_errors().await;
+    let answer = client.main().create_api_key().tenant_id(TENANT).body(body.clone()).send().await;
     drop(black_box(answer.expect("an answer")));
 }
 

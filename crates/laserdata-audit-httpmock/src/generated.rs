@@ -62,6 +62,24 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
+        /// Answers `status` (a 4xx or 5xx) with the API's problem document, as
+        /// `application/problem+json`.
+        pub fn problem(
+            self,
+            status: u16,
+            problem: &::laserdata_core::shared::ErrorResponse,
+        ) -> Self {
+            assert!(
+                (400..600).contains(& status), "a problem answer has a 4xx or 5xx status"
+            );
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/problem+json")
+                    .json_body_obj(problem),
+            )
+        }
     }
     pub struct GetTenantAuditWhen(::httpmock::When);
     impl GetTenantAuditWhen {
@@ -75,7 +93,7 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn tenant_id(self, value: &types::TenantId) -> Self {
+        pub fn tenant_id(self, value: &::laserdata_core::shared::TenantId) -> Self {
             let re = regex::Regex::new(
                     &format!("^/audit/tenants/{}$", value.to_string()),
                 )
@@ -84,7 +102,7 @@ pub mod operations {
         }
         pub fn api_key<'a, T>(self, value: T) -> Self
         where
-            T: Into<Option<&'a types::ApiKeyId>>,
+            T: Into<Option<&'a ::laserdata_core::shared::ApiKeyId>>,
         {
             if let Some(value) = value.into() {
                 Self(self.0.query_param("api_key", value.to_string()))
@@ -94,7 +112,7 @@ pub mod operations {
         }
         pub fn author<'a, T>(self, value: T) -> Self
         where
-            T: Into<Option<&'a types::UserId>>,
+            T: Into<Option<&'a ::laserdata_core::shared::UserId>>,
         {
             if let Some(value) = value.into() {
                 Self(self.0.query_param("author", value.to_string()))
@@ -114,7 +132,7 @@ pub mod operations {
         }
         pub fn deployment<'a, T>(self, value: T) -> Self
         where
-            T: Into<Option<&'a types::DeploymentId>>,
+            T: Into<Option<&'a ::laserdata_core::shared::DeploymentId>>,
         {
             if let Some(value) = value.into() {
                 Self(self.0.query_param("deployment", value.to_string()))
@@ -124,7 +142,7 @@ pub mod operations {
         }
         pub fn division<'a, T>(self, value: T) -> Self
         where
-            T: Into<Option<&'a types::DivisionId>>,
+            T: Into<Option<&'a ::laserdata_core::shared::DivisionId>>,
         {
             if let Some(value) = value.into() {
                 Self(self.0.query_param("division", value.to_string()))
@@ -134,7 +152,7 @@ pub mod operations {
         }
         pub fn environment<'a, T>(self, value: T) -> Self
         where
-            T: Into<Option<&'a types::EnvironmentId>>,
+            T: Into<Option<&'a ::laserdata_core::shared::EnvironmentId>>,
         {
             if let Some(value) = value.into() {
                 Self(self.0.query_param("environment", value.to_string()))
@@ -194,7 +212,7 @@ pub mod operations {
         }
         pub fn user<'a, T>(self, value: T) -> Self
         where
-            T: Into<Option<&'a types::UserId>>,
+            T: Into<Option<&'a ::laserdata_core::shared::UserId>>,
         {
             if let Some(value) = value.into() {
                 Self(self.0.query_param("user", value.to_string()))
@@ -239,6 +257,24 @@ pub mod operations {
                     .status(status)
                     .header("content-type", "application/json")
                     .json_body_obj(value),
+            )
+        }
+        /// Answers `status` (a 4xx or 5xx) with the API's problem document, as
+        /// `application/problem+json`.
+        pub fn problem(
+            self,
+            status: u16,
+            problem: &::laserdata_core::shared::ErrorResponse,
+        ) -> Self {
+            assert!(
+                (400..600).contains(& status), "a problem answer has a 4xx or 5xx status"
+            );
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/problem+json")
+                    .json_body_obj(problem),
             )
         }
     }

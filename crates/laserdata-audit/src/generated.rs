@@ -2,66 +2,18 @@
 // Do not edit it by hand: change the OpenAPI source and run the command again.
 
 #[allow(unused_imports)]
-pub use progenitor_client::{ByteStream, ClientInfo, Error, ResponseValue};
+pub use progenitor_client::{ByteStream, ClientInfo, ResponseValue};
+#[allow(unused_imports)]
+use progenitor_client::Error;
 #[allow(unused_imports)]
 use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderExt};
 /// Types used as operation parameters and responses.
 #[allow(clippy::all)]
 pub mod types {
-    ///Identifies an API key within its tenant.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    #[serde(transparent)]
-    pub struct ApiKeyId(pub i64);
-    impl ::std::ops::Deref for ApiKeyId {
-        type Target = i64;
-        fn deref(&self) -> &i64 {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ApiKeyId> for i64 {
-        fn from(value: ApiKeyId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::convert::From<i64> for ApiKeyId {
-        fn from(value: i64) -> Self {
-            Self(value)
-        }
-    }
-    impl ::std::fmt::Display for ApiKeyId {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            self.0.fmt(f)
-        }
-    }
-    impl ::std::str::FromStr for ApiKeyId {
-        type Err = <i64 as ::std::str::FromStr>::Err;
-        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
-            Ok(Self(value.parse()?))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ApiKeyId {
-        type Error = <i64 as ::std::str::FromStr>::Err;
-        fn try_from(value: &str) -> ::std::result::Result<Self, Self::Error> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<String> for ApiKeyId {
-        type Error = <i64 as ::std::str::FromStr>::Err;
-        fn try_from(value: String) -> ::std::result::Result<Self, Self::Error> {
-            value.parse()
-        }
-    }
+    pub use ::laserdata_core::shared::{
+        ApiKeyId, DeploymentId, DivisionId, EnvironmentId, ErrorResponse, FieldIssue,
+        PageNumber, TenantId, TotalCount, UserId,
+    };
     ///A resource or person an entry refers to, with its name at the time of the entry.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct AuditResource {
@@ -72,6 +24,7 @@ pub mod types {
         pub name: ::std::option::Option<::std::string::String>,
     }
     impl AuditResource {
+        ///A builder for this type: set the fields one by one; it converts into the type (with `try_into()`) or goes where the type is expected.
         pub fn builder() -> builder::AuditResource {
             Default::default()
         }
@@ -86,287 +39,21 @@ pub mod types {
         pub type_: ::std::string::String,
     }
     impl AuditTypeInfo {
+        ///A builder for this type: set the fields one by one; it converts into the type (with `try_into()`) or goes where the type is expected.
         pub fn builder() -> builder::AuditTypeInfo {
             Default::default()
-        }
-    }
-    ///Identifies a deployment within an environment.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    #[serde(transparent)]
-    pub struct DeploymentId(pub i64);
-    impl ::std::ops::Deref for DeploymentId {
-        type Target = i64;
-        fn deref(&self) -> &i64 {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<DeploymentId> for i64 {
-        fn from(value: DeploymentId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::convert::From<i64> for DeploymentId {
-        fn from(value: i64) -> Self {
-            Self(value)
-        }
-    }
-    impl ::std::fmt::Display for DeploymentId {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            self.0.fmt(f)
-        }
-    }
-    impl ::std::str::FromStr for DeploymentId {
-        type Err = <i64 as ::std::str::FromStr>::Err;
-        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
-            Ok(Self(value.parse()?))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for DeploymentId {
-        type Error = <i64 as ::std::str::FromStr>::Err;
-        fn try_from(value: &str) -> ::std::result::Result<Self, Self::Error> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<String> for DeploymentId {
-        type Error = <i64 as ::std::str::FromStr>::Err;
-        fn try_from(value: String) -> ::std::result::Result<Self, Self::Error> {
-            value.parse()
-        }
-    }
-    ///Identifies a division within a tenant.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    #[serde(transparent)]
-    pub struct DivisionId(pub i64);
-    impl ::std::ops::Deref for DivisionId {
-        type Target = i64;
-        fn deref(&self) -> &i64 {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<DivisionId> for i64 {
-        fn from(value: DivisionId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::convert::From<i64> for DivisionId {
-        fn from(value: i64) -> Self {
-            Self(value)
-        }
-    }
-    impl ::std::fmt::Display for DivisionId {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            self.0.fmt(f)
-        }
-    }
-    impl ::std::str::FromStr for DivisionId {
-        type Err = <i64 as ::std::str::FromStr>::Err;
-        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
-            Ok(Self(value.parse()?))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for DivisionId {
-        type Error = <i64 as ::std::str::FromStr>::Err;
-        fn try_from(value: &str) -> ::std::result::Result<Self, Self::Error> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<String> for DivisionId {
-        type Error = <i64 as ::std::str::FromStr>::Err;
-        fn try_from(value: String) -> ::std::result::Result<Self, Self::Error> {
-            value.parse()
-        }
-    }
-    ///Identifies an environment within a division.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    #[serde(transparent)]
-    pub struct EnvironmentId(pub i64);
-    impl ::std::ops::Deref for EnvironmentId {
-        type Target = i64;
-        fn deref(&self) -> &i64 {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<EnvironmentId> for i64 {
-        fn from(value: EnvironmentId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::convert::From<i64> for EnvironmentId {
-        fn from(value: i64) -> Self {
-            Self(value)
-        }
-    }
-    impl ::std::fmt::Display for EnvironmentId {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            self.0.fmt(f)
-        }
-    }
-    impl ::std::str::FromStr for EnvironmentId {
-        type Err = <i64 as ::std::str::FromStr>::Err;
-        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
-            Ok(Self(value.parse()?))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for EnvironmentId {
-        type Error = <i64 as ::std::str::FromStr>::Err;
-        fn try_from(value: &str) -> ::std::result::Result<Self, Self::Error> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<String> for EnvironmentId {
-        type Error = <i64 as ::std::str::FromStr>::Err;
-        fn try_from(value: String) -> ::std::result::Result<Self, Self::Error> {
-            value.parse()
-        }
-    }
-    /**The body of every error answer: an RFC 7807 problem document extended with LaserData's
-stable `code`, a readable `reason` and, for validation failures, one entry per rejected
-field in `field_issues`.
-*/
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-    pub struct ErrorResponse {
-        ///A stable snake_case error code to branch on, such as `insufficient_permissions`.
-        pub code: ::std::string::String,
-        ///The one field the error is about, when there is exactly one. Kept for older clients; prefer `field_issues`.
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub field: ::std::option::Option<::std::string::String>,
-        ///Every field that failed validation. Empty or absent for other errors.
-        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub field_issues: ::std::vec::Vec<FieldIssue>,
-        ///The id of the failed request, the same as the `ld-request` header.
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub instance: ::std::option::Option<::std::string::String>,
-        ///A sentence for people explaining what went wrong.
-        pub reason: ::std::string::String,
-        ///Whether sending the same request again may succeed (true for 408, 425, 429, 500, 502, 503 and 504).
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub retryable: ::std::option::Option<bool>,
-        ///The HTTP status code, repeated for convenience.
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub status: ::std::option::Option<i32>,
-        ///A short summary of the kind of problem, usually the status text.
-        pub title: ::std::string::String,
-        ///A URI naming the kind of problem; `about:blank` when the status says it all.
-        #[serde(rename = "type", default = "defaults::error_response_type")]
-        pub type_: ::std::string::String,
-    }
-    impl ErrorResponse {
-        pub fn builder() -> builder::ErrorResponse {
-            Default::default()
-        }
-    }
-    ///Why one field of the request was rejected.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-    pub struct FieldIssue {
-        ///A stable snake_case code for the kind of issue, such as `invalid_email`.
-        pub code: ::std::string::String,
-        ///A dotted path to the field, with array positions as numbers (`allowed_ips.0`).
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub path: ::std::option::Option<::std::string::String>,
-        ///A sentence for people explaining the issue.
-        pub reason: ::std::string::String,
-    }
-    impl FieldIssue {
-        pub fn builder() -> builder::FieldIssue {
-            Default::default()
-        }
-    }
-    ///The number of this page, counting from 1.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    #[serde(transparent)]
-    pub struct PageNumber(pub ::std::num::NonZeroU64);
-    impl ::std::ops::Deref for PageNumber {
-        type Target = ::std::num::NonZeroU64;
-        fn deref(&self) -> &::std::num::NonZeroU64 {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<PageNumber> for ::std::num::NonZeroU64 {
-        fn from(value: PageNumber) -> Self {
-            value.0
-        }
-    }
-    impl ::std::convert::From<::std::num::NonZeroU64> for PageNumber {
-        fn from(value: ::std::num::NonZeroU64) -> Self {
-            Self(value)
-        }
-    }
-    impl ::std::fmt::Display for PageNumber {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            self.0.fmt(f)
-        }
-    }
-    impl ::std::str::FromStr for PageNumber {
-        type Err = <::std::num::NonZeroU64 as ::std::str::FromStr>::Err;
-        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
-            Ok(Self(value.parse()?))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for PageNumber {
-        type Error = <::std::num::NonZeroU64 as ::std::str::FromStr>::Err;
-        fn try_from(value: &str) -> ::std::result::Result<Self, Self::Error> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<String> for PageNumber {
-        type Error = <::std::num::NonZeroU64 as ::std::str::FromStr>::Err;
-        fn try_from(value: String) -> ::std::result::Result<Self, Self::Error> {
-            value.parse()
         }
     }
     ///One page of audit entries.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct PagedTenantAuditInfo {
         pub items: ::std::vec::Vec<TenantAuditInfo>,
-        pub page: PageNumber,
-        pub total_pages: TotalCount,
-        pub total_results: TotalCount,
+        pub page: ::laserdata_core::shared::PageNumber,
+        pub total_pages: ::laserdata_core::shared::TotalCount,
+        pub total_results: ::laserdata_core::shared::TotalCount,
     }
     impl PagedTenantAuditInfo {
+        ///A builder for this type: set the fields one by one; it converts into the type (with `try_into()`) or goes where the type is expected.
         pub fn builder() -> builder::PagedTenantAuditInfo {
             Default::default()
         }
@@ -404,175 +91,15 @@ field in `field_issues`.
         pub user: ::std::option::Option<AuditResource>,
     }
     impl TenantAuditInfo {
+        ///A builder for this type: set the fields one by one; it converts into the type (with `try_into()`) or goes where the type is expected.
         pub fn builder() -> builder::TenantAuditInfo {
             Default::default()
-        }
-    }
-    ///Identifies a tenant (an organization).
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    #[serde(transparent)]
-    pub struct TenantId(pub i64);
-    impl ::std::ops::Deref for TenantId {
-        type Target = i64;
-        fn deref(&self) -> &i64 {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<TenantId> for i64 {
-        fn from(value: TenantId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::convert::From<i64> for TenantId {
-        fn from(value: i64) -> Self {
-            Self(value)
-        }
-    }
-    impl ::std::fmt::Display for TenantId {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            self.0.fmt(f)
-        }
-    }
-    impl ::std::str::FromStr for TenantId {
-        type Err = <i64 as ::std::str::FromStr>::Err;
-        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
-            Ok(Self(value.parse()?))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for TenantId {
-        type Error = <i64 as ::std::str::FromStr>::Err;
-        fn try_from(value: &str) -> ::std::result::Result<Self, Self::Error> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<String> for TenantId {
-        type Error = <i64 as ::std::str::FromStr>::Err;
-        fn try_from(value: String) -> ::std::result::Result<Self, Self::Error> {
-            value.parse()
-        }
-    }
-    ///A total over all pages.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    #[serde(transparent)]
-    pub struct TotalCount(pub i64);
-    impl ::std::ops::Deref for TotalCount {
-        type Target = i64;
-        fn deref(&self) -> &i64 {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<TotalCount> for i64 {
-        fn from(value: TotalCount) -> Self {
-            value.0
-        }
-    }
-    impl ::std::convert::From<i64> for TotalCount {
-        fn from(value: i64) -> Self {
-            Self(value)
-        }
-    }
-    impl ::std::fmt::Display for TotalCount {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            self.0.fmt(f)
-        }
-    }
-    impl ::std::str::FromStr for TotalCount {
-        type Err = <i64 as ::std::str::FromStr>::Err;
-        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
-            Ok(Self(value.parse()?))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for TotalCount {
-        type Error = <i64 as ::std::str::FromStr>::Err;
-        fn try_from(value: &str) -> ::std::result::Result<Self, Self::Error> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<String> for TotalCount {
-        type Error = <i64 as ::std::str::FromStr>::Err;
-        fn try_from(value: String) -> ::std::result::Result<Self, Self::Error> {
-            value.parse()
-        }
-    }
-    ///Identifies a user. Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    #[serde(transparent)]
-    pub struct UserId(pub i64);
-    impl ::std::ops::Deref for UserId {
-        type Target = i64;
-        fn deref(&self) -> &i64 {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<UserId> for i64 {
-        fn from(value: UserId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::convert::From<i64> for UserId {
-        fn from(value: i64) -> Self {
-            Self(value)
-        }
-    }
-    impl ::std::fmt::Display for UserId {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            self.0.fmt(f)
-        }
-    }
-    impl ::std::str::FromStr for UserId {
-        type Err = <i64 as ::std::str::FromStr>::Err;
-        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
-            Ok(Self(value.parse()?))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for UserId {
-        type Error = <i64 as ::std::str::FromStr>::Err;
-        fn try_from(value: &str) -> ::std::result::Result<Self, Self::Error> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<String> for UserId {
-        type Error = <i64 as ::std::str::FromStr>::Err;
-        fn try_from(value: String) -> ::std::result::Result<Self, Self::Error> {
-            value.parse()
         }
     }
     /// Types for composing complex structures.
     pub mod builder {
         #[derive(Clone, Debug)]
+        ///A builder for [`super::AuditResource`].
         pub struct AuditResource {
             id: ::std::result::Result<i64, ::std::string::String>,
             name: ::std::result::Result<
@@ -589,6 +116,7 @@ field in `field_issues`.
             }
         }
         impl AuditResource {
+            ///The id of the tenant, division, environment, deployment, user or API key.
             pub fn id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<i64>,
@@ -599,6 +127,7 @@ field in `field_issues`.
                     .map_err(|e| format!("error converting supplied value for id: {e}"));
                 self
             }
+            ///Its name when the entry was recorded, if it had one.
             pub fn name<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
@@ -632,6 +161,7 @@ field in `field_issues`.
             }
         }
         #[derive(Clone, Debug)]
+        ///A builder for [`super::AuditTypeInfo`].
         pub struct AuditTypeInfo {
             name: ::std::result::Result<::std::string::String, ::std::string::String>,
             type_: ::std::result::Result<::std::string::String, ::std::string::String>,
@@ -645,6 +175,7 @@ field in `field_issues`.
             }
         }
         impl AuditTypeInfo {
+            ///A readable name for the kind.
             pub fn name<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::string::String>,
@@ -657,6 +188,7 @@ field in `field_issues`.
                     });
                 self
             }
+            ///The stable identifier of the kind, as in `TenantAuditInfo.type`.
             pub fn type_<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::string::String>,
@@ -690,277 +222,22 @@ field in `field_issues`.
             }
         }
         #[derive(Clone, Debug)]
-        pub struct ErrorResponse {
-            code: ::std::result::Result<::std::string::String, ::std::string::String>,
-            field: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
-                ::std::string::String,
-            >,
-            field_issues: ::std::result::Result<
-                ::std::vec::Vec<super::FieldIssue>,
-                ::std::string::String,
-            >,
-            instance: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
-                ::std::string::String,
-            >,
-            reason: ::std::result::Result<::std::string::String, ::std::string::String>,
-            retryable: ::std::result::Result<
-                ::std::option::Option<bool>,
-                ::std::string::String,
-            >,
-            status: ::std::result::Result<
-                ::std::option::Option<i32>,
-                ::std::string::String,
-            >,
-            title: ::std::result::Result<::std::string::String, ::std::string::String>,
-            type_: ::std::result::Result<::std::string::String, ::std::string::String>,
-        }
-        impl ::std::default::Default for ErrorResponse {
-            fn default() -> Self {
-                Self {
-                    code: Err("no value supplied for code".to_string()),
-                    field: Ok(Default::default()),
-                    field_issues: Ok(Default::default()),
-                    instance: Ok(Default::default()),
-                    reason: Err("no value supplied for reason".to_string()),
-                    retryable: Ok(Default::default()),
-                    status: Ok(Default::default()),
-                    title: Err("no value supplied for title".to_string()),
-                    type_: Ok(super::defaults::error_response_type()),
-                }
-            }
-        }
-        impl ErrorResponse {
-            pub fn code<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::string::String>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.code = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for code: {e}")
-                    });
-                self
-            }
-            pub fn field<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.field = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for field: {e}")
-                    });
-                self
-            }
-            pub fn field_issues<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::vec::Vec<super::FieldIssue>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.field_issues = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for field_issues: {e}")
-                    });
-                self
-            }
-            pub fn instance<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.instance = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for instance: {e}")
-                    });
-                self
-            }
-            pub fn reason<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::string::String>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.reason = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for reason: {e}")
-                    });
-                self
-            }
-            pub fn retryable<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<bool>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.retryable = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for retryable: {e}")
-                    });
-                self
-            }
-            pub fn status<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<i32>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.status = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for status: {e}")
-                    });
-                self
-            }
-            pub fn title<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::string::String>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.title = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for title: {e}")
-                    });
-                self
-            }
-            pub fn type_<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::string::String>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.type_ = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for type_: {e}")
-                    });
-                self
-            }
-        }
-        impl ::std::convert::TryFrom<ErrorResponse> for super::ErrorResponse {
-            type Error = super::error::ConversionError;
-            fn try_from(
-                value: ErrorResponse,
-            ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    code: value.code?,
-                    field: value.field?,
-                    field_issues: value.field_issues?,
-                    instance: value.instance?,
-                    reason: value.reason?,
-                    retryable: value.retryable?,
-                    status: value.status?,
-                    title: value.title?,
-                    type_: value.type_?,
-                })
-            }
-        }
-        impl ::std::convert::From<super::ErrorResponse> for ErrorResponse {
-            fn from(value: super::ErrorResponse) -> Self {
-                Self {
-                    code: Ok(value.code),
-                    field: Ok(value.field),
-                    field_issues: Ok(value.field_issues),
-                    instance: Ok(value.instance),
-                    reason: Ok(value.reason),
-                    retryable: Ok(value.retryable),
-                    status: Ok(value.status),
-                    title: Ok(value.title),
-                    type_: Ok(value.type_),
-                }
-            }
-        }
-        #[derive(Clone, Debug)]
-        pub struct FieldIssue {
-            code: ::std::result::Result<::std::string::String, ::std::string::String>,
-            path: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
-                ::std::string::String,
-            >,
-            reason: ::std::result::Result<::std::string::String, ::std::string::String>,
-        }
-        impl ::std::default::Default for FieldIssue {
-            fn default() -> Self {
-                Self {
-                    code: Err("no value supplied for code".to_string()),
-                    path: Ok(Default::default()),
-                    reason: Err("no value supplied for reason".to_string()),
-                }
-            }
-        }
-        impl FieldIssue {
-            pub fn code<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::string::String>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.code = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for code: {e}")
-                    });
-                self
-            }
-            pub fn path<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.path = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for path: {e}")
-                    });
-                self
-            }
-            pub fn reason<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::string::String>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.reason = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for reason: {e}")
-                    });
-                self
-            }
-        }
-        impl ::std::convert::TryFrom<FieldIssue> for super::FieldIssue {
-            type Error = super::error::ConversionError;
-            fn try_from(
-                value: FieldIssue,
-            ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    code: value.code?,
-                    path: value.path?,
-                    reason: value.reason?,
-                })
-            }
-        }
-        impl ::std::convert::From<super::FieldIssue> for FieldIssue {
-            fn from(value: super::FieldIssue) -> Self {
-                Self {
-                    code: Ok(value.code),
-                    path: Ok(value.path),
-                    reason: Ok(value.reason),
-                }
-            }
-        }
-        #[derive(Clone, Debug)]
+        ///A builder for [`super::PagedTenantAuditInfo`].
         pub struct PagedTenantAuditInfo {
             items: ::std::result::Result<
                 ::std::vec::Vec<super::TenantAuditInfo>,
                 ::std::string::String,
             >,
-            page: ::std::result::Result<super::PageNumber, ::std::string::String>,
-            total_pages: ::std::result::Result<super::TotalCount, ::std::string::String>,
+            page: ::std::result::Result<
+                ::laserdata_core::shared::PageNumber,
+                ::std::string::String,
+            >,
+            total_pages: ::std::result::Result<
+                ::laserdata_core::shared::TotalCount,
+                ::std::string::String,
+            >,
             total_results: ::std::result::Result<
-                super::TotalCount,
+                ::laserdata_core::shared::TotalCount,
                 ::std::string::String,
             >,
         }
@@ -975,6 +252,7 @@ field in `field_issues`.
             }
         }
         impl PagedTenantAuditInfo {
+            ///Sets `items`.
             pub fn items<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::vec::Vec<super::TenantAuditInfo>>,
@@ -987,9 +265,10 @@ field in `field_issues`.
                     });
                 self
             }
+            ///Sets `page`.
             pub fn page<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::PageNumber>,
+                T: ::std::convert::TryInto<::laserdata_core::shared::PageNumber>,
                 T::Error: ::std::fmt::Display,
             {
                 self.page = value
@@ -999,9 +278,10 @@ field in `field_issues`.
                     });
                 self
             }
+            ///Sets `total_pages`.
             pub fn total_pages<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::TotalCount>,
+                T: ::std::convert::TryInto<::laserdata_core::shared::TotalCount>,
                 T::Error: ::std::fmt::Display,
             {
                 self.total_pages = value
@@ -1011,9 +291,10 @@ field in `field_issues`.
                     });
                 self
             }
+            ///Sets `total_results`.
             pub fn total_results<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::TotalCount>,
+                T: ::std::convert::TryInto<::laserdata_core::shared::TotalCount>,
                 T::Error: ::std::fmt::Display,
             {
                 self.total_results = value
@@ -1049,6 +330,7 @@ field in `field_issues`.
             }
         }
         #[derive(Clone, Debug)]
+        ///A builder for [`super::TenantAuditInfo`].
         pub struct TenantAuditInfo {
             api_key: ::std::result::Result<
                 ::std::option::Option<super::AuditResource>,
@@ -1107,6 +389,7 @@ field in `field_issues`.
             }
         }
         impl TenantAuditInfo {
+            ///The API key the change was made with; null for console changes.
             pub fn api_key<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<super::AuditResource>>,
@@ -1119,6 +402,7 @@ field in `field_issues`.
                     });
                 self
             }
+            ///The user who made the change, or whose API key made it.
             pub fn author<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<super::AuditResource>>,
@@ -1131,6 +415,7 @@ field in `field_issues`.
                     });
                 self
             }
+            ///Ties together the entries one request produced.
             pub fn correlation_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
@@ -1145,6 +430,7 @@ field in `field_issues`.
                     });
                 self
             }
+            ///What changed, shaped by the kind of entry (for updates, also the previous values). Not described further by the vendor.
             pub fn data<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::serde_json::Value>>,
@@ -1157,6 +443,7 @@ field in `field_issues`.
                     });
                 self
             }
+            ///Sets `deployment`.
             pub fn deployment<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<super::AuditResource>>,
@@ -1169,6 +456,7 @@ field in `field_issues`.
                     });
                 self
             }
+            ///Sets `division`.
             pub fn division<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<super::AuditResource>>,
@@ -1181,6 +469,7 @@ field in `field_issues`.
                     });
                 self
             }
+            ///Sets `environment`.
             pub fn environment<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<super::AuditResource>>,
@@ -1193,6 +482,7 @@ field in `field_issues`.
                     });
                 self
             }
+            ///A readable name for the kind.
             pub fn name<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::string::String>,
@@ -1205,6 +495,7 @@ field in `field_issues`.
                     });
                 self
             }
+            ///When the change happened.
             pub fn timestamp<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
@@ -1217,6 +508,7 @@ field in `field_issues`.
                     });
                 self
             }
+            ///The kind of change (see `get_tenant_audit_types`); new kinds appear over time.
             pub fn type_<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::string::String>,
@@ -1229,6 +521,7 @@ field in `field_issues`.
                     });
                 self
             }
+            ///The user the change was about, for changes to members and invitations.
             pub fn user<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<super::AuditResource>>,
@@ -1278,12 +571,6 @@ field in `field_issues`.
                     user: Ok(value.user),
                 }
             }
-        }
-    }
-    /// Generation of default values for serde.
-    pub mod defaults {
-        pub(super) fn error_response_type() -> ::std::string::String {
-            "about:blank".to_string()
         }
     }
     /// Error types.
@@ -1472,11 +759,11 @@ pub mod builder {
         client: &'a super::Client,
     }
     impl<'a> GetTenantAuditTypes<'a> {
+        ///A request on `client`; [`Client::get_tenant_audit_types`](super::Client::get_tenant_audit_types) is the usual way to start one.
         pub fn new(client: &'a super::Client) -> Self {
             Self { client: client }
         }
-        ///Sends a `GET` request to `/audit/types`
-        pub async fn send(
+        async fn send_raw(
             self,
         ) -> Result<
             ResponseValue<::std::vec::Vec<types::AuditTypeInfo>>,
@@ -1520,6 +807,17 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `GET` request to `/audit/types`
+        ///
+        /// Fails with [`Error`](laserdata_core::Error): an error answer (its status, problem document and `ld-request` id), a transport failure or timeout after the client's retries, or a body that does not match the API description.
+        pub async fn send(
+            self,
+        ) -> ::std::result::Result<
+            ResponseValue<::std::vec::Vec<types::AuditTypeInfo>>,
+            ::laserdata_core::Error,
+        > {
+            ::laserdata_core::error::finish(self.send_raw()).await
+        }
     }
     /**Builder for [`Client::get_tenant_audit`]
 
@@ -1527,21 +825,22 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct GetTenantAudit<'a> {
         client: &'a super::Client,
-        tenant_id: Result<types::TenantId, String>,
-        api_key: Result<Option<types::ApiKeyId>, String>,
-        author: Result<Option<types::UserId>, String>,
+        tenant_id: Result<::laserdata_core::shared::TenantId, String>,
+        api_key: Result<Option<::laserdata_core::shared::ApiKeyId>, String>,
+        author: Result<Option<::laserdata_core::shared::UserId>, String>,
         correlation_id: Result<Option<::std::string::String>, String>,
-        deployment: Result<Option<types::DeploymentId>, String>,
-        division: Result<Option<types::DivisionId>, String>,
-        environment: Result<Option<types::EnvironmentId>, String>,
+        deployment: Result<Option<::laserdata_core::shared::DeploymentId>, String>,
+        division: Result<Option<::laserdata_core::shared::DivisionId>, String>,
+        environment: Result<Option<::laserdata_core::shared::EnvironmentId>, String>,
         from: Result<Option<::chrono::DateTime<::chrono::offset::Utc>>, String>,
         page: Result<Option<::std::num::NonZeroU64>, String>,
         results: Result<Option<::std::num::NonZeroU64>, String>,
         to: Result<Option<::chrono::DateTime<::chrono::offset::Utc>>, String>,
         types: Result<Option<::std::string::String>, String>,
-        user: Result<Option<types::UserId>, String>,
+        user: Result<Option<::laserdata_core::shared::UserId>, String>,
     }
     impl<'a> GetTenantAudit<'a> {
+        ///A request on `client`; [`Client::get_tenant_audit`](super::Client::get_tenant_audit) is the usual way to start one.
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
@@ -1560,37 +859,48 @@ pub mod builder {
                 user: Ok(None),
             }
         }
+        ///The tenant the request acts in.
         pub fn tenant_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::TenantId>,
+            V: std::convert::TryInto<::laserdata_core::shared::TenantId>,
         {
             self.tenant_id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `TenantId` for tenant_id failed".to_string()
+                    "conversion to `:: laserdata_core :: shared :: TenantId` for tenant_id failed"
+                        .to_string()
                 });
             self
         }
+        ///Only entries made with this API key.
         pub fn api_key<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::ApiKeyId>,
+            V: std::convert::TryInto<::laserdata_core::shared::ApiKeyId>,
         {
             self.api_key = value
                 .try_into()
                 .map(Some)
-                .map_err(|_| "conversion to `ApiKeyId` for api_key failed".to_string());
+                .map_err(|_| {
+                    "conversion to `:: laserdata_core :: shared :: ApiKeyId` for api_key failed"
+                        .to_string()
+                });
             self
         }
+        ///Only entries made by this user.
         pub fn author<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::UserId>,
+            V: std::convert::TryInto<::laserdata_core::shared::UserId>,
         {
             self.author = value
                 .try_into()
                 .map(Some)
-                .map_err(|_| "conversion to `UserId` for author failed".to_string());
+                .map_err(|_| {
+                    "conversion to `:: laserdata_core :: shared :: UserId` for author failed"
+                        .to_string()
+                });
             self
         }
+        ///Only entries recorded for the request with this correlation id.
         pub fn correlation_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
@@ -1604,42 +914,49 @@ pub mod builder {
                 });
             self
         }
+        ///Only entries about this deployment.
         pub fn deployment<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::DeploymentId>,
+            V: std::convert::TryInto<::laserdata_core::shared::DeploymentId>,
         {
             self.deployment = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `DeploymentId` for deployment failed".to_string()
+                    "conversion to `:: laserdata_core :: shared :: DeploymentId` for deployment failed"
+                        .to_string()
                 });
             self
         }
+        ///Only entries about this division.
         pub fn division<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::DivisionId>,
+            V: std::convert::TryInto<::laserdata_core::shared::DivisionId>,
         {
             self.division = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `DivisionId` for division failed".to_string()
+                    "conversion to `:: laserdata_core :: shared :: DivisionId` for division failed"
+                        .to_string()
                 });
             self
         }
+        ///Only entries about this environment.
         pub fn environment<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::EnvironmentId>,
+            V: std::convert::TryInto<::laserdata_core::shared::EnvironmentId>,
         {
             self.environment = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `EnvironmentId` for environment failed".to_string()
+                    "conversion to `:: laserdata_core :: shared :: EnvironmentId` for environment failed"
+                        .to_string()
                 });
             self
         }
+        ///Only entries at or after this time.
         pub fn from<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
@@ -1653,6 +970,7 @@ pub mod builder {
                 });
             self
         }
+        ///Which page to return, counting from 1.
         pub fn page<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::num::NonZeroU64>,
@@ -1666,6 +984,7 @@ pub mod builder {
                 });
             self
         }
+        ///How many items one page holds.
         pub fn results<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::num::NonZeroU64>,
@@ -1679,6 +998,7 @@ pub mod builder {
                 });
             self
         }
+        ///Only entries before this time.
         pub fn to<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
@@ -1692,6 +1012,7 @@ pub mod builder {
                 });
             self
         }
+        ///Only entries of these kinds, comma-separated (see `get_tenant_audit_types`).
         pub fn types<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
@@ -1705,18 +1026,21 @@ pub mod builder {
                 });
             self
         }
+        ///Only entries about this user (for example a member who was invited or removed).
         pub fn user<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::UserId>,
+            V: std::convert::TryInto<::laserdata_core::shared::UserId>,
         {
             self.user = value
                 .try_into()
                 .map(Some)
-                .map_err(|_| "conversion to `UserId` for user failed".to_string());
+                .map_err(|_| {
+                    "conversion to `:: laserdata_core :: shared :: UserId` for user failed"
+                        .to_string()
+                });
             self
         }
-        ///Sends a `GET` request to `/audit/tenants/{tenant_id}`
-        pub async fn send(
+        async fn send_raw(
             self,
         ) -> Result<ResponseValue<types::PagedTenantAuditInfo>, Error<ByteStream>> {
             let Self {
@@ -1805,6 +1129,17 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `GET` request to `/audit/tenants/{tenant_id}`
+        ///
+        /// Fails with [`Error`](laserdata_core::Error): an error answer (its status, problem document and `ld-request` id), a transport failure or timeout after the client's retries, or a body that does not match the API description.
+        pub async fn send(
+            self,
+        ) -> ::std::result::Result<
+            ResponseValue<types::PagedTenantAuditInfo>,
+            ::laserdata_core::Error,
+        > {
+            ::laserdata_core::error::finish(self.send_raw()).await
+        }
     }
 }
 /// Items consumers will typically use such as the Client.
@@ -1837,7 +1172,7 @@ impl<'a> ::laserdata_core::paging::PagedRequest for builder::GetTenantAudit<'a> 
 
     fn send_page(
         self,
-    ) -> impl ::std::future::Future<Output = Result<ResponseValue<Self::Page>, Error<ByteStream>>> + Send {
+    ) -> impl ::std::future::Future<Output = Result<ResponseValue<Self::Page>, ::laserdata_core::Error>> + Send {
         self.send()
     }
 }

@@ -22,6 +22,7 @@ pub const REQUEST_ID_HEADER: &str = "ld-request";
 /// What the client keeps of a response besides its body.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ResponseMeta {
+    /// The status of the answer.
     pub status: StatusCode,
     /// The `ld-request` header.
     pub request_id: Option<String>,
@@ -30,6 +31,7 @@ pub struct ResponseMeta {
 }
 
 impl ResponseMeta {
+    /// Reads the metadata of an answer with `status` and `headers`.
     pub fn from_parts(status: StatusCode, headers: &HeaderMap) -> Self {
         ResponseMeta { status, request_id: request_id(headers), retry_after: retry_after(headers, SystemTime::now()) }
     }
@@ -84,6 +86,7 @@ pub struct Operation {
 /// The state every generated client carries (progenitor's "inner" value).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ClientState {
+    /// How the client retries failed requests.
     pub retry: RetryPolicy,
 }
 

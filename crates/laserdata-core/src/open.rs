@@ -14,7 +14,9 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 /// [`Open::Unknown`] keeps the text as sent and encodes back to it unchanged.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Open<T> {
+    /// A value this client knows.
     Known(T),
+    /// A value the API added after this client was generated, as the API wrote it.
     Unknown(String),
 }
 
@@ -27,6 +29,7 @@ impl<T> Open<T> {
         }
     }
 
+    /// Whether the value is one this client knows.
     pub fn is_known(&self) -> bool {
         matches!(self, Open::Known(_))
     }

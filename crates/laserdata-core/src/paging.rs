@@ -6,10 +6,13 @@
 use std::future::Future;
 use std::num::NonZeroU64;
 
-use progenitor_client::{ByteStream, Error, ResponseValue};
+use progenitor_client::ResponseValue;
+
+use crate::Error;
 
 /// One page of a list: its items and the totals the server reports.
 pub trait Page {
+    /// The type of the list's items.
     type Item;
 
     /// How many pages the whole list has at the current page size.
@@ -18,16 +21,18 @@ pub trait Page {
     /// How many items the whole list has.
     fn total_results(&self) -> u64;
 
+    /// The items of this page.
     fn into_items(self) -> Vec<Self::Item>;
 }
 
 /// A prepared request of a paged list operation that can be sent for any page.
 pub trait PagedRequest: Clone + Send {
+    /// The envelope one page arrives in.
     type Page: Page;
 
     /// The same request, for page `page` (counted from 1) of `results` items.
     fn at_page(self, page: NonZeroU64, results: NonZeroU64) -> Self;
 
-    /// Sends the request. Error bodies are left undecoded for the caller's error type.
-    fn send_page(self) -> impl Future<Output = Result<ResponseValue<Self::Page>, Error<ByteStream>>> + Send;
+    /// Sends the request.
+    fn send_page(self) -> impl Future<Output = Result<ResponseValue<Self::Page>, Error>> + Send;
 }

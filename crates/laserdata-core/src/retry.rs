@@ -51,22 +51,26 @@ impl RetryPolicy {
         RetryPolicy { max_attempts: 1, ..RetryPolicy::default() }
     }
 
+    /// Sets [`max_attempts`](Self::max_attempts) (at least 1).
     pub fn with_max_attempts(mut self, attempts: u32) -> Self {
         self.max_attempts = attempts.max(1);
         self
     }
 
+    /// Sets [`budget`](Self::budget).
     pub fn with_budget(mut self, budget: Duration) -> Self {
         self.budget = budget;
         self
     }
 
+    /// Sets [`base_delay`](Self::base_delay) and [`max_delay`](Self::max_delay).
     pub fn with_backoff(mut self, base_delay: Duration, max_delay: Duration) -> Self {
         self.base_delay = base_delay;
         self.max_delay = max_delay.max(base_delay);
         self
     }
 
+    /// Sets [`attempt_timeout`](Self::attempt_timeout).
     pub fn with_attempt_timeout(mut self, timeout: Duration) -> Self {
         self.attempt_timeout = timeout;
         self

@@ -91,6 +91,24 @@ pub mod operations {
                     .json_body(value),
             )
         }
+        /// Answers `status` (a 4xx or 5xx) with the API's problem document, as
+        /// `application/problem+json`.
+        pub fn problem(
+            self,
+            status: u16,
+            problem: &::laserdata_core::shared::ErrorResponse,
+        ) -> Self {
+            assert!(
+                (400..600).contains(& status), "a problem answer has a 4xx or 5xx status"
+            );
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/problem+json")
+                    .json_body_obj(problem),
+            )
+        }
     }
     pub struct CreateIntentWhen(::httpmock::When);
     impl CreateIntentWhen {
@@ -106,7 +124,7 @@ pub mod operations {
         }
         pub fn idempotency_key<'a, T>(self, value: T) -> Self
         where
-            T: Into<Option<&'a types::IdempotencyKey>>,
+            T: Into<Option<&'a ::laserdata_core::shared::IdempotencyKey>>,
         {
             if let Some(value) = value.into() {
                 Self(self.0.header("idempotency-key", value.to_string()))
@@ -156,6 +174,24 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
+        /// Answers `status` (a 4xx or 5xx) with the API's problem document, as
+        /// `application/problem+json`.
+        pub fn problem(
+            self,
+            status: u16,
+            problem: &::laserdata_core::shared::ErrorResponse,
+        ) -> Self {
+            assert!(
+                (400..600).contains(& status), "a problem answer has a 4xx or 5xx status"
+            );
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/problem+json")
+                    .json_body_obj(problem),
+            )
+        }
     }
     pub struct LinkAccountWhen(::httpmock::When);
     impl LinkAccountWhen {
@@ -171,7 +207,7 @@ pub mod operations {
         }
         pub fn idempotency_key<'a, T>(self, value: T) -> Self
         where
-            T: Into<Option<&'a types::IdempotencyKey>>,
+            T: Into<Option<&'a ::laserdata_core::shared::IdempotencyKey>>,
         {
             if let Some(value) = value.into() {
                 Self(self.0.header("idempotency-key", value.to_string()))
@@ -221,6 +257,24 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
+        /// Answers `status` (a 4xx or 5xx) with the API's problem document, as
+        /// `application/problem+json`.
+        pub fn problem(
+            self,
+            status: u16,
+            problem: &::laserdata_core::shared::ErrorResponse,
+        ) -> Self {
+            assert!(
+                (400..600).contains(& status), "a problem answer has a 4xx or 5xx status"
+            );
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/problem+json")
+                    .json_body_obj(problem),
+            )
+        }
     }
     pub struct SignInWhen(::httpmock::When);
     impl SignInWhen {
@@ -236,7 +290,7 @@ pub mod operations {
         }
         pub fn idempotency_key<'a, T>(self, value: T) -> Self
         where
-            T: Into<Option<&'a types::IdempotencyKey>>,
+            T: Into<Option<&'a ::laserdata_core::shared::IdempotencyKey>>,
         {
             if let Some(value) = value.into() {
                 Self(self.0.header("idempotency-key", value.to_string()))
@@ -286,6 +340,24 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
+        /// Answers `status` (a 4xx or 5xx) with the API's problem document, as
+        /// `application/problem+json`.
+        pub fn problem(
+            self,
+            status: u16,
+            problem: &::laserdata_core::shared::ErrorResponse,
+        ) -> Self {
+            assert!(
+                (400..600).contains(& status), "a problem answer has a 4xx or 5xx status"
+            );
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/problem+json")
+                    .json_body_obj(problem),
+            )
+        }
     }
     pub struct SignUpWhen(::httpmock::When);
     impl SignUpWhen {
@@ -301,7 +373,7 @@ pub mod operations {
         }
         pub fn idempotency_key<'a, T>(self, value: T) -> Self
         where
-            T: Into<Option<&'a types::IdempotencyKey>>,
+            T: Into<Option<&'a ::laserdata_core::shared::IdempotencyKey>>,
         {
             if let Some(value) = value.into() {
                 Self(self.0.header("idempotency-key", value.to_string()))
@@ -351,6 +423,24 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
+        /// Answers `status` (a 4xx or 5xx) with the API's problem document, as
+        /// `application/problem+json`.
+        pub fn problem(
+            self,
+            status: u16,
+            problem: &::laserdata_core::shared::ErrorResponse,
+        ) -> Self {
+            assert!(
+                (400..600).contains(& status), "a problem answer has a 4xx or 5xx status"
+            );
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/problem+json")
+                    .json_body_obj(problem),
+            )
+        }
     }
     pub struct GetApiKeysWhen(::httpmock::When);
     impl GetApiKeysWhen {
@@ -366,7 +456,7 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn tenant_id(self, value: &types::TenantId) -> Self {
+        pub fn tenant_id(self, value: &::laserdata_core::shared::TenantId) -> Self {
             let re = regex::Regex::new(
                     &format!("^/tenants/{}/api_keys$", value.to_string()),
                 )
@@ -442,6 +532,24 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
+        /// Answers `status` (a 4xx or 5xx) with the API's problem document, as
+        /// `application/problem+json`.
+        pub fn problem(
+            self,
+            status: u16,
+            problem: &::laserdata_core::shared::ErrorResponse,
+        ) -> Self {
+            assert!(
+                (400..600).contains(& status), "a problem answer has a 4xx or 5xx status"
+            );
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/problem+json")
+                    .json_body_obj(problem),
+            )
+        }
     }
     pub struct CreateApiKeyWhen(::httpmock::When);
     impl CreateApiKeyWhen {
@@ -457,7 +565,7 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn tenant_id(self, value: &types::TenantId) -> Self {
+        pub fn tenant_id(self, value: &::laserdata_core::shared::TenantId) -> Self {
             let re = regex::Regex::new(
                     &format!("^/tenants/{}/api_keys$", value.to_string()),
                 )
@@ -466,7 +574,7 @@ pub mod operations {
         }
         pub fn idempotency_key<'a, T>(self, value: T) -> Self
         where
-            T: Into<Option<&'a types::IdempotencyKey>>,
+            T: Into<Option<&'a ::laserdata_core::shared::IdempotencyKey>>,
         {
             if let Some(value) = value.into() {
                 Self(self.0.header("idempotency-key", value.to_string()))
@@ -516,6 +624,24 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
+        /// Answers `status` (a 4xx or 5xx) with the API's problem document, as
+        /// `application/problem+json`.
+        pub fn problem(
+            self,
+            status: u16,
+            problem: &::laserdata_core::shared::ErrorResponse,
+        ) -> Self {
+            assert!(
+                (400..600).contains(& status), "a problem answer has a 4xx or 5xx status"
+            );
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/problem+json")
+                    .json_body_obj(problem),
+            )
+        }
     }
     pub struct GetApiKeyContextWhen(::httpmock::When);
     impl GetApiKeyContextWhen {
@@ -531,7 +657,7 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn tenant_id(self, value: &types::TenantId) -> Self {
+        pub fn tenant_id(self, value: &::laserdata_core::shared::TenantId) -> Self {
             let re = regex::Regex::new(
                     &format!("^/tenants/{}/api_keys/context$", value.to_string()),
                 )
@@ -577,6 +703,24 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
+        /// Answers `status` (a 4xx or 5xx) with the API's problem document, as
+        /// `application/problem+json`.
+        pub fn problem(
+            self,
+            status: u16,
+            problem: &::laserdata_core::shared::ErrorResponse,
+        ) -> Self {
+            assert!(
+                (400..600).contains(& status), "a problem answer has a 4xx or 5xx status"
+            );
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/problem+json")
+                    .json_body_obj(problem),
+            )
+        }
     }
     pub struct GetApiKeyWhen(::httpmock::When);
     impl GetApiKeyWhen {
@@ -592,14 +736,14 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn tenant_id(self, value: &types::TenantId) -> Self {
+        pub fn tenant_id(self, value: &::laserdata_core::shared::TenantId) -> Self {
             let re = regex::Regex::new(
                     &format!("^/tenants/{}/api_keys/.*$", value.to_string()),
                 )
                 .unwrap();
             Self(self.0.path_matches(re))
         }
-        pub fn api_key_id(self, value: &types::ApiKeyId) -> Self {
+        pub fn api_key_id(self, value: &::laserdata_core::shared::ApiKeyId) -> Self {
             let re = regex::Regex::new(
                     &format!("^/tenants/.*/api_keys/{}$", value.to_string()),
                 )
@@ -645,6 +789,24 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
+        /// Answers `status` (a 4xx or 5xx) with the API's problem document, as
+        /// `application/problem+json`.
+        pub fn problem(
+            self,
+            status: u16,
+            problem: &::laserdata_core::shared::ErrorResponse,
+        ) -> Self {
+            assert!(
+                (400..600).contains(& status), "a problem answer has a 4xx or 5xx status"
+            );
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/problem+json")
+                    .json_body_obj(problem),
+            )
+        }
     }
     pub struct DeleteApiKeyWhen(::httpmock::When);
     impl DeleteApiKeyWhen {
@@ -660,14 +822,14 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn tenant_id(self, value: &types::TenantId) -> Self {
+        pub fn tenant_id(self, value: &::laserdata_core::shared::TenantId) -> Self {
             let re = regex::Regex::new(
                     &format!("^/tenants/{}/api_keys/.*$", value.to_string()),
                 )
                 .unwrap();
             Self(self.0.path_matches(re))
         }
-        pub fn api_key_id(self, value: &types::ApiKeyId) -> Self {
+        pub fn api_key_id(self, value: &::laserdata_core::shared::ApiKeyId) -> Self {
             let re = regex::Regex::new(
                     &format!("^/tenants/.*/api_keys/{}$", value.to_string()),
                 )
@@ -707,6 +869,24 @@ pub mod operations {
             assert_eq!(status / 100u16, 2u16);
             Self(self.0.status(status))
         }
+        /// Answers `status` (a 4xx or 5xx) with the API's problem document, as
+        /// `application/problem+json`.
+        pub fn problem(
+            self,
+            status: u16,
+            problem: &::laserdata_core::shared::ErrorResponse,
+        ) -> Self {
+            assert!(
+                (400..600).contains(& status), "a problem answer has a 4xx or 5xx status"
+            );
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/problem+json")
+                    .json_body_obj(problem),
+            )
+        }
     }
     pub struct UpdateApiKeySecurityWhen(::httpmock::When);
     impl UpdateApiKeySecurityWhen {
@@ -723,14 +903,14 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn tenant_id(self, value: &types::TenantId) -> Self {
+        pub fn tenant_id(self, value: &::laserdata_core::shared::TenantId) -> Self {
             let re = regex::Regex::new(
                     &format!("^/tenants/{}/api_keys/.*/security$", value.to_string()),
                 )
                 .unwrap();
             Self(self.0.path_matches(re))
         }
-        pub fn api_key_id(self, value: &types::ApiKeyId) -> Self {
+        pub fn api_key_id(self, value: &::laserdata_core::shared::ApiKeyId) -> Self {
             let re = regex::Regex::new(
                     &format!("^/tenants/.*/api_keys/{}/security$", value.to_string()),
                 )
@@ -739,7 +919,7 @@ pub mod operations {
         }
         pub fn idempotency_key<'a, T>(self, value: T) -> Self
         where
-            T: Into<Option<&'a types::IdempotencyKey>>,
+            T: Into<Option<&'a ::laserdata_core::shared::IdempotencyKey>>,
         {
             if let Some(value) = value.into() {
                 Self(self.0.header("idempotency-key", value.to_string()))
@@ -782,6 +962,24 @@ pub mod operations {
         pub fn success(self, status: u16) -> Self {
             assert_eq!(status / 100u16, 2u16);
             Self(self.0.status(status))
+        }
+        /// Answers `status` (a 4xx or 5xx) with the API's problem document, as
+        /// `application/problem+json`.
+        pub fn problem(
+            self,
+            status: u16,
+            problem: &::laserdata_core::shared::ErrorResponse,
+        ) -> Self {
+            assert!(
+                (400..600).contains(& status), "a problem answer has a 4xx or 5xx status"
+            );
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/problem+json")
+                    .json_body_obj(problem),
+            )
         }
     }
     pub struct GetPricingWhen(::httpmock::When);
@@ -835,6 +1033,24 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
+        /// Answers `status` (a 4xx or 5xx) with the API's problem document, as
+        /// `application/problem+json`.
+        pub fn problem(
+            self,
+            status: u16,
+            problem: &::laserdata_core::shared::ErrorResponse,
+        ) -> Self {
+            assert!(
+                (400..600).contains(& status), "a problem answer has a 4xx or 5xx status"
+            );
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/problem+json")
+                    .json_body_obj(problem),
+            )
+        }
     }
     pub struct GetBillingInfoWhen(::httpmock::When);
     impl GetBillingInfoWhen {
@@ -850,7 +1066,7 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn tenant_id(self, value: &types::TenantId) -> Self {
+        pub fn tenant_id(self, value: &::laserdata_core::shared::TenantId) -> Self {
             let re = regex::Regex::new(
                     &format!("^/tenants/{}/billing/info$", value.to_string()),
                 )
@@ -896,6 +1112,24 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
+        /// Answers `status` (a 4xx or 5xx) with the API's problem document, as
+        /// `application/problem+json`.
+        pub fn problem(
+            self,
+            status: u16,
+            problem: &::laserdata_core::shared::ErrorResponse,
+        ) -> Self {
+            assert!(
+                (400..600).contains(& status), "a problem answer has a 4xx or 5xx status"
+            );
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/problem+json")
+                    .json_body_obj(problem),
+            )
+        }
     }
     pub struct UpdateBillingInfoWhen(::httpmock::When);
     impl UpdateBillingInfoWhen {
@@ -911,7 +1145,7 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn tenant_id(self, value: &types::TenantId) -> Self {
+        pub fn tenant_id(self, value: &::laserdata_core::shared::TenantId) -> Self {
             let re = regex::Regex::new(
                     &format!("^/tenants/{}/billing/info$", value.to_string()),
                 )
@@ -920,7 +1154,7 @@ pub mod operations {
         }
         pub fn idempotency_key<'a, T>(self, value: T) -> Self
         where
-            T: Into<Option<&'a types::IdempotencyKey>>,
+            T: Into<Option<&'a ::laserdata_core::shared::IdempotencyKey>>,
         {
             if let Some(value) = value.into() {
                 Self(self.0.header("idempotency-key", value.to_string()))
@@ -964,6 +1198,24 @@ pub mod operations {
             assert_eq!(status / 100u16, 2u16);
             Self(self.0.status(status))
         }
+        /// Answers `status` (a 4xx or 5xx) with the API's problem document, as
+        /// `application/problem+json`.
+        pub fn problem(
+            self,
+            status: u16,
+            problem: &::laserdata_core::shared::ErrorResponse,
+        ) -> Self {
+            assert!(
+                (400..600).contains(& status), "a problem answer has a 4xx or 5xx status"
+            );
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/problem+json")
+                    .json_body_obj(problem),
+            )
+        }
     }
     pub struct GetInvoicesWhen(::httpmock::When);
     impl GetInvoicesWhen {
@@ -979,7 +1231,7 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn tenant_id(self, value: &types::TenantId) -> Self {
+        pub fn tenant_id(self, value: &::laserdata_core::shared::TenantId) -> Self {
             let re = regex::Regex::new(
                     &format!("^/tenants/{}/billing/invoices$", value.to_string()),
                 )
@@ -1049,6 +1301,24 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
+        /// Answers `status` (a 4xx or 5xx) with the API's problem document, as
+        /// `application/problem+json`.
+        pub fn problem(
+            self,
+            status: u16,
+            problem: &::laserdata_core::shared::ErrorResponse,
+        ) -> Self {
+            assert!(
+                (400..600).contains(& status), "a problem answer has a 4xx or 5xx status"
+            );
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/problem+json")
+                    .json_body_obj(problem),
+            )
+        }
     }
     pub struct GetInvoiceWhen(::httpmock::When);
     impl GetInvoiceWhen {
@@ -1065,14 +1335,14 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn tenant_id(self, value: &types::TenantId) -> Self {
+        pub fn tenant_id(self, value: &::laserdata_core::shared::TenantId) -> Self {
             let re = regex::Regex::new(
                     &format!("^/tenants/{}/billing/invoices/.*$", value.to_string()),
                 )
                 .unwrap();
             Self(self.0.path_matches(re))
         }
-        pub fn invoice_id(self, value: &types::InvoiceId) -> Self {
+        pub fn invoice_id(self, value: &::laserdata_main::types::InvoiceId) -> Self {
             let re = regex::Regex::new(
                     &format!("^/tenants/.*/billing/invoices/{}$", value.to_string()),
                 )
@@ -1122,6 +1392,24 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
+        /// Answers `status` (a 4xx or 5xx) with the API's problem document, as
+        /// `application/problem+json`.
+        pub fn problem(
+            self,
+            status: u16,
+            problem: &::laserdata_core::shared::ErrorResponse,
+        ) -> Self {
+            assert!(
+                (400..600).contains(& status), "a problem answer has a 4xx or 5xx status"
+            );
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/problem+json")
+                    .json_body_obj(problem),
+            )
+        }
     }
     pub struct DownloadInvoicePdfWhen(::httpmock::When);
     impl DownloadInvoicePdfWhen {
@@ -1138,14 +1426,14 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn tenant_id(self, value: &types::TenantId) -> Self {
+        pub fn tenant_id(self, value: &::laserdata_core::shared::TenantId) -> Self {
             let re = regex::Regex::new(
                     &format!("^/tenants/{}/billing/invoices/.*/pdf$", value.to_string()),
                 )
                 .unwrap();
             Self(self.0.path_matches(re))
         }
-        pub fn invoice_id(self, value: &types::InvoiceId) -> Self {
+        pub fn invoice_id(self, value: &::laserdata_main::types::InvoiceId) -> Self {
             let re = regex::Regex::new(
                     &format!("^/tenants/.*/billing/invoices/{}/pdf$", value.to_string()),
                 )
@@ -1191,6 +1479,24 @@ pub mod operations {
                     .json_body(value),
             )
         }
+        /// Answers `status` (a 4xx or 5xx) with the API's problem document, as
+        /// `application/problem+json`.
+        pub fn problem(
+            self,
+            status: u16,
+            problem: &::laserdata_core::shared::ErrorResponse,
+        ) -> Self {
+            assert!(
+                (400..600).contains(& status), "a problem answer has a 4xx or 5xx status"
+            );
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/problem+json")
+                    .json_body_obj(problem),
+            )
+        }
     }
     pub struct GetBillingReportsWhen(::httpmock::When);
     impl GetBillingReportsWhen {
@@ -1206,7 +1512,7 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn tenant_id(self, value: &types::TenantId) -> Self {
+        pub fn tenant_id(self, value: &::laserdata_core::shared::TenantId) -> Self {
             let re = regex::Regex::new(
                     &format!("^/tenants/{}/billing/reports$", value.to_string()),
                 )
@@ -1276,6 +1582,24 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
+        /// Answers `status` (a 4xx or 5xx) with the API's problem document, as
+        /// `application/problem+json`.
+        pub fn problem(
+            self,
+            status: u16,
+            problem: &::laserdata_core::shared::ErrorResponse,
+        ) -> Self {
+            assert!(
+                (400..600).contains(& status), "a problem answer has a 4xx or 5xx status"
+            );
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/problem+json")
+                    .json_body_obj(problem),
+            )
+        }
     }
     pub struct GetBillingReportWhen(::httpmock::When);
     impl GetBillingReportWhen {
@@ -1292,14 +1616,17 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn tenant_id(self, value: &types::TenantId) -> Self {
+        pub fn tenant_id(self, value: &::laserdata_core::shared::TenantId) -> Self {
             let re = regex::Regex::new(
                     &format!("^/tenants/{}/billing/reports/.*$", value.to_string()),
                 )
                 .unwrap();
             Self(self.0.path_matches(re))
         }
-        pub fn report_id(self, value: &types::DeploymentReportId) -> Self {
+        pub fn report_id(
+            self,
+            value: &::laserdata_main::types::DeploymentReportId,
+        ) -> Self {
             let re = regex::Regex::new(
                     &format!("^/tenants/.*/billing/reports/{}$", value.to_string()),
                 )
@@ -1345,6 +1672,24 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
+        /// Answers `status` (a 4xx or 5xx) with the API's problem document, as
+        /// `application/problem+json`.
+        pub fn problem(
+            self,
+            status: u16,
+            problem: &::laserdata_core::shared::ErrorResponse,
+        ) -> Self {
+            assert!(
+                (400..600).contains(& status), "a problem answer has a 4xx or 5xx status"
+            );
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/problem+json")
+                    .json_body_obj(problem),
+            )
+        }
     }
     pub struct GetCloudAccountsWhen(::httpmock::When);
     impl GetCloudAccountsWhen {
@@ -1360,7 +1705,7 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn tenant_id(self, value: &types::TenantId) -> Self {
+        pub fn tenant_id(self, value: &::laserdata_core::shared::TenantId) -> Self {
             let re = regex::Regex::new(
                     &format!("^/tenants/{}/cloud_accounts$", value.to_string()),
                 )
@@ -1369,7 +1714,7 @@ pub mod operations {
         }
         pub fn cloud<'a, T>(self, value: T) -> Self
         where
-            T: Into<Option<&'a ::laserdata_core::Open<::laserdata_main::types::Cloud>>>,
+            T: Into<Option<&'a ::laserdata_core::Open<::laserdata_core::shared::Cloud>>>,
         {
             if let Some(value) = value.into() {
                 Self(self.0.query_param("cloud", value.to_string()))
@@ -1399,7 +1744,7 @@ pub mod operations {
         }
         pub fn region<'a, T>(self, value: T) -> Self
         where
-            T: Into<Option<&'a types::Region>>,
+            T: Into<Option<&'a ::laserdata_core::shared::Region>>,
         {
             if let Some(value) = value.into() {
                 Self(self.0.query_param("region", value.to_string()))
@@ -1456,6 +1801,24 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
+        /// Answers `status` (a 4xx or 5xx) with the API's problem document, as
+        /// `application/problem+json`.
+        pub fn problem(
+            self,
+            status: u16,
+            problem: &::laserdata_core::shared::ErrorResponse,
+        ) -> Self {
+            assert!(
+                (400..600).contains(& status), "a problem answer has a 4xx or 5xx status"
+            );
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/problem+json")
+                    .json_body_obj(problem),
+            )
+        }
     }
     pub struct CreateCloudAccountWhen(::httpmock::When);
     impl CreateCloudAccountWhen {
@@ -1471,7 +1834,7 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn tenant_id(self, value: &types::TenantId) -> Self {
+        pub fn tenant_id(self, value: &::laserdata_core::shared::TenantId) -> Self {
             let re = regex::Regex::new(
                     &format!("^/tenants/{}/cloud_accounts$", value.to_string()),
                 )
@@ -1480,7 +1843,7 @@ pub mod operations {
         }
         pub fn idempotency_key<'a, T>(self, value: T) -> Self
         where
-            T: Into<Option<&'a types::IdempotencyKey>>,
+            T: Into<Option<&'a ::laserdata_core::shared::IdempotencyKey>>,
         {
             if let Some(value) = value.into() {
                 Self(self.0.header("idempotency-key", value.to_string()))
@@ -1524,6 +1887,24 @@ pub mod operations {
             assert_eq!(status / 100u16, 2u16);
             Self(self.0.status(status))
         }
+        /// Answers `status` (a 4xx or 5xx) with the API's problem document, as
+        /// `application/problem+json`.
+        pub fn problem(
+            self,
+            status: u16,
+            problem: &::laserdata_core::shared::ErrorResponse,
+        ) -> Self {
+            assert!(
+                (400..600).contains(& status), "a problem answer has a 4xx or 5xx status"
+            );
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/problem+json")
+                    .json_body_obj(problem),
+            )
+        }
     }
     pub struct GetCloudAccountWhen(::httpmock::When);
     impl GetCloudAccountWhen {
@@ -1540,14 +1921,17 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn tenant_id(self, value: &types::TenantId) -> Self {
+        pub fn tenant_id(self, value: &::laserdata_core::shared::TenantId) -> Self {
             let re = regex::Regex::new(
                     &format!("^/tenants/{}/cloud_accounts/.*$", value.to_string()),
                 )
                 .unwrap();
             Self(self.0.path_matches(re))
         }
-        pub fn cloud_account_id(self, value: &types::CloudAccountId) -> Self {
+        pub fn cloud_account_id(
+            self,
+            value: &::laserdata_main::types::CloudAccountId,
+        ) -> Self {
             let re = regex::Regex::new(
                     &format!("^/tenants/.*/cloud_accounts/{}$", value.to_string()),
                 )
@@ -1593,6 +1977,24 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
+        /// Answers `status` (a 4xx or 5xx) with the API's problem document, as
+        /// `application/problem+json`.
+        pub fn problem(
+            self,
+            status: u16,
+            problem: &::laserdata_core::shared::ErrorResponse,
+        ) -> Self {
+            assert!(
+                (400..600).contains(& status), "a problem answer has a 4xx or 5xx status"
+            );
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/problem+json")
+                    .json_body_obj(problem),
+            )
+        }
     }
     pub struct UpdateCloudAccountWhen(::httpmock::When);
     impl UpdateCloudAccountWhen {
@@ -1609,14 +2011,17 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn tenant_id(self, value: &types::TenantId) -> Self {
+        pub fn tenant_id(self, value: &::laserdata_core::shared::TenantId) -> Self {
             let re = regex::Regex::new(
                     &format!("^/tenants/{}/cloud_accounts/.*$", value.to_string()),
                 )
                 .unwrap();
             Self(self.0.path_matches(re))
         }
-        pub fn cloud_account_id(self, value: &types::CloudAccountId) -> Self {
+        pub fn cloud_account_id(
+            self,
+            value: &::laserdata_main::types::CloudAccountId,
+        ) -> Self {
             let re = regex::Regex::new(
                     &format!("^/tenants/.*/cloud_accounts/{}$", value.to_string()),
                 )
@@ -1625,7 +2030,7 @@ pub mod operations {
         }
         pub fn idempotency_key<'a, T>(self, value: T) -> Self
         where
-            T: Into<Option<&'a types::IdempotencyKey>>,
+            T: Into<Option<&'a ::laserdata_core::shared::IdempotencyKey>>,
         {
             if let Some(value) = value.into() {
                 Self(self.0.header("idempotency-key", value.to_string()))
@@ -1669,6 +2074,24 @@ pub mod operations {
             assert_eq!(status / 100u16, 2u16);
             Self(self.0.status(status))
         }
+        /// Answers `status` (a 4xx or 5xx) with the API's problem document, as
+        /// `application/problem+json`.
+        pub fn problem(
+            self,
+            status: u16,
+            problem: &::laserdata_core::shared::ErrorResponse,
+        ) -> Self {
+            assert!(
+                (400..600).contains(& status), "a problem answer has a 4xx or 5xx status"
+            );
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/problem+json")
+                    .json_body_obj(problem),
+            )
+        }
     }
     pub struct DeleteCloudAccountWhen(::httpmock::When);
     impl DeleteCloudAccountWhen {
@@ -1685,14 +2108,17 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn tenant_id(self, value: &types::TenantId) -> Self {
+        pub fn tenant_id(self, value: &::laserdata_core::shared::TenantId) -> Self {
             let re = regex::Regex::new(
                     &format!("^/tenants/{}/cloud_accounts/.*$", value.to_string()),
                 )
                 .unwrap();
             Self(self.0.path_matches(re))
         }
-        pub fn cloud_account_id(self, value: &types::CloudAccountId) -> Self {
+        pub fn cloud_account_id(
+            self,
+            value: &::laserdata_main::types::CloudAccountId,
+        ) -> Self {
             let re = regex::Regex::new(
                     &format!("^/tenants/.*/cloud_accounts/{}$", value.to_string()),
                 )
@@ -1732,6 +2158,24 @@ pub mod operations {
             assert_eq!(status / 100u16, 2u16);
             Self(self.0.status(status))
         }
+        /// Answers `status` (a 4xx or 5xx) with the API's problem document, as
+        /// `application/problem+json`.
+        pub fn problem(
+            self,
+            status: u16,
+            problem: &::laserdata_core::shared::ErrorResponse,
+        ) -> Self {
+            assert!(
+                (400..600).contains(& status), "a problem answer has a 4xx or 5xx status"
+            );
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/problem+json")
+                    .json_body_obj(problem),
+            )
+        }
     }
     pub struct GetCloudsWhen(::httpmock::When);
     impl GetCloudsWhen {
@@ -1745,7 +2189,7 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn tenant_id(self, value: &types::TenantId) -> Self {
+        pub fn tenant_id(self, value: &::laserdata_core::shared::TenantId) -> Self {
             let re = regex::Regex::new(
                     &format!("^/tenants/{}/clouds$", value.to_string()),
                 )
@@ -1795,6 +2239,24 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
+        /// Answers `status` (a 4xx or 5xx) with the API's problem document, as
+        /// `application/problem+json`.
+        pub fn problem(
+            self,
+            status: u16,
+            problem: &::laserdata_core::shared::ErrorResponse,
+        ) -> Self {
+            assert!(
+                (400..600).contains(& status), "a problem answer has a 4xx or 5xx status"
+            );
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/problem+json")
+                    .json_body_obj(problem),
+            )
+        }
     }
     pub struct GetRegionsWhen(::httpmock::When);
     impl GetRegionsWhen {
@@ -1811,7 +2273,7 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn tenant_id(self, value: &types::TenantId) -> Self {
+        pub fn tenant_id(self, value: &::laserdata_core::shared::TenantId) -> Self {
             let re = regex::Regex::new(
                     &format!("^/tenants/{}/clouds/.*/regions$", value.to_string()),
                 )
@@ -1820,7 +2282,7 @@ pub mod operations {
         }
         pub fn cloud(
             self,
-            value: &::laserdata_core::Open<::laserdata_main::types::Cloud>,
+            value: &::laserdata_core::Open<::laserdata_core::shared::Cloud>,
         ) -> Self {
             let re = regex::Regex::new(
                     &format!("^/tenants/.*/clouds/{}/regions$", value.to_string()),
@@ -1871,6 +2333,24 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
+        /// Answers `status` (a 4xx or 5xx) with the API's problem document, as
+        /// `application/problem+json`.
+        pub fn problem(
+            self,
+            status: u16,
+            problem: &::laserdata_core::shared::ErrorResponse,
+        ) -> Self {
+            assert!(
+                (400..600).contains(& status), "a problem answer has a 4xx or 5xx status"
+            );
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/problem+json")
+                    .json_body_obj(problem),
+            )
+        }
     }
     pub struct GetClustersWhen(::httpmock::When);
     impl GetClustersWhen {
@@ -1889,7 +2369,7 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn tenant_id(self, value: &types::TenantId) -> Self {
+        pub fn tenant_id(self, value: &::laserdata_core::shared::TenantId) -> Self {
             let re = regex::Regex::new(
                     &format!(
                         "^/tenants/{}/clouds/.*/regions/.*/clusters$", value.to_string()
@@ -1900,7 +2380,7 @@ pub mod operations {
         }
         pub fn cloud(
             self,
-            value: &::laserdata_core::Open<::laserdata_main::types::Cloud>,
+            value: &::laserdata_core::Open<::laserdata_core::shared::Cloud>,
         ) -> Self {
             let re = regex::Regex::new(
                     &format!(
@@ -1910,7 +2390,7 @@ pub mod operations {
                 .unwrap();
             Self(self.0.path_matches(re))
         }
-        pub fn region(self, value: &types::Region) -> Self {
+        pub fn region(self, value: &::laserdata_core::shared::Region) -> Self {
             let re = regex::Regex::new(
                     &format!(
                         "^/tenants/.*/clouds/.*/regions/{}/clusters$", value.to_string()
@@ -1962,6 +2442,24 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
+        /// Answers `status` (a 4xx or 5xx) with the API's problem document, as
+        /// `application/problem+json`.
+        pub fn problem(
+            self,
+            status: u16,
+            problem: &::laserdata_core::shared::ErrorResponse,
+        ) -> Self {
+            assert!(
+                (400..600).contains(& status), "a problem answer has a 4xx or 5xx status"
+            );
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/problem+json")
+                    .json_body_obj(problem),
+            )
+        }
     }
     pub struct GetStoragesWhen(::httpmock::When);
     impl GetStoragesWhen {
@@ -1980,7 +2478,7 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn tenant_id(self, value: &types::TenantId) -> Self {
+        pub fn tenant_id(self, value: &::laserdata_core::shared::TenantId) -> Self {
             let re = regex::Regex::new(
                     &format!(
                         "^/tenants/{}/clouds/.*/regions/.*/storages$", value.to_string()
@@ -1991,7 +2489,7 @@ pub mod operations {
         }
         pub fn cloud(
             self,
-            value: &::laserdata_core::Open<::laserdata_main::types::Cloud>,
+            value: &::laserdata_core::Open<::laserdata_core::shared::Cloud>,
         ) -> Self {
             let re = regex::Regex::new(
                     &format!(
@@ -2001,7 +2499,7 @@ pub mod operations {
                 .unwrap();
             Self(self.0.path_matches(re))
         }
-        pub fn region(self, value: &types::Region) -> Self {
+        pub fn region(self, value: &::laserdata_core::shared::Region) -> Self {
             let re = regex::Regex::new(
                     &format!(
                         "^/tenants/.*/clouds/.*/regions/{}/storages$", value.to_string()
@@ -2053,6 +2551,24 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
+        /// Answers `status` (a 4xx or 5xx) with the API's problem document, as
+        /// `application/problem+json`.
+        pub fn problem(
+            self,
+            status: u16,
+            problem: &::laserdata_core::shared::ErrorResponse,
+        ) -> Self {
+            assert!(
+                (400..600).contains(& status), "a problem answer has a 4xx or 5xx status"
+            );
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/problem+json")
+                    .json_body_obj(problem),
+            )
+        }
     }
     pub struct GetTiersWhen(::httpmock::When);
     impl GetTiersWhen {
@@ -2071,7 +2587,7 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn tenant_id(self, value: &types::TenantId) -> Self {
+        pub fn tenant_id(self, value: &::laserdata_core::shared::TenantId) -> Self {
             let re = regex::Regex::new(
                     &format!(
                         "^/tenants/{}/clouds/.*/regions/.*/tiers$", value.to_string()
@@ -2082,7 +2598,7 @@ pub mod operations {
         }
         pub fn cloud(
             self,
-            value: &::laserdata_core::Open<::laserdata_main::types::Cloud>,
+            value: &::laserdata_core::Open<::laserdata_core::shared::Cloud>,
         ) -> Self {
             let re = regex::Regex::new(
                     &format!(
@@ -2092,7 +2608,7 @@ pub mod operations {
                 .unwrap();
             Self(self.0.path_matches(re))
         }
-        pub fn region(self, value: &types::Region) -> Self {
+        pub fn region(self, value: &::laserdata_core::shared::Region) -> Self {
             let re = regex::Regex::new(
                     &format!(
                         "^/tenants/.*/clouds/.*/regions/{}/tiers$", value.to_string()
@@ -2144,6 +2660,24 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
+        /// Answers `status` (a 4xx or 5xx) with the API's problem document, as
+        /// `application/problem+json`.
+        pub fn problem(
+            self,
+            status: u16,
+            problem: &::laserdata_core::shared::ErrorResponse,
+        ) -> Self {
+            assert!(
+                (400..600).contains(& status), "a problem answer has a 4xx or 5xx status"
+            );
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/problem+json")
+                    .json_body_obj(problem),
+            )
+        }
     }
     pub struct GetConnectorsWhen(::httpmock::When);
     impl GetConnectorsWhen {
@@ -2162,7 +2696,7 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn tenant_id(self, value: &types::TenantId) -> Self {
+        pub fn tenant_id(self, value: &::laserdata_core::shared::TenantId) -> Self {
             let re = regex::Regex::new(
                     &format!(
                         "^/tenants/{}/divisions/.*/environments/.*/deployments/.*/connectors$",
@@ -2172,7 +2706,7 @@ pub mod operations {
                 .unwrap();
             Self(self.0.path_matches(re))
         }
-        pub fn division_id(self, value: &types::DivisionId) -> Self {
+        pub fn division_id(self, value: &::laserdata_core::shared::DivisionId) -> Self {
             let re = regex::Regex::new(
                     &format!(
                         "^/tenants/.*/divisions/{}/environments/.*/deployments/.*/connectors$",
@@ -2182,7 +2716,10 @@ pub mod operations {
                 .unwrap();
             Self(self.0.path_matches(re))
         }
-        pub fn environment_id(self, value: &types::EnvironmentId) -> Self {
+        pub fn environment_id(
+            self,
+            value: &::laserdata_core::shared::EnvironmentId,
+        ) -> Self {
             let re = regex::Regex::new(
                     &format!(
                         "^/tenants/.*/divisions/.*/environments/{}/deployments/.*/connectors$",
@@ -2192,7 +2729,10 @@ pub mod operations {
                 .unwrap();
             Self(self.0.path_matches(re))
         }
-        pub fn deployment_id(self, value: &types::DeploymentId) -> Self {
+        pub fn deployment_id(
+            self,
+            value: &::laserdata_core::shared::DeploymentId,
+        ) -> Self {
             let re = regex::Regex::new(
                     &format!(
                         "^/tenants/.*/divisions/.*/environments/.*/deployments/{}/connectors$",
@@ -2271,6 +2811,24 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
+        /// Answers `status` (a 4xx or 5xx) with the API's problem document, as
+        /// `application/problem+json`.
+        pub fn problem(
+            self,
+            status: u16,
+            problem: &::laserdata_core::shared::ErrorResponse,
+        ) -> Self {
+            assert!(
+                (400..600).contains(& status), "a problem answer has a 4xx or 5xx status"
+            );
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/problem+json")
+                    .json_body_obj(problem),
+            )
+        }
     }
     pub struct ActivateConnectorWhen(::httpmock::When);
     impl ActivateConnectorWhen {
@@ -2289,7 +2847,7 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn tenant_id(self, value: &types::TenantId) -> Self {
+        pub fn tenant_id(self, value: &::laserdata_core::shared::TenantId) -> Self {
             let re = regex::Regex::new(
                     &format!(
                         "^/tenants/{}/divisions/.*/environments/.*/deployments/.*/connectors/activate$",
@@ -2299,7 +2857,7 @@ pub mod operations {
                 .unwrap();
             Self(self.0.path_matches(re))
         }
-        pub fn division_id(self, value: &types::DivisionId) -> Self {
+        pub fn division_id(self, value: &::laserdata_core::shared::DivisionId) -> Self {
             let re = regex::Regex::new(
                     &format!(
                         "^/tenants/.*/divisions/{}/environments/.*/deployments/.*/connectors/activate$",
@@ -2309,7 +2867,10 @@ pub mod operations {
                 .unwrap();
             Self(self.0.path_matches(re))
         }
-        pub fn environment_id(self, value: &types::EnvironmentId) -> Self {
+        pub fn environment_id(
+            self,
+            value: &::laserdata_core::shared::EnvironmentId,
+        ) -> Self {
             let re = regex::Regex::new(
                     &format!(
                         "^/tenants/.*/divisions/.*/environments/{}/deployments/.*/connectors/activate$",
@@ -2319,7 +2880,10 @@ pub mod operations {
                 .unwrap();
             Self(self.0.path_matches(re))
         }
-        pub fn deployment_id(self, value: &types::DeploymentId) -> Self {
+        pub fn deployment_id(
+            self,
+            value: &::laserdata_core::shared::DeploymentId,
+        ) -> Self {
             let re = regex::Regex::new(
                     &format!(
                         "^/tenants/.*/divisions/.*/environments/.*/deployments/{}/connectors/activate$",
@@ -2331,7 +2895,7 @@ pub mod operations {
         }
         pub fn idempotency_key<'a, T>(self, value: T) -> Self
         where
-            T: Into<Option<&'a types::IdempotencyKey>>,
+            T: Into<Option<&'a ::laserdata_core::shared::IdempotencyKey>>,
         {
             if let Some(value) = value.into() {
                 Self(self.0.header("idempotency-key", value.to_string()))
@@ -2375,6 +2939,24 @@ pub mod operations {
             assert_eq!(status / 100u16, 2u16);
             Self(self.0.status(status))
         }
+        /// Answers `status` (a 4xx or 5xx) with the API's problem document, as
+        /// `application/problem+json`.
+        pub fn problem(
+            self,
+            status: u16,
+            problem: &::laserdata_core::shared::ErrorResponse,
+        ) -> Self {
+            assert!(
+                (400..600).contains(& status), "a problem answer has a 4xx or 5xx status"
+            );
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/problem+json")
+                    .json_body_obj(problem),
+            )
+        }
     }
     pub struct DeployStarterWhen(::httpmock::When);
     impl DeployStarterWhen {
@@ -2393,7 +2975,7 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn tenant_id(self, value: &types::TenantId) -> Self {
+        pub fn tenant_id(self, value: &::laserdata_core::shared::TenantId) -> Self {
             let re = regex::Regex::new(
                     &format!(
                         "^/tenants/{}/divisions/.*/deployments/starter$", value
@@ -2403,7 +2985,7 @@ pub mod operations {
                 .unwrap();
             Self(self.0.path_matches(re))
         }
-        pub fn division_id(self, value: &types::DivisionId) -> Self {
+        pub fn division_id(self, value: &::laserdata_core::shared::DivisionId) -> Self {
             let re = regex::Regex::new(
                     &format!(
                         "^/tenants/.*/divisions/{}/deployments/starter$", value
@@ -2415,7 +2997,7 @@ pub mod operations {
         }
         pub fn idempotency_key<'a, T>(self, value: T) -> Self
         where
-            T: Into<Option<&'a types::IdempotencyKey>>,
+            T: Into<Option<&'a ::laserdata_core::shared::IdempotencyKey>>,
         {
             if let Some(value) = value.into() {
                 Self(self.0.header("idempotency-key", value.to_string()))
@@ -2459,6 +3041,24 @@ pub mod operations {
             assert_eq!(status / 100u16, 2u16);
             Self(self.0.status(status))
         }
+        /// Answers `status` (a 4xx or 5xx) with the API's problem document, as
+        /// `application/problem+json`.
+        pub fn problem(
+            self,
+            status: u16,
+            problem: &::laserdata_core::shared::ErrorResponse,
+        ) -> Self {
+            assert!(
+                (400..600).contains(& status), "a problem answer has a 4xx or 5xx status"
+            );
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/problem+json")
+                    .json_body_obj(problem),
+            )
+        }
     }
     pub struct GetDeploymentsWhen(::httpmock::When);
     impl GetDeploymentsWhen {
@@ -2477,7 +3077,7 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn tenant_id(self, value: &types::TenantId) -> Self {
+        pub fn tenant_id(self, value: &::laserdata_core::shared::TenantId) -> Self {
             let re = regex::Regex::new(
                     &format!(
                         "^/tenants/{}/divisions/.*/environments/.*/deployments$", value
@@ -2487,7 +3087,7 @@ pub mod operations {
                 .unwrap();
             Self(self.0.path_matches(re))
         }
-        pub fn division_id(self, value: &types::DivisionId) -> Self {
+        pub fn division_id(self, value: &::laserdata_core::shared::DivisionId) -> Self {
             let re = regex::Regex::new(
                     &format!(
                         "^/tenants/.*/divisions/{}/environments/.*/deployments$", value
@@ -2497,7 +3097,10 @@ pub mod operations {
                 .unwrap();
             Self(self.0.path_matches(re))
         }
-        pub fn environment_id(self, value: &types::EnvironmentId) -> Self {
+        pub fn environment_id(
+            self,
+            value: &::laserdata_core::shared::EnvironmentId,
+        ) -> Self {
             let re = regex::Regex::new(
                     &format!(
                         "^/tenants/.*/divisions/.*/environments/{}/deployments$", value
@@ -2566,6 +3169,24 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
+        /// Answers `status` (a 4xx or 5xx) with the API's problem document, as
+        /// `application/problem+json`.
+        pub fn problem(
+            self,
+            status: u16,
+            problem: &::laserdata_core::shared::ErrorResponse,
+        ) -> Self {
+            assert!(
+                (400..600).contains(& status), "a problem answer has a 4xx or 5xx status"
+            );
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/problem+json")
+                    .json_body_obj(problem),
+            )
+        }
     }
     pub struct DeployToYourOwnCloudWhen(::httpmock::When);
     impl DeployToYourOwnCloudWhen {
@@ -2584,7 +3205,7 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn tenant_id(self, value: &types::TenantId) -> Self {
+        pub fn tenant_id(self, value: &::laserdata_core::shared::TenantId) -> Self {
             let re = regex::Regex::new(
                     &format!(
                         "^/tenants/{}/divisions/.*/environments/.*/deployments/byoc$",
@@ -2594,7 +3215,7 @@ pub mod operations {
                 .unwrap();
             Self(self.0.path_matches(re))
         }
-        pub fn division_id(self, value: &types::DivisionId) -> Self {
+        pub fn division_id(self, value: &::laserdata_core::shared::DivisionId) -> Self {
             let re = regex::Regex::new(
                     &format!(
                         "^/tenants/.*/divisions/{}/environments/.*/deployments/byoc$",
@@ -2604,7 +3225,10 @@ pub mod operations {
                 .unwrap();
             Self(self.0.path_matches(re))
         }
-        pub fn environment_id(self, value: &types::EnvironmentId) -> Self {
+        pub fn environment_id(
+            self,
+            value: &::laserdata_core::shared::EnvironmentId,
+        ) -> Self {
             let re = regex::Regex::new(
                     &format!(
                         "^/tenants/.*/divisions/.*/environments/{}/deployments/byoc$",
@@ -2616,7 +3240,7 @@ pub mod operations {
         }
         pub fn idempotency_key<'a, T>(self, value: T) -> Self
         where
-            T: Into<Option<&'a types::IdempotencyKey>>,
+            T: Into<Option<&'a ::laserdata_core::shared::IdempotencyKey>>,
         {
             if let Some(value) = value.into() {
                 Self(self.0.header("idempotency-key", value.to_string()))
@@ -2660,6 +3284,24 @@ pub mod operations {
             assert_eq!(status / 100u16, 2u16);
             Self(self.0.status(status))
         }
+        /// Answers `status` (a 4xx or 5xx) with the API's problem document, as
+        /// `application/problem+json`.
+        pub fn problem(
+            self,
+            status: u16,
+            problem: &::laserdata_core::shared::ErrorResponse,
+        ) -> Self {
+            assert!(
+                (400..600).contains(& status), "a problem answer has a 4xx or 5xx status"
+            );
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/problem+json")
+                    .json_body_obj(problem),
+            )
+        }
     }
     pub struct GenerateByocSetupWhen(::httpmock::When);
     impl GenerateByocSetupWhen {
@@ -2678,7 +3320,7 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn tenant_id(self, value: &types::TenantId) -> Self {
+        pub fn tenant_id(self, value: &::laserdata_core::shared::TenantId) -> Self {
             let re = regex::Regex::new(
                     &format!(
                         "^/tenants/{}/divisions/.*/environments/.*/deployments/byoc/setup$",
@@ -2688,7 +3330,7 @@ pub mod operations {
                 .unwrap();
             Self(self.0.path_matches(re))
         }
-        pub fn division_id(self, value: &types::DivisionId) -> Self {
+        pub fn division_id(self, value: &::laserdata_core::shared::DivisionId) -> Self {
             let re = regex::Regex::new(
                     &format!(
                         "^/tenants/.*/divisions/{}/environments/.*/deployments/byoc/setup$",
@@ -2698,7 +3340,10 @@ pub mod operations {
                 .unwrap();
             Self(self.0.path_matches(re))
         }
-        pub fn environment_id(self, value: &types::EnvironmentId) -> Self {
+        pub fn environment_id(
+            self,
+            value: &::laserdata_core::shared::EnvironmentId,
+        ) -> Self {
             let re = regex::Regex::new(
                     &format!(
                         "^/tenants/.*/divisions/.*/environments/{}/deployments/byoc/setup$",
@@ -2710,7 +3355,7 @@ pub mod operations {
         }
         pub fn idempotency_key<'a, T>(self, value: T) -> Self
         where
-            T: Into<Option<&'a types::IdempotencyKey>>,
+            T: Into<Option<&'a ::laserdata_core::shared::IdempotencyKey>>,
         {
             if let Some(value) = value.into() {
                 Self(self.0.header("idempotency-key", value.to_string()))
@@ -2760,6 +3405,24 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
+        /// Answers `status` (a 4xx or 5xx) with the API's problem document, as
+        /// `application/problem+json`.
+        pub fn problem(
+            self,
+            status: u16,
+            problem: &::laserdata_core::shared::ErrorResponse,
+        ) -> Self {
+            assert!(
+                (400..600).contains(& status), "a problem answer has a 4xx or 5xx status"
+            );
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/problem+json")
+                    .json_body_obj(problem),
+            )
+        }
     }
     pub struct DeployToManagedCloudWhen(::httpmock::When);
     impl DeployToManagedCloudWhen {
@@ -2778,7 +3441,7 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn tenant_id(self, value: &types::TenantId) -> Self {
+        pub fn tenant_id(self, value: &::laserdata_core::shared::TenantId) -> Self {
             let re = regex::Regex::new(
                     &format!(
                         "^/tenants/{}/divisions/.*/environments/.*/deployments/managed$",
@@ -2788,7 +3451,7 @@ pub mod operations {
                 .unwrap();
             Self(self.0.path_matches(re))
         }
-        pub fn division_id(self, value: &types::DivisionId) -> Self {
+        pub fn division_id(self, value: &::laserdata_core::shared::DivisionId) -> Self {
             let re = regex::Regex::new(
                     &format!(
                         "^/tenants/.*/divisions/{}/environments/.*/deployments/managed$",
@@ -2798,7 +3461,10 @@ pub mod operations {
                 .unwrap();
             Self(self.0.path_matches(re))
         }
-        pub fn environment_id(self, value: &types::EnvironmentId) -> Self {
+        pub fn environment_id(
+            self,
+            value: &::laserdata_core::shared::EnvironmentId,
+        ) -> Self {
             let re = regex::Regex::new(
                     &format!(
                         "^/tenants/.*/divisions/.*/environments/{}/deployments/managed$",
@@ -2810,7 +3476,7 @@ pub mod operations {
         }
         pub fn idempotency_key<'a, T>(self, value: T) -> Self
         where
-            T: Into<Option<&'a types::IdempotencyKey>>,
+            T: Into<Option<&'a ::laserdata_core::shared::IdempotencyKey>>,
         {
             if let Some(value) = value.into() {
                 Self(self.0.header("idempotency-key", value.to_string()))
@@ -2854,6 +3520,24 @@ pub mod operations {
             assert_eq!(status / 100u16, 2u16);
             Self(self.0.status(status))
         }
+        /// Answers `status` (a 4xx or 5xx) with the API's problem document, as
+        /// `application/problem+json`.
+        pub fn problem(
+            self,
+            status: u16,
+            problem: &::laserdata_core::shared::ErrorResponse,
+        ) -> Self {
+            assert!(
+                (400..600).contains(& status), "a problem answer has a 4xx or 5xx status"
+            );
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/problem+json")
+                    .json_body_obj(problem),
+            )
+        }
     }
     pub struct PreviewDeploymentWhen(::httpmock::When);
     impl PreviewDeploymentWhen {
@@ -2872,7 +3556,7 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn tenant_id(self, value: &types::TenantId) -> Self {
+        pub fn tenant_id(self, value: &::laserdata_core::shared::TenantId) -> Self {
             let re = regex::Regex::new(
                     &format!(
                         "^/tenants/{}/divisions/.*/environments/.*/deployments/preview$",
@@ -2882,7 +3566,7 @@ pub mod operations {
                 .unwrap();
             Self(self.0.path_matches(re))
         }
-        pub fn division_id(self, value: &types::DivisionId) -> Self {
+        pub fn division_id(self, value: &::laserdata_core::shared::DivisionId) -> Self {
             let re = regex::Regex::new(
                     &format!(
                         "^/tenants/.*/divisions/{}/environments/.*/deployments/preview$",
@@ -2892,7 +3576,10 @@ pub mod operations {
                 .unwrap();
             Self(self.0.path_matches(re))
         }
-        pub fn environment_id(self, value: &types::EnvironmentId) -> Self {
+        pub fn environment_id(
+            self,
+            value: &::laserdata_core::shared::EnvironmentId,
+        ) -> Self {
             let re = regex::Regex::new(
                     &format!(
                         "^/tenants/.*/divisions/.*/environments/{}/deployments/preview$",
@@ -2904,7 +3591,7 @@ pub mod operations {
         }
         pub fn idempotency_key<'a, T>(self, value: T) -> Self
         where
-            T: Into<Option<&'a types::IdempotencyKey>>,
+            T: Into<Option<&'a ::laserdata_core::shared::IdempotencyKey>>,
         {
             if let Some(value) = value.into() {
                 Self(self.0.header("idempotency-key", value.to_string()))
@@ -2954,6 +3641,24 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
+        /// Answers `status` (a 4xx or 5xx) with the API's problem document, as
+        /// `application/problem+json`.
+        pub fn problem(
+            self,
+            status: u16,
+            problem: &::laserdata_core::shared::ErrorResponse,
+        ) -> Self {
+            assert!(
+                (400..600).contains(& status), "a problem answer has a 4xx or 5xx status"
+            );
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/problem+json")
+                    .json_body_obj(problem),
+            )
+        }
     }
     pub struct GetDeploymentWhen(::httpmock::When);
     impl GetDeploymentWhen {
@@ -2972,7 +3677,7 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn tenant_id(self, value: &types::TenantId) -> Self {
+        pub fn tenant_id(self, value: &::laserdata_core::shared::TenantId) -> Self {
             let re = regex::Regex::new(
                     &format!(
                         "^/tenants/{}/divisions/.*/environments/.*/deployments/.*$",
@@ -2982,7 +3687,7 @@ pub mod operations {
                 .unwrap();
             Self(self.0.path_matches(re))
         }
-        pub fn division_id(self, value: &types::DivisionId) -> Self {
+        pub fn division_id(self, value: &::laserdata_core::shared::DivisionId) -> Self {
             let re = regex::Regex::new(
                     &format!(
                         "^/tenants/.*/divisions/{}/environments/.*/deployments/.*$",
@@ -2992,7 +3697,10 @@ pub mod operations {
                 .unwrap();
             Self(self.0.path_matches(re))
         }
-        pub fn environment_id(self, value: &types::EnvironmentId) -> Self {
+        pub fn environment_id(
+            self,
+            value: &::laserdata_core::shared::EnvironmentId,
+        ) -> Self {
             let re = regex::Regex::new(
                     &format!(
                         "^/tenants/.*/divisions/.*/environments/{}/deployments/.*$",
@@ -3002,7 +3710,10 @@ pub mod operations {
                 .unwrap();
             Self(self.0.path_matches(re))
         }
-        pub fn deployment_id(self, value: &types::DeploymentId) -> Self {
+        pub fn deployment_id(
+            self,
+            value: &::laserdata_core::shared::DeploymentId,
+        ) -> Self {
             let re = regex::Regex::new(
                     &format!(
                         "^/tenants/.*/divisions/.*/environments/.*/deployments/{}$",
@@ -3051,6 +3762,24 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
+        /// Answers `status` (a 4xx or 5xx) with the API's problem document, as
+        /// `application/problem+json`.
+        pub fn problem(
+            self,
+            status: u16,
+            problem: &::laserdata_core::shared::ErrorResponse,
+        ) -> Self {
+            assert!(
+                (400..600).contains(& status), "a problem answer has a 4xx or 5xx status"
+            );
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/problem+json")
+                    .json_body_obj(problem),
+            )
+        }
     }
     pub struct UpdateDeploymentWhen(::httpmock::When);
     impl UpdateDeploymentWhen {
@@ -3069,7 +3798,7 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn tenant_id(self, value: &types::TenantId) -> Self {
+        pub fn tenant_id(self, value: &::laserdata_core::shared::TenantId) -> Self {
             let re = regex::Regex::new(
                     &format!(
                         "^/tenants/{}/divisions/.*/environments/.*/deployments/.*$",
@@ -3079,7 +3808,7 @@ pub mod operations {
                 .unwrap();
             Self(self.0.path_matches(re))
         }
-        pub fn division_id(self, value: &types::DivisionId) -> Self {
+        pub fn division_id(self, value: &::laserdata_core::shared::DivisionId) -> Self {
             let re = regex::Regex::new(
                     &format!(
                         "^/tenants/.*/divisions/{}/environments/.*/deployments/.*$",
@@ -3089,7 +3818,10 @@ pub mod operations {
                 .unwrap();
             Self(self.0.path_matches(re))
         }
-        pub fn environment_id(self, value: &types::EnvironmentId) -> Self {
+        pub fn environment_id(
+            self,
+            value: &::laserdata_core::shared::EnvironmentId,
+        ) -> Self {
             let re = regex::Regex::new(
                     &format!(
                         "^/tenants/.*/divisions/.*/environments/{}/deployments/.*$",
@@ -3099,7 +3831,10 @@ pub mod operations {
                 .unwrap();
             Self(self.0.path_matches(re))
         }
-        pub fn deployment_id(self, value: &types::DeploymentId) -> Self {
+        pub fn deployment_id(
+            self,
+            value: &::laserdata_core::shared::DeploymentId,
+        ) -> Self {
             let re = regex::Regex::new(
                     &format!(
                         "^/tenants/.*/divisions/.*/environments/.*/deployments/{}$",
@@ -3111,7 +3846,7 @@ pub mod operations {
         }
         pub fn idempotency_key<'a, T>(self, value: T) -> Self
         where
-            T: Into<Option<&'a types::IdempotencyKey>>,
+            T: Into<Option<&'a ::laserdata_core::shared::IdempotencyKey>>,
         {
             if let Some(value) = value.into() {
                 Self(self.0.header("idempotency-key", value.to_string()))
@@ -3155,6 +3890,24 @@ pub mod operations {
             assert_eq!(status / 100u16, 2u16);
             Self(self.0.status(status))
         }
+        /// Answers `status` (a 4xx or 5xx) with the API's problem document, as
+        /// `application/problem+json`.
+        pub fn problem(
+            self,
+            status: u16,
+            problem: &::laserdata_core::shared::ErrorResponse,
+        ) -> Self {
+            assert!(
+                (400..600).contains(& status), "a problem answer has a 4xx or 5xx status"
+            );
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/problem+json")
+                    .json_body_obj(problem),
+            )
+        }
     }
     pub struct DeleteDeploymentWhen(::httpmock::When);
     impl DeleteDeploymentWhen {
@@ -3173,7 +3926,7 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn tenant_id(self, value: &types::TenantId) -> Self {
+        pub fn tenant_id(self, value: &::laserdata_core::shared::TenantId) -> Self {
             let re = regex::Regex::new(
                     &format!(
                         "^/tenants/{}/divisions/.*/environments/.*/deployments/.*$",
@@ -3183,7 +3936,7 @@ pub mod operations {
                 .unwrap();
             Self(self.0.path_matches(re))
         }
-        pub fn division_id(self, value: &types::DivisionId) -> Self {
+        pub fn division_id(self, value: &::laserdata_core::shared::DivisionId) -> Self {
             let re = regex::Regex::new(
                     &format!(
                         "^/tenants/.*/divisions/{}/environments/.*/deployments/.*$",
@@ -3193,7 +3946,10 @@ pub mod operations {
                 .unwrap();
             Self(self.0.path_matches(re))
         }
-        pub fn environment_id(self, value: &types::EnvironmentId) -> Self {
+        pub fn environment_id(
+            self,
+            value: &::laserdata_core::shared::EnvironmentId,
+        ) -> Self {
             let re = regex::Regex::new(
                     &format!(
                         "^/tenants/.*/divisions/.*/environments/{}/deployments/.*$",
@@ -3203,7 +3959,10 @@ pub mod operations {
                 .unwrap();
             Self(self.0.path_matches(re))
         }
-        pub fn deployment_id(self, value: &types::DeploymentId) -> Self {
+        pub fn deployment_id(
+            self,
+            value: &::laserdata_core::shared::DeploymentId,
+        ) -> Self {
             let re = regex::Regex::new(
                     &format!(
                         "^/tenants/.*/divisions/.*/environments/.*/deployments/{}$",
@@ -3256,6 +4015,24 @@ pub mod operations {
             assert_eq!(status / 100u16, 2u16);
             Self(self.0.status(status))
         }
+        /// Answers `status` (a 4xx or 5xx) with the API's problem document, as
+        /// `application/problem+json`.
+        pub fn problem(
+            self,
+            status: u16,
+            problem: &::laserdata_core::shared::ErrorResponse,
+        ) -> Self {
+            assert!(
+                (400..600).contains(& status), "a problem answer has a 4xx or 5xx status"
+            );
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/problem+json")
+                    .json_body_obj(problem),
+            )
+        }
     }
     pub struct ExtendDeploymentWhen(::httpmock::When);
     impl ExtendDeploymentWhen {
@@ -3274,7 +4051,7 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn tenant_id(self, value: &types::TenantId) -> Self {
+        pub fn tenant_id(self, value: &::laserdata_core::shared::TenantId) -> Self {
             let re = regex::Regex::new(
                     &format!(
                         "^/tenants/{}/divisions/.*/environments/.*/deployments/.*/extend$",
@@ -3284,7 +4061,7 @@ pub mod operations {
                 .unwrap();
             Self(self.0.path_matches(re))
         }
-        pub fn division_id(self, value: &types::DivisionId) -> Self {
+        pub fn division_id(self, value: &::laserdata_core::shared::DivisionId) -> Self {
             let re = regex::Regex::new(
                     &format!(
                         "^/tenants/.*/divisions/{}/environments/.*/deployments/.*/extend$",
@@ -3294,7 +4071,10 @@ pub mod operations {
                 .unwrap();
             Self(self.0.path_matches(re))
         }
-        pub fn environment_id(self, value: &types::EnvironmentId) -> Self {
+        pub fn environment_id(
+            self,
+            value: &::laserdata_core::shared::EnvironmentId,
+        ) -> Self {
             let re = regex::Regex::new(
                     &format!(
                         "^/tenants/.*/divisions/.*/environments/{}/deployments/.*/extend$",
@@ -3304,7 +4084,10 @@ pub mod operations {
                 .unwrap();
             Self(self.0.path_matches(re))
         }
-        pub fn deployment_id(self, value: &types::DeploymentId) -> Self {
+        pub fn deployment_id(
+            self,
+            value: &::laserdata_core::shared::DeploymentId,
+        ) -> Self {
             let re = regex::Regex::new(
                     &format!(
                         "^/tenants/.*/divisions/.*/environments/.*/deployments/{}/extend$",
@@ -3316,7 +4099,7 @@ pub mod operations {
         }
         pub fn idempotency_key<'a, T>(self, value: T) -> Self
         where
-            T: Into<Option<&'a types::IdempotencyKey>>,
+            T: Into<Option<&'a ::laserdata_core::shared::IdempotencyKey>>,
         {
             if let Some(value) = value.into() {
                 Self(self.0.header("idempotency-key", value.to_string()))
@@ -3360,6 +4143,24 @@ pub mod operations {
             assert_eq!(status / 100u16, 2u16);
             Self(self.0.status(status))
         }
+        /// Answers `status` (a 4xx or 5xx) with the API's problem document, as
+        /// `application/problem+json`.
+        pub fn problem(
+            self,
+            status: u16,
+            problem: &::laserdata_core::shared::ErrorResponse,
+        ) -> Self {
+            assert!(
+                (400..600).contains(& status), "a problem answer has a 4xx or 5xx status"
+            );
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/problem+json")
+                    .json_body_obj(problem),
+            )
+        }
     }
     pub struct UpdateRetentionWhen(::httpmock::When);
     impl UpdateRetentionWhen {
@@ -3378,7 +4179,7 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn tenant_id(self, value: &types::TenantId) -> Self {
+        pub fn tenant_id(self, value: &::laserdata_core::shared::TenantId) -> Self {
             let re = regex::Regex::new(
                     &format!(
                         "^/tenants/{}/divisions/.*/environments/.*/deployments/.*/retention$",
@@ -3388,7 +4189,7 @@ pub mod operations {
                 .unwrap();
             Self(self.0.path_matches(re))
         }
-        pub fn division_id(self, value: &types::DivisionId) -> Self {
+        pub fn division_id(self, value: &::laserdata_core::shared::DivisionId) -> Self {
             let re = regex::Regex::new(
                     &format!(
                         "^/tenants/.*/divisions/{}/environments/.*/deployments/.*/retention$",
@@ -3398,7 +4199,10 @@ pub mod operations {
                 .unwrap();
             Self(self.0.path_matches(re))
         }
-        pub fn environment_id(self, value: &types::EnvironmentId) -> Self {
+        pub fn environment_id(
+            self,
+            value: &::laserdata_core::shared::EnvironmentId,
+        ) -> Self {
             let re = regex::Regex::new(
                     &format!(
                         "^/tenants/.*/divisions/.*/environments/{}/deployments/.*/retention$",
@@ -3408,7 +4212,10 @@ pub mod operations {
                 .unwrap();
             Self(self.0.path_matches(re))
         }
-        pub fn deployment_id(self, value: &types::DeploymentId) -> Self {
+        pub fn deployment_id(
+            self,
+            value: &::laserdata_core::shared::DeploymentId,
+        ) -> Self {
             let re = regex::Regex::new(
                     &format!(
                         "^/tenants/.*/divisions/.*/environments/.*/deployments/{}/retention$",
@@ -3420,7 +4227,7 @@ pub mod operations {
         }
         pub fn idempotency_key<'a, T>(self, value: T) -> Self
         where
-            T: Into<Option<&'a types::IdempotencyKey>>,
+            T: Into<Option<&'a ::laserdata_core::shared::IdempotencyKey>>,
         {
             if let Some(value) = value.into() {
                 Self(self.0.header("idempotency-key", value.to_string()))
@@ -3464,6 +4271,24 @@ pub mod operations {
             assert_eq!(status / 100u16, 2u16);
             Self(self.0.status(status))
         }
+        /// Answers `status` (a 4xx or 5xx) with the API's problem document, as
+        /// `application/problem+json`.
+        pub fn problem(
+            self,
+            status: u16,
+            problem: &::laserdata_core::shared::ErrorResponse,
+        ) -> Self {
+            assert!(
+                (400..600).contains(& status), "a problem answer has a 4xx or 5xx status"
+            );
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/problem+json")
+                    .json_body_obj(problem),
+            )
+        }
     }
     pub struct UpdateSpendLimitWhen(::httpmock::When);
     impl UpdateSpendLimitWhen {
@@ -3482,7 +4307,7 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn tenant_id(self, value: &types::TenantId) -> Self {
+        pub fn tenant_id(self, value: &::laserdata_core::shared::TenantId) -> Self {
             let re = regex::Regex::new(
                     &format!(
                         "^/tenants/{}/divisions/.*/environments/.*/deployments/.*/spend_limit$",
@@ -3492,7 +4317,7 @@ pub mod operations {
                 .unwrap();
             Self(self.0.path_matches(re))
         }
-        pub fn division_id(self, value: &types::DivisionId) -> Self {
+        pub fn division_id(self, value: &::laserdata_core::shared::DivisionId) -> Self {
             let re = regex::Regex::new(
                     &format!(
                         "^/tenants/.*/divisions/{}/environments/.*/deployments/.*/spend_limit$",
@@ -3502,7 +4327,10 @@ pub mod operations {
                 .unwrap();
             Self(self.0.path_matches(re))
         }
-        pub fn environment_id(self, value: &types::EnvironmentId) -> Self {
+        pub fn environment_id(
+            self,
+            value: &::laserdata_core::shared::EnvironmentId,
+        ) -> Self {
             let re = regex::Regex::new(
                     &format!(
                         "^/tenants/.*/divisions/.*/environments/{}/deployments/.*/spend_limit$",
@@ -3512,7 +4340,10 @@ pub mod operations {
                 .unwrap();
             Self(self.0.path_matches(re))
         }
-        pub fn deployment_id(self, value: &types::DeploymentId) -> Self {
+        pub fn deployment_id(
+            self,
+            value: &::laserdata_core::shared::DeploymentId,
+        ) -> Self {
             let re = regex::Regex::new(
                     &format!(
                         "^/tenants/.*/divisions/.*/environments/.*/deployments/{}/spend_limit$",
@@ -3524,7 +4355,7 @@ pub mod operations {
         }
         pub fn idempotency_key<'a, T>(self, value: T) -> Self
         where
-            T: Into<Option<&'a types::IdempotencyKey>>,
+            T: Into<Option<&'a ::laserdata_core::shared::IdempotencyKey>>,
         {
             if let Some(value) = value.into() {
                 Self(self.0.header("idempotency-key", value.to_string()))
@@ -3568,6 +4399,24 @@ pub mod operations {
             assert_eq!(status / 100u16, 2u16);
             Self(self.0.status(status))
         }
+        /// Answers `status` (a 4xx or 5xx) with the API's problem document, as
+        /// `application/problem+json`.
+        pub fn problem(
+            self,
+            status: u16,
+            problem: &::laserdata_core::shared::ErrorResponse,
+        ) -> Self {
+            assert!(
+                (400..600).contains(& status), "a problem answer has a 4xx or 5xx status"
+            );
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/problem+json")
+                    .json_body_obj(problem),
+            )
+        }
     }
     pub struct UpgradeDeploymentWhen(::httpmock::When);
     impl UpgradeDeploymentWhen {
@@ -3586,7 +4435,7 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn tenant_id(self, value: &types::TenantId) -> Self {
+        pub fn tenant_id(self, value: &::laserdata_core::shared::TenantId) -> Self {
             let re = regex::Regex::new(
                     &format!(
                         "^/tenants/{}/divisions/.*/environments/.*/deployments/.*/upgrade$",
@@ -3596,7 +4445,7 @@ pub mod operations {
                 .unwrap();
             Self(self.0.path_matches(re))
         }
-        pub fn division_id(self, value: &types::DivisionId) -> Self {
+        pub fn division_id(self, value: &::laserdata_core::shared::DivisionId) -> Self {
             let re = regex::Regex::new(
                     &format!(
                         "^/tenants/.*/divisions/{}/environments/.*/deployments/.*/upgrade$",
@@ -3606,7 +4455,10 @@ pub mod operations {
                 .unwrap();
             Self(self.0.path_matches(re))
         }
-        pub fn environment_id(self, value: &types::EnvironmentId) -> Self {
+        pub fn environment_id(
+            self,
+            value: &::laserdata_core::shared::EnvironmentId,
+        ) -> Self {
             let re = regex::Regex::new(
                     &format!(
                         "^/tenants/.*/divisions/.*/environments/{}/deployments/.*/upgrade$",
@@ -3616,7 +4468,10 @@ pub mod operations {
                 .unwrap();
             Self(self.0.path_matches(re))
         }
-        pub fn deployment_id(self, value: &types::DeploymentId) -> Self {
+        pub fn deployment_id(
+            self,
+            value: &::laserdata_core::shared::DeploymentId,
+        ) -> Self {
             let re = regex::Regex::new(
                     &format!(
                         "^/tenants/.*/divisions/.*/environments/.*/deployments/{}/upgrade$",
@@ -3628,7 +4483,7 @@ pub mod operations {
         }
         pub fn idempotency_key<'a, T>(self, value: T) -> Self
         where
-            T: Into<Option<&'a types::IdempotencyKey>>,
+            T: Into<Option<&'a ::laserdata_core::shared::IdempotencyKey>>,
         {
             if let Some(value) = value.into() {
                 Self(self.0.header("idempotency-key", value.to_string()))
@@ -3672,6 +4527,24 @@ pub mod operations {
             assert_eq!(status / 100u16, 2u16);
             Self(self.0.status(status))
         }
+        /// Answers `status` (a 4xx or 5xx) with the API's problem document, as
+        /// `application/problem+json`.
+        pub fn problem(
+            self,
+            status: u16,
+            problem: &::laserdata_core::shared::ErrorResponse,
+        ) -> Self {
+            assert!(
+                (400..600).contains(& status), "a problem answer has a 4xx or 5xx status"
+            );
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/problem+json")
+                    .json_body_obj(problem),
+            )
+        }
     }
     pub struct GetDivisionsWhen(::httpmock::When);
     impl GetDivisionsWhen {
@@ -3687,7 +4560,7 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn tenant_id(self, value: &types::TenantId) -> Self {
+        pub fn tenant_id(self, value: &::laserdata_core::shared::TenantId) -> Self {
             let re = regex::Regex::new(
                     &format!("^/tenants/{}/divisions$", value.to_string()),
                 )
@@ -3753,6 +4626,24 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
+        /// Answers `status` (a 4xx or 5xx) with the API's problem document, as
+        /// `application/problem+json`.
+        pub fn problem(
+            self,
+            status: u16,
+            problem: &::laserdata_core::shared::ErrorResponse,
+        ) -> Self {
+            assert!(
+                (400..600).contains(& status), "a problem answer has a 4xx or 5xx status"
+            );
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/problem+json")
+                    .json_body_obj(problem),
+            )
+        }
     }
     pub struct CreateDivisionWhen(::httpmock::When);
     impl CreateDivisionWhen {
@@ -3768,7 +4659,7 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn tenant_id(self, value: &types::TenantId) -> Self {
+        pub fn tenant_id(self, value: &::laserdata_core::shared::TenantId) -> Self {
             let re = regex::Regex::new(
                     &format!("^/tenants/{}/divisions$", value.to_string()),
                 )
@@ -3777,7 +4668,7 @@ pub mod operations {
         }
         pub fn idempotency_key<'a, T>(self, value: T) -> Self
         where
-            T: Into<Option<&'a types::IdempotencyKey>>,
+            T: Into<Option<&'a ::laserdata_core::shared::IdempotencyKey>>,
         {
             if let Some(value) = value.into() {
                 Self(self.0.header("idempotency-key", value.to_string()))
@@ -3821,6 +4712,24 @@ pub mod operations {
             assert_eq!(status / 100u16, 2u16);
             Self(self.0.status(status))
         }
+        /// Answers `status` (a 4xx or 5xx) with the API's problem document, as
+        /// `application/problem+json`.
+        pub fn problem(
+            self,
+            status: u16,
+            problem: &::laserdata_core::shared::ErrorResponse,
+        ) -> Self {
+            assert!(
+                (400..600).contains(& status), "a problem answer has a 4xx or 5xx status"
+            );
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/problem+json")
+                    .json_body_obj(problem),
+            )
+        }
     }
     pub struct GetDivisionWhen(::httpmock::When);
     impl GetDivisionWhen {
@@ -3836,14 +4745,14 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn tenant_id(self, value: &types::TenantId) -> Self {
+        pub fn tenant_id(self, value: &::laserdata_core::shared::TenantId) -> Self {
             let re = regex::Regex::new(
                     &format!("^/tenants/{}/divisions/.*$", value.to_string()),
                 )
                 .unwrap();
             Self(self.0.path_matches(re))
         }
-        pub fn division_id(self, value: &types::DivisionId) -> Self {
+        pub fn division_id(self, value: &::laserdata_core::shared::DivisionId) -> Self {
             let re = regex::Regex::new(
                     &format!("^/tenants/.*/divisions/{}$", value.to_string()),
                 )
@@ -3889,6 +4798,24 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
+        /// Answers `status` (a 4xx or 5xx) with the API's problem document, as
+        /// `application/problem+json`.
+        pub fn problem(
+            self,
+            status: u16,
+            problem: &::laserdata_core::shared::ErrorResponse,
+        ) -> Self {
+            assert!(
+                (400..600).contains(& status), "a problem answer has a 4xx or 5xx status"
+            );
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/problem+json")
+                    .json_body_obj(problem),
+            )
+        }
     }
     pub struct UpdateDivisionWhen(::httpmock::When);
     impl UpdateDivisionWhen {
@@ -3904,14 +4831,14 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn tenant_id(self, value: &types::TenantId) -> Self {
+        pub fn tenant_id(self, value: &::laserdata_core::shared::TenantId) -> Self {
             let re = regex::Regex::new(
                     &format!("^/tenants/{}/divisions/.*$", value.to_string()),
                 )
                 .unwrap();
             Self(self.0.path_matches(re))
         }
-        pub fn division_id(self, value: &types::DivisionId) -> Self {
+        pub fn division_id(self, value: &::laserdata_core::shared::DivisionId) -> Self {
             let re = regex::Regex::new(
                     &format!("^/tenants/.*/divisions/{}$", value.to_string()),
                 )
@@ -3920,7 +4847,7 @@ pub mod operations {
         }
         pub fn idempotency_key<'a, T>(self, value: T) -> Self
         where
-            T: Into<Option<&'a types::IdempotencyKey>>,
+            T: Into<Option<&'a ::laserdata_core::shared::IdempotencyKey>>,
         {
             if let Some(value) = value.into() {
                 Self(self.0.header("idempotency-key", value.to_string()))
@@ -3964,6 +4891,24 @@ pub mod operations {
             assert_eq!(status / 100u16, 2u16);
             Self(self.0.status(status))
         }
+        /// Answers `status` (a 4xx or 5xx) with the API's problem document, as
+        /// `application/problem+json`.
+        pub fn problem(
+            self,
+            status: u16,
+            problem: &::laserdata_core::shared::ErrorResponse,
+        ) -> Self {
+            assert!(
+                (400..600).contains(& status), "a problem answer has a 4xx or 5xx status"
+            );
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/problem+json")
+                    .json_body_obj(problem),
+            )
+        }
     }
     pub struct DeleteDivisionWhen(::httpmock::When);
     impl DeleteDivisionWhen {
@@ -3979,14 +4924,14 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn tenant_id(self, value: &types::TenantId) -> Self {
+        pub fn tenant_id(self, value: &::laserdata_core::shared::TenantId) -> Self {
             let re = regex::Regex::new(
                     &format!("^/tenants/{}/divisions/.*$", value.to_string()),
                 )
                 .unwrap();
             Self(self.0.path_matches(re))
         }
-        pub fn division_id(self, value: &types::DivisionId) -> Self {
+        pub fn division_id(self, value: &::laserdata_core::shared::DivisionId) -> Self {
             let re = regex::Regex::new(
                     &format!("^/tenants/.*/divisions/{}$", value.to_string()),
                 )
@@ -4036,6 +4981,24 @@ pub mod operations {
             assert_eq!(status / 100u16, 2u16);
             Self(self.0.status(status))
         }
+        /// Answers `status` (a 4xx or 5xx) with the API's problem document, as
+        /// `application/problem+json`.
+        pub fn problem(
+            self,
+            status: u16,
+            problem: &::laserdata_core::shared::ErrorResponse,
+        ) -> Self {
+            assert!(
+                (400..600).contains(& status), "a problem answer has a 4xx or 5xx status"
+            );
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/problem+json")
+                    .json_body_obj(problem),
+            )
+        }
     }
     pub struct GetDivisionSummaryWhen(::httpmock::When);
     impl GetDivisionSummaryWhen {
@@ -4052,14 +5015,14 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn tenant_id(self, value: &types::TenantId) -> Self {
+        pub fn tenant_id(self, value: &::laserdata_core::shared::TenantId) -> Self {
             let re = regex::Regex::new(
                     &format!("^/tenants/{}/divisions/.*/summary$", value.to_string()),
                 )
                 .unwrap();
             Self(self.0.path_matches(re))
         }
-        pub fn division_id(self, value: &types::DivisionId) -> Self {
+        pub fn division_id(self, value: &::laserdata_core::shared::DivisionId) -> Self {
             let re = regex::Regex::new(
                     &format!("^/tenants/.*/divisions/{}/summary$", value.to_string()),
                 )
@@ -4105,6 +5068,24 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
+        /// Answers `status` (a 4xx or 5xx) with the API's problem document, as
+        /// `application/problem+json`.
+        pub fn problem(
+            self,
+            status: u16,
+            problem: &::laserdata_core::shared::ErrorResponse,
+        ) -> Self {
+            assert!(
+                (400..600).contains(& status), "a problem answer has a 4xx or 5xx status"
+            );
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/problem+json")
+                    .json_body_obj(problem),
+            )
+        }
     }
     pub struct GetEnvironmentsWhen(::httpmock::When);
     impl GetEnvironmentsWhen {
@@ -4123,7 +5104,7 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn tenant_id(self, value: &types::TenantId) -> Self {
+        pub fn tenant_id(self, value: &::laserdata_core::shared::TenantId) -> Self {
             let re = regex::Regex::new(
                     &format!(
                         "^/tenants/{}/divisions/.*/environments$", value.to_string()
@@ -4132,7 +5113,7 @@ pub mod operations {
                 .unwrap();
             Self(self.0.path_matches(re))
         }
-        pub fn division_id(self, value: &types::DivisionId) -> Self {
+        pub fn division_id(self, value: &::laserdata_core::shared::DivisionId) -> Self {
             let re = regex::Regex::new(
                     &format!(
                         "^/tenants/.*/divisions/{}/environments$", value.to_string()
@@ -4200,6 +5181,24 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
+        /// Answers `status` (a 4xx or 5xx) with the API's problem document, as
+        /// `application/problem+json`.
+        pub fn problem(
+            self,
+            status: u16,
+            problem: &::laserdata_core::shared::ErrorResponse,
+        ) -> Self {
+            assert!(
+                (400..600).contains(& status), "a problem answer has a 4xx or 5xx status"
+            );
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/problem+json")
+                    .json_body_obj(problem),
+            )
+        }
     }
     pub struct CreateEnvironmentWhen(::httpmock::When);
     impl CreateEnvironmentWhen {
@@ -4218,7 +5217,7 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn tenant_id(self, value: &types::TenantId) -> Self {
+        pub fn tenant_id(self, value: &::laserdata_core::shared::TenantId) -> Self {
             let re = regex::Regex::new(
                     &format!(
                         "^/tenants/{}/divisions/.*/environments$", value.to_string()
@@ -4227,7 +5226,7 @@ pub mod operations {
                 .unwrap();
             Self(self.0.path_matches(re))
         }
-        pub fn division_id(self, value: &types::DivisionId) -> Self {
+        pub fn division_id(self, value: &::laserdata_core::shared::DivisionId) -> Self {
             let re = regex::Regex::new(
                     &format!(
                         "^/tenants/.*/divisions/{}/environments$", value.to_string()
@@ -4238,7 +5237,7 @@ pub mod operations {
         }
         pub fn idempotency_key<'a, T>(self, value: T) -> Self
         where
-            T: Into<Option<&'a types::IdempotencyKey>>,
+            T: Into<Option<&'a ::laserdata_core::shared::IdempotencyKey>>,
         {
             if let Some(value) = value.into() {
                 Self(self.0.header("idempotency-key", value.to_string()))
@@ -4282,6 +5281,24 @@ pub mod operations {
             assert_eq!(status / 100u16, 2u16);
             Self(self.0.status(status))
         }
+        /// Answers `status` (a 4xx or 5xx) with the API's problem document, as
+        /// `application/problem+json`.
+        pub fn problem(
+            self,
+            status: u16,
+            problem: &::laserdata_core::shared::ErrorResponse,
+        ) -> Self {
+            assert!(
+                (400..600).contains(& status), "a problem answer has a 4xx or 5xx status"
+            );
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/problem+json")
+                    .json_body_obj(problem),
+            )
+        }
     }
     pub struct GetEnvironmentWhen(::httpmock::When);
     impl GetEnvironmentWhen {
@@ -4300,7 +5317,7 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn tenant_id(self, value: &types::TenantId) -> Self {
+        pub fn tenant_id(self, value: &::laserdata_core::shared::TenantId) -> Self {
             let re = regex::Regex::new(
                     &format!(
                         "^/tenants/{}/divisions/.*/environments/.*$", value.to_string()
@@ -4309,7 +5326,7 @@ pub mod operations {
                 .unwrap();
             Self(self.0.path_matches(re))
         }
-        pub fn division_id(self, value: &types::DivisionId) -> Self {
+        pub fn division_id(self, value: &::laserdata_core::shared::DivisionId) -> Self {
             let re = regex::Regex::new(
                     &format!(
                         "^/tenants/.*/divisions/{}/environments/.*$", value.to_string()
@@ -4318,7 +5335,10 @@ pub mod operations {
                 .unwrap();
             Self(self.0.path_matches(re))
         }
-        pub fn environment_id(self, value: &types::EnvironmentId) -> Self {
+        pub fn environment_id(
+            self,
+            value: &::laserdata_core::shared::EnvironmentId,
+        ) -> Self {
             let re = regex::Regex::new(
                     &format!(
                         "^/tenants/.*/divisions/.*/environments/{}$", value.to_string()
@@ -4366,6 +5386,24 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
+        /// Answers `status` (a 4xx or 5xx) with the API's problem document, as
+        /// `application/problem+json`.
+        pub fn problem(
+            self,
+            status: u16,
+            problem: &::laserdata_core::shared::ErrorResponse,
+        ) -> Self {
+            assert!(
+                (400..600).contains(& status), "a problem answer has a 4xx or 5xx status"
+            );
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/problem+json")
+                    .json_body_obj(problem),
+            )
+        }
     }
     pub struct UpdateEnvironmentWhen(::httpmock::When);
     impl UpdateEnvironmentWhen {
@@ -4384,7 +5422,7 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn tenant_id(self, value: &types::TenantId) -> Self {
+        pub fn tenant_id(self, value: &::laserdata_core::shared::TenantId) -> Self {
             let re = regex::Regex::new(
                     &format!(
                         "^/tenants/{}/divisions/.*/environments/.*$", value.to_string()
@@ -4393,7 +5431,7 @@ pub mod operations {
                 .unwrap();
             Self(self.0.path_matches(re))
         }
-        pub fn division_id(self, value: &types::DivisionId) -> Self {
+        pub fn division_id(self, value: &::laserdata_core::shared::DivisionId) -> Self {
             let re = regex::Regex::new(
                     &format!(
                         "^/tenants/.*/divisions/{}/environments/.*$", value.to_string()
@@ -4402,7 +5440,10 @@ pub mod operations {
                 .unwrap();
             Self(self.0.path_matches(re))
         }
-        pub fn environment_id(self, value: &types::EnvironmentId) -> Self {
+        pub fn environment_id(
+            self,
+            value: &::laserdata_core::shared::EnvironmentId,
+        ) -> Self {
             let re = regex::Regex::new(
                     &format!(
                         "^/tenants/.*/divisions/.*/environments/{}$", value.to_string()
@@ -4413,7 +5454,7 @@ pub mod operations {
         }
         pub fn idempotency_key<'a, T>(self, value: T) -> Self
         where
-            T: Into<Option<&'a types::IdempotencyKey>>,
+            T: Into<Option<&'a ::laserdata_core::shared::IdempotencyKey>>,
         {
             if let Some(value) = value.into() {
                 Self(self.0.header("idempotency-key", value.to_string()))
@@ -4457,6 +5498,24 @@ pub mod operations {
             assert_eq!(status / 100u16, 2u16);
             Self(self.0.status(status))
         }
+        /// Answers `status` (a 4xx or 5xx) with the API's problem document, as
+        /// `application/problem+json`.
+        pub fn problem(
+            self,
+            status: u16,
+            problem: &::laserdata_core::shared::ErrorResponse,
+        ) -> Self {
+            assert!(
+                (400..600).contains(& status), "a problem answer has a 4xx or 5xx status"
+            );
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/problem+json")
+                    .json_body_obj(problem),
+            )
+        }
     }
     pub struct DeleteEnvironmentWhen(::httpmock::When);
     impl DeleteEnvironmentWhen {
@@ -4475,7 +5534,7 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn tenant_id(self, value: &types::TenantId) -> Self {
+        pub fn tenant_id(self, value: &::laserdata_core::shared::TenantId) -> Self {
             let re = regex::Regex::new(
                     &format!(
                         "^/tenants/{}/divisions/.*/environments/.*$", value.to_string()
@@ -4484,7 +5543,7 @@ pub mod operations {
                 .unwrap();
             Self(self.0.path_matches(re))
         }
-        pub fn division_id(self, value: &types::DivisionId) -> Self {
+        pub fn division_id(self, value: &::laserdata_core::shared::DivisionId) -> Self {
             let re = regex::Regex::new(
                     &format!(
                         "^/tenants/.*/divisions/{}/environments/.*$", value.to_string()
@@ -4493,7 +5552,10 @@ pub mod operations {
                 .unwrap();
             Self(self.0.path_matches(re))
         }
-        pub fn environment_id(self, value: &types::EnvironmentId) -> Self {
+        pub fn environment_id(
+            self,
+            value: &::laserdata_core::shared::EnvironmentId,
+        ) -> Self {
             let re = regex::Regex::new(
                     &format!(
                         "^/tenants/.*/divisions/.*/environments/{}$", value.to_string()
@@ -4545,6 +5607,24 @@ pub mod operations {
             assert_eq!(status / 100u16, 2u16);
             Self(self.0.status(status))
         }
+        /// Answers `status` (a 4xx or 5xx) with the API's problem document, as
+        /// `application/problem+json`.
+        pub fn problem(
+            self,
+            status: u16,
+            problem: &::laserdata_core::shared::ErrorResponse,
+        ) -> Self {
+            assert!(
+                (400..600).contains(& status), "a problem answer has a 4xx or 5xx status"
+            );
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/problem+json")
+                    .json_body_obj(problem),
+            )
+        }
     }
     pub struct GetTenantInvitationsWhen(::httpmock::When);
     impl GetTenantInvitationsWhen {
@@ -4560,7 +5640,7 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn tenant_id(self, value: &types::TenantId) -> Self {
+        pub fn tenant_id(self, value: &::laserdata_core::shared::TenantId) -> Self {
             let re = regex::Regex::new(
                     &format!("^/tenants/{}/invitations$", value.to_string()),
                 )
@@ -4630,6 +5710,24 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
+        /// Answers `status` (a 4xx or 5xx) with the API's problem document, as
+        /// `application/problem+json`.
+        pub fn problem(
+            self,
+            status: u16,
+            problem: &::laserdata_core::shared::ErrorResponse,
+        ) -> Self {
+            assert!(
+                (400..600).contains(& status), "a problem answer has a 4xx or 5xx status"
+            );
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/problem+json")
+                    .json_body_obj(problem),
+            )
+        }
     }
     pub struct InviteMemberWhen(::httpmock::When);
     impl InviteMemberWhen {
@@ -4645,7 +5743,7 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn tenant_id(self, value: &types::TenantId) -> Self {
+        pub fn tenant_id(self, value: &::laserdata_core::shared::TenantId) -> Self {
             let re = regex::Regex::new(
                     &format!("^/tenants/{}/invitations$", value.to_string()),
                 )
@@ -4654,7 +5752,7 @@ pub mod operations {
         }
         pub fn idempotency_key<'a, T>(self, value: T) -> Self
         where
-            T: Into<Option<&'a types::IdempotencyKey>>,
+            T: Into<Option<&'a ::laserdata_core::shared::IdempotencyKey>>,
         {
             if let Some(value) = value.into() {
                 Self(self.0.header("idempotency-key", value.to_string()))
@@ -4698,6 +5796,24 @@ pub mod operations {
             assert_eq!(status / 100u16, 2u16);
             Self(self.0.status(status))
         }
+        /// Answers `status` (a 4xx or 5xx) with the API's problem document, as
+        /// `application/problem+json`.
+        pub fn problem(
+            self,
+            status: u16,
+            problem: &::laserdata_core::shared::ErrorResponse,
+        ) -> Self {
+            assert!(
+                (400..600).contains(& status), "a problem answer has a 4xx or 5xx status"
+            );
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/problem+json")
+                    .json_body_obj(problem),
+            )
+        }
     }
     pub struct DeleteInvitationWhen(::httpmock::When);
     impl DeleteInvitationWhen {
@@ -4713,14 +5829,17 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn tenant_id(self, value: &types::TenantId) -> Self {
+        pub fn tenant_id(self, value: &::laserdata_core::shared::TenantId) -> Self {
             let re = regex::Regex::new(
                     &format!("^/tenants/{}/invitations/.*$", value.to_string()),
                 )
                 .unwrap();
             Self(self.0.path_matches(re))
         }
-        pub fn invitation_id(self, value: &types::InvitationId) -> Self {
+        pub fn invitation_id(
+            self,
+            value: &::laserdata_main::types::InvitationId,
+        ) -> Self {
             let re = regex::Regex::new(
                     &format!("^/tenants/.*/invitations/{}$", value.to_string()),
                 )
@@ -4760,6 +5879,24 @@ pub mod operations {
             assert_eq!(status / 100u16, 2u16);
             Self(self.0.status(status))
         }
+        /// Answers `status` (a 4xx or 5xx) with the API's problem document, as
+        /// `application/problem+json`.
+        pub fn problem(
+            self,
+            status: u16,
+            problem: &::laserdata_core::shared::ErrorResponse,
+        ) -> Self {
+            assert!(
+                (400..600).contains(& status), "a problem answer has a 4xx or 5xx status"
+            );
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/problem+json")
+                    .json_body_obj(problem),
+            )
+        }
     }
     pub struct GetMembersWhen(::httpmock::When);
     impl GetMembersWhen {
@@ -4773,7 +5910,7 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn tenant_id(self, value: &types::TenantId) -> Self {
+        pub fn tenant_id(self, value: &::laserdata_core::shared::TenantId) -> Self {
             let re = regex::Regex::new(
                     &format!("^/tenants/{}/members$", value.to_string()),
                 )
@@ -4849,6 +5986,24 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
+        /// Answers `status` (a 4xx or 5xx) with the API's problem document, as
+        /// `application/problem+json`.
+        pub fn problem(
+            self,
+            status: u16,
+            problem: &::laserdata_core::shared::ErrorResponse,
+        ) -> Self {
+            assert!(
+                (400..600).contains(& status), "a problem answer has a 4xx or 5xx status"
+            );
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/problem+json")
+                    .json_body_obj(problem),
+            )
+        }
     }
     pub struct GetAllMembersWhen(::httpmock::When);
     impl GetAllMembersWhen {
@@ -4864,7 +6019,7 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn tenant_id(self, value: &types::TenantId) -> Self {
+        pub fn tenant_id(self, value: &::laserdata_core::shared::TenantId) -> Self {
             let re = regex::Regex::new(
                     &format!("^/tenants/{}/members/all$", value.to_string()),
                 )
@@ -4914,6 +6069,24 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
+        /// Answers `status` (a 4xx or 5xx) with the API's problem document, as
+        /// `application/problem+json`.
+        pub fn problem(
+            self,
+            status: u16,
+            problem: &::laserdata_core::shared::ErrorResponse,
+        ) -> Self {
+            assert!(
+                (400..600).contains(& status), "a problem answer has a 4xx or 5xx status"
+            );
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/problem+json")
+                    .json_body_obj(problem),
+            )
+        }
     }
     pub struct GetPermissionsWhen(::httpmock::When);
     impl GetPermissionsWhen {
@@ -4930,7 +6103,7 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn tenant_id(self, value: &types::TenantId) -> Self {
+        pub fn tenant_id(self, value: &::laserdata_core::shared::TenantId) -> Self {
             let re = regex::Regex::new(
                     &format!("^/tenants/{}/members/permissions$", value.to_string()),
                 )
@@ -4976,6 +6149,24 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
+        /// Answers `status` (a 4xx or 5xx) with the API's problem document, as
+        /// `application/problem+json`.
+        pub fn problem(
+            self,
+            status: u16,
+            problem: &::laserdata_core::shared::ErrorResponse,
+        ) -> Self {
+            assert!(
+                (400..600).contains(& status), "a problem answer has a 4xx or 5xx status"
+            );
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/problem+json")
+                    .json_body_obj(problem),
+            )
+        }
     }
     pub struct UpdateMemberWhen(::httpmock::When);
     impl UpdateMemberWhen {
@@ -4991,14 +6182,14 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn tenant_id(self, value: &types::TenantId) -> Self {
+        pub fn tenant_id(self, value: &::laserdata_core::shared::TenantId) -> Self {
             let re = regex::Regex::new(
                     &format!("^/tenants/{}/members/.*$", value.to_string()),
                 )
                 .unwrap();
             Self(self.0.path_matches(re))
         }
-        pub fn member_id(self, value: &types::UserId) -> Self {
+        pub fn member_id(self, value: &::laserdata_core::shared::UserId) -> Self {
             let re = regex::Regex::new(
                     &format!("^/tenants/.*/members/{}$", value.to_string()),
                 )
@@ -5007,7 +6198,7 @@ pub mod operations {
         }
         pub fn idempotency_key<'a, T>(self, value: T) -> Self
         where
-            T: Into<Option<&'a types::IdempotencyKey>>,
+            T: Into<Option<&'a ::laserdata_core::shared::IdempotencyKey>>,
         {
             if let Some(value) = value.into() {
                 Self(self.0.header("idempotency-key", value.to_string()))
@@ -5051,6 +6242,24 @@ pub mod operations {
             assert_eq!(status / 100u16, 2u16);
             Self(self.0.status(status))
         }
+        /// Answers `status` (a 4xx or 5xx) with the API's problem document, as
+        /// `application/problem+json`.
+        pub fn problem(
+            self,
+            status: u16,
+            problem: &::laserdata_core::shared::ErrorResponse,
+        ) -> Self {
+            assert!(
+                (400..600).contains(& status), "a problem answer has a 4xx or 5xx status"
+            );
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/problem+json")
+                    .json_body_obj(problem),
+            )
+        }
     }
     pub struct DeleteMemberWhen(::httpmock::When);
     impl DeleteMemberWhen {
@@ -5066,14 +6275,14 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn tenant_id(self, value: &types::TenantId) -> Self {
+        pub fn tenant_id(self, value: &::laserdata_core::shared::TenantId) -> Self {
             let re = regex::Regex::new(
                     &format!("^/tenants/{}/members/.*$", value.to_string()),
                 )
                 .unwrap();
             Self(self.0.path_matches(re))
         }
-        pub fn member_id(self, value: &types::UserId) -> Self {
+        pub fn member_id(self, value: &::laserdata_core::shared::UserId) -> Self {
             let re = regex::Regex::new(
                     &format!("^/tenants/.*/members/{}$", value.to_string()),
                 )
@@ -5113,6 +6322,24 @@ pub mod operations {
             assert_eq!(status / 100u16, 2u16);
             Self(self.0.status(status))
         }
+        /// Answers `status` (a 4xx or 5xx) with the API's problem document, as
+        /// `application/problem+json`.
+        pub fn problem(
+            self,
+            status: u16,
+            problem: &::laserdata_core::shared::ErrorResponse,
+        ) -> Self {
+            assert!(
+                (400..600).contains(& status), "a problem answer has a 4xx or 5xx status"
+            );
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/problem+json")
+                    .json_body_obj(problem),
+            )
+        }
     }
     pub struct GetTenantChannelsWhen(::httpmock::When);
     impl GetTenantChannelsWhen {
@@ -5128,7 +6355,7 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn tenant_id(self, value: &types::TenantId) -> Self {
+        pub fn tenant_id(self, value: &::laserdata_core::shared::TenantId) -> Self {
             let re = regex::Regex::new(
                     &format!("^/tenants/{}/channels$", value.to_string()),
                 )
@@ -5214,6 +6441,24 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
+        /// Answers `status` (a 4xx or 5xx) with the API's problem document, as
+        /// `application/problem+json`.
+        pub fn problem(
+            self,
+            status: u16,
+            problem: &::laserdata_core::shared::ErrorResponse,
+        ) -> Self {
+            assert!(
+                (400..600).contains(& status), "a problem answer has a 4xx or 5xx status"
+            );
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/problem+json")
+                    .json_body_obj(problem),
+            )
+        }
     }
     pub struct CreateTenantChannelWhen(::httpmock::When);
     impl CreateTenantChannelWhen {
@@ -5229,7 +6474,7 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn tenant_id(self, value: &types::TenantId) -> Self {
+        pub fn tenant_id(self, value: &::laserdata_core::shared::TenantId) -> Self {
             let re = regex::Regex::new(
                     &format!("^/tenants/{}/channels$", value.to_string()),
                 )
@@ -5238,7 +6483,7 @@ pub mod operations {
         }
         pub fn idempotency_key<'a, T>(self, value: T) -> Self
         where
-            T: Into<Option<&'a types::IdempotencyKey>>,
+            T: Into<Option<&'a ::laserdata_core::shared::IdempotencyKey>>,
         {
             if let Some(value) = value.into() {
                 Self(self.0.header("idempotency-key", value.to_string()))
@@ -5282,6 +6527,24 @@ pub mod operations {
             assert_eq!(status / 100u16, 2u16);
             Self(self.0.status(status))
         }
+        /// Answers `status` (a 4xx or 5xx) with the API's problem document, as
+        /// `application/problem+json`.
+        pub fn problem(
+            self,
+            status: u16,
+            problem: &::laserdata_core::shared::ErrorResponse,
+        ) -> Self {
+            assert!(
+                (400..600).contains(& status), "a problem answer has a 4xx or 5xx status"
+            );
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/problem+json")
+                    .json_body_obj(problem),
+            )
+        }
     }
     pub struct GetTenantChannelWhen(::httpmock::When);
     impl GetTenantChannelWhen {
@@ -5297,14 +6560,17 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn tenant_id(self, value: &types::TenantId) -> Self {
+        pub fn tenant_id(self, value: &::laserdata_core::shared::TenantId) -> Self {
             let re = regex::Regex::new(
                     &format!("^/tenants/{}/channels/.*$", value.to_string()),
                 )
                 .unwrap();
             Self(self.0.path_matches(re))
         }
-        pub fn channel_id(self, value: &types::NotificationChannelId) -> Self {
+        pub fn channel_id(
+            self,
+            value: &::laserdata_main::types::NotificationChannelId,
+        ) -> Self {
             let re = regex::Regex::new(
                     &format!("^/tenants/.*/channels/{}$", value.to_string()),
                 )
@@ -5354,6 +6620,24 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
+        /// Answers `status` (a 4xx or 5xx) with the API's problem document, as
+        /// `application/problem+json`.
+        pub fn problem(
+            self,
+            status: u16,
+            problem: &::laserdata_core::shared::ErrorResponse,
+        ) -> Self {
+            assert!(
+                (400..600).contains(& status), "a problem answer has a 4xx or 5xx status"
+            );
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/problem+json")
+                    .json_body_obj(problem),
+            )
+        }
     }
     pub struct UpdateTenantChannelWhen(::httpmock::When);
     impl UpdateTenantChannelWhen {
@@ -5369,14 +6653,17 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn tenant_id(self, value: &types::TenantId) -> Self {
+        pub fn tenant_id(self, value: &::laserdata_core::shared::TenantId) -> Self {
             let re = regex::Regex::new(
                     &format!("^/tenants/{}/channels/.*$", value.to_string()),
                 )
                 .unwrap();
             Self(self.0.path_matches(re))
         }
-        pub fn channel_id(self, value: &types::NotificationChannelId) -> Self {
+        pub fn channel_id(
+            self,
+            value: &::laserdata_main::types::NotificationChannelId,
+        ) -> Self {
             let re = regex::Regex::new(
                     &format!("^/tenants/.*/channels/{}$", value.to_string()),
                 )
@@ -5385,7 +6672,7 @@ pub mod operations {
         }
         pub fn idempotency_key<'a, T>(self, value: T) -> Self
         where
-            T: Into<Option<&'a types::IdempotencyKey>>,
+            T: Into<Option<&'a ::laserdata_core::shared::IdempotencyKey>>,
         {
             if let Some(value) = value.into() {
                 Self(self.0.header("idempotency-key", value.to_string()))
@@ -5429,6 +6716,24 @@ pub mod operations {
             assert_eq!(status / 100u16, 2u16);
             Self(self.0.status(status))
         }
+        /// Answers `status` (a 4xx or 5xx) with the API's problem document, as
+        /// `application/problem+json`.
+        pub fn problem(
+            self,
+            status: u16,
+            problem: &::laserdata_core::shared::ErrorResponse,
+        ) -> Self {
+            assert!(
+                (400..600).contains(& status), "a problem answer has a 4xx or 5xx status"
+            );
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/problem+json")
+                    .json_body_obj(problem),
+            )
+        }
     }
     pub struct DeleteTenantChannelWhen(::httpmock::When);
     impl DeleteTenantChannelWhen {
@@ -5444,14 +6749,17 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn tenant_id(self, value: &types::TenantId) -> Self {
+        pub fn tenant_id(self, value: &::laserdata_core::shared::TenantId) -> Self {
             let re = regex::Regex::new(
                     &format!("^/tenants/{}/channels/.*$", value.to_string()),
                 )
                 .unwrap();
             Self(self.0.path_matches(re))
         }
-        pub fn channel_id(self, value: &types::NotificationChannelId) -> Self {
+        pub fn channel_id(
+            self,
+            value: &::laserdata_main::types::NotificationChannelId,
+        ) -> Self {
             let re = regex::Regex::new(
                     &format!("^/tenants/.*/channels/{}$", value.to_string()),
                 )
@@ -5491,6 +6799,24 @@ pub mod operations {
             assert_eq!(status / 100u16, 2u16);
             Self(self.0.status(status))
         }
+        /// Answers `status` (a 4xx or 5xx) with the API's problem document, as
+        /// `application/problem+json`.
+        pub fn problem(
+            self,
+            status: u16,
+            problem: &::laserdata_core::shared::ErrorResponse,
+        ) -> Self {
+            assert!(
+                (400..600).contains(& status), "a problem answer has a 4xx or 5xx status"
+            );
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/problem+json")
+                    .json_body_obj(problem),
+            )
+        }
     }
     pub struct TestTenantChannelWhen(::httpmock::When);
     impl TestTenantChannelWhen {
@@ -5507,14 +6833,17 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn tenant_id(self, value: &types::TenantId) -> Self {
+        pub fn tenant_id(self, value: &::laserdata_core::shared::TenantId) -> Self {
             let re = regex::Regex::new(
                     &format!("^/tenants/{}/channels/.*/test$", value.to_string()),
                 )
                 .unwrap();
             Self(self.0.path_matches(re))
         }
-        pub fn channel_id(self, value: &types::NotificationChannelId) -> Self {
+        pub fn channel_id(
+            self,
+            value: &::laserdata_main::types::NotificationChannelId,
+        ) -> Self {
             let re = regex::Regex::new(
                     &format!("^/tenants/.*/channels/{}/test$", value.to_string()),
                 )
@@ -5523,7 +6852,7 @@ pub mod operations {
         }
         pub fn idempotency_key<'a, T>(self, value: T) -> Self
         where
-            T: Into<Option<&'a types::IdempotencyKey>>,
+            T: Into<Option<&'a ::laserdata_core::shared::IdempotencyKey>>,
         {
             if let Some(value) = value.into() {
                 Self(self.0.header("idempotency-key", value.to_string()))
@@ -5564,6 +6893,24 @@ pub mod operations {
             assert_eq!(status / 100u16, 2u16);
             Self(self.0.status(status))
         }
+        /// Answers `status` (a 4xx or 5xx) with the API's problem document, as
+        /// `application/problem+json`.
+        pub fn problem(
+            self,
+            status: u16,
+            problem: &::laserdata_core::shared::ErrorResponse,
+        ) -> Self {
+            assert!(
+                (400..600).contains(& status), "a problem answer has a 4xx or 5xx status"
+            );
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/problem+json")
+                    .json_body_obj(problem),
+            )
+        }
     }
     pub struct GetDivisionChannelsWhen(::httpmock::When);
     impl GetDivisionChannelsWhen {
@@ -5580,14 +6927,14 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn tenant_id(self, value: &types::TenantId) -> Self {
+        pub fn tenant_id(self, value: &::laserdata_core::shared::TenantId) -> Self {
             let re = regex::Regex::new(
                     &format!("^/tenants/{}/divisions/.*/channels$", value.to_string()),
                 )
                 .unwrap();
             Self(self.0.path_matches(re))
         }
-        pub fn division_id(self, value: &types::DivisionId) -> Self {
+        pub fn division_id(self, value: &::laserdata_core::shared::DivisionId) -> Self {
             let re = regex::Regex::new(
                     &format!("^/tenants/.*/divisions/{}/channels$", value.to_string()),
                 )
@@ -5673,6 +7020,24 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
+        /// Answers `status` (a 4xx or 5xx) with the API's problem document, as
+        /// `application/problem+json`.
+        pub fn problem(
+            self,
+            status: u16,
+            problem: &::laserdata_core::shared::ErrorResponse,
+        ) -> Self {
+            assert!(
+                (400..600).contains(& status), "a problem answer has a 4xx or 5xx status"
+            );
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/problem+json")
+                    .json_body_obj(problem),
+            )
+        }
     }
     pub struct CreateDivisionChannelWhen(::httpmock::When);
     impl CreateDivisionChannelWhen {
@@ -5689,14 +7054,14 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn tenant_id(self, value: &types::TenantId) -> Self {
+        pub fn tenant_id(self, value: &::laserdata_core::shared::TenantId) -> Self {
             let re = regex::Regex::new(
                     &format!("^/tenants/{}/divisions/.*/channels$", value.to_string()),
                 )
                 .unwrap();
             Self(self.0.path_matches(re))
         }
-        pub fn division_id(self, value: &types::DivisionId) -> Self {
+        pub fn division_id(self, value: &::laserdata_core::shared::DivisionId) -> Self {
             let re = regex::Regex::new(
                     &format!("^/tenants/.*/divisions/{}/channels$", value.to_string()),
                 )
@@ -5705,7 +7070,7 @@ pub mod operations {
         }
         pub fn idempotency_key<'a, T>(self, value: T) -> Self
         where
-            T: Into<Option<&'a types::IdempotencyKey>>,
+            T: Into<Option<&'a ::laserdata_core::shared::IdempotencyKey>>,
         {
             if let Some(value) = value.into() {
                 Self(self.0.header("idempotency-key", value.to_string()))
@@ -5749,6 +7114,24 @@ pub mod operations {
             assert_eq!(status / 100u16, 2u16);
             Self(self.0.status(status))
         }
+        /// Answers `status` (a 4xx or 5xx) with the API's problem document, as
+        /// `application/problem+json`.
+        pub fn problem(
+            self,
+            status: u16,
+            problem: &::laserdata_core::shared::ErrorResponse,
+        ) -> Self {
+            assert!(
+                (400..600).contains(& status), "a problem answer has a 4xx or 5xx status"
+            );
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/problem+json")
+                    .json_body_obj(problem),
+            )
+        }
     }
     pub struct GetDivisionChannelWhen(::httpmock::When);
     impl GetDivisionChannelWhen {
@@ -5767,21 +7150,24 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn tenant_id(self, value: &types::TenantId) -> Self {
+        pub fn tenant_id(self, value: &::laserdata_core::shared::TenantId) -> Self {
             let re = regex::Regex::new(
                     &format!("^/tenants/{}/divisions/.*/channels/.*$", value.to_string()),
                 )
                 .unwrap();
             Self(self.0.path_matches(re))
         }
-        pub fn division_id(self, value: &types::DivisionId) -> Self {
+        pub fn division_id(self, value: &::laserdata_core::shared::DivisionId) -> Self {
             let re = regex::Regex::new(
                     &format!("^/tenants/.*/divisions/{}/channels/.*$", value.to_string()),
                 )
                 .unwrap();
             Self(self.0.path_matches(re))
         }
-        pub fn channel_id(self, value: &types::NotificationChannelId) -> Self {
+        pub fn channel_id(
+            self,
+            value: &::laserdata_main::types::NotificationChannelId,
+        ) -> Self {
             let re = regex::Regex::new(
                     &format!("^/tenants/.*/divisions/.*/channels/{}$", value.to_string()),
                 )
@@ -5831,6 +7217,24 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
+        /// Answers `status` (a 4xx or 5xx) with the API's problem document, as
+        /// `application/problem+json`.
+        pub fn problem(
+            self,
+            status: u16,
+            problem: &::laserdata_core::shared::ErrorResponse,
+        ) -> Self {
+            assert!(
+                (400..600).contains(& status), "a problem answer has a 4xx or 5xx status"
+            );
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/problem+json")
+                    .json_body_obj(problem),
+            )
+        }
     }
     pub struct UpdateDivisionChannelWhen(::httpmock::When);
     impl UpdateDivisionChannelWhen {
@@ -5849,21 +7253,24 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn tenant_id(self, value: &types::TenantId) -> Self {
+        pub fn tenant_id(self, value: &::laserdata_core::shared::TenantId) -> Self {
             let re = regex::Regex::new(
                     &format!("^/tenants/{}/divisions/.*/channels/.*$", value.to_string()),
                 )
                 .unwrap();
             Self(self.0.path_matches(re))
         }
-        pub fn division_id(self, value: &types::DivisionId) -> Self {
+        pub fn division_id(self, value: &::laserdata_core::shared::DivisionId) -> Self {
             let re = regex::Regex::new(
                     &format!("^/tenants/.*/divisions/{}/channels/.*$", value.to_string()),
                 )
                 .unwrap();
             Self(self.0.path_matches(re))
         }
-        pub fn channel_id(self, value: &types::NotificationChannelId) -> Self {
+        pub fn channel_id(
+            self,
+            value: &::laserdata_main::types::NotificationChannelId,
+        ) -> Self {
             let re = regex::Regex::new(
                     &format!("^/tenants/.*/divisions/.*/channels/{}$", value.to_string()),
                 )
@@ -5872,7 +7279,7 @@ pub mod operations {
         }
         pub fn idempotency_key<'a, T>(self, value: T) -> Self
         where
-            T: Into<Option<&'a types::IdempotencyKey>>,
+            T: Into<Option<&'a ::laserdata_core::shared::IdempotencyKey>>,
         {
             if let Some(value) = value.into() {
                 Self(self.0.header("idempotency-key", value.to_string()))
@@ -5916,6 +7323,24 @@ pub mod operations {
             assert_eq!(status / 100u16, 2u16);
             Self(self.0.status(status))
         }
+        /// Answers `status` (a 4xx or 5xx) with the API's problem document, as
+        /// `application/problem+json`.
+        pub fn problem(
+            self,
+            status: u16,
+            problem: &::laserdata_core::shared::ErrorResponse,
+        ) -> Self {
+            assert!(
+                (400..600).contains(& status), "a problem answer has a 4xx or 5xx status"
+            );
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/problem+json")
+                    .json_body_obj(problem),
+            )
+        }
     }
     pub struct DeleteDivisionChannelWhen(::httpmock::When);
     impl DeleteDivisionChannelWhen {
@@ -5934,21 +7359,24 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn tenant_id(self, value: &types::TenantId) -> Self {
+        pub fn tenant_id(self, value: &::laserdata_core::shared::TenantId) -> Self {
             let re = regex::Regex::new(
                     &format!("^/tenants/{}/divisions/.*/channels/.*$", value.to_string()),
                 )
                 .unwrap();
             Self(self.0.path_matches(re))
         }
-        pub fn division_id(self, value: &types::DivisionId) -> Self {
+        pub fn division_id(self, value: &::laserdata_core::shared::DivisionId) -> Self {
             let re = regex::Regex::new(
                     &format!("^/tenants/.*/divisions/{}/channels/.*$", value.to_string()),
                 )
                 .unwrap();
             Self(self.0.path_matches(re))
         }
-        pub fn channel_id(self, value: &types::NotificationChannelId) -> Self {
+        pub fn channel_id(
+            self,
+            value: &::laserdata_main::types::NotificationChannelId,
+        ) -> Self {
             let re = regex::Regex::new(
                     &format!("^/tenants/.*/divisions/.*/channels/{}$", value.to_string()),
                 )
@@ -5988,6 +7416,24 @@ pub mod operations {
             assert_eq!(status / 100u16, 2u16);
             Self(self.0.status(status))
         }
+        /// Answers `status` (a 4xx or 5xx) with the API's problem document, as
+        /// `application/problem+json`.
+        pub fn problem(
+            self,
+            status: u16,
+            problem: &::laserdata_core::shared::ErrorResponse,
+        ) -> Self {
+            assert!(
+                (400..600).contains(& status), "a problem answer has a 4xx or 5xx status"
+            );
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/problem+json")
+                    .json_body_obj(problem),
+            )
+        }
     }
     pub struct TestDivisionChannelWhen(::httpmock::When);
     impl TestDivisionChannelWhen {
@@ -6006,7 +7452,7 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn tenant_id(self, value: &types::TenantId) -> Self {
+        pub fn tenant_id(self, value: &::laserdata_core::shared::TenantId) -> Self {
             let re = regex::Regex::new(
                     &format!(
                         "^/tenants/{}/divisions/.*/channels/.*/test$", value.to_string()
@@ -6015,7 +7461,7 @@ pub mod operations {
                 .unwrap();
             Self(self.0.path_matches(re))
         }
-        pub fn division_id(self, value: &types::DivisionId) -> Self {
+        pub fn division_id(self, value: &::laserdata_core::shared::DivisionId) -> Self {
             let re = regex::Regex::new(
                     &format!(
                         "^/tenants/.*/divisions/{}/channels/.*/test$", value.to_string()
@@ -6024,7 +7470,10 @@ pub mod operations {
                 .unwrap();
             Self(self.0.path_matches(re))
         }
-        pub fn channel_id(self, value: &types::NotificationChannelId) -> Self {
+        pub fn channel_id(
+            self,
+            value: &::laserdata_main::types::NotificationChannelId,
+        ) -> Self {
             let re = regex::Regex::new(
                     &format!(
                         "^/tenants/.*/divisions/.*/channels/{}/test$", value.to_string()
@@ -6035,7 +7484,7 @@ pub mod operations {
         }
         pub fn idempotency_key<'a, T>(self, value: T) -> Self
         where
-            T: Into<Option<&'a types::IdempotencyKey>>,
+            T: Into<Option<&'a ::laserdata_core::shared::IdempotencyKey>>,
         {
             if let Some(value) = value.into() {
                 Self(self.0.header("idempotency-key", value.to_string()))
@@ -6076,6 +7525,24 @@ pub mod operations {
             assert_eq!(status / 100u16, 2u16);
             Self(self.0.status(status))
         }
+        /// Answers `status` (a 4xx or 5xx) with the API's problem document, as
+        /// `application/problem+json`.
+        pub fn problem(
+            self,
+            status: u16,
+            problem: &::laserdata_core::shared::ErrorResponse,
+        ) -> Self {
+            assert!(
+                (400..600).contains(& status), "a problem answer has a 4xx or 5xx status"
+            );
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/problem+json")
+                    .json_body_obj(problem),
+            )
+        }
     }
     pub struct GetTenantSubscriptionsWhen(::httpmock::When);
     impl GetTenantSubscriptionsWhen {
@@ -6094,7 +7561,7 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn tenant_id(self, value: &types::TenantId) -> Self {
+        pub fn tenant_id(self, value: &::laserdata_core::shared::TenantId) -> Self {
             let re = regex::Regex::new(
                     &format!(
                         "^/tenants/{}/channels/.*/subscriptions$", value.to_string()
@@ -6103,7 +7570,10 @@ pub mod operations {
                 .unwrap();
             Self(self.0.path_matches(re))
         }
-        pub fn channel_id(self, value: &types::NotificationChannelId) -> Self {
+        pub fn channel_id(
+            self,
+            value: &::laserdata_main::types::NotificationChannelId,
+        ) -> Self {
             let re = regex::Regex::new(
                     &format!(
                         "^/tenants/.*/channels/{}/subscriptions$", value.to_string()
@@ -6191,6 +7661,24 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
+        /// Answers `status` (a 4xx or 5xx) with the API's problem document, as
+        /// `application/problem+json`.
+        pub fn problem(
+            self,
+            status: u16,
+            problem: &::laserdata_core::shared::ErrorResponse,
+        ) -> Self {
+            assert!(
+                (400..600).contains(& status), "a problem answer has a 4xx or 5xx status"
+            );
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/problem+json")
+                    .json_body_obj(problem),
+            )
+        }
     }
     pub struct SetTenantSubscriptionsWhen(::httpmock::When);
     impl SetTenantSubscriptionsWhen {
@@ -6209,7 +7697,7 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn tenant_id(self, value: &types::TenantId) -> Self {
+        pub fn tenant_id(self, value: &::laserdata_core::shared::TenantId) -> Self {
             let re = regex::Regex::new(
                     &format!(
                         "^/tenants/{}/channels/.*/subscriptions$", value.to_string()
@@ -6218,7 +7706,10 @@ pub mod operations {
                 .unwrap();
             Self(self.0.path_matches(re))
         }
-        pub fn channel_id(self, value: &types::NotificationChannelId) -> Self {
+        pub fn channel_id(
+            self,
+            value: &::laserdata_main::types::NotificationChannelId,
+        ) -> Self {
             let re = regex::Regex::new(
                     &format!(
                         "^/tenants/.*/channels/{}/subscriptions$", value.to_string()
@@ -6229,7 +7720,7 @@ pub mod operations {
         }
         pub fn idempotency_key<'a, T>(self, value: T) -> Self
         where
-            T: Into<Option<&'a types::IdempotencyKey>>,
+            T: Into<Option<&'a ::laserdata_core::shared::IdempotencyKey>>,
         {
             if let Some(value) = value.into() {
                 Self(self.0.header("idempotency-key", value.to_string()))
@@ -6273,6 +7764,24 @@ pub mod operations {
             assert_eq!(status / 100u16, 2u16);
             Self(self.0.status(status))
         }
+        /// Answers `status` (a 4xx or 5xx) with the API's problem document, as
+        /// `application/problem+json`.
+        pub fn problem(
+            self,
+            status: u16,
+            problem: &::laserdata_core::shared::ErrorResponse,
+        ) -> Self {
+            assert!(
+                (400..600).contains(& status), "a problem answer has a 4xx or 5xx status"
+            );
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/problem+json")
+                    .json_body_obj(problem),
+            )
+        }
     }
     pub struct CreateTenantSubscriptionWhen(::httpmock::When);
     impl CreateTenantSubscriptionWhen {
@@ -6291,7 +7800,7 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn tenant_id(self, value: &types::TenantId) -> Self {
+        pub fn tenant_id(self, value: &::laserdata_core::shared::TenantId) -> Self {
             let re = regex::Regex::new(
                     &format!(
                         "^/tenants/{}/channels/.*/subscriptions$", value.to_string()
@@ -6300,7 +7809,10 @@ pub mod operations {
                 .unwrap();
             Self(self.0.path_matches(re))
         }
-        pub fn channel_id(self, value: &types::NotificationChannelId) -> Self {
+        pub fn channel_id(
+            self,
+            value: &::laserdata_main::types::NotificationChannelId,
+        ) -> Self {
             let re = regex::Regex::new(
                     &format!(
                         "^/tenants/.*/channels/{}/subscriptions$", value.to_string()
@@ -6311,7 +7823,7 @@ pub mod operations {
         }
         pub fn idempotency_key<'a, T>(self, value: T) -> Self
         where
-            T: Into<Option<&'a types::IdempotencyKey>>,
+            T: Into<Option<&'a ::laserdata_core::shared::IdempotencyKey>>,
         {
             if let Some(value) = value.into() {
                 Self(self.0.header("idempotency-key", value.to_string()))
@@ -6355,6 +7867,24 @@ pub mod operations {
             assert_eq!(status / 100u16, 2u16);
             Self(self.0.status(status))
         }
+        /// Answers `status` (a 4xx or 5xx) with the API's problem document, as
+        /// `application/problem+json`.
+        pub fn problem(
+            self,
+            status: u16,
+            problem: &::laserdata_core::shared::ErrorResponse,
+        ) -> Self {
+            assert!(
+                (400..600).contains(& status), "a problem answer has a 4xx or 5xx status"
+            );
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/problem+json")
+                    .json_body_obj(problem),
+            )
+        }
     }
     pub struct GetTenantSubscriptionWhen(::httpmock::When);
     impl GetTenantSubscriptionWhen {
@@ -6373,7 +7903,7 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn tenant_id(self, value: &types::TenantId) -> Self {
+        pub fn tenant_id(self, value: &::laserdata_core::shared::TenantId) -> Self {
             let re = regex::Regex::new(
                     &format!(
                         "^/tenants/{}/channels/.*/subscriptions/.*$", value.to_string()
@@ -6382,7 +7912,10 @@ pub mod operations {
                 .unwrap();
             Self(self.0.path_matches(re))
         }
-        pub fn channel_id(self, value: &types::NotificationChannelId) -> Self {
+        pub fn channel_id(
+            self,
+            value: &::laserdata_main::types::NotificationChannelId,
+        ) -> Self {
             let re = regex::Regex::new(
                     &format!(
                         "^/tenants/.*/channels/{}/subscriptions/.*$", value.to_string()
@@ -6391,7 +7924,10 @@ pub mod operations {
                 .unwrap();
             Self(self.0.path_matches(re))
         }
-        pub fn subscription_id(self, value: &types::NotificationSubscriptionId) -> Self {
+        pub fn subscription_id(
+            self,
+            value: &::laserdata_main::types::NotificationSubscriptionId,
+        ) -> Self {
             let re = regex::Regex::new(
                     &format!(
                         "^/tenants/.*/channels/.*/subscriptions/{}$", value.to_string()
@@ -6443,6 +7979,24 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
+        /// Answers `status` (a 4xx or 5xx) with the API's problem document, as
+        /// `application/problem+json`.
+        pub fn problem(
+            self,
+            status: u16,
+            problem: &::laserdata_core::shared::ErrorResponse,
+        ) -> Self {
+            assert!(
+                (400..600).contains(& status), "a problem answer has a 4xx or 5xx status"
+            );
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/problem+json")
+                    .json_body_obj(problem),
+            )
+        }
     }
     pub struct DeleteTenantSubscriptionWhen(::httpmock::When);
     impl DeleteTenantSubscriptionWhen {
@@ -6461,7 +8015,7 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn tenant_id(self, value: &types::TenantId) -> Self {
+        pub fn tenant_id(self, value: &::laserdata_core::shared::TenantId) -> Self {
             let re = regex::Regex::new(
                     &format!(
                         "^/tenants/{}/channels/.*/subscriptions/.*$", value.to_string()
@@ -6470,7 +8024,10 @@ pub mod operations {
                 .unwrap();
             Self(self.0.path_matches(re))
         }
-        pub fn channel_id(self, value: &types::NotificationChannelId) -> Self {
+        pub fn channel_id(
+            self,
+            value: &::laserdata_main::types::NotificationChannelId,
+        ) -> Self {
             let re = regex::Regex::new(
                     &format!(
                         "^/tenants/.*/channels/{}/subscriptions/.*$", value.to_string()
@@ -6479,7 +8036,10 @@ pub mod operations {
                 .unwrap();
             Self(self.0.path_matches(re))
         }
-        pub fn subscription_id(self, value: &types::NotificationSubscriptionId) -> Self {
+        pub fn subscription_id(
+            self,
+            value: &::laserdata_main::types::NotificationSubscriptionId,
+        ) -> Self {
             let re = regex::Regex::new(
                     &format!(
                         "^/tenants/.*/channels/.*/subscriptions/{}$", value.to_string()
@@ -6521,6 +8081,24 @@ pub mod operations {
             assert_eq!(status / 100u16, 2u16);
             Self(self.0.status(status))
         }
+        /// Answers `status` (a 4xx or 5xx) with the API's problem document, as
+        /// `application/problem+json`.
+        pub fn problem(
+            self,
+            status: u16,
+            problem: &::laserdata_core::shared::ErrorResponse,
+        ) -> Self {
+            assert!(
+                (400..600).contains(& status), "a problem answer has a 4xx or 5xx status"
+            );
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/problem+json")
+                    .json_body_obj(problem),
+            )
+        }
     }
     pub struct GetDivisionSubscriptionsWhen(::httpmock::When);
     impl GetDivisionSubscriptionsWhen {
@@ -6539,7 +8117,7 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn tenant_id(self, value: &types::TenantId) -> Self {
+        pub fn tenant_id(self, value: &::laserdata_core::shared::TenantId) -> Self {
             let re = regex::Regex::new(
                     &format!(
                         "^/tenants/{}/divisions/.*/channels/.*/subscriptions$", value
@@ -6549,7 +8127,7 @@ pub mod operations {
                 .unwrap();
             Self(self.0.path_matches(re))
         }
-        pub fn division_id(self, value: &types::DivisionId) -> Self {
+        pub fn division_id(self, value: &::laserdata_core::shared::DivisionId) -> Self {
             let re = regex::Regex::new(
                     &format!(
                         "^/tenants/.*/divisions/{}/channels/.*/subscriptions$", value
@@ -6559,7 +8137,10 @@ pub mod operations {
                 .unwrap();
             Self(self.0.path_matches(re))
         }
-        pub fn channel_id(self, value: &types::NotificationChannelId) -> Self {
+        pub fn channel_id(
+            self,
+            value: &::laserdata_main::types::NotificationChannelId,
+        ) -> Self {
             let re = regex::Regex::new(
                     &format!(
                         "^/tenants/.*/divisions/.*/channels/{}/subscriptions$", value
@@ -6648,6 +8229,24 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
+        /// Answers `status` (a 4xx or 5xx) with the API's problem document, as
+        /// `application/problem+json`.
+        pub fn problem(
+            self,
+            status: u16,
+            problem: &::laserdata_core::shared::ErrorResponse,
+        ) -> Self {
+            assert!(
+                (400..600).contains(& status), "a problem answer has a 4xx or 5xx status"
+            );
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/problem+json")
+                    .json_body_obj(problem),
+            )
+        }
     }
     pub struct SetDivisionSubscriptionsWhen(::httpmock::When);
     impl SetDivisionSubscriptionsWhen {
@@ -6666,7 +8265,7 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn tenant_id(self, value: &types::TenantId) -> Self {
+        pub fn tenant_id(self, value: &::laserdata_core::shared::TenantId) -> Self {
             let re = regex::Regex::new(
                     &format!(
                         "^/tenants/{}/divisions/.*/channels/.*/subscriptions$", value
@@ -6676,7 +8275,7 @@ pub mod operations {
                 .unwrap();
             Self(self.0.path_matches(re))
         }
-        pub fn division_id(self, value: &types::DivisionId) -> Self {
+        pub fn division_id(self, value: &::laserdata_core::shared::DivisionId) -> Self {
             let re = regex::Regex::new(
                     &format!(
                         "^/tenants/.*/divisions/{}/channels/.*/subscriptions$", value
@@ -6686,7 +8285,10 @@ pub mod operations {
                 .unwrap();
             Self(self.0.path_matches(re))
         }
-        pub fn channel_id(self, value: &types::NotificationChannelId) -> Self {
+        pub fn channel_id(
+            self,
+            value: &::laserdata_main::types::NotificationChannelId,
+        ) -> Self {
             let re = regex::Regex::new(
                     &format!(
                         "^/tenants/.*/divisions/.*/channels/{}/subscriptions$", value
@@ -6698,7 +8300,7 @@ pub mod operations {
         }
         pub fn idempotency_key<'a, T>(self, value: T) -> Self
         where
-            T: Into<Option<&'a types::IdempotencyKey>>,
+            T: Into<Option<&'a ::laserdata_core::shared::IdempotencyKey>>,
         {
             if let Some(value) = value.into() {
                 Self(self.0.header("idempotency-key", value.to_string()))
@@ -6742,6 +8344,24 @@ pub mod operations {
             assert_eq!(status / 100u16, 2u16);
             Self(self.0.status(status))
         }
+        /// Answers `status` (a 4xx or 5xx) with the API's problem document, as
+        /// `application/problem+json`.
+        pub fn problem(
+            self,
+            status: u16,
+            problem: &::laserdata_core::shared::ErrorResponse,
+        ) -> Self {
+            assert!(
+                (400..600).contains(& status), "a problem answer has a 4xx or 5xx status"
+            );
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/problem+json")
+                    .json_body_obj(problem),
+            )
+        }
     }
     pub struct CreateDivisionSubscriptionWhen(::httpmock::When);
     impl CreateDivisionSubscriptionWhen {
@@ -6760,7 +8380,7 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn tenant_id(self, value: &types::TenantId) -> Self {
+        pub fn tenant_id(self, value: &::laserdata_core::shared::TenantId) -> Self {
             let re = regex::Regex::new(
                     &format!(
                         "^/tenants/{}/divisions/.*/channels/.*/subscriptions$", value
@@ -6770,7 +8390,7 @@ pub mod operations {
                 .unwrap();
             Self(self.0.path_matches(re))
         }
-        pub fn division_id(self, value: &types::DivisionId) -> Self {
+        pub fn division_id(self, value: &::laserdata_core::shared::DivisionId) -> Self {
             let re = regex::Regex::new(
                     &format!(
                         "^/tenants/.*/divisions/{}/channels/.*/subscriptions$", value
@@ -6780,7 +8400,10 @@ pub mod operations {
                 .unwrap();
             Self(self.0.path_matches(re))
         }
-        pub fn channel_id(self, value: &types::NotificationChannelId) -> Self {
+        pub fn channel_id(
+            self,
+            value: &::laserdata_main::types::NotificationChannelId,
+        ) -> Self {
             let re = regex::Regex::new(
                     &format!(
                         "^/tenants/.*/divisions/.*/channels/{}/subscriptions$", value
@@ -6792,7 +8415,7 @@ pub mod operations {
         }
         pub fn idempotency_key<'a, T>(self, value: T) -> Self
         where
-            T: Into<Option<&'a types::IdempotencyKey>>,
+            T: Into<Option<&'a ::laserdata_core::shared::IdempotencyKey>>,
         {
             if let Some(value) = value.into() {
                 Self(self.0.header("idempotency-key", value.to_string()))
@@ -6836,6 +8459,24 @@ pub mod operations {
             assert_eq!(status / 100u16, 2u16);
             Self(self.0.status(status))
         }
+        /// Answers `status` (a 4xx or 5xx) with the API's problem document, as
+        /// `application/problem+json`.
+        pub fn problem(
+            self,
+            status: u16,
+            problem: &::laserdata_core::shared::ErrorResponse,
+        ) -> Self {
+            assert!(
+                (400..600).contains(& status), "a problem answer has a 4xx or 5xx status"
+            );
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/problem+json")
+                    .json_body_obj(problem),
+            )
+        }
     }
     pub struct GetDivisionSubscriptionWhen(::httpmock::When);
     impl GetDivisionSubscriptionWhen {
@@ -6854,7 +8495,7 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn tenant_id(self, value: &types::TenantId) -> Self {
+        pub fn tenant_id(self, value: &::laserdata_core::shared::TenantId) -> Self {
             let re = regex::Regex::new(
                     &format!(
                         "^/tenants/{}/divisions/.*/channels/.*/subscriptions/.*$", value
@@ -6864,7 +8505,7 @@ pub mod operations {
                 .unwrap();
             Self(self.0.path_matches(re))
         }
-        pub fn division_id(self, value: &types::DivisionId) -> Self {
+        pub fn division_id(self, value: &::laserdata_core::shared::DivisionId) -> Self {
             let re = regex::Regex::new(
                     &format!(
                         "^/tenants/.*/divisions/{}/channels/.*/subscriptions/.*$", value
@@ -6874,7 +8515,10 @@ pub mod operations {
                 .unwrap();
             Self(self.0.path_matches(re))
         }
-        pub fn channel_id(self, value: &types::NotificationChannelId) -> Self {
+        pub fn channel_id(
+            self,
+            value: &::laserdata_main::types::NotificationChannelId,
+        ) -> Self {
             let re = regex::Regex::new(
                     &format!(
                         "^/tenants/.*/divisions/.*/channels/{}/subscriptions/.*$", value
@@ -6884,7 +8528,10 @@ pub mod operations {
                 .unwrap();
             Self(self.0.path_matches(re))
         }
-        pub fn subscription_id(self, value: &types::NotificationSubscriptionId) -> Self {
+        pub fn subscription_id(
+            self,
+            value: &::laserdata_main::types::NotificationSubscriptionId,
+        ) -> Self {
             let re = regex::Regex::new(
                     &format!(
                         "^/tenants/.*/divisions/.*/channels/.*/subscriptions/{}$", value
@@ -6937,6 +8584,24 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
+        /// Answers `status` (a 4xx or 5xx) with the API's problem document, as
+        /// `application/problem+json`.
+        pub fn problem(
+            self,
+            status: u16,
+            problem: &::laserdata_core::shared::ErrorResponse,
+        ) -> Self {
+            assert!(
+                (400..600).contains(& status), "a problem answer has a 4xx or 5xx status"
+            );
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/problem+json")
+                    .json_body_obj(problem),
+            )
+        }
     }
     pub struct DeleteDivisionSubscriptionWhen(::httpmock::When);
     impl DeleteDivisionSubscriptionWhen {
@@ -6955,7 +8620,7 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn tenant_id(self, value: &types::TenantId) -> Self {
+        pub fn tenant_id(self, value: &::laserdata_core::shared::TenantId) -> Self {
             let re = regex::Regex::new(
                     &format!(
                         "^/tenants/{}/divisions/.*/channels/.*/subscriptions/.*$", value
@@ -6965,7 +8630,7 @@ pub mod operations {
                 .unwrap();
             Self(self.0.path_matches(re))
         }
-        pub fn division_id(self, value: &types::DivisionId) -> Self {
+        pub fn division_id(self, value: &::laserdata_core::shared::DivisionId) -> Self {
             let re = regex::Regex::new(
                     &format!(
                         "^/tenants/.*/divisions/{}/channels/.*/subscriptions/.*$", value
@@ -6975,7 +8640,10 @@ pub mod operations {
                 .unwrap();
             Self(self.0.path_matches(re))
         }
-        pub fn channel_id(self, value: &types::NotificationChannelId) -> Self {
+        pub fn channel_id(
+            self,
+            value: &::laserdata_main::types::NotificationChannelId,
+        ) -> Self {
             let re = regex::Regex::new(
                     &format!(
                         "^/tenants/.*/divisions/.*/channels/{}/subscriptions/.*$", value
@@ -6985,7 +8653,10 @@ pub mod operations {
                 .unwrap();
             Self(self.0.path_matches(re))
         }
-        pub fn subscription_id(self, value: &types::NotificationSubscriptionId) -> Self {
+        pub fn subscription_id(
+            self,
+            value: &::laserdata_main::types::NotificationSubscriptionId,
+        ) -> Self {
             let re = regex::Regex::new(
                     &format!(
                         "^/tenants/.*/divisions/.*/channels/.*/subscriptions/{}$", value
@@ -7027,6 +8698,24 @@ pub mod operations {
         pub fn success(self, status: u16) -> Self {
             assert_eq!(status / 100u16, 2u16);
             Self(self.0.status(status))
+        }
+        /// Answers `status` (a 4xx or 5xx) with the API's problem document, as
+        /// `application/problem+json`.
+        pub fn problem(
+            self,
+            status: u16,
+            problem: &::laserdata_core::shared::ErrorResponse,
+        ) -> Self {
+            assert!(
+                (400..600).contains(& status), "a problem answer has a 4xx or 5xx status"
+            );
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/problem+json")
+                    .json_body_obj(problem),
+            )
         }
     }
     pub struct GetNotificationTypesWhen(::httpmock::When);
@@ -7084,6 +8773,24 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
+        /// Answers `status` (a 4xx or 5xx) with the API's problem document, as
+        /// `application/problem+json`.
+        pub fn problem(
+            self,
+            status: u16,
+            problem: &::laserdata_core::shared::ErrorResponse,
+        ) -> Self {
+            assert!(
+                (400..600).contains(& status), "a problem answer has a 4xx or 5xx status"
+            );
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/problem+json")
+                    .json_body_obj(problem),
+            )
+        }
     }
     pub struct GetTenantNotificationsWhen(::httpmock::When);
     impl GetTenantNotificationsWhen {
@@ -7102,7 +8809,7 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn tenant_id(self, value: &types::TenantId) -> Self {
+        pub fn tenant_id(self, value: &::laserdata_core::shared::TenantId) -> Self {
             let re = regex::Regex::new(
                     &format!(
                         "^/tenants/{}/channels/.*/notifications$", value.to_string()
@@ -7111,7 +8818,10 @@ pub mod operations {
                 .unwrap();
             Self(self.0.path_matches(re))
         }
-        pub fn channel_id(self, value: &types::NotificationChannelId) -> Self {
+        pub fn channel_id(
+            self,
+            value: &::laserdata_main::types::NotificationChannelId,
+        ) -> Self {
             let re = regex::Regex::new(
                     &format!(
                         "^/tenants/.*/channels/{}/notifications$", value.to_string()
@@ -7189,6 +8899,24 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
+        /// Answers `status` (a 4xx or 5xx) with the API's problem document, as
+        /// `application/problem+json`.
+        pub fn problem(
+            self,
+            status: u16,
+            problem: &::laserdata_core::shared::ErrorResponse,
+        ) -> Self {
+            assert!(
+                (400..600).contains(& status), "a problem answer has a 4xx or 5xx status"
+            );
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/problem+json")
+                    .json_body_obj(problem),
+            )
+        }
     }
     pub struct GetDivisionNotificationsWhen(::httpmock::When);
     impl GetDivisionNotificationsWhen {
@@ -7207,7 +8935,7 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn tenant_id(self, value: &types::TenantId) -> Self {
+        pub fn tenant_id(self, value: &::laserdata_core::shared::TenantId) -> Self {
             let re = regex::Regex::new(
                     &format!(
                         "^/tenants/{}/divisions/.*/channels/.*/notifications$", value
@@ -7217,7 +8945,7 @@ pub mod operations {
                 .unwrap();
             Self(self.0.path_matches(re))
         }
-        pub fn division_id(self, value: &types::DivisionId) -> Self {
+        pub fn division_id(self, value: &::laserdata_core::shared::DivisionId) -> Self {
             let re = regex::Regex::new(
                     &format!(
                         "^/tenants/.*/divisions/{}/channels/.*/notifications$", value
@@ -7227,7 +8955,10 @@ pub mod operations {
                 .unwrap();
             Self(self.0.path_matches(re))
         }
-        pub fn channel_id(self, value: &types::NotificationChannelId) -> Self {
+        pub fn channel_id(
+            self,
+            value: &::laserdata_main::types::NotificationChannelId,
+        ) -> Self {
             let re = regex::Regex::new(
                     &format!(
                         "^/tenants/.*/divisions/.*/channels/{}/notifications$", value
@@ -7306,6 +9037,24 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
+        /// Answers `status` (a 4xx or 5xx) with the API's problem document, as
+        /// `application/problem+json`.
+        pub fn problem(
+            self,
+            status: u16,
+            problem: &::laserdata_core::shared::ErrorResponse,
+        ) -> Self {
+            assert!(
+                (400..600).contains(& status), "a problem answer has a 4xx or 5xx status"
+            );
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/problem+json")
+                    .json_body_obj(problem),
+            )
+        }
     }
     pub struct GetUserNotificationsWhen(::httpmock::When);
     impl GetUserNotificationsWhen {
@@ -7322,14 +9071,17 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn user_id(self, value: &types::UserId) -> Self {
+        pub fn user_id(self, value: &::laserdata_core::shared::UserId) -> Self {
             let re = regex::Regex::new(
                     &format!("^/users/{}/channels/.*/notifications$", value.to_string()),
                 )
                 .unwrap();
             Self(self.0.path_matches(re))
         }
-        pub fn channel_id(self, value: &types::NotificationChannelId) -> Self {
+        pub fn channel_id(
+            self,
+            value: &::laserdata_main::types::NotificationChannelId,
+        ) -> Self {
             let re = regex::Regex::new(
                     &format!("^/users/.*/channels/{}/notifications$", value.to_string()),
                 )
@@ -7405,6 +9157,24 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
+        /// Answers `status` (a 4xx or 5xx) with the API's problem document, as
+        /// `application/problem+json`.
+        pub fn problem(
+            self,
+            status: u16,
+            problem: &::laserdata_core::shared::ErrorResponse,
+        ) -> Self {
+            assert!(
+                (400..600).contains(& status), "a problem answer has a 4xx or 5xx status"
+            );
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/problem+json")
+                    .json_body_obj(problem),
+            )
+        }
     }
     pub struct CreateSetupIntentWhen(::httpmock::When);
     impl CreateSetupIntentWhen {
@@ -7421,7 +9191,7 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn tenant_id(self, value: &types::TenantId) -> Self {
+        pub fn tenant_id(self, value: &::laserdata_core::shared::TenantId) -> Self {
             let re = regex::Regex::new(
                     &format!("^/tenants/{}/billing/payments/intents$", value.to_string()),
                 )
@@ -7430,7 +9200,7 @@ pub mod operations {
         }
         pub fn idempotency_key<'a, T>(self, value: T) -> Self
         where
-            T: Into<Option<&'a types::IdempotencyKey>>,
+            T: Into<Option<&'a ::laserdata_core::shared::IdempotencyKey>>,
         {
             if let Some(value) = value.into() {
                 Self(self.0.header("idempotency-key", value.to_string()))
@@ -7477,6 +9247,24 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
+        /// Answers `status` (a 4xx or 5xx) with the API's problem document, as
+        /// `application/problem+json`.
+        pub fn problem(
+            self,
+            status: u16,
+            problem: &::laserdata_core::shared::ErrorResponse,
+        ) -> Self {
+            assert!(
+                (400..600).contains(& status), "a problem answer has a 4xx or 5xx status"
+            );
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/problem+json")
+                    .json_body_obj(problem),
+            )
+        }
     }
     pub struct GetPaymentInfoWhen(::httpmock::When);
     impl GetPaymentInfoWhen {
@@ -7493,7 +9281,7 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn tenant_id(self, value: &types::TenantId) -> Self {
+        pub fn tenant_id(self, value: &::laserdata_core::shared::TenantId) -> Self {
             let re = regex::Regex::new(
                     &format!("^/tenants/{}/billing/payments/method$", value.to_string()),
                 )
@@ -7539,6 +9327,24 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
+        /// Answers `status` (a 4xx or 5xx) with the API's problem document, as
+        /// `application/problem+json`.
+        pub fn problem(
+            self,
+            status: u16,
+            problem: &::laserdata_core::shared::ErrorResponse,
+        ) -> Self {
+            assert!(
+                (400..600).contains(& status), "a problem answer has a 4xx or 5xx status"
+            );
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/problem+json")
+                    .json_body_obj(problem),
+            )
+        }
     }
     pub struct RemovePaymentMethodWhen(::httpmock::When);
     impl RemovePaymentMethodWhen {
@@ -7555,7 +9361,7 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn tenant_id(self, value: &types::TenantId) -> Self {
+        pub fn tenant_id(self, value: &::laserdata_core::shared::TenantId) -> Self {
             let re = regex::Regex::new(
                     &format!("^/tenants/{}/billing/payments/method$", value.to_string()),
                 )
@@ -7595,6 +9401,24 @@ pub mod operations {
             assert_eq!(status / 100u16, 2u16);
             Self(self.0.status(status))
         }
+        /// Answers `status` (a 4xx or 5xx) with the API's problem document, as
+        /// `application/problem+json`.
+        pub fn problem(
+            self,
+            status: u16,
+            problem: &::laserdata_core::shared::ErrorResponse,
+        ) -> Self {
+            assert!(
+                (400..600).contains(& status), "a problem answer has a 4xx or 5xx status"
+            );
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/problem+json")
+                    .json_body_obj(problem),
+            )
+        }
     }
     pub struct GetRolesWhen(::httpmock::When);
     impl GetRolesWhen {
@@ -7608,7 +9432,7 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn tenant_id(self, value: &types::TenantId) -> Self {
+        pub fn tenant_id(self, value: &::laserdata_core::shared::TenantId) -> Self {
             let re = regex::Regex::new(
                     &format!("^/tenants/{}/roles$", value.to_string()),
                 )
@@ -7688,6 +9512,24 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
+        /// Answers `status` (a 4xx or 5xx) with the API's problem document, as
+        /// `application/problem+json`.
+        pub fn problem(
+            self,
+            status: u16,
+            problem: &::laserdata_core::shared::ErrorResponse,
+        ) -> Self {
+            assert!(
+                (400..600).contains(& status), "a problem answer has a 4xx or 5xx status"
+            );
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/problem+json")
+                    .json_body_obj(problem),
+            )
+        }
     }
     pub struct AddRoleWhen(::httpmock::When);
     impl AddRoleWhen {
@@ -7701,7 +9543,7 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn tenant_id(self, value: &types::TenantId) -> Self {
+        pub fn tenant_id(self, value: &::laserdata_core::shared::TenantId) -> Self {
             let re = regex::Regex::new(
                     &format!("^/tenants/{}/roles$", value.to_string()),
                 )
@@ -7710,7 +9552,7 @@ pub mod operations {
         }
         pub fn idempotency_key<'a, T>(self, value: T) -> Self
         where
-            T: Into<Option<&'a types::IdempotencyKey>>,
+            T: Into<Option<&'a ::laserdata_core::shared::IdempotencyKey>>,
         {
             if let Some(value) = value.into() {
                 Self(self.0.header("idempotency-key", value.to_string()))
@@ -7754,6 +9596,24 @@ pub mod operations {
             assert_eq!(status / 100u16, 2u16);
             Self(self.0.status(status))
         }
+        /// Answers `status` (a 4xx or 5xx) with the API's problem document, as
+        /// `application/problem+json`.
+        pub fn problem(
+            self,
+            status: u16,
+            problem: &::laserdata_core::shared::ErrorResponse,
+        ) -> Self {
+            assert!(
+                (400..600).contains(& status), "a problem answer has a 4xx or 5xx status"
+            );
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/problem+json")
+                    .json_body_obj(problem),
+            )
+        }
     }
     pub struct GetRoleWhen(::httpmock::When);
     impl GetRoleWhen {
@@ -7769,14 +9629,14 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn tenant_id(self, value: &types::TenantId) -> Self {
+        pub fn tenant_id(self, value: &::laserdata_core::shared::TenantId) -> Self {
             let re = regex::Regex::new(
                     &format!("^/tenants/{}/roles/.*$", value.to_string()),
                 )
                 .unwrap();
             Self(self.0.path_matches(re))
         }
-        pub fn role_id(self, value: &types::RoleId) -> Self {
+        pub fn role_id(self, value: &::laserdata_core::shared::RoleId) -> Self {
             let re = regex::Regex::new(
                     &format!("^/tenants/.*/roles/{}$", value.to_string()),
                 )
@@ -7822,6 +9682,24 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
+        /// Answers `status` (a 4xx or 5xx) with the API's problem document, as
+        /// `application/problem+json`.
+        pub fn problem(
+            self,
+            status: u16,
+            problem: &::laserdata_core::shared::ErrorResponse,
+        ) -> Self {
+            assert!(
+                (400..600).contains(& status), "a problem answer has a 4xx or 5xx status"
+            );
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/problem+json")
+                    .json_body_obj(problem),
+            )
+        }
     }
     pub struct UpdateRoleWhen(::httpmock::When);
     impl UpdateRoleWhen {
@@ -7837,14 +9715,14 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn tenant_id(self, value: &types::TenantId) -> Self {
+        pub fn tenant_id(self, value: &::laserdata_core::shared::TenantId) -> Self {
             let re = regex::Regex::new(
                     &format!("^/tenants/{}/roles/.*$", value.to_string()),
                 )
                 .unwrap();
             Self(self.0.path_matches(re))
         }
-        pub fn role_id(self, value: &types::RoleId) -> Self {
+        pub fn role_id(self, value: &::laserdata_core::shared::RoleId) -> Self {
             let re = regex::Regex::new(
                     &format!("^/tenants/.*/roles/{}$", value.to_string()),
                 )
@@ -7853,7 +9731,7 @@ pub mod operations {
         }
         pub fn idempotency_key<'a, T>(self, value: T) -> Self
         where
-            T: Into<Option<&'a types::IdempotencyKey>>,
+            T: Into<Option<&'a ::laserdata_core::shared::IdempotencyKey>>,
         {
             if let Some(value) = value.into() {
                 Self(self.0.header("idempotency-key", value.to_string()))
@@ -7897,6 +9775,24 @@ pub mod operations {
             assert_eq!(status / 100u16, 2u16);
             Self(self.0.status(status))
         }
+        /// Answers `status` (a 4xx or 5xx) with the API's problem document, as
+        /// `application/problem+json`.
+        pub fn problem(
+            self,
+            status: u16,
+            problem: &::laserdata_core::shared::ErrorResponse,
+        ) -> Self {
+            assert!(
+                (400..600).contains(& status), "a problem answer has a 4xx or 5xx status"
+            );
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/problem+json")
+                    .json_body_obj(problem),
+            )
+        }
     }
     pub struct DeleteRoleWhen(::httpmock::When);
     impl DeleteRoleWhen {
@@ -7912,14 +9808,14 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn tenant_id(self, value: &types::TenantId) -> Self {
+        pub fn tenant_id(self, value: &::laserdata_core::shared::TenantId) -> Self {
             let re = regex::Regex::new(
                     &format!("^/tenants/{}/roles/.*$", value.to_string()),
                 )
                 .unwrap();
             Self(self.0.path_matches(re))
         }
-        pub fn role_id(self, value: &types::RoleId) -> Self {
+        pub fn role_id(self, value: &::laserdata_core::shared::RoleId) -> Self {
             let re = regex::Regex::new(
                     &format!("^/tenants/.*/roles/{}$", value.to_string()),
                 )
@@ -7959,6 +9855,24 @@ pub mod operations {
             assert_eq!(status / 100u16, 2u16);
             Self(self.0.status(status))
         }
+        /// Answers `status` (a 4xx or 5xx) with the API's problem document, as
+        /// `application/problem+json`.
+        pub fn problem(
+            self,
+            status: u16,
+            problem: &::laserdata_core::shared::ErrorResponse,
+        ) -> Self {
+            assert!(
+                (400..600).contains(& status), "a problem answer has a 4xx or 5xx status"
+            );
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/problem+json")
+                    .json_body_obj(problem),
+            )
+        }
     }
     pub struct GetRoleMembersWhen(::httpmock::When);
     impl GetRoleMembersWhen {
@@ -7975,14 +9889,14 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn tenant_id(self, value: &types::TenantId) -> Self {
+        pub fn tenant_id(self, value: &::laserdata_core::shared::TenantId) -> Self {
             let re = regex::Regex::new(
                     &format!("^/tenants/{}/roles/.*/members$", value.to_string()),
                 )
                 .unwrap();
             Self(self.0.path_matches(re))
         }
-        pub fn role_id(self, value: &types::RoleId) -> Self {
+        pub fn role_id(self, value: &::laserdata_core::shared::RoleId) -> Self {
             let re = regex::Regex::new(
                     &format!("^/tenants/.*/roles/{}/members$", value.to_string()),
                 )
@@ -8048,6 +9962,24 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
+        /// Answers `status` (a 4xx or 5xx) with the API's problem document, as
+        /// `application/problem+json`.
+        pub fn problem(
+            self,
+            status: u16,
+            problem: &::laserdata_core::shared::ErrorResponse,
+        ) -> Self {
+            assert!(
+                (400..600).contains(& status), "a problem answer has a 4xx or 5xx status"
+            );
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/problem+json")
+                    .json_body_obj(problem),
+            )
+        }
     }
     pub struct AssignRoleMembersWhen(::httpmock::When);
     impl AssignRoleMembersWhen {
@@ -8064,14 +9996,14 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn tenant_id(self, value: &types::TenantId) -> Self {
+        pub fn tenant_id(self, value: &::laserdata_core::shared::TenantId) -> Self {
             let re = regex::Regex::new(
                     &format!("^/tenants/{}/roles/.*/members/assign$", value.to_string()),
                 )
                 .unwrap();
             Self(self.0.path_matches(re))
         }
-        pub fn role_id(self, value: &types::RoleId) -> Self {
+        pub fn role_id(self, value: &::laserdata_core::shared::RoleId) -> Self {
             let re = regex::Regex::new(
                     &format!("^/tenants/.*/roles/{}/members/assign$", value.to_string()),
                 )
@@ -8080,7 +10012,7 @@ pub mod operations {
         }
         pub fn idempotency_key<'a, T>(self, value: T) -> Self
         where
-            T: Into<Option<&'a types::IdempotencyKey>>,
+            T: Into<Option<&'a ::laserdata_core::shared::IdempotencyKey>>,
         {
             if let Some(value) = value.into() {
                 Self(self.0.header("idempotency-key", value.to_string()))
@@ -8124,6 +10056,24 @@ pub mod operations {
             assert_eq!(status / 100u16, 2u16);
             Self(self.0.status(status))
         }
+        /// Answers `status` (a 4xx or 5xx) with the API's problem document, as
+        /// `application/problem+json`.
+        pub fn problem(
+            self,
+            status: u16,
+            problem: &::laserdata_core::shared::ErrorResponse,
+        ) -> Self {
+            assert!(
+                (400..600).contains(& status), "a problem answer has a 4xx or 5xx status"
+            );
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/problem+json")
+                    .json_body_obj(problem),
+            )
+        }
     }
     pub struct RevokeRoleMembersWhen(::httpmock::When);
     impl RevokeRoleMembersWhen {
@@ -8140,14 +10090,14 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn tenant_id(self, value: &types::TenantId) -> Self {
+        pub fn tenant_id(self, value: &::laserdata_core::shared::TenantId) -> Self {
             let re = regex::Regex::new(
                     &format!("^/tenants/{}/roles/.*/members/revoke$", value.to_string()),
                 )
                 .unwrap();
             Self(self.0.path_matches(re))
         }
-        pub fn role_id(self, value: &types::RoleId) -> Self {
+        pub fn role_id(self, value: &::laserdata_core::shared::RoleId) -> Self {
             let re = regex::Regex::new(
                     &format!("^/tenants/.*/roles/{}/members/revoke$", value.to_string()),
                 )
@@ -8156,7 +10106,7 @@ pub mod operations {
         }
         pub fn idempotency_key<'a, T>(self, value: T) -> Self
         where
-            T: Into<Option<&'a types::IdempotencyKey>>,
+            T: Into<Option<&'a ::laserdata_core::shared::IdempotencyKey>>,
         {
             if let Some(value) = value.into() {
                 Self(self.0.header("idempotency-key", value.to_string()))
@@ -8199,6 +10149,24 @@ pub mod operations {
         pub fn success(self, status: u16) -> Self {
             assert_eq!(status / 100u16, 2u16);
             Self(self.0.status(status))
+        }
+        /// Answers `status` (a 4xx or 5xx) with the API's problem document, as
+        /// `application/problem+json`.
+        pub fn problem(
+            self,
+            status: u16,
+            problem: &::laserdata_core::shared::ErrorResponse,
+        ) -> Self {
+            assert!(
+                (400..600).contains(& status), "a problem answer has a 4xx or 5xx status"
+            );
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/problem+json")
+                    .json_body_obj(problem),
+            )
         }
     }
     pub struct GetTenantsWhen(::httpmock::When);
@@ -8256,6 +10224,24 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
+        /// Answers `status` (a 4xx or 5xx) with the API's problem document, as
+        /// `application/problem+json`.
+        pub fn problem(
+            self,
+            status: u16,
+            problem: &::laserdata_core::shared::ErrorResponse,
+        ) -> Self {
+            assert!(
+                (400..600).contains(& status), "a problem answer has a 4xx or 5xx status"
+            );
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/problem+json")
+                    .json_body_obj(problem),
+            )
+        }
     }
     pub struct GetTenantWhen(::httpmock::When);
     impl GetTenantWhen {
@@ -8269,7 +10255,7 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn tenant_id(self, value: &types::TenantId) -> Self {
+        pub fn tenant_id(self, value: &::laserdata_core::shared::TenantId) -> Self {
             let re = regex::Regex::new(&format!("^/tenants/{}$", value.to_string()))
                 .unwrap();
             Self(self.0.path_matches(re))
@@ -8313,6 +10299,24 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
+        /// Answers `status` (a 4xx or 5xx) with the API's problem document, as
+        /// `application/problem+json`.
+        pub fn problem(
+            self,
+            status: u16,
+            problem: &::laserdata_core::shared::ErrorResponse,
+        ) -> Self {
+            assert!(
+                (400..600).contains(& status), "a problem answer has a 4xx or 5xx status"
+            );
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/problem+json")
+                    .json_body_obj(problem),
+            )
+        }
     }
     pub struct UpdateTenantWhen(::httpmock::When);
     impl UpdateTenantWhen {
@@ -8326,14 +10330,14 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn tenant_id(self, value: &types::TenantId) -> Self {
+        pub fn tenant_id(self, value: &::laserdata_core::shared::TenantId) -> Self {
             let re = regex::Regex::new(&format!("^/tenants/{}$", value.to_string()))
                 .unwrap();
             Self(self.0.path_matches(re))
         }
         pub fn idempotency_key<'a, T>(self, value: T) -> Self
         where
-            T: Into<Option<&'a types::IdempotencyKey>>,
+            T: Into<Option<&'a ::laserdata_core::shared::IdempotencyKey>>,
         {
             if let Some(value) = value.into() {
                 Self(self.0.header("idempotency-key", value.to_string()))
@@ -8377,6 +10381,24 @@ pub mod operations {
             assert_eq!(status / 100u16, 2u16);
             Self(self.0.status(status))
         }
+        /// Answers `status` (a 4xx or 5xx) with the API's problem document, as
+        /// `application/problem+json`.
+        pub fn problem(
+            self,
+            status: u16,
+            problem: &::laserdata_core::shared::ErrorResponse,
+        ) -> Self {
+            assert!(
+                (400..600).contains(& status), "a problem answer has a 4xx or 5xx status"
+            );
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/problem+json")
+                    .json_body_obj(problem),
+            )
+        }
     }
     pub struct GetTenantConfigWhen(::httpmock::When);
     impl GetTenantConfigWhen {
@@ -8390,7 +10412,7 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn tenant_id(self, value: &types::TenantId) -> Self {
+        pub fn tenant_id(self, value: &::laserdata_core::shared::TenantId) -> Self {
             let re = regex::Regex::new(
                     &format!("^/tenants/{}/config$", value.to_string()),
                 )
@@ -8436,6 +10458,24 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
+        /// Answers `status` (a 4xx or 5xx) with the API's problem document, as
+        /// `application/problem+json`.
+        pub fn problem(
+            self,
+            status: u16,
+            problem: &::laserdata_core::shared::ErrorResponse,
+        ) -> Self {
+            assert!(
+                (400..600).contains(& status), "a problem answer has a 4xx or 5xx status"
+            );
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/problem+json")
+                    .json_body_obj(problem),
+            )
+        }
     }
     pub struct UpdateTenantConfigWhen(::httpmock::When);
     impl UpdateTenantConfigWhen {
@@ -8449,7 +10489,7 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn tenant_id(self, value: &types::TenantId) -> Self {
+        pub fn tenant_id(self, value: &::laserdata_core::shared::TenantId) -> Self {
             let re = regex::Regex::new(
                     &format!("^/tenants/{}/config$", value.to_string()),
                 )
@@ -8458,7 +10498,7 @@ pub mod operations {
         }
         pub fn idempotency_key<'a, T>(self, value: T) -> Self
         where
-            T: Into<Option<&'a types::IdempotencyKey>>,
+            T: Into<Option<&'a ::laserdata_core::shared::IdempotencyKey>>,
         {
             if let Some(value) = value.into() {
                 Self(self.0.header("idempotency-key", value.to_string()))
@@ -8502,6 +10542,24 @@ pub mod operations {
             assert_eq!(status / 100u16, 2u16);
             Self(self.0.status(status))
         }
+        /// Answers `status` (a 4xx or 5xx) with the API's problem document, as
+        /// `application/problem+json`.
+        pub fn problem(
+            self,
+            status: u16,
+            problem: &::laserdata_core::shared::ErrorResponse,
+        ) -> Self {
+            assert!(
+                (400..600).contains(& status), "a problem answer has a 4xx or 5xx status"
+            );
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/problem+json")
+                    .json_body_obj(problem),
+            )
+        }
     }
     pub struct RequestResourceCodeWhen(::httpmock::When);
     impl RequestResourceCodeWhen {
@@ -8517,7 +10575,7 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn tenant_id(self, value: &types::TenantId) -> Self {
+        pub fn tenant_id(self, value: &::laserdata_core::shared::TenantId) -> Self {
             let re = regex::Regex::new(
                     &format!("^/tenants/{}/request_code$", value.to_string()),
                 )
@@ -8526,7 +10584,7 @@ pub mod operations {
         }
         pub fn idempotency_key<'a, T>(self, value: T) -> Self
         where
-            T: Into<Option<&'a types::IdempotencyKey>>,
+            T: Into<Option<&'a ::laserdata_core::shared::IdempotencyKey>>,
         {
             if let Some(value) = value.into() {
                 Self(self.0.header("idempotency-key", value.to_string()))
@@ -8570,6 +10628,24 @@ pub mod operations {
             assert_eq!(status / 100u16, 2u16);
             Self(self.0.status(status))
         }
+        /// Answers `status` (a 4xx or 5xx) with the API's problem document, as
+        /// `application/problem+json`.
+        pub fn problem(
+            self,
+            status: u16,
+            problem: &::laserdata_core::shared::ErrorResponse,
+        ) -> Self {
+            assert!(
+                (400..600).contains(& status), "a problem answer has a 4xx or 5xx status"
+            );
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/problem+json")
+                    .json_body_obj(problem),
+            )
+        }
     }
     pub struct GetTenantStructureWhen(::httpmock::When);
     impl GetTenantStructureWhen {
@@ -8585,7 +10661,7 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn tenant_id(self, value: &types::TenantId) -> Self {
+        pub fn tenant_id(self, value: &::laserdata_core::shared::TenantId) -> Self {
             let re = regex::Regex::new(
                     &format!("^/tenants/{}/structure$", value.to_string()),
                 )
@@ -8631,6 +10707,24 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
+        /// Answers `status` (a 4xx or 5xx) with the API's problem document, as
+        /// `application/problem+json`.
+        pub fn problem(
+            self,
+            status: u16,
+            problem: &::laserdata_core::shared::ErrorResponse,
+        ) -> Self {
+            assert!(
+                (400..600).contains(& status), "a problem answer has a 4xx or 5xx status"
+            );
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/problem+json")
+                    .json_body_obj(problem),
+            )
+        }
     }
     pub struct GetTenantSummaryWhen(::httpmock::When);
     impl GetTenantSummaryWhen {
@@ -8644,7 +10738,7 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn tenant_id(self, value: &types::TenantId) -> Self {
+        pub fn tenant_id(self, value: &::laserdata_core::shared::TenantId) -> Self {
             let re = regex::Regex::new(
                     &format!("^/tenants/{}/summary$", value.to_string()),
                 )
@@ -8688,6 +10782,24 @@ pub mod operations {
                     .status(status)
                     .header("content-type", "application/json")
                     .json_body_obj(value),
+            )
+        }
+        /// Answers `status` (a 4xx or 5xx) with the API's problem document, as
+        /// `application/problem+json`.
+        pub fn problem(
+            self,
+            status: u16,
+            problem: &::laserdata_core::shared::ErrorResponse,
+        ) -> Self {
+            assert!(
+                (400..600).contains(& status), "a problem answer has a 4xx or 5xx status"
+            );
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/problem+json")
+                    .json_body_obj(problem),
             )
         }
     }

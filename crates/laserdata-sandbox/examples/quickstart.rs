@@ -8,8 +8,8 @@
 
 use std::time::Duration;
 
+use laserdata::ResponseExt;
 use laserdata::main::types::{Cloud, DeployStarter, Region};
-use laserdata::{ResponseExt, TypedErrors};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -38,12 +38,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // 1. A free starter deployment; the answer's headers name its environment and itself.
     let body = DeployStarter::builder().cloud(Cloud::Aws).region(Region("us-west-1".into()));
-    let accepted =
-        client.main().deploy_starter().tenant_id(tenant).division_id(division).body(body).send().typed_errors().await?;
+    let accepted = client.main().deploy_starter().tenant_id(tenant).division_id(division).body(body).send().await?;
     let ids = accepted.created_ids();
     let (environment, deployment) =
         (ids.environment.ok_or("no ld-environment")?, ids.deployment.ok_or("no ld-deployment")?);
-    println!("deployment {} in environment {} is provisioning", *deployment, *environment);
+    println!("deployment {} in environment {} is provisioning", deployment, environment);
 
     // 2. Its details, until a Supervisor is assigned (the deployment is running).
     let details = loop {
@@ -55,7 +54,6 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             .environment_id(environment)
             .deployment_id(deployment)
             .send()
-            .typed_errors()
             .await?
             .into_inner();
         if details.supervisor_url.is_some() {
@@ -68,7 +66,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // 3. The Iggy login, from the deployment's Supervisor.
     let supervisor = client.supervisor_for(&details)?;
-    let login = supervisor.get_deployment_credentials().deployment_id(*deployment).send().typed_errors().await?;
+    let login = supervisor.get_deployment_credentials().deployment_id(deployment).send().await?;
     println!("username: {}", login.username);
     println!("password: {}", login.password.expose());
     Ok(())

@@ -6,7 +6,7 @@ use futures::TryStreamExt;
 use laserdata::main::types::{
     Cloud, CreateApiKey, CreateApiKeyWithPermissions, DeployStarter, Region, RolePermissions, UpdateApiKeySecurity,
 };
-use laserdata::{Error, PagedStream, ResponseExt, RetryPolicy, TypedErrors};
+use laserdata::{Error, PagedStream, ResponseExt, RetryPolicy};
 use laserdata_sandbox::{Config, Sandbox};
 
 const TENANT: i64 = 1042;
@@ -33,17 +33,9 @@ fn key_with(permissions: &[&str]) -> CreateApiKey {
 }
 
 async fn create_key(client: &laserdata::Client, permissions: &[&str]) -> (i64, String) {
-    let created = client
-        .main()
-        .create_api_key()
-        .tenant_id(TENANT)
-        .body(key_with(permissions))
-        .send()
-        .typed_errors()
-        .await
-        .unwrap();
+    let created = client.main().create_api_key().tenant_id(TENANT).body(key_with(permissions)).send().await.unwrap();
     assert_eq!(created.status(), 201);
-    (*created.id, created.token.expose().to_owned())
+    (created.id.get(), created.token.expose().to_owned())
 }
 
 /// A plain reqwest client, for bodies the typed client cannot send.
@@ -58,16 +50,8 @@ async fn quick_start() {
     let sandbox = Sandbox::start().await.unwrap();
     let client = client(&sandbox, sandbox.admin_key());
     let body = DeployStarter::builder().cloud(Cloud::Aws).region(Region("us-west-1".into()));
-    let accepted = client
-        .main()
-        .deploy_starter()
-        .tenant_id(TENANT)
-        .division_id(DIVISION)
-        .body(body)
-        .send()
-        .typed_errors()
-        .await
-        .unwrap();
+    let accepted =
+        client.main().deploy_starter().tenant_id(TENANT).division_id(DIVISION).body(body).send().await.unwrap();
     assert_eq!(accepted.status(), 202);
     let ids = accepted.created_ids();
     let (environment, deployment) = (ids.environment.unwrap(), ids.deployment.unwrap());
@@ -81,7 +65,6 @@ async fn quick_start() {
             .environment_id(environment)
             .deployment_id(deployment)
             .send()
-            .typed_errors()
             .await
             .unwrap()
             .into_inner();
@@ -94,7 +77,7 @@ async fn quick_start() {
     assert_eq!(reads, [false, false, true], "provisioning twice, then running");
     assert_eq!(details.supervisor_url.as_deref(), Some(sandbox.supervisor_url().as_str()));
     let supervisor = client.supervisor_for(&details).unwrap();
-    let login = supervisor.get_deployment_credentials().deployment_id(*deployment).send().typed_errors().await.unwrap();
+    let login = supervisor.get_deployment_credentials().deployment_id(deployment).send().await.unwrap();
     assert_eq!(login.username, "iggy");
     assert!(!login.password.expose().is_empty());
 }
@@ -107,33 +90,24 @@ async fn api_keys_lifecycle() {
 
     let keys: Vec<_> = admin.main().get_api_keys().tenant_id(TENANT).stream().try_collect().await.unwrap();
     assert_eq!(keys.len(), 2);
-    assert!(keys.iter().any(|key| *key.id == id && *key.name == "ci"));
-    let page = admin.main().get_api_keys().tenant_id(TENANT).page(1).results(1).send().typed_errors().await.unwrap();
+    assert!(keys.iter().any(|key| key.id.get() == id && *key.name == "ci"));
+    let page = admin.main().get_api_keys().tenant_id(TENANT).page(1).results(1).send().await.unwrap();
     assert_eq!((page.items.len(), *page.total_results, *page.total_pages), (1, 2, 2));
 
     let own = client(&sandbox, &token);
-    let context = own.main().get_api_key_context().tenant_id(TENANT).send().typed_errors().await.unwrap();
-    assert_eq!(*context.id, id);
+    let context = own.main().get_api_key_context().tenant_id(TENANT).send().await.unwrap();
+    assert_eq!(context.id.get(), id);
     assert_eq!(context.permissions.tenant, vec!["api_key:read".to_owned(), "deployment:read".to_owned()]);
 
     let restrict = UpdateApiKeySecurity::builder().validate_ip(Some(true)).allowed_ips(Some(vec!["10.0.0.0/8".into()]));
-    admin
-        .main()
-        .update_api_key_security()
-        .tenant_id(TENANT)
-        .api_key_id(id)
-        .body(restrict)
-        .send()
-        .typed_errors()
-        .await
-        .unwrap();
-    let key = admin.main().get_api_key().tenant_id(TENANT).api_key_id(id).send().typed_errors().await.unwrap();
+    admin.main().update_api_key_security().tenant_id(TENANT).api_key_id(id).body(restrict).send().await.unwrap();
+    let key = admin.main().get_api_key().tenant_id(TENANT).api_key_id(id).send().await.unwrap();
     assert!(key.validate_ip);
     assert_eq!(key.allowed_ips, vec!["10.0.0.0/8".to_owned()]);
 
-    let deleted = admin.main().delete_api_key().tenant_id(TENANT).api_key_id(id).send().typed_errors().await.unwrap();
+    let deleted = admin.main().delete_api_key().tenant_id(TENANT).api_key_id(id).send().await.unwrap();
     assert_eq!(deleted.status(), 204);
-    let error = own.main().get_api_key_context().tenant_id(TENANT).send().typed_errors().await.unwrap_err();
+    let error = own.main().get_api_key_context().tenant_id(TENANT).send().await.unwrap_err();
     assert_eq!(error.status().map(|s| s.as_u16()), Some(401));
     assert_eq!(error.api().unwrap().problem.as_ref().unwrap().code, "unauthorized");
     let keys: Vec<_> = admin.main().get_api_keys().tenant_id(TENANT).stream().try_collect().await.unwrap();
@@ -147,23 +121,14 @@ async fn a_key_without_the_permission_gets_403() {
     let (_, token) = create_key(&admin, &["api_key:read"]).await;
     let reader = client(&sandbox, &token);
     // Reading keys is allowed...
-    reader.main().get_api_keys().tenant_id(TENANT).send().typed_errors().await.unwrap();
+    reader.main().get_api_keys().tenant_id(TENANT).send().await.unwrap();
     // ...creating one or a deployment is not.
-    let error =
-        reader.main().create_api_key().tenant_id(TENANT).body(key_with(&[])).send().typed_errors().await.unwrap_err();
+    let error = reader.main().create_api_key().tenant_id(TENANT).body(key_with(&[])).send().await.unwrap_err();
     assert_eq!(error.status().map(|s| s.as_u16()), Some(403));
     assert_eq!(error.api().unwrap().problem.as_ref().unwrap().code, "insufficient_permissions");
     let body = DeployStarter::builder().cloud(Cloud::Aws).region(Region("us-west-1".into()));
-    let error = reader
-        .main()
-        .deploy_starter()
-        .tenant_id(TENANT)
-        .division_id(DIVISION)
-        .body(body)
-        .send()
-        .typed_errors()
-        .await
-        .unwrap_err();
+    let error =
+        reader.main().deploy_starter().tenant_id(TENANT).division_id(DIVISION).body(body).send().await.unwrap_err();
     assert_eq!(error.status().map(|s| s.as_u16()), Some(403));
 }
 
@@ -174,7 +139,7 @@ async fn a_burst_gets_429_with_retry_after() {
     let admin = client(&sandbox, sandbox.admin_key());
     let mut limited = None;
     for _ in 0..20 {
-        if let Err(error) = admin.main().get_api_key_context().tenant_id(TENANT).send().typed_errors().await {
+        if let Err(error) = admin.main().get_api_key_context().tenant_id(TENANT).send().await {
             limited = Some(error);
             break;
         }
@@ -235,9 +200,9 @@ async fn other_operations_answer_their_spec_example() {
     let sandbox = Sandbox::start().await.unwrap();
     let client = client(&sandbox, sandbox.admin_key());
     // The Audit layer, under its prefix, and a Main operation the sandbox has no handler for.
-    let tenant = client.main().get_tenant().tenant_id(TENANT).send().typed_errors().await.unwrap();
+    let tenant = client.main().get_tenant().tenant_id(TENANT).send().await.unwrap();
     assert_eq!(tenant.status(), 200);
-    let types = client.audit().get_tenant_audit_types().send().typed_errors().await.unwrap();
+    let types = client.audit().get_tenant_audit_types().send().await.unwrap();
     assert_eq!(types.status(), 200);
     let nobody = laserdata::Client::builder()
         .api_key("not-a-key")
@@ -245,7 +210,7 @@ async fn other_operations_answer_their_spec_example() {
         .retry(RetryPolicy::never())
         .build()
         .unwrap();
-    let error = nobody.main().get_tenant().tenant_id(TENANT).send().typed_errors().await.unwrap_err();
+    let error = nobody.main().get_tenant().tenant_id(TENANT).send().await.unwrap_err();
     assert_eq!(error.status().map(|s| s.as_u16()), Some(401));
 }
 
@@ -277,20 +242,13 @@ async fn a_key_limited_to_a_division_gets_403_elsewhere() {
     let admin = client(&sandbox, sandbox.admin_key());
     let CreateApiKey::Permissions(mut body) = key_with(&["deployment:manage"]) else { unreachable!() };
     body.division_id = Some(DIVISION.into());
-    let created = admin.main().create_api_key().tenant_id(TENANT).body(body).send().typed_errors().await.unwrap();
+    let created = admin.main().create_api_key().tenant_id(TENANT).body(body).send().await.unwrap();
     let limited = client(&sandbox, created.token.expose());
     let starter = || DeployStarter::builder().cloud(Cloud::Aws).region(Region("us-west-1".into()));
     let main = limited.main();
-    main.deploy_starter().tenant_id(TENANT).division_id(DIVISION).body(starter()).send().typed_errors().await.unwrap();
-    let error = main
-        .deploy_starter()
-        .tenant_id(TENANT)
-        .division_id(DIVISION + 1)
-        .body(starter())
-        .send()
-        .typed_errors()
-        .await
-        .unwrap_err();
+    main.deploy_starter().tenant_id(TENANT).division_id(DIVISION).body(starter()).send().await.unwrap();
+    let error =
+        main.deploy_starter().tenant_id(TENANT).division_id(DIVISION + 1).body(starter()).send().await.unwrap_err();
     assert_eq!(error.status().map(|s| s.as_u16()), Some(403));
 }
 
@@ -300,9 +258,9 @@ async fn an_expired_or_missing_key_gets_401() {
     let admin = client(&sandbox, sandbox.admin_key());
     let CreateApiKey::Permissions(mut body) = key_with(&["api_key:read"]) else { unreachable!() };
     body.expiry_at = chrono::Utc::now() - chrono::Duration::seconds(1);
-    let created = admin.main().create_api_key().tenant_id(TENANT).body(body).send().typed_errors().await.unwrap();
+    let created = admin.main().create_api_key().tenant_id(TENANT).body(body).send().await.unwrap();
     let expired = client(&sandbox, created.token.expose());
-    let error = expired.main().get_api_keys().tenant_id(TENANT).send().typed_errors().await.unwrap_err();
+    let error = expired.main().get_api_keys().tenant_id(TENANT).send().await.unwrap_err();
     assert_eq!(error.status().map(|s| s.as_u16()), Some(401));
     assert_eq!(error.api().unwrap().problem.as_ref().unwrap().reason, "The API key has expired.");
     let answer = raw().get(format!("{}/tenants/{TENANT}/api_keys", sandbox.url())).send().await.unwrap();

@@ -21,7 +21,10 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn deployment_id(self, value: &types::DeploymentId) -> Self {
+        pub fn deployment_id(
+            self,
+            value: &::laserdata_core::shared::DeploymentId,
+        ) -> Self {
             let re = regex::Regex::new(
                     &format!("^/deployments/{}/access_rules$", value.to_string()),
                 )
@@ -87,6 +90,24 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
+        /// Answers `status` (a 4xx or 5xx) with the API's problem document, as
+        /// `application/problem+json`.
+        pub fn problem(
+            self,
+            status: u16,
+            problem: &::laserdata_core::shared::ErrorResponse,
+        ) -> Self {
+            assert!(
+                (400..600).contains(& status), "a problem answer has a 4xx or 5xx status"
+            );
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/problem+json")
+                    .json_body_obj(problem),
+            )
+        }
     }
     pub struct CreateAccessRuleWhen(::httpmock::When);
     impl CreateAccessRuleWhen {
@@ -102,7 +123,10 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn deployment_id(self, value: &types::DeploymentId) -> Self {
+        pub fn deployment_id(
+            self,
+            value: &::laserdata_core::shared::DeploymentId,
+        ) -> Self {
             let re = regex::Regex::new(
                     &format!("^/deployments/{}/access_rules$", value.to_string()),
                 )
@@ -111,7 +135,7 @@ pub mod operations {
         }
         pub fn idempotency_key<'a, T>(self, value: T) -> Self
         where
-            T: Into<Option<&'a types::IdempotencyKey>>,
+            T: Into<Option<&'a ::laserdata_core::shared::IdempotencyKey>>,
         {
             if let Some(value) = value.into() {
                 Self(self.0.header("idempotency-key", value.to_string()))
@@ -155,6 +179,24 @@ pub mod operations {
             assert_eq!(status / 100u16, 2u16);
             Self(self.0.status(status))
         }
+        /// Answers `status` (a 4xx or 5xx) with the API's problem document, as
+        /// `application/problem+json`.
+        pub fn problem(
+            self,
+            status: u16,
+            problem: &::laserdata_core::shared::ErrorResponse,
+        ) -> Self {
+            assert!(
+                (400..600).contains(& status), "a problem answer has a 4xx or 5xx status"
+            );
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/problem+json")
+                    .json_body_obj(problem),
+            )
+        }
     }
     pub struct DeleteAccessRuleWhen(::httpmock::When);
     impl DeleteAccessRuleWhen {
@@ -171,14 +213,20 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn deployment_id(self, value: &types::DeploymentId) -> Self {
+        pub fn deployment_id(
+            self,
+            value: &::laserdata_core::shared::DeploymentId,
+        ) -> Self {
             let re = regex::Regex::new(
                     &format!("^/deployments/{}/access_rules/.*$", value.to_string()),
                 )
                 .unwrap();
             Self(self.0.path_matches(re))
         }
-        pub fn rules_id(self, value: &types::AccessRuleId) -> Self {
+        pub fn rules_id(
+            self,
+            value: &::laserdata_supervisor::types::AccessRuleId,
+        ) -> Self {
             let re = regex::Regex::new(
                     &format!("^/deployments/.*/access_rules/{}$", value.to_string()),
                 )
@@ -218,6 +266,24 @@ pub mod operations {
             assert_eq!(status / 100u16, 2u16);
             Self(self.0.status(status))
         }
+        /// Answers `status` (a 4xx or 5xx) with the API's problem document, as
+        /// `application/problem+json`.
+        pub fn problem(
+            self,
+            status: u16,
+            problem: &::laserdata_core::shared::ErrorResponse,
+        ) -> Self {
+            assert!(
+                (400..600).contains(& status), "a problem answer has a 4xx or 5xx status"
+            );
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/problem+json")
+                    .json_body_obj(problem),
+            )
+        }
     }
     pub struct CreateActivityWhen(::httpmock::When);
     impl CreateActivityWhen {
@@ -234,7 +300,10 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn deployment_id(self, value: &types::DeploymentId) -> Self {
+        pub fn deployment_id(
+            self,
+            value: &::laserdata_core::shared::DeploymentId,
+        ) -> Self {
             let re = regex::Regex::new(
                     &format!("^/deployments/{}/activities/.*/.*$", value.to_string()),
                 )
@@ -257,7 +326,7 @@ pub mod operations {
         }
         pub fn idempotency_key<'a, T>(self, value: T) -> Self
         where
-            T: Into<Option<&'a types::IdempotencyKey>>,
+            T: Into<Option<&'a ::laserdata_core::shared::IdempotencyKey>>,
         {
             if let Some(value) = value.into() {
                 Self(self.0.header("idempotency-key", value.to_string()))
@@ -301,6 +370,24 @@ pub mod operations {
             assert_eq!(status / 100u16, 2u16);
             Self(self.0.status(status))
         }
+        /// Answers `status` (a 4xx or 5xx) with the API's problem document, as
+        /// `application/problem+json`.
+        pub fn problem(
+            self,
+            status: u16,
+            problem: &::laserdata_core::shared::ErrorResponse,
+        ) -> Self {
+            assert!(
+                (400..600).contains(& status), "a problem answer has a 4xx or 5xx status"
+            );
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/problem+json")
+                    .json_body_obj(problem),
+            )
+        }
     }
     pub struct GetActivitiesWhen(::httpmock::When);
     impl GetActivitiesWhen {
@@ -316,7 +403,10 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn deployment_id(self, value: &types::DeploymentId) -> Self {
+        pub fn deployment_id(
+            self,
+            value: &::laserdata_core::shared::DeploymentId,
+        ) -> Self {
             let re = regex::Regex::new(
                     &format!("^/deployments/{}/activities$", value.to_string()),
                 )
@@ -382,6 +472,24 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
+        /// Answers `status` (a 4xx or 5xx) with the API's problem document, as
+        /// `application/problem+json`.
+        pub fn problem(
+            self,
+            status: u16,
+            problem: &::laserdata_core::shared::ErrorResponse,
+        ) -> Self {
+            assert!(
+                (400..600).contains(& status), "a problem answer has a 4xx or 5xx status"
+            );
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/problem+json")
+                    .json_body_obj(problem),
+            )
+        }
     }
     pub struct GetBackupsWhen(::httpmock::When);
     impl GetBackupsWhen {
@@ -397,7 +505,10 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn deployment_id(self, value: &types::DeploymentId) -> Self {
+        pub fn deployment_id(
+            self,
+            value: &::laserdata_core::shared::DeploymentId,
+        ) -> Self {
             let re = regex::Regex::new(
                     &format!("^/deployments/{}/backups$", value.to_string()),
                 )
@@ -447,6 +558,24 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
+        /// Answers `status` (a 4xx or 5xx) with the API's problem document, as
+        /// `application/problem+json`.
+        pub fn problem(
+            self,
+            status: u16,
+            problem: &::laserdata_core::shared::ErrorResponse,
+        ) -> Self {
+            assert!(
+                (400..600).contains(& status), "a problem answer has a 4xx or 5xx status"
+            );
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/problem+json")
+                    .json_body_obj(problem),
+            )
+        }
     }
     pub struct CreateBackupWhen(::httpmock::When);
     impl CreateBackupWhen {
@@ -462,7 +591,10 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn deployment_id(self, value: &types::DeploymentId) -> Self {
+        pub fn deployment_id(
+            self,
+            value: &::laserdata_core::shared::DeploymentId,
+        ) -> Self {
             let re = regex::Regex::new(
                     &format!("^/deployments/{}/backups$", value.to_string()),
                 )
@@ -471,7 +603,7 @@ pub mod operations {
         }
         pub fn idempotency_key<'a, T>(self, value: T) -> Self
         where
-            T: Into<Option<&'a types::IdempotencyKey>>,
+            T: Into<Option<&'a ::laserdata_core::shared::IdempotencyKey>>,
         {
             if let Some(value) = value.into() {
                 Self(self.0.header("idempotency-key", value.to_string()))
@@ -515,6 +647,24 @@ pub mod operations {
             assert_eq!(status / 100u16, 2u16);
             Self(self.0.status(status))
         }
+        /// Answers `status` (a 4xx or 5xx) with the API's problem document, as
+        /// `application/problem+json`.
+        pub fn problem(
+            self,
+            status: u16,
+            problem: &::laserdata_core::shared::ErrorResponse,
+        ) -> Self {
+            assert!(
+                (400..600).contains(& status), "a problem answer has a 4xx or 5xx status"
+            );
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/problem+json")
+                    .json_body_obj(problem),
+            )
+        }
     }
     pub struct DeleteBackupWhen(::httpmock::When);
     impl DeleteBackupWhen {
@@ -530,14 +680,17 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn deployment_id(self, value: &types::DeploymentId) -> Self {
+        pub fn deployment_id(
+            self,
+            value: &::laserdata_core::shared::DeploymentId,
+        ) -> Self {
             let re = regex::Regex::new(
                     &format!("^/deployments/{}/backups/.*$", value.to_string()),
                 )
                 .unwrap();
             Self(self.0.path_matches(re))
         }
-        pub fn backup_id(self, value: &types::BackupId) -> Self {
+        pub fn backup_id(self, value: &::laserdata_supervisor::types::BackupId) -> Self {
             let re = regex::Regex::new(
                     &format!("^/deployments/.*/backups/{}$", value.to_string()),
                 )
@@ -577,6 +730,24 @@ pub mod operations {
             assert_eq!(status / 100u16, 2u16);
             Self(self.0.status(status))
         }
+        /// Answers `status` (a 4xx or 5xx) with the API's problem document, as
+        /// `application/problem+json`.
+        pub fn problem(
+            self,
+            status: u16,
+            problem: &::laserdata_core::shared::ErrorResponse,
+        ) -> Self {
+            assert!(
+                (400..600).contains(& status), "a problem answer has a 4xx or 5xx status"
+            );
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/problem+json")
+                    .json_body_obj(problem),
+            )
+        }
     }
     pub struct RestoreBackupWhen(::httpmock::When);
     impl RestoreBackupWhen {
@@ -593,14 +764,17 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn deployment_id(self, value: &types::DeploymentId) -> Self {
+        pub fn deployment_id(
+            self,
+            value: &::laserdata_core::shared::DeploymentId,
+        ) -> Self {
             let re = regex::Regex::new(
                     &format!("^/deployments/{}/backups/.*/restore$", value.to_string()),
                 )
                 .unwrap();
             Self(self.0.path_matches(re))
         }
-        pub fn backup_id(self, value: &types::BackupId) -> Self {
+        pub fn backup_id(self, value: &::laserdata_supervisor::types::BackupId) -> Self {
             let re = regex::Regex::new(
                     &format!("^/deployments/.*/backups/{}/restore$", value.to_string()),
                 )
@@ -609,7 +783,7 @@ pub mod operations {
         }
         pub fn idempotency_key<'a, T>(self, value: T) -> Self
         where
-            T: Into<Option<&'a types::IdempotencyKey>>,
+            T: Into<Option<&'a ::laserdata_core::shared::IdempotencyKey>>,
         {
             if let Some(value) = value.into() {
                 Self(self.0.header("idempotency-key", value.to_string()))
@@ -650,6 +824,24 @@ pub mod operations {
             assert_eq!(status / 100u16, 2u16);
             Self(self.0.status(status))
         }
+        /// Answers `status` (a 4xx or 5xx) with the API's problem document, as
+        /// `application/problem+json`.
+        pub fn problem(
+            self,
+            status: u16,
+            problem: &::laserdata_core::shared::ErrorResponse,
+        ) -> Self {
+            assert!(
+                (400..600).contains(& status), "a problem answer has a 4xx or 5xx status"
+            );
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/problem+json")
+                    .json_body_obj(problem),
+            )
+        }
     }
     pub struct GetIggyConfigSchemaWhen(::httpmock::When);
     impl GetIggyConfigSchemaWhen {
@@ -666,7 +858,10 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn deployment_id(self, value: &types::DeploymentId) -> Self {
+        pub fn deployment_id(
+            self,
+            value: &::laserdata_core::shared::DeploymentId,
+        ) -> Self {
             let re = regex::Regex::new(
                     &format!("^/deployments/{}/configs/iggy/schema$", value.to_string()),
                 )
@@ -712,6 +907,24 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
+        /// Answers `status` (a 4xx or 5xx) with the API's problem document, as
+        /// `application/problem+json`.
+        pub fn problem(
+            self,
+            status: u16,
+            problem: &::laserdata_core::shared::ErrorResponse,
+        ) -> Self {
+            assert!(
+                (400..600).contains(& status), "a problem answer has a 4xx or 5xx status"
+            );
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/problem+json")
+                    .json_body_obj(problem),
+            )
+        }
     }
     pub struct CreateIggyConfigWhen(::httpmock::When);
     impl CreateIggyConfigWhen {
@@ -727,7 +940,10 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn deployment_id(self, value: &types::DeploymentId) -> Self {
+        pub fn deployment_id(
+            self,
+            value: &::laserdata_core::shared::DeploymentId,
+        ) -> Self {
             let re = regex::Regex::new(
                     &format!("^/deployments/{}/configs/iggy$", value.to_string()),
                 )
@@ -736,7 +952,7 @@ pub mod operations {
         }
         pub fn idempotency_key<'a, T>(self, value: T) -> Self
         where
-            T: Into<Option<&'a types::IdempotencyKey>>,
+            T: Into<Option<&'a ::laserdata_core::shared::IdempotencyKey>>,
         {
             if let Some(value) = value.into() {
                 Self(self.0.header("idempotency-key", value.to_string()))
@@ -780,6 +996,24 @@ pub mod operations {
             assert_eq!(status / 100u16, 2u16);
             Self(self.0.status(status))
         }
+        /// Answers `status` (a 4xx or 5xx) with the API's problem document, as
+        /// `application/problem+json`.
+        pub fn problem(
+            self,
+            status: u16,
+            problem: &::laserdata_core::shared::ErrorResponse,
+        ) -> Self {
+            assert!(
+                (400..600).contains(& status), "a problem answer has a 4xx or 5xx status"
+            );
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/problem+json")
+                    .json_body_obj(problem),
+            )
+        }
     }
     pub struct GetConfigSchemaWhen(::httpmock::When);
     impl GetConfigSchemaWhen {
@@ -796,7 +1030,10 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn deployment_id(self, value: &types::DeploymentId) -> Self {
+        pub fn deployment_id(
+            self,
+            value: &::laserdata_core::shared::DeploymentId,
+        ) -> Self {
             let re = regex::Regex::new(
                     &format!("^/deployments/{}/configs/.*/schema$", value.to_string()),
                 )
@@ -849,6 +1086,24 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
+        /// Answers `status` (a 4xx or 5xx) with the API's problem document, as
+        /// `application/problem+json`.
+        pub fn problem(
+            self,
+            status: u16,
+            problem: &::laserdata_core::shared::ErrorResponse,
+        ) -> Self {
+            assert!(
+                (400..600).contains(& status), "a problem answer has a 4xx or 5xx status"
+            );
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/problem+json")
+                    .json_body_obj(problem),
+            )
+        }
     }
     pub struct GetConfigsWhen(::httpmock::When);
     impl GetConfigsWhen {
@@ -864,7 +1119,10 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn deployment_id(self, value: &types::DeploymentId) -> Self {
+        pub fn deployment_id(
+            self,
+            value: &::laserdata_core::shared::DeploymentId,
+        ) -> Self {
             let re = regex::Regex::new(
                     &format!("^/deployments/{}/configs/.*$", value.to_string()),
                 )
@@ -941,6 +1199,24 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
+        /// Answers `status` (a 4xx or 5xx) with the API's problem document, as
+        /// `application/problem+json`.
+        pub fn problem(
+            self,
+            status: u16,
+            problem: &::laserdata_core::shared::ErrorResponse,
+        ) -> Self {
+            assert!(
+                (400..600).contains(& status), "a problem answer has a 4xx or 5xx status"
+            );
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/problem+json")
+                    .json_body_obj(problem),
+            )
+        }
     }
     pub struct CreateConfigWhen(::httpmock::When);
     impl CreateConfigWhen {
@@ -956,7 +1232,10 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn deployment_id(self, value: &types::DeploymentId) -> Self {
+        pub fn deployment_id(
+            self,
+            value: &::laserdata_core::shared::DeploymentId,
+        ) -> Self {
             let re = regex::Regex::new(
                     &format!("^/deployments/{}/configs/.*$", value.to_string()),
                 )
@@ -972,7 +1251,7 @@ pub mod operations {
         }
         pub fn idempotency_key<'a, T>(self, value: T) -> Self
         where
-            T: Into<Option<&'a types::IdempotencyKey>>,
+            T: Into<Option<&'a ::laserdata_core::shared::IdempotencyKey>>,
         {
             if let Some(value) = value.into() {
                 Self(self.0.header("idempotency-key", value.to_string()))
@@ -1016,6 +1295,24 @@ pub mod operations {
             assert_eq!(status / 100u16, 2u16);
             Self(self.0.status(status))
         }
+        /// Answers `status` (a 4xx or 5xx) with the API's problem document, as
+        /// `application/problem+json`.
+        pub fn problem(
+            self,
+            status: u16,
+            problem: &::laserdata_core::shared::ErrorResponse,
+        ) -> Self {
+            assert!(
+                (400..600).contains(& status), "a problem answer has a 4xx or 5xx status"
+            );
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/problem+json")
+                    .json_body_obj(problem),
+            )
+        }
     }
     pub struct GetPrimaryConfigWhen(::httpmock::When);
     impl GetPrimaryConfigWhen {
@@ -1032,7 +1329,10 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn deployment_id(self, value: &types::DeploymentId) -> Self {
+        pub fn deployment_id(
+            self,
+            value: &::laserdata_core::shared::DeploymentId,
+        ) -> Self {
             let re = regex::Regex::new(
                     &format!("^/deployments/{}/configs/.*/primary$", value.to_string()),
                 )
@@ -1085,6 +1385,24 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
+        /// Answers `status` (a 4xx or 5xx) with the API's problem document, as
+        /// `application/problem+json`.
+        pub fn problem(
+            self,
+            status: u16,
+            problem: &::laserdata_core::shared::ErrorResponse,
+        ) -> Self {
+            assert!(
+                (400..600).contains(& status), "a problem answer has a 4xx or 5xx status"
+            );
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/problem+json")
+                    .json_body_obj(problem),
+            )
+        }
     }
     pub struct GetConfigVersionsWhen(::httpmock::When);
     impl GetConfigVersionsWhen {
@@ -1103,7 +1421,10 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn deployment_id(self, value: &types::DeploymentId) -> Self {
+        pub fn deployment_id(
+            self,
+            value: &::laserdata_core::shared::DeploymentId,
+        ) -> Self {
             let re = regex::Regex::new(
                     &format!(
                         "^/deployments/{}/configs/.*/.*/versions$", value.to_string()
@@ -1173,6 +1494,24 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
+        /// Answers `status` (a 4xx or 5xx) with the API's problem document, as
+        /// `application/problem+json`.
+        pub fn problem(
+            self,
+            status: u16,
+            problem: &::laserdata_core::shared::ErrorResponse,
+        ) -> Self {
+            assert!(
+                (400..600).contains(& status), "a problem answer has a 4xx or 5xx status"
+            );
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/problem+json")
+                    .json_body_obj(problem),
+            )
+        }
     }
     pub struct GetConfigVersionWhen(::httpmock::When);
     impl GetConfigVersionWhen {
@@ -1191,7 +1530,10 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn deployment_id(self, value: &types::DeploymentId) -> Self {
+        pub fn deployment_id(
+            self,
+            value: &::laserdata_core::shared::DeploymentId,
+        ) -> Self {
             let re = regex::Regex::new(
                     &format!(
                         "^/deployments/{}/configs/.*/.*/versions/.*$", value.to_string()
@@ -1266,6 +1608,24 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
+        /// Answers `status` (a 4xx or 5xx) with the API's problem document, as
+        /// `application/problem+json`.
+        pub fn problem(
+            self,
+            status: u16,
+            problem: &::laserdata_core::shared::ErrorResponse,
+        ) -> Self {
+            assert!(
+                (400..600).contains(& status), "a problem answer has a 4xx or 5xx status"
+            );
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/problem+json")
+                    .json_body_obj(problem),
+            )
+        }
     }
     pub struct ActivateConfigVersionWhen(::httpmock::When);
     impl ActivateConfigVersionWhen {
@@ -1284,7 +1644,10 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn deployment_id(self, value: &types::DeploymentId) -> Self {
+        pub fn deployment_id(
+            self,
+            value: &::laserdata_core::shared::DeploymentId,
+        ) -> Self {
             let re = regex::Regex::new(
                     &format!(
                         "^/deployments/{}/configs/.*/.*/versions/.*/activate$", value
@@ -1326,7 +1689,7 @@ pub mod operations {
         }
         pub fn idempotency_key<'a, T>(self, value: T) -> Self
         where
-            T: Into<Option<&'a types::IdempotencyKey>>,
+            T: Into<Option<&'a ::laserdata_core::shared::IdempotencyKey>>,
         {
             if let Some(value) = value.into() {
                 Self(self.0.header("idempotency-key", value.to_string()))
@@ -1367,6 +1730,24 @@ pub mod operations {
             assert_eq!(status / 100u16, 2u16);
             Self(self.0.status(status))
         }
+        /// Answers `status` (a 4xx or 5xx) with the API's problem document, as
+        /// `application/problem+json`.
+        pub fn problem(
+            self,
+            status: u16,
+            problem: &::laserdata_core::shared::ErrorResponse,
+        ) -> Self {
+            assert!(
+                (400..600).contains(& status), "a problem answer has a 4xx or 5xx status"
+            );
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/problem+json")
+                    .json_body_obj(problem),
+            )
+        }
     }
     pub struct DeleteConfigWhen(::httpmock::When);
     impl DeleteConfigWhen {
@@ -1383,7 +1764,10 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn deployment_id(self, value: &types::DeploymentId) -> Self {
+        pub fn deployment_id(
+            self,
+            value: &::laserdata_core::shared::DeploymentId,
+        ) -> Self {
             let re = regex::Regex::new(
                     &format!("^/deployments/{}/configs/.*/.*$", value.to_string()),
                 )
@@ -1397,7 +1781,7 @@ pub mod operations {
                 .unwrap();
             Self(self.0.path_matches(re))
         }
-        pub fn config_id(self, value: &types::ConfigId) -> Self {
+        pub fn config_id(self, value: &::laserdata_supervisor::types::ConfigId) -> Self {
             let re = regex::Regex::new(
                     &format!("^/deployments/.*/configs/.*/{}$", value.to_string()),
                 )
@@ -1437,6 +1821,24 @@ pub mod operations {
             assert_eq!(status / 100u16, 2u16);
             Self(self.0.status(status))
         }
+        /// Answers `status` (a 4xx or 5xx) with the API's problem document, as
+        /// `application/problem+json`.
+        pub fn problem(
+            self,
+            status: u16,
+            problem: &::laserdata_core::shared::ErrorResponse,
+        ) -> Self {
+            assert!(
+                (400..600).contains(& status), "a problem answer has a 4xx or 5xx status"
+            );
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/problem+json")
+                    .json_body_obj(problem),
+            )
+        }
     }
     pub struct GetConnectorInstancesWhen(::httpmock::When);
     impl GetConnectorInstancesWhen {
@@ -1452,7 +1854,10 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn deployment_id(self, value: &types::DeploymentId) -> Self {
+        pub fn deployment_id(
+            self,
+            value: &::laserdata_core::shared::DeploymentId,
+        ) -> Self {
             let re = regex::Regex::new(
                     &format!("^/deployments/{}/connectors$", value.to_string()),
                 )
@@ -1522,6 +1927,24 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
+        /// Answers `status` (a 4xx or 5xx) with the API's problem document, as
+        /// `application/problem+json`.
+        pub fn problem(
+            self,
+            status: u16,
+            problem: &::laserdata_core::shared::ErrorResponse,
+        ) -> Self {
+            assert!(
+                (400..600).contains(& status), "a problem answer has a 4xx or 5xx status"
+            );
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/problem+json")
+                    .json_body_obj(problem),
+            )
+        }
     }
     pub struct DeleteConnectorInstanceWhen(::httpmock::When);
     impl DeleteConnectorInstanceWhen {
@@ -1538,14 +1961,20 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn deployment_id(self, value: &types::DeploymentId) -> Self {
+        pub fn deployment_id(
+            self,
+            value: &::laserdata_core::shared::DeploymentId,
+        ) -> Self {
             let re = regex::Regex::new(
                     &format!("^/deployments/{}/connectors/.*$", value.to_string()),
                 )
                 .unwrap();
             Self(self.0.path_matches(re))
         }
-        pub fn instance_id(self, value: &types::ConnectorInstanceId) -> Self {
+        pub fn instance_id(
+            self,
+            value: &::laserdata_supervisor::types::ConnectorInstanceId,
+        ) -> Self {
             let re = regex::Regex::new(
                     &format!("^/deployments/.*/connectors/{}$", value.to_string()),
                 )
@@ -1585,6 +2014,24 @@ pub mod operations {
             assert_eq!(status / 100u16, 2u16);
             Self(self.0.status(status))
         }
+        /// Answers `status` (a 4xx or 5xx) with the API's problem document, as
+        /// `application/problem+json`.
+        pub fn problem(
+            self,
+            status: u16,
+            problem: &::laserdata_core::shared::ErrorResponse,
+        ) -> Self {
+            assert!(
+                (400..600).contains(& status), "a problem answer has a 4xx or 5xx status"
+            );
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/problem+json")
+                    .json_body_obj(problem),
+            )
+        }
     }
     pub struct GetDeploymentCredentialsWhen(::httpmock::When);
     impl GetDeploymentCredentialsWhen {
@@ -1600,7 +2047,10 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn deployment_id(self, value: &types::DeploymentId) -> Self {
+        pub fn deployment_id(
+            self,
+            value: &::laserdata_core::shared::DeploymentId,
+        ) -> Self {
             let re = regex::Regex::new(
                     &format!("^/deployments/{}/credentials$", value.to_string()),
                 )
@@ -1646,6 +2096,24 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
+        /// Answers `status` (a 4xx or 5xx) with the API's problem document, as
+        /// `application/problem+json`.
+        pub fn problem(
+            self,
+            status: u16,
+            problem: &::laserdata_core::shared::ErrorResponse,
+        ) -> Self {
+            assert!(
+                (400..600).contains(& status), "a problem answer has a 4xx or 5xx status"
+            );
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/problem+json")
+                    .json_body_obj(problem),
+            )
+        }
     }
     pub struct GetNetworkInfoWhen(::httpmock::When);
     impl GetNetworkInfoWhen {
@@ -1661,7 +2129,10 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn deployment_id(self, value: &types::DeploymentId) -> Self {
+        pub fn deployment_id(
+            self,
+            value: &::laserdata_core::shared::DeploymentId,
+        ) -> Self {
             let re = regex::Regex::new(
                     &format!("^/deployments/{}/network/info$", value.to_string()),
                 )
@@ -1707,6 +2178,24 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
+        /// Answers `status` (a 4xx or 5xx) with the API's problem document, as
+        /// `application/problem+json`.
+        pub fn problem(
+            self,
+            status: u16,
+            problem: &::laserdata_core::shared::ErrorResponse,
+        ) -> Self {
+            assert!(
+                (400..600).contains(& status), "a problem answer has a 4xx or 5xx status"
+            );
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/problem+json")
+                    .json_body_obj(problem),
+            )
+        }
     }
     pub struct GetAwsVpcPeeringsWhen(::httpmock::When);
     impl GetAwsVpcPeeringsWhen {
@@ -1723,7 +2212,10 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn deployment_id(self, value: &types::DeploymentId) -> Self {
+        pub fn deployment_id(
+            self,
+            value: &::laserdata_core::shared::DeploymentId,
+        ) -> Self {
             let re = regex::Regex::new(
                     &format!(
                         "^/deployments/{}/network/aws/vpc_peering$", value.to_string()
@@ -1771,6 +2263,24 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
+        /// Answers `status` (a 4xx or 5xx) with the API's problem document, as
+        /// `application/problem+json`.
+        pub fn problem(
+            self,
+            status: u16,
+            problem: &::laserdata_core::shared::ErrorResponse,
+        ) -> Self {
+            assert!(
+                (400..600).contains(& status), "a problem answer has a 4xx or 5xx status"
+            );
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/problem+json")
+                    .json_body_obj(problem),
+            )
+        }
     }
     pub struct CreateAwsVpcPeeringWhen(::httpmock::When);
     impl CreateAwsVpcPeeringWhen {
@@ -1787,7 +2297,10 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn deployment_id(self, value: &types::DeploymentId) -> Self {
+        pub fn deployment_id(
+            self,
+            value: &::laserdata_core::shared::DeploymentId,
+        ) -> Self {
             let re = regex::Regex::new(
                     &format!(
                         "^/deployments/{}/network/aws/vpc_peering$", value.to_string()
@@ -1798,7 +2311,7 @@ pub mod operations {
         }
         pub fn idempotency_key<'a, T>(self, value: T) -> Self
         where
-            T: Into<Option<&'a types::IdempotencyKey>>,
+            T: Into<Option<&'a ::laserdata_core::shared::IdempotencyKey>>,
         {
             if let Some(value) = value.into() {
                 Self(self.0.header("idempotency-key", value.to_string()))
@@ -1842,6 +2355,24 @@ pub mod operations {
             assert_eq!(status / 100u16, 2u16);
             Self(self.0.status(status))
         }
+        /// Answers `status` (a 4xx or 5xx) with the API's problem document, as
+        /// `application/problem+json`.
+        pub fn problem(
+            self,
+            status: u16,
+            problem: &::laserdata_core::shared::ErrorResponse,
+        ) -> Self {
+            assert!(
+                (400..600).contains(& status), "a problem answer has a 4xx or 5xx status"
+            );
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/problem+json")
+                    .json_body_obj(problem),
+            )
+        }
     }
     pub struct DeleteAwsVpcPeeringWhen(::httpmock::When);
     impl DeleteAwsVpcPeeringWhen {
@@ -1860,7 +2391,10 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn deployment_id(self, value: &types::DeploymentId) -> Self {
+        pub fn deployment_id(
+            self,
+            value: &::laserdata_core::shared::DeploymentId,
+        ) -> Self {
             let re = regex::Regex::new(
                     &format!(
                         "^/deployments/{}/network/aws/vpc_peering/.*$", value.to_string()
@@ -1869,7 +2403,10 @@ pub mod operations {
                 .unwrap();
             Self(self.0.path_matches(re))
         }
-        pub fn peering_id(self, value: &types::AwsVpcPeeringId) -> Self {
+        pub fn peering_id(
+            self,
+            value: &::laserdata_supervisor::types::AwsVpcPeeringId,
+        ) -> Self {
             let re = regex::Regex::new(
                     &format!(
                         "^/deployments/.*/network/aws/vpc_peering/{}$", value.to_string()
@@ -1911,6 +2448,24 @@ pub mod operations {
             assert_eq!(status / 100u16, 2u16);
             Self(self.0.status(status))
         }
+        /// Answers `status` (a 4xx or 5xx) with the API's problem document, as
+        /// `application/problem+json`.
+        pub fn problem(
+            self,
+            status: u16,
+            problem: &::laserdata_core::shared::ErrorResponse,
+        ) -> Self {
+            assert!(
+                (400..600).contains(& status), "a problem answer has a 4xx or 5xx status"
+            );
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/problem+json")
+                    .json_body_obj(problem),
+            )
+        }
     }
     pub struct GetAwsVpcPeeringInstructionsWhen(::httpmock::When);
     impl GetAwsVpcPeeringInstructionsWhen {
@@ -1929,7 +2484,10 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn deployment_id(self, value: &types::DeploymentId) -> Self {
+        pub fn deployment_id(
+            self,
+            value: &::laserdata_core::shared::DeploymentId,
+        ) -> Self {
             let re = regex::Regex::new(
                     &format!(
                         "^/deployments/{}/network/aws/vpc_peering/.*/instructions$",
@@ -1939,7 +2497,10 @@ pub mod operations {
                 .unwrap();
             Self(self.0.path_matches(re))
         }
-        pub fn peering_id(self, value: &types::AwsVpcPeeringId) -> Self {
+        pub fn peering_id(
+            self,
+            value: &::laserdata_supervisor::types::AwsVpcPeeringId,
+        ) -> Self {
             let re = regex::Regex::new(
                     &format!(
                         "^/deployments/.*/network/aws/vpc_peering/{}/instructions$",
@@ -1992,6 +2553,24 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
+        /// Answers `status` (a 4xx or 5xx) with the API's problem document, as
+        /// `application/problem+json`.
+        pub fn problem(
+            self,
+            status: u16,
+            problem: &::laserdata_core::shared::ErrorResponse,
+        ) -> Self {
+            assert!(
+                (400..600).contains(& status), "a problem answer has a 4xx or 5xx status"
+            );
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/problem+json")
+                    .json_body_obj(problem),
+            )
+        }
     }
     pub struct GetGcpVpcPeeringsWhen(::httpmock::When);
     impl GetGcpVpcPeeringsWhen {
@@ -2008,7 +2587,10 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn deployment_id(self, value: &types::DeploymentId) -> Self {
+        pub fn deployment_id(
+            self,
+            value: &::laserdata_core::shared::DeploymentId,
+        ) -> Self {
             let re = regex::Regex::new(
                     &format!(
                         "^/deployments/{}/network/gcp/vpc_peering$", value.to_string()
@@ -2056,6 +2638,24 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
+        /// Answers `status` (a 4xx or 5xx) with the API's problem document, as
+        /// `application/problem+json`.
+        pub fn problem(
+            self,
+            status: u16,
+            problem: &::laserdata_core::shared::ErrorResponse,
+        ) -> Self {
+            assert!(
+                (400..600).contains(& status), "a problem answer has a 4xx or 5xx status"
+            );
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/problem+json")
+                    .json_body_obj(problem),
+            )
+        }
     }
     pub struct CreateGcpVpcPeeringWhen(::httpmock::When);
     impl CreateGcpVpcPeeringWhen {
@@ -2072,7 +2672,10 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn deployment_id(self, value: &types::DeploymentId) -> Self {
+        pub fn deployment_id(
+            self,
+            value: &::laserdata_core::shared::DeploymentId,
+        ) -> Self {
             let re = regex::Regex::new(
                     &format!(
                         "^/deployments/{}/network/gcp/vpc_peering$", value.to_string()
@@ -2083,7 +2686,7 @@ pub mod operations {
         }
         pub fn idempotency_key<'a, T>(self, value: T) -> Self
         where
-            T: Into<Option<&'a types::IdempotencyKey>>,
+            T: Into<Option<&'a ::laserdata_core::shared::IdempotencyKey>>,
         {
             if let Some(value) = value.into() {
                 Self(self.0.header("idempotency-key", value.to_string()))
@@ -2127,6 +2730,24 @@ pub mod operations {
             assert_eq!(status / 100u16, 2u16);
             Self(self.0.status(status))
         }
+        /// Answers `status` (a 4xx or 5xx) with the API's problem document, as
+        /// `application/problem+json`.
+        pub fn problem(
+            self,
+            status: u16,
+            problem: &::laserdata_core::shared::ErrorResponse,
+        ) -> Self {
+            assert!(
+                (400..600).contains(& status), "a problem answer has a 4xx or 5xx status"
+            );
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/problem+json")
+                    .json_body_obj(problem),
+            )
+        }
     }
     pub struct DeleteGcpVpcPeeringWhen(::httpmock::When);
     impl DeleteGcpVpcPeeringWhen {
@@ -2145,7 +2766,10 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn deployment_id(self, value: &types::DeploymentId) -> Self {
+        pub fn deployment_id(
+            self,
+            value: &::laserdata_core::shared::DeploymentId,
+        ) -> Self {
             let re = regex::Regex::new(
                     &format!(
                         "^/deployments/{}/network/gcp/vpc_peering/.*$", value.to_string()
@@ -2154,7 +2778,10 @@ pub mod operations {
                 .unwrap();
             Self(self.0.path_matches(re))
         }
-        pub fn peering_id(self, value: &types::GcpVpcPeeringId) -> Self {
+        pub fn peering_id(
+            self,
+            value: &::laserdata_supervisor::types::GcpVpcPeeringId,
+        ) -> Self {
             let re = regex::Regex::new(
                     &format!(
                         "^/deployments/.*/network/gcp/vpc_peering/{}$", value.to_string()
@@ -2196,6 +2823,24 @@ pub mod operations {
             assert_eq!(status / 100u16, 2u16);
             Self(self.0.status(status))
         }
+        /// Answers `status` (a 4xx or 5xx) with the API's problem document, as
+        /// `application/problem+json`.
+        pub fn problem(
+            self,
+            status: u16,
+            problem: &::laserdata_core::shared::ErrorResponse,
+        ) -> Self {
+            assert!(
+                (400..600).contains(& status), "a problem answer has a 4xx or 5xx status"
+            );
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/problem+json")
+                    .json_body_obj(problem),
+            )
+        }
     }
     pub struct GetAwsPrivateLinksWhen(::httpmock::When);
     impl GetAwsPrivateLinksWhen {
@@ -2214,7 +2859,10 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn deployment_id(self, value: &types::DeploymentId) -> Self {
+        pub fn deployment_id(
+            self,
+            value: &::laserdata_core::shared::DeploymentId,
+        ) -> Self {
             let re = regex::Regex::new(
                     &format!(
                         "^/deployments/{}/network/aws/private_link$", value.to_string()
@@ -2262,6 +2910,24 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
+        /// Answers `status` (a 4xx or 5xx) with the API's problem document, as
+        /// `application/problem+json`.
+        pub fn problem(
+            self,
+            status: u16,
+            problem: &::laserdata_core::shared::ErrorResponse,
+        ) -> Self {
+            assert!(
+                (400..600).contains(& status), "a problem answer has a 4xx or 5xx status"
+            );
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/problem+json")
+                    .json_body_obj(problem),
+            )
+        }
     }
     pub struct CreateAwsPrivateLinkWhen(::httpmock::When);
     impl CreateAwsPrivateLinkWhen {
@@ -2280,7 +2946,10 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn deployment_id(self, value: &types::DeploymentId) -> Self {
+        pub fn deployment_id(
+            self,
+            value: &::laserdata_core::shared::DeploymentId,
+        ) -> Self {
             let re = regex::Regex::new(
                     &format!(
                         "^/deployments/{}/network/aws/private_link$", value.to_string()
@@ -2291,7 +2960,7 @@ pub mod operations {
         }
         pub fn idempotency_key<'a, T>(self, value: T) -> Self
         where
-            T: Into<Option<&'a types::IdempotencyKey>>,
+            T: Into<Option<&'a ::laserdata_core::shared::IdempotencyKey>>,
         {
             if let Some(value) = value.into() {
                 Self(self.0.header("idempotency-key", value.to_string()))
@@ -2335,6 +3004,24 @@ pub mod operations {
             assert_eq!(status / 100u16, 2u16);
             Self(self.0.status(status))
         }
+        /// Answers `status` (a 4xx or 5xx) with the API's problem document, as
+        /// `application/problem+json`.
+        pub fn problem(
+            self,
+            status: u16,
+            problem: &::laserdata_core::shared::ErrorResponse,
+        ) -> Self {
+            assert!(
+                (400..600).contains(& status), "a problem answer has a 4xx or 5xx status"
+            );
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/problem+json")
+                    .json_body_obj(problem),
+            )
+        }
     }
     pub struct DeleteAwsPrivateLinkWhen(::httpmock::When);
     impl DeleteAwsPrivateLinkWhen {
@@ -2353,7 +3040,10 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn deployment_id(self, value: &types::DeploymentId) -> Self {
+        pub fn deployment_id(
+            self,
+            value: &::laserdata_core::shared::DeploymentId,
+        ) -> Self {
             let re = regex::Regex::new(
                     &format!(
                         "^/deployments/{}/network/aws/private_link/.*$", value
@@ -2363,7 +3053,10 @@ pub mod operations {
                 .unwrap();
             Self(self.0.path_matches(re))
         }
-        pub fn private_link_id(self, value: &types::AwsPrivateLinkId) -> Self {
+        pub fn private_link_id(
+            self,
+            value: &::laserdata_supervisor::types::AwsPrivateLinkId,
+        ) -> Self {
             let re = regex::Regex::new(
                     &format!(
                         "^/deployments/.*/network/aws/private_link/{}$", value
@@ -2406,6 +3099,24 @@ pub mod operations {
             assert_eq!(status / 100u16, 2u16);
             Self(self.0.status(status))
         }
+        /// Answers `status` (a 4xx or 5xx) with the API's problem document, as
+        /// `application/problem+json`.
+        pub fn problem(
+            self,
+            status: u16,
+            problem: &::laserdata_core::shared::ErrorResponse,
+        ) -> Self {
+            assert!(
+                (400..600).contains(& status), "a problem answer has a 4xx or 5xx status"
+            );
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/problem+json")
+                    .json_body_obj(problem),
+            )
+        }
     }
     pub struct GetGcpPrivateServiceConnectsWhen(::httpmock::When);
     impl GetGcpPrivateServiceConnectsWhen {
@@ -2424,7 +3135,10 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn deployment_id(self, value: &types::DeploymentId) -> Self {
+        pub fn deployment_id(
+            self,
+            value: &::laserdata_core::shared::DeploymentId,
+        ) -> Self {
             let re = regex::Regex::new(
                     &format!(
                         "^/deployments/{}/network/gcp/private_service_connect$", value
@@ -2477,6 +3191,24 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
+        /// Answers `status` (a 4xx or 5xx) with the API's problem document, as
+        /// `application/problem+json`.
+        pub fn problem(
+            self,
+            status: u16,
+            problem: &::laserdata_core::shared::ErrorResponse,
+        ) -> Self {
+            assert!(
+                (400..600).contains(& status), "a problem answer has a 4xx or 5xx status"
+            );
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/problem+json")
+                    .json_body_obj(problem),
+            )
+        }
     }
     pub struct CreateGcpPrivateServiceConnectWhen(::httpmock::When);
     impl CreateGcpPrivateServiceConnectWhen {
@@ -2495,7 +3227,10 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn deployment_id(self, value: &types::DeploymentId) -> Self {
+        pub fn deployment_id(
+            self,
+            value: &::laserdata_core::shared::DeploymentId,
+        ) -> Self {
             let re = regex::Regex::new(
                     &format!(
                         "^/deployments/{}/network/gcp/private_service_connect$", value
@@ -2507,7 +3242,7 @@ pub mod operations {
         }
         pub fn idempotency_key<'a, T>(self, value: T) -> Self
         where
-            T: Into<Option<&'a types::IdempotencyKey>>,
+            T: Into<Option<&'a ::laserdata_core::shared::IdempotencyKey>>,
         {
             if let Some(value) = value.into() {
                 Self(self.0.header("idempotency-key", value.to_string()))
@@ -2551,6 +3286,24 @@ pub mod operations {
             assert_eq!(status / 100u16, 2u16);
             Self(self.0.status(status))
         }
+        /// Answers `status` (a 4xx or 5xx) with the API's problem document, as
+        /// `application/problem+json`.
+        pub fn problem(
+            self,
+            status: u16,
+            problem: &::laserdata_core::shared::ErrorResponse,
+        ) -> Self {
+            assert!(
+                (400..600).contains(& status), "a problem answer has a 4xx or 5xx status"
+            );
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/problem+json")
+                    .json_body_obj(problem),
+            )
+        }
     }
     pub struct DeleteGcpPrivateServiceConnectWhen(::httpmock::When);
     impl DeleteGcpPrivateServiceConnectWhen {
@@ -2569,7 +3322,10 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn deployment_id(self, value: &types::DeploymentId) -> Self {
+        pub fn deployment_id(
+            self,
+            value: &::laserdata_core::shared::DeploymentId,
+        ) -> Self {
             let re = regex::Regex::new(
                     &format!(
                         "^/deployments/{}/network/gcp/private_service_connect/.*$", value
@@ -2581,7 +3337,7 @@ pub mod operations {
         }
         pub fn private_service_connect_id(
             self,
-            value: &types::GcpPrivateServiceConnectId,
+            value: &::laserdata_supervisor::types::GcpPrivateServiceConnectId,
         ) -> Self {
             let re = regex::Regex::new(
                     &format!(
@@ -2625,6 +3381,24 @@ pub mod operations {
             assert_eq!(status / 100u16, 2u16);
             Self(self.0.status(status))
         }
+        /// Answers `status` (a 4xx or 5xx) with the API's problem document, as
+        /// `application/problem+json`.
+        pub fn problem(
+            self,
+            status: u16,
+            problem: &::laserdata_core::shared::ErrorResponse,
+        ) -> Self {
+            assert!(
+                (400..600).contains(& status), "a problem answer has a 4xx or 5xx status"
+            );
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/problem+json")
+                    .json_body_obj(problem),
+            )
+        }
     }
     pub struct GetDeploymentNodesWhen(::httpmock::When);
     impl GetDeploymentNodesWhen {
@@ -2640,7 +3414,10 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn deployment_id(self, value: &types::DeploymentId) -> Self {
+        pub fn deployment_id(
+            self,
+            value: &::laserdata_core::shared::DeploymentId,
+        ) -> Self {
             let re = regex::Regex::new(
                     &format!("^/deployments/{}/nodes$", value.to_string()),
                 )
@@ -2686,6 +3463,24 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
+        /// Answers `status` (a 4xx or 5xx) with the API's problem document, as
+        /// `application/problem+json`.
+        pub fn problem(
+            self,
+            status: u16,
+            problem: &::laserdata_core::shared::ErrorResponse,
+        ) -> Self {
+            assert!(
+                (400..600).contains(& status), "a problem answer has a 4xx or 5xx status"
+            );
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/problem+json")
+                    .json_body_obj(problem),
+            )
+        }
     }
     pub struct GetDeploymentTasksWhen(::httpmock::When);
     impl GetDeploymentTasksWhen {
@@ -2701,7 +3496,10 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn deployment_id(self, value: &types::DeploymentId) -> Self {
+        pub fn deployment_id(
+            self,
+            value: &::laserdata_core::shared::DeploymentId,
+        ) -> Self {
             let re = regex::Regex::new(
                     &format!("^/deployments/{}/tasks$", value.to_string()),
                 )
@@ -2747,6 +3545,24 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
+        /// Answers `status` (a 4xx or 5xx) with the API's problem document, as
+        /// `application/problem+json`.
+        pub fn problem(
+            self,
+            status: u16,
+            problem: &::laserdata_core::shared::ErrorResponse,
+        ) -> Self {
+            assert!(
+                (400..600).contains(& status), "a problem answer has a 4xx or 5xx status"
+            );
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/problem+json")
+                    .json_body_obj(problem),
+            )
+        }
     }
     pub struct GetDeploymentMetricsWhen(::httpmock::When);
     impl GetDeploymentMetricsWhen {
@@ -2762,7 +3578,10 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn deployment_id(self, value: &types::DeploymentId) -> Self {
+        pub fn deployment_id(
+            self,
+            value: &::laserdata_core::shared::DeploymentId,
+        ) -> Self {
             let re = regex::Regex::new(
                     &format!("^/deployments/{}/metrics$", value.to_string()),
                 )
@@ -2808,6 +3627,24 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
+        /// Answers `status` (a 4xx or 5xx) with the API's problem document, as
+        /// `application/problem+json`.
+        pub fn problem(
+            self,
+            status: u16,
+            problem: &::laserdata_core::shared::ErrorResponse,
+        ) -> Self {
+            assert!(
+                (400..600).contains(& status), "a problem answer has a 4xx or 5xx status"
+            );
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/problem+json")
+                    .json_body_obj(problem),
+            )
+        }
     }
     pub struct GetNodeMetricsWhen(::httpmock::When);
     impl GetNodeMetricsWhen {
@@ -2826,14 +3663,20 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn deployment_id(self, value: &types::DeploymentId) -> Self {
+        pub fn deployment_id(
+            self,
+            value: &::laserdata_core::shared::DeploymentId,
+        ) -> Self {
             let re = regex::Regex::new(
                     &format!("^/deployments/{}/nodes/.*/metrics/.*$", value.to_string()),
                 )
                 .unwrap();
             Self(self.0.path_matches(re))
         }
-        pub fn node_id(self, value: &types::TelemetryNodeId) -> Self {
+        pub fn node_id(
+            self,
+            value: &::laserdata_supervisor::types::TelemetryNodeId,
+        ) -> Self {
             let re = regex::Regex::new(
                     &format!("^/deployments/.*/nodes/{}/metrics/.*$", value.to_string()),
                 )
@@ -2926,6 +3769,24 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
+        /// Answers `status` (a 4xx or 5xx) with the API's problem document, as
+        /// `application/problem+json`.
+        pub fn problem(
+            self,
+            status: u16,
+            problem: &::laserdata_core::shared::ErrorResponse,
+        ) -> Self {
+            assert!(
+                (400..600).contains(& status), "a problem answer has a 4xx or 5xx status"
+            );
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/problem+json")
+                    .json_body_obj(problem),
+            )
+        }
     }
     pub struct GetHeartbeatsWhen(::httpmock::When);
     impl GetHeartbeatsWhen {
@@ -2941,7 +3802,10 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn deployment_id(self, value: &types::DeploymentId) -> Self {
+        pub fn deployment_id(
+            self,
+            value: &::laserdata_core::shared::DeploymentId,
+        ) -> Self {
             let re = regex::Regex::new(
                     &format!("^/deployments/{}/heartbeats$", value.to_string()),
                 )
@@ -2991,6 +3855,24 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
+        /// Answers `status` (a 4xx or 5xx) with the API's problem document, as
+        /// `application/problem+json`.
+        pub fn problem(
+            self,
+            status: u16,
+            problem: &::laserdata_core::shared::ErrorResponse,
+        ) -> Self {
+            assert!(
+                (400..600).contains(& status), "a problem answer has a 4xx or 5xx status"
+            );
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/problem+json")
+                    .json_body_obj(problem),
+            )
+        }
     }
     pub struct GetNodeHeartbeatsWhen(::httpmock::When);
     impl GetNodeHeartbeatsWhen {
@@ -3009,7 +3891,10 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn deployment_id(self, value: &types::DeploymentId) -> Self {
+        pub fn deployment_id(
+            self,
+            value: &::laserdata_core::shared::DeploymentId,
+        ) -> Self {
             let re = regex::Regex::new(
                     &format!(
                         "^/deployments/{}/nodes/.*/heartbeats/.*$", value.to_string()
@@ -3018,7 +3903,10 @@ pub mod operations {
                 .unwrap();
             Self(self.0.path_matches(re))
         }
-        pub fn node_id(self, value: &types::TelemetryNodeId) -> Self {
+        pub fn node_id(
+            self,
+            value: &::laserdata_supervisor::types::TelemetryNodeId,
+        ) -> Self {
             let re = regex::Regex::new(
                     &format!(
                         "^/deployments/.*/nodes/{}/heartbeats/.*$", value.to_string()
@@ -3115,6 +4003,24 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
+        /// Answers `status` (a 4xx or 5xx) with the API's problem document, as
+        /// `application/problem+json`.
+        pub fn problem(
+            self,
+            status: u16,
+            problem: &::laserdata_core::shared::ErrorResponse,
+        ) -> Self {
+            assert!(
+                (400..600).contains(& status), "a problem answer has a 4xx or 5xx status"
+            );
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/problem+json")
+                    .json_body_obj(problem),
+            )
+        }
     }
     pub struct GetLogsWhen(::httpmock::When);
     impl GetLogsWhen {
@@ -3130,7 +4036,10 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn deployment_id(self, value: &types::DeploymentId) -> Self {
+        pub fn deployment_id(
+            self,
+            value: &::laserdata_core::shared::DeploymentId,
+        ) -> Self {
             let re = regex::Regex::new(
                     &format!("^/deployments/{}/logs$", value.to_string()),
                 )
@@ -3266,6 +4175,24 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
+        /// Answers `status` (a 4xx or 5xx) with the API's problem document, as
+        /// `application/problem+json`.
+        pub fn problem(
+            self,
+            status: u16,
+            problem: &::laserdata_core::shared::ErrorResponse,
+        ) -> Self {
+            assert!(
+                (400..600).contains(& status), "a problem answer has a 4xx or 5xx status"
+            );
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/problem+json")
+                    .json_body_obj(problem),
+            )
+        }
     }
     pub struct GetSnapshotsWhen(::httpmock::When);
     impl GetSnapshotsWhen {
@@ -3281,7 +4208,10 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn deployment_id(self, value: &types::DeploymentId) -> Self {
+        pub fn deployment_id(
+            self,
+            value: &::laserdata_core::shared::DeploymentId,
+        ) -> Self {
             let re = regex::Regex::new(
                     &format!("^/deployments/{}/snapshots$", value.to_string()),
                 )
@@ -3347,6 +4277,24 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
+        /// Answers `status` (a 4xx or 5xx) with the API's problem document, as
+        /// `application/problem+json`.
+        pub fn problem(
+            self,
+            status: u16,
+            problem: &::laserdata_core::shared::ErrorResponse,
+        ) -> Self {
+            assert!(
+                (400..600).contains(& status), "a problem answer has a 4xx or 5xx status"
+            );
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/problem+json")
+                    .json_body_obj(problem),
+            )
+        }
     }
     pub struct CreateSnapshotWhen(::httpmock::When);
     impl CreateSnapshotWhen {
@@ -3362,7 +4310,10 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn deployment_id(self, value: &types::DeploymentId) -> Self {
+        pub fn deployment_id(
+            self,
+            value: &::laserdata_core::shared::DeploymentId,
+        ) -> Self {
             let re = regex::Regex::new(
                     &format!("^/deployments/{}/snapshots$", value.to_string()),
                 )
@@ -3371,7 +4322,7 @@ pub mod operations {
         }
         pub fn idempotency_key<'a, T>(self, value: T) -> Self
         where
-            T: Into<Option<&'a types::IdempotencyKey>>,
+            T: Into<Option<&'a ::laserdata_core::shared::IdempotencyKey>>,
         {
             if let Some(value) = value.into() {
                 Self(self.0.header("idempotency-key", value.to_string()))
@@ -3415,6 +4366,24 @@ pub mod operations {
             assert_eq!(status / 100u16, 2u16);
             Self(self.0.status(status))
         }
+        /// Answers `status` (a 4xx or 5xx) with the API's problem document, as
+        /// `application/problem+json`.
+        pub fn problem(
+            self,
+            status: u16,
+            problem: &::laserdata_core::shared::ErrorResponse,
+        ) -> Self {
+            assert!(
+                (400..600).contains(& status), "a problem answer has a 4xx or 5xx status"
+            );
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/problem+json")
+                    .json_body_obj(problem),
+            )
+        }
     }
     pub struct DeleteSnapshotWhen(::httpmock::When);
     impl DeleteSnapshotWhen {
@@ -3431,14 +4400,20 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn deployment_id(self, value: &types::DeploymentId) -> Self {
+        pub fn deployment_id(
+            self,
+            value: &::laserdata_core::shared::DeploymentId,
+        ) -> Self {
             let re = regex::Regex::new(
                     &format!("^/deployments/{}/snapshots/.*$", value.to_string()),
                 )
                 .unwrap();
             Self(self.0.path_matches(re))
         }
-        pub fn snapshot_id(self, value: &types::SnapshotId) -> Self {
+        pub fn snapshot_id(
+            self,
+            value: &::laserdata_supervisor::types::SnapshotId,
+        ) -> Self {
             let re = regex::Regex::new(
                     &format!("^/deployments/.*/snapshots/{}$", value.to_string()),
                 )
@@ -3478,6 +4453,24 @@ pub mod operations {
             assert_eq!(status / 100u16, 2u16);
             Self(self.0.status(status))
         }
+        /// Answers `status` (a 4xx or 5xx) with the API's problem document, as
+        /// `application/problem+json`.
+        pub fn problem(
+            self,
+            status: u16,
+            problem: &::laserdata_core::shared::ErrorResponse,
+        ) -> Self {
+            assert!(
+                (400..600).contains(& status), "a problem answer has a 4xx or 5xx status"
+            );
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/problem+json")
+                    .json_body_obj(problem),
+            )
+        }
     }
     pub struct GetSnapshotDownloadWhen(::httpmock::When);
     impl GetSnapshotDownloadWhen {
@@ -3496,7 +4489,10 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn deployment_id(self, value: &types::DeploymentId) -> Self {
+        pub fn deployment_id(
+            self,
+            value: &::laserdata_core::shared::DeploymentId,
+        ) -> Self {
             let re = regex::Regex::new(
                     &format!(
                         "^/deployments/{}/snapshots/.*/download$", value.to_string()
@@ -3505,7 +4501,10 @@ pub mod operations {
                 .unwrap();
             Self(self.0.path_matches(re))
         }
-        pub fn snapshot_id(self, value: &types::SnapshotId) -> Self {
+        pub fn snapshot_id(
+            self,
+            value: &::laserdata_supervisor::types::SnapshotId,
+        ) -> Self {
             let re = regex::Regex::new(
                     &format!(
                         "^/deployments/.*/snapshots/{}/download$", value.to_string()
@@ -3551,6 +4550,24 @@ pub mod operations {
                     .status(status)
                     .header("content-type", "application/json")
                     .json_body_obj(value),
+            )
+        }
+        /// Answers `status` (a 4xx or 5xx) with the API's problem document, as
+        /// `application/problem+json`.
+        pub fn problem(
+            self,
+            status: u16,
+            problem: &::laserdata_core::shared::ErrorResponse,
+        ) -> Self {
+            assert!(
+                (400..600).contains(& status), "a problem answer has a 4xx or 5xx status"
+            );
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/problem+json")
+                    .json_body_obj(problem),
             )
         }
     }

@@ -2,12 +2,18 @@
 // Do not edit it by hand: change the OpenAPI source and run the command again.
 
 #[allow(unused_imports)]
-pub use progenitor_client::{ByteStream, ClientInfo, Error, ResponseValue};
+pub use progenitor_client::{ByteStream, ClientInfo, ResponseValue};
+#[allow(unused_imports)]
+use progenitor_client::Error;
 #[allow(unused_imports)]
 use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderExt};
 /// Types used as operation parameters and responses.
 #[allow(clippy::all)]
 pub mod types {
+    pub use ::laserdata_core::shared::{
+        AwsAccountId, AwsVpcId, DeploymentId, DivisionId, ErrorResponse, FieldIssue,
+        GcpProjectId, IdempotencyKey, PageNumber, Region, TenantId, TotalCount,
+    };
     ///An IPv4 address range in CIDR notation, with a prefix length from 0 to 32 (`203.0.113.7/32`).
     #[derive(
         ::serde::Deserialize,
@@ -49,66 +55,12 @@ pub mod types {
             Ok(Self(value.to_string()))
         }
     }
-    ///Identifies an access rule of a deployment.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    #[serde(transparent)]
-    pub struct AccessRuleId(pub i64);
-    impl ::std::ops::Deref for AccessRuleId {
-        type Target = i64;
-        fn deref(&self) -> &i64 {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<AccessRuleId> for i64 {
-        fn from(value: AccessRuleId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::convert::From<i64> for AccessRuleId {
-        fn from(value: i64) -> Self {
-            Self(value)
-        }
-    }
-    impl ::std::fmt::Display for AccessRuleId {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            self.0.fmt(f)
-        }
-    }
-    impl ::std::str::FromStr for AccessRuleId {
-        type Err = <i64 as ::std::str::FromStr>::Err;
-        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
-            Ok(Self(value.parse()?))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for AccessRuleId {
-        type Error = <i64 as ::std::str::FromStr>::Err;
-        fn try_from(value: &str) -> ::std::result::Result<Self, Self::Error> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<String> for AccessRuleId {
-        type Error = <i64 as ::std::str::FromStr>::Err;
-        fn try_from(value: String) -> ::std::result::Result<Self, Self::Error> {
-            value.parse()
-        }
-    }
     ///A firewall rule of the deployment.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct AccessRuleInfo {
         ///The IPv4 ranges the rule applies to.
         pub cidr_blocks: ::std::vec::Vec<AccessRuleCidrBlock>,
-        pub id: AccessRuleId,
+        pub id: ::laserdata_supervisor::types::AccessRuleId,
         ///True for an ingress rule, false for an egress rule.
         #[serde(default = "defaults::default_bool::<true>")]
         pub ingress: bool,
@@ -122,6 +74,7 @@ pub mod types {
         pub valid_to: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
     }
     impl AccessRuleInfo {
+        ///A builder for this type: set the fields one by one; it converts into the type (with `try_into()`) or goes where the type is expected.
         pub fn builder() -> builder::AccessRuleInfo {
             Default::default()
         }
@@ -204,6 +157,7 @@ opens none lets nothing through.
         pub iggy_websocket: bool,
     }
     impl AccessRuleProtocols {
+        ///A builder for this type: set the fields one by one; it converts into the type (with `try_into()`) or goes where the type is expected.
         pub fn builder() -> builder::AccessRuleProtocols {
             Default::default()
         }
@@ -266,60 +220,6 @@ value; in a URL it must be percent-encoded (`reconfigure%3A512`).
                 })
         }
     }
-    ///Identifies one entry of a deployment's activity log.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    #[serde(transparent)]
-    pub struct ActivityId(pub i64);
-    impl ::std::ops::Deref for ActivityId {
-        type Target = i64;
-        fn deref(&self) -> &i64 {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ActivityId> for i64 {
-        fn from(value: ActivityId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::convert::From<i64> for ActivityId {
-        fn from(value: i64) -> Self {
-            Self(value)
-        }
-    }
-    impl ::std::fmt::Display for ActivityId {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            self.0.fmt(f)
-        }
-    }
-    impl ::std::str::FromStr for ActivityId {
-        type Err = <i64 as ::std::str::FromStr>::Err;
-        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
-            Ok(Self(value.parse()?))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ActivityId {
-        type Error = <i64 as ::std::str::FromStr>::Err;
-        fn try_from(value: &str) -> ::std::result::Result<Self, Self::Error> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<String> for ActivityId {
-        type Error = <i64 as ::std::str::FromStr>::Err;
-        fn try_from(value: String) -> ::std::result::Result<Self, Self::Error> {
-            value.parse()
-        }
-    }
     /**One entry of the activity log: one action on one node. The vendor's documentation
 shows `id` and `tenant_id` and lists the values of `status` (the field name is
 assumed); the remaining fields are reconstructed from what an entry must tell (which
@@ -332,20 +232,23 @@ node, runtime and action, and when) and are optional until confirmed.
         ///When the action was accepted; entries created by one `create_activity` call share it (closely).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub created_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
-        pub id: ActivityId,
+        pub id: ::laserdata_supervisor::types::ActivityId,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub node_id: ::std::option::Option<DeploymentNodeId>,
+        pub node_id: ::std::option::Option<
+            ::laserdata_supervisor::types::DeploymentNodeId,
+        >,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub runtime: ::std::option::Option<ActivityRuntime>,
         pub status: ::laserdata_core::Open<
             ::laserdata_supervisor::types::ActivityStatus,
         >,
-        pub tenant_id: TenantId,
+        pub tenant_id: ::laserdata_core::shared::TenantId,
         ///When the entry last changed, for example when it became `completed` or `rejected`.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub updated_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
     }
     impl ActivityInfo {
+        ///A builder for this type: set the fields one by one; it converts into the type (with `try_into()`) or goes where the type is expected.
         pub fn builder() -> builder::ActivityInfo {
             Default::default()
         }
@@ -426,10 +329,13 @@ are final.
         PartialOrd
     )]
     pub enum ActivityStatus {
+        ///`processing`
         #[serde(rename = "processing")]
         Processing,
+        ///`completed`
         #[serde(rename = "completed")]
         Completed,
+        ///`rejected`
         #[serde(rename = "rejected")]
         Rejected,
     }
@@ -471,117 +377,6 @@ are final.
             value.parse()
         }
     }
-    ///A 12-digit AWS account id, as a string so that leading zeros are kept.
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct AwsAccountId(::std::string::String);
-    impl ::std::ops::Deref for AwsAccountId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<AwsAccountId> for ::std::string::String {
-        fn from(value: AwsAccountId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for AwsAccountId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 12usize {
-                return Err("longer than 12 characters".into());
-            }
-            if value.chars().count() < 12usize {
-                return Err("shorter than 12 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for AwsAccountId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for AwsAccountId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for AwsAccountId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///Identifies an AWS PrivateLink endpoint service of a deployment.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    #[serde(transparent)]
-    pub struct AwsPrivateLinkId(pub i64);
-    impl ::std::ops::Deref for AwsPrivateLinkId {
-        type Target = i64;
-        fn deref(&self) -> &i64 {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<AwsPrivateLinkId> for i64 {
-        fn from(value: AwsPrivateLinkId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::convert::From<i64> for AwsPrivateLinkId {
-        fn from(value: i64) -> Self {
-            Self(value)
-        }
-    }
-    impl ::std::fmt::Display for AwsPrivateLinkId {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            self.0.fmt(f)
-        }
-    }
-    impl ::std::str::FromStr for AwsPrivateLinkId {
-        type Err = <i64 as ::std::str::FromStr>::Err;
-        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
-            Ok(Self(value.parse()?))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for AwsPrivateLinkId {
-        type Error = <i64 as ::std::str::FromStr>::Err;
-        fn try_from(value: &str) -> ::std::result::Result<Self, Self::Error> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<String> for AwsPrivateLinkId {
-        type Error = <i64 as ::std::str::FromStr>::Err;
-        fn try_from(value: String) -> ::std::result::Result<Self, Self::Error> {
-            value.parse()
-        }
-    }
     /**An AWS PrivateLink endpoint service of the deployment. Undocumented: besides `id`,
 the typed fields are guesses, all optional, and every other field is kept as sent.
 */
@@ -593,7 +388,7 @@ the typed fields are guesses, all optional, and every other field is kept as sen
         ///When the endpoint service was requested.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub created_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
-        pub id: AwsPrivateLinkId,
+        pub id: ::laserdata_supervisor::types::AwsPrivateLinkId,
         ///The endpoint service's name.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub name: ::std::option::Option<::std::string::String>,
@@ -609,6 +404,7 @@ the typed fields are guesses, all optional, and every other field is kept as sen
         pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl AwsPrivateLinkInfo {
+        ///A builder for this type: set the fields one by one; it converts into the type (with `try_into()`) or goes where the type is expected.
         pub fn builder() -> builder::AwsPrivateLinkInfo {
             Default::default()
         }
@@ -635,101 +431,6 @@ the typed fields are guesses, all optional, and every other field is kept as sen
             Self(value)
         }
     }
-    ///The id of an AWS VPC (`vpc-` followed by hexadecimal digits).
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    #[serde(transparent)]
-    pub struct AwsVpcId(pub ::std::string::String);
-    impl ::std::ops::Deref for AwsVpcId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<AwsVpcId> for ::std::string::String {
-        fn from(value: AwsVpcId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::convert::From<::std::string::String> for AwsVpcId {
-        fn from(value: ::std::string::String) -> Self {
-            Self(value)
-        }
-    }
-    impl ::std::fmt::Display for AwsVpcId {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            self.0.fmt(f)
-        }
-    }
-    impl ::std::str::FromStr for AwsVpcId {
-        type Err = ::std::convert::Infallible;
-        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
-            Ok(Self(value.to_string()))
-        }
-    }
-    ///Identifies an AWS VPC peering of a deployment.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    #[serde(transparent)]
-    pub struct AwsVpcPeeringId(pub i64);
-    impl ::std::ops::Deref for AwsVpcPeeringId {
-        type Target = i64;
-        fn deref(&self) -> &i64 {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<AwsVpcPeeringId> for i64 {
-        fn from(value: AwsVpcPeeringId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::convert::From<i64> for AwsVpcPeeringId {
-        fn from(value: i64) -> Self {
-            Self(value)
-        }
-    }
-    impl ::std::fmt::Display for AwsVpcPeeringId {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            self.0.fmt(f)
-        }
-    }
-    impl ::std::str::FromStr for AwsVpcPeeringId {
-        type Err = <i64 as ::std::str::FromStr>::Err;
-        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
-            Ok(Self(value.parse()?))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for AwsVpcPeeringId {
-        type Error = <i64 as ::std::str::FromStr>::Err;
-        fn try_from(value: &str) -> ::std::result::Result<Self, Self::Error> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<String> for AwsVpcPeeringId {
-        type Error = <i64 as ::std::str::FromStr>::Err;
-        fn try_from(value: String) -> ::std::result::Result<Self, Self::Error> {
-            value.parse()
-        }
-    }
     /**An AWS VPC peering of the deployment. The documentation does not show this shape:
 besides `id`, the typed fields are the create body's, all optional, plus a state and
 a creation time under guessed names; every other field is kept as sent.
@@ -739,18 +440,18 @@ a creation time under guessed names; every other field is kept as sent.
         ///When the peering was requested.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub created_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
-        pub id: AwsVpcPeeringId,
+        pub id: ::laserdata_supervisor::types::AwsVpcPeeringId,
         ///The peering's name.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub name: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub peer_owner_id: ::std::option::Option<AwsAccountId>,
+        pub peer_owner_id: ::std::option::Option<::laserdata_core::shared::AwsAccountId>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub peer_region: ::std::option::Option<Region>,
+        pub peer_region: ::std::option::Option<::laserdata_core::shared::Region>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub peer_vpc_cidr: ::std::option::Option<NetworkCidrBlock>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub peer_vpc_id: ::std::option::Option<AwsVpcId>,
+        pub peer_vpc_id: ::std::option::Option<::laserdata_core::shared::AwsVpcId>,
         ///The note given when the peering was created.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub remarks: ::std::option::Option<::std::string::String>,
@@ -760,6 +461,7 @@ a creation time under guessed names; every other field is kept as sent.
         pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl AwsVpcPeeringInfo {
+        ///A builder for this type: set the fields one by one; it converts into the type (with `try_into()`) or goes where the type is expected.
         pub fn builder() -> builder::AwsVpcPeeringInfo {
             Default::default()
         }
@@ -807,60 +509,6 @@ is an object with a `steps` list of sentences, and this may well be similar.
             Self(value)
         }
     }
-    ///Identifies a backup of a deployment.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    #[serde(transparent)]
-    pub struct BackupId(pub i64);
-    impl ::std::ops::Deref for BackupId {
-        type Target = i64;
-        fn deref(&self) -> &i64 {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<BackupId> for i64 {
-        fn from(value: BackupId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::convert::From<i64> for BackupId {
-        fn from(value: i64) -> Self {
-            Self(value)
-        }
-    }
-    impl ::std::fmt::Display for BackupId {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            self.0.fmt(f)
-        }
-    }
-    impl ::std::str::FromStr for BackupId {
-        type Err = <i64 as ::std::str::FromStr>::Err;
-        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
-            Ok(Self(value.parse()?))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for BackupId {
-        type Error = <i64 as ::std::str::FromStr>::Err;
-        fn try_from(value: &str) -> ::std::result::Result<Self, Self::Error> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<String> for BackupId {
-        type Error = <i64 as ::std::str::FromStr>::Err;
-        fn try_from(value: String) -> ::std::result::Result<Self, Self::Error> {
-            value.parse()
-        }
-    }
     ///A backup of a deployment's storage volumes.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct BackupInfo {
@@ -874,17 +522,19 @@ is an object with a `steps` list of sentences, and this may well be similar.
         >,
         ///When the backup was asked for.
         pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
-        pub deployment_id: DeploymentId,
+        pub deployment_id: ::laserdata_core::shared::DeploymentId,
         ///When the backup is removed automatically; null when it has no expiry (yet).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub expires_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
-        pub id: BackupId,
+        pub id: ::laserdata_supervisor::types::BackupId,
         pub name: BackupName,
         ///The node whose volumes were copied.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub node_id: ::std::option::Option<TelemetryNodeId>,
+        pub node_id: ::std::option::Option<
+            ::laserdata_supervisor::types::TelemetryNodeId,
+        >,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub region: ::std::option::Option<Region>,
+        pub region: ::std::option::Option<::laserdata_core::shared::Region>,
         ///A free-text note on the backup, or null.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub remarks: ::std::option::Option<::std::string::String>,
@@ -903,6 +553,7 @@ is an object with a `steps` list of sentences, and this may well be similar.
         pub volume_ids: ::std::vec::Vec<::std::string::String>,
     }
     impl BackupInfo {
+        ///A builder for this type: set the fields one by one; it converts into the type (with `try_into()`) or goes where the type is expected.
         pub fn builder() -> builder::BackupInfo {
             Default::default()
         }
@@ -978,14 +629,19 @@ are going away).
         PartialOrd
     )]
     pub enum BackupStatus {
+        ///`pending`
         #[serde(rename = "pending")]
         Pending,
+        ///`in_progress`
         #[serde(rename = "in_progress")]
         InProgress,
+        ///`completed`
         #[serde(rename = "completed")]
         Completed,
+        ///`failed`
         #[serde(rename = "failed")]
         Failed,
+        ///`deleting`
         #[serde(rename = "deleting")]
         Deleting,
     }
@@ -1048,10 +704,13 @@ just before it upgraded the deployment).
         PartialOrd
     )]
     pub enum BackupType {
+        ///`manual`
         #[serde(rename = "manual")]
         Manual,
+        ///`scheduled`
         #[serde(rename = "scheduled")]
         Scheduled,
+        ///`pre_upgrade`
         #[serde(rename = "pre_upgrade")]
         PreUpgrade,
     }
@@ -1090,62 +749,6 @@ just before it upgraded the deployment).
         fn try_from(
             value: ::std::string::String,
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    /**Identifies one stored configuration row (one version of one named configuration).
-`delete_config` and the `reconfigure:{config_id}` runtime action take it.
-*/
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    #[serde(transparent)]
-    pub struct ConfigId(pub i64);
-    impl ::std::ops::Deref for ConfigId {
-        type Target = i64;
-        fn deref(&self) -> &i64 {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ConfigId> for i64 {
-        fn from(value: ConfigId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::convert::From<i64> for ConfigId {
-        fn from(value: i64) -> Self {
-            Self(value)
-        }
-    }
-    impl ::std::fmt::Display for ConfigId {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            self.0.fmt(f)
-        }
-    }
-    impl ::std::str::FromStr for ConfigId {
-        type Err = <i64 as ::std::str::FromStr>::Err;
-        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
-            Ok(Self(value.parse()?))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ConfigId {
-        type Error = <i64 as ::std::str::FromStr>::Err;
-        fn try_from(value: &str) -> ::std::result::Result<Self, Self::Error> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<String> for ConfigId {
-        type Error = <i64 as ::std::str::FromStr>::Err;
-        fn try_from(value: String) -> ::std::result::Result<Self, Self::Error> {
             value.parse()
         }
     }
@@ -1332,6 +935,7 @@ may appear, so treat this as an open set.
         pub secret: ::std::option::Option<bool>,
     }
     impl ConfigSchemaEntry {
+        ///A builder for this type: set the fields one by one; it converts into the type (with `try_into()`) or goes where the type is expected.
         pub fn builder() -> builder::ConfigSchemaEntry {
             Default::default()
         }
@@ -1348,6 +952,7 @@ may appear, so treat this as an open set.
         pub schema: ::std::vec::Vec<ConfigSchemaEntry>,
     }
     impl ConfigSchemaSection {
+        ///A builder for this type: set the fields one by one; it converts into the type (with `try_into()`) or goes where the type is expected.
         pub fn builder() -> builder::ConfigSchemaSection {
             Default::default()
         }
@@ -1392,7 +997,7 @@ Lists may leave `values` out; single rows carry it.
         ///When the row was saved.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub created_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
-        pub id: ConfigId,
+        pub id: ::laserdata_supervisor::types::ConfigId,
         pub name: ConfigName,
         ///Whether this row is the kind's configuration in force. One row per kind is primary.
         pub primary: bool,
@@ -1407,6 +1012,7 @@ Lists may leave `values` out; single rows carry it.
         pub version: ConfigVersionNumber,
     }
     impl ConfigVersionInfo {
+        ///A builder for this type: set the fields one by one; it converts into the type (with `try_into()`) or goes where the type is expected.
         pub fn builder() -> builder::ConfigVersionInfo {
             Default::default()
         }
@@ -1465,67 +1071,13 @@ Lists may leave `values` out; single rows carry it.
             value.parse()
         }
     }
-    ///Identifies a connector instance within its deployment.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    #[serde(transparent)]
-    pub struct ConnectorInstanceId(pub i64);
-    impl ::std::ops::Deref for ConnectorInstanceId {
-        type Target = i64;
-        fn deref(&self) -> &i64 {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ConnectorInstanceId> for i64 {
-        fn from(value: ConnectorInstanceId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::convert::From<i64> for ConnectorInstanceId {
-        fn from(value: i64) -> Self {
-            Self(value)
-        }
-    }
-    impl ::std::fmt::Display for ConnectorInstanceId {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            self.0.fmt(f)
-        }
-    }
-    impl ::std::str::FromStr for ConnectorInstanceId {
-        type Err = <i64 as ::std::str::FromStr>::Err;
-        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
-            Ok(Self(value.parse()?))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ConnectorInstanceId {
-        type Error = <i64 as ::std::str::FromStr>::Err;
-        fn try_from(value: &str) -> ::std::result::Result<Self, Self::Error> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<String> for ConnectorInstanceId {
-        type Error = <i64 as ::std::str::FromStr>::Err;
-        fn try_from(value: String) -> ::std::result::Result<Self, Self::Error> {
-            value.parse()
-        }
-    }
     /**A connector instance running on a deployment. Only `instance_id` is taken as certain;
 the other fields are named in the vendor's documentation and tool but their exact
 form was not seen, so they are optional.
 */
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct ConnectorInstanceInfo {
-        pub instance_id: ConnectorInstanceId,
+        pub instance_id: ::laserdata_supervisor::types::ConnectorInstanceId,
         /**A key naming the instance or the connector it runs; the documentation does not
 say which (compare `connector_key` and `instance_key` of the Main API's
 `activate_connector`).
@@ -1547,6 +1099,7 @@ connectors runtime runs it; the exact strings are not confirmed (`pending` and
         >,
     }
     impl ConnectorInstanceInfo {
+        ///A builder for this type: set the fields one by one; it converts into the type (with `try_into()`) or goes where the type is expected.
         pub fn builder() -> builder::ConnectorInstanceInfo {
             Default::default()
         }
@@ -1567,8 +1120,10 @@ connectors runtime runs it; the exact strings are not confirmed (`pending` and
         PartialOrd
     )]
     pub enum ConnectorInstanceType {
+        ///`sink`
         #[serde(rename = "sink")]
         Sink,
+        ///`source`
         #[serde(rename = "source")]
         Source,
     }
@@ -1626,6 +1181,7 @@ connectors runtime runs it; the exact strings are not confirmed (`pending` and
         pub valid_to: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
     }
     impl CreateAccessRule {
+        ///A builder for this type: set the fields one by one; it converts into the type (with `try_into()`) or goes where the type is expected.
         pub fn builder() -> builder::CreateAccessRule {
             Default::default()
         }
@@ -1635,9 +1191,10 @@ connectors runtime runs it; the exact strings are not confirmed (`pending` and
     pub struct CreateActivity {
         ///The nodes to act on; left out (or empty), the action targets every node of the deployment.
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub nodes: ::std::vec::Vec<DeploymentNodeId>,
+        pub nodes: ::std::vec::Vec<::laserdata_supervisor::types::DeploymentNodeId>,
     }
     impl CreateActivity {
+        ///A builder for this type: set the fields one by one; it converts into the type (with `try_into()`) or goes where the type is expected.
         pub fn builder() -> builder::CreateActivity {
             Default::default()
         }
@@ -1657,6 +1214,7 @@ field names are guesses.
         pub remarks: ::std::option::Option<::std::string::String>,
     }
     impl CreateAwsPrivateLink {
+        ///A builder for this type: set the fields one by one; it converts into the type (with `try_into()`) or goes where the type is expected.
         pub fn builder() -> builder::CreateAwsPrivateLink {
             Default::default()
         }
@@ -1720,16 +1278,17 @@ field names are guesses.
     pub struct CreateAwsVpcPeering {
         ///A name for people to recognise the peering by.
         pub name: CreateAwsVpcPeeringName,
-        pub peer_owner_id: AwsAccountId,
+        pub peer_owner_id: ::laserdata_core::shared::AwsAccountId,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub peer_region: ::std::option::Option<Region>,
+        pub peer_region: ::std::option::Option<::laserdata_core::shared::Region>,
         pub peer_vpc_cidr: NetworkCidrBlock,
-        pub peer_vpc_id: AwsVpcId,
+        pub peer_vpc_id: ::laserdata_core::shared::AwsVpcId,
         ///A free-form note about the peering.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub remarks: ::std::option::Option<::std::string::String>,
     }
     impl CreateAwsVpcPeering {
+        ///A builder for this type: set the fields one by one; it converts into the type (with `try_into()`) or goes where the type is expected.
         pub fn builder() -> builder::CreateAwsVpcPeering {
             Default::default()
         }
@@ -1799,12 +1358,15 @@ left out. `remarks` mirrors the field of the same name in `BackupInfo`.
         pub expiry_days: ::std::option::Option<::std::num::NonZeroU32>,
         pub name: BackupName,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub node_id: ::std::option::Option<TelemetryNodeId>,
+        pub node_id: ::std::option::Option<
+            ::laserdata_supervisor::types::TelemetryNodeId,
+        >,
         ///A free-text note to keep with the backup.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub remarks: ::std::option::Option<::std::string::String>,
     }
     impl CreateBackup {
+        ///A builder for this type: set the fields one by one; it converts into the type (with `try_into()`) or goes where the type is expected.
         pub fn builder() -> builder::CreateBackup {
             Default::default()
         }
@@ -1820,6 +1382,7 @@ left out. `remarks` mirrors the field of the same name in `BackupInfo`.
         pub values: ConfigValues,
     }
     impl CreateConfig {
+        ///A builder for this type: set the fields one by one; it converts into the type (with `try_into()`) or goes where the type is expected.
         pub fn builder() -> builder::CreateConfig {
             Default::default()
         }
@@ -1833,11 +1396,14 @@ connection preference are documented; the other field names are guesses.
         pub connection_preference: ::std::option::Option<GcpPscConnectionPreference>,
         ///Projects whose connections are accepted; may not be supported.
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub consumer_accept_list: ::std::vec::Vec<GcpProjectId>,
+        pub consumer_accept_list: ::std::vec::Vec<
+            ::laserdata_core::shared::GcpProjectId,
+        >,
         ///A name for the attachment, unique within the deployment.
         pub name: CreateGcpPrivateServiceConnectName,
     }
     impl CreateGcpPrivateServiceConnect {
+        ///A builder for this type: set the fields one by one; it converts into the type (with `try_into()`) or goes where the type is expected.
         pub fn builder() -> builder::CreateGcpPrivateServiceConnect {
             Default::default()
         }
@@ -1906,7 +1472,7 @@ terms.
     pub struct CreateGcpVpcPeering {
         ///A name for people to recognise the peering by.
         pub name: CreateGcpVpcPeeringName,
-        pub peer_project_id: GcpProjectId,
+        pub peer_project_id: ::laserdata_core::shared::GcpProjectId,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub peer_vpc_cidr: ::std::option::Option<NetworkCidrBlock>,
         ///The name of your VPC network in that project.
@@ -1916,6 +1482,7 @@ terms.
         pub remarks: ::std::option::Option<::std::string::String>,
     }
     impl CreateGcpVpcPeering {
+        ///A builder for this type: set the fields one by one; it converts into the type (with `try_into()`) or goes where the type is expected.
         pub fn builder() -> builder::CreateGcpVpcPeering {
             Default::default()
         }
@@ -1993,6 +1560,7 @@ terms.
         }
     }
     impl CreateSnapshot {
+        ///A builder for this type: set the fields one by one; it converts into the type (with `try_into()`) or goes where the type is expected.
         pub fn builder() -> builder::CreateSnapshot {
             Default::default()
         }
@@ -2005,62 +1573,9 @@ terms.
         pub username: ::std::string::String,
     }
     impl DeploymentCredentials {
+        ///A builder for this type: set the fields one by one; it converts into the type (with `try_into()`) or goes where the type is expected.
         pub fn builder() -> builder::DeploymentCredentials {
             Default::default()
-        }
-    }
-    ///Identifies a deployment within an environment.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    #[serde(transparent)]
-    pub struct DeploymentId(pub i64);
-    impl ::std::ops::Deref for DeploymentId {
-        type Target = i64;
-        fn deref(&self) -> &i64 {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<DeploymentId> for i64 {
-        fn from(value: DeploymentId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::convert::From<i64> for DeploymentId {
-        fn from(value: i64) -> Self {
-            Self(value)
-        }
-    }
-    impl ::std::fmt::Display for DeploymentId {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            self.0.fmt(f)
-        }
-    }
-    impl ::std::str::FromStr for DeploymentId {
-        type Err = <i64 as ::std::str::FromStr>::Err;
-        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
-            Ok(Self(value.parse()?))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for DeploymentId {
-        type Error = <i64 as ::std::str::FromStr>::Err;
-        fn try_from(value: &str) -> ::std::result::Result<Self, Self::Error> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<String> for DeploymentId {
-        type Error = <i64 as ::std::str::FromStr>::Err;
-        fn try_from(value: String) -> ::std::result::Result<Self, Self::Error> {
-            value.parse()
         }
     }
     /**The deployment-wide metrics summary. Its structure is not documented, so it is left
@@ -2086,62 +1601,6 @@ clients and consumer groups.
     impl ::std::convert::From<::serde_json::Value> for DeploymentMetrics {
         fn from(value: ::serde_json::Value) -> Self {
             Self(value)
-        }
-    }
-    /**Identifies a node (a machine) of a deployment. Values can exceed 2^53, so read them as
-64-bit integers, never as floating point.
-*/
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    #[serde(transparent)]
-    pub struct DeploymentNodeId(pub i64);
-    impl ::std::ops::Deref for DeploymentNodeId {
-        type Target = i64;
-        fn deref(&self) -> &i64 {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<DeploymentNodeId> for i64 {
-        fn from(value: DeploymentNodeId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::convert::From<i64> for DeploymentNodeId {
-        fn from(value: i64) -> Self {
-            Self(value)
-        }
-    }
-    impl ::std::fmt::Display for DeploymentNodeId {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            self.0.fmt(f)
-        }
-    }
-    impl ::std::str::FromStr for DeploymentNodeId {
-        type Err = <i64 as ::std::str::FromStr>::Err;
-        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
-            Ok(Self(value.parse()?))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for DeploymentNodeId {
-        type Error = <i64 as ::std::str::FromStr>::Err;
-        fn try_from(value: &str) -> ::std::result::Result<Self, Self::Error> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<String> for DeploymentNodeId {
-        type Error = <i64 as ::std::str::FromStr>::Err;
-        fn try_from(value: String) -> ::std::result::Result<Self, Self::Error> {
-            value.parse()
         }
     }
     /**The nodes of a deployment. The shape is not documented, so it is left untyped (any
@@ -2190,166 +1649,6 @@ illustrative only.
             Self(value)
         }
     }
-    ///Identifies a division within a tenant.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    #[serde(transparent)]
-    pub struct DivisionId(pub i64);
-    impl ::std::ops::Deref for DivisionId {
-        type Target = i64;
-        fn deref(&self) -> &i64 {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<DivisionId> for i64 {
-        fn from(value: DivisionId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::convert::From<i64> for DivisionId {
-        fn from(value: i64) -> Self {
-            Self(value)
-        }
-    }
-    impl ::std::fmt::Display for DivisionId {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            self.0.fmt(f)
-        }
-    }
-    impl ::std::str::FromStr for DivisionId {
-        type Err = <i64 as ::std::str::FromStr>::Err;
-        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
-            Ok(Self(value.parse()?))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for DivisionId {
-        type Error = <i64 as ::std::str::FromStr>::Err;
-        fn try_from(value: &str) -> ::std::result::Result<Self, Self::Error> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<String> for DivisionId {
-        type Error = <i64 as ::std::str::FromStr>::Err;
-        fn try_from(value: String) -> ::std::result::Result<Self, Self::Error> {
-            value.parse()
-        }
-    }
-    /**The body of every error answer: an RFC 7807 problem document extended with LaserData's
-stable `code`, a readable `reason` and, for validation failures, one entry per rejected
-field in `field_issues`.
-*/
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-    pub struct ErrorResponse {
-        ///A stable snake_case error code to branch on, such as `insufficient_permissions`.
-        pub code: ::std::string::String,
-        ///The one field the error is about, when there is exactly one. Kept for older clients; prefer `field_issues`.
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub field: ::std::option::Option<::std::string::String>,
-        ///Every field that failed validation. Empty or absent for other errors.
-        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub field_issues: ::std::vec::Vec<FieldIssue>,
-        ///The id of the failed request, the same as the `ld-request` header.
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub instance: ::std::option::Option<::std::string::String>,
-        ///A sentence for people explaining what went wrong.
-        pub reason: ::std::string::String,
-        ///Whether sending the same request again may succeed (true for 408, 425, 429, 500, 502, 503 and 504).
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub retryable: ::std::option::Option<bool>,
-        ///The HTTP status code, repeated for convenience.
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub status: ::std::option::Option<i32>,
-        ///A short summary of the kind of problem, usually the status text.
-        pub title: ::std::string::String,
-        ///A URI naming the kind of problem; `about:blank` when the status says it all.
-        #[serde(rename = "type", default = "defaults::error_response_type")]
-        pub type_: ::std::string::String,
-    }
-    impl ErrorResponse {
-        pub fn builder() -> builder::ErrorResponse {
-            Default::default()
-        }
-    }
-    ///Why one field of the request was rejected.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-    pub struct FieldIssue {
-        ///A stable snake_case code for the kind of issue, such as `invalid_email`.
-        pub code: ::std::string::String,
-        ///A dotted path to the field, with array positions as numbers (`allowed_ips.0`).
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub path: ::std::option::Option<::std::string::String>,
-        ///A sentence for people explaining the issue.
-        pub reason: ::std::string::String,
-    }
-    impl FieldIssue {
-        pub fn builder() -> builder::FieldIssue {
-            Default::default()
-        }
-    }
-    ///Identifies a GCP Private Service Connect attachment of a deployment.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    #[serde(transparent)]
-    pub struct GcpPrivateServiceConnectId(pub i64);
-    impl ::std::ops::Deref for GcpPrivateServiceConnectId {
-        type Target = i64;
-        fn deref(&self) -> &i64 {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<GcpPrivateServiceConnectId> for i64 {
-        fn from(value: GcpPrivateServiceConnectId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::convert::From<i64> for GcpPrivateServiceConnectId {
-        fn from(value: i64) -> Self {
-            Self(value)
-        }
-    }
-    impl ::std::fmt::Display for GcpPrivateServiceConnectId {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            self.0.fmt(f)
-        }
-    }
-    impl ::std::str::FromStr for GcpPrivateServiceConnectId {
-        type Err = <i64 as ::std::str::FromStr>::Err;
-        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
-            Ok(Self(value.parse()?))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GcpPrivateServiceConnectId {
-        type Error = <i64 as ::std::str::FromStr>::Err;
-        fn try_from(value: &str) -> ::std::result::Result<Self, Self::Error> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<String> for GcpPrivateServiceConnectId {
-        type Error = <i64 as ::std::str::FromStr>::Err;
-        fn try_from(value: String) -> ::std::result::Result<Self, Self::Error> {
-            value.parse()
-        }
-    }
     /**A Private Service Connect attachment of the deployment. Undocumented: besides `id`,
 the typed fields are guesses, all optional, and every other field is kept as sent.
 */
@@ -2359,11 +1658,13 @@ the typed fields are guesses, all optional, and every other field is kept as sen
         pub connection_preference: ::std::option::Option<GcpPscConnectionPreference>,
         ///Projects whose connections are accepted.
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub consumer_accept_list: ::std::vec::Vec<GcpProjectId>,
+        pub consumer_accept_list: ::std::vec::Vec<
+            ::laserdata_core::shared::GcpProjectId,
+        >,
         ///When the attachment was requested.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub created_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
-        pub id: GcpPrivateServiceConnectId,
+        pub id: ::laserdata_supervisor::types::GcpPrivateServiceConnectId,
         ///The attachment's name, unique within the deployment.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub name: ::std::option::Option<::std::string::String>,
@@ -2376,6 +1677,7 @@ the typed fields are guesses, all optional, and every other field is kept as sen
         pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl GcpPrivateServiceConnectInfo {
+        ///A builder for this type: set the fields one by one; it converts into the type (with `try_into()`) or goes where the type is expected.
         pub fn builder() -> builder::GcpPrivateServiceConnectInfo {
             Default::default()
         }
@@ -2402,47 +1704,6 @@ the typed fields are guesses, all optional, and every other field is kept as sen
     for GcpPrivateServiceConnectList {
         fn from(value: ::std::vec::Vec<GcpPrivateServiceConnectInfo>) -> Self {
             Self(value)
-        }
-    }
-    ///The id of a Google Cloud project (`acme-streaming-prod`).
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    #[serde(transparent)]
-    pub struct GcpProjectId(pub ::std::string::String);
-    impl ::std::ops::Deref for GcpProjectId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<GcpProjectId> for ::std::string::String {
-        fn from(value: GcpProjectId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::convert::From<::std::string::String> for GcpProjectId {
-        fn from(value: ::std::string::String) -> Self {
-            Self(value)
-        }
-    }
-    impl ::std::fmt::Display for GcpProjectId {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            self.0.fmt(f)
-        }
-    }
-    impl ::std::str::FromStr for GcpProjectId {
-        type Err = ::std::convert::Infallible;
-        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
-            Ok(Self(value.to_string()))
         }
     }
     /**How a service attachment treats incoming connections: each waits for manual
@@ -2490,60 +1751,6 @@ leave the field out to get manual acceptance.
             Ok(Self(value.to_string()))
         }
     }
-    ///Identifies a GCP VPC peering of a deployment.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    #[serde(transparent)]
-    pub struct GcpVpcPeeringId(pub i64);
-    impl ::std::ops::Deref for GcpVpcPeeringId {
-        type Target = i64;
-        fn deref(&self) -> &i64 {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<GcpVpcPeeringId> for i64 {
-        fn from(value: GcpVpcPeeringId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::convert::From<i64> for GcpVpcPeeringId {
-        fn from(value: i64) -> Self {
-            Self(value)
-        }
-    }
-    impl ::std::fmt::Display for GcpVpcPeeringId {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            self.0.fmt(f)
-        }
-    }
-    impl ::std::str::FromStr for GcpVpcPeeringId {
-        type Err = <i64 as ::std::str::FromStr>::Err;
-        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
-            Ok(Self(value.parse()?))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GcpVpcPeeringId {
-        type Error = <i64 as ::std::str::FromStr>::Err;
-        fn try_from(value: &str) -> ::std::result::Result<Self, Self::Error> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<String> for GcpVpcPeeringId {
-        type Error = <i64 as ::std::str::FromStr>::Err;
-        fn try_from(value: String) -> ::std::result::Result<Self, Self::Error> {
-            value.parse()
-        }
-    }
     /**A GCP VPC peering of the deployment. Undocumented: besides `id`, the typed fields are
 guesses, all optional, and every other field is kept as sent.
 */
@@ -2552,12 +1759,14 @@ guesses, all optional, and every other field is kept as sent.
         ///When the peering was requested.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub created_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
-        pub id: GcpVpcPeeringId,
+        pub id: ::laserdata_supervisor::types::GcpVpcPeeringId,
         ///The peering's name.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub name: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub peer_project_id: ::std::option::Option<GcpProjectId>,
+        pub peer_project_id: ::std::option::Option<
+            ::laserdata_core::shared::GcpProjectId,
+        >,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub peer_vpc_cidr: ::std::option::Option<NetworkCidrBlock>,
         ///The name of the peer VPC network.
@@ -2572,6 +1781,7 @@ guesses, all optional, and every other field is kept as sent.
         pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl GcpVpcPeeringInfo {
+        ///A builder for this type: set the fields one by one; it converts into the type (with `try_into()`) or goes where the type is expected.
         pub fn builder() -> builder::GcpVpcPeeringInfo {
             Default::default()
         }
@@ -2607,13 +1817,16 @@ any other field is kept as received (in Rust, in `extra`).
             ::chrono::DateTime<::chrono::offset::Utc>,
         >,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub node_id: ::std::option::Option<TelemetryNodeId>,
+        pub node_id: ::std::option::Option<
+            ::laserdata_supervisor::types::TelemetryNodeId,
+        >,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub runtime: ::std::option::Option<TelemetryRuntime>,
         #[serde(flatten)]
         pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl HeartbeatInfo {
+        ///A builder for this type: set the fields one by one; it converts into the type (with `try_into()`) or goes where the type is expected.
         pub fn builder() -> builder::HeartbeatInfo {
             Default::default()
         }
@@ -2624,7 +1837,9 @@ are not confirmed; any other field is kept as received (in Rust, in `extra`).
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct HeartbeatRecord {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub node_id: ::std::option::Option<TelemetryNodeId>,
+        pub node_id: ::std::option::Option<
+            ::laserdata_supervisor::types::TelemetryNodeId,
+        >,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub runtime: ::std::option::Option<TelemetryRuntime>,
         ///When the heartbeat was received.
@@ -2634,70 +1849,9 @@ are not confirmed; any other field is kept as received (in Rust, in `extra`).
         pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl HeartbeatRecord {
+        ///A builder for this type: set the fields one by one; it converts into the type (with `try_into()`) or goes where the type is expected.
         pub fn builder() -> builder::HeartbeatRecord {
             Default::default()
-        }
-    }
-    /**A value of your choosing (a UUID v4 is a good one, at most 255 characters) that makes
-a retried request safe. For ten minutes the server remembers the first answer given
-to this key and replays it, with `idempotent-replayed: true`, instead of doing the work
-again. Reusing the key with a different body gets 409 `idempotency_error`; reusing it
-while the first request is still running gets 409 `idempotent_request_in_progress`.
-*/
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct IdempotencyKey(::std::string::String);
-    impl ::std::ops::Deref for IdempotencyKey {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<IdempotencyKey> for ::std::string::String {
-        fn from(value: IdempotencyKey) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for IdempotencyKey {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for IdempotencyKey {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for IdempotencyKey {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for IdempotencyKey {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
         }
     }
     /**One log line of one runtime on one node. The field names mirror the filters of
@@ -2713,7 +1867,9 @@ while the first request is still running gets 409 `idempotent_request_in_progres
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub message: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub node_id: ::std::option::Option<TelemetryNodeId>,
+        pub node_id: ::std::option::Option<
+            ::laserdata_supervisor::types::TelemetryNodeId,
+        >,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub runtime: ::std::option::Option<TelemetryRuntime>,
         ///When the line was written.
@@ -2723,6 +1879,7 @@ while the first request is still running gets 409 `idempotent_request_in_progres
         pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl LogEntry {
+        ///A builder for this type: set the fields one by one; it converts into the type (with `try_into()`) or goes where the type is expected.
         pub fn builder() -> builder::LogEntry {
             Default::default()
         }
@@ -2790,6 +1947,7 @@ sent.
         pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl NetworkInfo {
+        ///A builder for this type: set the fields one by one; it converts into the type (with `try_into()`) or goes where the type is expected.
         pub fn builder() -> builder::NetworkInfo {
             Default::default()
         }
@@ -2803,7 +1961,9 @@ Iggy server's own statistics (`cpu_usage`, `memory_usage`, `messages_count`, ...
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct NodeMetrics {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub node_id: ::std::option::Option<TelemetryNodeId>,
+        pub node_id: ::std::option::Option<
+            ::laserdata_supervisor::types::TelemetryNodeId,
+        >,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub runtime: ::std::option::Option<TelemetryRuntime>,
         ///When the sample was taken (field name not confirmed).
@@ -2813,73 +1973,21 @@ Iggy server's own statistics (`cpu_usage`, `memory_usage`, `messages_count`, ...
         pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl NodeMetrics {
+        ///A builder for this type: set the fields one by one; it converts into the type (with `try_into()`) or goes where the type is expected.
         pub fn builder() -> builder::NodeMetrics {
             Default::default()
-        }
-    }
-    ///The number of this page, counting from 1.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    #[serde(transparent)]
-    pub struct PageNumber(pub ::std::num::NonZeroU64);
-    impl ::std::ops::Deref for PageNumber {
-        type Target = ::std::num::NonZeroU64;
-        fn deref(&self) -> &::std::num::NonZeroU64 {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<PageNumber> for ::std::num::NonZeroU64 {
-        fn from(value: PageNumber) -> Self {
-            value.0
-        }
-    }
-    impl ::std::convert::From<::std::num::NonZeroU64> for PageNumber {
-        fn from(value: ::std::num::NonZeroU64) -> Self {
-            Self(value)
-        }
-    }
-    impl ::std::fmt::Display for PageNumber {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            self.0.fmt(f)
-        }
-    }
-    impl ::std::str::FromStr for PageNumber {
-        type Err = <::std::num::NonZeroU64 as ::std::str::FromStr>::Err;
-        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
-            Ok(Self(value.parse()?))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for PageNumber {
-        type Error = <::std::num::NonZeroU64 as ::std::str::FromStr>::Err;
-        fn try_from(value: &str) -> ::std::result::Result<Self, Self::Error> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<String> for PageNumber {
-        type Error = <::std::num::NonZeroU64 as ::std::str::FromStr>::Err;
-        fn try_from(value: String) -> ::std::result::Result<Self, Self::Error> {
-            value.parse()
         }
     }
     ///One page of access rules.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct PagedAccessRuleInfo {
         pub items: ::std::vec::Vec<AccessRuleInfo>,
-        pub page: PageNumber,
-        pub total_pages: TotalCount,
-        pub total_results: TotalCount,
+        pub page: ::laserdata_core::shared::PageNumber,
+        pub total_pages: ::laserdata_core::shared::TotalCount,
+        pub total_results: ::laserdata_core::shared::TotalCount,
     }
     impl PagedAccessRuleInfo {
+        ///A builder for this type: set the fields one by one; it converts into the type (with `try_into()`) or goes where the type is expected.
         pub fn builder() -> builder::PagedAccessRuleInfo {
             Default::default()
         }
@@ -2888,11 +1996,12 @@ Iggy server's own statistics (`cpu_usage`, `memory_usage`, `messages_count`, ...
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct PagedActivityInfo {
         pub items: ::std::vec::Vec<ActivityInfo>,
-        pub page: PageNumber,
-        pub total_pages: TotalCount,
-        pub total_results: TotalCount,
+        pub page: ::laserdata_core::shared::PageNumber,
+        pub total_pages: ::laserdata_core::shared::TotalCount,
+        pub total_results: ::laserdata_core::shared::TotalCount,
     }
     impl PagedActivityInfo {
+        ///A builder for this type: set the fields one by one; it converts into the type (with `try_into()`) or goes where the type is expected.
         pub fn builder() -> builder::PagedActivityInfo {
             Default::default()
         }
@@ -2901,11 +2010,12 @@ Iggy server's own statistics (`cpu_usage`, `memory_usage`, `messages_count`, ...
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct PagedConfigVersionInfo {
         pub items: ::std::vec::Vec<ConfigVersionInfo>,
-        pub page: PageNumber,
-        pub total_pages: TotalCount,
-        pub total_results: TotalCount,
+        pub page: ::laserdata_core::shared::PageNumber,
+        pub total_pages: ::laserdata_core::shared::TotalCount,
+        pub total_results: ::laserdata_core::shared::TotalCount,
     }
     impl PagedConfigVersionInfo {
+        ///A builder for this type: set the fields one by one; it converts into the type (with `try_into()`) or goes where the type is expected.
         pub fn builder() -> builder::PagedConfigVersionInfo {
             Default::default()
         }
@@ -2914,11 +2024,12 @@ Iggy server's own statistics (`cpu_usage`, `memory_usage`, `messages_count`, ...
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct PagedConnectorInstanceInfo {
         pub items: ::std::vec::Vec<ConnectorInstanceInfo>,
-        pub page: PageNumber,
-        pub total_pages: TotalCount,
-        pub total_results: TotalCount,
+        pub page: ::laserdata_core::shared::PageNumber,
+        pub total_pages: ::laserdata_core::shared::TotalCount,
+        pub total_results: ::laserdata_core::shared::TotalCount,
     }
     impl PagedConnectorInstanceInfo {
+        ///A builder for this type: set the fields one by one; it converts into the type (with `try_into()`) or goes where the type is expected.
         pub fn builder() -> builder::PagedConnectorInstanceInfo {
             Default::default()
         }
@@ -2927,11 +2038,12 @@ Iggy server's own statistics (`cpu_usage`, `memory_usage`, `messages_count`, ...
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct PagedHeartbeatRecord {
         pub items: ::std::vec::Vec<HeartbeatRecord>,
-        pub page: PageNumber,
-        pub total_pages: TotalCount,
-        pub total_results: TotalCount,
+        pub page: ::laserdata_core::shared::PageNumber,
+        pub total_pages: ::laserdata_core::shared::TotalCount,
+        pub total_results: ::laserdata_core::shared::TotalCount,
     }
     impl PagedHeartbeatRecord {
+        ///A builder for this type: set the fields one by one; it converts into the type (with `try_into()`) or goes where the type is expected.
         pub fn builder() -> builder::PagedHeartbeatRecord {
             Default::default()
         }
@@ -2940,11 +2052,12 @@ Iggy server's own statistics (`cpu_usage`, `memory_usage`, `messages_count`, ...
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct PagedLogEntry {
         pub items: ::std::vec::Vec<LogEntry>,
-        pub page: PageNumber,
-        pub total_pages: TotalCount,
-        pub total_results: TotalCount,
+        pub page: ::laserdata_core::shared::PageNumber,
+        pub total_pages: ::laserdata_core::shared::TotalCount,
+        pub total_results: ::laserdata_core::shared::TotalCount,
     }
     impl PagedLogEntry {
+        ///A builder for this type: set the fields one by one; it converts into the type (with `try_into()`) or goes where the type is expected.
         pub fn builder() -> builder::PagedLogEntry {
             Default::default()
         }
@@ -2953,11 +2066,12 @@ Iggy server's own statistics (`cpu_usage`, `memory_usage`, `messages_count`, ...
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct PagedNodeMetrics {
         pub items: ::std::vec::Vec<NodeMetrics>,
-        pub page: PageNumber,
-        pub total_pages: TotalCount,
-        pub total_results: TotalCount,
+        pub page: ::laserdata_core::shared::PageNumber,
+        pub total_pages: ::laserdata_core::shared::TotalCount,
+        pub total_results: ::laserdata_core::shared::TotalCount,
     }
     impl PagedNodeMetrics {
+        ///A builder for this type: set the fields one by one; it converts into the type (with `try_into()`) or goes where the type is expected.
         pub fn builder() -> builder::PagedNodeMetrics {
             Default::default()
         }
@@ -2966,11 +2080,12 @@ Iggy server's own statistics (`cpu_usage`, `memory_usage`, `messages_count`, ...
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct PagedSnapshotInfo {
         pub items: ::std::vec::Vec<SnapshotInfo>,
-        pub page: PageNumber,
-        pub total_pages: TotalCount,
-        pub total_results: TotalCount,
+        pub page: ::laserdata_core::shared::PageNumber,
+        pub total_pages: ::laserdata_core::shared::TotalCount,
+        pub total_results: ::laserdata_core::shared::TotalCount,
     }
     impl PagedSnapshotInfo {
+        ///A builder for this type: set the fields one by one; it converts into the type (with `try_into()`) or goes where the type is expected.
         pub fn builder() -> builder::PagedSnapshotInfo {
             Default::default()
         }
@@ -3019,109 +2134,15 @@ values may follow AWS's own peering states or snake_case. Treat any value as opa
             Ok(Self(value.to_string()))
         }
     }
-    ///A cloud region, in the provider's own naming (`us-west-1`, `europe-west3`).
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    #[serde(transparent)]
-    pub struct Region(pub ::std::string::String);
-    impl ::std::ops::Deref for Region {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<Region> for ::std::string::String {
-        fn from(value: Region) -> Self {
-            value.0
-        }
-    }
-    impl ::std::convert::From<::std::string::String> for Region {
-        fn from(value: ::std::string::String) -> Self {
-            Self(value)
-        }
-    }
-    impl ::std::fmt::Display for Region {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            self.0.fmt(f)
-        }
-    }
-    impl ::std::str::FromStr for Region {
-        type Err = ::std::convert::Infallible;
-        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
-            Ok(Self(value.to_string()))
-        }
-    }
     ///Where to download a snapshot from. The field name `url` is not confirmed.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct SnapshotDownload {
         pub url: ::laserdata_core::SecretString,
     }
     impl SnapshotDownload {
+        ///A builder for this type: set the fields one by one; it converts into the type (with `try_into()`) or goes where the type is expected.
         pub fn builder() -> builder::SnapshotDownload {
             Default::default()
-        }
-    }
-    ///Identifies a diagnostic snapshot of a deployment.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    #[serde(transparent)]
-    pub struct SnapshotId(pub i64);
-    impl ::std::ops::Deref for SnapshotId {
-        type Target = i64;
-        fn deref(&self) -> &i64 {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<SnapshotId> for i64 {
-        fn from(value: SnapshotId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::convert::From<i64> for SnapshotId {
-        fn from(value: i64) -> Self {
-            Self(value)
-        }
-    }
-    impl ::std::fmt::Display for SnapshotId {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            self.0.fmt(f)
-        }
-    }
-    impl ::std::str::FromStr for SnapshotId {
-        type Err = <i64 as ::std::str::FromStr>::Err;
-        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
-            Ok(Self(value.parse()?))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for SnapshotId {
-        type Error = <i64 as ::std::str::FromStr>::Err;
-        fn try_from(value: &str) -> ::std::result::Result<Self, Self::Error> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<String> for SnapshotId {
-        type Error = <i64 as ::std::str::FromStr>::Err;
-        fn try_from(value: String) -> ::std::result::Result<Self, Self::Error> {
-            value.parse()
         }
     }
     /**A snapshot as the list shows it. `id`, `tenant_id` and the start of a division field
@@ -3140,8 +2161,8 @@ values may follow AWS's own peering states or snake_case. Treat any value as opa
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub created_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub division_id: ::std::option::Option<DivisionId>,
-        pub id: SnapshotId,
+        pub division_id: ::std::option::Option<::laserdata_core::shared::DivisionId>,
+        pub id: ::laserdata_supervisor::types::SnapshotId,
         ///The snapshot's name.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub name: ::std::option::Option<::std::string::String>,
@@ -3149,11 +2170,12 @@ values may follow AWS's own peering states or snake_case. Treat any value as opa
             ::laserdata_supervisor::types::SnapshotStatus,
         >,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub tenant_id: ::std::option::Option<TenantId>,
+        pub tenant_id: ::std::option::Option<::laserdata_core::shared::TenantId>,
         #[serde(flatten)]
         pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl SnapshotInfo {
+        ///A builder for this type: set the fields one by one; it converts into the type (with `try_into()`) or goes where the type is expected.
         pub fn builder() -> builder::SnapshotInfo {
             Default::default()
         }
@@ -3174,8 +2196,10 @@ upload, `completed` once every node is done and the report can be downloaded.
         PartialOrd
     )]
     pub enum SnapshotStatus {
+        ///`processing`
         #[serde(rename = "processing")]
         Processing,
+        ///`completed`
         #[serde(rename = "completed")]
         Completed,
     }
@@ -3212,62 +2236,6 @@ upload, `completed` once every node is done and the report can be downloaded.
         fn try_from(
             value: ::std::string::String,
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    /**Identifies a node (a machine) of a deployment. Values can exceed 2^53, so read them as
-64-bit integers, never as floating point.
-*/
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    #[serde(transparent)]
-    pub struct TelemetryNodeId(pub i64);
-    impl ::std::ops::Deref for TelemetryNodeId {
-        type Target = i64;
-        fn deref(&self) -> &i64 {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<TelemetryNodeId> for i64 {
-        fn from(value: TelemetryNodeId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::convert::From<i64> for TelemetryNodeId {
-        fn from(value: i64) -> Self {
-            Self(value)
-        }
-    }
-    impl ::std::fmt::Display for TelemetryNodeId {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            self.0.fmt(f)
-        }
-    }
-    impl ::std::str::FromStr for TelemetryNodeId {
-        type Err = <i64 as ::std::str::FromStr>::Err;
-        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
-            Ok(Self(value.parse()?))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for TelemetryNodeId {
-        type Error = <i64 as ::std::str::FromStr>::Err;
-        fn try_from(value: &str) -> ::std::result::Result<Self, Self::Error> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<String> for TelemetryNodeId {
-        type Error = <i64 as ::std::str::FromStr>::Err;
-        fn try_from(value: String) -> ::std::result::Result<Self, Self::Error> {
             value.parse()
         }
     }
@@ -3316,123 +2284,19 @@ The set is open: other values may appear and are passed through unchanged.
             Ok(Self(value.to_string()))
         }
     }
-    ///Identifies a tenant (an organization).
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    #[serde(transparent)]
-    pub struct TenantId(pub i64);
-    impl ::std::ops::Deref for TenantId {
-        type Target = i64;
-        fn deref(&self) -> &i64 {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<TenantId> for i64 {
-        fn from(value: TenantId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::convert::From<i64> for TenantId {
-        fn from(value: i64) -> Self {
-            Self(value)
-        }
-    }
-    impl ::std::fmt::Display for TenantId {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            self.0.fmt(f)
-        }
-    }
-    impl ::std::str::FromStr for TenantId {
-        type Err = <i64 as ::std::str::FromStr>::Err;
-        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
-            Ok(Self(value.parse()?))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for TenantId {
-        type Error = <i64 as ::std::str::FromStr>::Err;
-        fn try_from(value: &str) -> ::std::result::Result<Self, Self::Error> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<String> for TenantId {
-        type Error = <i64 as ::std::str::FromStr>::Err;
-        fn try_from(value: String) -> ::std::result::Result<Self, Self::Error> {
-            value.parse()
-        }
-    }
-    ///A total over all pages.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    #[serde(transparent)]
-    pub struct TotalCount(pub i64);
-    impl ::std::ops::Deref for TotalCount {
-        type Target = i64;
-        fn deref(&self) -> &i64 {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<TotalCount> for i64 {
-        fn from(value: TotalCount) -> Self {
-            value.0
-        }
-    }
-    impl ::std::convert::From<i64> for TotalCount {
-        fn from(value: i64) -> Self {
-            Self(value)
-        }
-    }
-    impl ::std::fmt::Display for TotalCount {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            self.0.fmt(f)
-        }
-    }
-    impl ::std::str::FromStr for TotalCount {
-        type Err = <i64 as ::std::str::FromStr>::Err;
-        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
-            Ok(Self(value.parse()?))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for TotalCount {
-        type Error = <i64 as ::std::str::FromStr>::Err;
-        fn try_from(value: &str) -> ::std::result::Result<Self, Self::Error> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<String> for TotalCount {
-        type Error = <i64 as ::std::str::FromStr>::Err;
-        fn try_from(value: String) -> ::std::result::Result<Self, Self::Error> {
-            value.parse()
-        }
-    }
     /// Types for composing complex structures.
     pub mod builder {
         #[derive(Clone, Debug)]
+        ///A builder for [`super::AccessRuleInfo`].
         pub struct AccessRuleInfo {
             cidr_blocks: ::std::result::Result<
                 ::std::vec::Vec<super::AccessRuleCidrBlock>,
                 ::std::string::String,
             >,
-            id: ::std::result::Result<super::AccessRuleId, ::std::string::String>,
+            id: ::std::result::Result<
+                ::laserdata_supervisor::types::AccessRuleId,
+                ::std::string::String,
+            >,
             ingress: ::std::result::Result<bool, ::std::string::String>,
             name: ::std::result::Result<super::AccessRuleName, ::std::string::String>,
             remarks: ::std::result::Result<
@@ -3462,6 +2326,7 @@ The set is open: other values may appear and are passed through unchanged.
             }
         }
         impl AccessRuleInfo {
+            ///The IPv4 ranges the rule applies to.
             pub fn cidr_blocks<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::vec::Vec<super::AccessRuleCidrBlock>>,
@@ -3474,9 +2339,10 @@ The set is open: other values may appear and are passed through unchanged.
                     });
                 self
             }
+            ///Sets `id`.
             pub fn id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::AccessRuleId>,
+                T: ::std::convert::TryInto<::laserdata_supervisor::types::AccessRuleId>,
                 T::Error: ::std::fmt::Display,
             {
                 self.id = value
@@ -3484,6 +2350,7 @@ The set is open: other values may appear and are passed through unchanged.
                     .map_err(|e| format!("error converting supplied value for id: {e}"));
                 self
             }
+            ///True for an ingress rule, false for an egress rule.
             pub fn ingress<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<bool>,
@@ -3496,6 +2363,7 @@ The set is open: other values may appear and are passed through unchanged.
                     });
                 self
             }
+            ///Sets `name`.
             pub fn name<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<super::AccessRuleName>,
@@ -3508,6 +2376,7 @@ The set is open: other values may appear and are passed through unchanged.
                     });
                 self
             }
+            ///The note given when the rule was added.
             pub fn remarks<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
@@ -3520,6 +2389,7 @@ The set is open: other values may appear and are passed through unchanged.
                     });
                 self
             }
+            ///Sets `rules`.
             pub fn rules<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<super::AccessRuleProtocols>,
@@ -3532,6 +2402,7 @@ The set is open: other values may appear and are passed through unchanged.
                     });
                 self
             }
+            ///When the rule stops applying; null or absent when it never expires. A past value means the rule is dead.
             pub fn valid_to<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -3577,6 +2448,7 @@ The set is open: other values may appear and are passed through unchanged.
             }
         }
         #[derive(Clone, Debug)]
+        ///A builder for [`super::AccessRuleProtocols`].
         pub struct AccessRuleProtocols {
             iggy_http: ::std::result::Result<bool, ::std::string::String>,
             iggy_tcp: ::std::result::Result<bool, ::std::string::String>,
@@ -3594,6 +2466,7 @@ The set is open: other values may appear and are passed through unchanged.
             }
         }
         impl AccessRuleProtocols {
+            ///Iggy's HTTP API, and with it the deployment's built-in web console (ports 80 and 443).
             pub fn iggy_http<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<bool>,
@@ -3606,6 +2479,7 @@ The set is open: other values may appear and are passed through unchanged.
                     });
                 self
             }
+            ///Iggy's binary TCP protocol.
             pub fn iggy_tcp<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<bool>,
@@ -3618,6 +2492,7 @@ The set is open: other values may appear and are passed through unchanged.
                     });
                 self
             }
+            ///Iggy's QUIC protocol (which runs over UDP).
             pub fn iggy_udp<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<bool>,
@@ -3630,6 +2505,7 @@ The set is open: other values may appear and are passed through unchanged.
                     });
                 self
             }
+            ///Iggy's WebSocket protocol.
             pub fn iggy_websocket<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<bool>,
@@ -3670,6 +2546,7 @@ The set is open: other values may appear and are passed through unchanged.
             }
         }
         #[derive(Clone, Debug)]
+        ///A builder for [`super::ActivityInfo`].
         pub struct ActivityInfo {
             action: ::std::result::Result<
                 ::std::option::Option<super::ActivityAction>,
@@ -3679,9 +2556,12 @@ The set is open: other values may appear and are passed through unchanged.
                 ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
                 ::std::string::String,
             >,
-            id: ::std::result::Result<super::ActivityId, ::std::string::String>,
+            id: ::std::result::Result<
+                ::laserdata_supervisor::types::ActivityId,
+                ::std::string::String,
+            >,
             node_id: ::std::result::Result<
-                ::std::option::Option<super::DeploymentNodeId>,
+                ::std::option::Option<::laserdata_supervisor::types::DeploymentNodeId>,
                 ::std::string::String,
             >,
             runtime: ::std::result::Result<
@@ -3692,7 +2572,10 @@ The set is open: other values may appear and are passed through unchanged.
                 ::laserdata_core::Open<::laserdata_supervisor::types::ActivityStatus>,
                 ::std::string::String,
             >,
-            tenant_id: ::std::result::Result<super::TenantId, ::std::string::String>,
+            tenant_id: ::std::result::Result<
+                ::laserdata_core::shared::TenantId,
+                ::std::string::String,
+            >,
             updated_at: ::std::result::Result<
                 ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
                 ::std::string::String,
@@ -3713,6 +2596,7 @@ The set is open: other values may appear and are passed through unchanged.
             }
         }
         impl ActivityInfo {
+            ///Sets `action`.
             pub fn action<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<super::ActivityAction>>,
@@ -3725,6 +2609,7 @@ The set is open: other values may appear and are passed through unchanged.
                     });
                 self
             }
+            ///When the action was accepted; entries created by one `create_activity` call share it (closely).
             pub fn created_at<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -3739,9 +2624,10 @@ The set is open: other values may appear and are passed through unchanged.
                     });
                 self
             }
+            ///Sets `id`.
             pub fn id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::ActivityId>,
+                T: ::std::convert::TryInto<::laserdata_supervisor::types::ActivityId>,
                 T::Error: ::std::fmt::Display,
             {
                 self.id = value
@@ -3749,10 +2635,13 @@ The set is open: other values may appear and are passed through unchanged.
                     .map_err(|e| format!("error converting supplied value for id: {e}"));
                 self
             }
+            ///Sets `node_id`.
             pub fn node_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<super::DeploymentNodeId>,
+                    ::std::option::Option<
+                        ::laserdata_supervisor::types::DeploymentNodeId,
+                    >,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -3763,6 +2652,7 @@ The set is open: other values may appear and are passed through unchanged.
                     });
                 self
             }
+            ///Sets `runtime`.
             pub fn runtime<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -3777,6 +2667,7 @@ The set is open: other values may appear and are passed through unchanged.
                     });
                 self
             }
+            ///Sets `status`.
             pub fn status<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -3791,9 +2682,10 @@ The set is open: other values may appear and are passed through unchanged.
                     });
                 self
             }
+            ///Sets `tenant_id`.
             pub fn tenant_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::TenantId>,
+                T: ::std::convert::TryInto<::laserdata_core::shared::TenantId>,
                 T::Error: ::std::fmt::Display,
             {
                 self.tenant_id = value
@@ -3803,6 +2695,7 @@ The set is open: other values may appear and are passed through unchanged.
                     });
                 self
             }
+            ///When the entry last changed, for example when it became `completed` or `rejected`.
             pub fn updated_at<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -3850,6 +2743,7 @@ The set is open: other values may appear and are passed through unchanged.
             }
         }
         #[derive(Clone, Debug)]
+        ///A builder for [`super::AwsPrivateLinkInfo`].
         pub struct AwsPrivateLinkInfo {
             allowed_principals: ::std::result::Result<
                 ::std::vec::Vec<::std::string::String>,
@@ -3859,7 +2753,10 @@ The set is open: other values may appear and are passed through unchanged.
                 ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
                 ::std::string::String,
             >,
-            id: ::std::result::Result<super::AwsPrivateLinkId, ::std::string::String>,
+            id: ::std::result::Result<
+                ::laserdata_supervisor::types::AwsPrivateLinkId,
+                ::std::string::String,
+            >,
             name: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
@@ -3896,6 +2793,7 @@ The set is open: other values may appear and are passed through unchanged.
             }
         }
         impl AwsPrivateLinkInfo {
+            ///The AWS principals allowed to create endpoints to the service.
             pub fn allowed_principals<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
@@ -3910,6 +2808,7 @@ The set is open: other values may appear and are passed through unchanged.
                     });
                 self
             }
+            ///When the endpoint service was requested.
             pub fn created_at<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -3924,9 +2823,12 @@ The set is open: other values may appear and are passed through unchanged.
                     });
                 self
             }
+            ///Sets `id`.
             pub fn id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::AwsPrivateLinkId>,
+                T: ::std::convert::TryInto<
+                    ::laserdata_supervisor::types::AwsPrivateLinkId,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.id = value
@@ -3934,6 +2836,7 @@ The set is open: other values may appear and are passed through unchanged.
                     .map_err(|e| format!("error converting supplied value for id: {e}"));
                 self
             }
+            ///The endpoint service's name.
             pub fn name<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
@@ -3946,6 +2849,7 @@ The set is open: other values may appear and are passed through unchanged.
                     });
                 self
             }
+            ///The note given when the endpoint service was created.
             pub fn remarks<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
@@ -3958,6 +2862,7 @@ The set is open: other values may appear and are passed through unchanged.
                     });
                 self
             }
+            ///The AWS service name to create an interface endpoint against (`com.amazonaws.vpce.<region>.vpce-svc-...`).
             pub fn service_name<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
@@ -3970,6 +2875,7 @@ The set is open: other values may appear and are passed through unchanged.
                     });
                 self
             }
+            ///Sets `status`.
             pub fn status<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -3984,6 +2890,7 @@ The set is open: other values may appear and are passed through unchanged.
                     });
                 self
             }
+            ///Sets `extra`.
             pub fn extra<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -4031,22 +2938,26 @@ The set is open: other values may appear and are passed through unchanged.
             }
         }
         #[derive(Clone, Debug)]
+        ///A builder for [`super::AwsVpcPeeringInfo`].
         pub struct AwsVpcPeeringInfo {
             created_at: ::std::result::Result<
                 ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
                 ::std::string::String,
             >,
-            id: ::std::result::Result<super::AwsVpcPeeringId, ::std::string::String>,
+            id: ::std::result::Result<
+                ::laserdata_supervisor::types::AwsVpcPeeringId,
+                ::std::string::String,
+            >,
             name: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             peer_owner_id: ::std::result::Result<
-                ::std::option::Option<super::AwsAccountId>,
+                ::std::option::Option<::laserdata_core::shared::AwsAccountId>,
                 ::std::string::String,
             >,
             peer_region: ::std::result::Result<
-                ::std::option::Option<super::Region>,
+                ::std::option::Option<::laserdata_core::shared::Region>,
                 ::std::string::String,
             >,
             peer_vpc_cidr: ::std::result::Result<
@@ -4054,7 +2965,7 @@ The set is open: other values may appear and are passed through unchanged.
                 ::std::string::String,
             >,
             peer_vpc_id: ::std::result::Result<
-                ::std::option::Option<super::AwsVpcId>,
+                ::std::option::Option<::laserdata_core::shared::AwsVpcId>,
                 ::std::string::String,
             >,
             remarks: ::std::result::Result<
@@ -4087,6 +2998,7 @@ The set is open: other values may appear and are passed through unchanged.
             }
         }
         impl AwsVpcPeeringInfo {
+            ///When the peering was requested.
             pub fn created_at<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -4101,9 +3013,12 @@ The set is open: other values may appear and are passed through unchanged.
                     });
                 self
             }
+            ///Sets `id`.
             pub fn id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::AwsVpcPeeringId>,
+                T: ::std::convert::TryInto<
+                    ::laserdata_supervisor::types::AwsVpcPeeringId,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.id = value
@@ -4111,6 +3026,7 @@ The set is open: other values may appear and are passed through unchanged.
                     .map_err(|e| format!("error converting supplied value for id: {e}"));
                 self
             }
+            ///The peering's name.
             pub fn name<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
@@ -4123,9 +3039,12 @@ The set is open: other values may appear and are passed through unchanged.
                     });
                 self
             }
+            ///Sets `peer_owner_id`.
             pub fn peer_owner_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::AwsAccountId>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::laserdata_core::shared::AwsAccountId>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.peer_owner_id = value
@@ -4135,9 +3054,12 @@ The set is open: other values may appear and are passed through unchanged.
                     });
                 self
             }
+            ///Sets `peer_region`.
             pub fn peer_region<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::Region>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::laserdata_core::shared::Region>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.peer_region = value
@@ -4147,6 +3069,7 @@ The set is open: other values may appear and are passed through unchanged.
                     });
                 self
             }
+            ///Sets `peer_vpc_cidr`.
             pub fn peer_vpc_cidr<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -4161,9 +3084,12 @@ The set is open: other values may appear and are passed through unchanged.
                     });
                 self
             }
+            ///Sets `peer_vpc_id`.
             pub fn peer_vpc_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::AwsVpcId>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::laserdata_core::shared::AwsVpcId>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.peer_vpc_id = value
@@ -4173,6 +3099,7 @@ The set is open: other values may appear and are passed through unchanged.
                     });
                 self
             }
+            ///The note given when the peering was created.
             pub fn remarks<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
@@ -4185,6 +3112,7 @@ The set is open: other values may appear and are passed through unchanged.
                     });
                 self
             }
+            ///Sets `status`.
             pub fn status<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -4199,6 +3127,7 @@ The set is open: other values may appear and are passed through unchanged.
                     });
                 self
             }
+            ///Sets `extra`.
             pub fn extra<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -4250,6 +3179,7 @@ The set is open: other values may appear and are passed through unchanged.
             }
         }
         #[derive(Clone, Debug)]
+        ///A builder for [`super::BackupInfo`].
         pub struct BackupInfo {
             backup_type: ::std::result::Result<
                 ::laserdata_core::Open<::laserdata_supervisor::types::BackupType>,
@@ -4264,21 +3194,24 @@ The set is open: other values may appear and are passed through unchanged.
                 ::std::string::String,
             >,
             deployment_id: ::std::result::Result<
-                super::DeploymentId,
+                ::laserdata_core::shared::DeploymentId,
                 ::std::string::String,
             >,
             expires_at: ::std::result::Result<
                 ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
                 ::std::string::String,
             >,
-            id: ::std::result::Result<super::BackupId, ::std::string::String>,
+            id: ::std::result::Result<
+                ::laserdata_supervisor::types::BackupId,
+                ::std::string::String,
+            >,
             name: ::std::result::Result<super::BackupName, ::std::string::String>,
             node_id: ::std::result::Result<
-                ::std::option::Option<super::TelemetryNodeId>,
+                ::std::option::Option<::laserdata_supervisor::types::TelemetryNodeId>,
                 ::std::string::String,
             >,
             region: ::std::result::Result<
-                ::std::option::Option<super::Region>,
+                ::std::option::Option<::laserdata_core::shared::Region>,
                 ::std::string::String,
             >,
             remarks: ::std::result::Result<
@@ -4330,6 +3263,7 @@ The set is open: other values may appear and are passed through unchanged.
             }
         }
         impl BackupInfo {
+            ///Sets `backup_type`.
             pub fn backup_type<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -4344,6 +3278,7 @@ The set is open: other values may appear and are passed through unchanged.
                     });
                 self
             }
+            ///When copying ended; null until then.
             pub fn completed_at<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -4358,6 +3293,7 @@ The set is open: other values may appear and are passed through unchanged.
                     });
                 self
             }
+            ///When the backup was asked for.
             pub fn created_at<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
@@ -4370,9 +3306,10 @@ The set is open: other values may appear and are passed through unchanged.
                     });
                 self
             }
+            ///Sets `deployment_id`.
             pub fn deployment_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::DeploymentId>,
+                T: ::std::convert::TryInto<::laserdata_core::shared::DeploymentId>,
                 T::Error: ::std::fmt::Display,
             {
                 self.deployment_id = value
@@ -4382,6 +3319,7 @@ The set is open: other values may appear and are passed through unchanged.
                     });
                 self
             }
+            ///When the backup is removed automatically; null when it has no expiry (yet).
             pub fn expires_at<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -4396,9 +3334,10 @@ The set is open: other values may appear and are passed through unchanged.
                     });
                 self
             }
+            ///Sets `id`.
             pub fn id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::BackupId>,
+                T: ::std::convert::TryInto<::laserdata_supervisor::types::BackupId>,
                 T::Error: ::std::fmt::Display,
             {
                 self.id = value
@@ -4406,6 +3345,7 @@ The set is open: other values may appear and are passed through unchanged.
                     .map_err(|e| format!("error converting supplied value for id: {e}"));
                 self
             }
+            ///Sets `name`.
             pub fn name<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<super::BackupName>,
@@ -4418,10 +3358,11 @@ The set is open: other values may appear and are passed through unchanged.
                     });
                 self
             }
+            ///The node whose volumes were copied.
             pub fn node_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<super::TelemetryNodeId>,
+                    ::std::option::Option<::laserdata_supervisor::types::TelemetryNodeId>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -4432,9 +3373,12 @@ The set is open: other values may appear and are passed through unchanged.
                     });
                 self
             }
+            ///Sets `region`.
             pub fn region<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::Region>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::laserdata_core::shared::Region>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.region = value
@@ -4444,6 +3388,7 @@ The set is open: other values may appear and are passed through unchanged.
                     });
                 self
             }
+            ///A free-text note on the backup, or null.
             pub fn remarks<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
@@ -4456,6 +3401,7 @@ The set is open: other values may appear and are passed through unchanged.
                     });
                 self
             }
+            ///The size of the copied data in bytes.
             pub fn size_bytes<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<i64>>,
@@ -4468,6 +3414,7 @@ The set is open: other values may appear and are passed through unchanged.
                     });
                 self
             }
+            ///The cloud provider's volume snapshots holding the backup (AWS `snap-...` ids), for tracing.
             pub fn snapshot_ids<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
@@ -4480,6 +3427,7 @@ The set is open: other values may appear and are passed through unchanged.
                     });
                 self
             }
+            ///When copying began; null while `pending`.
             pub fn started_at<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -4494,6 +3442,7 @@ The set is open: other values may appear and are passed through unchanged.
                     });
                 self
             }
+            ///Sets `status`.
             pub fn status<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -4508,6 +3457,7 @@ The set is open: other values may appear and are passed through unchanged.
                     });
                 self
             }
+            ///The storage volumes that were copied (AWS `vol-...` ids).
             pub fn volume_ids<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
@@ -4567,6 +3517,7 @@ The set is open: other values may appear and are passed through unchanged.
             }
         }
         #[derive(Clone, Debug)]
+        ///A builder for [`super::ConfigSchemaEntry`].
         pub struct ConfigSchemaEntry {
             default_value: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
@@ -4615,6 +3566,7 @@ The set is open: other values may appear and are passed through unchanged.
             }
         }
         impl ConfigSchemaEntry {
+            ///The value used when a configuration leaves the setting out, as text (`"1 GB"`).
             pub fn default_value<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
@@ -4627,6 +3579,7 @@ The set is open: other values may appear and are passed through unchanged.
                     });
                 self
             }
+            ///What the setting does.
             pub fn description<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
@@ -4639,6 +3592,7 @@ The set is open: other values may appear and are passed through unchanged.
                     });
                 self
             }
+            ///Whether a configuration may change the setting.
             pub fn editable<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<bool>>,
@@ -4651,6 +3605,7 @@ The set is open: other values may appear and are passed through unchanged.
                     });
                 self
             }
+            ///The key to use in `values`, such as `IGGY_SEGMENT_SIZE`.
             pub fn key<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::string::String>,
@@ -4663,6 +3618,9 @@ The set is open: other values may appear and are passed through unchanged.
                     });
                 self
             }
+            /**The type of the value, which tells how to write it. `size` (a byte size such as
+`"1 GB"`) is the only value seen; others exist, so treat this as an open set.
+*/
             pub fn kind<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::string::String>,
@@ -4675,6 +3633,7 @@ The set is open: other values may appear and are passed through unchanged.
                     });
                 self
             }
+            ///The setting's display name.
             pub fn name<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
@@ -4687,6 +3646,7 @@ The set is open: other values may appear and are passed through unchanged.
                     });
                 self
             }
+            ///Conditions for the setting to apply, such as other settings it depends on. Their shape is not documented, so they are left untyped.
             pub fn requirements<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::vec::Vec<::serde_json::Value>>,
@@ -4699,6 +3659,7 @@ The set is open: other values may appear and are passed through unchanged.
                     });
                 self
             }
+            ///Validation rules for the value, such as a minimum and a maximum. Their shape is not documented, so they are left untyped.
             pub fn rules<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::vec::Vec<::serde_json::Value>>,
@@ -4711,6 +3672,7 @@ The set is open: other values may appear and are passed through unchanged.
                     });
                 self
             }
+            ///Whether the value is a secret (a password or token), to be kept out of logs.
             pub fn secret<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<bool>>,
@@ -4758,6 +3720,7 @@ The set is open: other values may appear and are passed through unchanged.
             }
         }
         #[derive(Clone, Debug)]
+        ///A builder for [`super::ConfigSchemaSection`].
         pub struct ConfigSchemaSection {
             description: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
@@ -4779,6 +3742,7 @@ The set is open: other values may appear and are passed through unchanged.
             }
         }
         impl ConfigSchemaSection {
+            ///What the section's settings govern.
             pub fn description<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
@@ -4791,6 +3755,7 @@ The set is open: other values may appear and are passed through unchanged.
                     });
                 self
             }
+            ///The section's display name.
             pub fn name<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::string::String>,
@@ -4803,6 +3768,7 @@ The set is open: other values may appear and are passed through unchanged.
                     });
                 self
             }
+            ///The settings of the section.
             pub fn schema<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::vec::Vec<super::ConfigSchemaEntry>>,
@@ -4839,12 +3805,16 @@ The set is open: other values may appear and are passed through unchanged.
             }
         }
         #[derive(Clone, Debug)]
+        ///A builder for [`super::ConfigVersionInfo`].
         pub struct ConfigVersionInfo {
             created_at: ::std::result::Result<
                 ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
                 ::std::string::String,
             >,
-            id: ::std::result::Result<super::ConfigId, ::std::string::String>,
+            id: ::std::result::Result<
+                ::laserdata_supervisor::types::ConfigId,
+                ::std::string::String,
+            >,
             name: ::std::result::Result<super::ConfigName, ::std::string::String>,
             primary: ::std::result::Result<bool, ::std::string::String>,
             runtime_version: ::std::result::Result<
@@ -4879,6 +3849,7 @@ The set is open: other values may appear and are passed through unchanged.
             }
         }
         impl ConfigVersionInfo {
+            ///When the row was saved.
             pub fn created_at<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -4893,9 +3864,10 @@ The set is open: other values may appear and are passed through unchanged.
                     });
                 self
             }
+            ///Sets `id`.
             pub fn id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::ConfigId>,
+                T: ::std::convert::TryInto<::laserdata_supervisor::types::ConfigId>,
                 T::Error: ::std::fmt::Display,
             {
                 self.id = value
@@ -4903,6 +3875,7 @@ The set is open: other values may appear and are passed through unchanged.
                     .map_err(|e| format!("error converting supplied value for id: {e}"));
                 self
             }
+            ///Sets `name`.
             pub fn name<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<super::ConfigName>,
@@ -4915,6 +3888,7 @@ The set is open: other values may appear and are passed through unchanged.
                     });
                 self
             }
+            ///Whether this row is the kind's configuration in force. One row per kind is primary.
             pub fn primary<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<bool>,
@@ -4927,6 +3901,7 @@ The set is open: other values may appear and are passed through unchanged.
                     });
                 self
             }
+            ///The version of the runtime (the Iggy server, say) the configuration was saved for.
             pub fn runtime_version<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
@@ -4941,6 +3916,7 @@ The set is open: other values may appear and are passed through unchanged.
                     });
                 self
             }
+            ///When the row last changed, if the server reports it (not confirmed).
             pub fn updated_at<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -4955,6 +3931,7 @@ The set is open: other values may appear and are passed through unchanged.
                     });
                 self
             }
+            ///Sets `values`.
             pub fn values<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<super::ConfigValues>>,
@@ -4967,6 +3944,7 @@ The set is open: other values may appear and are passed through unchanged.
                     });
                 self
             }
+            ///Sets `version`.
             pub fn version<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<super::ConfigVersionNumber>,
@@ -5012,9 +3990,10 @@ The set is open: other values may appear and are passed through unchanged.
             }
         }
         #[derive(Clone, Debug)]
+        ///A builder for [`super::ConnectorInstanceInfo`].
         pub struct ConnectorInstanceInfo {
             instance_id: ::std::result::Result<
-                super::ConnectorInstanceId,
+                ::laserdata_supervisor::types::ConnectorInstanceId,
                 ::std::string::String,
             >,
             key: ::std::result::Result<
@@ -5050,9 +4029,12 @@ The set is open: other values may appear and are passed through unchanged.
             }
         }
         impl ConnectorInstanceInfo {
+            ///Sets `instance_id`.
             pub fn instance_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::ConnectorInstanceId>,
+                T: ::std::convert::TryInto<
+                    ::laserdata_supervisor::types::ConnectorInstanceId,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.instance_id = value
@@ -5062,6 +4044,10 @@ The set is open: other values may appear and are passed through unchanged.
                     });
                 self
             }
+            /**A key naming the instance or the connector it runs; the documentation does not
+say which (compare `connector_key` and `instance_key` of the Main API's
+`activate_connector`).
+*/
             pub fn key<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
@@ -5074,6 +4060,7 @@ The set is open: other values may appear and are passed through unchanged.
                     });
                 self
             }
+            ///The instance's display name.
             pub fn name<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
@@ -5086,6 +4073,10 @@ The set is open: other values may appear and are passed through unchanged.
                     });
                 self
             }
+            /**Where the instance stands. It starts as pending and becomes active once the
+connectors runtime runs it; the exact strings are not confirmed (`pending` and
+`active` are assumed) and others may appear, so treat this as an open set.
+*/
             pub fn status<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
@@ -5098,6 +4089,7 @@ The set is open: other values may appear and are passed through unchanged.
                     });
                 self
             }
+            ///Sets `type_`.
             pub fn type_<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -5145,6 +4137,7 @@ The set is open: other values may appear and are passed through unchanged.
             }
         }
         #[derive(Clone, Debug)]
+        ///A builder for [`super::CreateAccessRule`].
         pub struct CreateAccessRule {
             cidr_blocks: ::std::result::Result<
                 ::std::vec::Vec<super::AccessRuleCidrBlock>,
@@ -5178,6 +4171,7 @@ The set is open: other values may appear and are passed through unchanged.
             }
         }
         impl CreateAccessRule {
+            ///The IPv4 ranges the rule applies to; at least one.
             pub fn cidr_blocks<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::vec::Vec<super::AccessRuleCidrBlock>>,
@@ -5190,6 +4184,7 @@ The set is open: other values may appear and are passed through unchanged.
                     });
                 self
             }
+            ///True for traffic coming into the deployment (the usual case), false for an egress rule.
             pub fn ingress<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<bool>,
@@ -5202,6 +4197,7 @@ The set is open: other values may appear and are passed through unchanged.
                     });
                 self
             }
+            ///Sets `name`.
             pub fn name<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<super::AccessRuleName>,
@@ -5214,6 +4210,7 @@ The set is open: other values may appear and are passed through unchanged.
                     });
                 self
             }
+            ///A note for people on why the rule exists.
             pub fn remarks<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
@@ -5226,6 +4223,7 @@ The set is open: other values may appear and are passed through unchanged.
                     });
                 self
             }
+            ///Sets `rules`.
             pub fn rules<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<super::AccessRuleProtocols>,
@@ -5238,6 +4236,7 @@ The set is open: other values may appear and are passed through unchanged.
                     });
                 self
             }
+            ///When the rule stops applying; must be in the future. Without it the rule never expires.
             pub fn valid_to<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -5281,9 +4280,10 @@ The set is open: other values may appear and are passed through unchanged.
             }
         }
         #[derive(Clone, Debug)]
+        ///A builder for [`super::CreateActivity`].
         pub struct CreateActivity {
             nodes: ::std::result::Result<
-                ::std::vec::Vec<super::DeploymentNodeId>,
+                ::std::vec::Vec<::laserdata_supervisor::types::DeploymentNodeId>,
                 ::std::string::String,
             >,
         }
@@ -5295,9 +4295,12 @@ The set is open: other values may appear and are passed through unchanged.
             }
         }
         impl CreateActivity {
+            ///The nodes to act on; left out (or empty), the action targets every node of the deployment.
             pub fn nodes<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::vec::Vec<super::DeploymentNodeId>>,
+                T: ::std::convert::TryInto<
+                    ::std::vec::Vec<::laserdata_supervisor::types::DeploymentNodeId>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.nodes = value
@@ -5322,6 +4325,7 @@ The set is open: other values may appear and are passed through unchanged.
             }
         }
         #[derive(Clone, Debug)]
+        ///A builder for [`super::CreateAwsPrivateLink`].
         pub struct CreateAwsPrivateLink {
             allowed_principals: ::std::result::Result<
                 ::std::vec::Vec<::std::string::String>,
@@ -5346,6 +4350,7 @@ The set is open: other values may appear and are passed through unchanged.
             }
         }
         impl CreateAwsPrivateLink {
+            ///The AWS principals (account or role ARNs) allowed to create endpoints to the service.
             pub fn allowed_principals<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
@@ -5360,6 +4365,7 @@ The set is open: other values may appear and are passed through unchanged.
                     });
                 self
             }
+            ///A name for people to recognise the endpoint service by.
             pub fn name<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<super::CreateAwsPrivateLinkName>,
@@ -5372,6 +4378,7 @@ The set is open: other values may appear and are passed through unchanged.
                     });
                 self
             }
+            ///A free-form note about the endpoint service.
             pub fn remarks<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
@@ -5408,24 +4415,28 @@ The set is open: other values may appear and are passed through unchanged.
             }
         }
         #[derive(Clone, Debug)]
+        ///A builder for [`super::CreateAwsVpcPeering`].
         pub struct CreateAwsVpcPeering {
             name: ::std::result::Result<
                 super::CreateAwsVpcPeeringName,
                 ::std::string::String,
             >,
             peer_owner_id: ::std::result::Result<
-                super::AwsAccountId,
+                ::laserdata_core::shared::AwsAccountId,
                 ::std::string::String,
             >,
             peer_region: ::std::result::Result<
-                ::std::option::Option<super::Region>,
+                ::std::option::Option<::laserdata_core::shared::Region>,
                 ::std::string::String,
             >,
             peer_vpc_cidr: ::std::result::Result<
                 super::NetworkCidrBlock,
                 ::std::string::String,
             >,
-            peer_vpc_id: ::std::result::Result<super::AwsVpcId, ::std::string::String>,
+            peer_vpc_id: ::std::result::Result<
+                ::laserdata_core::shared::AwsVpcId,
+                ::std::string::String,
+            >,
             remarks: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
@@ -5448,6 +4459,7 @@ The set is open: other values may appear and are passed through unchanged.
             }
         }
         impl CreateAwsVpcPeering {
+            ///A name for people to recognise the peering by.
             pub fn name<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<super::CreateAwsVpcPeeringName>,
@@ -5460,9 +4472,10 @@ The set is open: other values may appear and are passed through unchanged.
                     });
                 self
             }
+            ///Sets `peer_owner_id`.
             pub fn peer_owner_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::AwsAccountId>,
+                T: ::std::convert::TryInto<::laserdata_core::shared::AwsAccountId>,
                 T::Error: ::std::fmt::Display,
             {
                 self.peer_owner_id = value
@@ -5472,9 +4485,12 @@ The set is open: other values may appear and are passed through unchanged.
                     });
                 self
             }
+            ///Sets `peer_region`.
             pub fn peer_region<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::Region>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::laserdata_core::shared::Region>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.peer_region = value
@@ -5484,6 +4500,7 @@ The set is open: other values may appear and are passed through unchanged.
                     });
                 self
             }
+            ///Sets `peer_vpc_cidr`.
             pub fn peer_vpc_cidr<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<super::NetworkCidrBlock>,
@@ -5496,9 +4513,10 @@ The set is open: other values may appear and are passed through unchanged.
                     });
                 self
             }
+            ///Sets `peer_vpc_id`.
             pub fn peer_vpc_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::AwsVpcId>,
+                T: ::std::convert::TryInto<::laserdata_core::shared::AwsVpcId>,
                 T::Error: ::std::fmt::Display,
             {
                 self.peer_vpc_id = value
@@ -5508,6 +4526,7 @@ The set is open: other values may appear and are passed through unchanged.
                     });
                 self
             }
+            ///A free-form note about the peering.
             pub fn remarks<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
@@ -5550,6 +4569,7 @@ The set is open: other values may appear and are passed through unchanged.
             }
         }
         #[derive(Clone, Debug)]
+        ///A builder for [`super::CreateBackup`].
         pub struct CreateBackup {
             expiry_days: ::std::result::Result<
                 ::std::option::Option<::std::num::NonZeroU32>,
@@ -5557,7 +4577,7 @@ The set is open: other values may appear and are passed through unchanged.
             >,
             name: ::std::result::Result<super::BackupName, ::std::string::String>,
             node_id: ::std::result::Result<
-                ::std::option::Option<super::TelemetryNodeId>,
+                ::std::option::Option<::laserdata_supervisor::types::TelemetryNodeId>,
                 ::std::string::String,
             >,
             remarks: ::std::result::Result<
@@ -5576,6 +4596,7 @@ The set is open: other values may appear and are passed through unchanged.
             }
         }
         impl CreateBackup {
+            ///Remove the backup automatically after this many days, within the plan's retention; left out, probably the plan's retention applies.
             pub fn expiry_days<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -5590,6 +4611,7 @@ The set is open: other values may appear and are passed through unchanged.
                     });
                 self
             }
+            ///Sets `name`.
             pub fn name<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<super::BackupName>,
@@ -5602,10 +4624,11 @@ The set is open: other values may appear and are passed through unchanged.
                     });
                 self
             }
+            ///Sets `node_id`.
             pub fn node_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<super::TelemetryNodeId>,
+                    ::std::option::Option<::laserdata_supervisor::types::TelemetryNodeId>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -5616,6 +4639,7 @@ The set is open: other values may appear and are passed through unchanged.
                     });
                 self
             }
+            ///A free-text note to keep with the backup.
             pub fn remarks<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
@@ -5653,6 +4677,7 @@ The set is open: other values may appear and are passed through unchanged.
             }
         }
         #[derive(Clone, Debug)]
+        ///A builder for [`super::CreateConfig`].
         pub struct CreateConfig {
             activate: ::std::result::Result<
                 ::std::option::Option<bool>,
@@ -5674,6 +4699,7 @@ The set is open: other values may appear and are passed through unchanged.
             }
         }
         impl CreateConfig {
+            ///Also make the new version primary, so that the nodes apply it. Left out, the version is only saved.
             pub fn activate<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<bool>>,
@@ -5686,6 +4712,7 @@ The set is open: other values may appear and are passed through unchanged.
                     });
                 self
             }
+            ///Sets `name`.
             pub fn name<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<super::ConfigName>>,
@@ -5698,6 +4725,7 @@ The set is open: other values may appear and are passed through unchanged.
                     });
                 self
             }
+            ///Sets `values`.
             pub fn values<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<super::ConfigValues>,
@@ -5733,13 +4761,14 @@ The set is open: other values may appear and are passed through unchanged.
             }
         }
         #[derive(Clone, Debug)]
+        ///A builder for [`super::CreateGcpPrivateServiceConnect`].
         pub struct CreateGcpPrivateServiceConnect {
             connection_preference: ::std::result::Result<
                 ::std::option::Option<super::GcpPscConnectionPreference>,
                 ::std::string::String,
             >,
             consumer_accept_list: ::std::result::Result<
-                ::std::vec::Vec<super::GcpProjectId>,
+                ::std::vec::Vec<::laserdata_core::shared::GcpProjectId>,
                 ::std::string::String,
             >,
             name: ::std::result::Result<
@@ -5757,6 +4786,7 @@ The set is open: other values may appear and are passed through unchanged.
             }
         }
         impl CreateGcpPrivateServiceConnect {
+            ///Sets `connection_preference`.
             pub fn connection_preference<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -5773,9 +4803,12 @@ The set is open: other values may appear and are passed through unchanged.
                     });
                 self
             }
+            ///Projects whose connections are accepted; may not be supported.
             pub fn consumer_accept_list<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::vec::Vec<super::GcpProjectId>>,
+                T: ::std::convert::TryInto<
+                    ::std::vec::Vec<::laserdata_core::shared::GcpProjectId>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.consumer_accept_list = value
@@ -5787,6 +4820,7 @@ The set is open: other values may appear and are passed through unchanged.
                     });
                 self
             }
+            ///A name for the attachment, unique within the deployment.
             pub fn name<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<super::CreateGcpPrivateServiceConnectName>,
@@ -5824,13 +4858,14 @@ The set is open: other values may appear and are passed through unchanged.
             }
         }
         #[derive(Clone, Debug)]
+        ///A builder for [`super::CreateGcpVpcPeering`].
         pub struct CreateGcpVpcPeering {
             name: ::std::result::Result<
                 super::CreateGcpVpcPeeringName,
                 ::std::string::String,
             >,
             peer_project_id: ::std::result::Result<
-                super::GcpProjectId,
+                ::laserdata_core::shared::GcpProjectId,
                 ::std::string::String,
             >,
             peer_vpc_cidr: ::std::result::Result<
@@ -5862,6 +4897,7 @@ The set is open: other values may appear and are passed through unchanged.
             }
         }
         impl CreateGcpVpcPeering {
+            ///A name for people to recognise the peering by.
             pub fn name<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<super::CreateGcpVpcPeeringName>,
@@ -5874,9 +4910,10 @@ The set is open: other values may appear and are passed through unchanged.
                     });
                 self
             }
+            ///Sets `peer_project_id`.
             pub fn peer_project_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::GcpProjectId>,
+                T: ::std::convert::TryInto<::laserdata_core::shared::GcpProjectId>,
                 T::Error: ::std::fmt::Display,
             {
                 self.peer_project_id = value
@@ -5888,6 +4925,7 @@ The set is open: other values may appear and are passed through unchanged.
                     });
                 self
             }
+            ///Sets `peer_vpc_cidr`.
             pub fn peer_vpc_cidr<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -5902,6 +4940,7 @@ The set is open: other values may appear and are passed through unchanged.
                     });
                 self
             }
+            ///The name of your VPC network in that project.
             pub fn peer_vpc_network<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::string::String>,
@@ -5916,6 +4955,7 @@ The set is open: other values may appear and are passed through unchanged.
                     });
                 self
             }
+            ///A free-form note about the peering.
             pub fn remarks<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
@@ -5956,6 +4996,7 @@ The set is open: other values may appear and are passed through unchanged.
             }
         }
         #[derive(Clone, Debug)]
+        ///A builder for [`super::CreateSnapshot`].
         pub struct CreateSnapshot {
             include_iggy: ::std::result::Result<bool, ::std::string::String>,
             redact_secrets: ::std::result::Result<bool, ::std::string::String>,
@@ -5969,6 +5010,7 @@ The set is open: other values may appear and are passed through unchanged.
             }
         }
         impl CreateSnapshot {
+            ///Add a ZIP of the Iggy server's data directory beside the report.
             pub fn include_iggy<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<bool>,
@@ -5981,6 +5023,7 @@ The set is open: other values may appear and are passed through unchanged.
                     });
                 self
             }
+            ///Keep credentials (passwords, keys, tokens) out of the report. Leave it on unless support asks otherwise.
             pub fn redact_secrets<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<bool>,
@@ -6016,6 +5059,7 @@ The set is open: other values may appear and are passed through unchanged.
             }
         }
         #[derive(Clone, Debug)]
+        ///A builder for [`super::DeploymentCredentials`].
         pub struct DeploymentCredentials {
             password: ::std::result::Result<
                 ::laserdata_core::SecretString,
@@ -6035,6 +5079,7 @@ The set is open: other values may appear and are passed through unchanged.
             }
         }
         impl DeploymentCredentials {
+            ///Sets `password`.
             pub fn password<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::SecretString>,
@@ -6047,6 +5092,7 @@ The set is open: other values may appear and are passed through unchanged.
                     });
                 self
             }
+            ///The Iggy user name.
             pub fn username<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::string::String>,
@@ -6082,275 +5128,14 @@ The set is open: other values may appear and are passed through unchanged.
             }
         }
         #[derive(Clone, Debug)]
-        pub struct ErrorResponse {
-            code: ::std::result::Result<::std::string::String, ::std::string::String>,
-            field: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
-                ::std::string::String,
-            >,
-            field_issues: ::std::result::Result<
-                ::std::vec::Vec<super::FieldIssue>,
-                ::std::string::String,
-            >,
-            instance: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
-                ::std::string::String,
-            >,
-            reason: ::std::result::Result<::std::string::String, ::std::string::String>,
-            retryable: ::std::result::Result<
-                ::std::option::Option<bool>,
-                ::std::string::String,
-            >,
-            status: ::std::result::Result<
-                ::std::option::Option<i32>,
-                ::std::string::String,
-            >,
-            title: ::std::result::Result<::std::string::String, ::std::string::String>,
-            type_: ::std::result::Result<::std::string::String, ::std::string::String>,
-        }
-        impl ::std::default::Default for ErrorResponse {
-            fn default() -> Self {
-                Self {
-                    code: Err("no value supplied for code".to_string()),
-                    field: Ok(Default::default()),
-                    field_issues: Ok(Default::default()),
-                    instance: Ok(Default::default()),
-                    reason: Err("no value supplied for reason".to_string()),
-                    retryable: Ok(Default::default()),
-                    status: Ok(Default::default()),
-                    title: Err("no value supplied for title".to_string()),
-                    type_: Ok(super::defaults::error_response_type()),
-                }
-            }
-        }
-        impl ErrorResponse {
-            pub fn code<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::string::String>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.code = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for code: {e}")
-                    });
-                self
-            }
-            pub fn field<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.field = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for field: {e}")
-                    });
-                self
-            }
-            pub fn field_issues<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::vec::Vec<super::FieldIssue>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.field_issues = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for field_issues: {e}")
-                    });
-                self
-            }
-            pub fn instance<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.instance = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for instance: {e}")
-                    });
-                self
-            }
-            pub fn reason<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::string::String>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.reason = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for reason: {e}")
-                    });
-                self
-            }
-            pub fn retryable<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<bool>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.retryable = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for retryable: {e}")
-                    });
-                self
-            }
-            pub fn status<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<i32>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.status = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for status: {e}")
-                    });
-                self
-            }
-            pub fn title<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::string::String>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.title = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for title: {e}")
-                    });
-                self
-            }
-            pub fn type_<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::string::String>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.type_ = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for type_: {e}")
-                    });
-                self
-            }
-        }
-        impl ::std::convert::TryFrom<ErrorResponse> for super::ErrorResponse {
-            type Error = super::error::ConversionError;
-            fn try_from(
-                value: ErrorResponse,
-            ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    code: value.code?,
-                    field: value.field?,
-                    field_issues: value.field_issues?,
-                    instance: value.instance?,
-                    reason: value.reason?,
-                    retryable: value.retryable?,
-                    status: value.status?,
-                    title: value.title?,
-                    type_: value.type_?,
-                })
-            }
-        }
-        impl ::std::convert::From<super::ErrorResponse> for ErrorResponse {
-            fn from(value: super::ErrorResponse) -> Self {
-                Self {
-                    code: Ok(value.code),
-                    field: Ok(value.field),
-                    field_issues: Ok(value.field_issues),
-                    instance: Ok(value.instance),
-                    reason: Ok(value.reason),
-                    retryable: Ok(value.retryable),
-                    status: Ok(value.status),
-                    title: Ok(value.title),
-                    type_: Ok(value.type_),
-                }
-            }
-        }
-        #[derive(Clone, Debug)]
-        pub struct FieldIssue {
-            code: ::std::result::Result<::std::string::String, ::std::string::String>,
-            path: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
-                ::std::string::String,
-            >,
-            reason: ::std::result::Result<::std::string::String, ::std::string::String>,
-        }
-        impl ::std::default::Default for FieldIssue {
-            fn default() -> Self {
-                Self {
-                    code: Err("no value supplied for code".to_string()),
-                    path: Ok(Default::default()),
-                    reason: Err("no value supplied for reason".to_string()),
-                }
-            }
-        }
-        impl FieldIssue {
-            pub fn code<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::string::String>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.code = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for code: {e}")
-                    });
-                self
-            }
-            pub fn path<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.path = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for path: {e}")
-                    });
-                self
-            }
-            pub fn reason<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::string::String>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.reason = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for reason: {e}")
-                    });
-                self
-            }
-        }
-        impl ::std::convert::TryFrom<FieldIssue> for super::FieldIssue {
-            type Error = super::error::ConversionError;
-            fn try_from(
-                value: FieldIssue,
-            ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    code: value.code?,
-                    path: value.path?,
-                    reason: value.reason?,
-                })
-            }
-        }
-        impl ::std::convert::From<super::FieldIssue> for FieldIssue {
-            fn from(value: super::FieldIssue) -> Self {
-                Self {
-                    code: Ok(value.code),
-                    path: Ok(value.path),
-                    reason: Ok(value.reason),
-                }
-            }
-        }
-        #[derive(Clone, Debug)]
+        ///A builder for [`super::GcpPrivateServiceConnectInfo`].
         pub struct GcpPrivateServiceConnectInfo {
             connection_preference: ::std::result::Result<
                 ::std::option::Option<super::GcpPscConnectionPreference>,
                 ::std::string::String,
             >,
             consumer_accept_list: ::std::result::Result<
-                ::std::vec::Vec<super::GcpProjectId>,
+                ::std::vec::Vec<::laserdata_core::shared::GcpProjectId>,
                 ::std::string::String,
             >,
             created_at: ::std::result::Result<
@@ -6358,7 +5143,7 @@ The set is open: other values may appear and are passed through unchanged.
                 ::std::string::String,
             >,
             id: ::std::result::Result<
-                super::GcpPrivateServiceConnectId,
+                ::laserdata_supervisor::types::GcpPrivateServiceConnectId,
                 ::std::string::String,
             >,
             name: ::std::result::Result<
@@ -6393,6 +5178,7 @@ The set is open: other values may appear and are passed through unchanged.
             }
         }
         impl GcpPrivateServiceConnectInfo {
+            ///Sets `connection_preference`.
             pub fn connection_preference<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -6409,9 +5195,12 @@ The set is open: other values may appear and are passed through unchanged.
                     });
                 self
             }
+            ///Projects whose connections are accepted.
             pub fn consumer_accept_list<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::vec::Vec<super::GcpProjectId>>,
+                T: ::std::convert::TryInto<
+                    ::std::vec::Vec<::laserdata_core::shared::GcpProjectId>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.consumer_accept_list = value
@@ -6423,6 +5212,7 @@ The set is open: other values may appear and are passed through unchanged.
                     });
                 self
             }
+            ///When the attachment was requested.
             pub fn created_at<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -6437,9 +5227,12 @@ The set is open: other values may appear and are passed through unchanged.
                     });
                 self
             }
+            ///Sets `id`.
             pub fn id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::GcpPrivateServiceConnectId>,
+                T: ::std::convert::TryInto<
+                    ::laserdata_supervisor::types::GcpPrivateServiceConnectId,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.id = value
@@ -6447,6 +5240,7 @@ The set is open: other values may appear and are passed through unchanged.
                     .map_err(|e| format!("error converting supplied value for id: {e}"));
                 self
             }
+            ///The attachment's name, unique within the deployment.
             pub fn name<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
@@ -6459,6 +5253,7 @@ The set is open: other values may appear and are passed through unchanged.
                     });
                 self
             }
+            ///The URI consumer endpoints connect through.
             pub fn service_attachment_uri<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
@@ -6473,6 +5268,7 @@ The set is open: other values may appear and are passed through unchanged.
                     });
                 self
             }
+            ///Sets `status`.
             pub fn status<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -6487,6 +5283,7 @@ The set is open: other values may appear and are passed through unchanged.
                     });
                 self
             }
+            ///Sets `extra`.
             pub fn extra<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -6536,18 +5333,22 @@ The set is open: other values may appear and are passed through unchanged.
             }
         }
         #[derive(Clone, Debug)]
+        ///A builder for [`super::GcpVpcPeeringInfo`].
         pub struct GcpVpcPeeringInfo {
             created_at: ::std::result::Result<
                 ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
                 ::std::string::String,
             >,
-            id: ::std::result::Result<super::GcpVpcPeeringId, ::std::string::String>,
+            id: ::std::result::Result<
+                ::laserdata_supervisor::types::GcpVpcPeeringId,
+                ::std::string::String,
+            >,
             name: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             peer_project_id: ::std::result::Result<
-                ::std::option::Option<super::GcpProjectId>,
+                ::std::option::Option<::laserdata_core::shared::GcpProjectId>,
                 ::std::string::String,
             >,
             peer_vpc_cidr: ::std::result::Result<
@@ -6587,6 +5388,7 @@ The set is open: other values may appear and are passed through unchanged.
             }
         }
         impl GcpVpcPeeringInfo {
+            ///When the peering was requested.
             pub fn created_at<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -6601,9 +5403,12 @@ The set is open: other values may appear and are passed through unchanged.
                     });
                 self
             }
+            ///Sets `id`.
             pub fn id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::GcpVpcPeeringId>,
+                T: ::std::convert::TryInto<
+                    ::laserdata_supervisor::types::GcpVpcPeeringId,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.id = value
@@ -6611,6 +5416,7 @@ The set is open: other values may appear and are passed through unchanged.
                     .map_err(|e| format!("error converting supplied value for id: {e}"));
                 self
             }
+            ///The peering's name.
             pub fn name<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
@@ -6623,9 +5429,12 @@ The set is open: other values may appear and are passed through unchanged.
                     });
                 self
             }
+            ///Sets `peer_project_id`.
             pub fn peer_project_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::GcpProjectId>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::laserdata_core::shared::GcpProjectId>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.peer_project_id = value
@@ -6637,6 +5446,7 @@ The set is open: other values may appear and are passed through unchanged.
                     });
                 self
             }
+            ///Sets `peer_vpc_cidr`.
             pub fn peer_vpc_cidr<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -6651,6 +5461,7 @@ The set is open: other values may appear and are passed through unchanged.
                     });
                 self
             }
+            ///The name of the peer VPC network.
             pub fn peer_vpc_network<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
@@ -6665,6 +5476,7 @@ The set is open: other values may appear and are passed through unchanged.
                     });
                 self
             }
+            ///The note given when the peering was created.
             pub fn remarks<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
@@ -6677,6 +5489,7 @@ The set is open: other values may appear and are passed through unchanged.
                     });
                 self
             }
+            ///Sets `status`.
             pub fn status<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -6691,6 +5504,7 @@ The set is open: other values may appear and are passed through unchanged.
                     });
                 self
             }
+            ///Sets `extra`.
             pub fn extra<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -6740,13 +5554,14 @@ The set is open: other values may appear and are passed through unchanged.
             }
         }
         #[derive(Clone, Debug)]
+        ///A builder for [`super::HeartbeatInfo`].
         pub struct HeartbeatInfo {
             last_heartbeat: ::std::result::Result<
                 ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
                 ::std::string::String,
             >,
             node_id: ::std::result::Result<
-                ::std::option::Option<super::TelemetryNodeId>,
+                ::std::option::Option<::laserdata_supervisor::types::TelemetryNodeId>,
                 ::std::string::String,
             >,
             runtime: ::std::result::Result<
@@ -6769,6 +5584,7 @@ The set is open: other values may appear and are passed through unchanged.
             }
         }
         impl HeartbeatInfo {
+            ///When the runtime last reported itself alive.
             pub fn last_heartbeat<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -6785,10 +5601,11 @@ The set is open: other values may appear and are passed through unchanged.
                     });
                 self
             }
+            ///Sets `node_id`.
             pub fn node_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<super::TelemetryNodeId>,
+                    ::std::option::Option<::laserdata_supervisor::types::TelemetryNodeId>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -6799,6 +5616,7 @@ The set is open: other values may appear and are passed through unchanged.
                     });
                 self
             }
+            ///Sets `runtime`.
             pub fn runtime<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -6813,6 +5631,7 @@ The set is open: other values may appear and are passed through unchanged.
                     });
                 self
             }
+            ///Sets `extra`.
             pub fn extra<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -6852,9 +5671,10 @@ The set is open: other values may appear and are passed through unchanged.
             }
         }
         #[derive(Clone, Debug)]
+        ///A builder for [`super::HeartbeatRecord`].
         pub struct HeartbeatRecord {
             node_id: ::std::result::Result<
-                ::std::option::Option<super::TelemetryNodeId>,
+                ::std::option::Option<::laserdata_supervisor::types::TelemetryNodeId>,
                 ::std::string::String,
             >,
             runtime: ::std::result::Result<
@@ -6881,10 +5701,11 @@ The set is open: other values may appear and are passed through unchanged.
             }
         }
         impl HeartbeatRecord {
+            ///Sets `node_id`.
             pub fn node_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<super::TelemetryNodeId>,
+                    ::std::option::Option<::laserdata_supervisor::types::TelemetryNodeId>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -6895,6 +5716,7 @@ The set is open: other values may appear and are passed through unchanged.
                     });
                 self
             }
+            ///Sets `runtime`.
             pub fn runtime<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -6909,6 +5731,7 @@ The set is open: other values may appear and are passed through unchanged.
                     });
                 self
             }
+            ///When the heartbeat was received.
             pub fn timestamp<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -6923,6 +5746,7 @@ The set is open: other values may appear and are passed through unchanged.
                     });
                 self
             }
+            ///Sets `extra`.
             pub fn extra<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -6962,6 +5786,7 @@ The set is open: other values may appear and are passed through unchanged.
             }
         }
         #[derive(Clone, Debug)]
+        ///A builder for [`super::LogEntry`].
         pub struct LogEntry {
             level: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
@@ -6972,7 +5797,7 @@ The set is open: other values may appear and are passed through unchanged.
                 ::std::string::String,
             >,
             node_id: ::std::result::Result<
-                ::std::option::Option<super::TelemetryNodeId>,
+                ::std::option::Option<::laserdata_supervisor::types::TelemetryNodeId>,
                 ::std::string::String,
             >,
             runtime: ::std::result::Result<
@@ -7001,6 +5826,7 @@ The set is open: other values may appear and are passed through unchanged.
             }
         }
         impl LogEntry {
+            ///The severity of the line, such as `error`.
             pub fn level<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
@@ -7013,6 +5839,7 @@ The set is open: other values may appear and are passed through unchanged.
                     });
                 self
             }
+            ///The text of the line.
             pub fn message<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
@@ -7025,10 +5852,11 @@ The set is open: other values may appear and are passed through unchanged.
                     });
                 self
             }
+            ///Sets `node_id`.
             pub fn node_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<super::TelemetryNodeId>,
+                    ::std::option::Option<::laserdata_supervisor::types::TelemetryNodeId>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -7039,6 +5867,7 @@ The set is open: other values may appear and are passed through unchanged.
                     });
                 self
             }
+            ///Sets `runtime`.
             pub fn runtime<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -7053,6 +5882,7 @@ The set is open: other values may appear and are passed through unchanged.
                     });
                 self
             }
+            ///When the line was written.
             pub fn timestamp<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -7067,6 +5897,7 @@ The set is open: other values may appear and are passed through unchanged.
                     });
                 self
             }
+            ///Sets `extra`.
             pub fn extra<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -7110,6 +5941,7 @@ The set is open: other values may appear and are passed through unchanged.
             }
         }
         #[derive(Clone, Debug)]
+        ///A builder for [`super::NetworkInfo`].
         pub struct NetworkInfo {
             private_ips: ::std::result::Result<
                 ::std::vec::Vec<::std::string::String>,
@@ -7144,6 +5976,7 @@ The set is open: other values may appear and are passed through unchanged.
             }
         }
         impl NetworkInfo {
+            ///Private addresses of the deployment's nodes inside its VPC.
             pub fn private_ips<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
@@ -7156,6 +5989,7 @@ The set is open: other values may appear and are passed through unchanged.
                     });
                 self
             }
+            ///Public addresses the deployment is reachable at.
             pub fn public_ips<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
@@ -7168,6 +6002,7 @@ The set is open: other values may appear and are passed through unchanged.
                     });
                 self
             }
+            ///Sets `vpc_cidr`.
             pub fn vpc_cidr<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -7182,6 +6017,7 @@ The set is open: other values may appear and are passed through unchanged.
                     });
                 self
             }
+            ///The id of the deployment's VPC (or VPC network on GCP).
             pub fn vpc_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
@@ -7194,6 +6030,7 @@ The set is open: other values may appear and are passed through unchanged.
                     });
                 self
             }
+            ///Sets `extra`.
             pub fn extra<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -7235,9 +6072,10 @@ The set is open: other values may appear and are passed through unchanged.
             }
         }
         #[derive(Clone, Debug)]
+        ///A builder for [`super::NodeMetrics`].
         pub struct NodeMetrics {
             node_id: ::std::result::Result<
-                ::std::option::Option<super::TelemetryNodeId>,
+                ::std::option::Option<::laserdata_supervisor::types::TelemetryNodeId>,
                 ::std::string::String,
             >,
             runtime: ::std::result::Result<
@@ -7264,10 +6102,11 @@ The set is open: other values may appear and are passed through unchanged.
             }
         }
         impl NodeMetrics {
+            ///Sets `node_id`.
             pub fn node_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<super::TelemetryNodeId>,
+                    ::std::option::Option<::laserdata_supervisor::types::TelemetryNodeId>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -7278,6 +6117,7 @@ The set is open: other values may appear and are passed through unchanged.
                     });
                 self
             }
+            ///Sets `runtime`.
             pub fn runtime<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -7292,6 +6132,7 @@ The set is open: other values may appear and are passed through unchanged.
                     });
                 self
             }
+            ///When the sample was taken (field name not confirmed).
             pub fn timestamp<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -7306,6 +6147,7 @@ The set is open: other values may appear and are passed through unchanged.
                     });
                 self
             }
+            ///Sets `extra`.
             pub fn extra<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -7345,15 +6187,22 @@ The set is open: other values may appear and are passed through unchanged.
             }
         }
         #[derive(Clone, Debug)]
+        ///A builder for [`super::PagedAccessRuleInfo`].
         pub struct PagedAccessRuleInfo {
             items: ::std::result::Result<
                 ::std::vec::Vec<super::AccessRuleInfo>,
                 ::std::string::String,
             >,
-            page: ::std::result::Result<super::PageNumber, ::std::string::String>,
-            total_pages: ::std::result::Result<super::TotalCount, ::std::string::String>,
+            page: ::std::result::Result<
+                ::laserdata_core::shared::PageNumber,
+                ::std::string::String,
+            >,
+            total_pages: ::std::result::Result<
+                ::laserdata_core::shared::TotalCount,
+                ::std::string::String,
+            >,
             total_results: ::std::result::Result<
-                super::TotalCount,
+                ::laserdata_core::shared::TotalCount,
                 ::std::string::String,
             >,
         }
@@ -7368,6 +6217,7 @@ The set is open: other values may appear and are passed through unchanged.
             }
         }
         impl PagedAccessRuleInfo {
+            ///Sets `items`.
             pub fn items<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::vec::Vec<super::AccessRuleInfo>>,
@@ -7380,9 +6230,10 @@ The set is open: other values may appear and are passed through unchanged.
                     });
                 self
             }
+            ///Sets `page`.
             pub fn page<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::PageNumber>,
+                T: ::std::convert::TryInto<::laserdata_core::shared::PageNumber>,
                 T::Error: ::std::fmt::Display,
             {
                 self.page = value
@@ -7392,9 +6243,10 @@ The set is open: other values may appear and are passed through unchanged.
                     });
                 self
             }
+            ///Sets `total_pages`.
             pub fn total_pages<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::TotalCount>,
+                T: ::std::convert::TryInto<::laserdata_core::shared::TotalCount>,
                 T::Error: ::std::fmt::Display,
             {
                 self.total_pages = value
@@ -7404,9 +6256,10 @@ The set is open: other values may appear and are passed through unchanged.
                     });
                 self
             }
+            ///Sets `total_results`.
             pub fn total_results<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::TotalCount>,
+                T: ::std::convert::TryInto<::laserdata_core::shared::TotalCount>,
                 T::Error: ::std::fmt::Display,
             {
                 self.total_results = value
@@ -7442,15 +6295,22 @@ The set is open: other values may appear and are passed through unchanged.
             }
         }
         #[derive(Clone, Debug)]
+        ///A builder for [`super::PagedActivityInfo`].
         pub struct PagedActivityInfo {
             items: ::std::result::Result<
                 ::std::vec::Vec<super::ActivityInfo>,
                 ::std::string::String,
             >,
-            page: ::std::result::Result<super::PageNumber, ::std::string::String>,
-            total_pages: ::std::result::Result<super::TotalCount, ::std::string::String>,
+            page: ::std::result::Result<
+                ::laserdata_core::shared::PageNumber,
+                ::std::string::String,
+            >,
+            total_pages: ::std::result::Result<
+                ::laserdata_core::shared::TotalCount,
+                ::std::string::String,
+            >,
             total_results: ::std::result::Result<
-                super::TotalCount,
+                ::laserdata_core::shared::TotalCount,
                 ::std::string::String,
             >,
         }
@@ -7465,6 +6325,7 @@ The set is open: other values may appear and are passed through unchanged.
             }
         }
         impl PagedActivityInfo {
+            ///Sets `items`.
             pub fn items<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::vec::Vec<super::ActivityInfo>>,
@@ -7477,9 +6338,10 @@ The set is open: other values may appear and are passed through unchanged.
                     });
                 self
             }
+            ///Sets `page`.
             pub fn page<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::PageNumber>,
+                T: ::std::convert::TryInto<::laserdata_core::shared::PageNumber>,
                 T::Error: ::std::fmt::Display,
             {
                 self.page = value
@@ -7489,9 +6351,10 @@ The set is open: other values may appear and are passed through unchanged.
                     });
                 self
             }
+            ///Sets `total_pages`.
             pub fn total_pages<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::TotalCount>,
+                T: ::std::convert::TryInto<::laserdata_core::shared::TotalCount>,
                 T::Error: ::std::fmt::Display,
             {
                 self.total_pages = value
@@ -7501,9 +6364,10 @@ The set is open: other values may appear and are passed through unchanged.
                     });
                 self
             }
+            ///Sets `total_results`.
             pub fn total_results<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::TotalCount>,
+                T: ::std::convert::TryInto<::laserdata_core::shared::TotalCount>,
                 T::Error: ::std::fmt::Display,
             {
                 self.total_results = value
@@ -7538,15 +6402,22 @@ The set is open: other values may appear and are passed through unchanged.
             }
         }
         #[derive(Clone, Debug)]
+        ///A builder for [`super::PagedConfigVersionInfo`].
         pub struct PagedConfigVersionInfo {
             items: ::std::result::Result<
                 ::std::vec::Vec<super::ConfigVersionInfo>,
                 ::std::string::String,
             >,
-            page: ::std::result::Result<super::PageNumber, ::std::string::String>,
-            total_pages: ::std::result::Result<super::TotalCount, ::std::string::String>,
+            page: ::std::result::Result<
+                ::laserdata_core::shared::PageNumber,
+                ::std::string::String,
+            >,
+            total_pages: ::std::result::Result<
+                ::laserdata_core::shared::TotalCount,
+                ::std::string::String,
+            >,
             total_results: ::std::result::Result<
-                super::TotalCount,
+                ::laserdata_core::shared::TotalCount,
                 ::std::string::String,
             >,
         }
@@ -7561,6 +6432,7 @@ The set is open: other values may appear and are passed through unchanged.
             }
         }
         impl PagedConfigVersionInfo {
+            ///Sets `items`.
             pub fn items<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::vec::Vec<super::ConfigVersionInfo>>,
@@ -7573,9 +6445,10 @@ The set is open: other values may appear and are passed through unchanged.
                     });
                 self
             }
+            ///Sets `page`.
             pub fn page<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::PageNumber>,
+                T: ::std::convert::TryInto<::laserdata_core::shared::PageNumber>,
                 T::Error: ::std::fmt::Display,
             {
                 self.page = value
@@ -7585,9 +6458,10 @@ The set is open: other values may appear and are passed through unchanged.
                     });
                 self
             }
+            ///Sets `total_pages`.
             pub fn total_pages<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::TotalCount>,
+                T: ::std::convert::TryInto<::laserdata_core::shared::TotalCount>,
                 T::Error: ::std::fmt::Display,
             {
                 self.total_pages = value
@@ -7597,9 +6471,10 @@ The set is open: other values may appear and are passed through unchanged.
                     });
                 self
             }
+            ///Sets `total_results`.
             pub fn total_results<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::TotalCount>,
+                T: ::std::convert::TryInto<::laserdata_core::shared::TotalCount>,
                 T::Error: ::std::fmt::Display,
             {
                 self.total_results = value
@@ -7636,15 +6511,22 @@ The set is open: other values may appear and are passed through unchanged.
             }
         }
         #[derive(Clone, Debug)]
+        ///A builder for [`super::PagedConnectorInstanceInfo`].
         pub struct PagedConnectorInstanceInfo {
             items: ::std::result::Result<
                 ::std::vec::Vec<super::ConnectorInstanceInfo>,
                 ::std::string::String,
             >,
-            page: ::std::result::Result<super::PageNumber, ::std::string::String>,
-            total_pages: ::std::result::Result<super::TotalCount, ::std::string::String>,
+            page: ::std::result::Result<
+                ::laserdata_core::shared::PageNumber,
+                ::std::string::String,
+            >,
+            total_pages: ::std::result::Result<
+                ::laserdata_core::shared::TotalCount,
+                ::std::string::String,
+            >,
             total_results: ::std::result::Result<
-                super::TotalCount,
+                ::laserdata_core::shared::TotalCount,
                 ::std::string::String,
             >,
         }
@@ -7659,6 +6541,7 @@ The set is open: other values may appear and are passed through unchanged.
             }
         }
         impl PagedConnectorInstanceInfo {
+            ///Sets `items`.
             pub fn items<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -7673,9 +6556,10 @@ The set is open: other values may appear and are passed through unchanged.
                     });
                 self
             }
+            ///Sets `page`.
             pub fn page<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::PageNumber>,
+                T: ::std::convert::TryInto<::laserdata_core::shared::PageNumber>,
                 T::Error: ::std::fmt::Display,
             {
                 self.page = value
@@ -7685,9 +6569,10 @@ The set is open: other values may appear and are passed through unchanged.
                     });
                 self
             }
+            ///Sets `total_pages`.
             pub fn total_pages<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::TotalCount>,
+                T: ::std::convert::TryInto<::laserdata_core::shared::TotalCount>,
                 T::Error: ::std::fmt::Display,
             {
                 self.total_pages = value
@@ -7697,9 +6582,10 @@ The set is open: other values may appear and are passed through unchanged.
                     });
                 self
             }
+            ///Sets `total_results`.
             pub fn total_results<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::TotalCount>,
+                T: ::std::convert::TryInto<::laserdata_core::shared::TotalCount>,
                 T::Error: ::std::fmt::Display,
             {
                 self.total_results = value
@@ -7736,15 +6622,22 @@ The set is open: other values may appear and are passed through unchanged.
             }
         }
         #[derive(Clone, Debug)]
+        ///A builder for [`super::PagedHeartbeatRecord`].
         pub struct PagedHeartbeatRecord {
             items: ::std::result::Result<
                 ::std::vec::Vec<super::HeartbeatRecord>,
                 ::std::string::String,
             >,
-            page: ::std::result::Result<super::PageNumber, ::std::string::String>,
-            total_pages: ::std::result::Result<super::TotalCount, ::std::string::String>,
+            page: ::std::result::Result<
+                ::laserdata_core::shared::PageNumber,
+                ::std::string::String,
+            >,
+            total_pages: ::std::result::Result<
+                ::laserdata_core::shared::TotalCount,
+                ::std::string::String,
+            >,
             total_results: ::std::result::Result<
-                super::TotalCount,
+                ::laserdata_core::shared::TotalCount,
                 ::std::string::String,
             >,
         }
@@ -7759,6 +6652,7 @@ The set is open: other values may appear and are passed through unchanged.
             }
         }
         impl PagedHeartbeatRecord {
+            ///Sets `items`.
             pub fn items<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::vec::Vec<super::HeartbeatRecord>>,
@@ -7771,9 +6665,10 @@ The set is open: other values may appear and are passed through unchanged.
                     });
                 self
             }
+            ///Sets `page`.
             pub fn page<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::PageNumber>,
+                T: ::std::convert::TryInto<::laserdata_core::shared::PageNumber>,
                 T::Error: ::std::fmt::Display,
             {
                 self.page = value
@@ -7783,9 +6678,10 @@ The set is open: other values may appear and are passed through unchanged.
                     });
                 self
             }
+            ///Sets `total_pages`.
             pub fn total_pages<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::TotalCount>,
+                T: ::std::convert::TryInto<::laserdata_core::shared::TotalCount>,
                 T::Error: ::std::fmt::Display,
             {
                 self.total_pages = value
@@ -7795,9 +6691,10 @@ The set is open: other values may appear and are passed through unchanged.
                     });
                 self
             }
+            ///Sets `total_results`.
             pub fn total_results<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::TotalCount>,
+                T: ::std::convert::TryInto<::laserdata_core::shared::TotalCount>,
                 T::Error: ::std::fmt::Display,
             {
                 self.total_results = value
@@ -7833,15 +6730,22 @@ The set is open: other values may appear and are passed through unchanged.
             }
         }
         #[derive(Clone, Debug)]
+        ///A builder for [`super::PagedLogEntry`].
         pub struct PagedLogEntry {
             items: ::std::result::Result<
                 ::std::vec::Vec<super::LogEntry>,
                 ::std::string::String,
             >,
-            page: ::std::result::Result<super::PageNumber, ::std::string::String>,
-            total_pages: ::std::result::Result<super::TotalCount, ::std::string::String>,
+            page: ::std::result::Result<
+                ::laserdata_core::shared::PageNumber,
+                ::std::string::String,
+            >,
+            total_pages: ::std::result::Result<
+                ::laserdata_core::shared::TotalCount,
+                ::std::string::String,
+            >,
             total_results: ::std::result::Result<
-                super::TotalCount,
+                ::laserdata_core::shared::TotalCount,
                 ::std::string::String,
             >,
         }
@@ -7856,6 +6760,7 @@ The set is open: other values may appear and are passed through unchanged.
             }
         }
         impl PagedLogEntry {
+            ///Sets `items`.
             pub fn items<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::vec::Vec<super::LogEntry>>,
@@ -7868,9 +6773,10 @@ The set is open: other values may appear and are passed through unchanged.
                     });
                 self
             }
+            ///Sets `page`.
             pub fn page<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::PageNumber>,
+                T: ::std::convert::TryInto<::laserdata_core::shared::PageNumber>,
                 T::Error: ::std::fmt::Display,
             {
                 self.page = value
@@ -7880,9 +6786,10 @@ The set is open: other values may appear and are passed through unchanged.
                     });
                 self
             }
+            ///Sets `total_pages`.
             pub fn total_pages<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::TotalCount>,
+                T: ::std::convert::TryInto<::laserdata_core::shared::TotalCount>,
                 T::Error: ::std::fmt::Display,
             {
                 self.total_pages = value
@@ -7892,9 +6799,10 @@ The set is open: other values may appear and are passed through unchanged.
                     });
                 self
             }
+            ///Sets `total_results`.
             pub fn total_results<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::TotalCount>,
+                T: ::std::convert::TryInto<::laserdata_core::shared::TotalCount>,
                 T::Error: ::std::fmt::Display,
             {
                 self.total_results = value
@@ -7929,15 +6837,22 @@ The set is open: other values may appear and are passed through unchanged.
             }
         }
         #[derive(Clone, Debug)]
+        ///A builder for [`super::PagedNodeMetrics`].
         pub struct PagedNodeMetrics {
             items: ::std::result::Result<
                 ::std::vec::Vec<super::NodeMetrics>,
                 ::std::string::String,
             >,
-            page: ::std::result::Result<super::PageNumber, ::std::string::String>,
-            total_pages: ::std::result::Result<super::TotalCount, ::std::string::String>,
+            page: ::std::result::Result<
+                ::laserdata_core::shared::PageNumber,
+                ::std::string::String,
+            >,
+            total_pages: ::std::result::Result<
+                ::laserdata_core::shared::TotalCount,
+                ::std::string::String,
+            >,
             total_results: ::std::result::Result<
-                super::TotalCount,
+                ::laserdata_core::shared::TotalCount,
                 ::std::string::String,
             >,
         }
@@ -7952,6 +6867,7 @@ The set is open: other values may appear and are passed through unchanged.
             }
         }
         impl PagedNodeMetrics {
+            ///Sets `items`.
             pub fn items<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::vec::Vec<super::NodeMetrics>>,
@@ -7964,9 +6880,10 @@ The set is open: other values may appear and are passed through unchanged.
                     });
                 self
             }
+            ///Sets `page`.
             pub fn page<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::PageNumber>,
+                T: ::std::convert::TryInto<::laserdata_core::shared::PageNumber>,
                 T::Error: ::std::fmt::Display,
             {
                 self.page = value
@@ -7976,9 +6893,10 @@ The set is open: other values may appear and are passed through unchanged.
                     });
                 self
             }
+            ///Sets `total_pages`.
             pub fn total_pages<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::TotalCount>,
+                T: ::std::convert::TryInto<::laserdata_core::shared::TotalCount>,
                 T::Error: ::std::fmt::Display,
             {
                 self.total_pages = value
@@ -7988,9 +6906,10 @@ The set is open: other values may appear and are passed through unchanged.
                     });
                 self
             }
+            ///Sets `total_results`.
             pub fn total_results<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::TotalCount>,
+                T: ::std::convert::TryInto<::laserdata_core::shared::TotalCount>,
                 T::Error: ::std::fmt::Display,
             {
                 self.total_results = value
@@ -8025,15 +6944,22 @@ The set is open: other values may appear and are passed through unchanged.
             }
         }
         #[derive(Clone, Debug)]
+        ///A builder for [`super::PagedSnapshotInfo`].
         pub struct PagedSnapshotInfo {
             items: ::std::result::Result<
                 ::std::vec::Vec<super::SnapshotInfo>,
                 ::std::string::String,
             >,
-            page: ::std::result::Result<super::PageNumber, ::std::string::String>,
-            total_pages: ::std::result::Result<super::TotalCount, ::std::string::String>,
+            page: ::std::result::Result<
+                ::laserdata_core::shared::PageNumber,
+                ::std::string::String,
+            >,
+            total_pages: ::std::result::Result<
+                ::laserdata_core::shared::TotalCount,
+                ::std::string::String,
+            >,
             total_results: ::std::result::Result<
-                super::TotalCount,
+                ::laserdata_core::shared::TotalCount,
                 ::std::string::String,
             >,
         }
@@ -8048,6 +6974,7 @@ The set is open: other values may appear and are passed through unchanged.
             }
         }
         impl PagedSnapshotInfo {
+            ///Sets `items`.
             pub fn items<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::vec::Vec<super::SnapshotInfo>>,
@@ -8060,9 +6987,10 @@ The set is open: other values may appear and are passed through unchanged.
                     });
                 self
             }
+            ///Sets `page`.
             pub fn page<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::PageNumber>,
+                T: ::std::convert::TryInto<::laserdata_core::shared::PageNumber>,
                 T::Error: ::std::fmt::Display,
             {
                 self.page = value
@@ -8072,9 +7000,10 @@ The set is open: other values may appear and are passed through unchanged.
                     });
                 self
             }
+            ///Sets `total_pages`.
             pub fn total_pages<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::TotalCount>,
+                T: ::std::convert::TryInto<::laserdata_core::shared::TotalCount>,
                 T::Error: ::std::fmt::Display,
             {
                 self.total_pages = value
@@ -8084,9 +7013,10 @@ The set is open: other values may appear and are passed through unchanged.
                     });
                 self
             }
+            ///Sets `total_results`.
             pub fn total_results<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::TotalCount>,
+                T: ::std::convert::TryInto<::laserdata_core::shared::TotalCount>,
                 T::Error: ::std::fmt::Display,
             {
                 self.total_results = value
@@ -8121,6 +7051,7 @@ The set is open: other values may appear and are passed through unchanged.
             }
         }
         #[derive(Clone, Debug)]
+        ///A builder for [`super::SnapshotDownload`].
         pub struct SnapshotDownload {
             url: ::std::result::Result<
                 ::laserdata_core::SecretString,
@@ -8135,6 +7066,7 @@ The set is open: other values may appear and are passed through unchanged.
             }
         }
         impl SnapshotDownload {
+            ///Sets `url`.
             pub fn url<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::SecretString>,
@@ -8162,6 +7094,7 @@ The set is open: other values may appear and are passed through unchanged.
             }
         }
         #[derive(Clone, Debug)]
+        ///A builder for [`super::SnapshotInfo`].
         pub struct SnapshotInfo {
             completed_at: ::std::result::Result<
                 ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
@@ -8172,10 +7105,13 @@ The set is open: other values may appear and are passed through unchanged.
                 ::std::string::String,
             >,
             division_id: ::std::result::Result<
-                ::std::option::Option<super::DivisionId>,
+                ::std::option::Option<::laserdata_core::shared::DivisionId>,
                 ::std::string::String,
             >,
-            id: ::std::result::Result<super::SnapshotId, ::std::string::String>,
+            id: ::std::result::Result<
+                ::laserdata_supervisor::types::SnapshotId,
+                ::std::string::String,
+            >,
             name: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
@@ -8185,7 +7121,7 @@ The set is open: other values may appear and are passed through unchanged.
                 ::std::string::String,
             >,
             tenant_id: ::std::result::Result<
-                ::std::option::Option<super::TenantId>,
+                ::std::option::Option<::laserdata_core::shared::TenantId>,
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
@@ -8208,6 +7144,7 @@ The set is open: other values may appear and are passed through unchanged.
             }
         }
         impl SnapshotInfo {
+            ///When every node had finished; null while the snapshot is `processing`.
             pub fn completed_at<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -8222,6 +7159,7 @@ The set is open: other values may appear and are passed through unchanged.
                     });
                 self
             }
+            ///When the snapshot was started.
             pub fn created_at<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -8236,9 +7174,12 @@ The set is open: other values may appear and are passed through unchanged.
                     });
                 self
             }
+            ///Sets `division_id`.
             pub fn division_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::DivisionId>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::laserdata_core::shared::DivisionId>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.division_id = value
@@ -8248,9 +7189,10 @@ The set is open: other values may appear and are passed through unchanged.
                     });
                 self
             }
+            ///Sets `id`.
             pub fn id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::SnapshotId>,
+                T: ::std::convert::TryInto<::laserdata_supervisor::types::SnapshotId>,
                 T::Error: ::std::fmt::Display,
             {
                 self.id = value
@@ -8258,6 +7200,7 @@ The set is open: other values may appear and are passed through unchanged.
                     .map_err(|e| format!("error converting supplied value for id: {e}"));
                 self
             }
+            ///The snapshot's name.
             pub fn name<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
@@ -8270,6 +7213,7 @@ The set is open: other values may appear and are passed through unchanged.
                     });
                 self
             }
+            ///Sets `status`.
             pub fn status<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -8284,9 +7228,12 @@ The set is open: other values may appear and are passed through unchanged.
                     });
                 self
             }
+            ///Sets `tenant_id`.
             pub fn tenant_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::TenantId>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::laserdata_core::shared::TenantId>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.tenant_id = value
@@ -8296,6 +7243,7 @@ The set is open: other values may appear and are passed through unchanged.
                     });
                 self
             }
+            ///Sets `extra`.
             pub fn extra<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -8348,9 +7296,6 @@ The set is open: other values may appear and are passed through unchanged.
         pub(super) fn default_bool<const V: bool>() -> bool {
             V
         }
-        pub(super) fn error_response_type() -> ::std::string::String {
-            "about:blank".to_string()
-        }
     }
     /// Error types.
     pub mod error {
@@ -8382,6 +7327,126 @@ The set is open: other values may appear and are passed through unchanged.
             fn from(value: String) -> Self {
                 Self(value.into())
             }
+        }
+    }
+    ::laserdata_core::id_type! {
+        #[doc = "Identifies an access rule of a deployment."] AccessRuleId
+    }
+    ::laserdata_core::id_type! {
+        #[doc = "Identifies one entry of a deployment's activity log."] ActivityId
+    }
+    ::laserdata_core::id_type! {
+        #[doc = "Identifies an AWS PrivateLink endpoint service of a deployment."]
+        AwsPrivateLinkId
+    }
+    ::laserdata_core::id_type! {
+        #[doc = "Identifies an AWS VPC peering of a deployment."] AwsVpcPeeringId
+    }
+    ::laserdata_core::id_type! {
+        #[doc = "Identifies a backup of a deployment."] BackupId
+    }
+    ::laserdata_core::id_type! {
+        #[doc =
+        "Identifies one stored configuration row (one version of one named configuration).\n`delete_config` and the `reconfigure:{config_id}` runtime action take it."]
+        ConfigId
+    }
+    ::laserdata_core::id_type! {
+        #[doc = "Identifies a connector instance within its deployment."]
+        ConnectorInstanceId
+    }
+    ::laserdata_core::id_type! {
+        #[doc =
+        "Identifies a node (a machine) of a deployment. Values can exceed 2^53, so read them as\n64-bit integers, never as floating point."]
+        DeploymentNodeId
+    }
+    ::laserdata_core::id_type! {
+        #[doc = "Identifies a GCP Private Service Connect attachment of a deployment."]
+        GcpPrivateServiceConnectId
+    }
+    ::laserdata_core::id_type! {
+        #[doc = "Identifies a GCP VPC peering of a deployment."] GcpVpcPeeringId
+    }
+    ::laserdata_core::id_type! {
+        #[doc = "Identifies a diagnostic snapshot of a deployment."] SnapshotId
+    }
+    ::laserdata_core::id_type! {
+        #[doc =
+        "Identifies a node (a machine) of a deployment. Values can exceed 2^53, so read them as\n64-bit integers, never as floating point."]
+        TelemetryNodeId
+    }
+    impl ::std::convert::From<&str> for AccessRuleCidrBlock {
+        fn from(value: &str) -> Self {
+            Self(value.to_owned())
+        }
+    }
+    impl ::std::convert::From<&str> for GcpPscConnectionPreference {
+        fn from(value: &str) -> Self {
+            Self(value.to_owned())
+        }
+    }
+    impl ::std::convert::From<&str> for NetworkCidrBlock {
+        fn from(value: &str) -> Self {
+            Self(value.to_owned())
+        }
+    }
+    impl ::std::convert::From<&str> for PrivateConnectionStatus {
+        fn from(value: &str) -> Self {
+            Self(value.to_owned())
+        }
+    }
+    impl ::std::convert::From<&str> for TelemetryRuntime {
+        fn from(value: &str) -> Self {
+            Self(value.to_owned())
+        }
+    }
+    impl ::std::fmt::Display for AccessRuleName {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            ::std::fmt::Display::fmt(&self.0, f)
+        }
+    }
+    impl ::std::fmt::Display for ActivityAction {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            ::std::fmt::Display::fmt(&self.0, f)
+        }
+    }
+    impl ::std::fmt::Display for ActivityRuntime {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            ::std::fmt::Display::fmt(&self.0, f)
+        }
+    }
+    impl ::std::fmt::Display for BackupName {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            ::std::fmt::Display::fmt(&self.0, f)
+        }
+    }
+    impl ::std::fmt::Display for ConfigKind {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            ::std::fmt::Display::fmt(&self.0, f)
+        }
+    }
+    impl ::std::fmt::Display for ConfigName {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            ::std::fmt::Display::fmt(&self.0, f)
+        }
+    }
+    impl ::std::fmt::Display for CreateAwsPrivateLinkName {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            ::std::fmt::Display::fmt(&self.0, f)
+        }
+    }
+    impl ::std::fmt::Display for CreateAwsVpcPeeringName {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            ::std::fmt::Display::fmt(&self.0, f)
+        }
+    }
+    impl ::std::fmt::Display for CreateGcpPrivateServiceConnectName {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            ::std::fmt::Display::fmt(&self.0, f)
+        }
+    }
+    impl ::std::fmt::Display for CreateGcpVpcPeeringName {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            ::std::fmt::Display::fmt(&self.0, f)
         }
     }
 }
@@ -9787,11 +8852,12 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct GetAccessRules<'a> {
         client: &'a super::Client,
-        deployment_id: Result<types::DeploymentId, String>,
+        deployment_id: Result<::laserdata_core::shared::DeploymentId, String>,
         page: Result<Option<::std::num::NonZeroU64>, String>,
         results: Result<Option<::std::num::NonZeroU64>, String>,
     }
     impl<'a> GetAccessRules<'a> {
+        ///A request on `client`; [`Client::get_access_rules`](super::Client::get_access_rules) is the usual way to start one.
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
@@ -9800,17 +8866,20 @@ pub mod builder {
                 results: Ok(None),
             }
         }
+        ///The deployment the request acts on.
         pub fn deployment_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::DeploymentId>,
+            V: std::convert::TryInto<::laserdata_core::shared::DeploymentId>,
         {
             self.deployment_id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `DeploymentId` for deployment_id failed".to_string()
+                    "conversion to `:: laserdata_core :: shared :: DeploymentId` for deployment_id failed"
+                        .to_string()
                 });
             self
         }
+        ///Which page to return, counting from 1.
         pub fn page<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::num::NonZeroU64>,
@@ -9824,6 +8893,7 @@ pub mod builder {
                 });
             self
         }
+        ///How many items one page holds.
         pub fn results<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::num::NonZeroU64>,
@@ -9837,8 +8907,7 @@ pub mod builder {
                 });
             self
         }
-        ///Sends a `GET` request to `/deployments/{deployment_id}/access_rules`
-        pub async fn send(
+        async fn send_raw(
             self,
         ) -> Result<ResponseValue<types::PagedAccessRuleInfo>, Error<ByteStream>> {
             let Self { client, deployment_id, page, results } = self;
@@ -9887,6 +8956,17 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `GET` request to `/deployments/{deployment_id}/access_rules`
+        ///
+        /// Fails with [`Error`](laserdata_core::Error): an error answer (its status, problem document and `ld-request` id), a transport failure or timeout after the client's retries, or a body that does not match the API description.
+        pub async fn send(
+            self,
+        ) -> ::std::result::Result<
+            ResponseValue<types::PagedAccessRuleInfo>,
+            ::laserdata_core::Error,
+        > {
+            ::laserdata_core::error::finish(self.send_raw()).await
+        }
     }
     /**Builder for [`Client::create_access_rule`]
 
@@ -9894,11 +8974,15 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct CreateAccessRule<'a> {
         client: &'a super::Client,
-        deployment_id: Result<types::DeploymentId, String>,
-        idempotency_key: Result<Option<types::IdempotencyKey>, String>,
+        deployment_id: Result<::laserdata_core::shared::DeploymentId, String>,
+        idempotency_key: Result<
+            Option<::laserdata_core::shared::IdempotencyKey>,
+            String,
+        >,
         body: Result<types::builder::CreateAccessRule, String>,
     }
     impl<'a> CreateAccessRule<'a> {
+        ///A request on `client`; [`Client::create_access_rule`](super::Client::create_access_rule) is the usual way to start one.
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
@@ -9907,30 +8991,34 @@ pub mod builder {
                 body: Ok(::std::default::Default::default()),
             }
         }
+        ///The deployment the request acts on.
         pub fn deployment_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::DeploymentId>,
+            V: std::convert::TryInto<::laserdata_core::shared::DeploymentId>,
         {
             self.deployment_id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `DeploymentId` for deployment_id failed".to_string()
+                    "conversion to `:: laserdata_core :: shared :: DeploymentId` for deployment_id failed"
+                        .to_string()
                 });
             self
         }
+        ///Makes retrying this request safe; see `IdempotencyKey`.
         pub fn idempotency_key<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::IdempotencyKey>,
+            V: std::convert::TryInto<::laserdata_core::shared::IdempotencyKey>,
         {
             self.idempotency_key = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `IdempotencyKey` for idempotency_key failed"
+                    "conversion to `:: laserdata_core :: shared :: IdempotencyKey` for idempotency_key failed"
                         .to_string()
                 });
             self
         }
+        ///The request body: the body type, or its builder.
         pub fn body<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::CreateAccessRule>,
@@ -9946,6 +9034,7 @@ pub mod builder {
                 });
             self
         }
+        ///Changes the request body through its builder, starting from the one set so far (or an empty one).
         pub fn body_map<F>(mut self, f: F) -> Self
         where
             F: std::ops::FnOnce(
@@ -9955,8 +9044,7 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `POST` request to `/deployments/{deployment_id}/access_rules`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
+        async fn send_raw(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
             let Self { client, deployment_id, idempotency_key, body } = self;
             let deployment_id = deployment_id.map_err(Error::InvalidRequest)?;
             let idempotency_key = idempotency_key.map_err(Error::InvalidRequest)?;
@@ -10005,6 +9093,14 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `POST` request to `/deployments/{deployment_id}/access_rules`
+        ///
+        /// Fails with [`Error`](laserdata_core::Error): an error answer (its status, problem document and `ld-request` id), a transport failure or timeout after the client's retries, or a body that does not match the API description.
+        pub async fn send(
+            self,
+        ) -> ::std::result::Result<ResponseValue<()>, ::laserdata_core::Error> {
+            ::laserdata_core::error::finish(self.send_raw()).await
+        }
     }
     /**Builder for [`Client::delete_access_rule`]
 
@@ -10012,10 +9108,11 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct DeleteAccessRule<'a> {
         client: &'a super::Client,
-        deployment_id: Result<types::DeploymentId, String>,
-        rules_id: Result<types::AccessRuleId, String>,
+        deployment_id: Result<::laserdata_core::shared::DeploymentId, String>,
+        rules_id: Result<::laserdata_supervisor::types::AccessRuleId, String>,
     }
     impl<'a> DeleteAccessRule<'a> {
+        ///A request on `client`; [`Client::delete_access_rule`](super::Client::delete_access_rule) is the usual way to start one.
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
@@ -10023,30 +9120,33 @@ pub mod builder {
                 rules_id: Err("rules_id was not initialized".to_string()),
             }
         }
+        ///The deployment the request acts on.
         pub fn deployment_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::DeploymentId>,
+            V: std::convert::TryInto<::laserdata_core::shared::DeploymentId>,
         {
             self.deployment_id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `DeploymentId` for deployment_id failed".to_string()
+                    "conversion to `:: laserdata_core :: shared :: DeploymentId` for deployment_id failed"
+                        .to_string()
                 });
             self
         }
+        ///The access rule to act on.
         pub fn rules_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::AccessRuleId>,
+            V: std::convert::TryInto<::laserdata_supervisor::types::AccessRuleId>,
         {
             self.rules_id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `AccessRuleId` for rules_id failed".to_string()
+                    "conversion to `:: laserdata_supervisor :: types :: AccessRuleId` for rules_id failed"
+                        .to_string()
                 });
             self
         }
-        ///Sends a `DELETE` request to `/deployments/{deployment_id}/access_rules/{rules_id}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
+        async fn send_raw(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
             let Self { client, deployment_id, rules_id } = self;
             let deployment_id = deployment_id.map_err(Error::InvalidRequest)?;
             let rules_id = rules_id.map_err(Error::InvalidRequest)?;
@@ -10082,6 +9182,14 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `DELETE` request to `/deployments/{deployment_id}/access_rules/{rules_id}`
+        ///
+        /// Fails with [`Error`](laserdata_core::Error): an error answer (its status, problem document and `ld-request` id), a transport failure or timeout after the client's retries, or a body that does not match the API description.
+        pub async fn send(
+            self,
+        ) -> ::std::result::Result<ResponseValue<()>, ::laserdata_core::Error> {
+            ::laserdata_core::error::finish(self.send_raw()).await
+        }
     }
     /**Builder for [`Client::create_activity`]
 
@@ -10089,13 +9197,17 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct CreateActivity<'a> {
         client: &'a super::Client,
-        deployment_id: Result<types::DeploymentId, String>,
+        deployment_id: Result<::laserdata_core::shared::DeploymentId, String>,
         runtime: Result<types::ActivityRuntime, String>,
         action: Result<types::ActivityAction, String>,
-        idempotency_key: Result<Option<types::IdempotencyKey>, String>,
+        idempotency_key: Result<
+            Option<::laserdata_core::shared::IdempotencyKey>,
+            String,
+        >,
         body: Result<types::builder::CreateActivity, String>,
     }
     impl<'a> CreateActivity<'a> {
+        ///A request on `client`; [`Client::create_activity`](super::Client::create_activity) is the usual way to start one.
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
@@ -10106,17 +9218,20 @@ pub mod builder {
                 body: Ok(::std::default::Default::default()),
             }
         }
+        ///The deployment the request acts on.
         pub fn deployment_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::DeploymentId>,
+            V: std::convert::TryInto<::laserdata_core::shared::DeploymentId>,
         {
             self.deployment_id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `DeploymentId` for deployment_id failed".to_string()
+                    "conversion to `:: laserdata_core :: shared :: DeploymentId` for deployment_id failed"
+                        .to_string()
                 });
             self
         }
+        ///The runtime to act on, `iggy` or `connectors`; see `ActivityRuntime`.
         pub fn runtime<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::ActivityRuntime>,
@@ -10128,6 +9243,7 @@ pub mod builder {
                 });
             self
         }
+        ///What to do, `start`, `stop`, `restart` or `reconfigure:{config_id}`; see `ActivityAction`.
         pub fn action<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::ActivityAction>,
@@ -10139,19 +9255,21 @@ pub mod builder {
                 });
             self
         }
+        ///Makes retrying this request safe; see `IdempotencyKey`.
         pub fn idempotency_key<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::IdempotencyKey>,
+            V: std::convert::TryInto<::laserdata_core::shared::IdempotencyKey>,
         {
             self.idempotency_key = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `IdempotencyKey` for idempotency_key failed"
+                    "conversion to `:: laserdata_core :: shared :: IdempotencyKey` for idempotency_key failed"
                         .to_string()
                 });
             self
         }
+        ///The request body: the body type, or its builder.
         pub fn body<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::CreateActivity>,
@@ -10167,6 +9285,7 @@ pub mod builder {
                 });
             self
         }
+        ///Changes the request body through its builder, starting from the one set so far (or an empty one).
         pub fn body_map<F>(mut self, f: F) -> Self
         where
             F: std::ops::FnOnce(
@@ -10176,8 +9295,7 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `POST` request to `/deployments/{deployment_id}/activities/{runtime}/{action}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
+        async fn send_raw(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
             let Self { client, deployment_id, runtime, action, idempotency_key, body } = self;
             let deployment_id = deployment_id.map_err(Error::InvalidRequest)?;
             let runtime = runtime.map_err(Error::InvalidRequest)?;
@@ -10229,6 +9347,14 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `POST` request to `/deployments/{deployment_id}/activities/{runtime}/{action}`
+        ///
+        /// Fails with [`Error`](laserdata_core::Error): an error answer (its status, problem document and `ld-request` id), a transport failure or timeout after the client's retries, or a body that does not match the API description.
+        pub async fn send(
+            self,
+        ) -> ::std::result::Result<ResponseValue<()>, ::laserdata_core::Error> {
+            ::laserdata_core::error::finish(self.send_raw()).await
+        }
     }
     /**Builder for [`Client::get_activities`]
 
@@ -10236,11 +9362,12 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct GetActivities<'a> {
         client: &'a super::Client,
-        deployment_id: Result<types::DeploymentId, String>,
+        deployment_id: Result<::laserdata_core::shared::DeploymentId, String>,
         page: Result<Option<::std::num::NonZeroU64>, String>,
         results: Result<Option<::std::num::NonZeroU64>, String>,
     }
     impl<'a> GetActivities<'a> {
+        ///A request on `client`; [`Client::get_activities`](super::Client::get_activities) is the usual way to start one.
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
@@ -10249,17 +9376,20 @@ pub mod builder {
                 results: Ok(None),
             }
         }
+        ///The deployment the request acts on.
         pub fn deployment_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::DeploymentId>,
+            V: std::convert::TryInto<::laserdata_core::shared::DeploymentId>,
         {
             self.deployment_id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `DeploymentId` for deployment_id failed".to_string()
+                    "conversion to `:: laserdata_core :: shared :: DeploymentId` for deployment_id failed"
+                        .to_string()
                 });
             self
         }
+        ///Which page to return, counting from 1.
         pub fn page<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::num::NonZeroU64>,
@@ -10273,6 +9403,7 @@ pub mod builder {
                 });
             self
         }
+        ///How many items one page holds.
         pub fn results<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::num::NonZeroU64>,
@@ -10286,8 +9417,7 @@ pub mod builder {
                 });
             self
         }
-        ///Sends a `GET` request to `/deployments/{deployment_id}/activities`
-        pub async fn send(
+        async fn send_raw(
             self,
         ) -> Result<ResponseValue<types::PagedActivityInfo>, Error<ByteStream>> {
             let Self { client, deployment_id, page, results } = self;
@@ -10336,6 +9466,17 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `GET` request to `/deployments/{deployment_id}/activities`
+        ///
+        /// Fails with [`Error`](laserdata_core::Error): an error answer (its status, problem document and `ld-request` id), a transport failure or timeout after the client's retries, or a body that does not match the API description.
+        pub async fn send(
+            self,
+        ) -> ::std::result::Result<
+            ResponseValue<types::PagedActivityInfo>,
+            ::laserdata_core::Error,
+        > {
+            ::laserdata_core::error::finish(self.send_raw()).await
+        }
     }
     /**Builder for [`Client::get_backups`]
 
@@ -10343,28 +9484,30 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct GetBackups<'a> {
         client: &'a super::Client,
-        deployment_id: Result<types::DeploymentId, String>,
+        deployment_id: Result<::laserdata_core::shared::DeploymentId, String>,
     }
     impl<'a> GetBackups<'a> {
+        ///A request on `client`; [`Client::get_backups`](super::Client::get_backups) is the usual way to start one.
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 deployment_id: Err("deployment_id was not initialized".to_string()),
             }
         }
+        ///The deployment the request acts on.
         pub fn deployment_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::DeploymentId>,
+            V: std::convert::TryInto<::laserdata_core::shared::DeploymentId>,
         {
             self.deployment_id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `DeploymentId` for deployment_id failed".to_string()
+                    "conversion to `:: laserdata_core :: shared :: DeploymentId` for deployment_id failed"
+                        .to_string()
                 });
             self
         }
-        ///Sends a `GET` request to `/deployments/{deployment_id}/backups`
-        pub async fn send(
+        async fn send_raw(
             self,
         ) -> Result<
             ResponseValue<::std::vec::Vec<types::BackupInfo>>,
@@ -10412,6 +9555,17 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `GET` request to `/deployments/{deployment_id}/backups`
+        ///
+        /// Fails with [`Error`](laserdata_core::Error): an error answer (its status, problem document and `ld-request` id), a transport failure or timeout after the client's retries, or a body that does not match the API description.
+        pub async fn send(
+            self,
+        ) -> ::std::result::Result<
+            ResponseValue<::std::vec::Vec<types::BackupInfo>>,
+            ::laserdata_core::Error,
+        > {
+            ::laserdata_core::error::finish(self.send_raw()).await
+        }
     }
     /**Builder for [`Client::create_backup`]
 
@@ -10419,11 +9573,15 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct CreateBackup<'a> {
         client: &'a super::Client,
-        deployment_id: Result<types::DeploymentId, String>,
-        idempotency_key: Result<Option<types::IdempotencyKey>, String>,
+        deployment_id: Result<::laserdata_core::shared::DeploymentId, String>,
+        idempotency_key: Result<
+            Option<::laserdata_core::shared::IdempotencyKey>,
+            String,
+        >,
         body: Result<types::builder::CreateBackup, String>,
     }
     impl<'a> CreateBackup<'a> {
+        ///A request on `client`; [`Client::create_backup`](super::Client::create_backup) is the usual way to start one.
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
@@ -10432,30 +9590,34 @@ pub mod builder {
                 body: Ok(::std::default::Default::default()),
             }
         }
+        ///The deployment the request acts on.
         pub fn deployment_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::DeploymentId>,
+            V: std::convert::TryInto<::laserdata_core::shared::DeploymentId>,
         {
             self.deployment_id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `DeploymentId` for deployment_id failed".to_string()
+                    "conversion to `:: laserdata_core :: shared :: DeploymentId` for deployment_id failed"
+                        .to_string()
                 });
             self
         }
+        ///Makes retrying this request safe; see `IdempotencyKey`.
         pub fn idempotency_key<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::IdempotencyKey>,
+            V: std::convert::TryInto<::laserdata_core::shared::IdempotencyKey>,
         {
             self.idempotency_key = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `IdempotencyKey` for idempotency_key failed"
+                    "conversion to `:: laserdata_core :: shared :: IdempotencyKey` for idempotency_key failed"
                         .to_string()
                 });
             self
         }
+        ///The request body: the body type, or its builder.
         pub fn body<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::CreateBackup>,
@@ -10469,6 +9631,7 @@ pub mod builder {
                 });
             self
         }
+        ///Changes the request body through its builder, starting from the one set so far (or an empty one).
         pub fn body_map<F>(mut self, f: F) -> Self
         where
             F: std::ops::FnOnce(
@@ -10478,8 +9641,7 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `POST` request to `/deployments/{deployment_id}/backups`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
+        async fn send_raw(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
             let Self { client, deployment_id, idempotency_key, body } = self;
             let deployment_id = deployment_id.map_err(Error::InvalidRequest)?;
             let idempotency_key = idempotency_key.map_err(Error::InvalidRequest)?;
@@ -10528,6 +9690,14 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `POST` request to `/deployments/{deployment_id}/backups`
+        ///
+        /// Fails with [`Error`](laserdata_core::Error): an error answer (its status, problem document and `ld-request` id), a transport failure or timeout after the client's retries, or a body that does not match the API description.
+        pub async fn send(
+            self,
+        ) -> ::std::result::Result<ResponseValue<()>, ::laserdata_core::Error> {
+            ::laserdata_core::error::finish(self.send_raw()).await
+        }
     }
     /**Builder for [`Client::delete_backup`]
 
@@ -10535,10 +9705,11 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct DeleteBackup<'a> {
         client: &'a super::Client,
-        deployment_id: Result<types::DeploymentId, String>,
-        backup_id: Result<types::BackupId, String>,
+        deployment_id: Result<::laserdata_core::shared::DeploymentId, String>,
+        backup_id: Result<::laserdata_supervisor::types::BackupId, String>,
     }
     impl<'a> DeleteBackup<'a> {
+        ///A request on `client`; [`Client::delete_backup`](super::Client::delete_backup) is the usual way to start one.
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
@@ -10546,30 +9717,33 @@ pub mod builder {
                 backup_id: Err("backup_id was not initialized".to_string()),
             }
         }
+        ///The deployment the request acts on.
         pub fn deployment_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::DeploymentId>,
+            V: std::convert::TryInto<::laserdata_core::shared::DeploymentId>,
         {
             self.deployment_id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `DeploymentId` for deployment_id failed".to_string()
+                    "conversion to `:: laserdata_core :: shared :: DeploymentId` for deployment_id failed"
+                        .to_string()
                 });
             self
         }
+        ///The backup to act on.
         pub fn backup_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::BackupId>,
+            V: std::convert::TryInto<::laserdata_supervisor::types::BackupId>,
         {
             self.backup_id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `BackupId` for backup_id failed".to_string()
+                    "conversion to `:: laserdata_supervisor :: types :: BackupId` for backup_id failed"
+                        .to_string()
                 });
             self
         }
-        ///Sends a `DELETE` request to `/deployments/{deployment_id}/backups/{backup_id}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
+        async fn send_raw(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
             let Self { client, deployment_id, backup_id } = self;
             let deployment_id = deployment_id.map_err(Error::InvalidRequest)?;
             let backup_id = backup_id.map_err(Error::InvalidRequest)?;
@@ -10605,6 +9779,14 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `DELETE` request to `/deployments/{deployment_id}/backups/{backup_id}`
+        ///
+        /// Fails with [`Error`](laserdata_core::Error): an error answer (its status, problem document and `ld-request` id), a transport failure or timeout after the client's retries, or a body that does not match the API description.
+        pub async fn send(
+            self,
+        ) -> ::std::result::Result<ResponseValue<()>, ::laserdata_core::Error> {
+            ::laserdata_core::error::finish(self.send_raw()).await
+        }
     }
     /**Builder for [`Client::restore_backup`]
 
@@ -10612,11 +9794,15 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct RestoreBackup<'a> {
         client: &'a super::Client,
-        deployment_id: Result<types::DeploymentId, String>,
-        backup_id: Result<types::BackupId, String>,
-        idempotency_key: Result<Option<types::IdempotencyKey>, String>,
+        deployment_id: Result<::laserdata_core::shared::DeploymentId, String>,
+        backup_id: Result<::laserdata_supervisor::types::BackupId, String>,
+        idempotency_key: Result<
+            Option<::laserdata_core::shared::IdempotencyKey>,
+            String,
+        >,
     }
     impl<'a> RestoreBackup<'a> {
+        ///A request on `client`; [`Client::restore_backup`](super::Client::restore_backup) is the usual way to start one.
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
@@ -10625,43 +9811,47 @@ pub mod builder {
                 idempotency_key: Ok(None),
             }
         }
+        ///The deployment the request acts on.
         pub fn deployment_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::DeploymentId>,
+            V: std::convert::TryInto<::laserdata_core::shared::DeploymentId>,
         {
             self.deployment_id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `DeploymentId` for deployment_id failed".to_string()
+                    "conversion to `:: laserdata_core :: shared :: DeploymentId` for deployment_id failed"
+                        .to_string()
                 });
             self
         }
+        ///The backup to act on.
         pub fn backup_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::BackupId>,
+            V: std::convert::TryInto<::laserdata_supervisor::types::BackupId>,
         {
             self.backup_id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `BackupId` for backup_id failed".to_string()
+                    "conversion to `:: laserdata_supervisor :: types :: BackupId` for backup_id failed"
+                        .to_string()
                 });
             self
         }
+        ///Makes retrying this request safe; see `IdempotencyKey`.
         pub fn idempotency_key<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::IdempotencyKey>,
+            V: std::convert::TryInto<::laserdata_core::shared::IdempotencyKey>,
         {
             self.idempotency_key = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `IdempotencyKey` for idempotency_key failed"
+                    "conversion to `:: laserdata_core :: shared :: IdempotencyKey` for idempotency_key failed"
                         .to_string()
                 });
             self
         }
-        ///Sends a `POST` request to `/deployments/{deployment_id}/backups/{backup_id}/restore`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
+        async fn send_raw(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
             let Self { client, deployment_id, backup_id, idempotency_key } = self;
             let deployment_id = deployment_id.map_err(Error::InvalidRequest)?;
             let backup_id = backup_id.map_err(Error::InvalidRequest)?;
@@ -10701,6 +9891,14 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `POST` request to `/deployments/{deployment_id}/backups/{backup_id}/restore`
+        ///
+        /// Fails with [`Error`](laserdata_core::Error): an error answer (its status, problem document and `ld-request` id), a transport failure or timeout after the client's retries, or a body that does not match the API description.
+        pub async fn send(
+            self,
+        ) -> ::std::result::Result<ResponseValue<()>, ::laserdata_core::Error> {
+            ::laserdata_core::error::finish(self.send_raw()).await
+        }
     }
     /**Builder for [`Client::get_iggy_config_schema`]
 
@@ -10708,28 +9906,30 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct GetIggyConfigSchema<'a> {
         client: &'a super::Client,
-        deployment_id: Result<types::DeploymentId, String>,
+        deployment_id: Result<::laserdata_core::shared::DeploymentId, String>,
     }
     impl<'a> GetIggyConfigSchema<'a> {
+        ///A request on `client`; [`Client::get_iggy_config_schema`](super::Client::get_iggy_config_schema) is the usual way to start one.
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 deployment_id: Err("deployment_id was not initialized".to_string()),
             }
         }
+        ///The deployment the request acts on.
         pub fn deployment_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::DeploymentId>,
+            V: std::convert::TryInto<::laserdata_core::shared::DeploymentId>,
         {
             self.deployment_id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `DeploymentId` for deployment_id failed".to_string()
+                    "conversion to `:: laserdata_core :: shared :: DeploymentId` for deployment_id failed"
+                        .to_string()
                 });
             self
         }
-        ///Sends a `GET` request to `/deployments/{deployment_id}/configs/iggy/schema`
-        pub async fn send(
+        async fn send_raw(
             self,
         ) -> Result<ResponseValue<types::ConfigSchema>, Error<ByteStream>> {
             let Self { client, deployment_id } = self;
@@ -10774,6 +9974,17 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `GET` request to `/deployments/{deployment_id}/configs/iggy/schema`
+        ///
+        /// Fails with [`Error`](laserdata_core::Error): an error answer (its status, problem document and `ld-request` id), a transport failure or timeout after the client's retries, or a body that does not match the API description.
+        pub async fn send(
+            self,
+        ) -> ::std::result::Result<
+            ResponseValue<types::ConfigSchema>,
+            ::laserdata_core::Error,
+        > {
+            ::laserdata_core::error::finish(self.send_raw()).await
+        }
     }
     /**Builder for [`Client::create_iggy_config`]
 
@@ -10781,11 +9992,15 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct CreateIggyConfig<'a> {
         client: &'a super::Client,
-        deployment_id: Result<types::DeploymentId, String>,
-        idempotency_key: Result<Option<types::IdempotencyKey>, String>,
+        deployment_id: Result<::laserdata_core::shared::DeploymentId, String>,
+        idempotency_key: Result<
+            Option<::laserdata_core::shared::IdempotencyKey>,
+            String,
+        >,
         body: Result<types::builder::CreateConfig, String>,
     }
     impl<'a> CreateIggyConfig<'a> {
+        ///A request on `client`; [`Client::create_iggy_config`](super::Client::create_iggy_config) is the usual way to start one.
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
@@ -10794,30 +10009,34 @@ pub mod builder {
                 body: Ok(::std::default::Default::default()),
             }
         }
+        ///The deployment the request acts on.
         pub fn deployment_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::DeploymentId>,
+            V: std::convert::TryInto<::laserdata_core::shared::DeploymentId>,
         {
             self.deployment_id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `DeploymentId` for deployment_id failed".to_string()
+                    "conversion to `:: laserdata_core :: shared :: DeploymentId` for deployment_id failed"
+                        .to_string()
                 });
             self
         }
+        ///Makes retrying this request safe; see `IdempotencyKey`.
         pub fn idempotency_key<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::IdempotencyKey>,
+            V: std::convert::TryInto<::laserdata_core::shared::IdempotencyKey>,
         {
             self.idempotency_key = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `IdempotencyKey` for idempotency_key failed"
+                    "conversion to `:: laserdata_core :: shared :: IdempotencyKey` for idempotency_key failed"
                         .to_string()
                 });
             self
         }
+        ///The request body: the body type, or its builder.
         pub fn body<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::CreateConfig>,
@@ -10831,6 +10050,7 @@ pub mod builder {
                 });
             self
         }
+        ///Changes the request body through its builder, starting from the one set so far (or an empty one).
         pub fn body_map<F>(mut self, f: F) -> Self
         where
             F: std::ops::FnOnce(
@@ -10840,8 +10060,7 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `POST` request to `/deployments/{deployment_id}/configs/iggy`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
+        async fn send_raw(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
             let Self { client, deployment_id, idempotency_key, body } = self;
             let deployment_id = deployment_id.map_err(Error::InvalidRequest)?;
             let idempotency_key = idempotency_key.map_err(Error::InvalidRequest)?;
@@ -10890,6 +10109,14 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `POST` request to `/deployments/{deployment_id}/configs/iggy`
+        ///
+        /// Fails with [`Error`](laserdata_core::Error): an error answer (its status, problem document and `ld-request` id), a transport failure or timeout after the client's retries, or a body that does not match the API description.
+        pub async fn send(
+            self,
+        ) -> ::std::result::Result<ResponseValue<()>, ::laserdata_core::Error> {
+            ::laserdata_core::error::finish(self.send_raw()).await
+        }
     }
     /**Builder for [`Client::get_config_schema`]
 
@@ -10897,10 +10124,11 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct GetConfigSchema<'a> {
         client: &'a super::Client,
-        deployment_id: Result<types::DeploymentId, String>,
+        deployment_id: Result<::laserdata_core::shared::DeploymentId, String>,
         kind: Result<types::ConfigKind, String>,
     }
     impl<'a> GetConfigSchema<'a> {
+        ///A request on `client`; [`Client::get_config_schema`](super::Client::get_config_schema) is the usual way to start one.
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
@@ -10908,17 +10136,20 @@ pub mod builder {
                 kind: Err("kind was not initialized".to_string()),
             }
         }
+        ///The deployment the request acts on.
         pub fn deployment_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::DeploymentId>,
+            V: std::convert::TryInto<::laserdata_core::shared::DeploymentId>,
         {
             self.deployment_id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `DeploymentId` for deployment_id failed".to_string()
+                    "conversion to `:: laserdata_core :: shared :: DeploymentId` for deployment_id failed"
+                        .to_string()
                 });
             self
         }
+        ///The configuration kind, such as `iggy`, `connectors`, `warden` or `connector:sink:postgres`; see `ConfigKind`.
         pub fn kind<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::ConfigKind>,
@@ -10928,8 +10159,7 @@ pub mod builder {
                 .map_err(|_| "conversion to `ConfigKind` for kind failed".to_string());
             self
         }
-        ///Sends a `GET` request to `/deployments/{deployment_id}/configs/{kind}/schema`
-        pub async fn send(
+        async fn send_raw(
             self,
         ) -> Result<ResponseValue<types::ConfigSchema>, Error<ByteStream>> {
             let Self { client, deployment_id, kind } = self;
@@ -10975,6 +10205,17 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `GET` request to `/deployments/{deployment_id}/configs/{kind}/schema`
+        ///
+        /// Fails with [`Error`](laserdata_core::Error): an error answer (its status, problem document and `ld-request` id), a transport failure or timeout after the client's retries, or a body that does not match the API description.
+        pub async fn send(
+            self,
+        ) -> ::std::result::Result<
+            ResponseValue<types::ConfigSchema>,
+            ::laserdata_core::Error,
+        > {
+            ::laserdata_core::error::finish(self.send_raw()).await
+        }
     }
     /**Builder for [`Client::get_configs`]
 
@@ -10982,12 +10223,13 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct GetConfigs<'a> {
         client: &'a super::Client,
-        deployment_id: Result<types::DeploymentId, String>,
+        deployment_id: Result<::laserdata_core::shared::DeploymentId, String>,
         kind: Result<types::ConfigKind, String>,
         page: Result<Option<::std::num::NonZeroU64>, String>,
         results: Result<Option<::std::num::NonZeroU64>, String>,
     }
     impl<'a> GetConfigs<'a> {
+        ///A request on `client`; [`Client::get_configs`](super::Client::get_configs) is the usual way to start one.
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
@@ -10997,17 +10239,20 @@ pub mod builder {
                 results: Ok(None),
             }
         }
+        ///The deployment the request acts on.
         pub fn deployment_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::DeploymentId>,
+            V: std::convert::TryInto<::laserdata_core::shared::DeploymentId>,
         {
             self.deployment_id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `DeploymentId` for deployment_id failed".to_string()
+                    "conversion to `:: laserdata_core :: shared :: DeploymentId` for deployment_id failed"
+                        .to_string()
                 });
             self
         }
+        ///The configuration kind, such as `iggy`, `connectors`, `warden` or `connector:sink:postgres`; see `ConfigKind`.
         pub fn kind<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::ConfigKind>,
@@ -11017,6 +10262,7 @@ pub mod builder {
                 .map_err(|_| "conversion to `ConfigKind` for kind failed".to_string());
             self
         }
+        ///Which page to return, counting from 1.
         pub fn page<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::num::NonZeroU64>,
@@ -11030,6 +10276,7 @@ pub mod builder {
                 });
             self
         }
+        ///How many items one page holds.
         pub fn results<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::num::NonZeroU64>,
@@ -11043,8 +10290,7 @@ pub mod builder {
                 });
             self
         }
-        ///Sends a `GET` request to `/deployments/{deployment_id}/configs/{kind}`
-        pub async fn send(
+        async fn send_raw(
             self,
         ) -> Result<ResponseValue<types::PagedConfigVersionInfo>, Error<ByteStream>> {
             let Self { client, deployment_id, kind, page, results } = self;
@@ -11094,6 +10340,17 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `GET` request to `/deployments/{deployment_id}/configs/{kind}`
+        ///
+        /// Fails with [`Error`](laserdata_core::Error): an error answer (its status, problem document and `ld-request` id), a transport failure or timeout after the client's retries, or a body that does not match the API description.
+        pub async fn send(
+            self,
+        ) -> ::std::result::Result<
+            ResponseValue<types::PagedConfigVersionInfo>,
+            ::laserdata_core::Error,
+        > {
+            ::laserdata_core::error::finish(self.send_raw()).await
+        }
     }
     /**Builder for [`Client::create_config`]
 
@@ -11101,12 +10358,16 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct CreateConfig<'a> {
         client: &'a super::Client,
-        deployment_id: Result<types::DeploymentId, String>,
+        deployment_id: Result<::laserdata_core::shared::DeploymentId, String>,
         kind: Result<types::ConfigKind, String>,
-        idempotency_key: Result<Option<types::IdempotencyKey>, String>,
+        idempotency_key: Result<
+            Option<::laserdata_core::shared::IdempotencyKey>,
+            String,
+        >,
         body: Result<types::builder::CreateConfig, String>,
     }
     impl<'a> CreateConfig<'a> {
+        ///A request on `client`; [`Client::create_config`](super::Client::create_config) is the usual way to start one.
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
@@ -11116,17 +10377,20 @@ pub mod builder {
                 body: Ok(::std::default::Default::default()),
             }
         }
+        ///The deployment the request acts on.
         pub fn deployment_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::DeploymentId>,
+            V: std::convert::TryInto<::laserdata_core::shared::DeploymentId>,
         {
             self.deployment_id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `DeploymentId` for deployment_id failed".to_string()
+                    "conversion to `:: laserdata_core :: shared :: DeploymentId` for deployment_id failed"
+                        .to_string()
                 });
             self
         }
+        ///The configuration kind, such as `iggy`, `connectors`, `warden` or `connector:sink:postgres`; see `ConfigKind`.
         pub fn kind<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::ConfigKind>,
@@ -11136,19 +10400,21 @@ pub mod builder {
                 .map_err(|_| "conversion to `ConfigKind` for kind failed".to_string());
             self
         }
+        ///Makes retrying this request safe; see `IdempotencyKey`.
         pub fn idempotency_key<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::IdempotencyKey>,
+            V: std::convert::TryInto<::laserdata_core::shared::IdempotencyKey>,
         {
             self.idempotency_key = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `IdempotencyKey` for idempotency_key failed"
+                    "conversion to `:: laserdata_core :: shared :: IdempotencyKey` for idempotency_key failed"
                         .to_string()
                 });
             self
         }
+        ///The request body: the body type, or its builder.
         pub fn body<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::CreateConfig>,
@@ -11162,6 +10428,7 @@ pub mod builder {
                 });
             self
         }
+        ///Changes the request body through its builder, starting from the one set so far (or an empty one).
         pub fn body_map<F>(mut self, f: F) -> Self
         where
             F: std::ops::FnOnce(
@@ -11171,8 +10438,7 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `POST` request to `/deployments/{deployment_id}/configs/{kind}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
+        async fn send_raw(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
             let Self { client, deployment_id, kind, idempotency_key, body } = self;
             let deployment_id = deployment_id.map_err(Error::InvalidRequest)?;
             let kind = kind.map_err(Error::InvalidRequest)?;
@@ -11222,6 +10488,14 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `POST` request to `/deployments/{deployment_id}/configs/{kind}`
+        ///
+        /// Fails with [`Error`](laserdata_core::Error): an error answer (its status, problem document and `ld-request` id), a transport failure or timeout after the client's retries, or a body that does not match the API description.
+        pub async fn send(
+            self,
+        ) -> ::std::result::Result<ResponseValue<()>, ::laserdata_core::Error> {
+            ::laserdata_core::error::finish(self.send_raw()).await
+        }
     }
     /**Builder for [`Client::get_primary_config`]
 
@@ -11229,10 +10503,11 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct GetPrimaryConfig<'a> {
         client: &'a super::Client,
-        deployment_id: Result<types::DeploymentId, String>,
+        deployment_id: Result<::laserdata_core::shared::DeploymentId, String>,
         kind: Result<types::ConfigKind, String>,
     }
     impl<'a> GetPrimaryConfig<'a> {
+        ///A request on `client`; [`Client::get_primary_config`](super::Client::get_primary_config) is the usual way to start one.
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
@@ -11240,17 +10515,20 @@ pub mod builder {
                 kind: Err("kind was not initialized".to_string()),
             }
         }
+        ///The deployment the request acts on.
         pub fn deployment_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::DeploymentId>,
+            V: std::convert::TryInto<::laserdata_core::shared::DeploymentId>,
         {
             self.deployment_id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `DeploymentId` for deployment_id failed".to_string()
+                    "conversion to `:: laserdata_core :: shared :: DeploymentId` for deployment_id failed"
+                        .to_string()
                 });
             self
         }
+        ///The configuration kind, such as `iggy`, `connectors`, `warden` or `connector:sink:postgres`; see `ConfigKind`.
         pub fn kind<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::ConfigKind>,
@@ -11260,8 +10538,7 @@ pub mod builder {
                 .map_err(|_| "conversion to `ConfigKind` for kind failed".to_string());
             self
         }
-        ///Sends a `GET` request to `/deployments/{deployment_id}/configs/{kind}/primary`
-        pub async fn send(
+        async fn send_raw(
             self,
         ) -> Result<ResponseValue<types::ConfigVersionInfo>, Error<ByteStream>> {
             let Self { client, deployment_id, kind } = self;
@@ -11307,6 +10584,17 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `GET` request to `/deployments/{deployment_id}/configs/{kind}/primary`
+        ///
+        /// Fails with [`Error`](laserdata_core::Error): an error answer (its status, problem document and `ld-request` id), a transport failure or timeout after the client's retries, or a body that does not match the API description.
+        pub async fn send(
+            self,
+        ) -> ::std::result::Result<
+            ResponseValue<types::ConfigVersionInfo>,
+            ::laserdata_core::Error,
+        > {
+            ::laserdata_core::error::finish(self.send_raw()).await
+        }
     }
     /**Builder for [`Client::get_config_versions`]
 
@@ -11314,11 +10602,12 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct GetConfigVersions<'a> {
         client: &'a super::Client,
-        deployment_id: Result<types::DeploymentId, String>,
+        deployment_id: Result<::laserdata_core::shared::DeploymentId, String>,
         kind: Result<types::ConfigKind, String>,
         name: Result<types::ConfigName, String>,
     }
     impl<'a> GetConfigVersions<'a> {
+        ///A request on `client`; [`Client::get_config_versions`](super::Client::get_config_versions) is the usual way to start one.
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
@@ -11327,17 +10616,20 @@ pub mod builder {
                 name: Err("name was not initialized".to_string()),
             }
         }
+        ///The deployment the request acts on.
         pub fn deployment_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::DeploymentId>,
+            V: std::convert::TryInto<::laserdata_core::shared::DeploymentId>,
         {
             self.deployment_id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `DeploymentId` for deployment_id failed".to_string()
+                    "conversion to `:: laserdata_core :: shared :: DeploymentId` for deployment_id failed"
+                        .to_string()
                 });
             self
         }
+        ///The configuration kind, such as `iggy`, `connectors`, `warden` or `connector:sink:postgres`; see `ConfigKind`.
         pub fn kind<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::ConfigKind>,
@@ -11347,6 +10639,7 @@ pub mod builder {
                 .map_err(|_| "conversion to `ConfigKind` for kind failed".to_string());
             self
         }
+        ///The name the configuration's versions share.
         pub fn name<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::ConfigName>,
@@ -11356,8 +10649,7 @@ pub mod builder {
                 .map_err(|_| "conversion to `ConfigName` for name failed".to_string());
             self
         }
-        ///Sends a `GET` request to `/deployments/{deployment_id}/configs/{kind}/{name}/versions`
-        pub async fn send(
+        async fn send_raw(
             self,
         ) -> Result<
             ResponseValue<::std::vec::Vec<types::ConfigVersionInfo>>,
@@ -11408,6 +10700,17 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `GET` request to `/deployments/{deployment_id}/configs/{kind}/{name}/versions`
+        ///
+        /// Fails with [`Error`](laserdata_core::Error): an error answer (its status, problem document and `ld-request` id), a transport failure or timeout after the client's retries, or a body that does not match the API description.
+        pub async fn send(
+            self,
+        ) -> ::std::result::Result<
+            ResponseValue<::std::vec::Vec<types::ConfigVersionInfo>>,
+            ::laserdata_core::Error,
+        > {
+            ::laserdata_core::error::finish(self.send_raw()).await
+        }
     }
     /**Builder for [`Client::get_config_version`]
 
@@ -11415,12 +10718,13 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct GetConfigVersion<'a> {
         client: &'a super::Client,
-        deployment_id: Result<types::DeploymentId, String>,
+        deployment_id: Result<::laserdata_core::shared::DeploymentId, String>,
         kind: Result<types::ConfigKind, String>,
         name: Result<types::ConfigName, String>,
         version: Result<types::ConfigVersionNumber, String>,
     }
     impl<'a> GetConfigVersion<'a> {
+        ///A request on `client`; [`Client::get_config_version`](super::Client::get_config_version) is the usual way to start one.
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
@@ -11430,17 +10734,20 @@ pub mod builder {
                 version: Err("version was not initialized".to_string()),
             }
         }
+        ///The deployment the request acts on.
         pub fn deployment_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::DeploymentId>,
+            V: std::convert::TryInto<::laserdata_core::shared::DeploymentId>,
         {
             self.deployment_id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `DeploymentId` for deployment_id failed".to_string()
+                    "conversion to `:: laserdata_core :: shared :: DeploymentId` for deployment_id failed"
+                        .to_string()
                 });
             self
         }
+        ///The configuration kind, such as `iggy`, `connectors`, `warden` or `connector:sink:postgres`; see `ConfigKind`.
         pub fn kind<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::ConfigKind>,
@@ -11450,6 +10757,7 @@ pub mod builder {
                 .map_err(|_| "conversion to `ConfigKind` for kind failed".to_string());
             self
         }
+        ///The name the configuration's versions share.
         pub fn name<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::ConfigName>,
@@ -11459,6 +10767,7 @@ pub mod builder {
                 .map_err(|_| "conversion to `ConfigName` for name failed".to_string());
             self
         }
+        ///The version number within the named configuration (not the row id).
         pub fn version<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::ConfigVersionNumber>,
@@ -11470,8 +10779,7 @@ pub mod builder {
                 });
             self
         }
-        ///Sends a `GET` request to `/deployments/{deployment_id}/configs/{kind}/{name}/versions/{version}`
-        pub async fn send(
+        async fn send_raw(
             self,
         ) -> Result<ResponseValue<types::ConfigVersionInfo>, Error<ByteStream>> {
             let Self { client, deployment_id, kind, name, version } = self;
@@ -11521,6 +10829,17 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `GET` request to `/deployments/{deployment_id}/configs/{kind}/{name}/versions/{version}`
+        ///
+        /// Fails with [`Error`](laserdata_core::Error): an error answer (its status, problem document and `ld-request` id), a transport failure or timeout after the client's retries, or a body that does not match the API description.
+        pub async fn send(
+            self,
+        ) -> ::std::result::Result<
+            ResponseValue<types::ConfigVersionInfo>,
+            ::laserdata_core::Error,
+        > {
+            ::laserdata_core::error::finish(self.send_raw()).await
+        }
     }
     /**Builder for [`Client::activate_config_version`]
 
@@ -11528,13 +10847,17 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct ActivateConfigVersion<'a> {
         client: &'a super::Client,
-        deployment_id: Result<types::DeploymentId, String>,
+        deployment_id: Result<::laserdata_core::shared::DeploymentId, String>,
         kind: Result<types::ConfigKind, String>,
         name: Result<types::ConfigName, String>,
         version: Result<types::ConfigVersionNumber, String>,
-        idempotency_key: Result<Option<types::IdempotencyKey>, String>,
+        idempotency_key: Result<
+            Option<::laserdata_core::shared::IdempotencyKey>,
+            String,
+        >,
     }
     impl<'a> ActivateConfigVersion<'a> {
+        ///A request on `client`; [`Client::activate_config_version`](super::Client::activate_config_version) is the usual way to start one.
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
@@ -11545,17 +10868,20 @@ pub mod builder {
                 idempotency_key: Ok(None),
             }
         }
+        ///The deployment the request acts on.
         pub fn deployment_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::DeploymentId>,
+            V: std::convert::TryInto<::laserdata_core::shared::DeploymentId>,
         {
             self.deployment_id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `DeploymentId` for deployment_id failed".to_string()
+                    "conversion to `:: laserdata_core :: shared :: DeploymentId` for deployment_id failed"
+                        .to_string()
                 });
             self
         }
+        ///The configuration kind, such as `iggy`, `connectors`, `warden` or `connector:sink:postgres`; see `ConfigKind`.
         pub fn kind<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::ConfigKind>,
@@ -11565,6 +10891,7 @@ pub mod builder {
                 .map_err(|_| "conversion to `ConfigKind` for kind failed".to_string());
             self
         }
+        ///The name the configuration's versions share.
         pub fn name<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::ConfigName>,
@@ -11574,6 +10901,7 @@ pub mod builder {
                 .map_err(|_| "conversion to `ConfigName` for name failed".to_string());
             self
         }
+        ///The version number within the named configuration (not the row id).
         pub fn version<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::ConfigVersionNumber>,
@@ -11585,21 +10913,21 @@ pub mod builder {
                 });
             self
         }
+        ///Makes retrying this request safe; see `IdempotencyKey`.
         pub fn idempotency_key<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::IdempotencyKey>,
+            V: std::convert::TryInto<::laserdata_core::shared::IdempotencyKey>,
         {
             self.idempotency_key = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `IdempotencyKey` for idempotency_key failed"
+                    "conversion to `:: laserdata_core :: shared :: IdempotencyKey` for idempotency_key failed"
                         .to_string()
                 });
             self
         }
-        ///Sends a `POST` request to `/deployments/{deployment_id}/configs/{kind}/{name}/versions/{version}/activate`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
+        async fn send_raw(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
             let Self { client, deployment_id, kind, name, version, idempotency_key } = self;
             let deployment_id = deployment_id.map_err(Error::InvalidRequest)?;
             let kind = kind.map_err(Error::InvalidRequest)?;
@@ -11643,6 +10971,14 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `POST` request to `/deployments/{deployment_id}/configs/{kind}/{name}/versions/{version}/activate`
+        ///
+        /// Fails with [`Error`](laserdata_core::Error): an error answer (its status, problem document and `ld-request` id), a transport failure or timeout after the client's retries, or a body that does not match the API description.
+        pub async fn send(
+            self,
+        ) -> ::std::result::Result<ResponseValue<()>, ::laserdata_core::Error> {
+            ::laserdata_core::error::finish(self.send_raw()).await
+        }
     }
     /**Builder for [`Client::delete_config`]
 
@@ -11650,11 +10986,12 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct DeleteConfig<'a> {
         client: &'a super::Client,
-        deployment_id: Result<types::DeploymentId, String>,
+        deployment_id: Result<::laserdata_core::shared::DeploymentId, String>,
         kind: Result<types::ConfigKind, String>,
-        config_id: Result<types::ConfigId, String>,
+        config_id: Result<::laserdata_supervisor::types::ConfigId, String>,
     }
     impl<'a> DeleteConfig<'a> {
+        ///A request on `client`; [`Client::delete_config`](super::Client::delete_config) is the usual way to start one.
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
@@ -11663,17 +11000,20 @@ pub mod builder {
                 config_id: Err("config_id was not initialized".to_string()),
             }
         }
+        ///The deployment the request acts on.
         pub fn deployment_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::DeploymentId>,
+            V: std::convert::TryInto<::laserdata_core::shared::DeploymentId>,
         {
             self.deployment_id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `DeploymentId` for deployment_id failed".to_string()
+                    "conversion to `:: laserdata_core :: shared :: DeploymentId` for deployment_id failed"
+                        .to_string()
                 });
             self
         }
+        ///The configuration kind, such as `iggy`, `connectors`, `warden` or `connector:sink:postgres`; see `ConfigKind`.
         pub fn kind<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::ConfigKind>,
@@ -11683,19 +11023,20 @@ pub mod builder {
                 .map_err(|_| "conversion to `ConfigKind` for kind failed".to_string());
             self
         }
+        ///The configuration row to act on.
         pub fn config_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::ConfigId>,
+            V: std::convert::TryInto<::laserdata_supervisor::types::ConfigId>,
         {
             self.config_id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `ConfigId` for config_id failed".to_string()
+                    "conversion to `:: laserdata_supervisor :: types :: ConfigId` for config_id failed"
+                        .to_string()
                 });
             self
         }
-        ///Sends a `DELETE` request to `/deployments/{deployment_id}/configs/{kind}/{config_id}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
+        async fn send_raw(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
             let Self { client, deployment_id, kind, config_id } = self;
             let deployment_id = deployment_id.map_err(Error::InvalidRequest)?;
             let kind = kind.map_err(Error::InvalidRequest)?;
@@ -11733,6 +11074,14 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `DELETE` request to `/deployments/{deployment_id}/configs/{kind}/{config_id}`
+        ///
+        /// Fails with [`Error`](laserdata_core::Error): an error answer (its status, problem document and `ld-request` id), a transport failure or timeout after the client's retries, or a body that does not match the API description.
+        pub async fn send(
+            self,
+        ) -> ::std::result::Result<ResponseValue<()>, ::laserdata_core::Error> {
+            ::laserdata_core::error::finish(self.send_raw()).await
+        }
     }
     /**Builder for [`Client::get_connector_instances`]
 
@@ -11740,11 +11089,12 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct GetConnectorInstances<'a> {
         client: &'a super::Client,
-        deployment_id: Result<types::DeploymentId, String>,
+        deployment_id: Result<::laserdata_core::shared::DeploymentId, String>,
         page: Result<Option<::std::num::NonZeroU64>, String>,
         results: Result<Option<::std::num::NonZeroU64>, String>,
     }
     impl<'a> GetConnectorInstances<'a> {
+        ///A request on `client`; [`Client::get_connector_instances`](super::Client::get_connector_instances) is the usual way to start one.
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
@@ -11753,17 +11103,20 @@ pub mod builder {
                 results: Ok(None),
             }
         }
+        ///The deployment the request acts on.
         pub fn deployment_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::DeploymentId>,
+            V: std::convert::TryInto<::laserdata_core::shared::DeploymentId>,
         {
             self.deployment_id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `DeploymentId` for deployment_id failed".to_string()
+                    "conversion to `:: laserdata_core :: shared :: DeploymentId` for deployment_id failed"
+                        .to_string()
                 });
             self
         }
+        ///Which page to return, counting from 1.
         pub fn page<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::num::NonZeroU64>,
@@ -11777,6 +11130,7 @@ pub mod builder {
                 });
             self
         }
+        ///How many items one page holds.
         pub fn results<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::num::NonZeroU64>,
@@ -11790,8 +11144,7 @@ pub mod builder {
                 });
             self
         }
-        ///Sends a `GET` request to `/deployments/{deployment_id}/connectors`
-        pub async fn send(
+        async fn send_raw(
             self,
         ) -> Result<
             ResponseValue<types::PagedConnectorInstanceInfo>,
@@ -11843,6 +11196,17 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `GET` request to `/deployments/{deployment_id}/connectors`
+        ///
+        /// Fails with [`Error`](laserdata_core::Error): an error answer (its status, problem document and `ld-request` id), a transport failure or timeout after the client's retries, or a body that does not match the API description.
+        pub async fn send(
+            self,
+        ) -> ::std::result::Result<
+            ResponseValue<types::PagedConnectorInstanceInfo>,
+            ::laserdata_core::Error,
+        > {
+            ::laserdata_core::error::finish(self.send_raw()).await
+        }
     }
     /**Builder for [`Client::delete_connector_instance`]
 
@@ -11850,10 +11214,11 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct DeleteConnectorInstance<'a> {
         client: &'a super::Client,
-        deployment_id: Result<types::DeploymentId, String>,
-        instance_id: Result<types::ConnectorInstanceId, String>,
+        deployment_id: Result<::laserdata_core::shared::DeploymentId, String>,
+        instance_id: Result<::laserdata_supervisor::types::ConnectorInstanceId, String>,
     }
     impl<'a> DeleteConnectorInstance<'a> {
+        ///A request on `client`; [`Client::delete_connector_instance`](super::Client::delete_connector_instance) is the usual way to start one.
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
@@ -11861,31 +11226,33 @@ pub mod builder {
                 instance_id: Err("instance_id was not initialized".to_string()),
             }
         }
+        ///The deployment the request acts on.
         pub fn deployment_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::DeploymentId>,
+            V: std::convert::TryInto<::laserdata_core::shared::DeploymentId>,
         {
             self.deployment_id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `DeploymentId` for deployment_id failed".to_string()
-                });
-            self
-        }
-        pub fn instance_id<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<types::ConnectorInstanceId>,
-        {
-            self.instance_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `ConnectorInstanceId` for instance_id failed"
+                    "conversion to `:: laserdata_core :: shared :: DeploymentId` for deployment_id failed"
                         .to_string()
                 });
             self
         }
-        ///Sends a `DELETE` request to `/deployments/{deployment_id}/connectors/{instance_id}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
+        ///The connector instance to act on.
+        pub fn instance_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::laserdata_supervisor::types::ConnectorInstanceId>,
+        {
+            self.instance_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: laserdata_supervisor :: types :: ConnectorInstanceId` for instance_id failed"
+                        .to_string()
+                });
+            self
+        }
+        async fn send_raw(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
             let Self { client, deployment_id, instance_id } = self;
             let deployment_id = deployment_id.map_err(Error::InvalidRequest)?;
             let instance_id = instance_id.map_err(Error::InvalidRequest)?;
@@ -11921,6 +11288,14 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `DELETE` request to `/deployments/{deployment_id}/connectors/{instance_id}`
+        ///
+        /// Fails with [`Error`](laserdata_core::Error): an error answer (its status, problem document and `ld-request` id), a transport failure or timeout after the client's retries, or a body that does not match the API description.
+        pub async fn send(
+            self,
+        ) -> ::std::result::Result<ResponseValue<()>, ::laserdata_core::Error> {
+            ::laserdata_core::error::finish(self.send_raw()).await
+        }
     }
     /**Builder for [`Client::get_deployment_credentials`]
 
@@ -11928,28 +11303,30 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct GetDeploymentCredentials<'a> {
         client: &'a super::Client,
-        deployment_id: Result<types::DeploymentId, String>,
+        deployment_id: Result<::laserdata_core::shared::DeploymentId, String>,
     }
     impl<'a> GetDeploymentCredentials<'a> {
+        ///A request on `client`; [`Client::get_deployment_credentials`](super::Client::get_deployment_credentials) is the usual way to start one.
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 deployment_id: Err("deployment_id was not initialized".to_string()),
             }
         }
+        ///The deployment the request acts on.
         pub fn deployment_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::DeploymentId>,
+            V: std::convert::TryInto<::laserdata_core::shared::DeploymentId>,
         {
             self.deployment_id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `DeploymentId` for deployment_id failed".to_string()
+                    "conversion to `:: laserdata_core :: shared :: DeploymentId` for deployment_id failed"
+                        .to_string()
                 });
             self
         }
-        ///Sends a `GET` request to `/deployments/{deployment_id}/credentials`
-        pub async fn send(
+        async fn send_raw(
             self,
         ) -> Result<ResponseValue<types::DeploymentCredentials>, Error<ByteStream>> {
             let Self { client, deployment_id } = self;
@@ -11994,6 +11371,17 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `GET` request to `/deployments/{deployment_id}/credentials`
+        ///
+        /// Fails with [`Error`](laserdata_core::Error): an error answer (its status, problem document and `ld-request` id), a transport failure or timeout after the client's retries, or a body that does not match the API description.
+        pub async fn send(
+            self,
+        ) -> ::std::result::Result<
+            ResponseValue<types::DeploymentCredentials>,
+            ::laserdata_core::Error,
+        > {
+            ::laserdata_core::error::finish(self.send_raw()).await
+        }
     }
     /**Builder for [`Client::get_network_info`]
 
@@ -12001,28 +11389,30 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct GetNetworkInfo<'a> {
         client: &'a super::Client,
-        deployment_id: Result<types::DeploymentId, String>,
+        deployment_id: Result<::laserdata_core::shared::DeploymentId, String>,
     }
     impl<'a> GetNetworkInfo<'a> {
+        ///A request on `client`; [`Client::get_network_info`](super::Client::get_network_info) is the usual way to start one.
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 deployment_id: Err("deployment_id was not initialized".to_string()),
             }
         }
+        ///The deployment the request acts on.
         pub fn deployment_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::DeploymentId>,
+            V: std::convert::TryInto<::laserdata_core::shared::DeploymentId>,
         {
             self.deployment_id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `DeploymentId` for deployment_id failed".to_string()
+                    "conversion to `:: laserdata_core :: shared :: DeploymentId` for deployment_id failed"
+                        .to_string()
                 });
             self
         }
-        ///Sends a `GET` request to `/deployments/{deployment_id}/network/info`
-        pub async fn send(
+        async fn send_raw(
             self,
         ) -> Result<ResponseValue<types::NetworkInfo>, Error<ByteStream>> {
             let Self { client, deployment_id } = self;
@@ -12067,6 +11457,17 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `GET` request to `/deployments/{deployment_id}/network/info`
+        ///
+        /// Fails with [`Error`](laserdata_core::Error): an error answer (its status, problem document and `ld-request` id), a transport failure or timeout after the client's retries, or a body that does not match the API description.
+        pub async fn send(
+            self,
+        ) -> ::std::result::Result<
+            ResponseValue<types::NetworkInfo>,
+            ::laserdata_core::Error,
+        > {
+            ::laserdata_core::error::finish(self.send_raw()).await
+        }
     }
     /**Builder for [`Client::get_aws_vpc_peerings`]
 
@@ -12074,28 +11475,30 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct GetAwsVpcPeerings<'a> {
         client: &'a super::Client,
-        deployment_id: Result<types::DeploymentId, String>,
+        deployment_id: Result<::laserdata_core::shared::DeploymentId, String>,
     }
     impl<'a> GetAwsVpcPeerings<'a> {
+        ///A request on `client`; [`Client::get_aws_vpc_peerings`](super::Client::get_aws_vpc_peerings) is the usual way to start one.
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 deployment_id: Err("deployment_id was not initialized".to_string()),
             }
         }
+        ///The deployment the request acts on.
         pub fn deployment_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::DeploymentId>,
+            V: std::convert::TryInto<::laserdata_core::shared::DeploymentId>,
         {
             self.deployment_id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `DeploymentId` for deployment_id failed".to_string()
+                    "conversion to `:: laserdata_core :: shared :: DeploymentId` for deployment_id failed"
+                        .to_string()
                 });
             self
         }
-        ///Sends a `GET` request to `/deployments/{deployment_id}/network/aws/vpc_peering`
-        pub async fn send(
+        async fn send_raw(
             self,
         ) -> Result<ResponseValue<types::AwsVpcPeeringList>, Error<ByteStream>> {
             let Self { client, deployment_id } = self;
@@ -12140,6 +11543,17 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `GET` request to `/deployments/{deployment_id}/network/aws/vpc_peering`
+        ///
+        /// Fails with [`Error`](laserdata_core::Error): an error answer (its status, problem document and `ld-request` id), a transport failure or timeout after the client's retries, or a body that does not match the API description.
+        pub async fn send(
+            self,
+        ) -> ::std::result::Result<
+            ResponseValue<types::AwsVpcPeeringList>,
+            ::laserdata_core::Error,
+        > {
+            ::laserdata_core::error::finish(self.send_raw()).await
+        }
     }
     /**Builder for [`Client::create_aws_vpc_peering`]
 
@@ -12147,11 +11561,15 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct CreateAwsVpcPeering<'a> {
         client: &'a super::Client,
-        deployment_id: Result<types::DeploymentId, String>,
-        idempotency_key: Result<Option<types::IdempotencyKey>, String>,
+        deployment_id: Result<::laserdata_core::shared::DeploymentId, String>,
+        idempotency_key: Result<
+            Option<::laserdata_core::shared::IdempotencyKey>,
+            String,
+        >,
         body: Result<types::builder::CreateAwsVpcPeering, String>,
     }
     impl<'a> CreateAwsVpcPeering<'a> {
+        ///A request on `client`; [`Client::create_aws_vpc_peering`](super::Client::create_aws_vpc_peering) is the usual way to start one.
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
@@ -12160,30 +11578,34 @@ pub mod builder {
                 body: Ok(::std::default::Default::default()),
             }
         }
+        ///The deployment the request acts on.
         pub fn deployment_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::DeploymentId>,
+            V: std::convert::TryInto<::laserdata_core::shared::DeploymentId>,
         {
             self.deployment_id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `DeploymentId` for deployment_id failed".to_string()
+                    "conversion to `:: laserdata_core :: shared :: DeploymentId` for deployment_id failed"
+                        .to_string()
                 });
             self
         }
+        ///Makes retrying this request safe; see `IdempotencyKey`.
         pub fn idempotency_key<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::IdempotencyKey>,
+            V: std::convert::TryInto<::laserdata_core::shared::IdempotencyKey>,
         {
             self.idempotency_key = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `IdempotencyKey` for idempotency_key failed"
+                    "conversion to `:: laserdata_core :: shared :: IdempotencyKey` for idempotency_key failed"
                         .to_string()
                 });
             self
         }
+        ///The request body: the body type, or its builder.
         pub fn body<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::CreateAwsVpcPeering>,
@@ -12199,6 +11621,7 @@ pub mod builder {
                 });
             self
         }
+        ///Changes the request body through its builder, starting from the one set so far (or an empty one).
         pub fn body_map<F>(mut self, f: F) -> Self
         where
             F: std::ops::FnOnce(
@@ -12208,8 +11631,7 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `POST` request to `/deployments/{deployment_id}/network/aws/vpc_peering`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
+        async fn send_raw(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
             let Self { client, deployment_id, idempotency_key, body } = self;
             let deployment_id = deployment_id.map_err(Error::InvalidRequest)?;
             let idempotency_key = idempotency_key.map_err(Error::InvalidRequest)?;
@@ -12258,6 +11680,14 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `POST` request to `/deployments/{deployment_id}/network/aws/vpc_peering`
+        ///
+        /// Fails with [`Error`](laserdata_core::Error): an error answer (its status, problem document and `ld-request` id), a transport failure or timeout after the client's retries, or a body that does not match the API description.
+        pub async fn send(
+            self,
+        ) -> ::std::result::Result<ResponseValue<()>, ::laserdata_core::Error> {
+            ::laserdata_core::error::finish(self.send_raw()).await
+        }
     }
     /**Builder for [`Client::delete_aws_vpc_peering`]
 
@@ -12265,10 +11695,11 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct DeleteAwsVpcPeering<'a> {
         client: &'a super::Client,
-        deployment_id: Result<types::DeploymentId, String>,
-        peering_id: Result<types::AwsVpcPeeringId, String>,
+        deployment_id: Result<::laserdata_core::shared::DeploymentId, String>,
+        peering_id: Result<::laserdata_supervisor::types::AwsVpcPeeringId, String>,
     }
     impl<'a> DeleteAwsVpcPeering<'a> {
+        ///A request on `client`; [`Client::delete_aws_vpc_peering`](super::Client::delete_aws_vpc_peering) is the usual way to start one.
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
@@ -12276,30 +11707,33 @@ pub mod builder {
                 peering_id: Err("peering_id was not initialized".to_string()),
             }
         }
+        ///The deployment the request acts on.
         pub fn deployment_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::DeploymentId>,
+            V: std::convert::TryInto<::laserdata_core::shared::DeploymentId>,
         {
             self.deployment_id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `DeploymentId` for deployment_id failed".to_string()
+                    "conversion to `:: laserdata_core :: shared :: DeploymentId` for deployment_id failed"
+                        .to_string()
                 });
             self
         }
+        ///The AWS VPC peering to act on.
         pub fn peering_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::AwsVpcPeeringId>,
+            V: std::convert::TryInto<::laserdata_supervisor::types::AwsVpcPeeringId>,
         {
             self.peering_id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `AwsVpcPeeringId` for peering_id failed".to_string()
+                    "conversion to `:: laserdata_supervisor :: types :: AwsVpcPeeringId` for peering_id failed"
+                        .to_string()
                 });
             self
         }
-        ///Sends a `DELETE` request to `/deployments/{deployment_id}/network/aws/vpc_peering/{peering_id}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
+        async fn send_raw(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
             let Self { client, deployment_id, peering_id } = self;
             let deployment_id = deployment_id.map_err(Error::InvalidRequest)?;
             let peering_id = peering_id.map_err(Error::InvalidRequest)?;
@@ -12336,6 +11770,14 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `DELETE` request to `/deployments/{deployment_id}/network/aws/vpc_peering/{peering_id}`
+        ///
+        /// Fails with [`Error`](laserdata_core::Error): an error answer (its status, problem document and `ld-request` id), a transport failure or timeout after the client's retries, or a body that does not match the API description.
+        pub async fn send(
+            self,
+        ) -> ::std::result::Result<ResponseValue<()>, ::laserdata_core::Error> {
+            ::laserdata_core::error::finish(self.send_raw()).await
+        }
     }
     /**Builder for [`Client::get_aws_vpc_peering_instructions`]
 
@@ -12343,10 +11785,11 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct GetAwsVpcPeeringInstructions<'a> {
         client: &'a super::Client,
-        deployment_id: Result<types::DeploymentId, String>,
-        peering_id: Result<types::AwsVpcPeeringId, String>,
+        deployment_id: Result<::laserdata_core::shared::DeploymentId, String>,
+        peering_id: Result<::laserdata_supervisor::types::AwsVpcPeeringId, String>,
     }
     impl<'a> GetAwsVpcPeeringInstructions<'a> {
+        ///A request on `client`; [`Client::get_aws_vpc_peering_instructions`](super::Client::get_aws_vpc_peering_instructions) is the usual way to start one.
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
@@ -12354,30 +11797,33 @@ pub mod builder {
                 peering_id: Err("peering_id was not initialized".to_string()),
             }
         }
+        ///The deployment the request acts on.
         pub fn deployment_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::DeploymentId>,
+            V: std::convert::TryInto<::laserdata_core::shared::DeploymentId>,
         {
             self.deployment_id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `DeploymentId` for deployment_id failed".to_string()
+                    "conversion to `:: laserdata_core :: shared :: DeploymentId` for deployment_id failed"
+                        .to_string()
                 });
             self
         }
+        ///The AWS VPC peering to act on.
         pub fn peering_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::AwsVpcPeeringId>,
+            V: std::convert::TryInto<::laserdata_supervisor::types::AwsVpcPeeringId>,
         {
             self.peering_id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `AwsVpcPeeringId` for peering_id failed".to_string()
+                    "conversion to `:: laserdata_supervisor :: types :: AwsVpcPeeringId` for peering_id failed"
+                        .to_string()
                 });
             self
         }
-        ///Sends a `GET` request to `/deployments/{deployment_id}/network/aws/vpc_peering/{peering_id}/instructions`
-        pub async fn send(
+        async fn send_raw(
             self,
         ) -> Result<ResponseValue<types::AwsVpcPeeringInstructions>, Error<ByteStream>> {
             let Self { client, deployment_id, peering_id } = self;
@@ -12424,6 +11870,17 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `GET` request to `/deployments/{deployment_id}/network/aws/vpc_peering/{peering_id}/instructions`
+        ///
+        /// Fails with [`Error`](laserdata_core::Error): an error answer (its status, problem document and `ld-request` id), a transport failure or timeout after the client's retries, or a body that does not match the API description.
+        pub async fn send(
+            self,
+        ) -> ::std::result::Result<
+            ResponseValue<types::AwsVpcPeeringInstructions>,
+            ::laserdata_core::Error,
+        > {
+            ::laserdata_core::error::finish(self.send_raw()).await
+        }
     }
     /**Builder for [`Client::get_gcp_vpc_peerings`]
 
@@ -12431,28 +11888,30 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct GetGcpVpcPeerings<'a> {
         client: &'a super::Client,
-        deployment_id: Result<types::DeploymentId, String>,
+        deployment_id: Result<::laserdata_core::shared::DeploymentId, String>,
     }
     impl<'a> GetGcpVpcPeerings<'a> {
+        ///A request on `client`; [`Client::get_gcp_vpc_peerings`](super::Client::get_gcp_vpc_peerings) is the usual way to start one.
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 deployment_id: Err("deployment_id was not initialized".to_string()),
             }
         }
+        ///The deployment the request acts on.
         pub fn deployment_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::DeploymentId>,
+            V: std::convert::TryInto<::laserdata_core::shared::DeploymentId>,
         {
             self.deployment_id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `DeploymentId` for deployment_id failed".to_string()
+                    "conversion to `:: laserdata_core :: shared :: DeploymentId` for deployment_id failed"
+                        .to_string()
                 });
             self
         }
-        ///Sends a `GET` request to `/deployments/{deployment_id}/network/gcp/vpc_peering`
-        pub async fn send(
+        async fn send_raw(
             self,
         ) -> Result<ResponseValue<types::GcpVpcPeeringList>, Error<ByteStream>> {
             let Self { client, deployment_id } = self;
@@ -12497,6 +11956,17 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `GET` request to `/deployments/{deployment_id}/network/gcp/vpc_peering`
+        ///
+        /// Fails with [`Error`](laserdata_core::Error): an error answer (its status, problem document and `ld-request` id), a transport failure or timeout after the client's retries, or a body that does not match the API description.
+        pub async fn send(
+            self,
+        ) -> ::std::result::Result<
+            ResponseValue<types::GcpVpcPeeringList>,
+            ::laserdata_core::Error,
+        > {
+            ::laserdata_core::error::finish(self.send_raw()).await
+        }
     }
     /**Builder for [`Client::create_gcp_vpc_peering`]
 
@@ -12504,11 +11974,15 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct CreateGcpVpcPeering<'a> {
         client: &'a super::Client,
-        deployment_id: Result<types::DeploymentId, String>,
-        idempotency_key: Result<Option<types::IdempotencyKey>, String>,
+        deployment_id: Result<::laserdata_core::shared::DeploymentId, String>,
+        idempotency_key: Result<
+            Option<::laserdata_core::shared::IdempotencyKey>,
+            String,
+        >,
         body: Result<types::builder::CreateGcpVpcPeering, String>,
     }
     impl<'a> CreateGcpVpcPeering<'a> {
+        ///A request on `client`; [`Client::create_gcp_vpc_peering`](super::Client::create_gcp_vpc_peering) is the usual way to start one.
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
@@ -12517,30 +11991,34 @@ pub mod builder {
                 body: Ok(::std::default::Default::default()),
             }
         }
+        ///The deployment the request acts on.
         pub fn deployment_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::DeploymentId>,
+            V: std::convert::TryInto<::laserdata_core::shared::DeploymentId>,
         {
             self.deployment_id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `DeploymentId` for deployment_id failed".to_string()
+                    "conversion to `:: laserdata_core :: shared :: DeploymentId` for deployment_id failed"
+                        .to_string()
                 });
             self
         }
+        ///Makes retrying this request safe; see `IdempotencyKey`.
         pub fn idempotency_key<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::IdempotencyKey>,
+            V: std::convert::TryInto<::laserdata_core::shared::IdempotencyKey>,
         {
             self.idempotency_key = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `IdempotencyKey` for idempotency_key failed"
+                    "conversion to `:: laserdata_core :: shared :: IdempotencyKey` for idempotency_key failed"
                         .to_string()
                 });
             self
         }
+        ///The request body: the body type, or its builder.
         pub fn body<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::CreateGcpVpcPeering>,
@@ -12556,6 +12034,7 @@ pub mod builder {
                 });
             self
         }
+        ///Changes the request body through its builder, starting from the one set so far (or an empty one).
         pub fn body_map<F>(mut self, f: F) -> Self
         where
             F: std::ops::FnOnce(
@@ -12565,8 +12044,7 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `POST` request to `/deployments/{deployment_id}/network/gcp/vpc_peering`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
+        async fn send_raw(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
             let Self { client, deployment_id, idempotency_key, body } = self;
             let deployment_id = deployment_id.map_err(Error::InvalidRequest)?;
             let idempotency_key = idempotency_key.map_err(Error::InvalidRequest)?;
@@ -12615,6 +12093,14 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `POST` request to `/deployments/{deployment_id}/network/gcp/vpc_peering`
+        ///
+        /// Fails with [`Error`](laserdata_core::Error): an error answer (its status, problem document and `ld-request` id), a transport failure or timeout after the client's retries, or a body that does not match the API description.
+        pub async fn send(
+            self,
+        ) -> ::std::result::Result<ResponseValue<()>, ::laserdata_core::Error> {
+            ::laserdata_core::error::finish(self.send_raw()).await
+        }
     }
     /**Builder for [`Client::delete_gcp_vpc_peering`]
 
@@ -12622,10 +12108,11 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct DeleteGcpVpcPeering<'a> {
         client: &'a super::Client,
-        deployment_id: Result<types::DeploymentId, String>,
-        peering_id: Result<types::GcpVpcPeeringId, String>,
+        deployment_id: Result<::laserdata_core::shared::DeploymentId, String>,
+        peering_id: Result<::laserdata_supervisor::types::GcpVpcPeeringId, String>,
     }
     impl<'a> DeleteGcpVpcPeering<'a> {
+        ///A request on `client`; [`Client::delete_gcp_vpc_peering`](super::Client::delete_gcp_vpc_peering) is the usual way to start one.
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
@@ -12633,30 +12120,33 @@ pub mod builder {
                 peering_id: Err("peering_id was not initialized".to_string()),
             }
         }
+        ///The deployment the request acts on.
         pub fn deployment_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::DeploymentId>,
+            V: std::convert::TryInto<::laserdata_core::shared::DeploymentId>,
         {
             self.deployment_id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `DeploymentId` for deployment_id failed".to_string()
+                    "conversion to `:: laserdata_core :: shared :: DeploymentId` for deployment_id failed"
+                        .to_string()
                 });
             self
         }
+        ///The GCP VPC peering to act on.
         pub fn peering_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::GcpVpcPeeringId>,
+            V: std::convert::TryInto<::laserdata_supervisor::types::GcpVpcPeeringId>,
         {
             self.peering_id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `GcpVpcPeeringId` for peering_id failed".to_string()
+                    "conversion to `:: laserdata_supervisor :: types :: GcpVpcPeeringId` for peering_id failed"
+                        .to_string()
                 });
             self
         }
-        ///Sends a `DELETE` request to `/deployments/{deployment_id}/network/gcp/vpc_peering/{peering_id}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
+        async fn send_raw(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
             let Self { client, deployment_id, peering_id } = self;
             let deployment_id = deployment_id.map_err(Error::InvalidRequest)?;
             let peering_id = peering_id.map_err(Error::InvalidRequest)?;
@@ -12693,6 +12183,14 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `DELETE` request to `/deployments/{deployment_id}/network/gcp/vpc_peering/{peering_id}`
+        ///
+        /// Fails with [`Error`](laserdata_core::Error): an error answer (its status, problem document and `ld-request` id), a transport failure or timeout after the client's retries, or a body that does not match the API description.
+        pub async fn send(
+            self,
+        ) -> ::std::result::Result<ResponseValue<()>, ::laserdata_core::Error> {
+            ::laserdata_core::error::finish(self.send_raw()).await
+        }
     }
     /**Builder for [`Client::get_aws_private_links`]
 
@@ -12700,28 +12198,30 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct GetAwsPrivateLinks<'a> {
         client: &'a super::Client,
-        deployment_id: Result<types::DeploymentId, String>,
+        deployment_id: Result<::laserdata_core::shared::DeploymentId, String>,
     }
     impl<'a> GetAwsPrivateLinks<'a> {
+        ///A request on `client`; [`Client::get_aws_private_links`](super::Client::get_aws_private_links) is the usual way to start one.
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 deployment_id: Err("deployment_id was not initialized".to_string()),
             }
         }
+        ///The deployment the request acts on.
         pub fn deployment_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::DeploymentId>,
+            V: std::convert::TryInto<::laserdata_core::shared::DeploymentId>,
         {
             self.deployment_id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `DeploymentId` for deployment_id failed".to_string()
+                    "conversion to `:: laserdata_core :: shared :: DeploymentId` for deployment_id failed"
+                        .to_string()
                 });
             self
         }
-        ///Sends a `GET` request to `/deployments/{deployment_id}/network/aws/private_link`
-        pub async fn send(
+        async fn send_raw(
             self,
         ) -> Result<ResponseValue<types::AwsPrivateLinkList>, Error<ByteStream>> {
             let Self { client, deployment_id } = self;
@@ -12766,6 +12266,17 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `GET` request to `/deployments/{deployment_id}/network/aws/private_link`
+        ///
+        /// Fails with [`Error`](laserdata_core::Error): an error answer (its status, problem document and `ld-request` id), a transport failure or timeout after the client's retries, or a body that does not match the API description.
+        pub async fn send(
+            self,
+        ) -> ::std::result::Result<
+            ResponseValue<types::AwsPrivateLinkList>,
+            ::laserdata_core::Error,
+        > {
+            ::laserdata_core::error::finish(self.send_raw()).await
+        }
     }
     /**Builder for [`Client::create_aws_private_link`]
 
@@ -12773,11 +12284,15 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct CreateAwsPrivateLink<'a> {
         client: &'a super::Client,
-        deployment_id: Result<types::DeploymentId, String>,
-        idempotency_key: Result<Option<types::IdempotencyKey>, String>,
+        deployment_id: Result<::laserdata_core::shared::DeploymentId, String>,
+        idempotency_key: Result<
+            Option<::laserdata_core::shared::IdempotencyKey>,
+            String,
+        >,
         body: Result<types::builder::CreateAwsPrivateLink, String>,
     }
     impl<'a> CreateAwsPrivateLink<'a> {
+        ///A request on `client`; [`Client::create_aws_private_link`](super::Client::create_aws_private_link) is the usual way to start one.
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
@@ -12786,30 +12301,34 @@ pub mod builder {
                 body: Ok(::std::default::Default::default()),
             }
         }
+        ///The deployment the request acts on.
         pub fn deployment_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::DeploymentId>,
+            V: std::convert::TryInto<::laserdata_core::shared::DeploymentId>,
         {
             self.deployment_id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `DeploymentId` for deployment_id failed".to_string()
+                    "conversion to `:: laserdata_core :: shared :: DeploymentId` for deployment_id failed"
+                        .to_string()
                 });
             self
         }
+        ///Makes retrying this request safe; see `IdempotencyKey`.
         pub fn idempotency_key<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::IdempotencyKey>,
+            V: std::convert::TryInto<::laserdata_core::shared::IdempotencyKey>,
         {
             self.idempotency_key = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `IdempotencyKey` for idempotency_key failed"
+                    "conversion to `:: laserdata_core :: shared :: IdempotencyKey` for idempotency_key failed"
                         .to_string()
                 });
             self
         }
+        ///The request body: the body type, or its builder.
         pub fn body<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::CreateAwsPrivateLink>,
@@ -12827,6 +12346,7 @@ pub mod builder {
                 });
             self
         }
+        ///Changes the request body through its builder, starting from the one set so far (or an empty one).
         pub fn body_map<F>(mut self, f: F) -> Self
         where
             F: std::ops::FnOnce(
@@ -12836,8 +12356,7 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `POST` request to `/deployments/{deployment_id}/network/aws/private_link`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
+        async fn send_raw(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
             let Self { client, deployment_id, idempotency_key, body } = self;
             let deployment_id = deployment_id.map_err(Error::InvalidRequest)?;
             let idempotency_key = idempotency_key.map_err(Error::InvalidRequest)?;
@@ -12886,6 +12405,14 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `POST` request to `/deployments/{deployment_id}/network/aws/private_link`
+        ///
+        /// Fails with [`Error`](laserdata_core::Error): an error answer (its status, problem document and `ld-request` id), a transport failure or timeout after the client's retries, or a body that does not match the API description.
+        pub async fn send(
+            self,
+        ) -> ::std::result::Result<ResponseValue<()>, ::laserdata_core::Error> {
+            ::laserdata_core::error::finish(self.send_raw()).await
+        }
     }
     /**Builder for [`Client::delete_aws_private_link`]
 
@@ -12893,10 +12420,11 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct DeleteAwsPrivateLink<'a> {
         client: &'a super::Client,
-        deployment_id: Result<types::DeploymentId, String>,
-        private_link_id: Result<types::AwsPrivateLinkId, String>,
+        deployment_id: Result<::laserdata_core::shared::DeploymentId, String>,
+        private_link_id: Result<::laserdata_supervisor::types::AwsPrivateLinkId, String>,
     }
     impl<'a> DeleteAwsPrivateLink<'a> {
+        ///A request on `client`; [`Client::delete_aws_private_link`](super::Client::delete_aws_private_link) is the usual way to start one.
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
@@ -12904,31 +12432,33 @@ pub mod builder {
                 private_link_id: Err("private_link_id was not initialized".to_string()),
             }
         }
+        ///The deployment the request acts on.
         pub fn deployment_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::DeploymentId>,
+            V: std::convert::TryInto<::laserdata_core::shared::DeploymentId>,
         {
             self.deployment_id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `DeploymentId` for deployment_id failed".to_string()
-                });
-            self
-        }
-        pub fn private_link_id<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<types::AwsPrivateLinkId>,
-        {
-            self.private_link_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `AwsPrivateLinkId` for private_link_id failed"
+                    "conversion to `:: laserdata_core :: shared :: DeploymentId` for deployment_id failed"
                         .to_string()
                 });
             self
         }
-        ///Sends a `DELETE` request to `/deployments/{deployment_id}/network/aws/private_link/{private_link_id}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
+        ///The PrivateLink endpoint service to act on.
+        pub fn private_link_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::laserdata_supervisor::types::AwsPrivateLinkId>,
+        {
+            self.private_link_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: laserdata_supervisor :: types :: AwsPrivateLinkId` for private_link_id failed"
+                        .to_string()
+                });
+            self
+        }
+        async fn send_raw(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
             let Self { client, deployment_id, private_link_id } = self;
             let deployment_id = deployment_id.map_err(Error::InvalidRequest)?;
             let private_link_id = private_link_id.map_err(Error::InvalidRequest)?;
@@ -12965,6 +12495,14 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `DELETE` request to `/deployments/{deployment_id}/network/aws/private_link/{private_link_id}`
+        ///
+        /// Fails with [`Error`](laserdata_core::Error): an error answer (its status, problem document and `ld-request` id), a transport failure or timeout after the client's retries, or a body that does not match the API description.
+        pub async fn send(
+            self,
+        ) -> ::std::result::Result<ResponseValue<()>, ::laserdata_core::Error> {
+            ::laserdata_core::error::finish(self.send_raw()).await
+        }
     }
     /**Builder for [`Client::get_gcp_private_service_connects`]
 
@@ -12972,28 +12510,30 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct GetGcpPrivateServiceConnects<'a> {
         client: &'a super::Client,
-        deployment_id: Result<types::DeploymentId, String>,
+        deployment_id: Result<::laserdata_core::shared::DeploymentId, String>,
     }
     impl<'a> GetGcpPrivateServiceConnects<'a> {
+        ///A request on `client`; [`Client::get_gcp_private_service_connects`](super::Client::get_gcp_private_service_connects) is the usual way to start one.
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 deployment_id: Err("deployment_id was not initialized".to_string()),
             }
         }
+        ///The deployment the request acts on.
         pub fn deployment_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::DeploymentId>,
+            V: std::convert::TryInto<::laserdata_core::shared::DeploymentId>,
         {
             self.deployment_id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `DeploymentId` for deployment_id failed".to_string()
+                    "conversion to `:: laserdata_core :: shared :: DeploymentId` for deployment_id failed"
+                        .to_string()
                 });
             self
         }
-        ///Sends a `GET` request to `/deployments/{deployment_id}/network/gcp/private_service_connect`
-        pub async fn send(
+        async fn send_raw(
             self,
         ) -> Result<
             ResponseValue<types::GcpPrivateServiceConnectList>,
@@ -13041,6 +12581,17 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `GET` request to `/deployments/{deployment_id}/network/gcp/private_service_connect`
+        ///
+        /// Fails with [`Error`](laserdata_core::Error): an error answer (its status, problem document and `ld-request` id), a transport failure or timeout after the client's retries, or a body that does not match the API description.
+        pub async fn send(
+            self,
+        ) -> ::std::result::Result<
+            ResponseValue<types::GcpPrivateServiceConnectList>,
+            ::laserdata_core::Error,
+        > {
+            ::laserdata_core::error::finish(self.send_raw()).await
+        }
     }
     /**Builder for [`Client::create_gcp_private_service_connect`]
 
@@ -13048,11 +12599,15 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct CreateGcpPrivateServiceConnect<'a> {
         client: &'a super::Client,
-        deployment_id: Result<types::DeploymentId, String>,
-        idempotency_key: Result<Option<types::IdempotencyKey>, String>,
+        deployment_id: Result<::laserdata_core::shared::DeploymentId, String>,
+        idempotency_key: Result<
+            Option<::laserdata_core::shared::IdempotencyKey>,
+            String,
+        >,
         body: Result<types::builder::CreateGcpPrivateServiceConnect, String>,
     }
     impl<'a> CreateGcpPrivateServiceConnect<'a> {
+        ///A request on `client`; [`Client::create_gcp_private_service_connect`](super::Client::create_gcp_private_service_connect) is the usual way to start one.
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
@@ -13061,30 +12616,34 @@ pub mod builder {
                 body: Ok(::std::default::Default::default()),
             }
         }
+        ///The deployment the request acts on.
         pub fn deployment_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::DeploymentId>,
+            V: std::convert::TryInto<::laserdata_core::shared::DeploymentId>,
         {
             self.deployment_id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `DeploymentId` for deployment_id failed".to_string()
+                    "conversion to `:: laserdata_core :: shared :: DeploymentId` for deployment_id failed"
+                        .to_string()
                 });
             self
         }
+        ///Makes retrying this request safe; see `IdempotencyKey`.
         pub fn idempotency_key<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::IdempotencyKey>,
+            V: std::convert::TryInto<::laserdata_core::shared::IdempotencyKey>,
         {
             self.idempotency_key = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `IdempotencyKey` for idempotency_key failed"
+                    "conversion to `:: laserdata_core :: shared :: IdempotencyKey` for idempotency_key failed"
                         .to_string()
                 });
             self
         }
+        ///The request body: the body type, or its builder.
         pub fn body<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::CreateGcpPrivateServiceConnect>,
@@ -13103,6 +12662,7 @@ pub mod builder {
                 });
             self
         }
+        ///Changes the request body through its builder, starting from the one set so far (or an empty one).
         pub fn body_map<F>(mut self, f: F) -> Self
         where
             F: std::ops::FnOnce(
@@ -13112,8 +12672,7 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `POST` request to `/deployments/{deployment_id}/network/gcp/private_service_connect`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
+        async fn send_raw(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
             let Self { client, deployment_id, idempotency_key, body } = self;
             let deployment_id = deployment_id.map_err(Error::InvalidRequest)?;
             let idempotency_key = idempotency_key.map_err(Error::InvalidRequest)?;
@@ -13163,6 +12722,14 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `POST` request to `/deployments/{deployment_id}/network/gcp/private_service_connect`
+        ///
+        /// Fails with [`Error`](laserdata_core::Error): an error answer (its status, problem document and `ld-request` id), a transport failure or timeout after the client's retries, or a body that does not match the API description.
+        pub async fn send(
+            self,
+        ) -> ::std::result::Result<ResponseValue<()>, ::laserdata_core::Error> {
+            ::laserdata_core::error::finish(self.send_raw()).await
+        }
     }
     /**Builder for [`Client::delete_gcp_private_service_connect`]
 
@@ -13170,10 +12737,14 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct DeleteGcpPrivateServiceConnect<'a> {
         client: &'a super::Client,
-        deployment_id: Result<types::DeploymentId, String>,
-        private_service_connect_id: Result<types::GcpPrivateServiceConnectId, String>,
+        deployment_id: Result<::laserdata_core::shared::DeploymentId, String>,
+        private_service_connect_id: Result<
+            ::laserdata_supervisor::types::GcpPrivateServiceConnectId,
+            String,
+        >,
     }
     impl<'a> DeleteGcpPrivateServiceConnect<'a> {
+        ///A request on `client`; [`Client::delete_gcp_private_service_connect`](super::Client::delete_gcp_private_service_connect) is the usual way to start one.
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
@@ -13183,31 +12754,35 @@ pub mod builder {
                 ),
             }
         }
+        ///The deployment the request acts on.
         pub fn deployment_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::DeploymentId>,
+            V: std::convert::TryInto<::laserdata_core::shared::DeploymentId>,
         {
             self.deployment_id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `DeploymentId` for deployment_id failed".to_string()
-                });
-            self
-        }
-        pub fn private_service_connect_id<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<types::GcpPrivateServiceConnectId>,
-        {
-            self.private_service_connect_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `GcpPrivateServiceConnectId` for private_service_connect_id failed"
+                    "conversion to `:: laserdata_core :: shared :: DeploymentId` for deployment_id failed"
                         .to_string()
                 });
             self
         }
-        ///Sends a `DELETE` request to `/deployments/{deployment_id}/network/gcp/private_service_connect/{private_service_connect_id}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
+        ///The Private Service Connect attachment to act on.
+        pub fn private_service_connect_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<
+                ::laserdata_supervisor::types::GcpPrivateServiceConnectId,
+            >,
+        {
+            self.private_service_connect_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: laserdata_supervisor :: types :: GcpPrivateServiceConnectId` for private_service_connect_id failed"
+                        .to_string()
+                });
+            self
+        }
+        async fn send_raw(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
             let Self { client, deployment_id, private_service_connect_id } = self;
             let deployment_id = deployment_id.map_err(Error::InvalidRequest)?;
             let private_service_connect_id = private_service_connect_id
@@ -13245,6 +12820,14 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `DELETE` request to `/deployments/{deployment_id}/network/gcp/private_service_connect/{private_service_connect_id}`
+        ///
+        /// Fails with [`Error`](laserdata_core::Error): an error answer (its status, problem document and `ld-request` id), a transport failure or timeout after the client's retries, or a body that does not match the API description.
+        pub async fn send(
+            self,
+        ) -> ::std::result::Result<ResponseValue<()>, ::laserdata_core::Error> {
+            ::laserdata_core::error::finish(self.send_raw()).await
+        }
     }
     /**Builder for [`Client::get_deployment_nodes`]
 
@@ -13252,28 +12835,30 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct GetDeploymentNodes<'a> {
         client: &'a super::Client,
-        deployment_id: Result<types::DeploymentId, String>,
+        deployment_id: Result<::laserdata_core::shared::DeploymentId, String>,
     }
     impl<'a> GetDeploymentNodes<'a> {
+        ///A request on `client`; [`Client::get_deployment_nodes`](super::Client::get_deployment_nodes) is the usual way to start one.
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 deployment_id: Err("deployment_id was not initialized".to_string()),
             }
         }
+        ///The deployment the request acts on.
         pub fn deployment_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::DeploymentId>,
+            V: std::convert::TryInto<::laserdata_core::shared::DeploymentId>,
         {
             self.deployment_id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `DeploymentId` for deployment_id failed".to_string()
+                    "conversion to `:: laserdata_core :: shared :: DeploymentId` for deployment_id failed"
+                        .to_string()
                 });
             self
         }
-        ///Sends a `GET` request to `/deployments/{deployment_id}/nodes`
-        pub async fn send(
+        async fn send_raw(
             self,
         ) -> Result<ResponseValue<types::DeploymentNodes>, Error<ByteStream>> {
             let Self { client, deployment_id } = self;
@@ -13318,6 +12903,17 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `GET` request to `/deployments/{deployment_id}/nodes`
+        ///
+        /// Fails with [`Error`](laserdata_core::Error): an error answer (its status, problem document and `ld-request` id), a transport failure or timeout after the client's retries, or a body that does not match the API description.
+        pub async fn send(
+            self,
+        ) -> ::std::result::Result<
+            ResponseValue<types::DeploymentNodes>,
+            ::laserdata_core::Error,
+        > {
+            ::laserdata_core::error::finish(self.send_raw()).await
+        }
     }
     /**Builder for [`Client::get_deployment_tasks`]
 
@@ -13325,28 +12921,30 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct GetDeploymentTasks<'a> {
         client: &'a super::Client,
-        deployment_id: Result<types::DeploymentId, String>,
+        deployment_id: Result<::laserdata_core::shared::DeploymentId, String>,
     }
     impl<'a> GetDeploymentTasks<'a> {
+        ///A request on `client`; [`Client::get_deployment_tasks`](super::Client::get_deployment_tasks) is the usual way to start one.
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 deployment_id: Err("deployment_id was not initialized".to_string()),
             }
         }
+        ///The deployment the request acts on.
         pub fn deployment_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::DeploymentId>,
+            V: std::convert::TryInto<::laserdata_core::shared::DeploymentId>,
         {
             self.deployment_id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `DeploymentId` for deployment_id failed".to_string()
+                    "conversion to `:: laserdata_core :: shared :: DeploymentId` for deployment_id failed"
+                        .to_string()
                 });
             self
         }
-        ///Sends a `GET` request to `/deployments/{deployment_id}/tasks`
-        pub async fn send(
+        async fn send_raw(
             self,
         ) -> Result<ResponseValue<types::DeploymentTasks>, Error<ByteStream>> {
             let Self { client, deployment_id } = self;
@@ -13391,6 +12989,17 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `GET` request to `/deployments/{deployment_id}/tasks`
+        ///
+        /// Fails with [`Error`](laserdata_core::Error): an error answer (its status, problem document and `ld-request` id), a transport failure or timeout after the client's retries, or a body that does not match the API description.
+        pub async fn send(
+            self,
+        ) -> ::std::result::Result<
+            ResponseValue<types::DeploymentTasks>,
+            ::laserdata_core::Error,
+        > {
+            ::laserdata_core::error::finish(self.send_raw()).await
+        }
     }
     /**Builder for [`Client::get_deployment_metrics`]
 
@@ -13398,28 +13007,30 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct GetDeploymentMetrics<'a> {
         client: &'a super::Client,
-        deployment_id: Result<types::DeploymentId, String>,
+        deployment_id: Result<::laserdata_core::shared::DeploymentId, String>,
     }
     impl<'a> GetDeploymentMetrics<'a> {
+        ///A request on `client`; [`Client::get_deployment_metrics`](super::Client::get_deployment_metrics) is the usual way to start one.
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 deployment_id: Err("deployment_id was not initialized".to_string()),
             }
         }
+        ///The deployment the request acts on.
         pub fn deployment_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::DeploymentId>,
+            V: std::convert::TryInto<::laserdata_core::shared::DeploymentId>,
         {
             self.deployment_id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `DeploymentId` for deployment_id failed".to_string()
+                    "conversion to `:: laserdata_core :: shared :: DeploymentId` for deployment_id failed"
+                        .to_string()
                 });
             self
         }
-        ///Sends a `GET` request to `/deployments/{deployment_id}/metrics`
-        pub async fn send(
+        async fn send_raw(
             self,
         ) -> Result<ResponseValue<types::DeploymentMetrics>, Error<ByteStream>> {
             let Self { client, deployment_id } = self;
@@ -13464,6 +13075,17 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `GET` request to `/deployments/{deployment_id}/metrics`
+        ///
+        /// Fails with [`Error`](laserdata_core::Error): an error answer (its status, problem document and `ld-request` id), a transport failure or timeout after the client's retries, or a body that does not match the API description.
+        pub async fn send(
+            self,
+        ) -> ::std::result::Result<
+            ResponseValue<types::DeploymentMetrics>,
+            ::laserdata_core::Error,
+        > {
+            ::laserdata_core::error::finish(self.send_raw()).await
+        }
     }
     /**Builder for [`Client::get_node_metrics`]
 
@@ -13471,8 +13093,8 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct GetNodeMetrics<'a> {
         client: &'a super::Client,
-        deployment_id: Result<types::DeploymentId, String>,
-        node_id: Result<types::TelemetryNodeId, String>,
+        deployment_id: Result<::laserdata_core::shared::DeploymentId, String>,
+        node_id: Result<::laserdata_supervisor::types::TelemetryNodeId, String>,
         runtime: Result<types::TelemetryRuntime, String>,
         from: Result<Option<::chrono::DateTime<::chrono::offset::Utc>>, String>,
         page: Result<Option<::std::num::NonZeroU64>, String>,
@@ -13480,6 +13102,7 @@ pub mod builder {
         to: Result<Option<::chrono::DateTime<::chrono::offset::Utc>>, String>,
     }
     impl<'a> GetNodeMetrics<'a> {
+        ///A request on `client`; [`Client::get_node_metrics`](super::Client::get_node_metrics) is the usual way to start one.
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
@@ -13492,28 +13115,33 @@ pub mod builder {
                 to: Ok(None),
             }
         }
+        ///The deployment the request acts on.
         pub fn deployment_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::DeploymentId>,
+            V: std::convert::TryInto<::laserdata_core::shared::DeploymentId>,
         {
             self.deployment_id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `DeploymentId` for deployment_id failed".to_string()
+                    "conversion to `:: laserdata_core :: shared :: DeploymentId` for deployment_id failed"
+                        .to_string()
                 });
             self
         }
+        ///The node of the deployment to read telemetry of.
         pub fn node_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::TelemetryNodeId>,
+            V: std::convert::TryInto<::laserdata_supervisor::types::TelemetryNodeId>,
         {
             self.node_id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `TelemetryNodeId` for node_id failed".to_string()
+                    "conversion to `:: laserdata_supervisor :: types :: TelemetryNodeId` for node_id failed"
+                        .to_string()
                 });
             self
         }
+        ///The runtime on the node (`iggy`, `connectors`, `connector`, `warden`).
         pub fn runtime<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::TelemetryRuntime>,
@@ -13525,6 +13153,7 @@ pub mod builder {
                 });
             self
         }
+        ///Only entries recorded at or after this instant (RFC 3339).
         pub fn from<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
@@ -13538,6 +13167,7 @@ pub mod builder {
                 });
             self
         }
+        ///Which page to return, counting from 1.
         pub fn page<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::num::NonZeroU64>,
@@ -13551,6 +13181,7 @@ pub mod builder {
                 });
             self
         }
+        ///How many items one page holds.
         pub fn results<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::num::NonZeroU64>,
@@ -13564,6 +13195,7 @@ pub mod builder {
                 });
             self
         }
+        ///Only entries recorded at or before this instant (RFC 3339).
         pub fn to<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
@@ -13577,8 +13209,7 @@ pub mod builder {
                 });
             self
         }
-        ///Sends a `GET` request to `/deployments/{deployment_id}/nodes/{node_id}/metrics/{runtime}`
-        pub async fn send(
+        async fn send_raw(
             self,
         ) -> Result<ResponseValue<types::PagedNodeMetrics>, Error<ByteStream>> {
             let Self {
@@ -13643,6 +13274,17 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `GET` request to `/deployments/{deployment_id}/nodes/{node_id}/metrics/{runtime}`
+        ///
+        /// Fails with [`Error`](laserdata_core::Error): an error answer (its status, problem document and `ld-request` id), a transport failure or timeout after the client's retries, or a body that does not match the API description.
+        pub async fn send(
+            self,
+        ) -> ::std::result::Result<
+            ResponseValue<types::PagedNodeMetrics>,
+            ::laserdata_core::Error,
+        > {
+            ::laserdata_core::error::finish(self.send_raw()).await
+        }
     }
     /**Builder for [`Client::get_heartbeats`]
 
@@ -13650,28 +13292,30 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct GetHeartbeats<'a> {
         client: &'a super::Client,
-        deployment_id: Result<types::DeploymentId, String>,
+        deployment_id: Result<::laserdata_core::shared::DeploymentId, String>,
     }
     impl<'a> GetHeartbeats<'a> {
+        ///A request on `client`; [`Client::get_heartbeats`](super::Client::get_heartbeats) is the usual way to start one.
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 deployment_id: Err("deployment_id was not initialized".to_string()),
             }
         }
+        ///The deployment the request acts on.
         pub fn deployment_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::DeploymentId>,
+            V: std::convert::TryInto<::laserdata_core::shared::DeploymentId>,
         {
             self.deployment_id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `DeploymentId` for deployment_id failed".to_string()
+                    "conversion to `:: laserdata_core :: shared :: DeploymentId` for deployment_id failed"
+                        .to_string()
                 });
             self
         }
-        ///Sends a `GET` request to `/deployments/{deployment_id}/heartbeats`
-        pub async fn send(
+        async fn send_raw(
             self,
         ) -> Result<
             ResponseValue<::std::vec::Vec<types::HeartbeatInfo>>,
@@ -13719,6 +13363,17 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `GET` request to `/deployments/{deployment_id}/heartbeats`
+        ///
+        /// Fails with [`Error`](laserdata_core::Error): an error answer (its status, problem document and `ld-request` id), a transport failure or timeout after the client's retries, or a body that does not match the API description.
+        pub async fn send(
+            self,
+        ) -> ::std::result::Result<
+            ResponseValue<::std::vec::Vec<types::HeartbeatInfo>>,
+            ::laserdata_core::Error,
+        > {
+            ::laserdata_core::error::finish(self.send_raw()).await
+        }
     }
     /**Builder for [`Client::get_node_heartbeats`]
 
@@ -13726,8 +13381,8 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct GetNodeHeartbeats<'a> {
         client: &'a super::Client,
-        deployment_id: Result<types::DeploymentId, String>,
-        node_id: Result<types::TelemetryNodeId, String>,
+        deployment_id: Result<::laserdata_core::shared::DeploymentId, String>,
+        node_id: Result<::laserdata_supervisor::types::TelemetryNodeId, String>,
         runtime: Result<types::TelemetryRuntime, String>,
         from: Result<Option<::chrono::DateTime<::chrono::offset::Utc>>, String>,
         page: Result<Option<::std::num::NonZeroU64>, String>,
@@ -13735,6 +13390,7 @@ pub mod builder {
         to: Result<Option<::chrono::DateTime<::chrono::offset::Utc>>, String>,
     }
     impl<'a> GetNodeHeartbeats<'a> {
+        ///A request on `client`; [`Client::get_node_heartbeats`](super::Client::get_node_heartbeats) is the usual way to start one.
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
@@ -13747,28 +13403,33 @@ pub mod builder {
                 to: Ok(None),
             }
         }
+        ///The deployment the request acts on.
         pub fn deployment_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::DeploymentId>,
+            V: std::convert::TryInto<::laserdata_core::shared::DeploymentId>,
         {
             self.deployment_id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `DeploymentId` for deployment_id failed".to_string()
+                    "conversion to `:: laserdata_core :: shared :: DeploymentId` for deployment_id failed"
+                        .to_string()
                 });
             self
         }
+        ///The node of the deployment to read telemetry of.
         pub fn node_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::TelemetryNodeId>,
+            V: std::convert::TryInto<::laserdata_supervisor::types::TelemetryNodeId>,
         {
             self.node_id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `TelemetryNodeId` for node_id failed".to_string()
+                    "conversion to `:: laserdata_supervisor :: types :: TelemetryNodeId` for node_id failed"
+                        .to_string()
                 });
             self
         }
+        ///The runtime on the node (`iggy`, `connectors`, `connector`, `warden`).
         pub fn runtime<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::TelemetryRuntime>,
@@ -13780,6 +13441,7 @@ pub mod builder {
                 });
             self
         }
+        ///Only entries recorded at or after this instant (RFC 3339).
         pub fn from<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
@@ -13793,6 +13455,7 @@ pub mod builder {
                 });
             self
         }
+        ///Which page to return, counting from 1.
         pub fn page<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::num::NonZeroU64>,
@@ -13806,6 +13469,7 @@ pub mod builder {
                 });
             self
         }
+        ///How many items one page holds.
         pub fn results<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::num::NonZeroU64>,
@@ -13819,6 +13483,7 @@ pub mod builder {
                 });
             self
         }
+        ///Only entries recorded at or before this instant (RFC 3339).
         pub fn to<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
@@ -13832,8 +13497,7 @@ pub mod builder {
                 });
             self
         }
-        ///Sends a `GET` request to `/deployments/{deployment_id}/nodes/{node_id}/heartbeats/{runtime}`
-        pub async fn send(
+        async fn send_raw(
             self,
         ) -> Result<ResponseValue<types::PagedHeartbeatRecord>, Error<ByteStream>> {
             let Self {
@@ -13898,6 +13562,17 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `GET` request to `/deployments/{deployment_id}/nodes/{node_id}/heartbeats/{runtime}`
+        ///
+        /// Fails with [`Error`](laserdata_core::Error): an error answer (its status, problem document and `ld-request` id), a transport failure or timeout after the client's retries, or a body that does not match the API description.
+        pub async fn send(
+            self,
+        ) -> ::std::result::Result<
+            ResponseValue<types::PagedHeartbeatRecord>,
+            ::laserdata_core::Error,
+        > {
+            ::laserdata_core::error::finish(self.send_raw()).await
+        }
     }
     /**Builder for [`Client::get_logs`]
 
@@ -13905,7 +13580,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct GetLogs<'a> {
         client: &'a super::Client,
-        deployment_id: Result<types::DeploymentId, String>,
+        deployment_id: Result<::laserdata_core::shared::DeploymentId, String>,
         from: Result<Option<::chrono::DateTime<::chrono::offset::Utc>>, String>,
         level: Result<Option<::std::string::String>, String>,
         message: Result<Option<::std::string::String>, String>,
@@ -13917,6 +13592,7 @@ pub mod builder {
         to: Result<Option<::chrono::DateTime<::chrono::offset::Utc>>, String>,
     }
     impl<'a> GetLogs<'a> {
+        ///A request on `client`; [`Client::get_logs`](super::Client::get_logs) is the usual way to start one.
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
@@ -13932,17 +13608,20 @@ pub mod builder {
                 to: Ok(None),
             }
         }
+        ///The deployment the request acts on.
         pub fn deployment_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::DeploymentId>,
+            V: std::convert::TryInto<::laserdata_core::shared::DeploymentId>,
         {
             self.deployment_id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `DeploymentId` for deployment_id failed".to_string()
+                    "conversion to `:: laserdata_core :: shared :: DeploymentId` for deployment_id failed"
+                        .to_string()
                 });
             self
         }
+        ///Only entries recorded at or after this instant (RFC 3339).
         pub fn from<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
@@ -13956,6 +13635,7 @@ pub mod builder {
                 });
             self
         }
+        ///Only lines of this level, such as `error`; the accepted values are not documented.
         pub fn level<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
@@ -13969,6 +13649,7 @@ pub mod builder {
                 });
             self
         }
+        ///Only lines whose message contains this text.
         pub fn message<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
@@ -13982,6 +13663,7 @@ pub mod builder {
                 });
             self
         }
+        ///Only lines from this node, probably given by its id (unconfirmed).
         pub fn node<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
@@ -13995,6 +13677,7 @@ pub mod builder {
                 });
             self
         }
+        ///Which page to return, counting from 1.
         pub fn page<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::num::NonZeroU64>,
@@ -14008,6 +13691,7 @@ pub mod builder {
                 });
             self
         }
+        ///How many log lines one page holds; 100 when left out, unlike other lists.
         pub fn results<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::num::NonZeroU64>,
@@ -14021,6 +13705,7 @@ pub mod builder {
                 });
             self
         }
+        ///Only lines from this runtime (`iggy`, `connectors`, `connector`, `warden`).
         pub fn runtime<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::TelemetryRuntime>,
@@ -14033,6 +13718,7 @@ pub mod builder {
                 });
             self
         }
+        ///A further filter on the scope of a line; its syntax is not documented.
         pub fn scope_filter<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
@@ -14046,6 +13732,7 @@ pub mod builder {
                 });
             self
         }
+        ///Only entries recorded at or before this instant (RFC 3339).
         pub fn to<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
@@ -14059,8 +13746,7 @@ pub mod builder {
                 });
             self
         }
-        ///Sends a `GET` request to `/deployments/{deployment_id}/logs`
-        pub async fn send(
+        async fn send_raw(
             self,
         ) -> Result<ResponseValue<types::PagedLogEntry>, Error<ByteStream>> {
             let Self {
@@ -14137,6 +13823,17 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `GET` request to `/deployments/{deployment_id}/logs`
+        ///
+        /// Fails with [`Error`](laserdata_core::Error): an error answer (its status, problem document and `ld-request` id), a transport failure or timeout after the client's retries, or a body that does not match the API description.
+        pub async fn send(
+            self,
+        ) -> ::std::result::Result<
+            ResponseValue<types::PagedLogEntry>,
+            ::laserdata_core::Error,
+        > {
+            ::laserdata_core::error::finish(self.send_raw()).await
+        }
     }
     /**Builder for [`Client::get_snapshots`]
 
@@ -14144,11 +13841,12 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct GetSnapshots<'a> {
         client: &'a super::Client,
-        deployment_id: Result<types::DeploymentId, String>,
+        deployment_id: Result<::laserdata_core::shared::DeploymentId, String>,
         page: Result<Option<::std::num::NonZeroU64>, String>,
         results: Result<Option<::std::num::NonZeroU64>, String>,
     }
     impl<'a> GetSnapshots<'a> {
+        ///A request on `client`; [`Client::get_snapshots`](super::Client::get_snapshots) is the usual way to start one.
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
@@ -14157,17 +13855,20 @@ pub mod builder {
                 results: Ok(None),
             }
         }
+        ///The deployment the request acts on.
         pub fn deployment_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::DeploymentId>,
+            V: std::convert::TryInto<::laserdata_core::shared::DeploymentId>,
         {
             self.deployment_id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `DeploymentId` for deployment_id failed".to_string()
+                    "conversion to `:: laserdata_core :: shared :: DeploymentId` for deployment_id failed"
+                        .to_string()
                 });
             self
         }
+        ///Which page to return, counting from 1.
         pub fn page<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::num::NonZeroU64>,
@@ -14181,6 +13882,7 @@ pub mod builder {
                 });
             self
         }
+        ///How many items one page holds.
         pub fn results<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::num::NonZeroU64>,
@@ -14194,8 +13896,7 @@ pub mod builder {
                 });
             self
         }
-        ///Sends a `GET` request to `/deployments/{deployment_id}/snapshots`
-        pub async fn send(
+        async fn send_raw(
             self,
         ) -> Result<ResponseValue<types::PagedSnapshotInfo>, Error<ByteStream>> {
             let Self { client, deployment_id, page, results } = self;
@@ -14244,6 +13945,17 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `GET` request to `/deployments/{deployment_id}/snapshots`
+        ///
+        /// Fails with [`Error`](laserdata_core::Error): an error answer (its status, problem document and `ld-request` id), a transport failure or timeout after the client's retries, or a body that does not match the API description.
+        pub async fn send(
+            self,
+        ) -> ::std::result::Result<
+            ResponseValue<types::PagedSnapshotInfo>,
+            ::laserdata_core::Error,
+        > {
+            ::laserdata_core::error::finish(self.send_raw()).await
+        }
     }
     /**Builder for [`Client::create_snapshot`]
 
@@ -14251,11 +13963,15 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct CreateSnapshot<'a> {
         client: &'a super::Client,
-        deployment_id: Result<types::DeploymentId, String>,
-        idempotency_key: Result<Option<types::IdempotencyKey>, String>,
+        deployment_id: Result<::laserdata_core::shared::DeploymentId, String>,
+        idempotency_key: Result<
+            Option<::laserdata_core::shared::IdempotencyKey>,
+            String,
+        >,
         body: Result<types::builder::CreateSnapshot, String>,
     }
     impl<'a> CreateSnapshot<'a> {
+        ///A request on `client`; [`Client::create_snapshot`](super::Client::create_snapshot) is the usual way to start one.
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
@@ -14264,30 +13980,34 @@ pub mod builder {
                 body: Ok(::std::default::Default::default()),
             }
         }
+        ///The deployment the request acts on.
         pub fn deployment_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::DeploymentId>,
+            V: std::convert::TryInto<::laserdata_core::shared::DeploymentId>,
         {
             self.deployment_id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `DeploymentId` for deployment_id failed".to_string()
+                    "conversion to `:: laserdata_core :: shared :: DeploymentId` for deployment_id failed"
+                        .to_string()
                 });
             self
         }
+        ///Makes retrying this request safe; see `IdempotencyKey`.
         pub fn idempotency_key<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::IdempotencyKey>,
+            V: std::convert::TryInto<::laserdata_core::shared::IdempotencyKey>,
         {
             self.idempotency_key = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `IdempotencyKey` for idempotency_key failed"
+                    "conversion to `:: laserdata_core :: shared :: IdempotencyKey` for idempotency_key failed"
                         .to_string()
                 });
             self
         }
+        ///The request body: the body type, or its builder.
         pub fn body<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::CreateSnapshot>,
@@ -14303,6 +14023,7 @@ pub mod builder {
                 });
             self
         }
+        ///Changes the request body through its builder, starting from the one set so far (or an empty one).
         pub fn body_map<F>(mut self, f: F) -> Self
         where
             F: std::ops::FnOnce(
@@ -14312,8 +14033,7 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `POST` request to `/deployments/{deployment_id}/snapshots`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
+        async fn send_raw(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
             let Self { client, deployment_id, idempotency_key, body } = self;
             let deployment_id = deployment_id.map_err(Error::InvalidRequest)?;
             let idempotency_key = idempotency_key.map_err(Error::InvalidRequest)?;
@@ -14362,6 +14082,14 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `POST` request to `/deployments/{deployment_id}/snapshots`
+        ///
+        /// Fails with [`Error`](laserdata_core::Error): an error answer (its status, problem document and `ld-request` id), a transport failure or timeout after the client's retries, or a body that does not match the API description.
+        pub async fn send(
+            self,
+        ) -> ::std::result::Result<ResponseValue<()>, ::laserdata_core::Error> {
+            ::laserdata_core::error::finish(self.send_raw()).await
+        }
     }
     /**Builder for [`Client::delete_snapshot`]
 
@@ -14369,10 +14097,11 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct DeleteSnapshot<'a> {
         client: &'a super::Client,
-        deployment_id: Result<types::DeploymentId, String>,
-        snapshot_id: Result<types::SnapshotId, String>,
+        deployment_id: Result<::laserdata_core::shared::DeploymentId, String>,
+        snapshot_id: Result<::laserdata_supervisor::types::SnapshotId, String>,
     }
     impl<'a> DeleteSnapshot<'a> {
+        ///A request on `client`; [`Client::delete_snapshot`](super::Client::delete_snapshot) is the usual way to start one.
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
@@ -14380,30 +14109,33 @@ pub mod builder {
                 snapshot_id: Err("snapshot_id was not initialized".to_string()),
             }
         }
+        ///The deployment the request acts on.
         pub fn deployment_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::DeploymentId>,
+            V: std::convert::TryInto<::laserdata_core::shared::DeploymentId>,
         {
             self.deployment_id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `DeploymentId` for deployment_id failed".to_string()
+                    "conversion to `:: laserdata_core :: shared :: DeploymentId` for deployment_id failed"
+                        .to_string()
                 });
             self
         }
+        ///The snapshot to act on.
         pub fn snapshot_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::SnapshotId>,
+            V: std::convert::TryInto<::laserdata_supervisor::types::SnapshotId>,
         {
             self.snapshot_id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `SnapshotId` for snapshot_id failed".to_string()
+                    "conversion to `:: laserdata_supervisor :: types :: SnapshotId` for snapshot_id failed"
+                        .to_string()
                 });
             self
         }
-        ///Sends a `DELETE` request to `/deployments/{deployment_id}/snapshots/{snapshot_id}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
+        async fn send_raw(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
             let Self { client, deployment_id, snapshot_id } = self;
             let deployment_id = deployment_id.map_err(Error::InvalidRequest)?;
             let snapshot_id = snapshot_id.map_err(Error::InvalidRequest)?;
@@ -14439,6 +14171,14 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `DELETE` request to `/deployments/{deployment_id}/snapshots/{snapshot_id}`
+        ///
+        /// Fails with [`Error`](laserdata_core::Error): an error answer (its status, problem document and `ld-request` id), a transport failure or timeout after the client's retries, or a body that does not match the API description.
+        pub async fn send(
+            self,
+        ) -> ::std::result::Result<ResponseValue<()>, ::laserdata_core::Error> {
+            ::laserdata_core::error::finish(self.send_raw()).await
+        }
     }
     /**Builder for [`Client::get_snapshot_download`]
 
@@ -14446,10 +14186,11 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct GetSnapshotDownload<'a> {
         client: &'a super::Client,
-        deployment_id: Result<types::DeploymentId, String>,
-        snapshot_id: Result<types::SnapshotId, String>,
+        deployment_id: Result<::laserdata_core::shared::DeploymentId, String>,
+        snapshot_id: Result<::laserdata_supervisor::types::SnapshotId, String>,
     }
     impl<'a> GetSnapshotDownload<'a> {
+        ///A request on `client`; [`Client::get_snapshot_download`](super::Client::get_snapshot_download) is the usual way to start one.
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
@@ -14457,30 +14198,33 @@ pub mod builder {
                 snapshot_id: Err("snapshot_id was not initialized".to_string()),
             }
         }
+        ///The deployment the request acts on.
         pub fn deployment_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::DeploymentId>,
+            V: std::convert::TryInto<::laserdata_core::shared::DeploymentId>,
         {
             self.deployment_id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `DeploymentId` for deployment_id failed".to_string()
+                    "conversion to `:: laserdata_core :: shared :: DeploymentId` for deployment_id failed"
+                        .to_string()
                 });
             self
         }
+        ///The snapshot to act on.
         pub fn snapshot_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::SnapshotId>,
+            V: std::convert::TryInto<::laserdata_supervisor::types::SnapshotId>,
         {
             self.snapshot_id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `SnapshotId` for snapshot_id failed".to_string()
+                    "conversion to `:: laserdata_supervisor :: types :: SnapshotId` for snapshot_id failed"
+                        .to_string()
                 });
             self
         }
-        ///Sends a `GET` request to `/deployments/{deployment_id}/snapshots/{snapshot_id}/download`
-        pub async fn send(
+        async fn send_raw(
             self,
         ) -> Result<ResponseValue<types::SnapshotDownload>, Error<ByteStream>> {
             let Self { client, deployment_id, snapshot_id } = self;
@@ -14526,6 +14270,17 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `GET` request to `/deployments/{deployment_id}/snapshots/{snapshot_id}/download`
+        ///
+        /// Fails with [`Error`](laserdata_core::Error): an error answer (its status, problem document and `ld-request` id), a transport failure or timeout after the client's retries, or a body that does not match the API description.
+        pub async fn send(
+            self,
+        ) -> ::std::result::Result<
+            ResponseValue<types::SnapshotDownload>,
+            ::laserdata_core::Error,
+        > {
+            ::laserdata_core::error::finish(self.send_raw()).await
+        }
     }
 }
 /// Items consumers will typically use such as the Client.
@@ -14558,7 +14313,7 @@ impl<'a> ::laserdata_core::paging::PagedRequest for builder::GetAccessRules<'a> 
 
     fn send_page(
         self,
-    ) -> impl ::std::future::Future<Output = Result<ResponseValue<Self::Page>, Error<ByteStream>>> + Send {
+    ) -> impl ::std::future::Future<Output = Result<ResponseValue<Self::Page>, ::laserdata_core::Error>> + Send {
         self.send()
     }
 }
@@ -14588,7 +14343,7 @@ impl<'a> ::laserdata_core::paging::PagedRequest for builder::GetActivities<'a> {
 
     fn send_page(
         self,
-    ) -> impl ::std::future::Future<Output = Result<ResponseValue<Self::Page>, Error<ByteStream>>> + Send {
+    ) -> impl ::std::future::Future<Output = Result<ResponseValue<Self::Page>, ::laserdata_core::Error>> + Send {
         self.send()
     }
 }
@@ -14618,7 +14373,7 @@ impl<'a> ::laserdata_core::paging::PagedRequest for builder::GetConfigs<'a> {
 
     fn send_page(
         self,
-    ) -> impl ::std::future::Future<Output = Result<ResponseValue<Self::Page>, Error<ByteStream>>> + Send {
+    ) -> impl ::std::future::Future<Output = Result<ResponseValue<Self::Page>, ::laserdata_core::Error>> + Send {
         self.send()
     }
 }
@@ -14648,7 +14403,7 @@ impl<'a> ::laserdata_core::paging::PagedRequest for builder::GetConnectorInstanc
 
     fn send_page(
         self,
-    ) -> impl ::std::future::Future<Output = Result<ResponseValue<Self::Page>, Error<ByteStream>>> + Send {
+    ) -> impl ::std::future::Future<Output = Result<ResponseValue<Self::Page>, ::laserdata_core::Error>> + Send {
         self.send()
     }
 }
@@ -14678,7 +14433,7 @@ impl<'a> ::laserdata_core::paging::PagedRequest for builder::GetNodeMetrics<'a> 
 
     fn send_page(
         self,
-    ) -> impl ::std::future::Future<Output = Result<ResponseValue<Self::Page>, Error<ByteStream>>> + Send {
+    ) -> impl ::std::future::Future<Output = Result<ResponseValue<Self::Page>, ::laserdata_core::Error>> + Send {
         self.send()
     }
 }
@@ -14708,7 +14463,7 @@ impl<'a> ::laserdata_core::paging::PagedRequest for builder::GetNodeHeartbeats<'
 
     fn send_page(
         self,
-    ) -> impl ::std::future::Future<Output = Result<ResponseValue<Self::Page>, Error<ByteStream>>> + Send {
+    ) -> impl ::std::future::Future<Output = Result<ResponseValue<Self::Page>, ::laserdata_core::Error>> + Send {
         self.send()
     }
 }
@@ -14738,7 +14493,7 @@ impl<'a> ::laserdata_core::paging::PagedRequest for builder::GetLogs<'a> {
 
     fn send_page(
         self,
-    ) -> impl ::std::future::Future<Output = Result<ResponseValue<Self::Page>, Error<ByteStream>>> + Send {
+    ) -> impl ::std::future::Future<Output = Result<ResponseValue<Self::Page>, ::laserdata_core::Error>> + Send {
         self.send()
     }
 }
@@ -14768,7 +14523,7 @@ impl<'a> ::laserdata_core::paging::PagedRequest for builder::GetSnapshots<'a> {
 
     fn send_page(
         self,
-    ) -> impl ::std::future::Future<Output = Result<ResponseValue<Self::Page>, Error<ByteStream>>> + Send {
+    ) -> impl ::std::future::Future<Output = Result<ResponseValue<Self::Page>, ::laserdata_core::Error>> + Send {
         self.send()
     }
 }

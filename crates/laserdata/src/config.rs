@@ -28,18 +28,32 @@ const USER_AGENT: &str = concat!("laserdata-rs/", env!("CARGO_PKG_VERSION"));
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum BuildError {
+    /// No key was given, and `LD_API_KEY` is not set.
     #[error("no API key: call `api_key(...)` or set the {API_KEY_ENV} environment variable")]
     MissingApiKey,
+    /// The key cannot travel in an HTTP header.
     #[error("the API key is not usable in an HTTP header (it contains control characters or non-ASCII text)")]
     InvalidApiKey,
+    /// A base URL does not parse, or has parts a base URL cannot have.
     #[error("`{url}` is not a valid URL: {reason}")]
-    InvalidUrl { url: String, reason: String },
+    InvalidUrl {
+        /// The URL as given (a presigned download URL is never repeated).
+        url: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A base URL uses plain http on a host that is not loopback.
     #[error(
         "`{url}` uses plain http; the API key may only travel over https (plain http is allowed for loopback addresses only)"
     )]
-    InsecureUrl { url: String },
+    InsecureUrl {
+        /// The URL as given (a presigned download URL is never repeated).
+        url: String,
+    },
+    /// The deployment has no Supervisor yet.
     #[error("the deployment has no supervisor_url yet (it is still being provisioned)")]
     NoSupervisor,
+    /// reqwest could not build its client (no TLS backend, say).
     #[error("the HTTP client could not be built: {0}")]
     Http(#[source] reqwest::Error),
 }
@@ -117,20 +131,15 @@ impl ClientBuilder {
         self
     }
 
-    /// The longest one attempt may take, from sending to the end of the answer (default 30 s).
-    /// A call that retries may take longer, up to its retry budget.
-    pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.retry = self.retry.with_attempt_timeout(timeout);
-        self
-    }
-
-    /// How calls are retried (see [`RetryPolicy`]); `RetryPolicy::never()` turns retries off.
+    /// How calls are retried and how long they may take (see [`RetryPolicy`], and the crate
+    /// documentation's "Timeouts"); `RetryPolicy::never()` turns retries off.
     pub fn retry(mut self, policy: RetryPolicy) -> Self {
         self.retry = policy;
         self
     }
 
-    /// The longest connecting to the server may take (default 10 s).
+    /// The longest opening a connection to the server may take (default 10 s). The other two
+    /// bounds, on one attempt and on a whole call, are part of the [`RetryPolicy`].
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
         self.connect_timeout = timeout;
         self

@@ -4,7 +4,7 @@
 //! name what they created in headers; the starter deployment names two things at once, its
 //! new environment and its deployment.
 
-use laserdata_main::types::{DeploymentId, DivisionId, EnvironmentId, RoleId, TenantId};
+use laserdata_core::shared::{DeploymentId, DivisionId, EnvironmentId, RoleId, TenantId};
 use progenitor_client::ResponseValue;
 use reqwest::header::HeaderMap;
 
@@ -24,10 +24,12 @@ pub struct CreatedIds {
     /// `ld-role`
     pub role: Option<RoleId>,
     /// `ld-config`: the row id of a Supervisor configuration version.
-    pub config: Option<i64>,
+    #[cfg(feature = "supervisor")]
+    pub config: Option<laserdata_supervisor::types::ConfigId>,
 }
 
 impl CreatedIds {
+    /// Reads the `ld-*` headers of an answer.
     pub fn from_headers(headers: &HeaderMap) -> Self {
         let id = |name: &str| headers.get(name)?.to_str().ok()?.trim().parse::<i64>().ok();
         CreatedIds {
@@ -36,7 +38,8 @@ impl CreatedIds {
             environment: id("ld-environment").map(EnvironmentId),
             deployment: id("ld-deployment").map(DeploymentId),
             role: id("ld-role").map(RoleId),
-            config: id("ld-config"),
+            #[cfg(feature = "supervisor")]
+            config: id("ld-config").map(laserdata_supervisor::types::ConfigId),
         }
     }
 }
@@ -46,11 +49,13 @@ impl CreatedIds {
 ///
 /// ```no_run
 /// # async fn demo(client: laserdata::Client) -> Result<(), laserdata::Error> {
-/// use laserdata::{ResponseExt, TypedErrors};
+/// use laserdata::ResponseExt;
+/// use laserdata::main::types::{AddRole, RolePermissions};
 ///
-/// let answer = client.main().get_api_key_context().tenant_id(1042).send().typed_errors().await?;
+/// let body = AddRole::builder().name("reader").permissions(RolePermissions::default());
+/// let answer = client.main().add_role().tenant_id(1042).body(body).send().await?;
 /// if let Some(role) = answer.created_ids().role {
-///     println!("created role {}", *role);
+///     println!("created role {role}");
 /// }
 /// # Ok(()) }
 /// ```
@@ -95,8 +100,8 @@ mod tests {
         headers.insert("ld-deployment", HeaderValue::from_static(" 608123456789012345 "));
         headers.insert("ld-role", HeaderValue::from_static("not-a-number"));
         let ids = CreatedIds::from_headers(&headers);
-        assert_eq!(*ids.environment.unwrap(), 5120);
-        assert_eq!(*ids.deployment.unwrap(), 608_123_456_789_012_345);
+        assert_eq!(ids.environment, Some(EnvironmentId(5120)));
+        assert_eq!(ids.deployment, Some(DeploymentId(608_123_456_789_012_345)));
         assert_eq!(ids.role, None);
         assert_eq!(ids.tenant, None);
     }

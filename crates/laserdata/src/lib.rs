@@ -1,25 +1,65 @@
 //! Rust client for the LaserData Cloud API (managed Apache Iggy).
 //!
 //! The clients of each API layer are generated from this project's OpenAPI description; this
-//! crate builds them with authentication and sane timeouts, turns every failure into one
-//! [`Error`], and walks paged lists as streams.
+//! crate builds them with authentication and sane timeouts, and adds what takes more than one
+//! call: paging streams, Supervisor discovery, activity waits and downloads. Every call of
+//! every layer fails with one [`Error`].
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
 //! use futures::TryStreamExt;
-//! use laserdata::{PagedStream, TypedErrors};
+//! use laserdata::PagedStream;
 //!
 //! // The key comes from LD_API_KEY; LD_API_URL may point the client elsewhere.
 //! let client = laserdata::ClientBuilder::from_env().build()?;
-//! let tenant_id = 1042;
 //!
-//! let me = client.main().get_api_key_context().tenant_id(tenant_id).send().typed_errors().await?;
-//! println!("signed in as key {} with role {}", *me.id, *me.role_name);
+//! let me = client.main().get_api_key_context().tenant_id(1042).send().await?;
+//! println!("signed in as key {} with role {}", me.id, me.role_name);
 //!
-//! let keys: Vec<_> = client.main().get_api_keys().tenant_id(tenant_id).stream().try_collect().await?;
-//! println!("{} keys in the tenant", keys.len());
+//! let mut keys = client.main().get_api_keys().tenant_id(1042).stream();
+//! while let Some(key) = keys.try_next().await? {
+//!     println!("{}: {}", key.id, key.name);
+//! }
 //! # Ok(()) }
 //! ```
+//!
+//! # Layers and types
+//!
+//! [`main`], [`supervisor`] and [`audit`] hold each layer's generated client and its request
+//! and response types (`laserdata::main::types::DeployStarter`, ...). The types every layer
+//! shares are one type wherever they appear: a [`DeploymentId`](main::types::DeploymentId)
+//! read from the Main API goes to the Supervisor as it is. Ids are their own types: an integer
+//! converts into any of them, a string or an id of another kind does not compile:
+//!
+//! ```compile_fail,E0277
+//! # async fn demo(client: laserdata::Client) -> Result<(), laserdata::Error> {
+//! client.main().get_api_keys().tenant_id("1042").send().await?;
+//! # Ok(()) }
+//! ```
+//!
+//! ```compile_fail,E0277
+//! # async fn demo(client: laserdata::Client, division: laserdata::main::types::DivisionId) -> Result<(), laserdata::Error> {
+//! client.main().get_api_keys().tenant_id(division).send().await?;
+//! # Ok(()) }
+//! ```
+//!
+//! Request bodies take their type or its builder; a body that is one of several shapes (such
+//! as [`CreateApiKey`](main::types::CreateApiKey): a role, or inline permissions) takes the
+//! builder of any of them. A builder missing a required field fails the call with
+//! [`Error::InvalidRequest`] before anything is sent.
+//!
+//! Each layer is a cargo feature (`main`, `supervisor`, `audit`, all on by default): a program
+//! that never calls a layer can leave its generated crate out of the build.
+//!
+//! # Errors
+//!
+//! `send()` fails with [`Error`]: [`Error::Api`] for an error answer (its status, the decoded
+//! problem document with `code`, `reason` and every `field_issues` entry, or the raw body cut
+//! to 4 KiB when it is not one), [`Error::RateLimited`] (429, with `retry_after`),
+//! [`Error::IdempotencyConflict`], [`Error::Transport`], [`Error::Timeout`],
+//! [`Error::InvalidResponse`] (a success whose body does not decode) and
+//! [`Error::InvalidRequest`]. Every kind that came from an answer keeps its status and
+//! `ld-request` id.
 //!
 //! # Retries and idempotency
 //!
@@ -37,59 +77,95 @@
 //! call's [`RetryPolicy::budget`]: a `retry-after` longer than the budget fails the call at once
 //! with [`Error::RateLimited`]. [`Error::is_retryable`] says which failures the policy retries.
 //!
+//! # Timeouts
+//!
+//! Three bounds, each set in one place: [`ClientBuilder::connect_timeout`] limits opening a
+//! connection (default 10 s); [`RetryPolicy::attempt_timeout`] limits one attempt, from
+//! sending the request to the end of the answer (default 30 s); [`RetryPolicy::budget`] limits
+//! the whole call, every attempt and wait included (default 60 s). An attempt never outlasts
+//! what is left of the budget. A call that runs out of time fails with [`Error::Timeout`].
+//!
 //! ```no_run
 //! use std::time::Duration;
 //! use laserdata::RetryPolicy;
 //!
 //! # fn demo() -> Result<(), laserdata::BuildError> {
 //! let client = laserdata::ClientBuilder::from_env()
-//!     .retry(RetryPolicy::default().with_max_attempts(5).with_budget(Duration::from_secs(30)))
-//!     .timeout(Duration::from_secs(10)) // each attempt
+//!     .retry(
+//!         RetryPolicy::default()
+//!             .with_max_attempts(5)
+//!             .with_budget(Duration::from_secs(30))
+//!             .with_attempt_timeout(Duration::from_secs(10)),
+//!     )
 //!     .build()?;
 //! # Ok(()) }
 //! ```
 //!
-//! Security: the API key is sent only over https (plain http is accepted for loopback
-//! addresses, for local sandboxes) and never appears in `Debug` or `Display` output or in
-//! errors. Secrets the API hands out, such as a new key's token, are [`SecretString`]s, which
-//! show as `[redacted]` until read with [`SecretString::expose`].
+//! # Security
+//!
+//! The API key is sent only over https (plain http is accepted for loopback addresses, for
+//! local sandboxes) and never appears in `Debug` or `Display` output or in errors. Secrets the
+//! API hands out, such as a new key's token, are [`SecretString`]s, which show as `[redacted]`
+//! until read with [`SecretString::expose`].
+#![deny(missing_docs)]
 
-mod call;
 mod config;
 mod created;
-mod error;
 pub mod paging;
+#[cfg(feature = "supervisor")]
 pub mod supervisor_ext;
 
 use std::fmt;
 
 use laserdata_core::hooks::ClientState;
 
-pub use call::TypedErrors;
 pub use config::{
     API_KEY_ENV, API_URL_ENV, AUDIT_URL_ENV, BuildError, ClientBuilder, DEFAULT_AUDIT_URL, DEFAULT_MAIN_URL,
     install_crypto_provider,
 };
 pub use created::{CreatedIds, ResponseExt};
-pub use error::{ApiError, Error, FieldIssue, InvalidResponse, Problem, RAW_BODY_LIMIT, Response};
-pub use laserdata_core::SecretString;
+pub use laserdata_core::error::{ApiError, Error, InvalidResponse, RAW_BODY_LIMIT, Response};
 pub use laserdata_core::retry::RetryPolicy;
-pub use paging::PagedStream;
-pub use supervisor_ext::{ActivityWait, StartedActivity, download_snapshot, run_activity, wait_for_activity};
+pub use laserdata_core::shared::{ErrorResponse, FieldIssue};
+pub use laserdata_core::{Open, SecretString};
+pub use paging::{Paged, PagedStream};
+#[cfg(feature = "supervisor")]
+pub use supervisor_ext::{
+    ActivityOutcome, ActivityWait, StartedActivity, download_snapshot, run_activity, wait_for_activity,
+};
 
-/// The generated Audit API client and its types.
-pub use laserdata_audit as audit;
-/// The generated Main API client and its types (`laserdata::main::types::ApiKeyInfo`, ...).
+/// The date and time types of the API's timestamps (`chrono::DateTime<Utc>`), re-exported so
+/// that filling a required timestamp needs no dependency of your own.
+pub use chrono;
+
+/// The Main API: tenants, divisions, environments, deployments, members, roles, API keys,
+/// clouds, billing, connectors and notifications. [`Client::main`] returns its client.
+#[cfg(feature = "main")]
+#[doc(inline)]
 pub use laserdata_main as main;
-/// The generated Supervisor API client and its types; get a client with [`Client::supervisor`].
+
+/// The Supervisor API of one deployment's region: configuration, networking, metrics and
+/// logs, runtime activities, snapshots, backups and credentials. [`Client::supervisor_for`]
+/// returns its client.
+#[cfg(feature = "supervisor")]
+#[doc(inline)]
 pub use laserdata_supervisor as supervisor;
+
+/// The Audit API: the tenant's audit log. [`Client::audit`] returns its client.
+#[cfg(feature = "audit")]
+#[doc(inline)]
+pub use laserdata_audit as audit;
 
 /// A configured connection to LaserData Cloud: one HTTP client (connection pool, key,
 /// timeouts) shared by the client of every API layer. Cheap to clone.
 #[derive(Clone)]
 pub struct Client {
+    #[cfg(feature = "main")]
     main: laserdata_main::Client,
+    #[cfg(feature = "audit")]
     audit: laserdata_audit::Client,
+    main_url: String,
+    audit_url: String,
     /// The HTTP client (key, timeouts, connection pool) every layer's client shares.
     http: reqwest::Client,
     /// The retry policy every layer's client shares.
@@ -104,25 +180,32 @@ impl Client {
 
     pub(crate) fn from_parts(http: reqwest::Client, state: ClientState, main_url: String, audit_url: String) -> Self {
         Client {
+            #[cfg(feature = "main")]
             main: laserdata_main::Client::new_with_client(&main_url, http.clone(), state.clone()),
+            #[cfg(feature = "audit")]
             audit: laserdata_audit::Client::new_with_client(&audit_url, http.clone(), state.clone()),
+            main_url,
+            audit_url,
             http,
             state,
         }
     }
 
     /// The Main API: tenants, divisions, environments, deployments, API keys, billing, ...
+    #[cfg(feature = "main")]
     pub fn main(&self) -> &laserdata_main::Client {
         &self.main
     }
 
     /// The Audit API: the tenant's audit log.
+    #[cfg(feature = "audit")]
     pub fn audit(&self) -> &laserdata_audit::Client {
         &self.audit
     }
 
     /// A client for the Supervisor API at `supervisor_url`, with the same key, timeouts and
     /// connection pool. The URL must be https (or plain http on loopback), as for the Main API.
+    #[cfg(feature = "supervisor")]
     pub fn supervisor(&self, supervisor_url: &str) -> Result<laserdata_supervisor::Client, BuildError> {
         let url = config::checked_base_url(supervisor_url)?;
         Ok(laserdata_supervisor::Client::new_with_client(&url, self.http.clone(), self.state.clone()))
@@ -130,6 +213,7 @@ impl Client {
 
     /// The Supervisor client for a deployment, from the `supervisor_url` the Main API returned
     /// with it (in `get_deployment`, `get_deployments` or the tenant structure).
+    #[cfg(feature = "supervisor")]
     pub fn supervisor_for(&self, deployment: &impl HasSupervisor) -> Result<laserdata_supervisor::Client, BuildError> {
         let url = deployment.supervisor_url().ok_or(BuildError::NoSupervisor)?;
         self.supervisor(url)
@@ -139,8 +223,8 @@ impl Client {
 impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Client")
-            .field("main_url", &progenitor_client::ClientInfo::baseurl(&self.main))
-            .field("audit_url", &progenitor_client::ClientInfo::baseurl(&self.audit))
+            .field("main_url", &self.main_url)
+            .field("audit_url", &self.audit_url)
             .finish_non_exhaustive()
     }
 }
@@ -151,6 +235,13 @@ pub trait HasSupervisor {
     fn supervisor_url(&self) -> Option<&str>;
 }
 
+impl<T: HasSupervisor> HasSupervisor for Response<T> {
+    fn supervisor_url(&self) -> Option<&str> {
+        (**self).supervisor_url()
+    }
+}
+
+#[cfg(feature = "main")]
 macro_rules! has_supervisor {
     ($($ty:ty),*) => {$(
         impl HasSupervisor for $ty {
@@ -161,6 +252,7 @@ macro_rules! has_supervisor {
     )*};
 }
 
+#[cfg(feature = "main")]
 has_supervisor!(main::types::DeploymentInfo, main::types::DeploymentDetails, main::types::DeploymentStructure);
 
 /// The README's examples are compiled as doc tests so that they cannot rot.

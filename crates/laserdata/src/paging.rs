@@ -5,10 +5,13 @@
 //! so memory stays at one page however long the list is.
 
 use std::collections::VecDeque;
+use std::fmt;
 use std::num::NonZeroU64;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 
 use futures::Stream;
-use laserdata_core::hooks::capture_response_meta;
+use futures::stream::BoxStream;
 use laserdata_core::paging::{Page, PagedRequest};
 
 use crate::Error;
@@ -24,23 +27,56 @@ pub const DEFAULT_PAGE_SIZE: NonZeroU64 = NonZeroU64::new(100).unwrap();
 /// use futures::TryStreamExt;
 /// use laserdata::PagedStream;
 ///
-/// let keys: Vec<_> = client.main().get_api_keys().tenant_id(1042).stream().try_collect().await?;
+/// let mut keys = client.main().get_api_keys().tenant_id(1042).stream();
+/// while let Some(key) = keys.try_next().await? {
+///     println!("{}", key.name);
+/// }
 /// # Ok(()) }
 /// ```
 pub trait PagedStream: PagedRequest + Sized {
     /// Every item of the list, fetched [`DEFAULT_PAGE_SIZE`] at a time.
-    fn stream(self) -> impl Stream<Item = Result<<Self::Page as Page>::Item, Error>> {
+    fn stream<'a>(self) -> Paged<'a, <Self::Page as Page>::Item>
+    where
+        Self: 'a,
+        <Self::Page as Page>::Item: Send,
+    {
         self.stream_pages_of(DEFAULT_PAGE_SIZE)
     }
 
     /// Every item of the list, fetched `page_size` at a time (the API allows 1 to 100).
-    fn stream_pages_of(self, page_size: NonZeroU64) -> impl Stream<Item = Result<<Self::Page as Page>::Item, Error>> {
+    fn stream_pages_of<'a>(self, page_size: NonZeroU64) -> Paged<'a, <Self::Page as Page>::Item>
+    where
+        Self: 'a,
+        <Self::Page as Page>::Item: Send,
+    {
         let state = Walk { request: self, page_size, next_page: Some(NonZeroU64::MIN), buffered: VecDeque::new() };
-        futures::stream::try_unfold(state, Walk::next_item)
+        Paged { items: Box::pin(futures::stream::try_unfold(state, Walk::next_item)) }
     }
 }
 
 impl<R: PagedRequest> PagedStream for R {}
+
+/// The items of a paged list, one page fetched at a time: a [`Stream`] of
+/// `Result<T, Error>` that is `Unpin` and `Send`, so `try_next()`, `next()` and the other
+/// stream adapters work on it as it is.
+#[must_use = "a stream does nothing until it is polled"]
+pub struct Paged<'a, T> {
+    items: BoxStream<'a, Result<T, Error>>,
+}
+
+impl<T> Stream for Paged<'_, T> {
+    type Item = Result<T, Error>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        self.items.as_mut().poll_next(cx)
+    }
+}
+
+impl<T> fmt::Debug for Paged<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Paged").finish_non_exhaustive()
+    }
+}
 
 struct Walk<R: PagedRequest> {
     request: R,
@@ -60,11 +96,7 @@ impl<R: PagedRequest> Walk<R> {
             // Free the spent page's buffer before the next one arrives, so that the two are
             // never allocated at once.
             self.buffered = VecDeque::new();
-            let call = self.request.clone().at_page(page, self.page_size).send_page();
-            let envelope = match capture_response_meta(call).await {
-                (Ok(response), _) => response.into_inner(),
-                (Err(error), meta) => return Err(Error::from_progenitor(error, meta).await),
-            };
+            let envelope = self.request.clone().at_page(page, self.page_size).send_page().await?.into_inner();
             let total_pages = envelope.total_pages();
             let items = envelope.into_items();
             // Stop at the last page the server reports, and also at an empty or short page, so

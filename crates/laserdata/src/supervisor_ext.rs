@@ -5,10 +5,12 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use futures::TryStreamExt;
-use laserdata_supervisor::types::{ActivityInfo, ActivityStatus, CreateActivity};
+use laserdata_supervisor::types::{
+    ActivityAction, ActivityInfo, ActivityRuntime, ActivityStatus, CreateActivity, DeploymentId, SnapshotId,
+};
 use tokio::io::{AsyncWrite, AsyncWriteExt};
 
-use crate::{Error, PagedStream, TypedErrors};
+use crate::{Error, PagedStream};
 
 /// How [`wait_for_activity`] polls.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,44 +40,80 @@ impl Default for ActivityWait {
 /// The activity one `create_activity` call started: which runtime, which action, and when.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StartedActivity {
-    pub deployment_id: i64,
-    pub runtime: String,
-    pub action: String,
+    /// The deployment whose nodes run the action.
+    pub deployment_id: DeploymentId,
+    /// The runtime the action was sent to (`iggy`, `connectors`).
+    pub runtime: ActivityRuntime,
+    /// The action (`start`, `stop`, `restart`, `reconfigure:<config_id>`).
+    pub action: ActivityAction,
     /// When the action was sent, by the client's clock.
     pub sent_at: DateTime<Utc>,
 }
 
+/// How a runtime action ended: carried out by every node, or refused by at least one.
+/// Either way the Supervisor answered; whether a rejection is a failure is the caller's call.
+#[derive(Debug, Clone, PartialEq)]
+#[must_use = "an activity may have been rejected"]
+pub enum ActivityOutcome {
+    /// Every node completed the action; its entries, one per node.
+    Completed(Vec<ActivityInfo>),
+    /// At least one node rejected the action; every entry of the activity, completed or not.
+    Rejected(Vec<ActivityInfo>),
+}
+
+impl ActivityOutcome {
+    /// Whether every node completed the action.
+    pub fn is_completed(&self) -> bool {
+        matches!(self, ActivityOutcome::Completed(_))
+    }
+
+    /// The activity's entries, one per node.
+    pub fn entries(&self) -> &[ActivityInfo] {
+        match self {
+            ActivityOutcome::Completed(entries) | ActivityOutcome::Rejected(entries) => entries,
+        }
+    }
+}
+
 /// Sends a runtime action (`start`, `stop`, `restart`, `reconfigure:<config_id>`) to the nodes
-/// of one runtime (`iggy`, `connectors`) and waits until every node has carried it out.
+/// of one runtime (`iggy`, `connectors`) and waits until every node has carried it out or one
+/// has rejected it (see [`ActivityOutcome`]).
 ///
-/// Succeeds with the activity's entries (one per node) once all are `completed`; fails with
-/// [`Error::ActivityRejected`] as soon as one is `rejected`, and with [`Error::WaitTimedOut`]
-/// after `wait.timeout`.
-pub async fn run_activity(
+/// `runtime` and `action` are the typed values or text (`"iggy"`, `"restart"`); text that is no
+/// valid value fails with [`Error::InvalidRequest`] before anything is sent. Fails with
+/// [`Error::WaitTimedOut`] when neither happened within `wait.timeout`.
+pub async fn run_activity<R, A>(
     supervisor: &laserdata_supervisor::Client,
-    deployment_id: i64,
-    runtime: &str,
-    action: &str,
+    deployment_id: impl Into<DeploymentId>,
+    runtime: R,
+    action: A,
     body: CreateActivity,
     wait: &ActivityWait,
-) -> Result<Vec<ActivityInfo>, Error> {
-    let started =
-        StartedActivity { deployment_id, runtime: runtime.to_owned(), action: action.to_owned(), sent_at: Utc::now() };
+) -> Result<ActivityOutcome, Error>
+where
+    R: TryInto<ActivityRuntime>,
+    R::Error: std::fmt::Display,
+    A: TryInto<ActivityAction>,
+    A::Error: std::fmt::Display,
+{
+    let invalid = |what: &str, error: &dyn std::fmt::Display| Error::InvalidRequest(format!("{what}: {error}"));
+    let runtime = runtime.try_into().map_err(|error| invalid("runtime", &error))?;
+    let action = action.try_into().map_err(|error| invalid("action", &error))?;
+    let started = StartedActivity { deployment_id: deployment_id.into(), runtime, action, sent_at: Utc::now() };
     supervisor
         .create_activity()
-        .deployment_id(deployment_id)
-        .runtime(runtime.to_owned())
-        .action(action.to_owned())
+        .deployment_id(started.deployment_id)
+        .runtime(started.runtime.clone())
+        .action(started.action.clone())
         .body(body)
         .send()
-        .typed_errors()
         .await?;
     wait_for_activity(supervisor, &started, wait).await
 }
 
 /// Polls the deployment's activity log until the entries of `activity` are all `completed`
-/// (returned), one is `rejected` ([`Error::ActivityRejected`]) or `wait.timeout` passes
-/// ([`Error::WaitTimedOut`]). Polls back off from `first_interval` to `max_interval`: never a
+/// ([`ActivityOutcome::Completed`]), one is `rejected` ([`ActivityOutcome::Rejected`]) or
+/// `wait.timeout` passes ([`Error::WaitTimedOut`]). Polls back off from `first_interval` to `max_interval`: never a
 /// busy loop. Entries count as the activity's when they have its runtime and action and were
 /// created after it was sent (less the allowed clock skew); an entry without a creation time
 /// counts too. An entry with a status this client does not know yet counts as still running.
@@ -83,7 +121,7 @@ pub async fn wait_for_activity(
     supervisor: &laserdata_supervisor::Client,
     activity: &StartedActivity,
     wait: &ActivityWait,
-) -> Result<Vec<ActivityInfo>, Error> {
+) -> Result<ActivityOutcome, Error> {
     let started = Instant::now();
     let mut interval = wait.first_interval;
     let since = activity.sent_at - chrono::Duration::from_std(wait.clock_skew).unwrap_or_default();
@@ -96,10 +134,10 @@ pub async fn wait_for_activity(
             .try_collect()
             .await?;
         if entries.iter().any(|entry| entry.status == ActivityStatus::Rejected) {
-            return Err(Error::ActivityRejected { entries });
+            return Ok(ActivityOutcome::Rejected(entries));
         }
         if !entries.is_empty() && entries.iter().all(|entry| entry.status == ActivityStatus::Completed) {
-            return Ok(entries);
+            return Ok(ActivityOutcome::Completed(entries));
         }
         let waited = started.elapsed();
         if waited + interval > wait.timeout {
@@ -132,16 +170,15 @@ fn is_part_of(entry: &ActivityInfo, activity: &StartedActivity, since: DateTime<
 /// host. Like every base URL, the presigned one must be https (or plain http on loopback).
 pub async fn download_snapshot<W: AsyncWrite + Unpin>(
     supervisor: &laserdata_supervisor::Client,
-    deployment_id: i64,
-    snapshot_id: i64,
+    deployment_id: impl Into<DeploymentId>,
+    snapshot_id: impl Into<SnapshotId>,
     destination: &mut W,
 ) -> Result<u64, Error> {
     let link = supervisor
         .get_snapshot_download()
-        .deployment_id(deployment_id)
-        .snapshot_id(snapshot_id)
+        .deployment_id(deployment_id.into())
+        .snapshot_id(snapshot_id.into())
         .send()
-        .typed_errors()
         .await?
         .into_inner();
     let url = link.url.expose();
@@ -153,7 +190,7 @@ pub async fn download_snapshot<W: AsyncWrite + Unpin>(
     if !status.is_success() {
         let headers = response.headers().clone();
         let body = response.bytes().await.unwrap_or_default();
-        return Err(crate::error::ApiError::from_parts(status, &headers, body).into());
+        return Err(crate::ApiError::from_parts(status, &headers, body).into());
     }
     let mut body = response.bytes_stream();
     let mut written = 0u64;

@@ -51,6 +51,16 @@ impl Bundle {
         self.doc.pointer(&decode_fragment(reference.strip_prefix('#')?))
     }
 
+    /// The names of the component schemas that were copied in from the shared file.
+    pub fn shared_schemas(&self) -> Vec<&str> {
+        let shared_index = self.sources.len() - 1;
+        self.origins
+            .iter()
+            .filter(|(_, index)| *index == shared_index)
+            .filter_map(|(pointer, _)| pointer.strip_prefix("/components/schemas/"))
+            .collect()
+    }
+
     /// Follows `$ref`s (within the bundle) until a node that is not a reference.
     pub fn deref<'a>(&'a self, mut node: &'a Value) -> &'a Value {
         // A bound on the hops guards against reference cycles.

@@ -1,15 +1,22 @@
-//! One error type for every call, whatever went wrong.
+//! One error type for every call of every layer, whatever went wrong.
+//!
+//! Every generated `send()` ends in [`finish`], which turns progenitor's error into [`Error`]:
+//! an error answer's body is read (at most 256 KiB) and decoded as the API's problem document,
+//! and the status and `ld-request` id of the answer are kept even when its body could not be
+//! used.
 
 use std::fmt;
+use std::future::Future;
 use std::time::Duration;
 
 use bytes::Bytes;
 use futures::TryStreamExt;
-use laserdata_core::hooks::ResponseMeta;
 use progenitor_client::{ByteStream, ResponseValue};
 use reqwest::StatusCode;
 use reqwest::header::HeaderMap;
-use serde::{Deserialize, Serialize};
+
+use crate::hooks::{ResponseMeta, capture_response_meta};
+use crate::shared::{ErrorResponse, FieldIssue};
 
 /// How much of a body that is not a problem document is kept for the error (the rest is cut).
 pub const RAW_BODY_LIMIT: usize = 4096;
@@ -42,13 +49,14 @@ pub enum Error {
     /// A success status, but the body is not what the API describes.
     #[error(transparent)]
     InvalidResponse(Box<InvalidResponse>),
-    /// A Supervisor activity (start, stop, restart, reconfigure) ended `rejected` on at least
-    /// one node; every entry of the activity is here.
-    #[error("the activity was rejected on {} of {} node(s)", .entries.iter().filter(|e| e.status == laserdata_supervisor::types::ActivityStatus::Rejected).count(), .entries.len())]
-    ActivityRejected { entries: Vec<laserdata_supervisor::types::ActivityInfo> },
     /// Waiting for an asynchronous result took longer than allowed; the work may still finish.
     #[error("gave up waiting after {waited:?}: {what}")]
-    WaitTimedOut { waited: Duration, what: String },
+    WaitTimedOut {
+        /// How long the client waited.
+        waited: Duration,
+        /// What it was waiting for.
+        what: String,
+    },
     /// Writing a download to its destination failed.
     #[error("writing the download failed: {0}")]
     Write(#[source] std::io::Error),
@@ -96,11 +104,10 @@ impl Error {
         match self {
             Error::Transport(error) => error.is_connect() || error.is_request(),
             Error::Timeout(_) | Error::RateLimited(_) => true,
-            Error::Api(error) => laserdata_core::retry::is_retryable_status(error.status),
+            Error::Api(error) => crate::retry::is_retryable_status(error.status),
             Error::IdempotencyConflict(_)
             | Error::InvalidRequest(_)
             | Error::InvalidResponse(_)
-            | Error::ActivityRejected { .. }
             | Error::WaitTimedOut { .. }
             | Error::Write(_) => false,
         }
@@ -108,10 +115,7 @@ impl Error {
 
     /// Turns the generated client's error into ours, reading the body of an error answer.
     /// `meta` describes the last response received, for errors that lost it.
-    pub(crate) async fn from_progenitor(
-        error: progenitor_client::Error<ByteStream>,
-        meta: Option<ResponseMeta>,
-    ) -> Error {
+    async fn from_progenitor(error: progenitor_client::Error<ByteStream>, meta: Option<ResponseMeta>) -> Error {
         use progenitor_client::Error as P;
         match error {
             P::ErrorResponse(response) => {
@@ -170,13 +174,27 @@ impl From<InvalidResponse> for Error {
     }
 }
 
+/// Runs a call of a generated client and turns its failure into [`Error`]; the last step of
+/// every generated `send()`.
+#[doc(hidden)]
+pub async fn finish<T, F>(call: F) -> Result<ResponseValue<T>, Error>
+where
+    F: Future<Output = Result<ResponseValue<T>, progenitor_client::Error<ByteStream>>>,
+{
+    match capture_response_meta(call).await {
+        (Ok(response), _) => Ok(response),
+        (Err(error), meta) => Err(Error::from_progenitor(error, meta).await),
+    }
+}
+
 /// An error answer from the server.
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct ApiError {
+    /// The HTTP status of the answer.
     pub status: StatusCode,
     /// The decoded problem document, when the body was one.
-    pub problem: Option<Problem>,
+    pub problem: Option<ErrorResponse>,
     /// The body as text (cut to [`RAW_BODY_LIMIT`] bytes) when it was not a problem document,
     /// such as the HTML page of a proxy.
     pub raw_body: Option<String>,
@@ -189,9 +207,11 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    pub(crate) fn from_parts(status: StatusCode, headers: &HeaderMap, body: Bytes) -> ApiError {
+    /// Reads an error answer: its status, headers and (at most [`RAW_BODY_LIMIT`] bytes kept
+    /// of) a body that is not a problem document.
+    pub fn from_parts(status: StatusCode, headers: &HeaderMap, body: Bytes) -> ApiError {
         let meta = ResponseMeta::from_parts(status, headers);
-        let problem = serde_json::from_slice::<Problem>(&body).ok();
+        let problem = serde_json::from_slice::<ErrorResponse>(&body).ok();
         let raw_body = if problem.is_none() && !body.is_empty() { Some(cut_text(&body)) } else { None };
         ApiError {
             status,
@@ -223,10 +243,12 @@ impl ApiError {
         self.status == StatusCode::FORBIDDEN
     }
 
+    /// 404: the resource does not exist, or the key may not see it.
     pub fn is_not_found(&self) -> bool {
         self.status == StatusCode::NOT_FOUND
     }
 
+    /// 429: the key sent too many requests.
     pub fn is_rate_limited(&self) -> bool {
         self.status == StatusCode::TOO_MANY_REQUESTS
     }
@@ -254,8 +276,11 @@ impl std::error::Error for ApiError {}
 #[error("invalid answer{}: {message}{}", status.map(|s| format!(" ({s})")).unwrap_or_default(), request_id.as_ref().map(|id| format!(" [request {id}]")).unwrap_or_default())]
 #[non_exhaustive]
 pub struct InvalidResponse {
+    /// The status of the answer, when it arrived.
     pub status: Option<StatusCode>,
+    /// The answer's `ld-request` id.
     pub request_id: Option<String>,
+    /// What was wrong with it.
     pub message: String,
     /// The start of the body as text, cut to [`RAW_BODY_LIMIT`] bytes.
     pub raw_body: String,
@@ -270,45 +295,6 @@ impl InvalidResponse {
             raw_body: cut_text(body),
         }
     }
-}
-
-/// The problem document every error answer carries (the `ErrorResponse` schema shared by all
-/// API layers).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct Problem {
-    /// A stable snake_case code to branch on.
-    pub code: String,
-    /// A sentence for people.
-    pub reason: String,
-    /// A short summary of the kind of problem.
-    #[serde(default)]
-    pub title: String,
-    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
-    pub kind: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<u16>,
-    /// The request id, as in `ld-request`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub instance: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub retryable: Option<bool>,
-    /// The one field concerned, for older clients; prefer `field_issues`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub field: Option<String>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub field_issues: Vec<FieldIssue>,
-}
-
-/// Why one field of a request was rejected.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FieldIssue {
-    pub code: String,
-    pub reason: String,
-    /// Dotted path to the field (`allowed_ips.0`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub path: Option<String>,
 }
 
 /// Reads at most [`ERROR_BODY_READ_LIMIT`] bytes; a read failure keeps what arrived.

@@ -1,0 +1,537 @@
+//! The post-pass over progenitor's output that gives the generated crates their SDK surface.
+//!
+//! Progenitor and typify are configured as far as their settings go (see `codegen`); what no
+//! setting reaches is done here, on the parsed output, before it is formatted:
+//!
+//! - ids are `laserdata_core::id_type!`s (an integer or the same id converts into one, a string
+//!   or another kind of id does not), and the types of the shared components are re-exported
+//!   from `laserdata_core::shared`, so that `types::DeploymentId` names one type in every layer;
+//! - string newtypes accept `&str` as well as `String`;
+//! - a `oneOf` body accepts the builder of any of its variants, as struct bodies accept theirs;
+//! - every operation's `send()` fails with `laserdata_core::Error` (progenitor's own `send` is
+//!   kept, private, as `send_raw`);
+//! - setters, builders and enum values that progenitor leaves bare get documentation, from the
+//!   spec where it says something;
+//! - each mocked answer can be the API's problem document, typed.
+//!
+//! Each step only adds items or renames progenitor's `send`; a progenitor upgrade that changes
+//! the shapes relied on here shows up in the snapshot tests.
+
+use std::collections::BTreeSet;
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+use syn::{Attribute, Fields, ImplItem, Item, ReturnType, Type, Visibility, parse_quote};
+
+/// What the post-pass adds to one generated `types` module.
+#[derive(Debug, Default)]
+pub struct Surface<'a> {
+    /// The path of `laserdata_core` from the generated code (`::laserdata_core`, or `crate`
+    /// inside it).
+    pub core: &'static str,
+    /// The Rust names of the shared types the layer uses, re-exported from `laserdata_core::shared`.
+    pub shared: Vec<String>,
+    /// The ids this module defines, with their descriptions.
+    pub ids: Vec<(String, Option<&'a str>)>,
+    /// For each operation builder, setter and its documentation (the parameter's description).
+    pub parameter_docs: Vec<(String, String, String)>,
+}
+
+/// Shapes a generated client: its `types` module and its operation builders.
+pub fn client(file: &mut syn::File, surface: &Surface) -> Result<(), String> {
+    make_progenitor_error_private(&mut file.items);
+    let types = module_items(&mut file.items, "types").ok_or("progenitor generated no `types` module")?;
+    self::types(types, surface);
+    let builders = module_items(&mut file.items, "builder").ok_or("progenitor generated no `builder` module")?;
+    operation_builders(builders, surface);
+    Ok(())
+}
+
+/// Removes a generated `types` module from `file` and returns its items.
+pub fn take_types_module(file: &mut syn::File) -> Option<Vec<Item>> {
+    let position = file.items.iter().position(|item| matches!(item, Item::Mod(module) if module.ident == "types"))?;
+    match file.items.remove(position) {
+        Item::Mod(module) => module.content.map(|(_, items)| items),
+        _ => None,
+    }
+}
+
+/// Shapes the items of a `types` module (a layer's, or `laserdata_core::shared`).
+pub fn types(items: &mut Vec<Item>, surface: &Surface) {
+    let core: syn::Path = syn::parse_str(surface.core).expect("the core path is a path");
+    if !surface.shared.is_empty() {
+        let names = surface.shared.iter().map(|name| format_ident!("{name}"));
+        items.insert(0, parse_quote!(pub use ::laserdata_core::shared::{#(#names),*};));
+    }
+    for (name, description) in &surface.ids {
+        let name = format_ident!("{name}");
+        let doc = description.map(str::trim).unwrap_or("An id.");
+        items.push(parse_quote!(#core::id_type! { #[doc = #doc] #name }));
+    }
+    let added = [string_conversions(items), one_of_builders(items)].concat();
+    items.extend(added);
+    document_types(items);
+}
+
+/// For every string newtype: `From<&str>` where typify gave only `From<String>` (the ones
+/// without constraints), so that `.role_name("reader")` works like `.name("ci")`; and
+/// `Display` where typify gave none (the constrained ones), so that every name prints.
+fn string_conversions(items: &[Item]) -> Vec<Item> {
+    let mut from_string = BTreeSet::new();
+    let mut from_str = BTreeSet::new();
+    let mut strings = BTreeSet::new();
+    let mut display = BTreeSet::new();
+    for item in items {
+        let Item::Impl(implementation) = item else { continue };
+        let (Some((trait_path, _)), Some(self_name)) = (&implementation.trait_, type_ident(&implementation.self_ty))
+        else {
+            continue;
+        };
+        let Some(last) = trait_path.segments.last() else { continue };
+        if last.ident == "Display" {
+            display.insert(self_name);
+            continue;
+        }
+        let argument = match &last.arguments {
+            syn::PathArguments::AngleBracketed(arguments) => arguments.args.first(),
+            _ => None,
+        };
+        let Some(syn::GenericArgument::Type(argument)) = argument else { continue };
+        let is_string =
+            matches!(argument, Type::Path(path) if path.path.segments.last().is_some_and(|s| s.ident == "String"));
+        let is_str = matches!(argument, Type::Reference(reference)
+            if matches!(&*reference.elem, Type::Path(path) if path.path.is_ident("str")));
+        match last.ident.to_string().as_str() {
+            "From" if is_string => {
+                from_string.insert(self_name.clone());
+                strings.insert(self_name);
+            }
+            "TryFrom" if is_string => {
+                strings.insert(self_name);
+            }
+            "TryFrom" | "From" if is_str => {
+                from_str.insert(self_name);
+            }
+            _ => {}
+        }
+    }
+    let newtypes = string_newtypes(items);
+    let conversions = from_string.difference(&from_str).filter(|name| newtypes.contains(*name)).map(|name| {
+        let name = format_ident!("{name}");
+        parse_quote! {
+            impl ::std::convert::From<&str> for #name {
+                fn from(value: &str) -> Self {
+                    Self(value.to_owned())
+                }
+            }
+        }
+    });
+    let displays = strings.difference(&display).filter(|name| newtypes.contains(*name)).map(|name| {
+        let name = format_ident!("{name}");
+        parse_quote! {
+            impl ::std::fmt::Display for #name {
+                fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                    ::std::fmt::Display::fmt(&self.0, f)
+                }
+            }
+        }
+    });
+    conversions.chain(displays).collect()
+}
+
+/// The tuple structs with one `String` field.
+fn string_newtypes(items: &[Item]) -> BTreeSet<String> {
+    items
+        .iter()
+        .filter_map(|item| match item {
+            Item::Struct(structure) => match &structure.fields {
+                Fields::Unnamed(fields)
+                    if fields.unnamed.len() == 1
+                        && matches!(&fields.unnamed[0].ty, Type::Path(path)
+                            if path.path.segments.last().is_some_and(|s| s.ident == "String")) =>
+                {
+                    Some(structure.ident.to_string())
+                }
+                _ => None,
+            },
+            _ => None,
+        })
+        .collect()
+}
+
+/// For every enum whose variants each hold one struct with a builder (a `oneOf` of named
+/// objects), `TryFrom<builder::Variant>`: a body setter then takes the variant's builder.
+fn one_of_builders(items: &[Item]) -> Vec<Item> {
+    let builders = builder_structs(items);
+    let mut added = Vec::new();
+    for item in items {
+        let Item::Enum(enumeration) = item else { continue };
+        let payloads: Vec<(syn::Ident, String)> = enumeration
+            .variants
+            .iter()
+            .filter_map(|variant| match &variant.fields {
+                Fields::Unnamed(fields) if fields.unnamed.len() == 1 => {
+                    type_ident(&fields.unnamed[0].ty).map(|payload| (variant.ident.clone(), payload))
+                }
+                _ => None,
+            })
+            .collect();
+        for (variant, payload) in &payloads {
+            let unique = payloads.iter().filter(|(_, other)| other == payload).count() == 1;
+            if !unique || !builders.contains(payload) {
+                continue;
+            }
+            let (name, payload) = (&enumeration.ident, format_ident!("{payload}"));
+            added.push(parse_quote! {
+                impl ::std::convert::TryFrom<builder::#payload> for #name {
+                    type Error = error::ConversionError;
+
+                    fn try_from(value: builder::#payload) -> ::std::result::Result<Self, error::ConversionError> {
+                        Ok(Self::#variant(value.try_into()?))
+                    }
+                }
+            });
+        }
+    }
+    added
+}
+
+/// The names of the structs in a `types` module's `builder` module.
+fn builder_structs(items: &[Item]) -> BTreeSet<String> {
+    items
+        .iter()
+        .find_map(|item| match item {
+            Item::Mod(module) if module.ident == "builder" => module.content.as_ref(),
+            _ => None,
+        })
+        .map(|(_, items)| {
+            items
+                .iter()
+                .filter_map(|item| match item {
+                    Item::Struct(structure) => Some(structure.ident.to_string()),
+                    _ => None,
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Documents what typify leaves bare: enum values (by their text on the wire), `builder()`
+/// functions, builder structs and their setters (with the field's own documentation).
+fn document_types(items: &mut [Item]) {
+    let mut field_docs: Vec<(String, String, Vec<Attribute>)> = Vec::new();
+    for item in items.iter_mut() {
+        match item {
+            Item::Enum(enumeration) => {
+                for variant in &mut enumeration.variants {
+                    if !has_doc(&variant.attrs) {
+                        let doc = match wire_name(&variant.attrs) {
+                            Some(text) => format!("`{text}`"),
+                            None => format!("A `{}`.", type_text(&variant.fields)),
+                        };
+                        variant.attrs.insert(0, parse_quote!(#[doc = #doc]));
+                    }
+                }
+            }
+            Item::Struct(structure) => {
+                if let Fields::Named(fields) = &structure.fields {
+                    for field in &fields.named {
+                        let docs: Vec<Attribute> =
+                            field.attrs.iter().filter(|a| a.path().is_ident("doc")).cloned().collect();
+                        if let Some(name) = &field.ident {
+                            field_docs.push((structure.ident.to_string(), name.to_string(), docs));
+                        }
+                    }
+                }
+            }
+            Item::Impl(implementation) if implementation.trait_.is_none() => {
+                for member in &mut implementation.items {
+                    if let ImplItem::Fn(function) = member
+                        && function.sig.ident == "builder"
+                        && !has_doc(&function.attrs)
+                    {
+                        function.attrs.push(parse_quote!(#[doc = "A builder for this type: set the fields one by one; it converts into the type (with `try_into()`) or goes where the type is expected."]));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    let Some(builder_items) = items.iter_mut().find_map(|item| match item {
+        Item::Mod(module) if module.ident == "builder" => module.content.as_mut().map(|(_, items)| items),
+        _ => None,
+    }) else {
+        return;
+    };
+    for item in builder_items {
+        match item {
+            Item::Struct(structure) if !has_doc(&structure.attrs) => {
+                let doc = format!("A builder for [`super::{}`].", structure.ident);
+                structure.attrs.push(parse_quote!(#[doc = #doc]));
+            }
+            Item::Impl(implementation) if implementation.trait_.is_none() => {
+                let Some(owner) = type_ident(&implementation.self_ty) else { continue };
+                for member in &mut implementation.items {
+                    let ImplItem::Fn(function) = member else { continue };
+                    if has_doc(&function.attrs) {
+                        continue;
+                    }
+                    let field = function.sig.ident.to_string();
+                    match field_docs.iter().find(|(structure, name, _)| *structure == owner && *name == field) {
+                        Some((_, _, docs)) if !docs.is_empty() => function.attrs.extend(docs.iter().cloned()),
+                        _ => {
+                            let doc = format!("Sets `{field}`.");
+                            function.attrs.push(parse_quote!(#[doc = #doc]));
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Reshapes progenitor's operation builders: `send()` fails with `laserdata_core::Error`, and
+/// setters are documented with their parameter's description.
+fn operation_builders(items: &mut [Item], surface: &Surface) {
+    let core: syn::Path = syn::parse_str(surface.core).expect("the core path is a path");
+    for item in items {
+        let Item::Impl(implementation) = item else { continue };
+        if implementation.trait_.is_some() {
+            continue;
+        }
+        let Some(builder) = type_ident(&implementation.self_ty) else { continue };
+        let mut typed_send = None;
+        for member in &mut implementation.items {
+            let ImplItem::Fn(function) = member else { continue };
+            let name = function.sig.ident.to_string();
+            match name.as_str() {
+                "send" => {
+                    let Some(success) = success_type(&function.sig.output) else { continue };
+                    let docs: Vec<Attribute> =
+                        function.attrs.iter().filter(|a| a.path().is_ident("doc")).cloned().collect();
+                    function.attrs.retain(|a| !a.path().is_ident("doc"));
+                    function.sig.ident = format_ident!("send_raw");
+                    function.vis = Visibility::Inherited;
+                    typed_send = Some(send_with_typed_errors(&core, &docs, &success));
+                }
+                "new" if !has_doc(&function.attrs) => {
+                    let operation = snake_case(&builder);
+                    let doc = format!(
+                        "A request on `client`; [`Client::{operation}`](super::Client::{operation}) is the usual way to start one."
+                    );
+                    function.attrs.push(parse_quote!(#[doc = #doc]));
+                }
+                "body" if !has_doc(&function.attrs) => {
+                    function.attrs.push(parse_quote!(#[doc = "The request body: the body type, or its builder."]));
+                }
+                "body_map" if !has_doc(&function.attrs) => {
+                    function.attrs.push(parse_quote!(#[doc = "Changes the request body through its builder, starting from the one set so far (or an empty one)."]));
+                }
+                _ if !has_doc(&function.attrs) => {
+                    if let Some((_, _, doc)) =
+                        surface.parameter_docs.iter().find(|(owner, setter, _)| *owner == builder && *setter == name)
+                    {
+                        function.attrs.push(parse_quote!(#[doc = #doc]));
+                    }
+                }
+                _ => {}
+            }
+        }
+        if let Some(send) = typed_send {
+            implementation.items.push(send);
+        }
+    }
+}
+
+/// The public `send()`: progenitor's request, failing with `laserdata_core::Error`.
+fn send_with_typed_errors(core: &syn::Path, docs: &[Attribute], success: &Type) -> ImplItem {
+    let note = " Fails with [`Error`](laserdata_core::Error): an error answer (its status, problem \
+                document and `ld-request` id), a transport failure or timeout after the client's \
+                retries, or a body that does not match the API description.";
+    parse_quote! {
+        #(#docs)*
+        #[doc = ""]
+        #[doc = #note]
+        pub async fn send(self) -> ::std::result::Result<ResponseValue<#success>, #core::Error> {
+            #core::error::finish(self.send_raw()).await
+        }
+    }
+}
+
+/// `T` of a `Result<ResponseValue<T>, _>` return type.
+fn success_type(output: &ReturnType) -> Option<Type> {
+    let ReturnType::Type(_, output) = output else { return None };
+    let response_value = first_generic(output)?;
+    first_generic(&response_value)
+}
+
+/// The first generic type argument of a path type (`T` of `Foo<T, U>`).
+fn first_generic(ty: &Type) -> Option<Type> {
+    let Type::Path(path) = ty else { return None };
+    match &path.path.segments.last()?.arguments {
+        syn::PathArguments::AngleBracketed(arguments) => arguments.args.iter().find_map(|argument| match argument {
+            syn::GenericArgument::Type(ty) => Some(ty.clone()),
+            _ => None,
+        }),
+        _ => None,
+    }
+}
+
+/// Progenitor re-exports its own `Error` from the crate root; the crate's calls fail with
+/// `laserdata_core::Error`, so the other one would only mislead. It stays imported privately,
+/// for the generated code that names it.
+fn make_progenitor_error_private(items: &mut Vec<Item>) {
+    let Some(position) = items.iter().position(|item| {
+        matches!(item, Item::Use(declaration) if matches!(declaration.vis, Visibility::Public(_))
+            && quote!(#declaration).to_string().contains("progenitor_client"))
+    }) else {
+        return;
+    };
+    let Item::Use(declaration) = &items[position] else { return };
+    let tree = quote!(#declaration).to_string();
+    if !tree.contains("Error") {
+        return;
+    }
+    let Item::Use(mut public) = items.remove(position) else { return };
+    remove_use_name(&mut public.tree, "Error");
+    items.insert(position, Item::Use(public));
+    items.insert(
+        position + 1,
+        parse_quote!(
+            #[allow(unused_imports)]
+            use progenitor_client::Error;
+        ),
+    );
+}
+
+/// Removes `name` from a `use a::{b, name, c}` tree.
+fn remove_use_name(tree: &mut syn::UseTree, name: &str) {
+    match tree {
+        syn::UseTree::Path(path) => remove_use_name(&mut path.tree, name),
+        syn::UseTree::Group(group) => {
+            group.items = group
+                .items
+                .iter()
+                .filter(|item| !matches!(item, syn::UseTree::Name(used) if used.ident == name))
+                .cloned()
+                .collect();
+        }
+        _ => {}
+    }
+}
+
+/// Adds `problem(status, &ErrorResponse)` to every mocked answer (`*Then`): the API's error
+/// body, typed, with the content type the API sends it with.
+pub fn mocks(file: &mut syn::File) {
+    visit_impls(&mut file.items, &mut |implementation| {
+        if implementation.trait_.is_some()
+            || !type_ident(&implementation.self_ty).is_some_and(|name| name.ends_with("Then"))
+        {
+            return;
+        }
+        implementation.items.push(parse_quote! {
+            /// Answers `status` (a 4xx or 5xx) with the API's problem document, as
+            /// `application/problem+json`.
+            pub fn problem(self, status: u16, problem: &::laserdata_core::shared::ErrorResponse) -> Self {
+                assert!((400..600).contains(&status), "a problem answer has a 4xx or 5xx status");
+                Self(
+                    self.0
+                        .status(status)
+                        .header("content-type", "application/problem+json")
+                        .json_body_obj(problem),
+                )
+            }
+        });
+    });
+}
+
+fn visit_impls(items: &mut [Item], visit: &mut impl FnMut(&mut syn::ItemImpl)) {
+    for item in items {
+        match item {
+            Item::Impl(implementation) => visit(implementation),
+            Item::Mod(module) => {
+                if let Some((_, items)) = &mut module.content {
+                    visit_impls(items, visit);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The items of the top-level module `name`.
+fn module_items<'a>(items: &'a mut [Item], name: &str) -> Option<&'a mut Vec<Item>> {
+    items.iter_mut().find_map(|item| match item {
+        Item::Mod(module) if module.ident == name => module.content.as_mut().map(|(_, items)| items),
+        _ => None,
+    })
+}
+
+/// The name of a type written as one identifier, possibly with lifetimes (`GetApiKeys<'a>`).
+fn type_ident(ty: &Type) -> Option<String> {
+    match ty {
+        Type::Path(path) if path.qself.is_none() && path.path.segments.len() == 1 => {
+            Some(path.path.segments[0].ident.to_string())
+        }
+        _ => None,
+    }
+}
+
+fn has_doc(attrs: &[Attribute]) -> bool {
+    attrs.iter().any(|attribute| attribute.path().is_ident("doc"))
+}
+
+/// The text of `#[serde(rename = "...")]`, the value as the API writes it.
+fn wire_name(attrs: &[Attribute]) -> Option<String> {
+    let mut name = None;
+    for attribute in attrs.iter().filter(|a| a.path().is_ident("serde")) {
+        let _ = attribute.parse_nested_meta(|meta| {
+            if meta.path.is_ident("rename") {
+                name = Some(meta.value()?.parse::<syn::LitStr>()?.value());
+            }
+            Ok(())
+        });
+    }
+    name
+}
+
+fn type_text(fields: &Fields) -> String {
+    let tokens: TokenStream = match fields {
+        Fields::Unnamed(fields) => fields.unnamed.iter().map(|field| field.ty.clone()).map(|ty| quote!(#ty)).collect(),
+        _ => TokenStream::new(),
+    };
+    tokens.to_string().replace(' ', "")
+}
+
+/// The setter progenitor names after a parameter (`idempotency-key` becomes `idempotency_key`).
+pub fn setter_name(parameter: &str) -> String {
+    parameter.replace(['-', '.'], "_").to_lowercase()
+}
+
+/// `GetApiKeys` as `get_api_keys`.
+fn snake_case(name: &str) -> String {
+    let mut out = String::new();
+    for (index, character) in name.chars().enumerate() {
+        if character.is_ascii_uppercase() {
+            if index > 0 {
+                out.push('_');
+            }
+            out.push(character.to_ascii_lowercase());
+        } else {
+            out.push(character);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn snake_case_undoes_the_operation_builder_name() {
+        assert_eq!(snake_case("GetApiKeys"), "get_api_keys");
+        assert_eq!(setter_name("idempotency-key"), "idempotency_key");
+    }
+}

@@ -477,6 +477,7 @@ when it has not been set.
         ///Street and number.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub address: ::std::option::Option<::std::string::String>,
+        ///The city or town of the billing address.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub city: ::std::option::Option<::std::string::String>,
         ///The legal name of the company being billed.
@@ -491,8 +492,10 @@ when it has not been set.
         ///The person invoices are addressed to.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub name: ::std::option::Option<::std::string::String>,
+        ///A contact telephone number for billing questions.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub phone: ::std::option::Option<::std::string::String>,
+        ///The postal or ZIP code of the billing address.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub postal_code: ::std::option::Option<::std::string::String>,
         ///State, province or county, where the country has them.
@@ -2447,6 +2450,7 @@ above what every volume includes for free.
             EnvironmentPermissionsInfo,
         >,
         pub name: DivisionName,
+        ///The division-level permission keys held in this division.
         pub permissions: ::std::vec::Vec<::std::string::String>,
     }
     impl DivisionPermissionsInfo {
@@ -2457,6 +2461,7 @@ above what every volume includes for free.
     ///A division and its environments, within a tenant's tree.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct DivisionStructure {
+        ///The division's environments, each with its deployments.
         pub environments: ::std::vec::Vec<EnvironmentStructure>,
         pub id: DivisionId,
         pub name: DivisionName,
@@ -2469,7 +2474,9 @@ above what every volume includes for free.
     ///How many environments and deployments a division has.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct DivisionSummaryInfo {
+        ///How many deployments there are across all of the division's environments.
         pub total_deployments: i32,
+        ///How many environments the division has.
         pub total_environments: i32,
     }
     impl DivisionSummaryInfo {
@@ -2656,6 +2663,7 @@ above what every volume includes for free.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct EnvironmentPermissionsInfo {
         pub name: EnvironmentName,
+        ///The permission keys held in this environment.
         pub permissions: ::std::vec::Vec<::std::string::String>,
     }
     impl EnvironmentPermissionsInfo {
@@ -2666,6 +2674,7 @@ above what every volume includes for free.
     ///An environment and its deployments, within a tenant's tree.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct EnvironmentStructure {
+        ///The environment's deployments.
         pub deployments: ::std::vec::Vec<DeploymentStructure>,
         pub id: EnvironmentId,
         pub name: EnvironmentName,
@@ -3065,6 +3074,7 @@ while the first request is still running gets 409 `idempotent_request_in_progres
     ///The identity provider's sign-in page for this attempt.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct IntentRedirect {
+        ///The absolute URL of the provider's sign-in page to send the user's browser to.
         pub url: ::std::string::String,
     }
     impl IntentRedirect {
@@ -4431,6 +4441,7 @@ narrow anything.
     ///One page of API keys.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct PagedApiKeyInfo {
+        ///The API keys on this page, at most as many as `results` asked for.
         pub items: ::std::vec::Vec<ApiKeyInfo>,
         pub page: PageNumber,
         pub total_pages: TotalCount,
@@ -4444,6 +4455,7 @@ narrow anything.
     ///One page of deployment cost reports.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct PagedBillingReportInfo {
+        ///The deployment cost reports on this page, at most as many as `results` asked for.
         pub items: ::std::vec::Vec<BillingReportInfo>,
         pub page: PageNumber,
         pub total_pages: TotalCount,
@@ -4457,6 +4469,7 @@ narrow anything.
     ///One page of cloud accounts.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct PagedCloudAccountInfo {
+        ///The cloud accounts on this page, at most as many as `results` asked for.
         pub items: ::std::vec::Vec<CloudAccountInfo>,
         pub page: PageNumber,
         pub total_pages: TotalCount,
@@ -4470,6 +4483,7 @@ narrow anything.
     ///One page of connectors.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct PagedConnectorInfo {
+        ///The connectors on this page, at most as many as `results` asked for.
         pub items: ::std::vec::Vec<ConnectorInfo>,
         pub page: PageNumber,
         pub total_pages: TotalCount,
@@ -4483,6 +4497,7 @@ narrow anything.
     ///One page of invoices.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct PagedCustomerInvoiceInfo {
+        ///The invoices on this page, at most as many as `results` asked for.
         pub items: ::std::vec::Vec<CustomerInvoiceInfo>,
         pub page: PageNumber,
         pub total_pages: TotalCount,
@@ -4496,6 +4511,7 @@ narrow anything.
     ///One page of deployments.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct PagedDeploymentInfo {
+        ///The deployments on this page, at most as many as `results` asked for.
         pub items: ::std::vec::Vec<DeploymentInfo>,
         pub page: PageNumber,
         pub total_pages: TotalCount,
@@ -4509,6 +4525,7 @@ narrow anything.
     ///One page of divisions.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct PagedDivisionInfo {
+        ///The divisions on this page, at most as many as `results` asked for.
         pub items: ::std::vec::Vec<DivisionInfo>,
         pub page: PageNumber,
         pub total_pages: TotalCount,
@@ -4522,6 +4539,7 @@ narrow anything.
     ///One page of environments.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct PagedEnvironmentInfo {
+        ///The environments on this page, at most as many as `results` asked for.
         pub items: ::std::vec::Vec<EnvironmentInfo>,
         pub page: PageNumber,
         pub total_pages: TotalCount,
@@ -4535,6 +4553,7 @@ narrow anything.
     ///One page of members.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct PagedMemberDetails {
+        ///The members on this page, at most as many as `results` asked for.
         pub items: ::std::vec::Vec<MemberDetails>,
         pub page: PageNumber,
         pub total_pages: TotalCount,
@@ -4548,6 +4567,7 @@ narrow anything.
     ///One page of notification channels.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct PagedNotificationChannelInfo {
+        ///The notification channels on this page, at most as many as `results` asked for.
         pub items: ::std::vec::Vec<NotificationChannelInfo>,
         pub page: PageNumber,
         pub total_pages: TotalCount,
@@ -4561,6 +4581,7 @@ narrow anything.
     ///One page of sent notifications.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct PagedNotificationInfo {
+        ///The sent notifications on this page, at most as many as `results` asked for.
         pub items: ::std::vec::Vec<NotificationInfo>,
         pub page: PageNumber,
         pub total_pages: TotalCount,
@@ -4574,6 +4595,7 @@ narrow anything.
     ///One page of notification subscriptions.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct PagedNotificationSubscriptionInfo {
+        ///The subscriptions on this page, at most as many as `results` asked for.
         pub items: ::std::vec::Vec<NotificationSubscriptionInfo>,
         pub page: PageNumber,
         pub total_pages: TotalCount,
@@ -4587,6 +4609,7 @@ narrow anything.
     ///One page of roles.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct PagedRoleBasicInfo {
+        ///The roles on this page, at most as many as `results` asked for.
         pub items: ::std::vec::Vec<RoleBasicInfo>,
         pub page: PageNumber,
         pub total_pages: TotalCount,
@@ -4600,6 +4623,7 @@ narrow anything.
     ///One page of a role's members.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct PagedRoleMemberInfo {
+        ///The role's members on this page, at most as many as `results` asked for.
         pub items: ::std::vec::Vec<RoleMemberInfo>,
         pub page: PageNumber,
         pub total_pages: TotalCount,
@@ -4613,6 +4637,7 @@ narrow anything.
     ///One page of the tenant's invitations.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct PagedTenantInvitationInfo {
+        ///The invitations on this page, at most as many as `results` asked for.
         pub items: ::std::vec::Vec<TenantInvitationInfo>,
         pub page: PageNumber,
         pub total_pages: TotalCount,
@@ -4778,6 +4803,7 @@ refused.
         pub advanced_notification_channels_enabled: bool,
         ///The most addresses and CIDR blocks one API key's allowlist may hold.
         pub api_key_allowed_ips_limit: i32,
+        ///The most API keys the tenant may have.
         pub api_keys_limit: i32,
         ///Whether the audit log may be exported.
         pub audit_export_enabled: bool,
@@ -4787,15 +4813,19 @@ refused.
         pub backup_enabled: bool,
         ///The most regions backups may be copied to.
         pub backup_regions_limit: i32,
+        ///For how many days a storage backup is kept.
         pub backup_retention_days: i32,
         ///Whether deployments may run in the tenant's own cloud account (BYOC).
         pub byoc_enabled: bool,
+        ///The most cloud accounts the tenant may register for BYOC deployments.
         pub cloud_accounts_limit: i32,
         ///Whether multi-node clusters may be deployed, not only standalone servers.
         pub cluster_enabled: bool,
+        ///The most deployments the tenant may have at the same time.
         pub concurrent_deployments_limit: i32,
         ///Whether cross-region disaster recovery may be set up.
         pub cross_region_dr_enabled: bool,
+        ///The most custom domains the tenant may set up.
         pub custom_domains_limit: i32,
         ///Whether members may sign in through the tenant's own identity provider.
         pub custom_idp_enabled: bool,
@@ -4813,18 +4843,25 @@ refused.
         pub deployment_snapshots_limit: i32,
         ///How many deployments of each tier the tenant may have.
         pub deployment_tiers: ::std::vec::Vec<DeploymentTierLimit>,
+        ///The most divisions the tenant may have.
         pub divisions_limit: i32,
         ///The most divisions one role may give division-specific permissions for.
         pub divisions_per_role_limit: i32,
         ///The most environments over all divisions.
         pub environments_limit: i32,
+        ///The most environments one division may have.
         pub environments_per_division_limit: i32,
+        ///The plan's cap on invitations; what it counts, beside `pending_invitations_limit`, is not documented.
         pub invitations_limit: i32,
+        ///The most members the tenant may have.
         pub members_limit: i32,
         ///Whether deployments may spread their nodes over several availability zones.
         pub multi_az_enabled: bool,
+        ///The most nodes one deployment may have.
         pub nodes_per_deployment_limit: i32,
+        ///The most notification channels.
         pub notification_channels_limit: i32,
+        ///The most notification subscriptions.
         pub notification_subscriptions_limit: i32,
         ///Whether deployments may run on the tenant's own premises.
         pub on_premise_enabled: bool,
@@ -4832,6 +4869,7 @@ refused.
         pub pending_invitations_limit: i32,
         ///The most private network connections (peering, PrivateLink, PSC).
         pub private_connections_limit: i32,
+        ///The most private endpoints; how they differ from `private_connections_limit` is not documented.
         pub private_endpoints_limit: i32,
         ///Whether deployments may be reached over private networking.
         pub private_networking_enabled: bool,
@@ -4839,6 +4877,7 @@ refused.
         pub roles_limit: i32,
         ///Whether members may be provisioned through SCIM.
         pub scim_enabled: bool,
+        ///For how many days a diagnostic snapshot is kept.
         pub snapshot_retention_days: i32,
         ///The most e-mail domains the tenant may verify.
         pub verified_domains_limit: i32,
@@ -5211,6 +5250,7 @@ narrows them to chosen divisions, keyed by division id.
 */
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
     pub struct RolePermissions {
+        ///Permission keys granted in every division of the tenant (the `division` group of `get_permissions`).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub division: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
         ///Per-division permissions, keyed by division id.
@@ -5218,8 +5258,10 @@ narrows them to chosen divisions, keyed by division id.
         pub divisions: ::std::option::Option<
             ::std::collections::HashMap<::std::string::String, DivisionPermissions>,
         >,
+        ///Permission keys granted in every environment of the tenant (the `environment` group of `get_permissions`).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub environment: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+        ///Permission keys that apply to the whole tenant, such as `member:read` (the `tenant` group of `get_permissions`).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub tenant: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
     }
@@ -5231,13 +5273,16 @@ narrows them to chosen divisions, keyed by division id.
     ///The permissions a role resolves to, by scope.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct RolePermissionsInfo {
+        ///The permission keys held in every division of the tenant.
         pub division: ::std::vec::Vec<::std::string::String>,
         ///Per-division permissions, keyed by division id.
         pub divisions: ::std::collections::HashMap<
             ::std::string::String,
             DivisionPermissionsInfo,
         >,
+        ///The permission keys held in every environment of the tenant.
         pub environment: ::std::vec::Vec<::std::string::String>,
+        ///The permission keys held over the whole tenant, such as `member:read`.
         pub tenant: ::std::vec::Vec<::std::string::String>,
     }
     impl RolePermissionsInfo {
@@ -5346,6 +5391,7 @@ narrows them to chosen divisions, keyed by division id.
     ///The complete new set of subscriptions of a channel; whatever is not listed is removed.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct SetSubscriptions {
+        ///Every subscription the channel should have afterwards; an empty list leaves it with none.
         pub subscriptions: ::std::vec::Vec<SubscriptionEntry>,
     }
     impl SetSubscriptions {
@@ -5704,8 +5750,11 @@ narrows them to chosen divisions, keyed by division id.
     ///For how many days each kind of telemetry of a deployment is kept.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct TelemetryRetention {
+        ///For how many days the deployment's node heartbeats are kept.
         pub heartbeats_days: i32,
+        ///For how many days the deployment's logs are kept.
         pub logs_days: i32,
+        ///For how many days the deployment's metrics are kept.
         pub metrics_days: i32,
     }
     impl TelemetryRetention {
@@ -5995,6 +6044,7 @@ for an API key created with inline permissions.
     ///A tenant and everything below it, as a tree of ids and names.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct TenantStructure {
+        ///The tenant's divisions, each with its environments.
         pub divisions: ::std::vec::Vec<DivisionStructure>,
         pub id: TenantId,
         pub name: TenantName,
@@ -6028,8 +6078,11 @@ for an API key created with inline permissions.
     ///How many divisions, environments and deployments a tenant has.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct TenantSummaryInfo {
+        ///How many deployments there are across all of the tenant's environments.
         pub total_deployments: i32,
+        ///How many divisions the tenant has.
         pub total_divisions: i32,
+        ///How many environments there are across all of the tenant's divisions.
         pub total_environments: i32,
     }
     impl TenantSummaryInfo {

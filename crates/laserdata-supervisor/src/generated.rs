@@ -2874,6 +2874,7 @@ Iggy server's own statistics (`cpu_usage`, `memory_usage`, `messages_count`, ...
     ///One page of access rules.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct PagedAccessRuleInfo {
+        ///The access rules on this page, at most as many as `results` asked for.
         pub items: ::std::vec::Vec<AccessRuleInfo>,
         pub page: PageNumber,
         pub total_pages: TotalCount,
@@ -2887,6 +2888,7 @@ Iggy server's own statistics (`cpu_usage`, `memory_usage`, `messages_count`, ...
     ///One page of activities.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct PagedActivityInfo {
+        ///The activities on this page, at most as many as `results` asked for.
         pub items: ::std::vec::Vec<ActivityInfo>,
         pub page: PageNumber,
         pub total_pages: TotalCount,
@@ -2900,6 +2902,7 @@ Iggy server's own statistics (`cpu_usage`, `memory_usage`, `messages_count`, ...
     ///One page of configuration rows.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct PagedConfigVersionInfo {
+        ///The configuration rows on this page, at most as many as `results` asked for.
         pub items: ::std::vec::Vec<ConfigVersionInfo>,
         pub page: PageNumber,
         pub total_pages: TotalCount,
@@ -2913,6 +2916,7 @@ Iggy server's own statistics (`cpu_usage`, `memory_usage`, `messages_count`, ...
     ///One page of connector instances.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct PagedConnectorInstanceInfo {
+        ///The connector instances on this page, at most as many as `results` asked for.
         pub items: ::std::vec::Vec<ConnectorInstanceInfo>,
         pub page: PageNumber,
         pub total_pages: TotalCount,
@@ -2926,6 +2930,7 @@ Iggy server's own statistics (`cpu_usage`, `memory_usage`, `messages_count`, ...
     ///One page of heartbeats.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct PagedHeartbeatRecord {
+        ///The heartbeats on this page, at most as many as `results` asked for.
         pub items: ::std::vec::Vec<HeartbeatRecord>,
         pub page: PageNumber,
         pub total_pages: TotalCount,
@@ -2939,6 +2944,7 @@ Iggy server's own statistics (`cpu_usage`, `memory_usage`, `messages_count`, ...
     ///One page of log lines.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct PagedLogEntry {
+        ///The log lines on this page, at most as many as `results` asked for.
         pub items: ::std::vec::Vec<LogEntry>,
         pub page: PageNumber,
         pub total_pages: TotalCount,
@@ -2952,6 +2958,7 @@ Iggy server's own statistics (`cpu_usage`, `memory_usage`, `messages_count`, ...
     ///One page of metric samples.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct PagedNodeMetrics {
+        ///The metric samples on this page, at most as many as `results` asked for.
         pub items: ::std::vec::Vec<NodeMetrics>,
         pub page: PageNumber,
         pub total_pages: TotalCount,
@@ -2965,6 +2972,7 @@ Iggy server's own statistics (`cpu_usage`, `memory_usage`, `messages_count`, ...
     ///One page of snapshots.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct PagedSnapshotInfo {
+        ///The snapshots on this page, at most as many as `results` asked for.
         pub items: ::std::vec::Vec<SnapshotInfo>,
         pub page: PageNumber,
         pub total_pages: TotalCount,

@@ -361,6 +361,7 @@ field in `field_issues`.
     ///One page of audit entries.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct PagedTenantAuditInfo {
+        ///The audit entries on this page, at most as many as `results` asked for.
         pub items: ::std::vec::Vec<TenantAuditInfo>,
         pub page: PageNumber,
         pub total_pages: TotalCount,

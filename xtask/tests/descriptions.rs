@@ -72,6 +72,15 @@ fn a_reference_to_an_undescribed_schema_does_not_count() {
 }
 
 #[test]
+fn a_description_beside_a_reference_does_not_count() {
+    let problems = problems_for(
+        "          $ref: 'shared.yaml#/components/schemas/BareId'\n          description: Ignored by OpenAPI 3.0.\n",
+    );
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(problems[0].contains("beside a `$ref`, where OpenAPI 3.0 ignores it"), "{problems:?}");
+}
+
+#[test]
 fn an_array_of_described_elements_needs_its_own_description() {
     let array =
         "          type: array\n          items:\n            $ref: 'shared.yaml#/components/schemas/DescribedId'\n";

@@ -4,7 +4,8 @@
 //!
 //! A property counts as described when
 //! - it has a non-empty `description` of its own, or
-//! - it is a `$ref` to a described schema, or
+//! - it is a `$ref` to a described schema (a `description` beside a `$ref` does not count:
+//!   OpenAPI 3.0 ignores everything beside a reference), or
 //! - it wraps one reference to a described schema in `allOf: [{$ref}]`, OpenAPI 3.0's way of
 //!   marking a reference `nullable`: the wrapper adds only "may be null".
 //!
@@ -44,6 +45,9 @@ pub fn properties(bundle: &Bundle) -> Vec<Property<'_>> {
 
 /// Whether a property says what it holds, by itself or through the schema it refers to.
 pub fn is_described(bundle: &Bundle, property: &Value) -> bool {
+    if property.get("$ref").is_some() {
+        return refers_to_described(bundle, property);
+    }
     if has_description(property) {
         return true;
     }
@@ -60,7 +64,10 @@ pub fn coverage(bundle: &Bundle) -> Coverage {
     Coverage {
         total: all.len(),
         described: all.iter().filter(|property| is_described(bundle, property.schema)).count(),
-        with_own_description: all.iter().filter(|property| has_description(property.schema)).count(),
+        with_own_description: all
+            .iter()
+            .filter(|property| property.schema.get("$ref").is_none() && has_description(property.schema))
+            .count(),
     }
 }
 
@@ -70,10 +77,16 @@ pub fn check(bundle: &Bundle) -> Vec<Diagnostic> {
         .into_iter()
         .filter(|property| !is_described(bundle, property.schema))
         .map(|property| {
-            let message = format!(
-                "{} has no description; say what it holds (a `$ref` to a described schema counts, an array or a map needs its own)",
-                name_of(&property.pointer)
-            );
+            let name = name_of(&property.pointer);
+            let message = if property.schema.get("$ref").is_some() && has_description(property.schema) {
+                format!(
+                    "{name} has its description beside a `$ref`, where OpenAPI 3.0 ignores it; describe the referenced schema, or wrap the reference in `allOf`"
+                )
+            } else {
+                format!(
+                    "{name} has no description; say what it holds (a `$ref` to a described schema counts, an array or a map needs its own)"
+                )
+            };
             bundle.diagnostic(&property.pointer, message)
         })
         .collect()
@@ -84,19 +97,10 @@ fn has_description(node: &Value) -> bool {
 }
 
 /// Follows a chain of references (a component may itself be an alias of another) until a
-/// described node or the end of the chain.
-fn refers_to_described<'a>(bundle: &'a Bundle, mut node: &'a Value) -> bool {
-    // A bound on the hops guards against reference cycles.
-    for _ in 0..32 {
-        if has_description(node) {
-            return true;
-        }
-        match node.get("$ref").and_then(Value::as_str).and_then(|reference| bundle.resolve_ref(reference)) {
-            Some(target) => node = target,
-            None => return false,
-        }
-    }
-    false
+/// node that is not a reference, and tells whether that one is described.
+fn refers_to_described<'a>(bundle: &'a Bundle, node: &'a Value) -> bool {
+    let target = bundle.deref(node);
+    target.get("$ref").is_none() && has_description(target)
 }
 
 /// Finds the schemas of the document (below a `schema` key and in `components/schemas`) and

@@ -72,15 +72,20 @@ pub struct Report {
 
 /// Loads, bundles and checks one layer.
 pub fn load_layer(root: &Path, layer: &Layer, shared: &Source) -> Result<spec::bundle::Bundle, Vec<Diagnostic>> {
+    let bundle = bundle_layer(root, layer, shared)?;
+    let mut problems = spec::check(&bundle, layer);
+    problems.sort_by(|a, b| (&a.file, a.position).cmp(&(&b.file, b.position)));
+    if problems.is_empty() { Ok(bundle) } else { Err(problems) }
+}
+
+/// Loads and bundles one layer without checking it (for tools that measure a document).
+pub fn bundle_layer(root: &Path, layer: &Layer, shared: &Source) -> Result<spec::bundle::Bundle, Vec<Diagnostic>> {
     let mut problems = Vec::new();
     let mut load = |path: &Path| Source::load(root, path).map_err(|error| problems.push(error)).ok();
     let main = load(Path::new(layer.source));
     let parts: Vec<Source> = part_files(root, layer).iter().filter_map(|path| load(path)).collect();
     let Some(main) = main.filter(|_| problems.is_empty()) else { return Err(problems) };
-    let bundle = spec::bundle::bundle(main, parts, shared.clone())?;
-    let mut problems = spec::check(&bundle, layer);
-    problems.sort_by(|a, b| (&a.file, a.position).cmp(&(&b.file, b.position)));
-    if problems.is_empty() { Ok(bundle) } else { Err(problems) }
+    spec::bundle::bundle(main, parts, shared.clone())
 }
 
 /// The part files of a layer, relative to the root, in name order.

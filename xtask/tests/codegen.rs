@@ -135,6 +135,25 @@ fn rule_violations_and_bad_examples_are_all_reported_at_once() {
 }
 
 #[test]
+fn an_undescribed_property_is_refused_with_file_line_and_pointer() {
+    let dir = scratch_copy();
+    let before = snapshot_of_outputs(dir.path());
+    let line = line_of(dir.path(), API_KEYS, "description: When the key stops working.") - 3;
+    replace_in(dir.path(), API_KEYS, "          description: When the key stops working.\n", "");
+
+    let message = invalid(codegen(dir.path(), LAYERS, false));
+
+    assert!(
+        message.contains(&format!(
+            "{API_KEYS}:{line}:9: property `expiry_at` of `ApiKeyInfo` has no description; say what it holds"
+        )),
+        "{message}"
+    );
+    assert!(message.contains("(at #/components/schemas/ApiKeyInfo/properties/expiry_at)"), "{message}");
+    assert_eq!(snapshot_of_outputs(dir.path()), before);
+}
+
+#[test]
 fn a_broken_shared_file_is_reported_against_that_file() {
     let dir = scratch_copy();
     replace_in(

@@ -47,6 +47,7 @@ pub mod types {
     ///One page of audit entries.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct PagedTenantAuditInfo {
+        ///The audit entries on this page, at most as many as `results` asked for.
         pub items: ::std::vec::Vec<TenantAuditInfo>,
         pub page: ::laserdata_core::shared::PageNumber,
         pub total_pages: ::laserdata_core::shared::TotalCount,
@@ -252,7 +253,7 @@ pub mod types {
             }
         }
         impl PagedTenantAuditInfo {
-            ///Sets `items`.
+            ///The audit entries on this page, at most as many as `results` asked for.
             pub fn items<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::vec::Vec<super::TenantAuditInfo>>,

@@ -364,6 +364,7 @@ when it has not been set.
         ///Street and number.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub address: ::std::option::Option<::std::string::String>,
+        ///The city or town of the billing address.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub city: ::std::option::Option<::std::string::String>,
         ///The legal name of the company being billed.
@@ -378,8 +379,10 @@ when it has not been set.
         ///The person invoices are addressed to.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub name: ::std::option::Option<::std::string::String>,
+        ///A contact telephone number for billing questions.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub phone: ::std::option::Option<::std::string::String>,
+        ///The postal or ZIP code of the billing address.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub postal_code: ::std::option::Option<::std::string::String>,
         ///State, province or county, where the country has them.
@@ -2007,6 +2010,7 @@ above what every volume includes for free.
             EnvironmentPermissionsInfo,
         >,
         pub name: ::laserdata_core::shared::DivisionName,
+        ///The division-level permission keys held in this division.
         pub permissions: ::std::vec::Vec<::std::string::String>,
     }
     impl DivisionPermissionsInfo {
@@ -2018,6 +2022,7 @@ above what every volume includes for free.
     ///A division and its environments, within a tenant's tree.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct DivisionStructure {
+        ///The division's environments, each with its deployments.
         pub environments: ::std::vec::Vec<EnvironmentStructure>,
         pub id: ::laserdata_core::shared::DivisionId,
         pub name: ::laserdata_core::shared::DivisionName,
@@ -2031,7 +2036,9 @@ above what every volume includes for free.
     ///How many environments and deployments a division has.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct DivisionSummaryInfo {
+        ///How many deployments there are across all of the division's environments.
         pub total_deployments: i32,
+        ///How many environments the division has.
         pub total_environments: i32,
     }
     impl DivisionSummaryInfo {
@@ -2126,6 +2133,7 @@ above what every volume includes for free.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct EnvironmentPermissionsInfo {
         pub name: ::laserdata_core::shared::EnvironmentName,
+        ///The permission keys held in this environment.
         pub permissions: ::std::vec::Vec<::std::string::String>,
     }
     impl EnvironmentPermissionsInfo {
@@ -2137,6 +2145,7 @@ above what every volume includes for free.
     ///An environment and its deployments, within a tenant's tree.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct EnvironmentStructure {
+        ///The environment's deployments.
         pub deployments: ::std::vec::Vec<DeploymentStructure>,
         pub id: ::laserdata_core::shared::EnvironmentId,
         pub name: ::laserdata_core::shared::EnvironmentName,
@@ -2389,6 +2398,7 @@ above what every volume includes for free.
     ///The identity provider's sign-in page for this attempt.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct IntentRedirect {
+        ///The absolute URL of the provider's sign-in page to send the user's browser to.
         pub url: ::std::string::String,
     }
     impl IntentRedirect {
@@ -3474,6 +3484,7 @@ narrow anything.
     ///One page of API keys.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct PagedApiKeyInfo {
+        ///The API keys on this page, at most as many as `results` asked for.
         pub items: ::std::vec::Vec<ApiKeyInfo>,
         pub page: ::laserdata_core::shared::PageNumber,
         pub total_pages: ::laserdata_core::shared::TotalCount,
@@ -3488,6 +3499,7 @@ narrow anything.
     ///One page of deployment cost reports.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct PagedBillingReportInfo {
+        ///The deployment cost reports on this page, at most as many as `results` asked for.
         pub items: ::std::vec::Vec<BillingReportInfo>,
         pub page: ::laserdata_core::shared::PageNumber,
         pub total_pages: ::laserdata_core::shared::TotalCount,
@@ -3502,6 +3514,7 @@ narrow anything.
     ///One page of cloud accounts.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct PagedCloudAccountInfo {
+        ///The cloud accounts on this page, at most as many as `results` asked for.
         pub items: ::std::vec::Vec<CloudAccountInfo>,
         pub page: ::laserdata_core::shared::PageNumber,
         pub total_pages: ::laserdata_core::shared::TotalCount,
@@ -3516,6 +3529,7 @@ narrow anything.
     ///One page of connectors.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct PagedConnectorInfo {
+        ///The connectors on this page, at most as many as `results` asked for.
         pub items: ::std::vec::Vec<ConnectorInfo>,
         pub page: ::laserdata_core::shared::PageNumber,
         pub total_pages: ::laserdata_core::shared::TotalCount,
@@ -3530,6 +3544,7 @@ narrow anything.
     ///One page of invoices.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct PagedCustomerInvoiceInfo {
+        ///The invoices on this page, at most as many as `results` asked for.
         pub items: ::std::vec::Vec<CustomerInvoiceInfo>,
         pub page: ::laserdata_core::shared::PageNumber,
         pub total_pages: ::laserdata_core::shared::TotalCount,
@@ -3544,6 +3559,7 @@ narrow anything.
     ///One page of deployments.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct PagedDeploymentInfo {
+        ///The deployments on this page, at most as many as `results` asked for.
         pub items: ::std::vec::Vec<DeploymentInfo>,
         pub page: ::laserdata_core::shared::PageNumber,
         pub total_pages: ::laserdata_core::shared::TotalCount,
@@ -3558,6 +3574,7 @@ narrow anything.
     ///One page of divisions.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct PagedDivisionInfo {
+        ///The divisions on this page, at most as many as `results` asked for.
         pub items: ::std::vec::Vec<DivisionInfo>,
         pub page: ::laserdata_core::shared::PageNumber,
         pub total_pages: ::laserdata_core::shared::TotalCount,
@@ -3572,6 +3589,7 @@ narrow anything.
     ///One page of environments.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct PagedEnvironmentInfo {
+        ///The environments on this page, at most as many as `results` asked for.
         pub items: ::std::vec::Vec<EnvironmentInfo>,
         pub page: ::laserdata_core::shared::PageNumber,
         pub total_pages: ::laserdata_core::shared::TotalCount,
@@ -3586,6 +3604,7 @@ narrow anything.
     ///One page of members.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct PagedMemberDetails {
+        ///The members on this page, at most as many as `results` asked for.
         pub items: ::std::vec::Vec<MemberDetails>,
         pub page: ::laserdata_core::shared::PageNumber,
         pub total_pages: ::laserdata_core::shared::TotalCount,
@@ -3600,6 +3619,7 @@ narrow anything.
     ///One page of notification channels.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct PagedNotificationChannelInfo {
+        ///The notification channels on this page, at most as many as `results` asked for.
         pub items: ::std::vec::Vec<NotificationChannelInfo>,
         pub page: ::laserdata_core::shared::PageNumber,
         pub total_pages: ::laserdata_core::shared::TotalCount,
@@ -3614,6 +3634,7 @@ narrow anything.
     ///One page of sent notifications.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct PagedNotificationInfo {
+        ///The sent notifications on this page, at most as many as `results` asked for.
         pub items: ::std::vec::Vec<NotificationInfo>,
         pub page: ::laserdata_core::shared::PageNumber,
         pub total_pages: ::laserdata_core::shared::TotalCount,
@@ -3628,6 +3649,7 @@ narrow anything.
     ///One page of notification subscriptions.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct PagedNotificationSubscriptionInfo {
+        ///The subscriptions on this page, at most as many as `results` asked for.
         pub items: ::std::vec::Vec<NotificationSubscriptionInfo>,
         pub page: ::laserdata_core::shared::PageNumber,
         pub total_pages: ::laserdata_core::shared::TotalCount,
@@ -3642,6 +3664,7 @@ narrow anything.
     ///One page of roles.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct PagedRoleBasicInfo {
+        ///The roles on this page, at most as many as `results` asked for.
         pub items: ::std::vec::Vec<RoleBasicInfo>,
         pub page: ::laserdata_core::shared::PageNumber,
         pub total_pages: ::laserdata_core::shared::TotalCount,
@@ -3656,6 +3679,7 @@ narrow anything.
     ///One page of a role's members.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct PagedRoleMemberInfo {
+        ///The role's members on this page, at most as many as `results` asked for.
         pub items: ::std::vec::Vec<RoleMemberInfo>,
         pub page: ::laserdata_core::shared::PageNumber,
         pub total_pages: ::laserdata_core::shared::TotalCount,
@@ -3670,6 +3694,7 @@ narrow anything.
     ///One page of the tenant's invitations.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct PagedTenantInvitationInfo {
+        ///The invitations on this page, at most as many as `results` asked for.
         pub items: ::std::vec::Vec<TenantInvitationInfo>,
         pub page: ::laserdata_core::shared::PageNumber,
         pub total_pages: ::laserdata_core::shared::TotalCount,
@@ -3843,6 +3868,7 @@ refused.
         pub advanced_notification_channels_enabled: bool,
         ///The most addresses and CIDR blocks one API key's allowlist may hold.
         pub api_key_allowed_ips_limit: i32,
+        ///The most API keys the tenant may have.
         pub api_keys_limit: i32,
         ///Whether the audit log may be exported.
         pub audit_export_enabled: bool,
@@ -3852,15 +3878,19 @@ refused.
         pub backup_enabled: bool,
         ///The most regions backups may be copied to.
         pub backup_regions_limit: i32,
+        ///For how many days a storage backup is kept.
         pub backup_retention_days: i32,
         ///Whether deployments may run in the tenant's own cloud account (BYOC).
         pub byoc_enabled: bool,
+        ///The most cloud accounts the tenant may register for BYOC deployments.
         pub cloud_accounts_limit: i32,
         ///Whether multi-node clusters may be deployed, not only standalone servers.
         pub cluster_enabled: bool,
+        ///The most deployments the tenant may have at the same time.
         pub concurrent_deployments_limit: i32,
         ///Whether cross-region disaster recovery may be set up.
         pub cross_region_dr_enabled: bool,
+        ///The most custom domains the tenant may set up.
         pub custom_domains_limit: i32,
         ///Whether members may sign in through the tenant's own identity provider.
         pub custom_idp_enabled: bool,
@@ -3878,18 +3908,25 @@ refused.
         pub deployment_snapshots_limit: i32,
         ///How many deployments of each tier the tenant may have.
         pub deployment_tiers: ::std::vec::Vec<DeploymentTierLimit>,
+        ///The most divisions the tenant may have.
         pub divisions_limit: i32,
         ///The most divisions one role may give division-specific permissions for.
         pub divisions_per_role_limit: i32,
         ///The most environments over all divisions.
         pub environments_limit: i32,
+        ///The most environments one division may have.
         pub environments_per_division_limit: i32,
+        ///The plan's cap on invitations; what it counts, beside `pending_invitations_limit`, is not documented.
         pub invitations_limit: i32,
+        ///The most members the tenant may have.
         pub members_limit: i32,
         ///Whether deployments may spread their nodes over several availability zones.
         pub multi_az_enabled: bool,
+        ///The most nodes one deployment may have.
         pub nodes_per_deployment_limit: i32,
+        ///The most notification channels.
         pub notification_channels_limit: i32,
+        ///The most notification subscriptions.
         pub notification_subscriptions_limit: i32,
         ///Whether deployments may run on the tenant's own premises.
         pub on_premise_enabled: bool,
@@ -3897,6 +3934,7 @@ refused.
         pub pending_invitations_limit: i32,
         ///The most private network connections (peering, PrivateLink, PSC).
         pub private_connections_limit: i32,
+        ///The most private endpoints; how they differ from `private_connections_limit` is not documented.
         pub private_endpoints_limit: i32,
         ///Whether deployments may be reached over private networking.
         pub private_networking_enabled: bool,
@@ -3904,6 +3942,7 @@ refused.
         pub roles_limit: i32,
         ///Whether members may be provisioned through SCIM.
         pub scim_enabled: bool,
+        ///For how many days a diagnostic snapshot is kept.
         pub snapshot_retention_days: i32,
         ///The most e-mail domains the tenant may verify.
         pub verified_domains_limit: i32,
@@ -4150,6 +4189,7 @@ narrows them to chosen divisions, keyed by division id.
 */
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
     pub struct RolePermissions {
+        ///Permission keys granted in every division of the tenant (the `division` group of `get_permissions`).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub division: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
         ///Per-division permissions, keyed by division id.
@@ -4157,8 +4197,10 @@ narrows them to chosen divisions, keyed by division id.
         pub divisions: ::std::option::Option<
             ::std::collections::HashMap<::std::string::String, DivisionPermissions>,
         >,
+        ///Permission keys granted in every environment of the tenant (the `environment` group of `get_permissions`).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub environment: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+        ///Permission keys that apply to the whole tenant, such as `member:read` (the `tenant` group of `get_permissions`).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub tenant: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
     }
@@ -4171,13 +4213,16 @@ narrows them to chosen divisions, keyed by division id.
     ///The permissions a role resolves to, by scope.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct RolePermissionsInfo {
+        ///The permission keys held in every division of the tenant.
         pub division: ::std::vec::Vec<::std::string::String>,
         ///Per-division permissions, keyed by division id.
         pub divisions: ::std::collections::HashMap<
             ::std::string::String,
             DivisionPermissionsInfo,
         >,
+        ///The permission keys held in every environment of the tenant.
         pub environment: ::std::vec::Vec<::std::string::String>,
+        ///The permission keys held over the whole tenant, such as `member:read`.
         pub tenant: ::std::vec::Vec<::std::string::String>,
     }
     impl RolePermissionsInfo {
@@ -4292,6 +4337,7 @@ narrows them to chosen divisions, keyed by division id.
     ///The complete new set of subscriptions of a channel; whatever is not listed is removed.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct SetSubscriptions {
+        ///Every subscription the channel should have afterwards; an empty list leaves it with none.
         pub subscriptions: ::std::vec::Vec<SubscriptionEntry>,
     }
     impl SetSubscriptions {
@@ -4677,8 +4723,11 @@ narrows them to chosen divisions, keyed by division id.
     ///For how many days each kind of telemetry of a deployment is kept.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct TelemetryRetention {
+        ///For how many days the deployment's node heartbeats are kept.
         pub heartbeats_days: i32,
+        ///For how many days the deployment's logs are kept.
         pub logs_days: i32,
+        ///For how many days the deployment's metrics are kept.
         pub metrics_days: i32,
     }
     impl TelemetryRetention {
@@ -4924,6 +4973,7 @@ for an API key created with inline permissions.
     ///A tenant and everything below it, as a tree of ids and names.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct TenantStructure {
+        ///The tenant's divisions, each with its environments.
         pub divisions: ::std::vec::Vec<DivisionStructure>,
         pub id: ::laserdata_core::shared::TenantId,
         pub name: TenantName,
@@ -4959,8 +5009,11 @@ for an API key created with inline permissions.
     ///How many divisions, environments and deployments a tenant has.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct TenantSummaryInfo {
+        ///How many deployments there are across all of the tenant's environments.
         pub total_deployments: i32,
+        ///How many divisions the tenant has.
         pub total_divisions: i32,
+        ///How many environments there are across all of the tenant's divisions.
         pub total_environments: i32,
     }
     impl TenantSummaryInfo {
@@ -6520,7 +6573,7 @@ sent back by `get_*_channel`, so handle the answer with care.
                     });
                 self
             }
-            ///Sets `city`.
+            ///The city or town of the billing address.
             pub fn city<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
@@ -6585,7 +6638,7 @@ sent back by `get_*_channel`, so handle the answer with care.
                     });
                 self
             }
-            ///Sets `phone`.
+            ///A contact telephone number for billing questions.
             pub fn phone<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
@@ -6598,7 +6651,7 @@ sent back by `get_*_channel`, so handle the answer with care.
                     });
                 self
             }
-            ///Sets `postal_code`.
+            ///The postal or ZIP code of the billing address.
             pub fn postal_code<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
@@ -14376,7 +14429,7 @@ deployment has no Supervisor endpoint.
                     });
                 self
             }
-            ///Sets `permissions`.
+            ///The division-level permission keys held in this division.
             pub fn permissions<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
@@ -14441,7 +14494,7 @@ deployment has no Supervisor endpoint.
             }
         }
         impl DivisionStructure {
-            ///Sets `environments`.
+            ///The division's environments, each with its deployments.
             pub fn environments<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::vec::Vec<super::EnvironmentStructure>>,
@@ -14519,7 +14572,7 @@ deployment has no Supervisor endpoint.
             }
         }
         impl DivisionSummaryInfo {
-            ///Sets `total_deployments`.
+            ///How many deployments there are across all of the division's environments.
             pub fn total_deployments<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<i32>,
@@ -14534,7 +14587,7 @@ deployment has no Supervisor endpoint.
                     });
                 self
             }
-            ///Sets `total_environments`.
+            ///How many environments the division has.
             pub fn total_environments<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<i32>,
@@ -14910,7 +14963,7 @@ deployment has no Supervisor endpoint.
                     });
                 self
             }
-            ///Sets `permissions`.
+            ///The permission keys held in this environment.
             pub fn permissions<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
@@ -14971,7 +15024,7 @@ deployment has no Supervisor endpoint.
             }
         }
         impl EnvironmentStructure {
-            ///Sets `deployments`.
+            ///The environment's deployments.
             pub fn deployments<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::vec::Vec<super::DeploymentStructure>>,
@@ -15313,7 +15366,7 @@ deployment has no Supervisor endpoint.
             }
         }
         impl IntentRedirect {
-            ///Sets `url`.
+            ///The absolute URL of the provider's sign-in page to send the user's browser to.
             pub fn url<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::string::String>,
@@ -17398,7 +17451,7 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
             }
         }
         impl PagedApiKeyInfo {
-            ///Sets `items`.
+            ///The API keys on this page, at most as many as `results` asked for.
             pub fn items<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::vec::Vec<super::ApiKeyInfo>>,
@@ -17505,7 +17558,7 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
             }
         }
         impl PagedBillingReportInfo {
-            ///Sets `items`.
+            ///The deployment cost reports on this page, at most as many as `results` asked for.
             pub fn items<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::vec::Vec<super::BillingReportInfo>>,
@@ -17614,7 +17667,7 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
             }
         }
         impl PagedCloudAccountInfo {
-            ///Sets `items`.
+            ///The cloud accounts on this page, at most as many as `results` asked for.
             pub fn items<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::vec::Vec<super::CloudAccountInfo>>,
@@ -17723,7 +17776,7 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
             }
         }
         impl PagedConnectorInfo {
-            ///Sets `items`.
+            ///The connectors on this page, at most as many as `results` asked for.
             pub fn items<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::vec::Vec<super::ConnectorInfo>>,
@@ -17830,7 +17883,7 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
             }
         }
         impl PagedCustomerInvoiceInfo {
-            ///Sets `items`.
+            ///The invoices on this page, at most as many as `results` asked for.
             pub fn items<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::vec::Vec<super::CustomerInvoiceInfo>>,
@@ -17939,7 +17992,7 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
             }
         }
         impl PagedDeploymentInfo {
-            ///Sets `items`.
+            ///The deployments on this page, at most as many as `results` asked for.
             pub fn items<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::vec::Vec<super::DeploymentInfo>>,
@@ -18047,7 +18100,7 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
             }
         }
         impl PagedDivisionInfo {
-            ///Sets `items`.
+            ///The divisions on this page, at most as many as `results` asked for.
             pub fn items<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::vec::Vec<super::DivisionInfo>>,
@@ -18154,7 +18207,7 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
             }
         }
         impl PagedEnvironmentInfo {
-            ///Sets `items`.
+            ///The environments on this page, at most as many as `results` asked for.
             pub fn items<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::vec::Vec<super::EnvironmentInfo>>,
@@ -18262,7 +18315,7 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
             }
         }
         impl PagedMemberDetails {
-            ///Sets `items`.
+            ///The members on this page, at most as many as `results` asked for.
             pub fn items<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::vec::Vec<super::MemberDetails>>,
@@ -18369,7 +18422,7 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
             }
         }
         impl PagedNotificationChannelInfo {
-            ///Sets `items`.
+            ///The notification channels on this page, at most as many as `results` asked for.
             pub fn items<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -18480,7 +18533,7 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
             }
         }
         impl PagedNotificationInfo {
-            ///Sets `items`.
+            ///The sent notifications on this page, at most as many as `results` asked for.
             pub fn items<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::vec::Vec<super::NotificationInfo>>,
@@ -18589,7 +18642,7 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
             }
         }
         impl PagedNotificationSubscriptionInfo {
-            ///Sets `items`.
+            ///The subscriptions on this page, at most as many as `results` asked for.
             pub fn items<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -18700,7 +18753,7 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
             }
         }
         impl PagedRoleBasicInfo {
-            ///Sets `items`.
+            ///The roles on this page, at most as many as `results` asked for.
             pub fn items<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::vec::Vec<super::RoleBasicInfo>>,
@@ -18807,7 +18860,7 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
             }
         }
         impl PagedRoleMemberInfo {
-            ///Sets `items`.
+            ///The role's members on this page, at most as many as `results` asked for.
             pub fn items<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::vec::Vec<super::RoleMemberInfo>>,
@@ -18915,7 +18968,7 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
             }
         }
         impl PagedTenantInvitationInfo {
-            ///Sets `items`.
+            ///The invitations on this page, at most as many as `results` asked for.
             pub fn items<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::vec::Vec<super::TenantInvitationInfo>>,
@@ -19709,7 +19762,7 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
                     });
                 self
             }
-            ///Sets `api_keys_limit`.
+            ///The most API keys the tenant may have.
             pub fn api_keys_limit<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<i32>,
@@ -19784,7 +19837,7 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
                     });
                 self
             }
-            ///Sets `backup_retention_days`.
+            ///For how many days a storage backup is kept.
             pub fn backup_retention_days<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<i32>,
@@ -19812,7 +19865,7 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
                     });
                 self
             }
-            ///Sets `cloud_accounts_limit`.
+            ///The most cloud accounts the tenant may register for BYOC deployments.
             pub fn cloud_accounts_limit<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<i32>,
@@ -19842,7 +19895,7 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
                     });
                 self
             }
-            ///Sets `concurrent_deployments_limit`.
+            ///The most deployments the tenant may have at the same time.
             pub fn concurrent_deployments_limit<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<i32>,
@@ -19872,7 +19925,7 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
                     });
                 self
             }
-            ///Sets `custom_domains_limit`.
+            ///The most custom domains the tenant may set up.
             pub fn custom_domains_limit<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<i32>,
@@ -20007,7 +20060,7 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
                     });
                 self
             }
-            ///Sets `divisions_limit`.
+            ///The most divisions the tenant may have.
             pub fn divisions_limit<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<i32>,
@@ -20052,7 +20105,7 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
                     });
                 self
             }
-            ///Sets `environments_per_division_limit`.
+            ///The most environments one division may have.
             pub fn environments_per_division_limit<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<i32>,
@@ -20067,7 +20120,7 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
                     });
                 self
             }
-            ///Sets `invitations_limit`.
+            ///The plan's cap on invitations; what it counts, beside `pending_invitations_limit`, is not documented.
             pub fn invitations_limit<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<i32>,
@@ -20082,7 +20135,7 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
                     });
                 self
             }
-            ///Sets `members_limit`.
+            ///The most members the tenant may have.
             pub fn members_limit<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<i32>,
@@ -20110,7 +20163,7 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
                     });
                 self
             }
-            ///Sets `nodes_per_deployment_limit`.
+            ///The most nodes one deployment may have.
             pub fn nodes_per_deployment_limit<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<i32>,
@@ -20125,7 +20178,7 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
                     });
                 self
             }
-            ///Sets `notification_channels_limit`.
+            ///The most notification channels.
             pub fn notification_channels_limit<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<i32>,
@@ -20140,7 +20193,7 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
                     });
                 self
             }
-            ///Sets `notification_subscriptions_limit`.
+            ///The most notification subscriptions.
             pub fn notification_subscriptions_limit<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<i32>,
@@ -20200,7 +20253,7 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
                     });
                 self
             }
-            ///Sets `private_endpoints_limit`.
+            ///The most private endpoints; how they differ from `private_connections_limit` is not documented.
             pub fn private_endpoints_limit<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<i32>,
@@ -20256,7 +20309,7 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
                     });
                 self
             }
-            ///Sets `snapshot_retention_days`.
+            ///For how many days a diagnostic snapshot is kept.
             pub fn snapshot_retention_days<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<i32>,
@@ -21212,7 +21265,7 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
             }
         }
         impl RolePermissions {
-            ///Sets `division`.
+            ///Permission keys granted in every division of the tenant (the `division` group of `get_permissions`).
             pub fn division<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -21247,7 +21300,7 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
                     });
                 self
             }
-            ///Sets `environment`.
+            ///Permission keys granted in every environment of the tenant (the `environment` group of `get_permissions`).
             pub fn environment<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -21262,7 +21315,7 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
                     });
                 self
             }
-            ///Sets `tenant`.
+            ///Permission keys that apply to the whole tenant, such as `member:read` (the `tenant` group of `get_permissions`).
             pub fn tenant<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -21335,7 +21388,7 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
             }
         }
         impl RolePermissionsInfo {
-            ///Sets `division`.
+            ///The permission keys held in every division of the tenant.
             pub fn division<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
@@ -21366,7 +21419,7 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
                     });
                 self
             }
-            ///Sets `environment`.
+            ///The permission keys held in every environment of the tenant.
             pub fn environment<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
@@ -21379,7 +21432,7 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
                     });
                 self
             }
-            ///Sets `tenant`.
+            ///The permission keys held over the whole tenant, such as `member:read`.
             pub fn tenant<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
@@ -21776,7 +21829,7 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
             }
         }
         impl SetSubscriptions {
-            ///Sets `subscriptions`.
+            ///Every subscription the channel should have afterwards; an empty list leaves it with none.
             pub fn subscriptions<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::vec::Vec<super::SubscriptionEntry>>,
@@ -22837,7 +22890,7 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
             }
         }
         impl TelemetryRetention {
-            ///Sets `heartbeats_days`.
+            ///For how many days the deployment's node heartbeats are kept.
             pub fn heartbeats_days<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<i32>,
@@ -22852,7 +22905,7 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
                     });
                 self
             }
-            ///Sets `logs_days`.
+            ///For how many days the deployment's logs are kept.
             pub fn logs_days<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<i32>,
@@ -22865,7 +22918,7 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
                     });
                 self
             }
-            ///Sets `metrics_days`.
+            ///For how many days the deployment's metrics are kept.
             pub fn metrics_days<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<i32>,
@@ -23804,7 +23857,7 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
             }
         }
         impl TenantStructure {
-            ///Sets `divisions`.
+            ///The tenant's divisions, each with its environments.
             pub fn divisions<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::vec::Vec<super::DivisionStructure>>,
@@ -24024,7 +24077,7 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
             }
         }
         impl TenantSummaryInfo {
-            ///Sets `total_deployments`.
+            ///How many deployments there are across all of the tenant's environments.
             pub fn total_deployments<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<i32>,
@@ -24039,7 +24092,7 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
                     });
                 self
             }
-            ///Sets `total_divisions`.
+            ///How many divisions the tenant has.
             pub fn total_divisions<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<i32>,
@@ -24054,7 +24107,7 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
                     });
                 self
             }
-            ///Sets `total_environments`.
+            ///How many environments there are across all of the tenant's divisions.
             pub fn total_environments<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<i32>,

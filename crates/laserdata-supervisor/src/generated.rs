@@ -1981,6 +1981,7 @@ Iggy server's own statistics (`cpu_usage`, `memory_usage`, `messages_count`, ...
     ///One page of access rules.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct PagedAccessRuleInfo {
+        ///The access rules on this page, at most as many as `results` asked for.
         pub items: ::std::vec::Vec<AccessRuleInfo>,
         pub page: ::laserdata_core::shared::PageNumber,
         pub total_pages: ::laserdata_core::shared::TotalCount,
@@ -1995,6 +1996,7 @@ Iggy server's own statistics (`cpu_usage`, `memory_usage`, `messages_count`, ...
     ///One page of activities.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct PagedActivityInfo {
+        ///The activities on this page, at most as many as `results` asked for.
         pub items: ::std::vec::Vec<ActivityInfo>,
         pub page: ::laserdata_core::shared::PageNumber,
         pub total_pages: ::laserdata_core::shared::TotalCount,
@@ -2009,6 +2011,7 @@ Iggy server's own statistics (`cpu_usage`, `memory_usage`, `messages_count`, ...
     ///One page of configuration rows.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct PagedConfigVersionInfo {
+        ///The configuration rows on this page, at most as many as `results` asked for.
         pub items: ::std::vec::Vec<ConfigVersionInfo>,
         pub page: ::laserdata_core::shared::PageNumber,
         pub total_pages: ::laserdata_core::shared::TotalCount,
@@ -2023,6 +2026,7 @@ Iggy server's own statistics (`cpu_usage`, `memory_usage`, `messages_count`, ...
     ///One page of connector instances.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct PagedConnectorInstanceInfo {
+        ///The connector instances on this page, at most as many as `results` asked for.
         pub items: ::std::vec::Vec<ConnectorInstanceInfo>,
         pub page: ::laserdata_core::shared::PageNumber,
         pub total_pages: ::laserdata_core::shared::TotalCount,
@@ -2037,6 +2041,7 @@ Iggy server's own statistics (`cpu_usage`, `memory_usage`, `messages_count`, ...
     ///One page of heartbeats.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct PagedHeartbeatRecord {
+        ///The heartbeats on this page, at most as many as `results` asked for.
         pub items: ::std::vec::Vec<HeartbeatRecord>,
         pub page: ::laserdata_core::shared::PageNumber,
         pub total_pages: ::laserdata_core::shared::TotalCount,
@@ -2051,6 +2056,7 @@ Iggy server's own statistics (`cpu_usage`, `memory_usage`, `messages_count`, ...
     ///One page of log lines.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct PagedLogEntry {
+        ///The log lines on this page, at most as many as `results` asked for.
         pub items: ::std::vec::Vec<LogEntry>,
         pub page: ::laserdata_core::shared::PageNumber,
         pub total_pages: ::laserdata_core::shared::TotalCount,
@@ -2065,6 +2071,7 @@ Iggy server's own statistics (`cpu_usage`, `memory_usage`, `messages_count`, ...
     ///One page of metric samples.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct PagedNodeMetrics {
+        ///The metric samples on this page, at most as many as `results` asked for.
         pub items: ::std::vec::Vec<NodeMetrics>,
         pub page: ::laserdata_core::shared::PageNumber,
         pub total_pages: ::laserdata_core::shared::TotalCount,
@@ -2079,6 +2086,7 @@ Iggy server's own statistics (`cpu_usage`, `memory_usage`, `messages_count`, ...
     ///One page of snapshots.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct PagedSnapshotInfo {
+        ///The snapshots on this page, at most as many as `results` asked for.
         pub items: ::std::vec::Vec<SnapshotInfo>,
         pub page: ::laserdata_core::shared::PageNumber,
         pub total_pages: ::laserdata_core::shared::TotalCount,
@@ -6217,7 +6225,7 @@ connectors runtime runs it; the exact strings are not confirmed (`pending` and
             }
         }
         impl PagedAccessRuleInfo {
-            ///Sets `items`.
+            ///The access rules on this page, at most as many as `results` asked for.
             pub fn items<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::vec::Vec<super::AccessRuleInfo>>,
@@ -6325,7 +6333,7 @@ connectors runtime runs it; the exact strings are not confirmed (`pending` and
             }
         }
         impl PagedActivityInfo {
-            ///Sets `items`.
+            ///The activities on this page, at most as many as `results` asked for.
             pub fn items<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::vec::Vec<super::ActivityInfo>>,
@@ -6432,7 +6440,7 @@ connectors runtime runs it; the exact strings are not confirmed (`pending` and
             }
         }
         impl PagedConfigVersionInfo {
-            ///Sets `items`.
+            ///The configuration rows on this page, at most as many as `results` asked for.
             pub fn items<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::vec::Vec<super::ConfigVersionInfo>>,
@@ -6541,7 +6549,7 @@ connectors runtime runs it; the exact strings are not confirmed (`pending` and
             }
         }
         impl PagedConnectorInstanceInfo {
-            ///Sets `items`.
+            ///The connector instances on this page, at most as many as `results` asked for.
             pub fn items<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -6652,7 +6660,7 @@ connectors runtime runs it; the exact strings are not confirmed (`pending` and
             }
         }
         impl PagedHeartbeatRecord {
-            ///Sets `items`.
+            ///The heartbeats on this page, at most as many as `results` asked for.
             pub fn items<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::vec::Vec<super::HeartbeatRecord>>,
@@ -6760,7 +6768,7 @@ connectors runtime runs it; the exact strings are not confirmed (`pending` and
             }
         }
         impl PagedLogEntry {
-            ///Sets `items`.
+            ///The log lines on this page, at most as many as `results` asked for.
             pub fn items<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::vec::Vec<super::LogEntry>>,
@@ -6867,7 +6875,7 @@ connectors runtime runs it; the exact strings are not confirmed (`pending` and
             }
         }
         impl PagedNodeMetrics {
-            ///Sets `items`.
+            ///The metric samples on this page, at most as many as `results` asked for.
             pub fn items<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::vec::Vec<super::NodeMetrics>>,
@@ -6974,7 +6982,7 @@ connectors runtime runs it; the exact strings are not confirmed (`pending` and
             }
         }
         impl PagedSnapshotInfo {
-            ///Sets `items`.
+            ///The snapshots on this page, at most as many as `results` asked for.
             pub fn items<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::vec::Vec<super::SnapshotInfo>>,

@@ -1,6 +1,7 @@
 //! Reading, bundling and checking the OpenAPI sources.
 
 pub mod bundle;
+pub mod descriptions;
 pub mod examples;
 pub mod rules;
 pub mod source;
@@ -8,7 +9,8 @@ pub mod source;
 use crate::diagnostic::{Diagnostic, tokens};
 use bundle::Bundle;
 
-/// Every problem with a bundled document: OpenAPI structure, our rules, and examples.
+/// Every problem with a bundled document: OpenAPI structure, our rules, property
+/// descriptions, and examples.
 pub fn check(bundle: &Bundle, layer: &crate::layers::Layer) -> Vec<Diagnostic> {
     let mut problems = Vec::new();
     if let Err(error) = serde_path_to_error::deserialize::<_, openapiv3::OpenAPI>(&bundle.doc) {
@@ -33,6 +35,7 @@ pub fn check(bundle: &Bundle, layer: &crate::layers::Layer) -> Vec<Diagnostic> {
         problems.push(bundle.diagnostic(&existing, format!("not valid OpenAPI 3.0: {}", error.inner())));
     }
     problems.extend(rules::check(bundle, layer));
+    problems.extend(descriptions::check(bundle));
     problems.extend(examples::check(bundle));
     problems
 }

@@ -401,7 +401,7 @@ fn operations_table(bundle: &Bundle) -> String {
         .collect();
     rows.sort();
     let mut out = String::from(
-        "\n/// Every operation of this API, sorted by id, for `laserdata_core::hooks`.\npub static OPERATIONS: &[::laserdata_core::hooks::Operation] = &[\n",
+        "\n/// Every operation of this API, sorted by id, for `laserdata_core::hooks`.\n#[doc(hidden)]\npub static OPERATIONS: &[::laserdata_core::hooks::Operation] = &[\n",
     );
     for (id, path, honours_key) in rows {
         out.push_str(&format!(

@@ -1179,6 +1179,7 @@ impl<'a> ::laserdata_core::paging::PagedRequest for builder::GetTenantAudit<'a> 
 }
 
 /// Every operation of this API, sorted by id, for `laserdata_core::hooks`.
+#[doc(hidden)]
 pub static OPERATIONS: &[::laserdata_core::hooks::Operation] = &[
     ::laserdata_core::hooks::Operation { id: "get_tenant_audit", path: "/audit/tenants/{tenant_id}", idempotency_key: false },
     ::laserdata_core::hooks::Operation { id: "get_tenant_audit_types", path: "/audit/types", idempotency_key: false },

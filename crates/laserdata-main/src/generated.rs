@@ -43321,6 +43321,7 @@ impl<'a> ::laserdata_core::paging::PagedRequest for builder::GetRoleMembers<'a> 
 }
 
 /// Every operation of this API, sorted by id, for `laserdata_core::hooks`.
+#[doc(hidden)]
 pub static OPERATIONS: &[::laserdata_core::hooks::Operation] = &[
     ::laserdata_core::hooks::Operation { id: "activate_connector", path: "/tenants/{tenant_id}/divisions/{division_id}/environments/{environment_id}/deployments/{deployment_id}/connectors/activate", idempotency_key: true },
     ::laserdata_core::hooks::Operation { id: "add_role", path: "/tenants/{tenant_id}/roles", idempotency_key: true },

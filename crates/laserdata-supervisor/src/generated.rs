@@ -14537,6 +14537,7 @@ impl<'a> ::laserdata_core::paging::PagedRequest for builder::GetSnapshots<'a> {
 }
 
 /// Every operation of this API, sorted by id, for `laserdata_core::hooks`.
+#[doc(hidden)]
 pub static OPERATIONS: &[::laserdata_core::hooks::Operation] = &[
     ::laserdata_core::hooks::Operation { id: "activate_config_version", path: "/deployments/{deployment_id}/configs/{kind}/{name}/versions/{version}/activate", idempotency_key: true },
     ::laserdata_core::hooks::Operation { id: "create_access_rule", path: "/deployments/{deployment_id}/access_rules", idempotency_key: true },

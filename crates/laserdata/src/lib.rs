@@ -109,6 +109,8 @@
 //! until read with [`SecretString::expose`].
 #![deny(missing_docs)]
 
+#[cfg(doctest)]
+mod compile_fail;
 mod config;
 mod created;
 pub mod paging;
@@ -155,6 +157,19 @@ pub use laserdata_supervisor as supervisor;
 #[cfg(feature = "audit")]
 #[doc(inline)]
 pub use laserdata_audit as audit;
+
+// The generated crates under their own names too: compiler messages about a generated type
+// name it through its crate (`laserdata::laserdata_main::types::CreateApiKey`), and such a path
+// must be one a user can write. Hidden: `main`, `supervisor` and `audit` are the documented names.
+#[cfg(feature = "audit")]
+#[doc(hidden)]
+pub use laserdata_audit;
+#[cfg(feature = "main")]
+#[doc(hidden)]
+pub use laserdata_main;
+#[cfg(feature = "supervisor")]
+#[doc(hidden)]
+pub use laserdata_supervisor;
 
 /// A configured connection to LaserData Cloud: one HTTP client (connection pool, key,
 /// timeouts) shared by the client of every API layer. Cheap to clone.

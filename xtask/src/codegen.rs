@@ -118,6 +118,9 @@ fn surface_of<'a>(doc: &'a Value, home: Home, bundle: Option<&'a Bundle>) -> sha
     let mut schemas = schemas;
     schemas.sort_by_key(|(name, _)| *name);
     for (name, schema) in &schemas {
+        if let Some(description) = schema.get("description").and_then(Value::as_str) {
+            surface.type_docs.push((type_name(name), description.trim().to_owned()));
+        }
         if home.is_shared(name) {
             surface.shared.push(type_name(name));
         } else if is_id(name, schema) {

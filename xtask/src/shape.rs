@@ -35,6 +35,9 @@ pub struct Surface<'a> {
     pub ids: Vec<(String, Option<&'a str>)>,
     /// For each operation builder, setter and its documentation (the parameter's description).
     pub parameter_docs: Vec<(String, String, String)>,
+    /// The description of each named type (by Rust name), for the fields that hold one and
+    /// have no description of their own.
+    pub type_docs: Vec<(String, String)>,
 }
 
 /// Shapes a generated client: its `types` module and its operation builders.
@@ -70,7 +73,7 @@ pub fn types(items: &mut Vec<Item>, surface: &Surface) {
     }
     let added = [string_conversions(items), one_of_builders(items)].concat();
     items.extend(added);
-    document_types(items);
+    document_types(items, &surface.type_docs);
 }
 
 /// For every string newtype: `From<&str>` where typify gave only `From<String>` (the ones
@@ -218,10 +221,29 @@ fn builder_structs(items: &[Item]) -> BTreeSet<String> {
 
 /// Documents what typify leaves bare: enum values (by their text on the wire), `builder()`
 /// functions, builder structs and their setters (with the field's own documentation).
-fn document_types(items: &mut [Item]) {
+fn document_types(items: &mut [Item], type_docs: &[(String, String)]) {
     let mut field_docs: Vec<(String, String, Vec<Attribute>)> = Vec::new();
     for item in items.iter_mut() {
         match item {
+            // A field that is a named type, with no description of its own, is described by its
+            // type's description (as the spec's description rule counts it).
+            Item::Struct(structure) if matches!(structure.fields, Fields::Named(_)) => {
+                let Fields::Named(fields) = &mut structure.fields else { continue };
+                for field in fields.named.iter_mut().filter(|field| !has_doc(&field.attrs)) {
+                    let named = named_type(&field.ty);
+                    if let Some((_, doc)) = type_docs.iter().find(|(name, _)| Some(name) == named.as_ref()) {
+                        field.attrs.insert(0, parse_quote!(#[doc = #doc]));
+                    }
+                }
+                let Fields::Named(fields) = &structure.fields else { continue };
+                for field in &fields.named {
+                    let docs: Vec<Attribute> =
+                        field.attrs.iter().filter(|a| a.path().is_ident("doc")).cloned().collect();
+                    if let Some(name) = &field.ident {
+                        field_docs.push((structure.ident.to_string(), name.to_string(), docs));
+                    }
+                }
+            }
             Item::Enum(enumeration) => {
                 for variant in &mut enumeration.variants {
                     if !has_doc(&variant.attrs) {
@@ -230,17 +252,6 @@ fn document_types(items: &mut [Item]) {
                             None => format!("A `{}`.", type_text(&variant.fields)),
                         };
                         variant.attrs.insert(0, parse_quote!(#[doc = #doc]));
-                    }
-                }
-            }
-            Item::Struct(structure) => {
-                if let Fields::Named(fields) = &structure.fields {
-                    for field in &fields.named {
-                        let docs: Vec<Attribute> =
-                            field.attrs.iter().filter(|a| a.path().is_ident("doc")).cloned().collect();
-                        if let Some(name) = &field.ident {
-                            field_docs.push((structure.ident.to_string(), name.to_string(), docs));
-                        }
                     }
                 }
             }
@@ -475,6 +486,18 @@ fn type_ident(ty: &Type) -> Option<String> {
             Some(path.path.segments[0].ident.to_string())
         }
         _ => None,
+    }
+}
+
+/// The name of the type a field holds, looking through `Option` and `Open` (`Option<::x::TenantId>`
+/// is `TenantId`); `None` for lists, maps and built-in types.
+fn named_type(ty: &Type) -> Option<String> {
+    let Type::Path(path) = ty else { return None };
+    let last = path.path.segments.last()?;
+    match last.ident.to_string().as_str() {
+        "Option" | "Open" => first_generic(ty).and_then(|inner| named_type(&inner)),
+        "Vec" | "HashMap" | "BTreeMap" | "String" | "DateTime" | "Value" | "SecretString" => None,
+        name => Some(name.to_owned()),
     }
 }
 

@@ -49,8 +49,11 @@ pub mod types {
     pub struct PagedTenantAuditInfo {
         ///The audit entries on this page, at most as many as `results` asked for.
         pub items: ::std::vec::Vec<TenantAuditInfo>,
+        ///The number of this page, counting from 1.
         pub page: ::laserdata_core::shared::PageNumber,
+        ///A total over all pages.
         pub total_pages: ::laserdata_core::shared::TotalCount,
+        ///A total over all pages.
         pub total_results: ::laserdata_core::shared::TotalCount,
     }
     impl PagedTenantAuditInfo {
@@ -74,10 +77,13 @@ pub mod types {
         ///What changed, shaped by the kind of entry (for updates, also the previous values). Not described further by the vendor.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub data: ::std::option::Option<::serde_json::Value>,
+        ///A resource or person an entry refers to, with its name at the time of the entry.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub deployment: ::std::option::Option<AuditResource>,
+        ///A resource or person an entry refers to, with its name at the time of the entry.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub division: ::std::option::Option<AuditResource>,
+        ///A resource or person an entry refers to, with its name at the time of the entry.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub environment: ::std::option::Option<AuditResource>,
         ///A readable name for the kind.
@@ -266,7 +272,7 @@ pub mod types {
                     });
                 self
             }
-            ///Sets `page`.
+            ///The number of this page, counting from 1.
             pub fn page<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::PageNumber>,
@@ -279,7 +285,7 @@ pub mod types {
                     });
                 self
             }
-            ///Sets `total_pages`.
+            ///A total over all pages.
             pub fn total_pages<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::TotalCount>,
@@ -292,7 +298,7 @@ pub mod types {
                     });
                 self
             }
-            ///Sets `total_results`.
+            ///A total over all pages.
             pub fn total_results<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::TotalCount>,
@@ -444,7 +450,7 @@ pub mod types {
                     });
                 self
             }
-            ///Sets `deployment`.
+            ///A resource or person an entry refers to, with its name at the time of the entry.
             pub fn deployment<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<super::AuditResource>>,
@@ -457,7 +463,7 @@ pub mod types {
                     });
                 self
             }
-            ///Sets `division`.
+            ///A resource or person an entry refers to, with its name at the time of the entry.
             pub fn division<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<super::AuditResource>>,
@@ -470,7 +476,7 @@ pub mod types {
                     });
                 self
             }
-            ///Sets `environment`.
+            ///A resource or person an entry refers to, with its name at the time of the entry.
             pub fn environment<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<super::AuditResource>>,

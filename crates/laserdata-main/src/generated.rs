@@ -39,7 +39,11 @@ pub mod types {
     ///A new custom role.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct AddRole {
+        ///The name of a role.
         pub name: ::laserdata_core::shared::RoleName,
+        /**Permissions to grant, by scope. `tenant` permissions apply to the whole tenant;
+`division` and `environment` ones to every division and environment; `divisions`
+narrows them to chosen divisions, keyed by division id.*/
         pub permissions: RolePermissions,
     }
     impl AddRole {
@@ -63,11 +67,17 @@ pub mod types {
         pub division_name: ::std::option::Option<::laserdata_core::shared::DivisionName>,
         ///When the key stops working.
         pub expiry_at: ::chrono::DateTime<::chrono::offset::Utc>,
+        ///Identifies an API key within its tenant.
         pub id: ::laserdata_core::shared::ApiKeyId,
+        ///A name for people to recognise the key by; it need not be unique.
         pub name: ApiKeyName,
+        ///The permissions a role resolves to, by scope.
         pub permissions: RolePermissionsInfo,
+        ///Identifies a role within a tenant.
         pub role_id: ::laserdata_core::shared::RoleId,
+        ///The name of a role.
         pub role_name: ::laserdata_core::shared::RoleName,
+        ///Identifies a user. Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
         pub user_id: ::laserdata_core::shared::UserId,
         ///Whether requests are accepted only from `allowed_ips`.
         pub validate_ip: bool,
@@ -93,10 +103,15 @@ pub mod types {
         pub division_name: ::std::option::Option<::laserdata_core::shared::DivisionName>,
         ///When the key stops working.
         pub expiry_at: ::chrono::DateTime<::chrono::offset::Utc>,
+        ///Identifies an API key within its tenant.
         pub id: ::laserdata_core::shared::ApiKeyId,
+        ///A name for people to recognise the key by; it need not be unique.
         pub name: ApiKeyName,
+        ///Identifies a role within a tenant.
         pub role_id: ::laserdata_core::shared::RoleId,
+        ///The name of a role.
         pub role_name: ::laserdata_core::shared::RoleName,
+        ///Identifies a user. Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
         pub user_id: ::laserdata_core::shared::UserId,
         ///Whether requests are accepted only from `allowed_ips`.
         pub validate_ip: bool,
@@ -164,6 +179,7 @@ pub mod types {
     ///A newly created key and its secret.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct ApiKeyToken {
+        ///Identifies an API key within its tenant.
         pub id: ::laserdata_core::shared::ApiKeyId,
         pub token: ::laserdata_core::SecretString,
     }
@@ -317,12 +333,15 @@ pub mod types {
     ///The AWS account, network and IAM role a BYOC deployment uses.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct AwsByocDeployment {
+        ///A 12-digit AWS account id, as a string so that leading zeros are kept.
         pub account_id: ::laserdata_core::shared::AwsAccountId,
         ///The external id the role's trust policy requires when it is assumed.
         pub external_id: ::std::string::String,
         ///The ARN of the IAM role LaserData assumes to operate the deployment.
         pub identity_arn: ::std::string::String,
+        ///An IPv4 address range in CIDR notation (`10.20.0.0/16`).
         pub vpc_cidr: CidrBlock,
+        ///The id of an AWS VPC (`vpc-` followed by hexadecimal digits).
         pub vpc_id: ::laserdata_core::shared::AwsVpcId,
     }
     impl AwsByocDeployment {
@@ -401,15 +420,19 @@ when it has not been set.
     ///What one deployment cost over one period, by kind of cost, with its network traffic.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct BillingReportDetails {
+        ///A cloud provider LaserData deploys to.
         pub cloud: ::laserdata_core::Open<::laserdata_core::shared::Cloud>,
         ///The cost of the deployment's nodes.
         pub compute_cost: ::laserdata_core::shared::Money,
+        ///The currency amounts are billed in.
         pub currency: ::laserdata_core::Open<::laserdata_main::types::Currency>,
         ///The cost of extended data retention.
         pub data_retention_cost: ::laserdata_core::shared::Money,
+        ///Identifies a deployment within an environment.
         pub deployment_id: ::laserdata_core::shared::DeploymentId,
         ///The start of the period.
         pub from: ::chrono::DateTime<::chrono::offset::Utc>,
+        ///Identifies a deployment cost report within its tenant.
         pub id: ::laserdata_main::types::DeploymentReportId,
         ///The name of the deployment the report covers.
         pub name: ::std::string::String,
@@ -439,6 +462,7 @@ when it has not been set.
         pub total_network_in: f64,
         ///Outbound network traffic over the period. The vendor does not state the unit; GB is likely.
         pub total_network_out: f64,
+        ///Who owns the infrastructure a deployment runs on (LaserData's cloud, your own cloud account, or your premises).
         pub variant: ::laserdata_core::Open<::laserdata_main::types::DeploymentVariant>,
     }
     impl BillingReportDetails {
@@ -450,11 +474,15 @@ when it has not been set.
     ///What one deployment cost over one period, as lists show it.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct BillingReportInfo {
+        ///A cloud provider LaserData deploys to.
         pub cloud: ::laserdata_core::Open<::laserdata_core::shared::Cloud>,
+        ///The currency amounts are billed in.
         pub currency: ::laserdata_core::Open<::laserdata_main::types::Currency>,
+        ///Identifies a deployment within an environment.
         pub deployment_id: ::laserdata_core::shared::DeploymentId,
         ///The start of the period.
         pub from: ::chrono::DateTime<::chrono::offset::Utc>,
+        ///Identifies a deployment cost report within its tenant.
         pub id: ::laserdata_main::types::DeploymentReportId,
         ///The name of the deployment the report covers.
         pub name: ::std::string::String,
@@ -470,6 +498,7 @@ when it has not been set.
         pub to: ::chrono::DateTime<::chrono::offset::Utc>,
         ///What the deployment cost over the period, all kinds of cost together.
         pub total_cost: ::laserdata_core::shared::Money,
+        ///Who owns the infrastructure a deployment runs on (LaserData's cloud, your own cloud account, or your premises).
         pub variant: ::laserdata_core::Open<::laserdata_main::types::DeploymentVariant>,
     }
     impl BillingReportInfo {
@@ -498,10 +527,13 @@ have none.
 */
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
     pub struct ChannelSettings {
+        ///Optional overrides for how messages appear in Slack; a field left out or null leaves the incoming webhook's own choice.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub slack: ::std::option::Option<SlackSettings>,
+        ///Options for text messages.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub sms: ::std::option::Option<SmsSettings>,
+        ///How the request to a webhook endpoint is made.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub webhook: ::std::option::Option<WebhookSettings>,
     }
@@ -557,10 +589,13 @@ have none.
     pub struct CloudAccountDetails {
         ///The account's identifier at the provider (a 12-digit AWS account id, a GCP project id).
         pub account_id: ::std::string::String,
+        ///A cloud provider LaserData deploys to.
         pub cloud: ::laserdata_core::Open<::laserdata_core::shared::Cloud>,
         ///When the account was registered.
         pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
+        ///Identifies a registered cloud account within its tenant.
         pub id: ::laserdata_main::types::CloudAccountId,
+        ///A name for the account, unique within the tenant.
         pub name: CloudAccountName,
         ///The region to suggest when deploying with this account; null when none was set.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -571,6 +606,7 @@ have none.
         ///What LaserData needs to work in the account; null when nothing was stored.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub settings: ::std::option::Option<CloudAccountSettings>,
+        ///The life-cycle state of an account or resource.
         pub status: ::laserdata_core::Open<::laserdata_main::types::Status>,
         ///When the account was last changed.
         pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
@@ -591,14 +627,18 @@ have none.
     pub struct CloudAccountInfo {
         ///The account's identifier at the provider (a 12-digit AWS account id, a GCP project id).
         pub account_id: ::std::string::String,
+        ///A cloud provider LaserData deploys to.
         pub cloud: ::laserdata_core::Open<::laserdata_core::shared::Cloud>,
         ///When the account was registered.
         pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
+        ///Identifies a registered cloud account within its tenant.
         pub id: ::laserdata_main::types::CloudAccountId,
+        ///A name for the account, unique within the tenant.
         pub name: CloudAccountName,
         ///The region to suggest when deploying with this account; null when none was set.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub region: ::std::option::Option<::laserdata_core::shared::Region>,
+        ///The life-cycle state of an account or resource.
         pub status: ::laserdata_core::Open<::laserdata_main::types::Status>,
         ///When the account was last changed.
         pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
@@ -708,12 +748,21 @@ a plain string so that a provider added later does not break older clients.
     ///Every rate that makes up a deployment's cost on one cloud.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct CloudPricing {
+        ///The monthly price of each tier's nodes, by the kind of storage the nodes use.
         pub compute: ComputePricing,
+        /**The price of network volumes: a rate per GB, plus charges for IOPS and throughput
+above what every volume includes for free.*/
         pub disk: DiskPricing,
+        /**The price of network traffic, per GB, by where the traffic goes. Each list holds rate
+tiers in increasing order of throughput.*/
         pub network: NetworkPricing,
+        ///The platform charge every deployment pays on top of its resources.
         pub overhead: OverheadPricing,
+        ///The price of message storage, by storage profile.
         pub storage: StoragePricing,
+        ///The price of keeping a deployment's metrics, logs and heartbeats.
         pub telemetry: TelemetryPricing,
+        ///The price of one GB of data transfer, by how far the data travels.
         pub transfer: TransferPricing,
     }
     impl CloudPricing {
@@ -728,6 +777,7 @@ a plain string so that a provider added later does not break older clients.
         ///Size in GiB; null for the tier's default.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub size: ::std::option::Option<StorageSize>,
+        ///The kind of disk a deployment stores messages on, from node-local NVMe to the fastest network volumes.
         #[serde(rename = "type")]
         pub type_: ::laserdata_core::Open<::laserdata_main::types::StorageType>,
     }
@@ -873,6 +923,7 @@ a plain string so that a provider added later does not break older clients.
         pub name: ::std::string::String,
         ///Whether the tenant's plan allows the connector.
         pub permitted: bool,
+        ///Whether a connector copies messages out of Iggy (`sink`) or feeds messages into it (`source`).
         #[serde(rename = "type")]
         pub type_: ::laserdata_core::Open<::laserdata_main::types::ConnectorType>,
     }
@@ -971,7 +1022,11 @@ a plain string so that a provider added later does not break older clients.
         pub division_id: ::std::option::Option<::laserdata_core::shared::DivisionId>,
         ///When the key stops working; at most 365 days ahead.
         pub expiry_at: ::chrono::DateTime<::chrono::offset::Utc>,
+        ///A name for people to recognise the key by; it need not be unique.
         pub name: ApiKeyName,
+        /**Permissions to grant, by scope. `tenant` permissions apply to the whole tenant;
+`division` and `environment` ones to every division and environment; `divisions`
+narrows them to chosen divisions, keyed by division id.*/
         pub permissions: RolePermissions,
         ///Accept requests only from `allowed_ips`.
         pub validate_ip: bool,
@@ -993,7 +1048,9 @@ a plain string so that a provider added later does not break older clients.
         pub division_id: ::std::option::Option<::laserdata_core::shared::DivisionId>,
         ///When the key stops working; at most 365 days ahead.
         pub expiry_at: ::chrono::DateTime<::chrono::offset::Utc>,
+        ///A name for people to recognise the key by; it need not be unique.
         pub name: ApiKeyName,
+        ///Identifies a role within a tenant.
         pub role_id: ::laserdata_core::shared::RoleId,
         ///Accept requests only from `allowed_ips`.
         pub validate_ip: bool,
@@ -1007,10 +1064,14 @@ a plain string so that a provider added later does not break older clients.
     ///A new channel. `destination` must suit `channel` (see `NotificationChannelDestination`).
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct CreateChannel {
+        /**How a channel delivers: `slack` posts to a Slack incoming webhook, `webhook` sends a
+JSON document by HTTPS to your endpoint, `email` mails an address and `sms` texts a
+phone number (announced, not yet delivering).*/
         pub channel: ::laserdata_core::Open<
             ::laserdata_main::types::NotificationChannelKind,
         >,
         pub destination: ::laserdata_core::SecretString,
+        ///A name for people to recognise the channel by.
         pub name: NotificationChannelName,
         ///Free-text notes about the channel.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1030,7 +1091,9 @@ a plain string so that a provider added later does not break older clients.
     pub struct CreateCloudAccount {
         ///The account's identifier at the provider (a 12-digit AWS account id, a GCP project id).
         pub account_id: ::std::string::String,
+        ///A cloud provider LaserData deploys to.
         pub cloud: ::laserdata_core::Open<::laserdata_core::shared::Cloud>,
+        ///A name for the account, unique within the tenant.
         pub name: CloudAccountName,
         ///The region to suggest when deploying with this account.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1051,11 +1114,13 @@ a plain string so that a provider added later does not break older clients.
     ///A new division.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct CreateDivision {
+        ///Free text describing a resource.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub description: ::std::option::Option<Description>,
         ///The division's contact address, for example for its invoices.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub email: ::std::option::Option<Email>,
+        ///The name of a division.
         pub name: ::laserdata_core::shared::DivisionName,
         ///Protect the division against deletion from the start.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1070,8 +1135,10 @@ a plain string so that a provider added later does not break older clients.
     ///A new environment.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct CreateEnvironment {
+        ///Free text describing a resource.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub description: ::std::option::Option<Description>,
+        ///The name of an environment.
         pub name: ::laserdata_core::shared::EnvironmentName,
         ///Protect the environment against deletion from the start.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1086,6 +1153,7 @@ a plain string so that a provider added later does not break older clients.
     ///Which identity provider to sign in with.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
     pub struct CreateIntent {
+        ///An external identity provider users can sign in with.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub source: ::std::option::Option<
             ::laserdata_core::Open<::laserdata_main::types::IdentityProvider>,
@@ -1195,10 +1263,12 @@ it is left untyped (any JSON value); expect something close to `BillingInfo`.
         pub billing_info: ::std::option::Option<::serde_json::Value>,
         ///When the invoice was created.
         pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
+        ///The currency amounts are billed in.
         pub currency: ::laserdata_core::Open<::laserdata_main::types::Currency>,
         ///The division the invoice is for; null when it covers the whole tenant.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub division_id: ::std::option::Option<::laserdata_core::shared::DivisionId>,
+        ///Identifies an invoice within its tenant.
         pub id: ::laserdata_main::types::InvoiceId,
         ///The charges that make up the invoice.
         pub line_items: ::std::vec::Vec<::serde_json::Value>,
@@ -1214,12 +1284,17 @@ it is left untyped (any JSON value); expect something close to `BillingInfo`.
         pub period_end: ::chrono::DateTime<::chrono::offset::Utc>,
         ///The start of the billed period.
         pub period_start: ::chrono::DateTime<::chrono::offset::Utc>,
+        /**Where an invoice stands: being prepared (`draft`), issued and awaiting payment
+(`pending`, `approved`), settled (`paid`), a payment attempt that did not go through
+(`failed`), withdrawn (`cancelled`), or paid back in whole or part (`refunded`,
+`partially_refunded`).*/
         pub status: ::laserdata_core::Open<::laserdata_main::types::InvoiceStatus>,
         ///The amount before tax.
         pub subtotal: ::laserdata_core::shared::Money,
         ///The tax charged; null when none applies.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub tax: ::std::option::Option<::laserdata_core::shared::Money>,
+        ///Identifies a tenant (an organization).
         pub tenant_id: ::laserdata_core::shared::TenantId,
         ///The amount due, tax included.
         pub total: ::laserdata_core::shared::Money,
@@ -1235,10 +1310,12 @@ it is left untyped (any JSON value); expect something close to `BillingInfo`.
     pub struct CustomerInvoiceInfo {
         ///When the invoice was created.
         pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
+        ///The currency amounts are billed in.
         pub currency: ::laserdata_core::Open<::laserdata_main::types::Currency>,
         ///The division the invoice is for; null when it covers the whole tenant.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub division_id: ::std::option::Option<::laserdata_core::shared::DivisionId>,
+        ///Identifies an invoice within its tenant.
         pub id: ::laserdata_main::types::InvoiceId,
         ///The invoice number printed on the document, such as `LD-2026-000412`.
         pub number: ::std::string::String,
@@ -1246,7 +1323,12 @@ it is left untyped (any JSON value); expect something close to `BillingInfo`.
         pub period_end: ::chrono::DateTime<::chrono::offset::Utc>,
         ///The start of the billed period.
         pub period_start: ::chrono::DateTime<::chrono::offset::Utc>,
+        /**Where an invoice stands: being prepared (`draft`), issued and awaiting payment
+(`pending`, `approved`), settled (`paid`), a payment attempt that did not go through
+(`failed`), withdrawn (`cancelled`), or paid back in whole or part (`refunded`,
+`partially_refunded`).*/
         pub status: ::laserdata_core::Open<::laserdata_main::types::InvoiceStatus>,
+        ///Identifies a tenant (an organization).
         pub tenant_id: ::laserdata_core::shared::TenantId,
         ///The amount due, tax included.
         pub total: ::laserdata_core::shared::Money,
@@ -1274,9 +1356,13 @@ it is left untyped (any JSON value); expect something close to `BillingInfo`.
     ///The deployment to delete.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct DeleteDeploymentPayload {
+        ///Identifies a deployment within an environment.
         pub deployment_id: ::laserdata_core::shared::DeploymentId,
+        ///Identifies a division within a tenant.
         pub division_id: ::laserdata_core::shared::DivisionId,
+        ///Identifies an environment within a division.
         pub environment_id: ::laserdata_core::shared::EnvironmentId,
+        ///Identifies a tenant (an organization).
         pub tenant_id: ::laserdata_core::shared::TenantId,
     }
     impl DeleteDeploymentPayload {
@@ -1288,7 +1374,9 @@ it is left untyped (any JSON value); expect something close to `BillingInfo`.
     ///The division to delete.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct DeleteDivisionPayload {
+        ///Identifies a division within a tenant.
         pub division_id: ::laserdata_core::shared::DivisionId,
+        ///Identifies a tenant (an organization).
         pub tenant_id: ::laserdata_core::shared::TenantId,
     }
     impl DeleteDivisionPayload {
@@ -1300,8 +1388,11 @@ it is left untyped (any JSON value); expect something close to `BillingInfo`.
     ///The environment to delete.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct DeleteEnvironmentPayload {
+        ///Identifies a division within a tenant.
         pub division_id: ::laserdata_core::shared::DivisionId,
+        ///Identifies an environment within a division.
         pub environment_id: ::laserdata_core::shared::EnvironmentId,
+        ///Identifies a tenant (an organization).
         pub tenant_id: ::laserdata_core::shared::TenantId,
     }
     impl DeleteEnvironmentPayload {
@@ -1313,6 +1404,7 @@ it is left untyped (any JSON value); expect something close to `BillingInfo`.
     ///The tenant to delete.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct DeleteTenantPayload {
+        ///Identifies a tenant (an organization).
         pub tenant_id: ::laserdata_core::shared::TenantId,
     }
     impl DeleteTenantPayload {
@@ -1326,6 +1418,7 @@ otherwise a new one is created, named `environment_name` when given.
 */
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct DeployStarter {
+        ///A cloud provider LaserData deploys to.
         pub cloud: ::laserdata_core::Open<::laserdata_core::shared::Cloud>,
         ///The deployment's name; the platform picks one when absent.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1340,6 +1433,7 @@ otherwise a new one is created, named `environment_name` when given.
         pub environment_name: ::std::option::Option<
             ::laserdata_core::shared::EnvironmentName,
         >,
+        ///A cloud region, in the provider's own naming (`us-west-1`, `europe-west3`).
         pub region: ::laserdata_core::shared::Region,
     }
     impl DeployStarter {
@@ -1356,7 +1450,9 @@ otherwise a new one is created, named `environment_name` when given.
         pub availability_mode: ::std::option::Option<
             ::laserdata_core::Open<::laserdata_main::types::AvailabilityMode>,
         >,
+        ///A cloud provider LaserData deploys to.
         pub cloud: ::laserdata_core::Open<::laserdata_core::shared::Cloud>,
+        ///One Iggy server, or a cluster of several nodes.
         pub cluster: ::laserdata_core::Open<::laserdata_main::types::ClusterKind>,
         ///Run the nodes on hosts reserved for this tenant (when the plan allows it).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1364,6 +1460,7 @@ otherwise a new one is created, named `environment_name` when given.
         ///Encrypt the nodes' disks.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub encrypted: ::std::option::Option<bool>,
+        ///The name of a deployment, unique within its environment.
         pub name: DeploymentName,
         ///Require a confirmation code to delete the deployment.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1371,6 +1468,7 @@ otherwise a new one is created, named `environment_name` when given.
         ///Give the nodes public IP addresses.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub public_ip_enabled: ::std::option::Option<bool>,
+        ///A cloud region, in the provider's own naming (`us-west-1`, `europe-west3`).
         pub region: ::laserdata_core::shared::Region,
         ///How long telemetry is kept; the tier's default when absent.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1390,6 +1488,7 @@ otherwise a new one is created, named `environment_name` when given.
         ///The network throughput to size the deployment for.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub target_network_tput: ::std::option::Option<NetworkTput>,
+        ///The size class of a deployment's nodes; `free` is the starter tier.
         pub tier: ::laserdata_core::Open<::laserdata_core::shared::DeploymentTier>,
     }
     impl DeployToManagedCloud {
@@ -1411,7 +1510,9 @@ matches `cloud`, with the account prepared as `generate_byoc_setup` describes.
         ///The AWS account to deploy into; required when `cloud` is `aws`.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub aws: ::std::option::Option<AwsByocDeployment>,
+        ///A cloud provider LaserData deploys to.
         pub cloud: ::laserdata_core::Open<::laserdata_core::shared::Cloud>,
+        ///One Iggy server, or a cluster of several nodes.
         pub cluster: ::laserdata_core::Open<::laserdata_main::types::ClusterKind>,
         ///Encrypt the nodes' disks.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1419,6 +1520,7 @@ matches `cloud`, with the account prepared as `generate_byoc_setup` describes.
         ///The GCP project to deploy into; required when `cloud` is `gcp`.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub gcp: ::std::option::Option<GcpByocDeployment>,
+        ///The name of a deployment, unique within its environment.
         pub name: DeploymentName,
         ///Require a confirmation code to delete the deployment.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1426,6 +1528,7 @@ matches `cloud`, with the account prepared as `generate_byoc_setup` describes.
         ///Give the nodes public IP addresses.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub public_ip_enabled: ::std::option::Option<bool>,
+        ///A cloud region, in the provider's own naming (`us-west-1`, `europe-west3`).
         pub region: ::laserdata_core::shared::Region,
         ///How long telemetry is kept; the tier's default when absent.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1442,6 +1545,7 @@ matches `cloud`, with the account prepared as `generate_byoc_setup` describes.
         ///The network throughput to size the deployment for.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub target_network_tput: ::std::option::Option<NetworkTput>,
+        ///The size class of a deployment's nodes; `free` is the starter tier.
         pub tier: ::laserdata_core::Open<::laserdata_core::shared::DeploymentTier>,
     }
     impl DeployToYourOwnCloud {
@@ -1453,13 +1557,17 @@ matches `cloud`, with the account prepared as `generate_byoc_setup` describes.
     ///A deployment with its description and the history of its upgrades.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct DeploymentDetails {
+        ///The geographic area a region belongs to.
         pub area: ::laserdata_core::Open<::laserdata_main::types::Area>,
+        ///Whether a deployment's nodes run in one availability zone or are spread over several.
         pub availability_mode: ::laserdata_core::Open<
             ::laserdata_main::types::AvailabilityMode,
         >,
         ///Whether `upgrade_deployment` may be called now.
         pub can_upgrade: bool,
+        ///A cloud provider LaserData deploys to.
         pub cloud: ::laserdata_core::Open<::laserdata_core::shared::Cloud>,
+        ///One Iggy server, or a cluster of several nodes.
         pub cluster: ::laserdata_core::Open<::laserdata_main::types::ClusterKind>,
         ///A short code the platform assigns to the deployment.
         pub code: ::std::string::String,
@@ -1474,7 +1582,9 @@ matches `cloud`, with the account prepared as `generate_byoc_setup` describes.
         pub domain: ::std::string::String,
         ///Whether the nodes' disks are encrypted.
         pub encrypted: bool,
+        ///Identifies a deployment within an environment.
         pub id: ::laserdata_core::shared::DeploymentId,
+        ///The name of a deployment, unique within its environment.
         pub name: DeploymentName,
         ///How many nodes the deployment runs.
         pub nodes_count: i32,
@@ -1486,12 +1596,15 @@ matches `cloud`, with the account prepared as `generate_byoc_setup` describes.
         ///The cloud region; null when the deployment has none, as on-premise ones may not.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub region: ::std::option::Option<::laserdata_core::shared::Region>,
+        ///How long a deployment keeps its data and telemetry.
         pub retention: DeploymentRetention,
         ///The runtimes the deployment runs.
         pub runtimes: ::std::vec::Vec<RuntimeType>,
         ///Whether the deployment runs on hosts shared with other deployments.
         pub shared: bool,
+        ///A storage volume size in GiB.
         pub storage_size: StorageSize,
+        ///The kind of disk a deployment stores messages on, from node-local NVMe to the fastest network volumes.
         pub storage_type: ::laserdata_core::Open<::laserdata_main::types::StorageType>,
         /**The base URL of the Supervisor API that operates this deployment: send its
 deployment-level requests (credentials, configuration, metrics, logs, backups)
@@ -1516,6 +1629,7 @@ there, with the same `ld-api-key`. Null while no Supervisor is assigned.
         >,
         ///The deployment's upgrades.
         pub upgrades: ::std::vec::Vec<DeploymentUpgrade>,
+        ///Who owns the infrastructure a deployment runs on (LaserData's cloud, your own cloud account, or your premises).
         pub variant: ::laserdata_core::Open<::laserdata_main::types::DeploymentVariant>,
     }
     impl DeploymentDetails {
@@ -1527,13 +1641,17 @@ there, with the same `ld-api-key`. Null while no Supervisor is assigned.
     ///A deployment as lists show it.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct DeploymentInfo {
+        ///The geographic area a region belongs to.
         pub area: ::laserdata_core::Open<::laserdata_main::types::Area>,
+        ///Whether a deployment's nodes run in one availability zone or are spread over several.
         pub availability_mode: ::laserdata_core::Open<
             ::laserdata_main::types::AvailabilityMode,
         >,
         ///Whether `upgrade_deployment` may be called now.
         pub can_upgrade: bool,
+        ///A cloud provider LaserData deploys to.
         pub cloud: ::laserdata_core::Open<::laserdata_core::shared::Cloud>,
+        ///One Iggy server, or a cluster of several nodes.
         pub cluster: ::laserdata_core::Open<::laserdata_main::types::ClusterKind>,
         ///A short code the platform assigns to the deployment.
         pub code: ::std::string::String,
@@ -1545,7 +1663,9 @@ there, with the same `ld-api-key`. Null while no Supervisor is assigned.
         pub domain: ::std::string::String,
         ///Whether the nodes' disks are encrypted.
         pub encrypted: bool,
+        ///Identifies a deployment within an environment.
         pub id: ::laserdata_core::shared::DeploymentId,
+        ///The name of a deployment, unique within its environment.
         pub name: DeploymentName,
         ///How many nodes the deployment runs.
         pub nodes_count: i32,
@@ -1557,12 +1677,15 @@ there, with the same `ld-api-key`. Null while no Supervisor is assigned.
         ///The cloud region; null when the deployment has none, as on-premise ones may not.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub region: ::std::option::Option<::laserdata_core::shared::Region>,
+        ///How long a deployment keeps its data and telemetry.
         pub retention: DeploymentRetention,
         ///The runtimes the deployment runs.
         pub runtimes: ::std::vec::Vec<RuntimeType>,
         ///Whether the deployment runs on hosts shared with other deployments.
         pub shared: bool,
+        ///A storage volume size in GiB.
         pub storage_size: StorageSize,
+        ///The kind of disk a deployment stores messages on, from node-local NVMe to the fastest network volumes.
         pub storage_type: ::laserdata_core::Open<::laserdata_main::types::StorageType>,
         /**The base URL of the Supervisor API that operates this deployment: send its
 deployment-level requests (credentials, configuration, metrics, logs, backups)
@@ -1585,6 +1708,7 @@ there, with the same `ld-api-key`. Null while no Supervisor is assigned.
         pub upgraded_at: ::std::option::Option<
             ::chrono::DateTime<::chrono::offset::Utc>,
         >,
+        ///Who owns the infrastructure a deployment runs on (LaserData's cloud, your own cloud account, or your premises).
         pub variant: ::laserdata_core::Open<::laserdata_main::types::DeploymentVariant>,
     }
     impl DeploymentInfo {
@@ -1680,7 +1804,9 @@ there, with the same `ld-api-key`. Null while no Supervisor is assigned.
     ///The estimated monthly cost of a deployment, in US dollars.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct DeploymentPreview {
+        ///The estimated monthly cost by item, in US dollars.
         pub breakdown: DeploymentPreviewBreakdown,
+        ///A cloud provider LaserData deploys to.
         pub cloud: ::laserdata_core::Open<::laserdata_core::shared::Cloud>,
         ///The cloud instance type each node would run on.
         pub instance: ::std::string::String,
@@ -1688,7 +1814,9 @@ there, with the same `ld-api-key`. Null while no Supervisor is assigned.
         pub monthly_total_usd: ::laserdata_core::shared::Money,
         ///How many nodes were priced.
         pub nodes: i32,
+        ///A cloud region, in the provider's own naming (`us-west-1`, `europe-west3`).
         pub region: ::laserdata_core::shared::Region,
+        ///The size class of a deployment's nodes; `free` is the starter tier.
         pub tier: ::laserdata_core::Open<::laserdata_core::shared::DeploymentTier>,
     }
     impl DeploymentPreview {
@@ -1700,10 +1828,15 @@ there, with the same `ld-api-key`. Null while no Supervisor is assigned.
     ///The estimated monthly cost by item, in US dollars.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct DeploymentPreviewBreakdown {
+        ///An amount of money as a decimal number in a string (`"12.50"`), so that no precision is lost.
         pub compute_usd: ::laserdata_core::shared::Money,
+        ///An amount of money as a decimal number in a string (`"12.50"`), so that no precision is lost.
         pub data_retention_usd: ::laserdata_core::shared::Money,
+        ///An amount of money as a decimal number in a string (`"12.50"`), so that no precision is lost.
         pub network_usd: ::laserdata_core::shared::Money,
+        ///An amount of money as a decimal number in a string (`"12.50"`), so that no precision is lost.
         pub storage_usd: ::laserdata_core::shared::Money,
+        ///An amount of money as a decimal number in a string (`"12.50"`), so that no precision is lost.
         pub telemetry_usd: ::laserdata_core::shared::Money,
     }
     impl DeploymentPreviewBreakdown {
@@ -1718,6 +1851,7 @@ there, with the same `ld-api-key`. Null while no Supervisor is assigned.
         ///Storage, in GB, for retained message data; null when not set.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub data_storage_gb: ::std::option::Option<i64>,
+        ///For how many days each kind of telemetry of a deployment is kept.
         pub telemetry: TelemetryRetention,
     }
     impl DeploymentRetention {
@@ -1729,8 +1863,11 @@ there, with the same `ld-api-key`. Null while no Supervisor is assigned.
     ///A deployment within a tenant's tree, with where it runs and how to reach its Supervisor API.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct DeploymentStructure {
+        ///A cloud provider LaserData deploys to.
         pub cloud: ::laserdata_core::Open<::laserdata_core::shared::Cloud>,
+        ///Identifies a deployment within an environment.
         pub id: ::laserdata_core::shared::DeploymentId,
+        ///The name of a deployment, unique within its environment.
         pub name: DeploymentName,
         ///The region the deployment runs in; null when it has none (for example on premises).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1747,6 +1884,7 @@ deployment has no Supervisor endpoint.
         pub tier: ::std::option::Option<
             ::laserdata_core::Open<::laserdata_core::shared::DeploymentTier>,
         >,
+        ///Who owns the infrastructure a deployment runs on (LaserData's cloud, your own cloud account, or your premises).
         pub variant: ::laserdata_core::Open<::laserdata_main::types::DeploymentVariant>,
     }
     impl DeploymentStructure {
@@ -1760,6 +1898,7 @@ deployment has no Supervisor endpoint.
     pub struct DeploymentTierLimit {
         ///The most deployments of this tier at once.
         pub limit: i32,
+        ///The size class of a deployment's nodes; `free` is the starter tier.
         pub tier: ::laserdata_core::Open<::laserdata_core::shared::DeploymentTier>,
     }
     impl DeploymentTierLimit {
@@ -1940,11 +2079,15 @@ above what every volume includes for free.
     pub struct DivisionDetails {
         ///When the division was created.
         pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
+        ///Free text describing a resource.
         pub description: Description,
+        ///An e-mail address.
         pub email: Email,
         ///Whether the division has a payment method of its own on file.
         pub has_payment_method: bool,
+        ///Identifies a division within a tenant.
         pub id: ::laserdata_core::shared::DivisionId,
+        ///The name of a division.
         pub name: ::laserdata_core::shared::DivisionName,
         ///Whether the division is protected; deleting it then needs a code from `request_resource_code`.
         pub protected: bool,
@@ -1962,7 +2105,9 @@ above what every volume includes for free.
     pub struct DivisionInfo {
         ///When the division was created.
         pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
+        ///Identifies a division within a tenant.
         pub id: ::laserdata_core::shared::DivisionId,
+        ///The name of a division.
         pub name: ::laserdata_core::shared::DivisionName,
         ///Whether the division is protected; deleting it then needs a code from `request_resource_code`.
         pub protected: bool,
@@ -2009,6 +2154,7 @@ above what every volume includes for free.
             ::std::string::String,
             EnvironmentPermissionsInfo,
         >,
+        ///The name of a division.
         pub name: ::laserdata_core::shared::DivisionName,
         ///The division-level permission keys held in this division.
         pub permissions: ::std::vec::Vec<::std::string::String>,
@@ -2024,7 +2170,9 @@ above what every volume includes for free.
     pub struct DivisionStructure {
         ///The division's environments, each with its deployments.
         pub environments: ::std::vec::Vec<EnvironmentStructure>,
+        ///Identifies a division within a tenant.
         pub id: ::laserdata_core::shared::DivisionId,
+        ///The name of a division.
         pub name: ::laserdata_core::shared::DivisionName,
     }
     impl DivisionStructure {
@@ -2095,8 +2243,11 @@ above what every volume includes for free.
         pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
         ///How many deployments the environment holds.
         pub deployments_count: i32,
+        ///Free text describing a resource.
         pub description: Description,
+        ///Identifies an environment within a division.
         pub id: ::laserdata_core::shared::EnvironmentId,
+        ///The name of an environment.
         pub name: ::laserdata_core::shared::EnvironmentName,
         ///Whether the environment is protected; deleting it then needs a code from `request_resource_code`.
         pub protected: bool,
@@ -2116,7 +2267,9 @@ above what every volume includes for free.
         pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
         ///How many deployments the environment holds.
         pub deployments_count: i32,
+        ///Identifies an environment within a division.
         pub id: ::laserdata_core::shared::EnvironmentId,
+        ///The name of an environment.
         pub name: ::laserdata_core::shared::EnvironmentName,
         ///Whether the environment is protected; deleting it then needs a code from `request_resource_code`.
         pub protected: bool,
@@ -2132,6 +2285,7 @@ above what every volume includes for free.
     ///The permissions a role has within one environment.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct EnvironmentPermissionsInfo {
+        ///The name of an environment.
         pub name: ::laserdata_core::shared::EnvironmentName,
         ///The permission keys held in this environment.
         pub permissions: ::std::vec::Vec<::std::string::String>,
@@ -2147,7 +2301,9 @@ above what every volume includes for free.
     pub struct EnvironmentStructure {
         ///The environment's deployments.
         pub deployments: ::std::vec::Vec<DeploymentStructure>,
+        ///Identifies an environment within a division.
         pub id: ::laserdata_core::shared::EnvironmentId,
+        ///The name of an environment.
         pub name: ::laserdata_core::shared::EnvironmentName,
     }
     impl EnvironmentStructure {
@@ -2212,7 +2368,9 @@ above what every volume includes for free.
     ///The GCP project, network and service account a BYOC deployment uses.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct GcpByocDeployment {
+        ///The id of a Google Cloud project, such as `acme-streaming-prod`.
         pub project_id: ::laserdata_core::shared::GcpProjectId,
+        ///The e-mail address of the GCP service account LaserData acts as in the project.
         pub service_account_email: GcpServiceAccountEmail,
         ///The VPC network of the project to deploy into.
         pub vpc_name: HyphenName,
@@ -2283,7 +2441,9 @@ above what every volume includes for free.
     ///The cloud and region a BYOC deployment is planned for.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct GenerateByocSetup {
+        ///A cloud provider LaserData deploys to.
         pub cloud: ::laserdata_core::Open<::laserdata_core::shared::Cloud>,
+        ///A cloud region, in the provider's own naming (`us-west-1`, `europe-west3`).
         pub region: ::laserdata_core::shared::Region,
     }
     impl GenerateByocSetup {
@@ -2475,6 +2635,7 @@ above what every volume includes for free.
         ///A division to associate the invitation with; null or left out for none.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub division_id: ::std::option::Option<::laserdata_core::shared::DivisionId>,
+        ///An e-mail address.
         pub email: Email,
         ///The ids of the roles the person gets on accepting.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -2648,6 +2809,7 @@ directly (`open`), or by asking and waiting for approval (`request_to_join`).
     pub struct LinkAccount {
         ///The identity provider's id for the sign-in attempt.
         pub id: ::std::string::String,
+        ///An external identity provider users can sign in with.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub source: ::std::option::Option<
             ::laserdata_core::Open<::laserdata_main::types::IdentityProvider>,
@@ -2667,8 +2829,11 @@ directly (`open`), or by asking and waiting for approval (`request_to_join`).
         pub active: bool,
         ///When the person became a member of the tenant.
         pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
+        ///An e-mail address.
         pub email: Email,
+        ///Identifies a user. Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
         pub id: ::laserdata_core::shared::UserId,
+        ///A person's full name.
         pub name: FullName,
         ///The names (not ids) of the roles the member holds.
         pub roles: ::std::vec::Vec<::std::string::String>,
@@ -2682,8 +2847,11 @@ directly (`open`), or by asking and waiting for approval (`request_to_join`).
     ///A member of a tenant, reduced to who they are.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct MemberInfo {
+        ///An e-mail address.
         pub email: Email,
+        ///Identifies a user. Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
         pub id: ::laserdata_core::shared::UserId,
+        ///A person's full name.
         pub name: FullName,
     }
     impl MemberInfo {
@@ -2707,6 +2875,7 @@ tiers in increasing order of throughput.
 amounts to over a month, used to turn a throughput target into a traffic volume.
 */
         pub throughput_to_gb_factor: ::std::string::String,
+        ///An extra charge per GB of traffic that depends on how a deployment's nodes are spread over availability zones.
         pub topology_surcharge_per_gb: TopologySurcharge,
     }
     impl NetworkPricing {
@@ -2790,8 +2959,10 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
     ///The result of creating or linking an account.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct NewAccount {
+        ///Identifies a division within a tenant.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub division_id: ::std::option::Option<::laserdata_core::shared::DivisionId>,
+        ///The name of a division.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub division_name: ::std::option::Option<::laserdata_core::shared::DivisionName>,
         ///The identity providers the account can sign in with.
@@ -2804,12 +2975,15 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
         ///The session opened for the user, when one was.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub session: ::std::option::Option<SessionInfo>,
+        ///Identifies a tenant (an organization).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub tenant_id: ::std::option::Option<::laserdata_core::shared::TenantId>,
+        ///The name of a tenant (an organization).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub tenant_name: ::std::option::Option<TenantName>,
         ///Whether the user's e-mail address is verified.
         pub verified: bool,
+        ///Whether the new user is in a tenant yet, has asked to join one, or waits for an invitation.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub workspace: ::std::option::Option<
             ::laserdata_core::Open<::laserdata_main::types::WorkspaceState>,
@@ -2836,6 +3010,9 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
     ///A channel with where it delivers to and its kind-specific settings.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct NotificationChannelDetails {
+        /**How a channel delivers: `slack` posts to a Slack incoming webhook, `webhook` sends a
+JSON document by HTTPS to your endpoint, `email` mails an address and `sms` texts a
+phone number (announced, not yet delivering).*/
         pub channel: ::laserdata_core::Open<
             ::laserdata_main::types::NotificationChannelKind,
         >,
@@ -2844,10 +3021,13 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
         pub destination: ::laserdata_core::SecretString,
         ///Whether notifications are delivered; a disabled channel keeps its subscriptions but receives nothing.
         pub enabled: bool,
+        ///Identifies a notification channel.
         pub id: ::laserdata_main::types::NotificationChannelId,
+        ///A name for people to recognise the channel by.
         pub name: NotificationChannelName,
         ///The id of the owner, read according to `owner_kind` (a user, tenant or division id).
         pub owner_id: i64,
+        ///What a channel belongs to; `owner_id` is then a user, tenant or division id. `system` marks channels the platform manages itself.
         pub owner_kind: ::laserdata_core::Open<::laserdata_main::types::OwnerKind>,
         ///Free-text notes about the channel.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -2867,6 +3047,9 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
     ///A channel as lists show it, without its destination and settings.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct NotificationChannelInfo {
+        /**How a channel delivers: `slack` posts to a Slack incoming webhook, `webhook` sends a
+JSON document by HTTPS to your endpoint, `email` mails an address and `sms` texts a
+phone number (announced, not yet delivering).*/
         pub channel: ::laserdata_core::Open<
             ::laserdata_main::types::NotificationChannelKind,
         >,
@@ -2874,10 +3057,13 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
         pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
         ///Whether notifications are delivered; a disabled channel keeps its subscriptions but receives nothing.
         pub enabled: bool,
+        ///Identifies a notification channel.
         pub id: ::laserdata_main::types::NotificationChannelId,
+        ///A name for people to recognise the channel by.
         pub name: NotificationChannelName,
         ///The id of the owner, read according to `owner_kind` (a user, tenant or division id).
         pub owner_id: i64,
+        ///What a channel belongs to; `owner_id` is then a user, tenant or division id. `system` marks channels the platform manages itself.
         pub owner_kind: ::laserdata_core::Open<::laserdata_main::types::OwnerKind>,
         ///When the channel was last changed.
         pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
@@ -3020,7 +3206,14 @@ tenant, say).
         pub environment_id: ::std::option::Option<
             ::laserdata_core::shared::EnvironmentId,
         >,
+        ///Identifies a notification that was sent.
         pub id: ::laserdata_main::types::NotificationId,
+        /**A kind of event a channel can subscribe to: deployment life-cycle (`deployment_*`),
+health alerts and their recoveries (`high_*_usage` and `*_usage_resolved`,
+`node_unreachable` and `node_reachable`), certificates and secrets, billing and
+payments, changes to the organization (tenants, divisions, environments, users) and
+membership (invitations, join requests). `get_notification_types` lists them with
+readable names.*/
         pub message_type: ::laserdata_core::Open<
             ::laserdata_main::types::NotificationMessageType,
         >,
@@ -3326,9 +3519,11 @@ narrow anything.
 */
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct NotificationSubscriptionInfo {
+        ///Identifies a notification channel.
         pub channel_id: ::laserdata_main::types::NotificationChannelId,
         ///When the subscription was created.
         pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
+        ///Identifies a subscription of a notification channel.
         pub id: ::laserdata_main::types::NotificationSubscriptionId,
         ///The message types this subscription delivers.
         pub message_types: ::std::vec::Vec<
@@ -3486,8 +3681,11 @@ narrow anything.
     pub struct PagedApiKeyInfo {
         ///The API keys on this page, at most as many as `results` asked for.
         pub items: ::std::vec::Vec<ApiKeyInfo>,
+        ///The number of this page, counting from 1.
         pub page: ::laserdata_core::shared::PageNumber,
+        ///A total over all pages.
         pub total_pages: ::laserdata_core::shared::TotalCount,
+        ///A total over all pages.
         pub total_results: ::laserdata_core::shared::TotalCount,
     }
     impl PagedApiKeyInfo {
@@ -3501,8 +3699,11 @@ narrow anything.
     pub struct PagedBillingReportInfo {
         ///The deployment cost reports on this page, at most as many as `results` asked for.
         pub items: ::std::vec::Vec<BillingReportInfo>,
+        ///The number of this page, counting from 1.
         pub page: ::laserdata_core::shared::PageNumber,
+        ///A total over all pages.
         pub total_pages: ::laserdata_core::shared::TotalCount,
+        ///A total over all pages.
         pub total_results: ::laserdata_core::shared::TotalCount,
     }
     impl PagedBillingReportInfo {
@@ -3516,8 +3717,11 @@ narrow anything.
     pub struct PagedCloudAccountInfo {
         ///The cloud accounts on this page, at most as many as `results` asked for.
         pub items: ::std::vec::Vec<CloudAccountInfo>,
+        ///The number of this page, counting from 1.
         pub page: ::laserdata_core::shared::PageNumber,
+        ///A total over all pages.
         pub total_pages: ::laserdata_core::shared::TotalCount,
+        ///A total over all pages.
         pub total_results: ::laserdata_core::shared::TotalCount,
     }
     impl PagedCloudAccountInfo {
@@ -3531,8 +3735,11 @@ narrow anything.
     pub struct PagedConnectorInfo {
         ///The connectors on this page, at most as many as `results` asked for.
         pub items: ::std::vec::Vec<ConnectorInfo>,
+        ///The number of this page, counting from 1.
         pub page: ::laserdata_core::shared::PageNumber,
+        ///A total over all pages.
         pub total_pages: ::laserdata_core::shared::TotalCount,
+        ///A total over all pages.
         pub total_results: ::laserdata_core::shared::TotalCount,
     }
     impl PagedConnectorInfo {
@@ -3546,8 +3753,11 @@ narrow anything.
     pub struct PagedCustomerInvoiceInfo {
         ///The invoices on this page, at most as many as `results` asked for.
         pub items: ::std::vec::Vec<CustomerInvoiceInfo>,
+        ///The number of this page, counting from 1.
         pub page: ::laserdata_core::shared::PageNumber,
+        ///A total over all pages.
         pub total_pages: ::laserdata_core::shared::TotalCount,
+        ///A total over all pages.
         pub total_results: ::laserdata_core::shared::TotalCount,
     }
     impl PagedCustomerInvoiceInfo {
@@ -3561,8 +3771,11 @@ narrow anything.
     pub struct PagedDeploymentInfo {
         ///The deployments on this page, at most as many as `results` asked for.
         pub items: ::std::vec::Vec<DeploymentInfo>,
+        ///The number of this page, counting from 1.
         pub page: ::laserdata_core::shared::PageNumber,
+        ///A total over all pages.
         pub total_pages: ::laserdata_core::shared::TotalCount,
+        ///A total over all pages.
         pub total_results: ::laserdata_core::shared::TotalCount,
     }
     impl PagedDeploymentInfo {
@@ -3576,8 +3789,11 @@ narrow anything.
     pub struct PagedDivisionInfo {
         ///The divisions on this page, at most as many as `results` asked for.
         pub items: ::std::vec::Vec<DivisionInfo>,
+        ///The number of this page, counting from 1.
         pub page: ::laserdata_core::shared::PageNumber,
+        ///A total over all pages.
         pub total_pages: ::laserdata_core::shared::TotalCount,
+        ///A total over all pages.
         pub total_results: ::laserdata_core::shared::TotalCount,
     }
     impl PagedDivisionInfo {
@@ -3591,8 +3807,11 @@ narrow anything.
     pub struct PagedEnvironmentInfo {
         ///The environments on this page, at most as many as `results` asked for.
         pub items: ::std::vec::Vec<EnvironmentInfo>,
+        ///The number of this page, counting from 1.
         pub page: ::laserdata_core::shared::PageNumber,
+        ///A total over all pages.
         pub total_pages: ::laserdata_core::shared::TotalCount,
+        ///A total over all pages.
         pub total_results: ::laserdata_core::shared::TotalCount,
     }
     impl PagedEnvironmentInfo {
@@ -3606,8 +3825,11 @@ narrow anything.
     pub struct PagedMemberDetails {
         ///The members on this page, at most as many as `results` asked for.
         pub items: ::std::vec::Vec<MemberDetails>,
+        ///The number of this page, counting from 1.
         pub page: ::laserdata_core::shared::PageNumber,
+        ///A total over all pages.
         pub total_pages: ::laserdata_core::shared::TotalCount,
+        ///A total over all pages.
         pub total_results: ::laserdata_core::shared::TotalCount,
     }
     impl PagedMemberDetails {
@@ -3621,8 +3843,11 @@ narrow anything.
     pub struct PagedNotificationChannelInfo {
         ///The notification channels on this page, at most as many as `results` asked for.
         pub items: ::std::vec::Vec<NotificationChannelInfo>,
+        ///The number of this page, counting from 1.
         pub page: ::laserdata_core::shared::PageNumber,
+        ///A total over all pages.
         pub total_pages: ::laserdata_core::shared::TotalCount,
+        ///A total over all pages.
         pub total_results: ::laserdata_core::shared::TotalCount,
     }
     impl PagedNotificationChannelInfo {
@@ -3636,8 +3861,11 @@ narrow anything.
     pub struct PagedNotificationInfo {
         ///The sent notifications on this page, at most as many as `results` asked for.
         pub items: ::std::vec::Vec<NotificationInfo>,
+        ///The number of this page, counting from 1.
         pub page: ::laserdata_core::shared::PageNumber,
+        ///A total over all pages.
         pub total_pages: ::laserdata_core::shared::TotalCount,
+        ///A total over all pages.
         pub total_results: ::laserdata_core::shared::TotalCount,
     }
     impl PagedNotificationInfo {
@@ -3651,8 +3879,11 @@ narrow anything.
     pub struct PagedNotificationSubscriptionInfo {
         ///The subscriptions on this page, at most as many as `results` asked for.
         pub items: ::std::vec::Vec<NotificationSubscriptionInfo>,
+        ///The number of this page, counting from 1.
         pub page: ::laserdata_core::shared::PageNumber,
+        ///A total over all pages.
         pub total_pages: ::laserdata_core::shared::TotalCount,
+        ///A total over all pages.
         pub total_results: ::laserdata_core::shared::TotalCount,
     }
     impl PagedNotificationSubscriptionInfo {
@@ -3666,8 +3897,11 @@ narrow anything.
     pub struct PagedRoleBasicInfo {
         ///The roles on this page, at most as many as `results` asked for.
         pub items: ::std::vec::Vec<RoleBasicInfo>,
+        ///The number of this page, counting from 1.
         pub page: ::laserdata_core::shared::PageNumber,
+        ///A total over all pages.
         pub total_pages: ::laserdata_core::shared::TotalCount,
+        ///A total over all pages.
         pub total_results: ::laserdata_core::shared::TotalCount,
     }
     impl PagedRoleBasicInfo {
@@ -3681,8 +3915,11 @@ narrow anything.
     pub struct PagedRoleMemberInfo {
         ///The role's members on this page, at most as many as `results` asked for.
         pub items: ::std::vec::Vec<RoleMemberInfo>,
+        ///The number of this page, counting from 1.
         pub page: ::laserdata_core::shared::PageNumber,
+        ///A total over all pages.
         pub total_pages: ::laserdata_core::shared::TotalCount,
+        ///A total over all pages.
         pub total_results: ::laserdata_core::shared::TotalCount,
     }
     impl PagedRoleMemberInfo {
@@ -3696,8 +3933,11 @@ narrow anything.
     pub struct PagedTenantInvitationInfo {
         ///The invitations on this page, at most as many as `results` asked for.
         pub items: ::std::vec::Vec<TenantInvitationInfo>,
+        ///The number of this page, counting from 1.
         pub page: ::laserdata_core::shared::PageNumber,
+        ///A total over all pages.
         pub total_pages: ::laserdata_core::shared::TotalCount,
+        ///A total over all pages.
         pub total_results: ::laserdata_core::shared::TotalCount,
     }
     impl PagedTenantInvitationInfo {
@@ -3749,6 +3989,8 @@ revealing it; they and the provider's own ids are null when no card is saved.
         ///How many days an invoice may stay unpaid, for tenants paying on terms.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub payment_terms_days: ::std::option::Option<i32>,
+        /**How the tenant pays: invoices settled by arrangement (`manual`), by card through
+Stripe, through PayPal, by bank transfer, or through an AWS Marketplace subscription.*/
         pub provider: ::laserdata_core::Open<::laserdata_main::types::PaymentProvider>,
         ///The subscription id at the payment provider, when billing runs through one.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -3961,10 +4203,12 @@ refused.
         pub availability_mode: ::std::option::Option<
             ::laserdata_core::Open<::laserdata_main::types::AvailabilityMode>,
         >,
+        ///A cloud provider LaserData deploys to.
         pub cloud: ::laserdata_core::Open<::laserdata_core::shared::Cloud>,
         ///How many nodes; one when absent.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub nodes: ::std::option::Option<i32>,
+        ///A cloud region, in the provider's own naming (`us-west-1`, `europe-west3`).
         pub region: ::laserdata_core::shared::Region,
         ///The disk of each node.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -3975,6 +4219,7 @@ refused.
         ///Days of telemetry to keep beyond those the tier includes.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub telemetry_extra_days: ::std::option::Option<i32>,
+        ///The size class of a deployment's nodes; `free` is the starter tier.
         pub tier: ::laserdata_core::Open<::laserdata_core::shared::DeploymentTier>,
     }
     impl PreviewDeployment {
@@ -3989,6 +4234,7 @@ refused.
         ///Prices on AWS; null when LaserData does not deploy there.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub aws: ::std::option::Option<CloudPricing>,
+        ///The cluster shape that cluster prices are computed for.
         pub cluster: ClusterConfig,
         ///Prices on Google Cloud; null when LaserData does not deploy there.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -4017,6 +4263,10 @@ refused.
     ///Which protected resource a deletion code is wanted for.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct RequestResourceCode {
+        /**The deletion a code is wanted for, told apart by `action_type`; `payload` names the
+resource by its ids, from the tenant down. The variants are inline so that generators
+can see an adjacently tagged union (`action_type` + `payload`); each one's
+`action_type` is a one-value enum, which serves other generators as a discriminator.*/
         pub action: ResourceCodeAction,
     }
     impl RequestResourceCode {
@@ -4144,8 +4394,13 @@ A code for deleting a deployment.*/
     ///A role as lists show it, without its permissions.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct RoleBasicInfo {
+        ///Identifies a role within a tenant.
         pub id: ::laserdata_core::shared::RoleId,
+        /**Where a role comes from: `system` roles are predefined by LaserData, `custom` roles
+were created by the tenant (`add_role`), and `api_key` roles were made automatically
+for an API key created with inline permissions.*/
         pub kind: ::laserdata_core::Open<::laserdata_main::types::TenantRoleKind>,
+        ///The name of a role.
         pub name: ::laserdata_core::shared::RoleName,
     }
     impl RoleBasicInfo {
@@ -4157,9 +4412,15 @@ A code for deleting a deployment.*/
     ///A role with the permissions it grants.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct RoleDetails {
+        ///Identifies a role within a tenant.
         pub id: ::laserdata_core::shared::RoleId,
+        /**Where a role comes from: `system` roles are predefined by LaserData, `custom` roles
+were created by the tenant (`add_role`), and `api_key` roles were made automatically
+for an API key created with inline permissions.*/
         pub kind: ::laserdata_core::Open<::laserdata_main::types::TenantRoleKind>,
+        ///The name of a role.
         pub name: ::laserdata_core::shared::RoleName,
+        ///The permissions a role resolves to, by scope.
         pub permissions: RolePermissionsInfo,
     }
     impl RoleDetails {
@@ -4173,8 +4434,11 @@ A code for deleting a deployment.*/
     pub struct RoleMemberInfo {
         ///False when the person's membership of the tenant has been deactivated.
         pub active: bool,
+        ///An e-mail address.
         pub email: Email,
+        ///Identifies a user. Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
         pub id: ::laserdata_core::shared::UserId,
+        ///A person's full name.
         pub name: FullName,
     }
     impl RoleMemberInfo {
@@ -4275,7 +4539,9 @@ narrows them to chosen divisions, keyed by division id.
     ///A deployment a subscription is narrowed to, with its name.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct ScopeEntryDeploymentId {
+        ///Identifies a deployment within an environment.
         pub id: ::laserdata_core::shared::DeploymentId,
+        ///The name of a deployment, unique within its environment.
         pub name: DeploymentName,
     }
     impl ScopeEntryDeploymentId {
@@ -4287,7 +4553,9 @@ narrows them to chosen divisions, keyed by division id.
     ///A division a subscription is narrowed to, with its name.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct ScopeEntryDivisionId {
+        ///Identifies a division within a tenant.
         pub id: ::laserdata_core::shared::DivisionId,
+        ///The name of a division.
         pub name: ::laserdata_core::shared::DivisionName,
     }
     impl ScopeEntryDivisionId {
@@ -4299,7 +4567,9 @@ narrows them to chosen divisions, keyed by division id.
     ///An environment a subscription is narrowed to, with its name.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct ScopeEntryEnvironmentId {
+        ///Identifies an environment within a division.
         pub id: ::laserdata_core::shared::EnvironmentId,
+        ///The name of an environment.
         pub name: ::laserdata_core::shared::EnvironmentName,
     }
     impl ScopeEntryEnvironmentId {
@@ -4311,7 +4581,9 @@ narrows them to chosen divisions, keyed by division id.
     ///A tenant a subscription is narrowed to, with its name.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct ScopeEntryTenantId {
+        ///Identifies a tenant (an organization).
         pub id: ::laserdata_core::shared::TenantId,
+        ///The name of a tenant (an organization).
         pub name: TenantName,
     }
     impl ScopeEntryTenantId {
@@ -4324,6 +4596,7 @@ narrows them to chosen divisions, keyed by division id.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct SessionInfo {
         pub csrf_token: ::laserdata_core::SecretString,
+        ///An e-mail address.
         pub email: Email,
         ///When the session ends.
         pub expiry: ::chrono::DateTime<::chrono::offset::Utc>,
@@ -4362,6 +4635,7 @@ narrows them to chosen divisions, keyed by division id.
     pub struct SignIn {
         ///The identity provider's id for the sign-in attempt.
         pub id: ::std::string::String,
+        ///An external identity provider users can sign in with.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub source: ::std::option::Option<
             ::laserdata_core::Open<::laserdata_main::types::IdentityProvider>,
@@ -4385,11 +4659,14 @@ narrows them to chosen divisions, keyed by division id.
         ///The invitation code to accept, when the user was invited.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub invitation: ::std::option::Option<::std::string::String>,
+        ///A person's full name.
         pub name: FullName,
+        ///An external identity provider users can sign in with.
         pub source: ::laserdata_core::Open<::laserdata_main::types::IdentityProvider>,
         ///A tenant to create for the new user; null to join through an invitation instead.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub tenant: ::std::option::Option<TenantName>,
+        ///A person's job title.
         pub title: Title,
         pub token: ::laserdata_core::SecretString,
     }
@@ -4524,7 +4801,9 @@ narrows them to chosen divisions, keyed by division id.
         ///The price of keeping data for longer; null where it is not offered.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub data_retention: ::std::option::Option<DataRetentionPricing>,
+        ///Message storage on network volumes, sized freely between two bounds.
         pub network_disk: StorageProfile,
+        ///Message storage on local NVMe disks, whose size comes with the node's tier.
         pub nvme_ssd: NvmeStorageProfile,
     }
     impl StoragePricing {
@@ -4743,6 +5022,8 @@ narrows them to chosen divisions, keyed by division id.
         pub block_external_invitations: bool,
         ///When true, this tenant may invite only addresses in its own e-mail domain.
         pub enforce_domain_only_invitations: bool,
+        /**How people who were not invited may join the tenant: not at all (`invite_only`),
+directly (`open`), or by asking and waiting for approval (`request_to_join`).*/
         pub join_policy: ::laserdata_core::Open<::laserdata_main::types::JoinPolicy>,
     }
     impl TenantConfig {
@@ -4766,6 +5047,8 @@ narrows them to chosen divisions, keyed by division id.
         >,
         ///When true, this tenant may invite only addresses in its own e-mail domain.
         pub enforce_domain_only_invitations: bool,
+        /**How people who were not invited may join the tenant: not at all (`invite_only`),
+directly (`open`), or by asking and waiting for approval (`request_to_join`).*/
         pub join_policy: ::laserdata_core::Open<::laserdata_main::types::JoinPolicy>,
     }
     impl TenantConfigInfo {
@@ -4779,14 +5062,22 @@ narrows them to chosen divisions, keyed by division id.
     pub struct TenantDetailsInfo {
         ///When the tenant was created.
         pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
+        ///Free text describing a resource.
         pub description: Description,
+        ///An e-mail address.
         pub email: Email,
+        /**What the tenant's plan allows. Fields ending in `_limit` are the most of that thing the
+tenant may have at once, fields ending in `_enabled` switch a capability on or off, and
+fields ending in `_days` are retention periods. Creating something beyond a limit is
+refused.*/
         pub features: PlanFeatures,
         ///Whether the tenant has its own e-mail domain registered (see `get_tenant_config`).
         pub has_custom_email_domain: bool,
         ///Whether a payment method is on file for the tenant.
         pub has_payment_method: bool,
+        ///Identifies a tenant (an organization).
         pub id: ::laserdata_core::shared::TenantId,
+        ///The name of a tenant (an organization).
         pub name: TenantName,
         ///Whether the tenant is protected; deleting it then needs a code from `request_resource_code`.
         pub protected: bool,
@@ -4817,7 +5108,9 @@ narrows them to chosen divisions, keyed by division id.
     pub struct TenantInfo {
         ///When the tenant was created.
         pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
+        ///Identifies a tenant (an organization).
         pub id: ::laserdata_core::shared::TenantId,
+        ///The name of a tenant (an organization).
         pub name: TenantName,
         ///Whether the tenant is protected; deleting it then needs a code from `request_resource_code`.
         pub protected: bool,
@@ -4836,10 +5129,13 @@ narrows them to chosen divisions, keyed by division id.
     ///An invitation sent on behalf of the tenant, as the tenant sees it.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct TenantInvitationInfo {
+        ///An e-mail address.
         pub email: Email,
+        ///Identifies an invitation to join a tenant.
         pub id: ::laserdata_main::types::InvitationId,
         ///The names (not ids) of the roles the invited person gets on accepting.
         pub roles: ::std::vec::Vec<::std::string::String>,
+        ///Where an invitation to join a tenant stands.
         pub status: ::laserdata_core::Open<::laserdata_main::types::InvitationStatus>,
     }
     impl TenantInvitationInfo {
@@ -4975,7 +5271,9 @@ for an API key created with inline permissions.
     pub struct TenantStructure {
         ///The tenant's divisions, each with its environments.
         pub divisions: ::std::vec::Vec<DivisionStructure>,
+        ///Identifies a tenant (an organization).
         pub id: ::laserdata_core::shared::TenantId,
+        ///The name of a tenant (an organization).
         pub name: TenantName,
     }
     impl TenantStructure {
@@ -5123,6 +5421,7 @@ does not list yet, and a new one must not break older clients.
         pub cross_region_per_gb: ::laserdata_core::shared::Money,
         ///Between regions of the same cloud.
         pub cross_region_same_cloud_per_gb: ::laserdata_core::shared::Money,
+        ///An amount of money as a decimal number in a string (`"12.50"`), so that no precision is lost.
         pub same_region_per_gb: ::laserdata_core::shared::Money,
     }
     impl TransferPricing {
@@ -5225,6 +5524,7 @@ does not list yet, and a new one must not break older clients.
     ///New settings for a deployment. A field left out or null keeps its current value.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
     pub struct UpdateDeployment {
+        ///Free text describing a resource.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub description: ::std::option::Option<Description>,
         ///Require a confirmation code to delete the deployment.
@@ -5240,11 +5540,13 @@ does not list yet, and a new one must not break older clients.
     ///New values for a division. A field left out or null keeps its current value.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
     pub struct UpdateDivision {
+        ///Free text describing a resource.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub description: ::std::option::Option<Description>,
         ///The division's new contact address.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub email: ::std::option::Option<Email>,
+        ///The name of a division.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub name: ::std::option::Option<::laserdata_core::shared::DivisionName>,
         ///Turn deletion protection on or off.
@@ -5260,8 +5562,10 @@ does not list yet, and a new one must not break older clients.
     ///New values for an environment. A field left out or null keeps its current value.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
     pub struct UpdateEnvironment {
+        ///Free text describing a resource.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub description: ::std::option::Option<Description>,
+        ///The name of an environment.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub name: ::std::option::Option<::laserdata_core::shared::EnvironmentName>,
         ///Turn deletion protection on or off.
@@ -5295,6 +5599,7 @@ does not list yet, and a new one must not break older clients.
     ///The new retention of a deployment.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct UpdateRetention {
+        ///The retention to set for a deployment.
         pub retention: RetentionSettings,
     }
     impl UpdateRetention {
@@ -5335,11 +5640,13 @@ does not list yet, and a new one must not break older clients.
     ///New values for a tenant. A field left out or null keeps its current value.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
     pub struct UpdateTenant {
+        ///Free text describing a resource.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub description: ::std::option::Option<Description>,
         ///The new contact address, where one-time deletion codes are sent.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub email: ::std::option::Option<Email>,
+        ///The name of a tenant (an organization).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub name: ::std::option::Option<TenantName>,
         ///Turn deletion protection on or off.
@@ -5359,6 +5666,8 @@ does not list yet, and a new one must not break older clients.
         pub block_external_invitations: bool,
         ///Allow this tenant to invite only addresses in its own e-mail domain.
         pub enforce_domain_only_invitations: bool,
+        /**How people who were not invited may join the tenant: not at all (`invite_only`),
+directly (`open`), or by asking and waiting for approval (`request_to_join`).*/
         pub join_policy: ::laserdata_core::Open<::laserdata_main::types::JoinPolicy>,
     }
     impl UpdateTenantConfig {
@@ -5604,7 +5913,7 @@ sent back by `get_*_channel`, so handle the answer with care.
             }
         }
         impl AddRole {
-            ///Sets `name`.
+            ///The name of a role.
             pub fn name<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::RoleName>,
@@ -5617,7 +5926,9 @@ sent back by `get_*_channel`, so handle the answer with care.
                     });
                 self
             }
-            ///Sets `permissions`.
+            /**Permissions to grant, by scope. `tenant` permissions apply to the whole tenant;
+`division` and `environment` ones to every division and environment; `divisions`
+narrows them to chosen divisions, keyed by division id.*/
             pub fn permissions<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<super::RolePermissions>,
@@ -5784,7 +6095,7 @@ sent back by `get_*_channel`, so handle the answer with care.
                     });
                 self
             }
-            ///Sets `id`.
+            ///Identifies an API key within its tenant.
             pub fn id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::ApiKeyId>,
@@ -5795,7 +6106,7 @@ sent back by `get_*_channel`, so handle the answer with care.
                     .map_err(|e| format!("error converting supplied value for id: {e}"));
                 self
             }
-            ///Sets `name`.
+            ///A name for people to recognise the key by; it need not be unique.
             pub fn name<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<super::ApiKeyName>,
@@ -5808,7 +6119,7 @@ sent back by `get_*_channel`, so handle the answer with care.
                     });
                 self
             }
-            ///Sets `permissions`.
+            ///The permissions a role resolves to, by scope.
             pub fn permissions<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<super::RolePermissionsInfo>,
@@ -5821,7 +6132,7 @@ sent back by `get_*_channel`, so handle the answer with care.
                     });
                 self
             }
-            ///Sets `role_id`.
+            ///Identifies a role within a tenant.
             pub fn role_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::RoleId>,
@@ -5834,7 +6145,7 @@ sent back by `get_*_channel`, so handle the answer with care.
                     });
                 self
             }
-            ///Sets `role_name`.
+            ///The name of a role.
             pub fn role_name<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::RoleName>,
@@ -5847,7 +6158,7 @@ sent back by `get_*_channel`, so handle the answer with care.
                     });
                 self
             }
-            ///Sets `user_id`.
+            ///Identifies a user. Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
             pub fn user_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::UserId>,
@@ -6042,7 +6353,7 @@ sent back by `get_*_channel`, so handle the answer with care.
                     });
                 self
             }
-            ///Sets `id`.
+            ///Identifies an API key within its tenant.
             pub fn id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::ApiKeyId>,
@@ -6053,7 +6364,7 @@ sent back by `get_*_channel`, so handle the answer with care.
                     .map_err(|e| format!("error converting supplied value for id: {e}"));
                 self
             }
-            ///Sets `name`.
+            ///A name for people to recognise the key by; it need not be unique.
             pub fn name<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<super::ApiKeyName>,
@@ -6066,7 +6377,7 @@ sent back by `get_*_channel`, so handle the answer with care.
                     });
                 self
             }
-            ///Sets `role_id`.
+            ///Identifies a role within a tenant.
             pub fn role_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::RoleId>,
@@ -6079,7 +6390,7 @@ sent back by `get_*_channel`, so handle the answer with care.
                     });
                 self
             }
-            ///Sets `role_name`.
+            ///The name of a role.
             pub fn role_name<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::RoleName>,
@@ -6092,7 +6403,7 @@ sent back by `get_*_channel`, so handle the answer with care.
                     });
                 self
             }
-            ///Sets `user_id`.
+            ///Identifies a user. Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
             pub fn user_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::UserId>,
@@ -6177,7 +6488,7 @@ sent back by `get_*_channel`, so handle the answer with care.
             }
         }
         impl ApiKeyToken {
-            ///Sets `id`.
+            ///Identifies an API key within its tenant.
             pub fn id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::ApiKeyId>,
@@ -6299,7 +6610,7 @@ sent back by `get_*_channel`, so handle the answer with care.
             }
         }
         impl AwsByocDeployment {
-            ///Sets `account_id`.
+            ///A 12-digit AWS account id, as a string so that leading zeros are kept.
             pub fn account_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::AwsAccountId>,
@@ -6338,7 +6649,7 @@ sent back by `get_*_channel`, so handle the answer with care.
                     });
                 self
             }
-            ///Sets `vpc_cidr`.
+            ///An IPv4 address range in CIDR notation (`10.20.0.0/16`).
             pub fn vpc_cidr<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<super::CidrBlock>,
@@ -6351,7 +6662,7 @@ sent back by `get_*_channel`, so handle the answer with care.
                     });
                 self
             }
-            ///Sets `vpc_id`.
+            ///The id of an AWS VPC (`vpc-` followed by hexadecimal digits).
             pub fn vpc_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::AwsVpcId>,
@@ -6842,7 +7153,7 @@ sent back by `get_*_channel`, so handle the answer with care.
             }
         }
         impl BillingReportDetails {
-            ///Sets `cloud`.
+            ///A cloud provider LaserData deploys to.
             pub fn cloud<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -6870,7 +7181,7 @@ sent back by `get_*_channel`, so handle the answer with care.
                     });
                 self
             }
-            ///Sets `currency`.
+            ///The currency amounts are billed in.
             pub fn currency<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -6900,7 +7211,7 @@ sent back by `get_*_channel`, so handle the answer with care.
                     });
                 self
             }
-            ///Sets `deployment_id`.
+            ///Identifies a deployment within an environment.
             pub fn deployment_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::DeploymentId>,
@@ -6926,7 +7237,7 @@ sent back by `get_*_channel`, so handle the answer with care.
                     });
                 self
             }
-            ///Sets `id`.
+            ///Identifies a deployment cost report within its tenant.
             pub fn id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_main::types::DeploymentReportId>,
@@ -7101,7 +7412,7 @@ sent back by `get_*_channel`, so handle the answer with care.
                     });
                 self
             }
-            ///Sets `variant`.
+            ///Who owns the infrastructure a deployment runs on (LaserData's cloud, your own cloud account, or your premises).
             pub fn variant<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -7240,7 +7551,7 @@ sent back by `get_*_channel`, so handle the answer with care.
             }
         }
         impl BillingReportInfo {
-            ///Sets `cloud`.
+            ///A cloud provider LaserData deploys to.
             pub fn cloud<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -7255,7 +7566,7 @@ sent back by `get_*_channel`, so handle the answer with care.
                     });
                 self
             }
-            ///Sets `currency`.
+            ///The currency amounts are billed in.
             pub fn currency<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -7270,7 +7581,7 @@ sent back by `get_*_channel`, so handle the answer with care.
                     });
                 self
             }
-            ///Sets `deployment_id`.
+            ///Identifies a deployment within an environment.
             pub fn deployment_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::DeploymentId>,
@@ -7296,7 +7607,7 @@ sent back by `get_*_channel`, so handle the answer with care.
                     });
                 self
             }
-            ///Sets `id`.
+            ///Identifies a deployment cost report within its tenant.
             pub fn id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_main::types::DeploymentReportId>,
@@ -7374,7 +7685,7 @@ sent back by `get_*_channel`, so handle the answer with care.
                     });
                 self
             }
-            ///Sets `variant`.
+            ///Who owns the infrastructure a deployment runs on (LaserData's cloud, your own cloud account, or your premises).
             pub fn variant<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -7520,7 +7831,7 @@ sent back by `get_*_channel`, so handle the answer with care.
             }
         }
         impl ChannelSettings {
-            ///Sets `slack`.
+            ///Optional overrides for how messages appear in Slack; a field left out or null leaves the incoming webhook's own choice.
             pub fn slack<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<super::SlackSettings>>,
@@ -7533,7 +7844,7 @@ sent back by `get_*_channel`, so handle the answer with care.
                     });
                 self
             }
-            ///Sets `sms`.
+            ///Options for text messages.
             pub fn sms<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<super::SmsSettings>>,
@@ -7546,7 +7857,7 @@ sent back by `get_*_channel`, so handle the answer with care.
                     });
                 self
             }
-            ///Sets `webhook`.
+            ///How the request to a webhook endpoint is made.
             pub fn webhook<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -7659,7 +7970,7 @@ sent back by `get_*_channel`, so handle the answer with care.
                     });
                 self
             }
-            ///Sets `cloud`.
+            ///A cloud provider LaserData deploys to.
             pub fn cloud<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -7687,7 +7998,7 @@ sent back by `get_*_channel`, so handle the answer with care.
                     });
                 self
             }
-            ///Sets `id`.
+            ///Identifies a registered cloud account within its tenant.
             pub fn id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_main::types::CloudAccountId>,
@@ -7698,7 +8009,7 @@ sent back by `get_*_channel`, so handle the answer with care.
                     .map_err(|e| format!("error converting supplied value for id: {e}"));
                 self
             }
-            ///Sets `name`.
+            ///A name for the account, unique within the tenant.
             pub fn name<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<super::CloudAccountName>,
@@ -7754,7 +8065,7 @@ sent back by `get_*_channel`, so handle the answer with care.
                     });
                 self
             }
-            ///Sets `status`.
+            ///The life-cycle state of an account or resource.
             pub fn status<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -7902,7 +8213,7 @@ sent back by `get_*_channel`, so handle the answer with care.
                     });
                 self
             }
-            ///Sets `cloud`.
+            ///A cloud provider LaserData deploys to.
             pub fn cloud<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -7930,7 +8241,7 @@ sent back by `get_*_channel`, so handle the answer with care.
                     });
                 self
             }
-            ///Sets `id`.
+            ///Identifies a registered cloud account within its tenant.
             pub fn id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_main::types::CloudAccountId>,
@@ -7941,7 +8252,7 @@ sent back by `get_*_channel`, so handle the answer with care.
                     .map_err(|e| format!("error converting supplied value for id: {e}"));
                 self
             }
-            ///Sets `name`.
+            ///A name for the account, unique within the tenant.
             pub fn name<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<super::CloudAccountName>,
@@ -7969,7 +8280,7 @@ sent back by `get_*_channel`, so handle the answer with care.
                     });
                 self
             }
-            ///Sets `status`.
+            ///The life-cycle state of an account or resource.
             pub fn status<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -8215,7 +8526,7 @@ a plain string so that a provider added later does not break older clients.
             }
         }
         impl CloudPricing {
-            ///Sets `compute`.
+            ///The monthly price of each tier's nodes, by the kind of storage the nodes use.
             pub fn compute<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<super::ComputePricing>,
@@ -8228,7 +8539,8 @@ a plain string so that a provider added later does not break older clients.
                     });
                 self
             }
-            ///Sets `disk`.
+            /**The price of network volumes: a rate per GB, plus charges for IOPS and throughput
+above what every volume includes for free.*/
             pub fn disk<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<super::DiskPricing>,
@@ -8241,7 +8553,8 @@ a plain string so that a provider added later does not break older clients.
                     });
                 self
             }
-            ///Sets `network`.
+            /**The price of network traffic, per GB, by where the traffic goes. Each list holds rate
+tiers in increasing order of throughput.*/
             pub fn network<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<super::NetworkPricing>,
@@ -8254,7 +8567,7 @@ a plain string so that a provider added later does not break older clients.
                     });
                 self
             }
-            ///Sets `overhead`.
+            ///The platform charge every deployment pays on top of its resources.
             pub fn overhead<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<super::OverheadPricing>,
@@ -8267,7 +8580,7 @@ a plain string so that a provider added later does not break older clients.
                     });
                 self
             }
-            ///Sets `storage`.
+            ///The price of message storage, by storage profile.
             pub fn storage<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<super::StoragePricing>,
@@ -8280,7 +8593,7 @@ a plain string so that a provider added later does not break older clients.
                     });
                 self
             }
-            ///Sets `telemetry`.
+            ///The price of keeping a deployment's metrics, logs and heartbeats.
             pub fn telemetry<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<super::TelemetryPricing>,
@@ -8293,7 +8606,7 @@ a plain string so that a provider added later does not break older clients.
                     });
                 self
             }
-            ///Sets `transfer`.
+            ///The price of one GB of data transfer, by how far the data travels.
             pub fn transfer<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<super::TransferPricing>,
@@ -8370,7 +8683,7 @@ a plain string so that a provider added later does not break older clients.
                     });
                 self
             }
-            ///Sets `type_`.
+            ///The kind of disk a deployment stores messages on, from node-local NVMe to the fastest network volumes.
             pub fn type_<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -8858,7 +9171,7 @@ a plain string so that a provider added later does not break older clients.
                     });
                 self
             }
-            ///Sets `type_`.
+            ///Whether a connector copies messages out of Iggy (`sink`) or feeds messages into it (`source`).
             pub fn type_<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -8979,7 +9292,7 @@ a plain string so that a provider added later does not break older clients.
                     });
                 self
             }
-            ///Sets `name`.
+            ///A name for people to recognise the key by; it need not be unique.
             pub fn name<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<super::ApiKeyName>,
@@ -8992,7 +9305,9 @@ a plain string so that a provider added later does not break older clients.
                     });
                 self
             }
-            ///Sets `permissions`.
+            /**Permissions to grant, by scope. `tenant` permissions apply to the whole tenant;
+`division` and `environment` ones to every division and environment; `divisions`
+narrows them to chosen divisions, keyed by division id.*/
             pub fn permissions<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<super::RolePermissions>,
@@ -9126,7 +9441,7 @@ a plain string so that a provider added later does not break older clients.
                     });
                 self
             }
-            ///Sets `name`.
+            ///A name for people to recognise the key by; it need not be unique.
             pub fn name<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<super::ApiKeyName>,
@@ -9139,7 +9454,7 @@ a plain string so that a provider added later does not break older clients.
                     });
                 self
             }
-            ///Sets `role_id`.
+            ///Identifies a role within a tenant.
             pub fn role_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::RoleId>,
@@ -9230,7 +9545,9 @@ a plain string so that a provider added later does not break older clients.
             }
         }
         impl CreateChannel {
-            ///Sets `channel`.
+            /**How a channel delivers: `slack` posts to a Slack incoming webhook, `webhook` sends a
+JSON document by HTTPS to your endpoint, `email` mails an address and `sms` texts a
+phone number (announced, not yet delivering).*/
             pub fn channel<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -9260,7 +9577,7 @@ a plain string so that a provider added later does not break older clients.
                     });
                 self
             }
-            ///Sets `name`.
+            ///A name for people to recognise the channel by.
             pub fn name<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<super::NotificationChannelName>,
@@ -9378,7 +9695,7 @@ a plain string so that a provider added later does not break older clients.
                     });
                 self
             }
-            ///Sets `cloud`.
+            ///A cloud provider LaserData deploys to.
             pub fn cloud<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -9393,7 +9710,7 @@ a plain string so that a provider added later does not break older clients.
                     });
                 self
             }
-            ///Sets `name`.
+            ///A name for the account, unique within the tenant.
             pub fn name<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<super::CloudAccountName>,
@@ -9508,7 +9825,7 @@ a plain string so that a provider added later does not break older clients.
             }
         }
         impl CreateDivision {
-            ///Sets `description`.
+            ///Free text describing a resource.
             pub fn description<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<super::Description>>,
@@ -9534,7 +9851,7 @@ a plain string so that a provider added later does not break older clients.
                     });
                 self
             }
-            ///Sets `name`.
+            ///The name of a division.
             pub fn name<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::DivisionName>,
@@ -9610,7 +9927,7 @@ a plain string so that a provider added later does not break older clients.
             }
         }
         impl CreateEnvironment {
-            ///Sets `description`.
+            ///Free text describing a resource.
             pub fn description<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<super::Description>>,
@@ -9623,7 +9940,7 @@ a plain string so that a provider added later does not break older clients.
                     });
                 self
             }
-            ///Sets `name`.
+            ///The name of an environment.
             pub fn name<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::EnvironmentName>,
@@ -9689,7 +10006,7 @@ a plain string so that a provider added later does not break older clients.
             }
         }
         impl CreateIntent {
-            ///Sets `source`.
+            ///An external identity provider users can sign in with.
             pub fn source<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -10007,7 +10324,7 @@ it is left untyped (any JSON value); expect something close to `BillingInfo`.
                     });
                 self
             }
-            ///Sets `currency`.
+            ///The currency amounts are billed in.
             pub fn currency<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -10037,7 +10354,7 @@ it is left untyped (any JSON value); expect something close to `BillingInfo`.
                     });
                 self
             }
-            ///Sets `id`.
+            ///Identifies an invoice within its tenant.
             pub fn id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_main::types::InvoiceId>,
@@ -10128,7 +10445,10 @@ it is left untyped (any JSON value); expect something close to `BillingInfo`.
                     });
                 self
             }
-            ///Sets `status`.
+            /**Where an invoice stands: being prepared (`draft`), issued and awaiting payment
+(`pending`, `approved`), settled (`paid`), a payment attempt that did not go through
+(`failed`), withdrawn (`cancelled`), or paid back in whole or part (`refunded`,
+`partially_refunded`).*/
             pub fn status<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -10171,7 +10491,7 @@ it is left untyped (any JSON value); expect something close to `BillingInfo`.
                     });
                 self
             }
-            ///Sets `tenant_id`.
+            ///Identifies a tenant (an organization).
             pub fn tenant_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::TenantId>,
@@ -10318,7 +10638,7 @@ it is left untyped (any JSON value); expect something close to `BillingInfo`.
                     });
                 self
             }
-            ///Sets `currency`.
+            ///The currency amounts are billed in.
             pub fn currency<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -10348,7 +10668,7 @@ it is left untyped (any JSON value); expect something close to `BillingInfo`.
                     });
                 self
             }
-            ///Sets `id`.
+            ///Identifies an invoice within its tenant.
             pub fn id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_main::types::InvoiceId>,
@@ -10398,7 +10718,10 @@ it is left untyped (any JSON value); expect something close to `BillingInfo`.
                     });
                 self
             }
-            ///Sets `status`.
+            /**Where an invoice stands: being prepared (`draft`), issued and awaiting payment
+(`pending`, `approved`), settled (`paid`), a payment attempt that did not go through
+(`failed`), withdrawn (`cancelled`), or paid back in whole or part (`refunded`,
+`partially_refunded`).*/
             pub fn status<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -10413,7 +10736,7 @@ it is left untyped (any JSON value); expect something close to `BillingInfo`.
                     });
                 self
             }
-            ///Sets `tenant_id`.
+            ///Identifies a tenant (an organization).
             pub fn tenant_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::TenantId>,
@@ -10580,7 +10903,7 @@ it is left untyped (any JSON value); expect something close to `BillingInfo`.
             }
         }
         impl DeleteDeploymentPayload {
-            ///Sets `deployment_id`.
+            ///Identifies a deployment within an environment.
             pub fn deployment_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::DeploymentId>,
@@ -10593,7 +10916,7 @@ it is left untyped (any JSON value); expect something close to `BillingInfo`.
                     });
                 self
             }
-            ///Sets `division_id`.
+            ///Identifies a division within a tenant.
             pub fn division_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::DivisionId>,
@@ -10606,7 +10929,7 @@ it is left untyped (any JSON value); expect something close to `BillingInfo`.
                     });
                 self
             }
-            ///Sets `environment_id`.
+            ///Identifies an environment within a division.
             pub fn environment_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::EnvironmentId>,
@@ -10621,7 +10944,7 @@ it is left untyped (any JSON value); expect something close to `BillingInfo`.
                     });
                 self
             }
-            ///Sets `tenant_id`.
+            ///Identifies a tenant (an organization).
             pub fn tenant_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::TenantId>,
@@ -10681,7 +11004,7 @@ it is left untyped (any JSON value); expect something close to `BillingInfo`.
             }
         }
         impl DeleteDivisionPayload {
-            ///Sets `division_id`.
+            ///Identifies a division within a tenant.
             pub fn division_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::DivisionId>,
@@ -10694,7 +11017,7 @@ it is left untyped (any JSON value); expect something close to `BillingInfo`.
                     });
                 self
             }
-            ///Sets `tenant_id`.
+            ///Identifies a tenant (an organization).
             pub fn tenant_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::TenantId>,
@@ -10757,7 +11080,7 @@ it is left untyped (any JSON value); expect something close to `BillingInfo`.
             }
         }
         impl DeleteEnvironmentPayload {
-            ///Sets `division_id`.
+            ///Identifies a division within a tenant.
             pub fn division_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::DivisionId>,
@@ -10770,7 +11093,7 @@ it is left untyped (any JSON value); expect something close to `BillingInfo`.
                     });
                 self
             }
-            ///Sets `environment_id`.
+            ///Identifies an environment within a division.
             pub fn environment_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::EnvironmentId>,
@@ -10785,7 +11108,7 @@ it is left untyped (any JSON value); expect something close to `BillingInfo`.
                     });
                 self
             }
-            ///Sets `tenant_id`.
+            ///Identifies a tenant (an organization).
             pub fn tenant_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::TenantId>,
@@ -10838,7 +11161,7 @@ it is left untyped (any JSON value); expect something close to `BillingInfo`.
             }
         }
         impl DeleteTenantPayload {
-            ///Sets `tenant_id`.
+            ///Identifies a tenant (an organization).
             pub fn tenant_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::TenantId>,
@@ -10906,7 +11229,7 @@ it is left untyped (any JSON value); expect something close to `BillingInfo`.
             }
         }
         impl DeployStarter {
-            ///Sets `cloud`.
+            ///A cloud provider LaserData deploys to.
             pub fn cloud<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -10970,7 +11293,7 @@ it is left untyped (any JSON value); expect something close to `BillingInfo`.
                     });
                 self
             }
-            ///Sets `region`.
+            ///A cloud region, in the provider's own naming (`us-west-1`, `europe-west3`).
             pub fn region<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::Region>,
@@ -11118,7 +11441,7 @@ it is left untyped (any JSON value); expect something close to `BillingInfo`.
                     });
                 self
             }
-            ///Sets `cloud`.
+            ///A cloud provider LaserData deploys to.
             pub fn cloud<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -11133,7 +11456,7 @@ it is left untyped (any JSON value); expect something close to `BillingInfo`.
                     });
                 self
             }
-            ///Sets `cluster`.
+            ///One Iggy server, or a cluster of several nodes.
             pub fn cluster<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -11174,7 +11497,7 @@ it is left untyped (any JSON value); expect something close to `BillingInfo`.
                     });
                 self
             }
-            ///Sets `name`.
+            ///The name of a deployment, unique within its environment.
             pub fn name<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<super::DeploymentName>,
@@ -11215,7 +11538,7 @@ it is left untyped (any JSON value); expect something close to `BillingInfo`.
                     });
                 self
             }
-            ///Sets `region`.
+            ///A cloud region, in the provider's own naming (`us-west-1`, `europe-west3`).
             pub fn region<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::Region>,
@@ -11316,7 +11639,7 @@ it is left untyped (any JSON value); expect something close to `BillingInfo`.
                     });
                 self
             }
-            ///Sets `tier`.
+            ///The size class of a deployment's nodes; `free` is the starter tier.
             pub fn tier<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -11504,7 +11827,7 @@ it is left untyped (any JSON value); expect something close to `BillingInfo`.
                     });
                 self
             }
-            ///Sets `cloud`.
+            ///A cloud provider LaserData deploys to.
             pub fn cloud<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -11519,7 +11842,7 @@ it is left untyped (any JSON value); expect something close to `BillingInfo`.
                     });
                 self
             }
-            ///Sets `cluster`.
+            ///One Iggy server, or a cluster of several nodes.
             pub fn cluster<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -11562,7 +11885,7 @@ it is left untyped (any JSON value); expect something close to `BillingInfo`.
                     });
                 self
             }
-            ///Sets `name`.
+            ///The name of a deployment, unique within its environment.
             pub fn name<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<super::DeploymentName>,
@@ -11603,7 +11926,7 @@ it is left untyped (any JSON value); expect something close to `BillingInfo`.
                     });
                 self
             }
-            ///Sets `region`.
+            ///A cloud region, in the provider's own naming (`us-west-1`, `europe-west3`).
             pub fn region<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::Region>,
@@ -11691,7 +12014,7 @@ it is left untyped (any JSON value); expect something close to `BillingInfo`.
                     });
                 self
             }
-            ///Sets `tier`.
+            ///The size class of a deployment's nodes; `free` is the starter tier.
             pub fn tier<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -11888,7 +12211,7 @@ it is left untyped (any JSON value); expect something close to `BillingInfo`.
             }
         }
         impl DeploymentDetails {
-            ///Sets `area`.
+            ///The geographic area a region belongs to.
             pub fn area<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -11903,7 +12226,7 @@ it is left untyped (any JSON value); expect something close to `BillingInfo`.
                     });
                 self
             }
-            ///Sets `availability_mode`.
+            ///Whether a deployment's nodes run in one availability zone or are spread over several.
             pub fn availability_mode<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -11933,7 +12256,7 @@ it is left untyped (any JSON value); expect something close to `BillingInfo`.
                     });
                 self
             }
-            ///Sets `cloud`.
+            ///A cloud provider LaserData deploys to.
             pub fn cloud<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -11948,7 +12271,7 @@ it is left untyped (any JSON value); expect something close to `BillingInfo`.
                     });
                 self
             }
-            ///Sets `cluster`.
+            ///One Iggy server, or a cluster of several nodes.
             pub fn cluster<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -12041,7 +12364,7 @@ it is left untyped (any JSON value); expect something close to `BillingInfo`.
                     });
                 self
             }
-            ///Sets `id`.
+            ///Identifies a deployment within an environment.
             pub fn id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::DeploymentId>,
@@ -12052,7 +12375,7 @@ it is left untyped (any JSON value); expect something close to `BillingInfo`.
                     .map_err(|e| format!("error converting supplied value for id: {e}"));
                 self
             }
-            ///Sets `name`.
+            ///The name of a deployment, unique within its environment.
             pub fn name<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<super::DeploymentName>,
@@ -12121,7 +12444,7 @@ it is left untyped (any JSON value); expect something close to `BillingInfo`.
                     });
                 self
             }
-            ///Sets `retention`.
+            ///How long a deployment keeps its data and telemetry.
             pub fn retention<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<super::DeploymentRetention>,
@@ -12160,7 +12483,7 @@ it is left untyped (any JSON value); expect something close to `BillingInfo`.
                     });
                 self
             }
-            ///Sets `storage_size`.
+            ///A storage volume size in GiB.
             pub fn storage_size<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<super::StorageSize>,
@@ -12173,7 +12496,7 @@ it is left untyped (any JSON value); expect something close to `BillingInfo`.
                     });
                 self
             }
-            ///Sets `storage_type`.
+            ///The kind of disk a deployment stores messages on, from node-local NVMe to the fastest network volumes.
             pub fn storage_type<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -12279,7 +12602,7 @@ there, with the same `ld-api-key`. Null while no Supervisor is assigned.
                     });
                 self
             }
-            ///Sets `variant`.
+            ///Who owns the infrastructure a deployment runs on (LaserData's cloud, your own cloud account, or your premises).
             pub fn variant<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -12491,7 +12814,7 @@ there, with the same `ld-api-key`. Null while no Supervisor is assigned.
             }
         }
         impl DeploymentInfo {
-            ///Sets `area`.
+            ///The geographic area a region belongs to.
             pub fn area<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -12506,7 +12829,7 @@ there, with the same `ld-api-key`. Null while no Supervisor is assigned.
                     });
                 self
             }
-            ///Sets `availability_mode`.
+            ///Whether a deployment's nodes run in one availability zone or are spread over several.
             pub fn availability_mode<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -12536,7 +12859,7 @@ there, with the same `ld-api-key`. Null while no Supervisor is assigned.
                     });
                 self
             }
-            ///Sets `cloud`.
+            ///A cloud provider LaserData deploys to.
             pub fn cloud<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -12551,7 +12874,7 @@ there, with the same `ld-api-key`. Null while no Supervisor is assigned.
                     });
                 self
             }
-            ///Sets `cluster`.
+            ///One Iggy server, or a cluster of several nodes.
             pub fn cluster<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -12631,7 +12954,7 @@ there, with the same `ld-api-key`. Null while no Supervisor is assigned.
                     });
                 self
             }
-            ///Sets `id`.
+            ///Identifies a deployment within an environment.
             pub fn id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::DeploymentId>,
@@ -12642,7 +12965,7 @@ there, with the same `ld-api-key`. Null while no Supervisor is assigned.
                     .map_err(|e| format!("error converting supplied value for id: {e}"));
                 self
             }
-            ///Sets `name`.
+            ///The name of a deployment, unique within its environment.
             pub fn name<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<super::DeploymentName>,
@@ -12711,7 +13034,7 @@ there, with the same `ld-api-key`. Null while no Supervisor is assigned.
                     });
                 self
             }
-            ///Sets `retention`.
+            ///How long a deployment keeps its data and telemetry.
             pub fn retention<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<super::DeploymentRetention>,
@@ -12750,7 +13073,7 @@ there, with the same `ld-api-key`. Null while no Supervisor is assigned.
                     });
                 self
             }
-            ///Sets `storage_size`.
+            ///A storage volume size in GiB.
             pub fn storage_size<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<super::StorageSize>,
@@ -12763,7 +13086,7 @@ there, with the same `ld-api-key`. Null while no Supervisor is assigned.
                     });
                 self
             }
-            ///Sets `storage_type`.
+            ///The kind of disk a deployment stores messages on, from node-local NVMe to the fastest network volumes.
             pub fn storage_type<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -12856,7 +13179,7 @@ there, with the same `ld-api-key`. Null while no Supervisor is assigned.
                     });
                 self
             }
-            ///Sets `variant`.
+            ///Who owns the infrastructure a deployment runs on (LaserData's cloud, your own cloud account, or your premises).
             pub fn variant<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -12986,7 +13309,7 @@ there, with the same `ld-api-key`. Null while no Supervisor is assigned.
             }
         }
         impl DeploymentPreview {
-            ///Sets `breakdown`.
+            ///The estimated monthly cost by item, in US dollars.
             pub fn breakdown<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<super::DeploymentPreviewBreakdown>,
@@ -12999,7 +13322,7 @@ there, with the same `ld-api-key`. Null while no Supervisor is assigned.
                     });
                 self
             }
-            ///Sets `cloud`.
+            ///A cloud provider LaserData deploys to.
             pub fn cloud<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -13055,7 +13378,7 @@ there, with the same `ld-api-key`. Null while no Supervisor is assigned.
                     });
                 self
             }
-            ///Sets `region`.
+            ///A cloud region, in the provider's own naming (`us-west-1`, `europe-west3`).
             pub fn region<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::Region>,
@@ -13068,7 +13391,7 @@ there, with the same `ld-api-key`. Null while no Supervisor is assigned.
                     });
                 self
             }
-            ///Sets `tier`.
+            ///The size class of a deployment's nodes; `free` is the starter tier.
             pub fn tier<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -13151,7 +13474,7 @@ there, with the same `ld-api-key`. Null while no Supervisor is assigned.
             }
         }
         impl DeploymentPreviewBreakdown {
-            ///Sets `compute_usd`.
+            ///An amount of money as a decimal number in a string (`"12.50"`), so that no precision is lost.
             pub fn compute_usd<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::Money>,
@@ -13164,7 +13487,7 @@ there, with the same `ld-api-key`. Null while no Supervisor is assigned.
                     });
                 self
             }
-            ///Sets `data_retention_usd`.
+            ///An amount of money as a decimal number in a string (`"12.50"`), so that no precision is lost.
             pub fn data_retention_usd<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::Money>,
@@ -13179,7 +13502,7 @@ there, with the same `ld-api-key`. Null while no Supervisor is assigned.
                     });
                 self
             }
-            ///Sets `network_usd`.
+            ///An amount of money as a decimal number in a string (`"12.50"`), so that no precision is lost.
             pub fn network_usd<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::Money>,
@@ -13192,7 +13515,7 @@ there, with the same `ld-api-key`. Null while no Supervisor is assigned.
                     });
                 self
             }
-            ///Sets `storage_usd`.
+            ///An amount of money as a decimal number in a string (`"12.50"`), so that no precision is lost.
             pub fn storage_usd<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::Money>,
@@ -13205,7 +13528,7 @@ there, with the same `ld-api-key`. Null while no Supervisor is assigned.
                     });
                 self
             }
-            ///Sets `telemetry_usd`.
+            ///An amount of money as a decimal number in a string (`"12.50"`), so that no precision is lost.
             pub fn telemetry_usd<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::Money>,
@@ -13282,7 +13605,7 @@ there, with the same `ld-api-key`. Null while no Supervisor is assigned.
                     });
                 self
             }
-            ///Sets `telemetry`.
+            ///For how many days each kind of telemetry of a deployment is kept.
             pub fn telemetry<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<super::TelemetryRetention>,
@@ -13361,7 +13684,7 @@ there, with the same `ld-api-key`. Null while no Supervisor is assigned.
             }
         }
         impl DeploymentStructure {
-            ///Sets `cloud`.
+            ///A cloud provider LaserData deploys to.
             pub fn cloud<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -13376,7 +13699,7 @@ there, with the same `ld-api-key`. Null while no Supervisor is assigned.
                     });
                 self
             }
-            ///Sets `id`.
+            ///Identifies a deployment within an environment.
             pub fn id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::DeploymentId>,
@@ -13387,7 +13710,7 @@ there, with the same `ld-api-key`. Null while no Supervisor is assigned.
                     .map_err(|e| format!("error converting supplied value for id: {e}"));
                 self
             }
-            ///Sets `name`.
+            ///The name of a deployment, unique within its environment.
             pub fn name<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<super::DeploymentName>,
@@ -13451,7 +13774,7 @@ deployment has no Supervisor endpoint.
                     });
                 self
             }
-            ///Sets `variant`.
+            ///Who owns the infrastructure a deployment runs on (LaserData's cloud, your own cloud account, or your premises).
             pub fn variant<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -13528,7 +13851,7 @@ deployment has no Supervisor endpoint.
                     });
                 self
             }
-            ///Sets `tier`.
+            ///The size class of a deployment's nodes; `free` is the starter tier.
             pub fn tier<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -14002,7 +14325,7 @@ deployment has no Supervisor endpoint.
                     });
                 self
             }
-            ///Sets `description`.
+            ///Free text describing a resource.
             pub fn description<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<super::Description>,
@@ -14015,7 +14338,7 @@ deployment has no Supervisor endpoint.
                     });
                 self
             }
-            ///Sets `email`.
+            ///An e-mail address.
             pub fn email<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<super::Email>,
@@ -14043,7 +14366,7 @@ deployment has no Supervisor endpoint.
                     });
                 self
             }
-            ///Sets `id`.
+            ///Identifies a division within a tenant.
             pub fn id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::DivisionId>,
@@ -14054,7 +14377,7 @@ deployment has no Supervisor endpoint.
                     .map_err(|e| format!("error converting supplied value for id: {e}"));
                 self
             }
-            ///Sets `name`.
+            ///The name of a division.
             pub fn name<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::DivisionName>,
@@ -14171,7 +14494,7 @@ deployment has no Supervisor endpoint.
                     });
                 self
             }
-            ///Sets `id`.
+            ///Identifies a division within a tenant.
             pub fn id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::DivisionId>,
@@ -14182,7 +14505,7 @@ deployment has no Supervisor endpoint.
                     .map_err(|e| format!("error converting supplied value for id: {e}"));
                 self
             }
-            ///Sets `name`.
+            ///The name of a division.
             pub fn name<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::DivisionName>,
@@ -14416,7 +14739,7 @@ deployment has no Supervisor endpoint.
                     });
                 self
             }
-            ///Sets `name`.
+            ///The name of a division.
             pub fn name<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::DivisionName>,
@@ -14507,7 +14830,7 @@ deployment has no Supervisor endpoint.
                     });
                 self
             }
-            ///Sets `id`.
+            ///Identifies a division within a tenant.
             pub fn id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::DivisionId>,
@@ -14518,7 +14841,7 @@ deployment has no Supervisor endpoint.
                     .map_err(|e| format!("error converting supplied value for id: {e}"));
                 self
             }
-            ///Sets `name`.
+            ///The name of a division.
             pub fn name<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::DivisionName>,
@@ -14693,7 +15016,7 @@ deployment has no Supervisor endpoint.
                     });
                 self
             }
-            ///Sets `description`.
+            ///Free text describing a resource.
             pub fn description<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<super::Description>,
@@ -14706,7 +15029,7 @@ deployment has no Supervisor endpoint.
                     });
                 self
             }
-            ///Sets `id`.
+            ///Identifies an environment within a division.
             pub fn id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::EnvironmentId>,
@@ -14717,7 +15040,7 @@ deployment has no Supervisor endpoint.
                     .map_err(|e| format!("error converting supplied value for id: {e}"));
                 self
             }
-            ///Sets `name`.
+            ///The name of an environment.
             pub fn name<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::EnvironmentName>,
@@ -14851,7 +15174,7 @@ deployment has no Supervisor endpoint.
                     });
                 self
             }
-            ///Sets `id`.
+            ///Identifies an environment within a division.
             pub fn id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::EnvironmentId>,
@@ -14862,7 +15185,7 @@ deployment has no Supervisor endpoint.
                     .map_err(|e| format!("error converting supplied value for id: {e}"));
                 self
             }
-            ///Sets `name`.
+            ///The name of an environment.
             pub fn name<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::EnvironmentName>,
@@ -14950,7 +15273,7 @@ deployment has no Supervisor endpoint.
             }
         }
         impl EnvironmentPermissionsInfo {
-            ///Sets `name`.
+            ///The name of an environment.
             pub fn name<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::EnvironmentName>,
@@ -15037,7 +15360,7 @@ deployment has no Supervisor endpoint.
                     });
                 self
             }
-            ///Sets `id`.
+            ///Identifies an environment within a division.
             pub fn id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::EnvironmentId>,
@@ -15048,7 +15371,7 @@ deployment has no Supervisor endpoint.
                     .map_err(|e| format!("error converting supplied value for id: {e}"));
                 self
             }
-            ///Sets `name`.
+            ///The name of an environment.
             pub fn name<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::EnvironmentName>,
@@ -15152,7 +15475,7 @@ deployment has no Supervisor endpoint.
             }
         }
         impl GcpByocDeployment {
-            ///Sets `project_id`.
+            ///The id of a Google Cloud project, such as `acme-streaming-prod`.
             pub fn project_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::GcpProjectId>,
@@ -15165,7 +15488,7 @@ deployment has no Supervisor endpoint.
                     });
                 self
             }
-            ///Sets `service_account_email`.
+            ///The e-mail address of the GCP service account LaserData acts as in the project.
             pub fn service_account_email<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<super::GcpServiceAccountEmail>,
@@ -15305,7 +15628,7 @@ deployment has no Supervisor endpoint.
             }
         }
         impl GenerateByocSetup {
-            ///Sets `cloud`.
+            ///A cloud provider LaserData deploys to.
             pub fn cloud<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -15320,7 +15643,7 @@ deployment has no Supervisor endpoint.
                     });
                 self
             }
-            ///Sets `region`.
+            ///A cloud region, in the provider's own naming (`us-west-1`, `europe-west3`).
             pub fn region<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::Region>,
@@ -15431,7 +15754,7 @@ deployment has no Supervisor endpoint.
                     });
                 self
             }
-            ///Sets `email`.
+            ///An e-mail address.
             pub fn email<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<super::Email>,
@@ -15519,7 +15842,7 @@ deployment has no Supervisor endpoint.
                     .map_err(|e| format!("error converting supplied value for id: {e}"));
                 self
             }
-            ///Sets `source`.
+            ///An external identity provider users can sign in with.
             pub fn source<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -15629,7 +15952,7 @@ deployment has no Supervisor endpoint.
                     });
                 self
             }
-            ///Sets `email`.
+            ///An e-mail address.
             pub fn email<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<super::Email>,
@@ -15642,7 +15965,7 @@ deployment has no Supervisor endpoint.
                     });
                 self
             }
-            ///Sets `id`.
+            ///Identifies a user. Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
             pub fn id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::UserId>,
@@ -15653,7 +15976,7 @@ deployment has no Supervisor endpoint.
                     .map_err(|e| format!("error converting supplied value for id: {e}"));
                 self
             }
-            ///Sets `name`.
+            ///A person's full name.
             pub fn name<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<super::FullName>,
@@ -15727,7 +16050,7 @@ deployment has no Supervisor endpoint.
             }
         }
         impl MemberInfo {
-            ///Sets `email`.
+            ///An e-mail address.
             pub fn email<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<super::Email>,
@@ -15740,7 +16063,7 @@ deployment has no Supervisor endpoint.
                     });
                 self
             }
-            ///Sets `id`.
+            ///Identifies a user. Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
             pub fn id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::UserId>,
@@ -15751,7 +16074,7 @@ deployment has no Supervisor endpoint.
                     .map_err(|e| format!("error converting supplied value for id: {e}"));
                 self
             }
-            ///Sets `name`.
+            ///A person's full name.
             pub fn name<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<super::FullName>,
@@ -15886,7 +16209,7 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
                     });
                 self
             }
-            ///Sets `topology_surcharge_per_gb`.
+            ///An extra charge per GB of traffic that depends on how a deployment's nodes are spread over availability zones.
             pub fn topology_surcharge_per_gb<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<super::TopologySurcharge>,
@@ -16070,7 +16393,7 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
             }
         }
         impl NewAccount {
-            ///Sets `division_id`.
+            ///Identifies a division within a tenant.
             pub fn division_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -16085,7 +16408,7 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
                     });
                 self
             }
-            ///Sets `division_name`.
+            ///The name of a division.
             pub fn division_name<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -16136,7 +16459,7 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
                     });
                 self
             }
-            ///Sets `tenant_id`.
+            ///Identifies a tenant (an organization).
             pub fn tenant_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -16151,7 +16474,7 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
                     });
                 self
             }
-            ///Sets `tenant_name`.
+            ///The name of a tenant (an organization).
             pub fn tenant_name<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<super::TenantName>>,
@@ -16177,7 +16500,7 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
                     });
                 self
             }
-            ///Sets `workspace`.
+            ///Whether the new user is in a tenant yet, has asked to join one, or waits for an invitation.
             pub fn workspace<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -16326,7 +16649,9 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
             }
         }
         impl NotificationChannelDetails {
-            ///Sets `channel`.
+            /**How a channel delivers: `slack` posts to a Slack incoming webhook, `webhook` sends a
+JSON document by HTTPS to your endpoint, `email` mails an address and `sms` texts a
+phone number (announced, not yet delivering).*/
             pub fn channel<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -16382,7 +16707,7 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
                     });
                 self
             }
-            ///Sets `id`.
+            ///Identifies a notification channel.
             pub fn id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -16395,7 +16720,7 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
                     .map_err(|e| format!("error converting supplied value for id: {e}"));
                 self
             }
-            ///Sets `name`.
+            ///A name for people to recognise the channel by.
             pub fn name<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<super::NotificationChannelName>,
@@ -16421,7 +16746,7 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
                     });
                 self
             }
-            ///Sets `owner_kind`.
+            ///What a channel belongs to; `owner_id` is then a user, tenant or division id. `system` marks channels the platform manages itself.
             pub fn owner_kind<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -16562,7 +16887,9 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
             }
         }
         impl NotificationChannelInfo {
-            ///Sets `channel`.
+            /**How a channel delivers: `slack` posts to a Slack incoming webhook, `webhook` sends a
+JSON document by HTTPS to your endpoint, `email` mails an address and `sms` texts a
+phone number (announced, not yet delivering).*/
             pub fn channel<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -16605,7 +16932,7 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
                     });
                 self
             }
-            ///Sets `id`.
+            ///Identifies a notification channel.
             pub fn id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -16618,7 +16945,7 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
                     .map_err(|e| format!("error converting supplied value for id: {e}"));
                 self
             }
-            ///Sets `name`.
+            ///A name for people to recognise the channel by.
             pub fn name<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<super::NotificationChannelName>,
@@ -16644,7 +16971,7 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
                     });
                 self
             }
-            ///Sets `owner_kind`.
+            ///What a channel belongs to; `owner_id` is then a user, tenant or division id. `system` marks channels the platform manages itself.
             pub fn owner_kind<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -16827,7 +17154,7 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
                     });
                 self
             }
-            ///Sets `id`.
+            ///Identifies a notification that was sent.
             pub fn id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_main::types::NotificationId>,
@@ -16838,7 +17165,12 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
                     .map_err(|e| format!("error converting supplied value for id: {e}"));
                 self
             }
-            ///Sets `message_type`.
+            /**A kind of event a channel can subscribe to: deployment life-cycle (`deployment_*`),
+health alerts and their recoveries (`high_*_usage` and `*_usage_resolved`,
+`node_unreachable` and `node_reachable`), certificates and secrets, billing and
+payments, changes to the organization (tenants, divisions, environments, users) and
+membership (invitations, join requests). `get_notification_types` lists them with
+readable names.*/
             pub fn message_type<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -16964,7 +17296,7 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
             }
         }
         impl NotificationSubscriptionInfo {
-            ///Sets `channel_id`.
+            ///Identifies a notification channel.
             pub fn channel_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -16992,7 +17324,7 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
                     });
                 self
             }
-            ///Sets `id`.
+            ///Identifies a subscription of a notification channel.
             pub fn id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -17464,7 +17796,7 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
                     });
                 self
             }
-            ///Sets `page`.
+            ///The number of this page, counting from 1.
             pub fn page<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::PageNumber>,
@@ -17477,7 +17809,7 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
                     });
                 self
             }
-            ///Sets `total_pages`.
+            ///A total over all pages.
             pub fn total_pages<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::TotalCount>,
@@ -17490,7 +17822,7 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
                     });
                 self
             }
-            ///Sets `total_results`.
+            ///A total over all pages.
             pub fn total_results<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::TotalCount>,
@@ -17571,7 +17903,7 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
                     });
                 self
             }
-            ///Sets `page`.
+            ///The number of this page, counting from 1.
             pub fn page<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::PageNumber>,
@@ -17584,7 +17916,7 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
                     });
                 self
             }
-            ///Sets `total_pages`.
+            ///A total over all pages.
             pub fn total_pages<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::TotalCount>,
@@ -17597,7 +17929,7 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
                     });
                 self
             }
-            ///Sets `total_results`.
+            ///A total over all pages.
             pub fn total_results<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::TotalCount>,
@@ -17680,7 +18012,7 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
                     });
                 self
             }
-            ///Sets `page`.
+            ///The number of this page, counting from 1.
             pub fn page<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::PageNumber>,
@@ -17693,7 +18025,7 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
                     });
                 self
             }
-            ///Sets `total_pages`.
+            ///A total over all pages.
             pub fn total_pages<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::TotalCount>,
@@ -17706,7 +18038,7 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
                     });
                 self
             }
-            ///Sets `total_results`.
+            ///A total over all pages.
             pub fn total_results<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::TotalCount>,
@@ -17789,7 +18121,7 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
                     });
                 self
             }
-            ///Sets `page`.
+            ///The number of this page, counting from 1.
             pub fn page<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::PageNumber>,
@@ -17802,7 +18134,7 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
                     });
                 self
             }
-            ///Sets `total_pages`.
+            ///A total over all pages.
             pub fn total_pages<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::TotalCount>,
@@ -17815,7 +18147,7 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
                     });
                 self
             }
-            ///Sets `total_results`.
+            ///A total over all pages.
             pub fn total_results<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::TotalCount>,
@@ -17896,7 +18228,7 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
                     });
                 self
             }
-            ///Sets `page`.
+            ///The number of this page, counting from 1.
             pub fn page<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::PageNumber>,
@@ -17909,7 +18241,7 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
                     });
                 self
             }
-            ///Sets `total_pages`.
+            ///A total over all pages.
             pub fn total_pages<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::TotalCount>,
@@ -17922,7 +18254,7 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
                     });
                 self
             }
-            ///Sets `total_results`.
+            ///A total over all pages.
             pub fn total_results<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::TotalCount>,
@@ -18005,7 +18337,7 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
                     });
                 self
             }
-            ///Sets `page`.
+            ///The number of this page, counting from 1.
             pub fn page<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::PageNumber>,
@@ -18018,7 +18350,7 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
                     });
                 self
             }
-            ///Sets `total_pages`.
+            ///A total over all pages.
             pub fn total_pages<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::TotalCount>,
@@ -18031,7 +18363,7 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
                     });
                 self
             }
-            ///Sets `total_results`.
+            ///A total over all pages.
             pub fn total_results<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::TotalCount>,
@@ -18113,7 +18445,7 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
                     });
                 self
             }
-            ///Sets `page`.
+            ///The number of this page, counting from 1.
             pub fn page<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::PageNumber>,
@@ -18126,7 +18458,7 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
                     });
                 self
             }
-            ///Sets `total_pages`.
+            ///A total over all pages.
             pub fn total_pages<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::TotalCount>,
@@ -18139,7 +18471,7 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
                     });
                 self
             }
-            ///Sets `total_results`.
+            ///A total over all pages.
             pub fn total_results<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::TotalCount>,
@@ -18220,7 +18552,7 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
                     });
                 self
             }
-            ///Sets `page`.
+            ///The number of this page, counting from 1.
             pub fn page<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::PageNumber>,
@@ -18233,7 +18565,7 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
                     });
                 self
             }
-            ///Sets `total_pages`.
+            ///A total over all pages.
             pub fn total_pages<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::TotalCount>,
@@ -18246,7 +18578,7 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
                     });
                 self
             }
-            ///Sets `total_results`.
+            ///A total over all pages.
             pub fn total_results<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::TotalCount>,
@@ -18328,7 +18660,7 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
                     });
                 self
             }
-            ///Sets `page`.
+            ///The number of this page, counting from 1.
             pub fn page<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::PageNumber>,
@@ -18341,7 +18673,7 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
                     });
                 self
             }
-            ///Sets `total_pages`.
+            ///A total over all pages.
             pub fn total_pages<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::TotalCount>,
@@ -18354,7 +18686,7 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
                     });
                 self
             }
-            ///Sets `total_results`.
+            ///A total over all pages.
             pub fn total_results<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::TotalCount>,
@@ -18437,7 +18769,7 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
                     });
                 self
             }
-            ///Sets `page`.
+            ///The number of this page, counting from 1.
             pub fn page<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::PageNumber>,
@@ -18450,7 +18782,7 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
                     });
                 self
             }
-            ///Sets `total_pages`.
+            ///A total over all pages.
             pub fn total_pages<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::TotalCount>,
@@ -18463,7 +18795,7 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
                     });
                 self
             }
-            ///Sets `total_results`.
+            ///A total over all pages.
             pub fn total_results<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::TotalCount>,
@@ -18546,7 +18878,7 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
                     });
                 self
             }
-            ///Sets `page`.
+            ///The number of this page, counting from 1.
             pub fn page<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::PageNumber>,
@@ -18559,7 +18891,7 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
                     });
                 self
             }
-            ///Sets `total_pages`.
+            ///A total over all pages.
             pub fn total_pages<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::TotalCount>,
@@ -18572,7 +18904,7 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
                     });
                 self
             }
-            ///Sets `total_results`.
+            ///A total over all pages.
             pub fn total_results<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::TotalCount>,
@@ -18657,7 +18989,7 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
                     });
                 self
             }
-            ///Sets `page`.
+            ///The number of this page, counting from 1.
             pub fn page<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::PageNumber>,
@@ -18670,7 +19002,7 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
                     });
                 self
             }
-            ///Sets `total_pages`.
+            ///A total over all pages.
             pub fn total_pages<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::TotalCount>,
@@ -18683,7 +19015,7 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
                     });
                 self
             }
-            ///Sets `total_results`.
+            ///A total over all pages.
             pub fn total_results<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::TotalCount>,
@@ -18766,7 +19098,7 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
                     });
                 self
             }
-            ///Sets `page`.
+            ///The number of this page, counting from 1.
             pub fn page<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::PageNumber>,
@@ -18779,7 +19111,7 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
                     });
                 self
             }
-            ///Sets `total_pages`.
+            ///A total over all pages.
             pub fn total_pages<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::TotalCount>,
@@ -18792,7 +19124,7 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
                     });
                 self
             }
-            ///Sets `total_results`.
+            ///A total over all pages.
             pub fn total_results<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::TotalCount>,
@@ -18873,7 +19205,7 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
                     });
                 self
             }
-            ///Sets `page`.
+            ///The number of this page, counting from 1.
             pub fn page<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::PageNumber>,
@@ -18886,7 +19218,7 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
                     });
                 self
             }
-            ///Sets `total_pages`.
+            ///A total over all pages.
             pub fn total_pages<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::TotalCount>,
@@ -18899,7 +19231,7 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
                     });
                 self
             }
-            ///Sets `total_results`.
+            ///A total over all pages.
             pub fn total_results<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::TotalCount>,
@@ -18981,7 +19313,7 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
                     });
                 self
             }
-            ///Sets `page`.
+            ///The number of this page, counting from 1.
             pub fn page<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::PageNumber>,
@@ -18994,7 +19326,7 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
                     });
                 self
             }
-            ///Sets `total_pages`.
+            ///A total over all pages.
             pub fn total_pages<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::TotalCount>,
@@ -19007,7 +19339,7 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
                     });
                 self
             }
-            ///Sets `total_results`.
+            ///A total over all pages.
             pub fn total_results<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::TotalCount>,
@@ -19313,7 +19645,8 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
                     });
                 self
             }
-            ///Sets `provider`.
+            /**How the tenant pays: invoices settled by arrangement (`manual`), by card through
+Stripe, through PayPal, by bank transfer, or through an AWS Marketplace subscription.*/
             pub fn provider<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -20524,7 +20857,7 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
                     });
                 self
             }
-            ///Sets `cloud`.
+            ///A cloud provider LaserData deploys to.
             pub fn cloud<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -20552,7 +20885,7 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
                     });
                 self
             }
-            ///Sets `region`.
+            ///A cloud region, in the provider's own naming (`us-west-1`, `europe-west3`).
             pub fn region<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::Region>,
@@ -20610,7 +20943,7 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
                     });
                 self
             }
-            ///Sets `tier`.
+            ///The size class of a deployment's nodes; `free` is the starter tier.
             pub fn tier<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -20693,7 +21026,7 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
                     });
                 self
             }
-            ///Sets `cluster`.
+            ///The cluster shape that cluster prices are computed for.
             pub fn cluster<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<super::ClusterConfig>,
@@ -20818,7 +21151,10 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
             }
         }
         impl RequestResourceCode {
-            ///Sets `action`.
+            /**The deletion a code is wanted for, told apart by `action_type`; `payload` names the
+resource by its ids, from the tenant down. The variants are inline so that generators
+can see an adjacently tagged union (`action_type` + `payload`); each one's
+`action_type` is a one-value enum, which serves other generators as a discriminator.*/
             pub fn action<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<super::ResourceCodeAction>,
@@ -20965,7 +21301,7 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
             }
         }
         impl RoleBasicInfo {
-            ///Sets `id`.
+            ///Identifies a role within a tenant.
             pub fn id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::RoleId>,
@@ -20976,7 +21312,9 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
                     .map_err(|e| format!("error converting supplied value for id: {e}"));
                 self
             }
-            ///Sets `kind`.
+            /**Where a role comes from: `system` roles are predefined by LaserData, `custom` roles
+were created by the tenant (`add_role`), and `api_key` roles were made automatically
+for an API key created with inline permissions.*/
             pub fn kind<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -20991,7 +21329,7 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
                     });
                 self
             }
-            ///Sets `name`.
+            ///The name of a role.
             pub fn name<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::RoleName>,
@@ -21057,7 +21395,7 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
             }
         }
         impl RoleDetails {
-            ///Sets `id`.
+            ///Identifies a role within a tenant.
             pub fn id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::RoleId>,
@@ -21068,7 +21406,9 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
                     .map_err(|e| format!("error converting supplied value for id: {e}"));
                 self
             }
-            ///Sets `kind`.
+            /**Where a role comes from: `system` roles are predefined by LaserData, `custom` roles
+were created by the tenant (`add_role`), and `api_key` roles were made automatically
+for an API key created with inline permissions.*/
             pub fn kind<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -21083,7 +21423,7 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
                     });
                 self
             }
-            ///Sets `name`.
+            ///The name of a role.
             pub fn name<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::RoleName>,
@@ -21096,7 +21436,7 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
                     });
                 self
             }
-            ///Sets `permissions`.
+            ///The permissions a role resolves to, by scope.
             pub fn permissions<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<super::RolePermissionsInfo>,
@@ -21168,7 +21508,7 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
                     });
                 self
             }
-            ///Sets `email`.
+            ///An e-mail address.
             pub fn email<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<super::Email>,
@@ -21181,7 +21521,7 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
                     });
                 self
             }
-            ///Sets `id`.
+            ///Identifies a user. Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
             pub fn id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::UserId>,
@@ -21192,7 +21532,7 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
                     .map_err(|e| format!("error converting supplied value for id: {e}"));
                 self
             }
-            ///Sets `name`.
+            ///A person's full name.
             pub fn name<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<super::FullName>,
@@ -21488,7 +21828,7 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
             }
         }
         impl ScopeEntryDeploymentId {
-            ///Sets `id`.
+            ///Identifies a deployment within an environment.
             pub fn id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::DeploymentId>,
@@ -21499,7 +21839,7 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
                     .map_err(|e| format!("error converting supplied value for id: {e}"));
                 self
             }
-            ///Sets `name`.
+            ///The name of a deployment, unique within its environment.
             pub fn name<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<super::DeploymentName>,
@@ -21555,7 +21895,7 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
             }
         }
         impl ScopeEntryDivisionId {
-            ///Sets `id`.
+            ///Identifies a division within a tenant.
             pub fn id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::DivisionId>,
@@ -21566,7 +21906,7 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
                     .map_err(|e| format!("error converting supplied value for id: {e}"));
                 self
             }
-            ///Sets `name`.
+            ///The name of a division.
             pub fn name<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::DivisionName>,
@@ -21621,7 +21961,7 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
             }
         }
         impl ScopeEntryEnvironmentId {
-            ///Sets `id`.
+            ///Identifies an environment within a division.
             pub fn id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::EnvironmentId>,
@@ -21632,7 +21972,7 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
                     .map_err(|e| format!("error converting supplied value for id: {e}"));
                 self
             }
-            ///Sets `name`.
+            ///The name of an environment.
             pub fn name<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::EnvironmentName>,
@@ -21685,7 +22025,7 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
             }
         }
         impl ScopeEntryTenantId {
-            ///Sets `id`.
+            ///Identifies a tenant (an organization).
             pub fn id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::TenantId>,
@@ -21696,7 +22036,7 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
                     .map_err(|e| format!("error converting supplied value for id: {e}"));
                 self
             }
-            ///Sets `name`.
+            ///The name of a tenant (an organization).
             pub fn name<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<super::TenantName>,
@@ -21765,7 +22105,7 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
                     });
                 self
             }
-            ///Sets `email`.
+            ///An e-mail address.
             pub fn email<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<super::Email>,
@@ -21944,7 +22284,7 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
                     .map_err(|e| format!("error converting supplied value for id: {e}"));
                 self
             }
-            ///Sets `source`.
+            ///An external identity provider users can sign in with.
             pub fn source<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -22075,7 +22415,7 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
                     });
                 self
             }
-            ///Sets `name`.
+            ///A person's full name.
             pub fn name<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<super::FullName>,
@@ -22088,7 +22428,7 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
                     });
                 self
             }
-            ///Sets `source`.
+            ///An external identity provider users can sign in with.
             pub fn source<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -22116,7 +22456,7 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
                     });
                 self
             }
-            ///Sets `title`.
+            ///A person's job title.
             pub fn title<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<super::Title>,
@@ -22469,7 +22809,7 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
                     });
                 self
             }
-            ///Sets `network_disk`.
+            ///Message storage on network volumes, sized freely between two bounds.
             pub fn network_disk<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<super::StorageProfile>,
@@ -22482,7 +22822,7 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
                     });
                 self
             }
-            ///Sets `nvme_ssd`.
+            ///Message storage on local NVMe disks, whose size comes with the node's tier.
             pub fn nvme_ssd<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<super::NvmeStorageProfile>,
@@ -23014,7 +23354,8 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
                     });
                 self
             }
-            ///Sets `join_policy`.
+            /**How people who were not invited may join the tenant: not at all (`invite_only`),
+directly (`open`), or by asking and waiting for approval (`request_to_join`).*/
             pub fn join_policy<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -23155,7 +23496,8 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
                     });
                 self
             }
-            ///Sets `join_policy`.
+            /**How people who were not invited may join the tenant: not at all (`invite_only`),
+directly (`open`), or by asking and waiting for approval (`request_to_join`).*/
             pub fn join_policy<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -23280,7 +23622,7 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
                     });
                 self
             }
-            ///Sets `description`.
+            ///Free text describing a resource.
             pub fn description<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<super::Description>,
@@ -23293,7 +23635,7 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
                     });
                 self
             }
-            ///Sets `email`.
+            ///An e-mail address.
             pub fn email<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<super::Email>,
@@ -23306,7 +23648,10 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
                     });
                 self
             }
-            ///Sets `features`.
+            /**What the tenant's plan allows. Fields ending in `_limit` are the most of that thing the
+tenant may have at once, fields ending in `_enabled` switch a capability on or off, and
+fields ending in `_days` are retention periods. Creating something beyond a limit is
+refused.*/
             pub fn features<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<super::PlanFeatures>,
@@ -23349,7 +23694,7 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
                     });
                 self
             }
-            ///Sets `id`.
+            ///Identifies a tenant (an organization).
             pub fn id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::TenantId>,
@@ -23360,7 +23705,7 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
                     .map_err(|e| format!("error converting supplied value for id: {e}"));
                 self
             }
-            ///Sets `name`.
+            ///The name of a tenant (an organization).
             pub fn name<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<super::TenantName>,
@@ -23551,7 +23896,7 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
                     });
                 self
             }
-            ///Sets `id`.
+            ///Identifies a tenant (an organization).
             pub fn id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::TenantId>,
@@ -23562,7 +23907,7 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
                     .map_err(|e| format!("error converting supplied value for id: {e}"));
                 self
             }
-            ///Sets `name`.
+            ///The name of a tenant (an organization).
             pub fn name<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<super::TenantName>,
@@ -23670,7 +24015,7 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
             }
         }
         impl TenantInvitationInfo {
-            ///Sets `email`.
+            ///An e-mail address.
             pub fn email<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<super::Email>,
@@ -23683,7 +24028,7 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
                     });
                 self
             }
-            ///Sets `id`.
+            ///Identifies an invitation to join a tenant.
             pub fn id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_main::types::InvitationId>,
@@ -23707,7 +24052,7 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
                     });
                 self
             }
-            ///Sets `status`.
+            ///Where an invitation to join a tenant stands.
             pub fn status<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -23870,7 +24215,7 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
                     });
                 self
             }
-            ///Sets `id`.
+            ///Identifies a tenant (an organization).
             pub fn id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::TenantId>,
@@ -23881,7 +24226,7 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
                     .map_err(|e| format!("error converting supplied value for id: {e}"));
                 self
             }
-            ///Sets `name`.
+            ///The name of a tenant (an organization).
             pub fn name<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<super::TenantName>,
@@ -24530,7 +24875,7 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
                     });
                 self
             }
-            ///Sets `same_region_per_gb`.
+            ///An amount of money as a decimal number in a string (`"12.50"`), so that no precision is lost.
             pub fn same_region_per_gb<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::Money>,
@@ -24955,7 +25300,7 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
             }
         }
         impl UpdateDeployment {
-            ///Sets `description`.
+            ///Free text describing a resource.
             pub fn description<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<super::Description>>,
@@ -25032,7 +25377,7 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
             }
         }
         impl UpdateDivision {
-            ///Sets `description`.
+            ///Free text describing a resource.
             pub fn description<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<super::Description>>,
@@ -25058,7 +25403,7 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
                     });
                 self
             }
-            ///Sets `name`.
+            ///The name of a division.
             pub fn name<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -25136,7 +25481,7 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
             }
         }
         impl UpdateEnvironment {
-            ///Sets `description`.
+            ///Free text describing a resource.
             pub fn description<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<super::Description>>,
@@ -25149,7 +25494,7 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
                     });
                 self
             }
-            ///Sets `name`.
+            ///The name of an environment.
             pub fn name<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -25286,7 +25631,7 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
             }
         }
         impl UpdateRetention {
-            ///Sets `retention`.
+            ///The retention to set for a deployment.
             pub fn retention<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<super::RetentionSettings>,
@@ -25468,7 +25813,7 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
             }
         }
         impl UpdateTenant {
-            ///Sets `description`.
+            ///Free text describing a resource.
             pub fn description<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<super::Description>>,
@@ -25494,7 +25839,7 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
                     });
                 self
             }
-            ///Sets `name`.
+            ///The name of a tenant (an organization).
             pub fn name<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<super::TenantName>>,
@@ -25605,7 +25950,8 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
                     });
                 self
             }
-            ///Sets `join_policy`.
+            /**How people who were not invited may join the tenant: not at all (`invite_only`),
+directly (`open`), or by asking and waiting for approval (`request_to_join`).*/
             pub fn join_policy<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<

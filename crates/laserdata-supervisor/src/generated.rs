@@ -60,14 +60,19 @@ pub mod types {
     pub struct AccessRuleInfo {
         ///The IPv4 ranges the rule applies to.
         pub cidr_blocks: ::std::vec::Vec<AccessRuleCidrBlock>,
+        ///Identifies an access rule of a deployment.
         pub id: ::laserdata_supervisor::types::AccessRuleId,
         ///True for an ingress rule, false for an egress rule.
         #[serde(default = "defaults::default_bool::<true>")]
         pub ingress: bool,
+        /**A name for the rule, unique within its deployment regardless of case. 1 to 100
+characters: letters, digits, spaces and `-`, `_`, `.`, `:`.*/
         pub name: AccessRuleName,
         ///The note given when the rule was added.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub remarks: ::std::option::Option<::std::string::String>,
+        /**Which Iggy listeners a rule opens; a protocol left out stays closed. A rule that
+opens none lets nothing through.*/
         pub rules: AccessRuleProtocols,
         ///When the rule stops applying; null or absent when it never expires. A past value means the rule is dead.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -227,21 +232,37 @@ node, runtime and action, and when) and are optional until confirmed.
 */
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct ActivityInfo {
+        /**An action sent to a runtime. Known values: `start`, `stop`, `restart`, and
+`reconfigure:{config_id}`, which applies the configuration row `{config_id}` (an id
+from `get_configs` or the `ld-config` header of a create). The colon belongs to the
+value; in a URL it must be percent-encoded (`reconfigure%3A512`).*/
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub action: ::std::option::Option<ActivityAction>,
         ///When the action was accepted; entries created by one `create_activity` call share it (closely).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub created_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+        ///Identifies one entry of a deployment's activity log.
         pub id: ::laserdata_supervisor::types::ActivityId,
+        /**Identifies a node (a machine) of a deployment. Values can exceed 2^53, so read them as
+64-bit integers, never as floating point.*/
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub node_id: ::std::option::Option<
             ::laserdata_supervisor::types::DeploymentNodeId,
         >,
+        /**The runtime an action applies to. Known values: `iggy` (the Iggy server) and
+`connectors` (the connectors runtime). The vendor's command-line tool also sends
+`connector:<type>:<key>` for a single connector instance, which is not confirmed; like
+any colon in a path segment, its colons must then be percent-encoded. Other values may
+appear, so treat this as an open set.*/
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub runtime: ::std::option::Option<ActivityRuntime>,
+        /**Where an activity stands on its node: `processing` while the node is carrying it out,
+then `completed` (done) or `rejected` (refused or failed). `completed` and `rejected`
+are final.*/
         pub status: ::laserdata_core::Open<
             ::laserdata_supervisor::types::ActivityStatus,
         >,
+        ///Identifies a tenant (an organization).
         pub tenant_id: ::laserdata_core::shared::TenantId,
         ///When the entry last changed, for example when it became `completed` or `rejected`.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -388,6 +409,7 @@ the typed fields are guesses, all optional, and every other field is kept as sen
         ///When the endpoint service was requested.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub created_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+        ///Identifies an AWS PrivateLink endpoint service of a deployment.
         pub id: ::laserdata_supervisor::types::AwsPrivateLinkId,
         ///The endpoint service's name.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -398,6 +420,9 @@ the typed fields are guesses, all optional, and every other field is kept as sen
         ///The AWS service name to create an interface endpoint against (`com.amazonaws.vpce.<region>.vpce-svc-...`).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub service_name: ::std::option::Option<::std::string::String>,
+        /**Where a private connection stands. The API's values are not documented: the console
+shows a new AWS peering as "Pending Acceptance" until the peer accepts it, and the
+values may follow AWS's own peering states or snake_case. Treat any value as opaque.*/
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub status: ::std::option::Option<PrivateConnectionStatus>,
         #[serde(flatten)]
@@ -440,21 +465,29 @@ a creation time under guessed names; every other field is kept as sent.
         ///When the peering was requested.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub created_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+        ///Identifies an AWS VPC peering of a deployment.
         pub id: ::laserdata_supervisor::types::AwsVpcPeeringId,
         ///The peering's name.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub name: ::std::option::Option<::std::string::String>,
+        ///A 12-digit AWS account id, as a string so that leading zeros are kept.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub peer_owner_id: ::std::option::Option<::laserdata_core::shared::AwsAccountId>,
+        ///A cloud region, in the provider's own naming (`us-west-1`, `europe-west3`).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub peer_region: ::std::option::Option<::laserdata_core::shared::Region>,
+        ///An IPv4 address range in CIDR notation (`10.20.0.0/16`).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub peer_vpc_cidr: ::std::option::Option<NetworkCidrBlock>,
+        ///The id of an AWS VPC (`vpc-` followed by hexadecimal digits).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub peer_vpc_id: ::std::option::Option<::laserdata_core::shared::AwsVpcId>,
         ///The note given when the peering was created.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub remarks: ::std::option::Option<::std::string::String>,
+        /**Where a private connection stands. The API's values are not documented: the console
+shows a new AWS peering as "Pending Acceptance" until the peer accepts it, and the
+values may follow AWS's own peering states or snake_case. Treat any value as opaque.*/
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub status: ::std::option::Option<PrivateConnectionStatus>,
         #[serde(flatten)]
@@ -512,6 +545,9 @@ is an object with a `steps` list of sentences, and this may well be similar.
     ///A backup of a deployment's storage volumes.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct BackupInfo {
+        /**How a backup came about: `manual` (asked for through the console or the API),
+`scheduled` (taken periodically by a schedule) or `pre_upgrade` (taken by the platform
+just before it upgraded the deployment).*/
         pub backup_type: ::laserdata_core::Open<
             ::laserdata_supervisor::types::BackupType,
         >,
@@ -522,17 +558,21 @@ is an object with a `steps` list of sentences, and this may well be similar.
         >,
         ///When the backup was asked for.
         pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
+        ///Identifies a deployment within an environment.
         pub deployment_id: ::laserdata_core::shared::DeploymentId,
         ///When the backup is removed automatically; null when it has no expiry (yet).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub expires_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+        ///Identifies a backup of a deployment.
         pub id: ::laserdata_supervisor::types::BackupId,
+        ///A name for people to recognise a backup by; automatic backups get one from the server.
         pub name: BackupName,
         ///The node whose volumes were copied.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub node_id: ::std::option::Option<
             ::laserdata_supervisor::types::TelemetryNodeId,
         >,
+        ///A cloud region, in the provider's own naming (`us-west-1`, `europe-west3`).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub region: ::std::option::Option<::laserdata_core::shared::Region>,
         ///A free-text note on the backup, or null.
@@ -547,6 +587,9 @@ is an object with a `steps` list of sentences, and this may well be similar.
         ///When copying began; null while `pending`.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub started_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+        /**Where a backup stands: `pending` (asked for, not started), `in_progress` (volumes being
+copied), `completed` (ready to restore), `failed`, or `deleting` (its volume snapshots
+are going away).*/
         pub status: ::laserdata_core::Open<::laserdata_supervisor::types::BackupStatus>,
         ///The storage volumes that were copied (AWS `vol-...` ids).
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -997,7 +1040,10 @@ Lists may leave `values` out; single rows carry it.
         ///When the row was saved.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub created_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+        /**Identifies one stored configuration row (one version of one named configuration).
+`delete_config` and the `reconfigure:{config_id}` runtime action take it.*/
         pub id: ::laserdata_supervisor::types::ConfigId,
+        ///The name shared by every version of one configuration, such as `high-throughput`.
         pub name: ConfigName,
         ///Whether this row is the kind's configuration in force. One row per kind is primary.
         pub primary: bool,
@@ -1007,8 +1053,12 @@ Lists may leave `values` out; single rows carry it.
         ///When the row last changed, if the server reports it (not confirmed).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub updated_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+        /**Setting values by key (the `key` of a `ConfigSchemaEntry`, such as
+`IGGY_SEGMENT_SIZE`). Values are any JSON; the vendor's examples use strings such as
+`"1 GB"`. Values of settings marked `secret` may be among them.*/
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub values: ::std::option::Option<ConfigValues>,
+        ///The number of a version within its named configuration; a new save of the same name gets the next one.
         pub version: ConfigVersionNumber,
     }
     impl ConfigVersionInfo {
@@ -1077,6 +1127,7 @@ form was not seen, so they are optional.
 */
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct ConnectorInstanceInfo {
+        ///Identifies a connector instance within its deployment.
         pub instance_id: ::laserdata_supervisor::types::ConnectorInstanceId,
         /**A key naming the instance or the connector it runs; the documentation does not
 say which (compare `connector_key` and `instance_key` of the Main API's
@@ -1093,6 +1144,8 @@ connectors runtime runs it; the exact strings are not confirmed (`pending` and
 */
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub status: ::std::option::Option<::std::string::String>,
+        /**Whether the instance copies messages out of Iggy (`sink`) or feeds messages into it
+(`source`); the same two values as the Main API's `ConnectorType`.*/
         #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
         pub type_: ::std::option::Option<
             ::laserdata_core::Open<::laserdata_supervisor::types::ConnectorInstanceType>,
@@ -1171,10 +1224,14 @@ connectors runtime runs it; the exact strings are not confirmed (`pending` and
         ///True for traffic coming into the deployment (the usual case), false for an egress rule.
         #[serde(default = "defaults::default_bool::<true>")]
         pub ingress: bool,
+        /**A name for the rule, unique within its deployment regardless of case. 1 to 100
+characters: letters, digits, spaces and `-`, `_`, `.`, `:`.*/
         pub name: AccessRuleName,
         ///A note for people on why the rule exists.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub remarks: ::std::option::Option<::std::string::String>,
+        /**Which Iggy listeners a rule opens; a protocol left out stays closed. A rule that
+opens none lets nothing through.*/
         pub rules: AccessRuleProtocols,
         ///When the rule stops applying; must be in the future. Without it the rule never expires.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1278,10 +1335,14 @@ field names are guesses.
     pub struct CreateAwsVpcPeering {
         ///A name for people to recognise the peering by.
         pub name: CreateAwsVpcPeeringName,
+        ///A 12-digit AWS account id, as a string so that leading zeros are kept.
         pub peer_owner_id: ::laserdata_core::shared::AwsAccountId,
+        ///A cloud region, in the provider's own naming (`us-west-1`, `europe-west3`).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub peer_region: ::std::option::Option<::laserdata_core::shared::Region>,
+        ///An IPv4 address range in CIDR notation (`10.20.0.0/16`).
         pub peer_vpc_cidr: NetworkCidrBlock,
+        ///The id of an AWS VPC (`vpc-` followed by hexadecimal digits).
         pub peer_vpc_id: ::laserdata_core::shared::AwsVpcId,
         ///A free-form note about the peering.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1356,7 +1417,10 @@ left out. `remarks` mirrors the field of the same name in `BackupInfo`.
         ///Remove the backup automatically after this many days, within the plan's retention; left out, probably the plan's retention applies.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub expiry_days: ::std::option::Option<::std::num::NonZeroU32>,
+        ///A name for people to recognise a backup by; automatic backups get one from the server.
         pub name: BackupName,
+        /**Identifies a node (a machine) of a deployment. Values can exceed 2^53, so read them as
+64-bit integers, never as floating point.*/
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub node_id: ::std::option::Option<
             ::laserdata_supervisor::types::TelemetryNodeId,
@@ -1377,8 +1441,12 @@ left out. `remarks` mirrors the field of the same name in `BackupInfo`.
         ///Also make the new version primary, so that the nodes apply it. Left out, the version is only saved.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub activate: ::std::option::Option<bool>,
+        ///The name shared by every version of one configuration, such as `high-throughput`.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub name: ::std::option::Option<ConfigName>,
+        /**Setting values by key (the `key` of a `ConfigSchemaEntry`, such as
+`IGGY_SEGMENT_SIZE`). Values are any JSON; the vendor's examples use strings such as
+`"1 GB"`. Values of settings marked `secret` may be among them.*/
         pub values: ConfigValues,
     }
     impl CreateConfig {
@@ -1392,6 +1460,10 @@ connection preference are documented; the other field names are guesses.
 */
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct CreateGcpPrivateServiceConnect {
+        /**How a service attachment treats incoming connections: each waits for manual
+acceptance (the default), or all are accepted automatically. The API's strings for
+the two are not documented (GCP itself says `ACCEPT_MANUAL` and `ACCEPT_AUTOMATIC`);
+leave the field out to get manual acceptance.*/
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub connection_preference: ::std::option::Option<GcpPscConnectionPreference>,
         ///Projects whose connections are accepted; may not be supported.
@@ -1472,7 +1544,9 @@ terms.
     pub struct CreateGcpVpcPeering {
         ///A name for people to recognise the peering by.
         pub name: CreateGcpVpcPeeringName,
+        ///The id of a Google Cloud project, such as `acme-streaming-prod`.
         pub peer_project_id: ::laserdata_core::shared::GcpProjectId,
+        ///An IPv4 address range in CIDR notation (`10.20.0.0/16`).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub peer_vpc_cidr: ::std::option::Option<NetworkCidrBlock>,
         ///The name of your VPC network in that project.
@@ -1654,6 +1728,10 @@ the typed fields are guesses, all optional, and every other field is kept as sen
 */
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct GcpPrivateServiceConnectInfo {
+        /**How a service attachment treats incoming connections: each waits for manual
+acceptance (the default), or all are accepted automatically. The API's strings for
+the two are not documented (GCP itself says `ACCEPT_MANUAL` and `ACCEPT_AUTOMATIC`);
+leave the field out to get manual acceptance.*/
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub connection_preference: ::std::option::Option<GcpPscConnectionPreference>,
         ///Projects whose connections are accepted.
@@ -1664,6 +1742,7 @@ the typed fields are guesses, all optional, and every other field is kept as sen
         ///When the attachment was requested.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub created_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+        ///Identifies a GCP Private Service Connect attachment of a deployment.
         pub id: ::laserdata_supervisor::types::GcpPrivateServiceConnectId,
         ///The attachment's name, unique within the deployment.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1671,6 +1750,9 @@ the typed fields are guesses, all optional, and every other field is kept as sen
         ///The URI consumer endpoints connect through.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub service_attachment_uri: ::std::option::Option<::std::string::String>,
+        /**Where a private connection stands. The API's values are not documented: the console
+shows a new AWS peering as "Pending Acceptance" until the peer accepts it, and the
+values may follow AWS's own peering states or snake_case. Treat any value as opaque.*/
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub status: ::std::option::Option<PrivateConnectionStatus>,
         #[serde(flatten)]
@@ -1759,14 +1841,17 @@ guesses, all optional, and every other field is kept as sent.
         ///When the peering was requested.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub created_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+        ///Identifies a GCP VPC peering of a deployment.
         pub id: ::laserdata_supervisor::types::GcpVpcPeeringId,
         ///The peering's name.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub name: ::std::option::Option<::std::string::String>,
+        ///The id of a Google Cloud project, such as `acme-streaming-prod`.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub peer_project_id: ::std::option::Option<
             ::laserdata_core::shared::GcpProjectId,
         >,
+        ///An IPv4 address range in CIDR notation (`10.20.0.0/16`).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub peer_vpc_cidr: ::std::option::Option<NetworkCidrBlock>,
         ///The name of the peer VPC network.
@@ -1775,6 +1860,9 @@ guesses, all optional, and every other field is kept as sent.
         ///The note given when the peering was created.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub remarks: ::std::option::Option<::std::string::String>,
+        /**Where a private connection stands. The API's values are not documented: the console
+shows a new AWS peering as "Pending Acceptance" until the peer accepts it, and the
+values may follow AWS's own peering states or snake_case. Treat any value as opaque.*/
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub status: ::std::option::Option<PrivateConnectionStatus>,
         #[serde(flatten)]
@@ -1816,10 +1904,16 @@ any other field is kept as received (in Rust, in `extra`).
         pub last_heartbeat: ::std::option::Option<
             ::chrono::DateTime<::chrono::offset::Utc>,
         >,
+        /**Identifies a node (a machine) of a deployment. Values can exceed 2^53, so read them as
+64-bit integers, never as floating point.*/
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub node_id: ::std::option::Option<
             ::laserdata_supervisor::types::TelemetryNodeId,
         >,
+        /**A runtime the Warden agent reports on: `iggy` (the Iggy server), `connectors` (the
+connectors runtime), `connector` (a connector instance) or `warden` (the agent
+itself); how a single connector is named (perhaps `connector:<id>`) is not confirmed.
+The set is open: other values may appear and are passed through unchanged.*/
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub runtime: ::std::option::Option<TelemetryRuntime>,
         #[serde(flatten)]
@@ -1836,10 +1930,16 @@ are not confirmed; any other field is kept as received (in Rust, in `extra`).
 */
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct HeartbeatRecord {
+        /**Identifies a node (a machine) of a deployment. Values can exceed 2^53, so read them as
+64-bit integers, never as floating point.*/
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub node_id: ::std::option::Option<
             ::laserdata_supervisor::types::TelemetryNodeId,
         >,
+        /**A runtime the Warden agent reports on: `iggy` (the Iggy server), `connectors` (the
+connectors runtime), `connector` (a connector instance) or `warden` (the agent
+itself); how a single connector is named (perhaps `connector:<id>`) is not confirmed.
+The set is open: other values may appear and are passed through unchanged.*/
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub runtime: ::std::option::Option<TelemetryRuntime>,
         ///When the heartbeat was received.
@@ -1866,10 +1966,16 @@ are not confirmed; any other field is kept as received (in Rust, in `extra`).
         ///The text of the line.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub message: ::std::option::Option<::std::string::String>,
+        /**Identifies a node (a machine) of a deployment. Values can exceed 2^53, so read them as
+64-bit integers, never as floating point.*/
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub node_id: ::std::option::Option<
             ::laserdata_supervisor::types::TelemetryNodeId,
         >,
+        /**A runtime the Warden agent reports on: `iggy` (the Iggy server), `connectors` (the
+connectors runtime), `connector` (a connector instance) or `warden` (the agent
+itself); how a single connector is named (perhaps `connector:<id>`) is not confirmed.
+The set is open: other values may appear and are passed through unchanged.*/
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub runtime: ::std::option::Option<TelemetryRuntime>,
         ///When the line was written.
@@ -1938,6 +2044,7 @@ sent.
         ///Public addresses the deployment is reachable at.
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub public_ips: ::std::vec::Vec<::std::string::String>,
+        ///An IPv4 address range in CIDR notation (`10.20.0.0/16`).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub vpc_cidr: ::std::option::Option<NetworkCidrBlock>,
         ///The id of the deployment's VPC (or VPC network on GCP).
@@ -1960,10 +2067,16 @@ Iggy server's own statistics (`cpu_usage`, `memory_usage`, `messages_count`, ...
 */
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct NodeMetrics {
+        /**Identifies a node (a machine) of a deployment. Values can exceed 2^53, so read them as
+64-bit integers, never as floating point.*/
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub node_id: ::std::option::Option<
             ::laserdata_supervisor::types::TelemetryNodeId,
         >,
+        /**A runtime the Warden agent reports on: `iggy` (the Iggy server), `connectors` (the
+connectors runtime), `connector` (a connector instance) or `warden` (the agent
+itself); how a single connector is named (perhaps `connector:<id>`) is not confirmed.
+The set is open: other values may appear and are passed through unchanged.*/
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub runtime: ::std::option::Option<TelemetryRuntime>,
         ///When the sample was taken (field name not confirmed).
@@ -1983,8 +2096,11 @@ Iggy server's own statistics (`cpu_usage`, `memory_usage`, `messages_count`, ...
     pub struct PagedAccessRuleInfo {
         ///The access rules on this page, at most as many as `results` asked for.
         pub items: ::std::vec::Vec<AccessRuleInfo>,
+        ///The number of this page, counting from 1.
         pub page: ::laserdata_core::shared::PageNumber,
+        ///A total over all pages.
         pub total_pages: ::laserdata_core::shared::TotalCount,
+        ///A total over all pages.
         pub total_results: ::laserdata_core::shared::TotalCount,
     }
     impl PagedAccessRuleInfo {
@@ -1998,8 +2114,11 @@ Iggy server's own statistics (`cpu_usage`, `memory_usage`, `messages_count`, ...
     pub struct PagedActivityInfo {
         ///The activities on this page, at most as many as `results` asked for.
         pub items: ::std::vec::Vec<ActivityInfo>,
+        ///The number of this page, counting from 1.
         pub page: ::laserdata_core::shared::PageNumber,
+        ///A total over all pages.
         pub total_pages: ::laserdata_core::shared::TotalCount,
+        ///A total over all pages.
         pub total_results: ::laserdata_core::shared::TotalCount,
     }
     impl PagedActivityInfo {
@@ -2013,8 +2132,11 @@ Iggy server's own statistics (`cpu_usage`, `memory_usage`, `messages_count`, ...
     pub struct PagedConfigVersionInfo {
         ///The configuration rows on this page, at most as many as `results` asked for.
         pub items: ::std::vec::Vec<ConfigVersionInfo>,
+        ///The number of this page, counting from 1.
         pub page: ::laserdata_core::shared::PageNumber,
+        ///A total over all pages.
         pub total_pages: ::laserdata_core::shared::TotalCount,
+        ///A total over all pages.
         pub total_results: ::laserdata_core::shared::TotalCount,
     }
     impl PagedConfigVersionInfo {
@@ -2028,8 +2150,11 @@ Iggy server's own statistics (`cpu_usage`, `memory_usage`, `messages_count`, ...
     pub struct PagedConnectorInstanceInfo {
         ///The connector instances on this page, at most as many as `results` asked for.
         pub items: ::std::vec::Vec<ConnectorInstanceInfo>,
+        ///The number of this page, counting from 1.
         pub page: ::laserdata_core::shared::PageNumber,
+        ///A total over all pages.
         pub total_pages: ::laserdata_core::shared::TotalCount,
+        ///A total over all pages.
         pub total_results: ::laserdata_core::shared::TotalCount,
     }
     impl PagedConnectorInstanceInfo {
@@ -2043,8 +2168,11 @@ Iggy server's own statistics (`cpu_usage`, `memory_usage`, `messages_count`, ...
     pub struct PagedHeartbeatRecord {
         ///The heartbeats on this page, at most as many as `results` asked for.
         pub items: ::std::vec::Vec<HeartbeatRecord>,
+        ///The number of this page, counting from 1.
         pub page: ::laserdata_core::shared::PageNumber,
+        ///A total over all pages.
         pub total_pages: ::laserdata_core::shared::TotalCount,
+        ///A total over all pages.
         pub total_results: ::laserdata_core::shared::TotalCount,
     }
     impl PagedHeartbeatRecord {
@@ -2058,8 +2186,11 @@ Iggy server's own statistics (`cpu_usage`, `memory_usage`, `messages_count`, ...
     pub struct PagedLogEntry {
         ///The log lines on this page, at most as many as `results` asked for.
         pub items: ::std::vec::Vec<LogEntry>,
+        ///The number of this page, counting from 1.
         pub page: ::laserdata_core::shared::PageNumber,
+        ///A total over all pages.
         pub total_pages: ::laserdata_core::shared::TotalCount,
+        ///A total over all pages.
         pub total_results: ::laserdata_core::shared::TotalCount,
     }
     impl PagedLogEntry {
@@ -2073,8 +2204,11 @@ Iggy server's own statistics (`cpu_usage`, `memory_usage`, `messages_count`, ...
     pub struct PagedNodeMetrics {
         ///The metric samples on this page, at most as many as `results` asked for.
         pub items: ::std::vec::Vec<NodeMetrics>,
+        ///The number of this page, counting from 1.
         pub page: ::laserdata_core::shared::PageNumber,
+        ///A total over all pages.
         pub total_pages: ::laserdata_core::shared::TotalCount,
+        ///A total over all pages.
         pub total_results: ::laserdata_core::shared::TotalCount,
     }
     impl PagedNodeMetrics {
@@ -2088,8 +2222,11 @@ Iggy server's own statistics (`cpu_usage`, `memory_usage`, `messages_count`, ...
     pub struct PagedSnapshotInfo {
         ///The snapshots on this page, at most as many as `results` asked for.
         pub items: ::std::vec::Vec<SnapshotInfo>,
+        ///The number of this page, counting from 1.
         pub page: ::laserdata_core::shared::PageNumber,
+        ///A total over all pages.
         pub total_pages: ::laserdata_core::shared::TotalCount,
+        ///A total over all pages.
         pub total_results: ::laserdata_core::shared::TotalCount,
     }
     impl PagedSnapshotInfo {
@@ -2168,15 +2305,20 @@ values may follow AWS's own peering states or snake_case. Treat any value as opa
         ///When the snapshot was started.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub created_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+        ///Identifies a division within a tenant.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub division_id: ::std::option::Option<::laserdata_core::shared::DivisionId>,
+        ///Identifies a diagnostic snapshot of a deployment.
         pub id: ::laserdata_supervisor::types::SnapshotId,
         ///The snapshot's name.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub name: ::std::option::Option<::std::string::String>,
+        /**Where a snapshot stands: `processing` while the nodes run their diagnostics and
+upload, `completed` once every node is done and the report can be downloaded.*/
         pub status: ::laserdata_core::Open<
             ::laserdata_supervisor::types::SnapshotStatus,
         >,
+        ///Identifies a tenant (an organization).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub tenant_id: ::std::option::Option<::laserdata_core::shared::TenantId>,
         #[serde(flatten)]
@@ -2347,7 +2489,7 @@ The set is open: other values may appear and are passed through unchanged.
                     });
                 self
             }
-            ///Sets `id`.
+            ///Identifies an access rule of a deployment.
             pub fn id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_supervisor::types::AccessRuleId>,
@@ -2371,7 +2513,8 @@ The set is open: other values may appear and are passed through unchanged.
                     });
                 self
             }
-            ///Sets `name`.
+            /**A name for the rule, unique within its deployment regardless of case. 1 to 100
+characters: letters, digits, spaces and `-`, `_`, `.`, `:`.*/
             pub fn name<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<super::AccessRuleName>,
@@ -2397,7 +2540,8 @@ The set is open: other values may appear and are passed through unchanged.
                     });
                 self
             }
-            ///Sets `rules`.
+            /**Which Iggy listeners a rule opens; a protocol left out stays closed. A rule that
+opens none lets nothing through.*/
             pub fn rules<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<super::AccessRuleProtocols>,
@@ -2604,7 +2748,10 @@ The set is open: other values may appear and are passed through unchanged.
             }
         }
         impl ActivityInfo {
-            ///Sets `action`.
+            /**An action sent to a runtime. Known values: `start`, `stop`, `restart`, and
+`reconfigure:{config_id}`, which applies the configuration row `{config_id}` (an id
+from `get_configs` or the `ld-config` header of a create). The colon belongs to the
+value; in a URL it must be percent-encoded (`reconfigure%3A512`).*/
             pub fn action<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<super::ActivityAction>>,
@@ -2632,7 +2779,7 @@ The set is open: other values may appear and are passed through unchanged.
                     });
                 self
             }
-            ///Sets `id`.
+            ///Identifies one entry of a deployment's activity log.
             pub fn id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_supervisor::types::ActivityId>,
@@ -2643,7 +2790,8 @@ The set is open: other values may appear and are passed through unchanged.
                     .map_err(|e| format!("error converting supplied value for id: {e}"));
                 self
             }
-            ///Sets `node_id`.
+            /**Identifies a node (a machine) of a deployment. Values can exceed 2^53, so read them as
+64-bit integers, never as floating point.*/
             pub fn node_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -2660,7 +2808,11 @@ The set is open: other values may appear and are passed through unchanged.
                     });
                 self
             }
-            ///Sets `runtime`.
+            /**The runtime an action applies to. Known values: `iggy` (the Iggy server) and
+`connectors` (the connectors runtime). The vendor's command-line tool also sends
+`connector:<type>:<key>` for a single connector instance, which is not confirmed; like
+any colon in a path segment, its colons must then be percent-encoded. Other values may
+appear, so treat this as an open set.*/
             pub fn runtime<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -2675,7 +2827,9 @@ The set is open: other values may appear and are passed through unchanged.
                     });
                 self
             }
-            ///Sets `status`.
+            /**Where an activity stands on its node: `processing` while the node is carrying it out,
+then `completed` (done) or `rejected` (refused or failed). `completed` and `rejected`
+are final.*/
             pub fn status<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -2690,7 +2844,7 @@ The set is open: other values may appear and are passed through unchanged.
                     });
                 self
             }
-            ///Sets `tenant_id`.
+            ///Identifies a tenant (an organization).
             pub fn tenant_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::TenantId>,
@@ -2831,7 +2985,7 @@ The set is open: other values may appear and are passed through unchanged.
                     });
                 self
             }
-            ///Sets `id`.
+            ///Identifies an AWS PrivateLink endpoint service of a deployment.
             pub fn id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -2883,7 +3037,9 @@ The set is open: other values may appear and are passed through unchanged.
                     });
                 self
             }
-            ///Sets `status`.
+            /**Where a private connection stands. The API's values are not documented: the console
+shows a new AWS peering as "Pending Acceptance" until the peer accepts it, and the
+values may follow AWS's own peering states or snake_case. Treat any value as opaque.*/
             pub fn status<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -3021,7 +3177,7 @@ The set is open: other values may appear and are passed through unchanged.
                     });
                 self
             }
-            ///Sets `id`.
+            ///Identifies an AWS VPC peering of a deployment.
             pub fn id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -3047,7 +3203,7 @@ The set is open: other values may appear and are passed through unchanged.
                     });
                 self
             }
-            ///Sets `peer_owner_id`.
+            ///A 12-digit AWS account id, as a string so that leading zeros are kept.
             pub fn peer_owner_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -3062,7 +3218,7 @@ The set is open: other values may appear and are passed through unchanged.
                     });
                 self
             }
-            ///Sets `peer_region`.
+            ///A cloud region, in the provider's own naming (`us-west-1`, `europe-west3`).
             pub fn peer_region<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -3077,7 +3233,7 @@ The set is open: other values may appear and are passed through unchanged.
                     });
                 self
             }
-            ///Sets `peer_vpc_cidr`.
+            ///An IPv4 address range in CIDR notation (`10.20.0.0/16`).
             pub fn peer_vpc_cidr<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -3092,7 +3248,7 @@ The set is open: other values may appear and are passed through unchanged.
                     });
                 self
             }
-            ///Sets `peer_vpc_id`.
+            ///The id of an AWS VPC (`vpc-` followed by hexadecimal digits).
             pub fn peer_vpc_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -3120,7 +3276,9 @@ The set is open: other values may appear and are passed through unchanged.
                     });
                 self
             }
-            ///Sets `status`.
+            /**Where a private connection stands. The API's values are not documented: the console
+shows a new AWS peering as "Pending Acceptance" until the peer accepts it, and the
+values may follow AWS's own peering states or snake_case. Treat any value as opaque.*/
             pub fn status<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -3271,7 +3429,9 @@ The set is open: other values may appear and are passed through unchanged.
             }
         }
         impl BackupInfo {
-            ///Sets `backup_type`.
+            /**How a backup came about: `manual` (asked for through the console or the API),
+`scheduled` (taken periodically by a schedule) or `pre_upgrade` (taken by the platform
+just before it upgraded the deployment).*/
             pub fn backup_type<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -3314,7 +3474,7 @@ The set is open: other values may appear and are passed through unchanged.
                     });
                 self
             }
-            ///Sets `deployment_id`.
+            ///Identifies a deployment within an environment.
             pub fn deployment_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::DeploymentId>,
@@ -3342,7 +3502,7 @@ The set is open: other values may appear and are passed through unchanged.
                     });
                 self
             }
-            ///Sets `id`.
+            ///Identifies a backup of a deployment.
             pub fn id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_supervisor::types::BackupId>,
@@ -3353,7 +3513,7 @@ The set is open: other values may appear and are passed through unchanged.
                     .map_err(|e| format!("error converting supplied value for id: {e}"));
                 self
             }
-            ///Sets `name`.
+            ///A name for people to recognise a backup by; automatic backups get one from the server.
             pub fn name<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<super::BackupName>,
@@ -3381,7 +3541,7 @@ The set is open: other values may appear and are passed through unchanged.
                     });
                 self
             }
-            ///Sets `region`.
+            ///A cloud region, in the provider's own naming (`us-west-1`, `europe-west3`).
             pub fn region<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -3450,7 +3610,9 @@ The set is open: other values may appear and are passed through unchanged.
                     });
                 self
             }
-            ///Sets `status`.
+            /**Where a backup stands: `pending` (asked for, not started), `in_progress` (volumes being
+copied), `completed` (ready to restore), `failed`, or `deleting` (its volume snapshots
+are going away).*/
             pub fn status<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -3872,7 +4034,8 @@ The set is open: other values may appear and are passed through unchanged.
                     });
                 self
             }
-            ///Sets `id`.
+            /**Identifies one stored configuration row (one version of one named configuration).
+`delete_config` and the `reconfigure:{config_id}` runtime action take it.*/
             pub fn id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_supervisor::types::ConfigId>,
@@ -3883,7 +4046,7 @@ The set is open: other values may appear and are passed through unchanged.
                     .map_err(|e| format!("error converting supplied value for id: {e}"));
                 self
             }
-            ///Sets `name`.
+            ///The name shared by every version of one configuration, such as `high-throughput`.
             pub fn name<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<super::ConfigName>,
@@ -3939,7 +4102,9 @@ The set is open: other values may appear and are passed through unchanged.
                     });
                 self
             }
-            ///Sets `values`.
+            /**Setting values by key (the `key` of a `ConfigSchemaEntry`, such as
+`IGGY_SEGMENT_SIZE`). Values are any JSON; the vendor's examples use strings such as
+`"1 GB"`. Values of settings marked `secret` may be among them.*/
             pub fn values<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<super::ConfigValues>>,
@@ -3952,7 +4117,7 @@ The set is open: other values may appear and are passed through unchanged.
                     });
                 self
             }
-            ///Sets `version`.
+            ///The number of a version within its named configuration; a new save of the same name gets the next one.
             pub fn version<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<super::ConfigVersionNumber>,
@@ -4037,7 +4202,7 @@ The set is open: other values may appear and are passed through unchanged.
             }
         }
         impl ConnectorInstanceInfo {
-            ///Sets `instance_id`.
+            ///Identifies a connector instance within its deployment.
             pub fn instance_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -4097,7 +4262,8 @@ connectors runtime runs it; the exact strings are not confirmed (`pending` and
                     });
                 self
             }
-            ///Sets `type_`.
+            /**Whether the instance copies messages out of Iggy (`sink`) or feeds messages into it
+(`source`); the same two values as the Main API's `ConnectorType`.*/
             pub fn type_<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -4205,7 +4371,8 @@ connectors runtime runs it; the exact strings are not confirmed (`pending` and
                     });
                 self
             }
-            ///Sets `name`.
+            /**A name for the rule, unique within its deployment regardless of case. 1 to 100
+characters: letters, digits, spaces and `-`, `_`, `.`, `:`.*/
             pub fn name<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<super::AccessRuleName>,
@@ -4231,7 +4398,8 @@ connectors runtime runs it; the exact strings are not confirmed (`pending` and
                     });
                 self
             }
-            ///Sets `rules`.
+            /**Which Iggy listeners a rule opens; a protocol left out stays closed. A rule that
+opens none lets nothing through.*/
             pub fn rules<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<super::AccessRuleProtocols>,
@@ -4480,7 +4648,7 @@ connectors runtime runs it; the exact strings are not confirmed (`pending` and
                     });
                 self
             }
-            ///Sets `peer_owner_id`.
+            ///A 12-digit AWS account id, as a string so that leading zeros are kept.
             pub fn peer_owner_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::AwsAccountId>,
@@ -4493,7 +4661,7 @@ connectors runtime runs it; the exact strings are not confirmed (`pending` and
                     });
                 self
             }
-            ///Sets `peer_region`.
+            ///A cloud region, in the provider's own naming (`us-west-1`, `europe-west3`).
             pub fn peer_region<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -4508,7 +4676,7 @@ connectors runtime runs it; the exact strings are not confirmed (`pending` and
                     });
                 self
             }
-            ///Sets `peer_vpc_cidr`.
+            ///An IPv4 address range in CIDR notation (`10.20.0.0/16`).
             pub fn peer_vpc_cidr<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<super::NetworkCidrBlock>,
@@ -4521,7 +4689,7 @@ connectors runtime runs it; the exact strings are not confirmed (`pending` and
                     });
                 self
             }
-            ///Sets `peer_vpc_id`.
+            ///The id of an AWS VPC (`vpc-` followed by hexadecimal digits).
             pub fn peer_vpc_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::AwsVpcId>,
@@ -4619,7 +4787,7 @@ connectors runtime runs it; the exact strings are not confirmed (`pending` and
                     });
                 self
             }
-            ///Sets `name`.
+            ///A name for people to recognise a backup by; automatic backups get one from the server.
             pub fn name<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<super::BackupName>,
@@ -4632,7 +4800,8 @@ connectors runtime runs it; the exact strings are not confirmed (`pending` and
                     });
                 self
             }
-            ///Sets `node_id`.
+            /**Identifies a node (a machine) of a deployment. Values can exceed 2^53, so read them as
+64-bit integers, never as floating point.*/
             pub fn node_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -4720,7 +4889,7 @@ connectors runtime runs it; the exact strings are not confirmed (`pending` and
                     });
                 self
             }
-            ///Sets `name`.
+            ///The name shared by every version of one configuration, such as `high-throughput`.
             pub fn name<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<super::ConfigName>>,
@@ -4733,7 +4902,9 @@ connectors runtime runs it; the exact strings are not confirmed (`pending` and
                     });
                 self
             }
-            ///Sets `values`.
+            /**Setting values by key (the `key` of a `ConfigSchemaEntry`, such as
+`IGGY_SEGMENT_SIZE`). Values are any JSON; the vendor's examples use strings such as
+`"1 GB"`. Values of settings marked `secret` may be among them.*/
             pub fn values<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<super::ConfigValues>,
@@ -4794,7 +4965,10 @@ connectors runtime runs it; the exact strings are not confirmed (`pending` and
             }
         }
         impl CreateGcpPrivateServiceConnect {
-            ///Sets `connection_preference`.
+            /**How a service attachment treats incoming connections: each waits for manual
+acceptance (the default), or all are accepted automatically. The API's strings for
+the two are not documented (GCP itself says `ACCEPT_MANUAL` and `ACCEPT_AUTOMATIC`);
+leave the field out to get manual acceptance.*/
             pub fn connection_preference<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -4918,7 +5092,7 @@ connectors runtime runs it; the exact strings are not confirmed (`pending` and
                     });
                 self
             }
-            ///Sets `peer_project_id`.
+            ///The id of a Google Cloud project, such as `acme-streaming-prod`.
             pub fn peer_project_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::GcpProjectId>,
@@ -4933,7 +5107,7 @@ connectors runtime runs it; the exact strings are not confirmed (`pending` and
                     });
                 self
             }
-            ///Sets `peer_vpc_cidr`.
+            ///An IPv4 address range in CIDR notation (`10.20.0.0/16`).
             pub fn peer_vpc_cidr<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -5186,7 +5360,10 @@ connectors runtime runs it; the exact strings are not confirmed (`pending` and
             }
         }
         impl GcpPrivateServiceConnectInfo {
-            ///Sets `connection_preference`.
+            /**How a service attachment treats incoming connections: each waits for manual
+acceptance (the default), or all are accepted automatically. The API's strings for
+the two are not documented (GCP itself says `ACCEPT_MANUAL` and `ACCEPT_AUTOMATIC`);
+leave the field out to get manual acceptance.*/
             pub fn connection_preference<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -5235,7 +5412,7 @@ connectors runtime runs it; the exact strings are not confirmed (`pending` and
                     });
                 self
             }
-            ///Sets `id`.
+            ///Identifies a GCP Private Service Connect attachment of a deployment.
             pub fn id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -5276,7 +5453,9 @@ connectors runtime runs it; the exact strings are not confirmed (`pending` and
                     });
                 self
             }
-            ///Sets `status`.
+            /**Where a private connection stands. The API's values are not documented: the console
+shows a new AWS peering as "Pending Acceptance" until the peer accepts it, and the
+values may follow AWS's own peering states or snake_case. Treat any value as opaque.*/
             pub fn status<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -5411,7 +5590,7 @@ connectors runtime runs it; the exact strings are not confirmed (`pending` and
                     });
                 self
             }
-            ///Sets `id`.
+            ///Identifies a GCP VPC peering of a deployment.
             pub fn id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -5437,7 +5616,7 @@ connectors runtime runs it; the exact strings are not confirmed (`pending` and
                     });
                 self
             }
-            ///Sets `peer_project_id`.
+            ///The id of a Google Cloud project, such as `acme-streaming-prod`.
             pub fn peer_project_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -5454,7 +5633,7 @@ connectors runtime runs it; the exact strings are not confirmed (`pending` and
                     });
                 self
             }
-            ///Sets `peer_vpc_cidr`.
+            ///An IPv4 address range in CIDR notation (`10.20.0.0/16`).
             pub fn peer_vpc_cidr<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -5497,7 +5676,9 @@ connectors runtime runs it; the exact strings are not confirmed (`pending` and
                     });
                 self
             }
-            ///Sets `status`.
+            /**Where a private connection stands. The API's values are not documented: the console
+shows a new AWS peering as "Pending Acceptance" until the peer accepts it, and the
+values may follow AWS's own peering states or snake_case. Treat any value as opaque.*/
             pub fn status<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -5609,7 +5790,8 @@ connectors runtime runs it; the exact strings are not confirmed (`pending` and
                     });
                 self
             }
-            ///Sets `node_id`.
+            /**Identifies a node (a machine) of a deployment. Values can exceed 2^53, so read them as
+64-bit integers, never as floating point.*/
             pub fn node_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -5624,7 +5806,10 @@ connectors runtime runs it; the exact strings are not confirmed (`pending` and
                     });
                 self
             }
-            ///Sets `runtime`.
+            /**A runtime the Warden agent reports on: `iggy` (the Iggy server), `connectors` (the
+connectors runtime), `connector` (a connector instance) or `warden` (the agent
+itself); how a single connector is named (perhaps `connector:<id>`) is not confirmed.
+The set is open: other values may appear and are passed through unchanged.*/
             pub fn runtime<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -5709,7 +5894,8 @@ connectors runtime runs it; the exact strings are not confirmed (`pending` and
             }
         }
         impl HeartbeatRecord {
-            ///Sets `node_id`.
+            /**Identifies a node (a machine) of a deployment. Values can exceed 2^53, so read them as
+64-bit integers, never as floating point.*/
             pub fn node_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -5724,7 +5910,10 @@ connectors runtime runs it; the exact strings are not confirmed (`pending` and
                     });
                 self
             }
-            ///Sets `runtime`.
+            /**A runtime the Warden agent reports on: `iggy` (the Iggy server), `connectors` (the
+connectors runtime), `connector` (a connector instance) or `warden` (the agent
+itself); how a single connector is named (perhaps `connector:<id>`) is not confirmed.
+The set is open: other values may appear and are passed through unchanged.*/
             pub fn runtime<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -5860,7 +6049,8 @@ connectors runtime runs it; the exact strings are not confirmed (`pending` and
                     });
                 self
             }
-            ///Sets `node_id`.
+            /**Identifies a node (a machine) of a deployment. Values can exceed 2^53, so read them as
+64-bit integers, never as floating point.*/
             pub fn node_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -5875,7 +6065,10 @@ connectors runtime runs it; the exact strings are not confirmed (`pending` and
                     });
                 self
             }
-            ///Sets `runtime`.
+            /**A runtime the Warden agent reports on: `iggy` (the Iggy server), `connectors` (the
+connectors runtime), `connector` (a connector instance) or `warden` (the agent
+itself); how a single connector is named (perhaps `connector:<id>`) is not confirmed.
+The set is open: other values may appear and are passed through unchanged.*/
             pub fn runtime<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -6010,7 +6203,7 @@ connectors runtime runs it; the exact strings are not confirmed (`pending` and
                     });
                 self
             }
-            ///Sets `vpc_cidr`.
+            ///An IPv4 address range in CIDR notation (`10.20.0.0/16`).
             pub fn vpc_cidr<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -6110,7 +6303,8 @@ connectors runtime runs it; the exact strings are not confirmed (`pending` and
             }
         }
         impl NodeMetrics {
-            ///Sets `node_id`.
+            /**Identifies a node (a machine) of a deployment. Values can exceed 2^53, so read them as
+64-bit integers, never as floating point.*/
             pub fn node_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -6125,7 +6319,10 @@ connectors runtime runs it; the exact strings are not confirmed (`pending` and
                     });
                 self
             }
-            ///Sets `runtime`.
+            /**A runtime the Warden agent reports on: `iggy` (the Iggy server), `connectors` (the
+connectors runtime), `connector` (a connector instance) or `warden` (the agent
+itself); how a single connector is named (perhaps `connector:<id>`) is not confirmed.
+The set is open: other values may appear and are passed through unchanged.*/
             pub fn runtime<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -6238,7 +6435,7 @@ connectors runtime runs it; the exact strings are not confirmed (`pending` and
                     });
                 self
             }
-            ///Sets `page`.
+            ///The number of this page, counting from 1.
             pub fn page<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::PageNumber>,
@@ -6251,7 +6448,7 @@ connectors runtime runs it; the exact strings are not confirmed (`pending` and
                     });
                 self
             }
-            ///Sets `total_pages`.
+            ///A total over all pages.
             pub fn total_pages<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::TotalCount>,
@@ -6264,7 +6461,7 @@ connectors runtime runs it; the exact strings are not confirmed (`pending` and
                     });
                 self
             }
-            ///Sets `total_results`.
+            ///A total over all pages.
             pub fn total_results<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::TotalCount>,
@@ -6346,7 +6543,7 @@ connectors runtime runs it; the exact strings are not confirmed (`pending` and
                     });
                 self
             }
-            ///Sets `page`.
+            ///The number of this page, counting from 1.
             pub fn page<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::PageNumber>,
@@ -6359,7 +6556,7 @@ connectors runtime runs it; the exact strings are not confirmed (`pending` and
                     });
                 self
             }
-            ///Sets `total_pages`.
+            ///A total over all pages.
             pub fn total_pages<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::TotalCount>,
@@ -6372,7 +6569,7 @@ connectors runtime runs it; the exact strings are not confirmed (`pending` and
                     });
                 self
             }
-            ///Sets `total_results`.
+            ///A total over all pages.
             pub fn total_results<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::TotalCount>,
@@ -6453,7 +6650,7 @@ connectors runtime runs it; the exact strings are not confirmed (`pending` and
                     });
                 self
             }
-            ///Sets `page`.
+            ///The number of this page, counting from 1.
             pub fn page<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::PageNumber>,
@@ -6466,7 +6663,7 @@ connectors runtime runs it; the exact strings are not confirmed (`pending` and
                     });
                 self
             }
-            ///Sets `total_pages`.
+            ///A total over all pages.
             pub fn total_pages<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::TotalCount>,
@@ -6479,7 +6676,7 @@ connectors runtime runs it; the exact strings are not confirmed (`pending` and
                     });
                 self
             }
-            ///Sets `total_results`.
+            ///A total over all pages.
             pub fn total_results<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::TotalCount>,
@@ -6564,7 +6761,7 @@ connectors runtime runs it; the exact strings are not confirmed (`pending` and
                     });
                 self
             }
-            ///Sets `page`.
+            ///The number of this page, counting from 1.
             pub fn page<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::PageNumber>,
@@ -6577,7 +6774,7 @@ connectors runtime runs it; the exact strings are not confirmed (`pending` and
                     });
                 self
             }
-            ///Sets `total_pages`.
+            ///A total over all pages.
             pub fn total_pages<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::TotalCount>,
@@ -6590,7 +6787,7 @@ connectors runtime runs it; the exact strings are not confirmed (`pending` and
                     });
                 self
             }
-            ///Sets `total_results`.
+            ///A total over all pages.
             pub fn total_results<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::TotalCount>,
@@ -6673,7 +6870,7 @@ connectors runtime runs it; the exact strings are not confirmed (`pending` and
                     });
                 self
             }
-            ///Sets `page`.
+            ///The number of this page, counting from 1.
             pub fn page<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::PageNumber>,
@@ -6686,7 +6883,7 @@ connectors runtime runs it; the exact strings are not confirmed (`pending` and
                     });
                 self
             }
-            ///Sets `total_pages`.
+            ///A total over all pages.
             pub fn total_pages<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::TotalCount>,
@@ -6699,7 +6896,7 @@ connectors runtime runs it; the exact strings are not confirmed (`pending` and
                     });
                 self
             }
-            ///Sets `total_results`.
+            ///A total over all pages.
             pub fn total_results<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::TotalCount>,
@@ -6781,7 +6978,7 @@ connectors runtime runs it; the exact strings are not confirmed (`pending` and
                     });
                 self
             }
-            ///Sets `page`.
+            ///The number of this page, counting from 1.
             pub fn page<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::PageNumber>,
@@ -6794,7 +6991,7 @@ connectors runtime runs it; the exact strings are not confirmed (`pending` and
                     });
                 self
             }
-            ///Sets `total_pages`.
+            ///A total over all pages.
             pub fn total_pages<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::TotalCount>,
@@ -6807,7 +7004,7 @@ connectors runtime runs it; the exact strings are not confirmed (`pending` and
                     });
                 self
             }
-            ///Sets `total_results`.
+            ///A total over all pages.
             pub fn total_results<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::TotalCount>,
@@ -6888,7 +7085,7 @@ connectors runtime runs it; the exact strings are not confirmed (`pending` and
                     });
                 self
             }
-            ///Sets `page`.
+            ///The number of this page, counting from 1.
             pub fn page<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::PageNumber>,
@@ -6901,7 +7098,7 @@ connectors runtime runs it; the exact strings are not confirmed (`pending` and
                     });
                 self
             }
-            ///Sets `total_pages`.
+            ///A total over all pages.
             pub fn total_pages<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::TotalCount>,
@@ -6914,7 +7111,7 @@ connectors runtime runs it; the exact strings are not confirmed (`pending` and
                     });
                 self
             }
-            ///Sets `total_results`.
+            ///A total over all pages.
             pub fn total_results<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::TotalCount>,
@@ -6995,7 +7192,7 @@ connectors runtime runs it; the exact strings are not confirmed (`pending` and
                     });
                 self
             }
-            ///Sets `page`.
+            ///The number of this page, counting from 1.
             pub fn page<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::PageNumber>,
@@ -7008,7 +7205,7 @@ connectors runtime runs it; the exact strings are not confirmed (`pending` and
                     });
                 self
             }
-            ///Sets `total_pages`.
+            ///A total over all pages.
             pub fn total_pages<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::TotalCount>,
@@ -7021,7 +7218,7 @@ connectors runtime runs it; the exact strings are not confirmed (`pending` and
                     });
                 self
             }
-            ///Sets `total_results`.
+            ///A total over all pages.
             pub fn total_results<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::TotalCount>,
@@ -7182,7 +7379,7 @@ connectors runtime runs it; the exact strings are not confirmed (`pending` and
                     });
                 self
             }
-            ///Sets `division_id`.
+            ///Identifies a division within a tenant.
             pub fn division_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -7197,7 +7394,7 @@ connectors runtime runs it; the exact strings are not confirmed (`pending` and
                     });
                 self
             }
-            ///Sets `id`.
+            ///Identifies a diagnostic snapshot of a deployment.
             pub fn id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_supervisor::types::SnapshotId>,
@@ -7221,7 +7418,8 @@ connectors runtime runs it; the exact strings are not confirmed (`pending` and
                     });
                 self
             }
-            ///Sets `status`.
+            /**Where a snapshot stands: `processing` while the nodes run their diagnostics and
+upload, `completed` once every node is done and the report can be downloaded.*/
             pub fn status<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -7236,7 +7434,7 @@ connectors runtime runs it; the exact strings are not confirmed (`pending` and
                     });
                 self
             }
-            ///Sets `tenant_id`.
+            ///Identifies a tenant (an organization).
             pub fn tenant_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<

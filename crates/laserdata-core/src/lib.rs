@@ -1,6 +1,7 @@
 //! Runtime pieces the generated LaserData clients refer to. Users reach them through the
 //! `laserdata` crate; depend on this one directly only to write code generic over layers.
 
+pub mod clock;
 pub mod hooks;
 mod open;
 pub mod paging;

@@ -49,6 +49,11 @@
 //! # Ok(()) }
 //! ```
 //!
+//! The waits come from the client's [`clock`]: tokio's, so that a test under a paused tokio
+//! clock (`#[tokio::test(start_paused = true)]`) runs them without waiting, or one you pass to
+//! [`ClientBuilder::clock`], such as a [`clock::RecordingClock`], which skips every wait and
+//! lists them. [`RetryPolicy::with_jitter_seed`] makes the backoff's jitter repeatable.
+//!
 //! Security: the API key is sent only over https (plain http is accepted for loopback
 //! addresses, for local sandboxes) and never appears in `Debug` or `Display` output or in
 //! errors. Secrets the API hands out, such as a new key's token, are [`SecretString`]s, which
@@ -73,6 +78,8 @@ pub use config::{
 pub use created::{CreatedIds, ResponseExt};
 pub use error::{ApiError, Error, FieldIssue, InvalidResponse, Problem, RAW_BODY_LIMIT, Response};
 pub use laserdata_core::SecretString;
+/// The clock behind retries and waits, and a recording one for tests.
+pub use laserdata_core::clock;
 pub use laserdata_core::retry::RetryPolicy;
 pub use paging::PagedStream;
 pub use supervisor_ext::{ActivityWait, StartedActivity, download_snapshot, run_activity, wait_for_activity};

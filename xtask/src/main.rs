@@ -78,8 +78,9 @@ fn codegen(args: &[String], run: Run) -> ExitCode {
         Ok(layers) => layers,
         Err(message) => return usage_error(&message),
     };
+    let Some(root) = project_root() else { return ExitCode::FAILURE };
     let started = Instant::now();
-    match run(&xtask::project_root(), &layers, check) {
+    match run(&root, &layers, check) {
         Ok(report) => {
             for path in &report.changed {
                 println!("wrote {}", path.display());
@@ -121,7 +122,8 @@ fn bench(args: &[String]) -> ExitCode {
             other => return usage_error(&format!("unknown argument `{other}`")),
         }
     }
-    match xtask::bench::run(&xtask::project_root(), &options) {
+    let Some(root) = project_root() else { return ExitCode::FAILURE };
+    match xtask::bench::run(&root, &options) {
         Ok(table) => {
             println!("{table}");
             println!("written to {}", xtask::bench::OUTPUT);
@@ -135,7 +137,7 @@ fn bench(args: &[String]) -> ExitCode {
 }
 
 fn docs(args: &[String]) -> ExitCode {
-    let root = xtask::project_root();
+    let Some(root) = project_root() else { return ExitCode::FAILURE };
     let out = match args {
         [] => root.join(xtask::docs::DEFAULT_OUT),
         // Relative to where the command was run (the tools run from the project root).
@@ -164,8 +166,9 @@ fn lint(args: &[String]) -> ExitCode {
             _ => return usage_error(&format!("unknown argument `{arg}`")),
         }
     }
+    let Some(root) = project_root() else { return ExitCode::FAILURE };
     let started = Instant::now();
-    let results = match xtask::lint::lint(&xtask::project_root(), &gates) {
+    let results = match xtask::lint::lint(&root, &gates) {
         Ok(results) => results,
         Err(message) => return failure(&message),
     };
@@ -195,13 +198,25 @@ fn diff(args: &[String]) -> ExitCode {
         [old, new] => (Revision::Git(old.clone()), Revision::Git(new.clone())),
         _ => return usage_error("diff takes one or two git revisions"),
     };
-    match diff::diff_revisions(&xtask::project_root(), &old, &new) {
+    let Some(root) = project_root() else { return ExitCode::FAILURE };
+    match diff::diff_revisions(&root, &old, &new) {
         Ok(changes) => {
             print!("{}", diff::report(&old, &new, &changes));
             let breaking = changes.iter().any(|change| change.kind == Kind::Breaking);
             if deny && breaking { ExitCode::FAILURE } else { ExitCode::SUCCESS }
         }
         Err(message) => failure(&message),
+    }
+}
+
+/// The checkout to work on, found from the current directory; says why when there is none.
+fn project_root() -> Option<std::path::PathBuf> {
+    match xtask::locate_project_root() {
+        Ok(root) => Some(root),
+        Err(message) => {
+            eprintln!("error: {message}");
+            None
+        }
     }
 }
 

@@ -14,6 +14,7 @@ pub mod lint;
 pub mod outputs;
 pub mod publish;
 pub mod spec;
+pub mod stress;
 pub mod surface;
 pub mod tools;
 

@@ -56,6 +56,10 @@ impl Clock for TokioClock {
 /// A clock for tests: every sleep returns at once, moves this clock's time on by its duration
 /// and is recorded. Its time moves only that way, so a call's budget counts the waits and
 /// nothing else. Clones share one record: keep a clone to read [`RecordingClock::sleeps`].
+///
+/// Each attempt's timeout is still cut to what is left of the budget on this clock, and runs on
+/// tokio's timers: give a test's budget real room beyond the waits it expects, or its last
+/// attempt may time out on a busy machine.
 #[derive(Debug, Clone)]
 pub struct RecordingClock {
     record: Arc<Mutex<Record>>,

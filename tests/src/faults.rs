@@ -3,7 +3,7 @@
 //! reset a connection or send broken bytes, which is exactly what the retry logic must survive.
 
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -30,6 +30,13 @@ impl Step {
         }
     }
 
+    /// A problem+json answer with this status and error code, and `ld-request: req-<status>`.
+    pub fn problem(status: u16, code: &str) -> Step {
+        let body =
+            format!(r#"{{"type":"about:blank","title":"t","status":{status},"code":"{code}","reason":"scripted"}}"#);
+        Step::json(status, &body).with_header("ld-request", &format!("req-{status}"))
+    }
+
     pub fn status(status: u16) -> Step {
         Step::Answer { status, headers: Vec::new(), body: Vec::new() }
     }
@@ -45,10 +52,10 @@ impl Step {
     }
 }
 
-/// One request the server received, and when.
+/// One request the server received. (Not when: tests assert counts and order, and take
+/// waits from the client's clock.)
 #[derive(Debug, Clone)]
 pub struct Received {
-    pub at: Instant,
     pub method: String,
     pub path: String,
     /// Header names in lower case.
@@ -181,5 +188,5 @@ async fn read_request(socket: &mut TcpStream, buffer: &mut Vec<u8>) -> Option<Re
     }
     let body = buffer[header_end..header_end + length].to_vec();
     buffer.drain(..header_end + length);
-    Some(Received { at: Instant::now(), method, path, headers, body })
+    Some(Received { method, path, headers, body })
 }

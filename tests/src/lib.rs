@@ -4,6 +4,7 @@
 use std::path::Path;
 use std::sync::OnceLock;
 
+use laserdata::clock::RecordingClock;
 use serde_json::Value;
 use wiremock::MockServer;
 
@@ -112,13 +113,20 @@ pub fn client_for(server: &MockServer) -> laserdata::Client {
 
 /// A client signed with [`API_KEY`] for every layer at `base_url`, with this retry policy.
 pub fn client_at(base_url: &str, retry: laserdata::RetryPolicy) -> laserdata::Client {
-    laserdata::Client::builder()
-        .api_key(API_KEY)
-        .main_url(base_url)
-        .audit_url(base_url)
-        .retry(retry)
-        .build()
-        .expect("a loopback URL is accepted")
+    builder_at(base_url, retry).build().expect("a loopback URL is accepted")
+}
+
+/// Like [`client_at`], with a clock that skips every wait and records it: over real sockets,
+/// tests take the waits from the clock instead of timing the requests.
+pub fn client_with_clock(base_url: &str, retry: laserdata::RetryPolicy) -> (laserdata::Client, RecordingClock) {
+    let clock = RecordingClock::new();
+    let client = builder_at(base_url, retry).clock(clock.clone()).build().expect("a loopback URL is accepted");
+    (client, clock)
+}
+
+/// The settings [`client_at`] builds from, for a test that changes one more.
+pub fn builder_at(base_url: &str, retry: laserdata::RetryPolicy) -> laserdata::ClientBuilder {
+    laserdata::Client::builder().api_key(API_KEY).main_url(base_url).audit_url(base_url).retry(retry)
 }
 
 /// The values the loopback server sends in created-id headers: the ids the examples use.

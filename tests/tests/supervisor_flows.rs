@@ -2,12 +2,12 @@
 
 use std::pin::Pin;
 use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use laserdata::supervisor::types::{ActivityStatus, CreateActivity};
 use laserdata::{ActivityOutcome, ActivityWait, Error, RetryPolicy, run_activity};
 use laserdata_e2e::faults::{FaultServer, Step};
-use laserdata_e2e::{API_KEY, client_at, client_for};
+use laserdata_e2e::{API_KEY, client_for, client_with_clock};
 use serde_json::json;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -52,10 +52,9 @@ async fn an_activity_is_awaited_through_processing_until_completed() {
         page_of(&["completed", "completed"]),
     ])
     .await;
-    let client = client_at(&server.url, RetryPolicy::never());
+    let (client, clock) = client_with_clock(&server.url, RetryPolicy::never());
     let supervisor = client.supervisor(&server.url).unwrap();
 
-    let started = Instant::now();
     let outcome =
         run_activity(&supervisor, 88012, "iggy", "restart", CreateActivity::default(), &quick_wait()).await.unwrap();
 
@@ -65,10 +64,11 @@ async fn an_activity_is_awaited_through_processing_until_completed() {
     assert_eq!(received.len(), 4, "one action and three polls, no busy loop");
     assert_eq!(received[0].method, "POST");
     assert_eq!(received[0].path, "/deployments/88012/activities/iggy/restart");
-    // Polls back off: 100 ms, then 200 ms.
-    let pauses: Vec<Duration> = received[1..].windows(2).map(|pair| pair[1].at - pair[0].at).collect();
-    assert!(pauses[0] >= Duration::from_millis(100) && pauses[1] >= Duration::from_millis(200), "{pauses:?}");
-    assert!(started.elapsed() < Duration::from_secs(2));
+    assert!(
+        received[1..].iter().all(|poll| poll.method == "GET" && poll.path.starts_with("/deployments/88012/activities"))
+    );
+    // Polls back off: 100 ms, then 200 ms (the longest pause).
+    assert_eq!(clock.sleeps(), [Duration::from_millis(100), Duration::from_millis(200)]);
 }
 
 #[tokio::test]
@@ -79,7 +79,7 @@ async fn a_rejected_activity_is_a_clear_outcome() {
         page_of(&["completed", "rejected"]),
     ])
     .await;
-    let client = client_at(&server.url, RetryPolicy::never());
+    let (client, _) = client_with_clock(&server.url, RetryPolicy::never());
     let supervisor = client.supervisor(&server.url).unwrap();
 
     let outcome =
@@ -96,17 +96,18 @@ async fn a_rejected_activity_is_a_clear_outcome() {
 async fn waiting_gives_up_after_its_timeout() {
     let polls = (0..50).map(|_| page_of(&["processing"])).collect::<Vec<_>>();
     let server = FaultServer::start([vec![Step::status(202)], polls].concat()).await;
-    let client = client_at(&server.url, RetryPolicy::never());
+    let (client, clock) = client_with_clock(&server.url, RetryPolicy::never());
     let supervisor = client.supervisor(&server.url).unwrap();
     let wait = ActivityWait { timeout: Duration::from_millis(800), ..quick_wait() };
 
-    let started = Instant::now();
     let error =
         run_activity(&supervisor, 88012, "iggy", "restart", CreateActivity::default(), &wait).await.unwrap_err();
 
-    assert!(matches!(error, Error::WaitTimedOut { .. }), "{error:?}");
-    assert!(started.elapsed() <= Duration::from_millis(900), "waited {:?} for an 800 ms timeout", started.elapsed());
-    assert!(server.received().len() <= 7, "{} polls in 800 ms", server.received().len());
+    // Polls at 0, 100, 300, 500 and 700 ms; one more pause would end at 900 ms, past the timeout.
+    let Error::WaitTimedOut { waited, .. } = &error else { panic!("expected a timeout, got {error:?}") };
+    assert_eq!(*waited, Duration::from_millis(700));
+    assert_eq!(clock.sleeps(), [100, 200, 200, 200].map(Duration::from_millis));
+    assert_eq!(server.received().len(), 1 + 5, "the action and five polls");
 }
 
 /// A writer that records how the data arrived.

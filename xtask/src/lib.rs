@@ -15,6 +15,7 @@ pub mod outputs;
 pub mod publish;
 pub mod shape;
 pub mod spec;
+pub mod stress;
 pub mod surface;
 pub mod tools;
 
@@ -25,9 +26,34 @@ use layers::{LAYERS, Layer, SHARED_SOURCE, SHARED_TYPES};
 use outputs::Output;
 use spec::source::Source;
 
-/// The root of the repository (the parent of `xtask/`).
+/// The repository to work on: the nearest directory from the current one upwards that holds
+/// the workspace's `Cargo.toml`, `xtask/` and `openapi/`.
+///
+/// Found at run time, never from where the xtask was compiled: with one `CARGO_TARGET_DIR`
+/// shared by two checkouts, cargo may run the xtask built in the other checkout, which would
+/// then read and write that checkout's files.
+pub fn locate_project_root() -> Result<PathBuf, String> {
+    let here = std::env::current_dir().map_err(|error| format!("cannot read the current directory: {error}"))?;
+    find_project_root(&here).ok_or_else(|| {
+        format!(
+            "no laserdata-rs checkout here: neither {} nor a directory above it holds Cargo.toml, xtask/ and openapi/",
+            here.display()
+        )
+    })
+}
+
+/// [`locate_project_root`], for tests (cargo runs them in `xtask/`): panics outside a checkout.
 pub fn project_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the repository root").to_path_buf()
+    locate_project_root().unwrap_or_else(|message| panic!("{message}"))
+}
+
+/// The nearest directory from `start` upwards that looks like the root of this repository.
+pub fn find_project_root(start: &Path) -> Option<PathBuf> {
+    start.ancestors().find(|dir| is_project_root(dir)).map(Path::to_path_buf)
+}
+
+fn is_project_root(dir: &Path) -> bool {
+    dir.join("Cargo.toml").is_file() && dir.join("xtask/Cargo.toml").is_file() && dir.join("openapi").is_dir()
 }
 
 /// Why a codegen run failed.

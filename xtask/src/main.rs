@@ -12,6 +12,7 @@ usage: cargo xtask codegen [--check] [--layer NAME]...
        cargo xtask docs [--out DIR]
        cargo xtask lint [--gate NAME]...
        cargo xtask diff OLD-REF [NEW-REF] [--deny-breaking]
+       cargo xtask stress [--runs N] [-- CARGO-TEST-ARGS...]
 
   codegen    bundle and check the OpenAPI sources in openapi/, then regenerate
              openapi/dist/ and the generated client crates in crates/
@@ -36,6 +37,11 @@ usage: cargo xtask codegen [--check] [--layer NAME]...
   diff       list the breaking and the additive changes of the published documents
              between two git revisions (NEW-REF defaults to the working tree);
              --deny-breaking exits with 1 when there is a breaking change
+
+  stress     build the tests, then run them N times (default 5) while one busy loop
+             per core loads the machine; name every test that failed in each run.
+             Runs `cargo test --workspace --no-fail-fast`, or with the arguments
+             after `--` in place of `--workspace` (`-- -p laserdata-e2e --test resilience`)
 ";
 
 fn main() -> ExitCode {
@@ -47,6 +53,7 @@ fn main() -> ExitCode {
         Some("lint") => lint(&args[1..]),
         Some("diff") => diff(&args[1..]),
         Some("bench") => bench(&args[1..]),
+        Some("stress") => stress(&args[1..]),
         Some("help" | "--help" | "-h") | None => {
             print!("{USAGE}");
             ExitCode::SUCCESS
@@ -78,8 +85,9 @@ fn codegen(args: &[String], run: Run) -> ExitCode {
         Ok(layers) => layers,
         Err(message) => return usage_error(&message),
     };
+    let Some(root) = project_root() else { return ExitCode::FAILURE };
     let started = Instant::now();
-    match run(&xtask::project_root(), &layers, check) {
+    match run(&root, &layers, check) {
         Ok(report) => {
             for path in &report.changed {
                 println!("wrote {}", path.display());
@@ -121,7 +129,8 @@ fn bench(args: &[String]) -> ExitCode {
             other => return usage_error(&format!("unknown argument `{other}`")),
         }
     }
-    match xtask::bench::run(&xtask::project_root(), &options) {
+    let Some(root) = project_root() else { return ExitCode::FAILURE };
+    match xtask::bench::run(&root, &options) {
         Ok(table) => {
             println!("{table}");
             println!("written to {}", xtask::bench::OUTPUT);
@@ -134,8 +143,38 @@ fn bench(args: &[String]) -> ExitCode {
     }
 }
 
+fn stress(args: &[String]) -> ExitCode {
+    let mut options = xtask::stress::Options::default();
+    let (ours, test_args) = match args.iter().position(|arg| arg == "--") {
+        Some(split) => (&args[..split], Some(args[split + 1..].to_vec())),
+        None => (args, None),
+    };
+    match ours {
+        [] => {}
+        [flag, runs] if flag == "--runs" => match runs.parse::<usize>() {
+            Ok(runs) if runs > 0 => options.runs = runs,
+            _ => return usage_error("--runs needs a number above zero"),
+        },
+        _ => return usage_error("stress takes --runs N, then optionally -- and arguments for cargo test"),
+    }
+    if let Some(test_args) = test_args {
+        options.test_args = test_args;
+    }
+    let Some(root) = project_root() else { return ExitCode::FAILURE };
+    let runs = match xtask::stress::stress(&root, &options) {
+        Ok(runs) => runs,
+        Err(message) => return failure(&message),
+    };
+    let failed = runs.iter().filter(|run| !run.passed).count();
+    println!("stress: {} run(s), {failed} failed", runs.len());
+    for run in runs.iter().filter(|run| !run.passed) {
+        println!("  run {}: {}", run.number, run.failed_tests.join(", "));
+    }
+    if failed == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+}
+
 fn docs(args: &[String]) -> ExitCode {
-    let root = xtask::project_root();
+    let Some(root) = project_root() else { return ExitCode::FAILURE };
     let out = match args {
         [] => root.join(xtask::docs::DEFAULT_OUT),
         // Relative to where the command was run (the tools run from the project root).
@@ -164,8 +203,9 @@ fn lint(args: &[String]) -> ExitCode {
             _ => return usage_error(&format!("unknown argument `{arg}`")),
         }
     }
+    let Some(root) = project_root() else { return ExitCode::FAILURE };
     let started = Instant::now();
-    let results = match xtask::lint::lint(&xtask::project_root(), &gates) {
+    let results = match xtask::lint::lint(&root, &gates) {
         Ok(results) => results,
         Err(message) => return failure(&message),
     };
@@ -195,13 +235,25 @@ fn diff(args: &[String]) -> ExitCode {
         [old, new] => (Revision::Git(old.clone()), Revision::Git(new.clone())),
         _ => return usage_error("diff takes one or two git revisions"),
     };
-    match diff::diff_revisions(&xtask::project_root(), &old, &new) {
+    let Some(root) = project_root() else { return ExitCode::FAILURE };
+    match diff::diff_revisions(&root, &old, &new) {
         Ok(changes) => {
             print!("{}", diff::report(&old, &new, &changes));
             let breaking = changes.iter().any(|change| change.kind == Kind::Breaking);
             if deny && breaking { ExitCode::FAILURE } else { ExitCode::SUCCESS }
         }
         Err(message) => failure(&message),
+    }
+}
+
+/// The checkout to work on, found from the current directory; says why when there is none.
+fn project_root() -> Option<std::path::PathBuf> {
+    match xtask::locate_project_root() {
+        Ok(root) => Some(root),
+        Err(message) => {
+            eprintln!("error: {message}");
+            None
+        }
     }
 }
 

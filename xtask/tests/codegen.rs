@@ -3,6 +3,7 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
 
 use xtask::layers::{LAYERS, SHARED_SOURCE, SHARED_TYPES};
 use xtask::{Failure, codegen, project_root};
@@ -227,4 +228,60 @@ fn bundle_writes_only_the_published_documents() {
         Err(Failure::Stale(paths)) => assert_eq!(paths, [PathBuf::from(LAYERS[0].client)]),
         other => panic!("expected the client to be stale, got {other:?}"),
     }
+}
+
+/// Makes a scratch copy look like a checkout to the xtask: the workspace manifest and `xtask/`.
+fn mark_as_checkout(root: &Path) {
+    fs::write(root.join("Cargo.toml"), "[workspace]\nmembers = [\"xtask\"]\n").unwrap();
+    fs::create_dir_all(root.join("xtask")).unwrap();
+    fs::write(root.join("xtask/Cargo.toml"), "[package]\nname = \"xtask\"\n").unwrap();
+}
+
+/// Runs the xtask binary cargo built for this test, from `dir`.
+fn run_xtask(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_xtask")).args(args).current_dir(dir).output().unwrap()
+}
+
+/// With one CARGO_TARGET_DIR shared by two checkouts, cargo runs the xtask built in one checkout
+/// from the other. It must work on the checkout it is run in, not on the one it was built in:
+/// this test runs the binary built here in a copy, and breaks the copy.
+#[test]
+fn the_binary_works_on_the_checkout_it_is_run_in() {
+    let dir = scratch_copy();
+    mark_as_checkout(dir.path());
+    let below = dir.path().join("openapi/main");
+
+    let fresh = run_xtask(&below, &["codegen", "--check"]);
+    assert!(fresh.status.success(), "{}", String::from_utf8_lossy(&fresh.stderr));
+
+    replace_in(dir.path(), API_KEYS, "      summary: List API keys\n", "      summary: [List API keys\n");
+    let broken = run_xtask(&below, &["codegen", "--check"]);
+    let stderr = String::from_utf8_lossy(&broken.stderr);
+    assert!(!broken.status.success(), "the copy's broken YAML was not read");
+    assert!(stderr.contains("api-keys.yaml"), "{stderr}");
+
+    // Outside any checkout it says so and does nothing.
+    let elsewhere = tempfile::tempdir().unwrap();
+    let lost = run_xtask(elsewhere.path(), &["codegen", "--check"]);
+    let stderr = String::from_utf8_lossy(&lost.stderr);
+    assert!(!lost.status.success());
+    assert!(stderr.contains("no laserdata-rs checkout here"), "{stderr}");
+}
+
+#[test]
+fn the_project_root_is_the_nearest_checkout_upwards() {
+    let dir = tempfile::tempdir().unwrap();
+    let outer = dir.path();
+    mark_as_checkout(outer);
+    fs::create_dir_all(outer.join("openapi/main")).unwrap();
+    // A directory with only some of the markers is not a checkout.
+    let inner = outer.join("crates/nested");
+    fs::create_dir_all(inner.join("openapi")).unwrap();
+    fs::write(inner.join("Cargo.toml"), "[package]\n").unwrap();
+
+    assert_eq!(xtask::find_project_root(outer).as_deref(), Some(outer));
+    assert_eq!(xtask::find_project_root(&outer.join("openapi/main")).as_deref(), Some(outer));
+    assert_eq!(xtask::find_project_root(&inner).as_deref(), Some(outer));
+    fs::remove_file(outer.join("xtask/Cargo.toml")).unwrap();
+    assert_eq!(xtask::find_project_root(&inner), None);
 }

@@ -6,6 +6,7 @@
 //! write code generic over layers.
 #![deny(missing_docs)]
 
+pub mod clock;
 pub mod error;
 pub mod hooks;
 pub mod id;

@@ -12,6 +12,10 @@
 //! `min(max_delay, base_delay × 2^(retry − 1))`. Retries stop after `max_attempts` attempts, or
 //! as soon as the next wait would end beyond the call's time budget; the call then fails
 //! with the last error, at once rather than after a pointless wait.
+//!
+//! The time and the waits come from the client's [`Clock`](crate::clock::Clock); the jitter
+//! from a random source seeded afresh for each call, or from a fixed seed
+//! ([`RetryPolicy::with_jitter_seed`]) when a test needs the same waits every time.
 
 use std::time::Duration;
 
@@ -31,6 +35,8 @@ pub struct RetryPolicy {
     pub max_delay: Duration,
     /// The longest one attempt may take, from sending to the end of the answer. Default 30 s.
     pub attempt_timeout: Duration,
+    /// The seed of each call's jitter; `None` (the default) seeds every call at random.
+    pub jitter_seed: Option<u64>,
 }
 
 impl Default for RetryPolicy {
@@ -41,6 +47,7 @@ impl Default for RetryPolicy {
             base_delay: Duration::from_millis(250),
             max_delay: Duration::from_secs(10),
             attempt_timeout: Duration::from_secs(30),
+            jitter_seed: None,
         }
     }
 }
@@ -76,11 +83,29 @@ impl RetryPolicy {
         self
     }
 
-    /// The backoff before retry number `retry` (1 for the first retry), jitter included.
-    pub fn backoff(&self, retry: u32) -> Duration {
+    /// Gives every call the same jitter, drawn from `seed`: the backoff waits become
+    /// repeatable, for tests. Outside tests leave it unset, so that clients that fail together
+    /// do not retry together.
+    pub fn with_jitter_seed(mut self, seed: u64) -> Self {
+        self.jitter_seed = Some(seed);
+        self
+    }
+
+    /// The longest backoff before retry number `retry` (1 for the first retry): the jittered
+    /// wait lies between zero and this.
+    pub fn backoff_ceiling(&self, retry: u32) -> Duration {
         let doubled = self.base_delay.saturating_mul(2u32.saturating_pow(retry.saturating_sub(1).min(30)));
-        let ceiling = doubled.min(self.max_delay);
-        ceiling.mul_f64(fastrand::f64())
+        doubled.min(self.max_delay)
+    }
+
+    /// The random source of one call's jitter.
+    pub(crate) fn jitter(&self) -> fastrand::Rng {
+        self.jitter_seed.map_or_else(fastrand::Rng::new, fastrand::Rng::with_seed)
+    }
+
+    /// The backoff before retry number `retry`, jitter included.
+    pub(crate) fn backoff(&self, retry: u32, jitter: &mut fastrand::Rng) -> Duration {
+        self.backoff_ceiling(retry).mul_f64(jitter.f64())
     }
 }
 
@@ -101,14 +126,36 @@ mod tests {
 
     #[test]
     fn backoff_grows_exponentially_within_its_cap_and_jitters_below_it() {
-        let policy = RetryPolicy::default().with_backoff(Duration::from_millis(100), Duration::from_millis(1000));
+        let policy = RetryPolicy::default()
+            .with_backoff(Duration::from_millis(100), Duration::from_millis(1000))
+            .with_jitter_seed(20_260_101);
+        let ceilings: Vec<u64> = (1..=8).map(|retry| policy.backoff_ceiling(retry).as_millis() as u64).collect();
+        assert_eq!(ceilings, [100, 200, 400, 800, 1000, 1000, 1000, 1000]);
+        let mut jitter = policy.jitter();
         for retry in 1..=8 {
-            let ceiling = Duration::from_millis((100u64 << (retry - 1)).min(1000));
-            let delays: Vec<Duration> = (0..200).map(|_| policy.backoff(retry)).collect();
+            let ceiling = policy.backoff_ceiling(retry);
+            let delays: Vec<Duration> = (0..200).map(|_| policy.backoff(retry, &mut jitter)).collect();
             assert!(delays.iter().all(|d| *d <= ceiling), "retry {retry}: a delay above {ceiling:?}");
             // Full jitter spreads the delays over the whole range, not just near the ceiling.
-            assert!(delays.iter().any(|d| *d < ceiling / 2), "retry {retry}: no delay in the lower half");
+            assert!(delays.iter().any(|d| *d < ceiling / 4), "retry {retry}: no delay in the lowest quarter");
+            assert!(delays.iter().any(|d| *d > ceiling * 3 / 4), "retry {retry}: no delay in the highest quarter");
         }
+    }
+
+    #[test]
+    fn a_seed_makes_the_jitter_repeatable_and_no_seed_does_not() {
+        let waits = |policy: &RetryPolicy| {
+            let mut jitter = policy.jitter();
+            (1..=6).map(|retry| policy.backoff(retry, &mut jitter)).collect::<Vec<_>>()
+        };
+        let seeded = RetryPolicy::default().with_jitter_seed(7);
+        assert_eq!(waits(&seeded), waits(&seeded.clone()));
+        // The exact draws of fastrand's generator for seed 7, scaled to each ceiling.
+        let mut expected = fastrand::Rng::with_seed(7);
+        let ceilings = [250, 500, 1000, 2000, 4000, 8000].map(Duration::from_millis);
+        assert_eq!(waits(&seeded), ceilings.map(|ceiling| ceiling.mul_f64(expected.f64())));
+        let unseeded = RetryPolicy::default();
+        assert_ne!(waits(&unseeded), waits(&unseeded), "two calls without a seed drew the same six waits");
     }
 
     #[test]

@@ -12,14 +12,16 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use bytes::Bytes;
+// tokio's clock, so that a test on a paused clock decides which requests share a rate-limit window.
 use chrono::{DateTime, Utc};
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::{Request, Response, StatusCode};
 use serde_json::{Value, json};
+use tokio::time::Instant;
 
 use spec::{AUDIT_PREFIX, Layer, Route, SUPERVISOR_PREFIX, Spec};
 

@@ -2,9 +2,11 @@
 
 use std::fmt;
 use std::net::IpAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use laserdata_core::SecretString;
+use laserdata_core::clock::{Clock, default_clock};
 use laserdata_core::hooks::ClientState;
 use laserdata_core::retry::RetryPolicy;
 use reqwest::header::{HeaderMap, HeaderValue};
@@ -66,6 +68,7 @@ pub struct ClientBuilder {
     main_url: String,
     audit_url: String,
     retry: RetryPolicy,
+    clock: Arc<dyn Clock>,
     connect_timeout: Duration,
     user_agent: String,
 }
@@ -77,6 +80,7 @@ impl Default for ClientBuilder {
             main_url: DEFAULT_MAIN_URL.to_owned(),
             audit_url: DEFAULT_AUDIT_URL.to_owned(),
             retry: RetryPolicy::default(),
+            clock: default_clock(),
             connect_timeout: Duration::from_secs(10),
             user_agent: USER_AGENT.to_owned(),
         }
@@ -90,6 +94,7 @@ impl fmt::Debug for ClientBuilder {
             .field("main_url", &self.main_url)
             .field("audit_url", &self.audit_url)
             .field("retry", &self.retry)
+            .field("clock", &self.clock)
             .field("connect_timeout", &self.connect_timeout)
             .field("user_agent", &self.user_agent)
             .finish()
@@ -138,6 +143,15 @@ impl ClientBuilder {
         self
     }
 
+    /// Where retries and [`wait_for_activity`](crate::wait_for_activity) take the time and
+    /// their waits from. The default is tokio's clock, which a paused tokio test clock drives
+    /// as well; a test may pass a [`RecordingClock`](crate::clock::RecordingClock) to skip the
+    /// waits and assert on them. The timeouts of each attempt stay on tokio's timers.
+    pub fn clock(mut self, clock: impl Clock + 'static) -> Self {
+        self.clock = Arc::new(clock);
+        self
+    }
+
     /// The longest opening a connection to the server may take (default 10 s). The other two
     /// bounds, on one attempt and on a whole call, are part of the [`RetryPolicy`].
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
@@ -170,7 +184,7 @@ impl ClientBuilder {
             .connect_timeout(self.connect_timeout)
             .build()
             .map_err(BuildError::Http)?;
-        Ok(crate::Client::from_parts(http, ClientState { retry: self.retry }, main_url, audit_url))
+        Ok(crate::Client::from_parts(http, ClientState { retry: self.retry, clock: self.clock }, main_url, audit_url))
     }
 }
 

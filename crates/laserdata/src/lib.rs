@@ -101,6 +101,11 @@
 //! # Ok(()) }
 //! ```
 //!
+//! The waits come from the client's [`clock`]: tokio's, so that a test under a paused tokio
+//! clock (`#[tokio::test(start_paused = true)]`) runs them without waiting, or one you pass to
+//! [`ClientBuilder::clock`], such as a [`clock::RecordingClock`], which skips every wait and
+//! lists them. [`RetryPolicy::with_jitter_seed`] makes the backoff's jitter repeatable.
+//!
 //! # Security
 //!
 //! The API key is sent only over https (plain http is accepted for loopback addresses, for
@@ -126,6 +131,8 @@ pub use config::{
     install_crypto_provider,
 };
 pub use created::{CreatedIds, ResponseExt};
+/// The clock behind retries and waits, and a recording one for tests.
+pub use laserdata_core::clock;
 pub use laserdata_core::error::{ApiError, Error, InvalidResponse, RAW_BODY_LIMIT, Response};
 pub use laserdata_core::retry::RetryPolicy;
 pub use laserdata_core::shared::{ErrorResponse, FieldIssue};

@@ -1,7 +1,7 @@
 //! Supervisor work that takes more than one call: waiting for a runtime action to finish, and
 //! downloading a diagnostic snapshot.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use futures::TryStreamExt;
@@ -117,12 +117,14 @@ where
 /// busy loop. Entries count as the activity's when they have its runtime and action and were
 /// created after it was sent (less the allowed clock skew); an entry without a creation time
 /// counts too. An entry with a status this client does not know yet counts as still running.
+/// The pauses and the timeout follow the client's [`clock`](crate::ClientBuilder::clock).
 pub async fn wait_for_activity(
     supervisor: &laserdata_supervisor::Client,
     activity: &StartedActivity,
     wait: &ActivityWait,
 ) -> Result<ActivityOutcome, Error> {
-    let started = Instant::now();
+    let clock = &progenitor_client::ClientInfo::inner(supervisor).clock;
+    let started = clock.now();
     let mut interval = wait.first_interval;
     let since = activity.sent_at - chrono::Duration::from_std(wait.clock_skew).unwrap_or_default();
     loop {
@@ -139,7 +141,7 @@ pub async fn wait_for_activity(
         if !entries.is_empty() && entries.iter().all(|entry| entry.status == ActivityStatus::Completed) {
             return Ok(ActivityOutcome::Completed(entries));
         }
-        let waited = started.elapsed();
+        let waited = clock.now() - started;
         if waited + interval > wait.timeout {
             let what = format!(
                 "activity `{}` on `{}` of deployment {} ({} entries seen, none rejected, not all completed)",
@@ -150,7 +152,7 @@ pub async fn wait_for_activity(
             );
             return Err(Error::WaitTimedOut { waited, what });
         }
-        tokio::time::sleep(interval).await;
+        clock.sleep(interval).await;
         interval = (interval * 2).min(wait.max_interval);
     }
 }

@@ -34,7 +34,7 @@ pub fn generate_mocks(layer: &Layer, bundle: &Bundle, spec: &openapiv3::OpenAPI)
 }
 
 /// Formats generated tokens as Rust source.
-fn unparse(tokens: proc_macro2::TokenStream) -> Result<String, String> {
+pub fn unparse(tokens: proc_macro2::TokenStream) -> Result<String, String> {
     let file: syn::File = syn::parse2(tokens).map_err(|error| format!("progenitor produced invalid Rust: {error}"))?;
     Ok(prettyplease::unparse(&file))
 }
@@ -45,7 +45,7 @@ pub fn client_crate(layer: &Layer) -> String {
 }
 
 /// The settings every layer is generated with.
-fn settings(layer: &Layer, bundle: &Bundle) -> GenerationSettings {
+pub fn settings(layer: &Layer, bundle: &Bundle) -> GenerationSettings {
     let mut settings = GenerationSettings::new();
     settings
         .with_interface(InterfaceStyle::Builder)

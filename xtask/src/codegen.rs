@@ -17,12 +17,18 @@ pub fn progenitor_spec(bundle: &Bundle) -> Result<openapiv3::OpenAPI, String> {
 
 /// Generates the client source of `layer`, formatted and with the do-not-edit header.
 pub fn generate(layer: &Layer, bundle: &Bundle, spec: &openapiv3::OpenAPI) -> Result<String, String> {
+    let tokens = Generator::new(&layer_settings(layer, bundle))
+        .generate_tokens(spec)
+        .map_err(|error| format!("progenitor cannot generate {}: {error}", layer.name))?;
+    finish_client(layer, bundle, tokens)
+}
+
+/// The client source from progenitor's tokens: shaped (see [`shape`]), formatted, with the
+/// paging implementations and the operations table.
+pub fn finish_client(layer: &Layer, bundle: &Bundle, tokens: proc_macro2::TokenStream) -> Result<String, String> {
     let crate_name = client_crate(layer);
     let shared = bundle.shared_schemas();
     let home = Home::Layer { crate_name: &crate_name, shared: &shared };
-    let tokens = Generator::new(&settings(&bundle.doc, home))
-        .generate_tokens(spec)
-        .map_err(|error| format!("progenitor cannot generate {}: {error}", layer.name))?;
     let mut file = parse(tokens)?;
     shape::client(&mut file, &surface_of(&bundle.doc, home, Some(bundle)))?;
     let paging = paging_impls(bundle)?;
@@ -33,12 +39,14 @@ pub fn generate(layer: &Layer, bundle: &Bundle, spec: &openapiv3::OpenAPI) -> Re
 /// Generates the typed `httpmock` extension of `layer`'s client: `server.<operation>(|when, then| ..)`
 /// with typed bodies, for downstream tests.
 pub fn generate_mocks(layer: &Layer, bundle: &Bundle, spec: &openapiv3::OpenAPI) -> Result<String, String> {
-    let crate_name = client_crate(layer);
-    let shared = bundle.shared_schemas();
-    let home = Home::Layer { crate_name: &crate_name, shared: &shared };
-    let tokens = Generator::new(&settings(&bundle.doc, home))
-        .httpmock(spec, &crate_name)
+    let tokens = Generator::new(&layer_settings(layer, bundle))
+        .httpmock(spec, &client_crate(layer))
         .map_err(|error| format!("progenitor cannot generate the mocks of {}: {error}", layer.name))?;
+    finish_mocks(layer, tokens)
+}
+
+/// The mocks' source from progenitor's tokens: shaped (see [`shape::mocks`]) and formatted.
+pub fn finish_mocks(layer: &Layer, tokens: proc_macro2::TokenStream) -> Result<String, String> {
     let mut file = parse(tokens)?;
     shape::mocks(&mut file);
     Ok(format!("{}{}", header(layer.source), prettyplease::unparse(&file)))
@@ -64,6 +72,19 @@ pub fn generate_shared(shared: &Value) -> Result<String, String> {
     let mut shared_file = syn::File { shebang: None, frontmatter: None, attrs: Vec::new(), items: types };
     shape::types(&mut shared_file.items, &surface_of(&doc, Home::Core, None));
     Ok(format!("{}{}", header(SHARED_SOURCE), prettyplease::unparse(&shared_file)))
+}
+
+/// The settings a layer's client and mocks are generated with (also for the benchmark's bare
+/// progenitor arm).
+pub fn layer_settings(layer: &Layer, bundle: &Bundle) -> GenerationSettings {
+    let crate_name = client_crate(layer);
+    let shared = bundle.shared_schemas();
+    settings(&bundle.doc, Home::Layer { crate_name: &crate_name, shared: &shared })
+}
+
+/// Formats generated tokens as Rust source, as they come from progenitor.
+pub fn unparse(tokens: proc_macro2::TokenStream) -> Result<String, String> {
+    Ok(prettyplease::unparse(&parse(tokens)?))
 }
 
 /// Parses generated tokens as a Rust file.

@@ -12,6 +12,7 @@ pub mod docs;
 pub mod layers;
 pub mod lint;
 pub mod outputs;
+pub mod parallel;
 pub mod publish;
 pub mod shape;
 pub mod spec;
@@ -98,20 +99,45 @@ pub struct Report {
 
 /// Loads, bundles and checks one layer.
 pub fn load_layer(root: &Path, layer: &Layer, shared: &Source) -> Result<spec::bundle::Bundle, Vec<Diagnostic>> {
-    let bundle = bundle_layer(root, layer, shared)?;
-    let mut problems = spec::check(&bundle, layer);
-    problems.sort_by(|a, b| (&a.file, a.position).cmp(&(&b.file, b.position)));
+    let files = layer_files(root, layer).into_iter().map(|path| Source::load(root, &path)).collect();
+    let bundle = bundle_layer(files, shared.clone())?;
+    let problems = check_layer(&bundle, layer);
     if problems.is_empty() { Ok(bundle) } else { Err(problems) }
 }
 
+/// A layer's root file, then its part files, relative to the root.
+pub fn layer_files(root: &Path, layer: &Layer) -> Vec<PathBuf> {
+    let mut files = vec![PathBuf::from(layer.source)];
+    files.extend(part_files(root, layer));
+    files
+}
+
 /// Loads and bundles one layer without checking it (for tools that measure a document).
-pub fn bundle_layer(root: &Path, layer: &Layer, shared: &Source) -> Result<spec::bundle::Bundle, Vec<Diagnostic>> {
+pub fn load_unchecked(root: &Path, layer: &Layer, shared: &Source) -> Result<spec::bundle::Bundle, Vec<Diagnostic>> {
+    let files = layer_files(root, layer).into_iter().map(|path| Source::load(root, &path)).collect();
+    bundle_layer(files, shared.clone())
+}
+
+/// Bundles a layer from its loaded files (root first), or returns every problem loading them.
+fn bundle_layer(
+    files: Vec<Result<Source, Diagnostic>>,
+    shared: Source,
+) -> Result<spec::bundle::Bundle, Vec<Diagnostic>> {
     let mut problems = Vec::new();
-    let mut load = |path: &Path| Source::load(root, path).map_err(|error| problems.push(error)).ok();
-    let main = load(Path::new(layer.source));
-    let parts: Vec<Source> = part_files(root, layer).iter().filter_map(|path| load(path)).collect();
-    let Some(main) = main.filter(|_| problems.is_empty()) else { return Err(problems) };
-    spec::bundle::bundle(main, parts, shared.clone())
+    let mut sources: Vec<Source> =
+        files.into_iter().filter_map(|file| file.map_err(|error| problems.push(error)).ok()).collect();
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    let main = sources.remove(0);
+    spec::bundle::bundle(main, sources, shared)
+}
+
+/// Every problem with a bundled layer, in file and line order.
+fn check_layer(bundle: &spec::bundle::Bundle, layer: &Layer) -> Vec<Diagnostic> {
+    let mut problems = spec::check(bundle, layer);
+    problems.sort_by(|a, b| (&a.file, a.position).cmp(&(&b.file, b.position)));
+    problems
 }
 
 /// The part files of a layer, relative to the root, in name order.
@@ -130,45 +156,146 @@ pub fn part_files(root: &Path, layer: &Layer) -> Vec<PathBuf> {
 
 /// Produces every output of every layer in memory, or every problem found.
 pub fn render(root: &Path, layers: &[Layer]) -> Result<Vec<Output>, Vec<Diagnostic>> {
-    let shared = Source::load(root, Path::new(SHARED_SOURCE)).map_err(|error| vec![error])?;
+    render_outputs(root, layers, true)
+}
+
+/// One piece of the work of rendering a layer; they are independent once the layer is bundled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Job {
+    Client,
+    Mocks,
+    Check,
+    Publish,
+}
+
+/// What a [`Job`] produced.
+enum Product {
+    Problems(Vec<Diagnostic>),
+    /// Generated source, a message why progenitor could not generate it, or its panic.
+    Source(std::thread::Result<Result<String, String>>),
+    Outputs(Vec<Output>),
+}
+
+/// A bundled layer and, when clients are rendered, the document progenitor reads.
+struct Prepared {
+    bundle: spec::bundle::Bundle,
+    spec: Option<Result<openapiv3::OpenAPI, String>>,
+}
+
+/// Like [`render`]; without `clients`, only the published documents. Every step runs on all
+/// cores: first the source files are read, then each layer is bundled, then each layer's
+/// checks, client, mocks and published documents are made side by side. Generation does not
+/// wait for the checks; its result is dropped for a layer whose checks fail.
+fn render_outputs(root: &Path, layers: &[Layer], clients: bool) -> Result<Vec<Output>, Vec<Diagnostic>> {
+    let mut files = vec![PathBuf::from(SHARED_SOURCE)];
+    let mut counts = Vec::with_capacity(layers.len());
+    for layer in layers {
+        let before = files.len();
+        files.extend(layer_files(root, layer));
+        counts.push(files.len() - before);
+    }
+    let mut loaded = parallel::map(files, |path| Source::load(root, &path)).into_iter();
+    let shared = loaded.next().expect("the shared file comes first").map_err(|error| vec![error])?;
+    let per_layer: Vec<Vec<Result<Source, Diagnostic>>> =
+        counts.iter().map(|count| loaded.by_ref().take(*count).collect()).collect();
+
+    let prepared: Vec<Result<Prepared, Vec<Diagnostic>>> = parallel::map(per_layer, |files| {
+        let bundle = bundle_layer(files, shared.clone())?;
+        let spec = clients.then(|| codegen::progenitor_spec(&bundle));
+        Ok(Prepared { bundle, spec })
+    });
+
+    let kinds: &[Job] =
+        if clients { &[Job::Client, Job::Mocks, Job::Check, Job::Publish] } else { &[Job::Check, Job::Publish] };
+    // Longest first: every layer's client before any mocks, and so on.
+    let jobs: Vec<(usize, Job)> = kinds
+        .iter()
+        .flat_map(|kind| (0..layers.len()).map(move |index| (index, *kind)))
+        .filter(|(index, _)| prepared[*index].is_ok())
+        .collect();
+    let products = parallel::map(jobs.clone(), |(index, job)| {
+        let Ok(Prepared { bundle, spec }) = &prepared[index] else { unreachable!("only bundled layers have jobs") };
+        render_job(&layers[index], job, bundle, spec.as_ref(), clients)
+    });
+
+    let mut by_layer: Vec<Vec<(Job, Product)>> = layers.iter().map(|_| Vec::new()).collect();
+    for ((index, job), product) in jobs.into_iter().zip(products) {
+        by_layer[index].push((job, product));
+    }
     let mut outputs = Vec::new();
     let mut problems = Vec::new();
-    match codegen::generate_shared(&shared.doc) {
-        Ok(contents) => outputs.push(Output { path: SHARED_TYPES.into(), contents }),
-        Err(message) => problems.push(shared.diagnostic("", message)),
+    if clients {
+        match codegen::generate_shared(&shared.doc) {
+            Ok(contents) => outputs.push(Output { path: SHARED_TYPES.into(), contents }),
+            Err(message) => problems.push(shared.diagnostic("", message)),
+        }
     }
-    for layer in layers {
-        let bundle = match load_layer(root, layer, &shared) {
-            Ok(bundle) => bundle,
-            Err(mut found) => {
-                problems.append(&mut found);
+    for ((layer, prepared), mut products) in layers.iter().zip(prepared).zip(by_layer) {
+        let bundle = match prepared {
+            Ok(prepared) => prepared.bundle,
+            Err(found) => {
+                problems.extend(found);
                 continue;
             }
         };
-        // The client and its mocks are generated independently from one parsed document: one
-        // thread each.
-        let (client, mocks) = match codegen::progenitor_spec(&bundle) {
-            Ok(spec) => std::thread::scope(|scope| {
-                let mocks = scope.spawn(|| codegen::generate_mocks(layer, &bundle, &spec));
-                let client = codegen::generate(layer, &bundle, &spec);
-                (client, mocks.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
-            }),
-            Err(message) => (Err(message.clone()), Err(message)),
-        };
-        for (path, generated) in [(layer.client, client), (layer.mocks, mocks)] {
-            match generated {
-                Ok(contents) => outputs.push(Output { path: path.into(), contents }),
-                Err(message) => problems.push(bundle.diagnostic("", message)),
+        if let Some((_, Product::Problems(found))) = products.iter_mut().find(|(job, _)| *job == Job::Check)
+            && !found.is_empty()
+        {
+            // Whatever generation made of a broken layer (an error, even a panic) is moot.
+            problems.append(found);
+            continue;
+        }
+        // In the order of `Layer::outputs`.
+        products.sort_by_key(|(job, _)| *job);
+        for (job, product) in products {
+            match product {
+                Product::Source(Ok(Ok(contents))) => {
+                    let path = if job == Job::Client { layer.client } else { layer.mocks };
+                    outputs.push(Output { path: path.into(), contents });
+                }
+                Product::Source(Ok(Err(message))) => problems.push(bundle.diagnostic("", message)),
+                Product::Source(Err(panic)) => std::panic::resume_unwind(panic),
+                Product::Outputs(published) => outputs.extend(published),
+                Product::Problems(_) => {}
             }
         }
-        let crate_path = format!("laserdata::{}", layer.name);
-        outputs.push(Output {
-            path: layer.schema_index.into(),
-            contents: codegen::schema_index(layer, &bundle, &crate_path),
-        });
-        outputs.extend(publish::outputs(layer, &bundle.doc));
     }
     if problems.is_empty() { Ok(outputs) } else { Err(problems) }
+}
+
+fn render_job(
+    layer: &Layer,
+    job: Job,
+    bundle: &spec::bundle::Bundle,
+    spec: Option<&Result<openapiv3::OpenAPI, String>>,
+    clients: bool,
+) -> Product {
+    type Generate = fn(&Layer, &spec::bundle::Bundle, &openapiv3::OpenAPI) -> Result<String, String>;
+    let generate = |make: Generate| {
+        // Caught, because a layer that fails its checks may make progenitor panic.
+        Product::Source(std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match spec {
+            Some(Ok(spec)) => make(layer, bundle, spec),
+            Some(Err(message)) => Err(message.clone()),
+            None => unreachable!("clients are generated only with their document"),
+        })))
+    };
+    match job {
+        Job::Client => generate(codegen::generate),
+        Job::Mocks => generate(codegen::generate_mocks),
+        Job::Check => Product::Problems(check_layer(bundle, layer)),
+        Job::Publish => {
+            let mut outputs = Vec::new();
+            if clients {
+                let crate_path = format!("laserdata::{}", layer.name);
+                outputs.push(Output {
+                    path: layer.schema_index.into(),
+                    contents: codegen::schema_index(layer, bundle, &crate_path),
+                });
+            }
+            outputs.extend(publish::outputs(layer, &bundle.doc));
+            Product::Outputs(outputs)
+        }
+    }
 }
 
 /// Regenerates (or, with `check`, verifies) every output. Writes nothing unless every layer
@@ -182,7 +309,7 @@ pub fn codegen(root: &Path, layers: &[Layer], check: bool) -> Result<Report, Fai
 /// the same atomic writes, without touching the client crates.
 pub fn bundle(root: &Path, layers: &[Layer], check: bool) -> Result<Report, Failure> {
     let published: Vec<&str> = layers.iter().flat_map(Layer::published).collect();
-    let outputs = render(root, layers)
+    let outputs = render_outputs(root, layers, false)
         .map_err(Failure::Invalid)?
         .into_iter()
         .filter(|output| output.path.to_str().is_some_and(|path| published.contains(&path)))

@@ -7,7 +7,7 @@ use xtask::diff::{self, Kind, Revision};
 
 const USAGE: &str = "\
 usage: cargo xtask codegen [--check] [--layer NAME]...
-       cargo xtask bench [--skip-build] [--runs N] [--build-runs N]
+       cargo xtask bench [--skip-build] [--skip-clients] [--runs N] [--build-runs N]
        cargo xtask bundle [--check] [--layer NAME]...
        cargo xtask docs [--out DIR]
        cargo xtask lint [--gate NAME]...
@@ -21,12 +21,17 @@ usage: cargo xtask codegen [--check] [--layer NAME]...
   --check    write nothing; fail and name every generated file that is out of date
   --layer    only this layer (repeatable); default: every layer
 
-  bench         measure codegen, client overhead, paging memory, decoding and the
-                build time of the generated crates; print the table and write it to
+  bench         measure codegen (and its overhead over bare progenitor), client
+                overhead, paging memory, decoding, the first run, the rebuild after a
+                spec change and the build time of the generated crates; print the table and write it to
                 BENCHMARKS.md (the client benchmarks run with the release profile)
-  --skip-build  skip the slow build-time benchmark and keep its rows from the last run
+  --skip-build  skip the slow build benchmarks (first run, rebuild, clean builds) and
+                keep their rows from the last run
+  --skip-clients  skip the client benchmarks (overhead, paging, decoding) and keep
+                their rows from the last run
   --runs        repetitions of each codegen measurement (default 10)
-  --build-runs  clean builds of each generated crate (default 3)
+  --build-runs  clean builds of each generated crate, and rebuilds after a one-line
+                spec change each way (default 3)
   docs       build the HTML reference of every layer from openapi/dist/ with the pinned
              Redocly CLI (self-contained pages) into DIR (default target-artifacts/docs)
 
@@ -118,6 +123,7 @@ fn bench(args: &[String]) -> ExitCode {
         };
         match arg.as_str() {
             "--skip-build" => options.skip_build = true,
+            "--skip-clients" => options.skip_clients = true,
             "--runs" => match count("--runs") {
                 Ok(runs) => options.codegen_runs = runs,
                 Err(code) => return code,

@@ -121,7 +121,10 @@ pub async fn exec(
         && matches!(*request.method(), Method::POST | Method::PATCH)
         && !request.headers().contains_key(IDEMPOTENCY_KEY_HEADER);
     if wants_key {
-        let key = HeaderValue::from_str(&uuid::Uuid::new_v4().to_string()).expect("a UUID is a valid header value");
+        // Encoded on the stack: the header value is the key's only allocation.
+        let mut text = uuid::Uuid::encode_buffer();
+        let key = HeaderValue::from_bytes(uuid::Uuid::new_v4().hyphenated().encode_lower(&mut text).as_bytes())
+            .expect("a UUID is a valid header value");
         request.headers_mut().insert(IDEMPOTENCY_KEY_HEADER, key);
     }
     let span = tracing::info_span!(

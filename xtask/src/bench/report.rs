@@ -49,26 +49,47 @@ fn table_line(row: &Row) -> String {
     format!("| {} |", cells.join(" | "))
 }
 
-/// The build rows (section 5) of a previous table, as they were written, for a run that
-/// skipped the build benchmark.
-pub fn previous_build_lines(markdown: &str) -> Vec<String> {
-    markdown.lines().filter(|line| line.starts_with("| 5 |")).map(str::to_owned).collect()
+/// The rows of the given sections in a previous table, as they were written, for a run that
+/// skipped them.
+pub fn previous_lines(markdown: &str, sections: &[u8]) -> Vec<String> {
+    markdown
+        .lines()
+        .filter(|line| line_section(line).is_some_and(|n| sections.contains(&n)))
+        .map(str::to_owned)
+        .collect()
 }
 
-/// The generated block: when and where it ran, and the table. `build_lines` replaces the rows
-/// of section 5 when the build benchmark was skipped.
-pub fn block(machine: &Machine, rows: &[Row], kept_build_lines: Option<&[String]>) -> String {
-    let mut table = table(rows);
-    if let Some(lines) = kept_build_lines {
-        for line in lines {
-            table.push_str(line);
-            table.push('\n');
-        }
+/// The section of a table line (`| 5 | ...`).
+fn line_section(line: &str) -> Option<u8> {
+    line.strip_prefix("| ")?.split_once(" |")?.0.parse().ok()
+}
+
+/// The generated block: when and where it ran, and the table. `kept` are the rows of the
+/// `skipped` sections from the previous table.
+pub fn block(machine: &Machine, rows: &[Row], skipped: &[u8], kept: &[String]) -> String {
+    let mut lines: Vec<String> = rows.iter().map(table_line).chain(kept.iter().cloned()).collect();
+    lines.sort_by_key(|line| line_section(line));
+    let mut table = format!("{TABLE_HEAD}\n|---|---|---|---|---|---|---|\n");
+    for line in lines {
+        table.push_str(&line);
+        table.push('\n');
     }
+    let sections: Vec<String> = skipped.iter().map(u8::to_string).collect();
+    let provenance = match (skipped, kept) {
+        ([], _) => "Every row is from this run.".to_owned(),
+        (_, []) => format!(
+            "Section(s) {} were skipped in this run, and no earlier run has rows for them.",
+            sections.join(", ")
+        ),
+        _ => format!(
+            "Section(s) {} were skipped in this run; their rows are from an earlier run (the build rows name theirs).",
+            sections.join(", ")
+        ),
+    };
     format!(
         "{BEGIN}\n\n\
-         Run of {date}, commit `{commit}`, on {cores} cores ({cpu}), {memory} memory, {os}; `{rustc}`.\n\
-         {build}\n\n{table}\n{END}\n",
+         Run of {date}, commit `{commit}`, on {cores} cores ({cpu}), {memory} memory, {os}; `{rustc}`; load average {load} when it started.\n\
+         {provenance}\n\n{table}\n{END}\n",
         date = machine.date,
         commit = machine.commit,
         cores = machine.cores,
@@ -76,12 +97,7 @@ pub fn block(machine: &Machine, rows: &[Row], kept_build_lines: Option<&[String]
         memory = machine.memory,
         os = machine.os,
         rustc = machine.rustc,
-        build = match kept_build_lines {
-            Some(lines) if !lines.is_empty() =>
-                "Section 5 (build times) was skipped in this run (`--skip-build`); its rows are from the earlier run each names.",
-            Some(_) => "Section 5 (build times) was skipped in this run (`--skip-build`) and no earlier run has one.",
-            None => "Every row is from this run.",
-        },
+        load = machine.load,
     )
 }
 
@@ -108,6 +124,8 @@ pub struct Machine {
     pub memory: String,
     pub os: String,
     pub rustc: String,
+    /// The one-minute load average, where the system tells it.
+    pub load: String,
 }
 
 impl Machine {
@@ -150,6 +168,10 @@ impl Machine {
             memory,
             os,
             rustc,
+            load: std::fs::read_to_string("/proc/loadavg")
+                .ok()
+                .and_then(|text| text.split_whitespace().next().map(str::to_owned))
+                .unwrap_or_else(|| "unknown".into()),
         }
     }
 }
@@ -216,7 +238,8 @@ mod tests {
         assert_eq!(lines[2], "| 2 | bench 2 | 1.00 | ≤ 1.05 | yes | median | a \\| b |");
         assert!(lines[3].contains("| **no** |"));
         assert!(lines[4].contains("| — |"));
-        assert_eq!(previous_build_lines(&table), vec![lines[4].to_owned()]);
+        assert_eq!(previous_lines(&table, &[5]), vec![lines[4].to_owned()]);
+        assert_eq!(previous_lines(&table, &[2, 3]), vec![lines[2].to_owned(), lines[3].to_owned()]);
     }
 
     #[test]

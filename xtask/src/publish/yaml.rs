@@ -19,16 +19,38 @@ pub fn to_yaml(doc: &Value, header: &str) -> String {
     emitter.multiline(true);
     emitter.dump(&yaml).expect("writing YAML to a string cannot fail");
     let body = body.strip_prefix("---\n").unwrap_or(&body);
-    // The emitter indents the empty lines of literal blocks; without that trailing
-    // whitespace they mean the same, unless a line of a string was only spaces.
-    let mut tidy: String = body.lines().flat_map(|line| [line.trim_end_matches(' '), "\n"]).collect();
-    if parse(&tidy).as_ref() != Ok(doc) {
-        tidy = format!("{}\n", body.trim_end_matches('\n'));
+    // The emitter indents the empty lines of literal blocks; without that trailing whitespace
+    // they mean the same. Only a multi-line string with a line that ends in a space (a line of
+    // only spaces, say) is written in a block whose trailing spaces are content.
+    let mut out = String::with_capacity(header.len() + body.len());
+    out.push_str(header);
+    if has_line_ending_in_space(doc) {
+        out.push_str(body.trim_end_matches('\n'));
+        out.push('\n');
+    } else {
+        for line in body.lines() {
+            out.push_str(line.trim_end_matches(' '));
+            out.push('\n');
+        }
     }
-    format!("{header}{tidy}")
+    out
 }
 
-/// Reads a YAML document as JSON (used to check what [`to_yaml`] writes).
+/// Whether a multi-line string of `doc` (a key or a value) has a line that ends in a space.
+fn has_line_ending_in_space(doc: &Value) -> bool {
+    let multi_line_with_trailing_space =
+        |text: &str| text.contains('\n') && text.split('\n').any(|line| line.ends_with(' '));
+    match doc {
+        Value::String(text) => multi_line_with_trailing_space(text),
+        Value::Array(items) => items.iter().any(has_line_ending_in_space),
+        Value::Object(entries) => {
+            entries.iter().any(|(key, value)| multi_line_with_trailing_space(key) || has_line_ending_in_space(value))
+        }
+        _ => false,
+    }
+}
+
+/// Reads a YAML document as JSON (the tests check with it what [`to_yaml`] writes).
 pub fn parse(text: &str) -> Result<Value, String> {
     use saphyr::LoadableYamlNode;
     let documents = Yaml::load_from_str(text).map_err(|error| error.to_string())?;

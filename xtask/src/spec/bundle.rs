@@ -36,7 +36,9 @@ impl Bundle {
         let index = self
             .origins
             .iter()
-            .find(|(prefix, _)| pointer == prefix || pointer.starts_with(&format!("{prefix}/")))
+            .find(|(prefix, _)| {
+                pointer.strip_prefix(prefix.as_str()).is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+            })
             .map_or(0, |(_, index)| *index);
         &self.sources[index]
     }
@@ -234,8 +236,10 @@ impl Bundler<'_> {
 
     /// Checks one reference and returns what it becomes in the bundle.
     fn resolve(&mut self, reference: &str, at: &str, in_shared: bool) -> Option<String> {
-        let shared = &self.bundle.sources[self.shared_index];
-        let here = if in_shared { shared } else { self.bundle.source_of(at) };
+        let bundle = self.bundle;
+        let shared = &bundle.sources[self.shared_index];
+        // Which file the reference is in matters only for a message: looked up when one is needed.
+        let here = || if in_shared { shared } else { bundle.source_of(at) };
         let shared_name = file_name(&shared.path);
         let (file, fragment) = reference.split_once('#').unwrap_or((reference, ""));
         let to_shared = if file.is_empty() {
@@ -243,7 +247,7 @@ impl Bundler<'_> {
         } else if file_name(Path::new(file)) == shared_name {
             true
         } else {
-            self.errors.push(here.diagnostic(
+            self.errors.push(here().diagnostic(
                 at,
                 format!("`{reference}` names a file other than {shared_name}; only that file may be referenced"),
             ));
@@ -256,7 +260,7 @@ impl Bundler<'_> {
             (self.layer_doc, "this layer".to_owned())
         };
         if target_doc.pointer(&pointer).is_none() {
-            self.errors.push(here.diagnostic(
+            self.errors.push(here().diagnostic(
                 at,
                 format!("unresolved reference `{reference}`: {target_name} has nothing at #{pointer}"),
             ));
@@ -271,7 +275,7 @@ impl Bundler<'_> {
                 Some(format!("#{pointer}"))
             }
             _ => {
-                self.errors.push(here.diagnostic(
+                self.errors.push(here().diagnostic(
                     at,
                     format!(
                         "`{reference}` must name a whole component, as in `{shared_name}#/components/<kind>/<name>`"

@@ -12,30 +12,33 @@ use bundle::Bundle;
 /// Every problem with a bundled document: OpenAPI structure, our rules, property
 /// descriptions, and examples.
 pub fn check(bundle: &Bundle, layer: &crate::layers::Layer) -> Vec<Diagnostic> {
-    let mut problems = Vec::new();
-    if let Err(error) = serde_path_to_error::deserialize::<_, openapiv3::OpenAPI>(&bundle.doc) {
-        let pointer = error.path().iter().fold(String::new(), |pointer, segment| {
-            use serde_path_to_error::Segment;
-            match segment {
-                Segment::Seq { index } => crate::diagnostic::push_token(&pointer, &index.to_string()),
-                Segment::Map { key } => crate::diagnostic::push_token(&pointer, key),
-                Segment::Enum { variant } => crate::diagnostic::push_token(&pointer, variant),
-                Segment::Unknown => pointer,
-            }
-        });
-        // Point at the deepest node that exists, so the position is as close as possible.
-        let mut existing = String::new();
-        for token in tokens(&pointer) {
-            let next = crate::diagnostic::push_token(&existing, &token);
-            if bundle.doc.pointer(&next).is_none() {
-                break;
-            }
-            existing = next;
-        }
-        problems.push(bundle.diagnostic(&existing, format!("not valid OpenAPI 3.0: {}", error.inner())));
-    }
+    let mut problems: Vec<Diagnostic> = check_structure(bundle).into_iter().collect();
     problems.extend(rules::check(bundle, layer));
     problems.extend(descriptions::check(bundle));
     problems.extend(examples::check(bundle));
     problems
+}
+
+/// Whether the document is OpenAPI 3.0 as `openapiv3` reads it; if not, where it stops being so.
+pub fn check_structure(bundle: &Bundle) -> Option<Diagnostic> {
+    let error = serde_path_to_error::deserialize::<_, openapiv3::OpenAPI>(&bundle.doc).err()?;
+    let pointer = error.path().iter().fold(String::new(), |pointer, segment| {
+        use serde_path_to_error::Segment;
+        match segment {
+            Segment::Seq { index } => crate::diagnostic::push_token(&pointer, &index.to_string()),
+            Segment::Map { key } => crate::diagnostic::push_token(&pointer, key),
+            Segment::Enum { variant } => crate::diagnostic::push_token(&pointer, variant),
+            Segment::Unknown => pointer,
+        }
+    });
+    // Point at the deepest node that exists, so the position is as close as possible.
+    let mut existing = String::new();
+    for token in tokens(&pointer) {
+        let next = crate::diagnostic::push_token(&existing, &token);
+        if bundle.doc.pointer(&next).is_none() {
+            break;
+        }
+        existing = next;
+    }
+    Some(bundle.diagnostic(&existing, format!("not valid OpenAPI 3.0: {}", error.inner())))
 }

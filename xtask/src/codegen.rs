@@ -275,7 +275,7 @@ fn operations_table(bundle: &Bundle) -> String {
     let mut rows: Vec<(String, String, bool)> = operations(&bundle.doc)
         .iter()
         .map(|operation| {
-            let honours_key = operation.parameters(bundle).iter().any(|(_, parameter)| {
+            let honours_key = operation.parameters(&bundle.doc).iter().any(|(_, parameter)| {
                 parameter.get("in").and_then(Value::as_str) == Some("header")
                     && parameter.get("name").and_then(Value::as_str) == Some("idempotency-key")
             });

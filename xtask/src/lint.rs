@@ -17,6 +17,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use laserdata_spec::refs::deref;
 use serde_json::Value;
 
 use crate::layers::{LAYERS, Layer};
@@ -214,22 +215,6 @@ fn identifier(text: &str) -> String {
 
 fn js_string(text: &str) -> String {
     serde_json::to_string(text).expect("strings serialize")
-}
-
-/// Follows local `$ref`s.
-fn deref<'a>(doc: &'a Value, mut node: &'a Value) -> &'a Value {
-    for _ in 0..32 {
-        let Some(target) = node
-            .get("$ref")
-            .and_then(Value::as_str)
-            .and_then(|reference| reference.strip_prefix('#'))
-            .and_then(|pointer| doc.pointer(pointer))
-        else {
-            break;
-        };
-        node = target;
-    }
-    node
 }
 
 fn python(root: &Path, tools: &Tools) -> Result<(), String> {

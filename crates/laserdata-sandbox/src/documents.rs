@@ -160,12 +160,22 @@ impl Documents {
         &self.documents.iter().find(|(l, _)| *l == layer).expect("every layer is loaded").1
     }
 
-    /// The operation a request's method and path (below its layer's prefix) match. A template
-    /// with more literal segments wins (`/api_keys/context` over `/api_keys/{api_key_id}`).
-    pub fn route(&self, layer: Layer, method: &str, path: &str) -> Route<'_> {
+    /// The operation a request's method and path (below its layer's prefix) match.
+    ///
+    /// Templates can overlap (`/api_keys/context` and `/api_keys/{api_key_id}`). A template
+    /// whose `{parameter}` stands where another has a literal segment is set aside when the
+    /// value there is not a valid value of the parameter (`context` is no key id), as
+    /// `accepts` tells; of the rest, the one with most literal segments that has the method
+    /// wins. `Allow` lists the methods of all of the rest.
+    pub fn route(
+        &self,
+        layer: Layer,
+        method: &str,
+        path: &str,
+        accepts: &dyn Fn(&Operation, &str, &str) -> bool,
+    ) -> Route<'_> {
         let parts: Vec<&str> = path.trim_start_matches('/').split('/').collect();
-        let mut best: Option<(&Operation, usize)> = None;
-        let mut allowed = Vec::new();
+        let mut matching: Vec<(&Operation, usize)> = Vec::new();
         for operation in self.operations.iter().filter(|op| op.layer == layer && op.segments.len() == parts.len()) {
             let literal = operation.segments.iter().zip(&parts).try_fold(0, |count, (segment, part)| match segment {
                 Segment::Literal(text) if text == part => Some(count + 1),
@@ -173,18 +183,36 @@ impl Documents {
                 Segment::Parameter(_) if part.is_empty() => None,
                 Segment::Parameter(_) => Some(count),
             });
-            let Some(literal) = literal else { continue };
-            if !allowed.contains(&operation.method.as_str()) {
-                allowed.push(operation.method.as_str());
-            }
-            if operation.method == method && best.is_none_or(|(_, count)| literal > count) {
-                best = Some((operation, literal));
+            if let Some(literal) = literal {
+                matching.push((operation, literal));
             }
         }
+        let shadowed = |operation: &Operation| {
+            operation.segments.iter().zip(&parts).enumerate().any(|(index, (segment, part))| {
+                let Segment::Parameter(name) = segment else { return false };
+                let literal_elsewhere = matching.iter().any(
+                    |(other, _)| matches!(other.segments.get(index), Some(Segment::Literal(text)) if text == part),
+                );
+                literal_elsewhere && !accepts(operation, name, part)
+            })
+        };
+        let kept: Vec<(&Operation, usize)> =
+            matching.iter().copied().filter(|(operation, _)| !shadowed(operation)).collect();
+        if kept.is_empty() {
+            return Route::NotFound;
+        }
+        let best = kept.iter().filter(|(operation, _)| operation.method == method).max_by_key(|(_, literal)| *literal);
         match best {
             Some((operation, _)) => Route::Found(operation),
-            None if !allowed.is_empty() => Route::MethodNotAllowed(allowed),
-            None => Route::NotFound,
+            None => {
+                let mut allowed: Vec<&str> = Vec::new();
+                for (operation, _) in &kept {
+                    if !allowed.contains(&operation.method.as_str()) {
+                        allowed.push(&operation.method);
+                    }
+                }
+                Route::MethodNotAllowed(allowed)
+            }
         }
     }
 }

@@ -30,7 +30,10 @@ impl Incoming {
 
 pub fn answer(state: &State, request: &Incoming) -> Reply {
     let (layer, path) = Layer::of(&request.path);
-    let operation = match state.documents.route(layer, &request.method, path) {
+    let accepts = |operation: &Operation, name: &str, raw: &str| {
+        state.validators.accepts_path_value(&state.documents, operation, name, raw)
+    };
+    let operation = match state.documents.route(layer, &request.method, path, &accepts) {
         Route::Found(operation) => operation,
         Route::MethodNotAllowed(allowed) => {
             return problem(405, "method_not_allowed", "The path has no such method.")

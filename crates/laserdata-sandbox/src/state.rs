@@ -12,7 +12,8 @@ use crate::auth::ApiKey;
 use crate::idempotency::Replays;
 
 /// The one tenant of a sandbox, and the division, environment and running deployment it
-/// starts with: the ids the documents' examples use.
+/// starts with: the ids the documents' examples use. The three are protected (as the examples
+/// show them), so that deleting them by mistake needs a code.
 pub const TENANT: u64 = 1042;
 pub const DIVISION: u64 = 312;
 pub const ENVIRONMENT: u64 = 5120;
@@ -99,7 +100,7 @@ impl Data {
                 name: "Platform".into(),
                 description: Some("The sandbox's first division.".into()),
                 email: Some("platform@example.com".into()),
-                protected: false,
+                protected: true,
                 created_at: now,
                 updated_at: now,
             },
@@ -110,7 +111,7 @@ impl Data {
                 division: DIVISION,
                 name: "production".into(),
                 description: None,
-                protected: false,
+                protected: true,
                 created_at: now,
                 updated_at: now,
             },
@@ -122,7 +123,7 @@ impl Data {
                 environment: ENVIRONMENT,
                 name: "orders-stream".into(),
                 description: None,
-                protected: false,
+                protected: true,
                 variant: "starter",
                 cloud: "aws".into(),
                 region: "us-west-1".into(),
@@ -146,5 +147,25 @@ impl Data {
             }
             None => false,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panic_while_locked_leaves_the_state_usable() {
+        let shared = std::sync::Arc::new(Mutex::new(1));
+        let holder = shared.clone();
+        let panicked = std::thread::spawn(move || {
+            let _guard = lock(&holder);
+            panic!("a bug while the lock is held");
+        })
+        .join();
+        assert!(panicked.is_err());
+        assert!(shared.is_poisoned());
+        *lock(&shared) += 1;
+        assert_eq!(*lock(&shared), 2);
     }
 }

@@ -76,6 +76,18 @@ impl Validators {
         issues
     }
 
+    /// Whether `raw` (a path segment, still percent-encoded) is a valid value of the path
+    /// parameter `name` of `operation`.
+    pub fn accepts_path_value(&self, documents: &Documents, operation: &Operation, name: &str, raw: &str) -> bool {
+        let Some(parameter) = operation.parameters.iter().find(|p| p.location == Location::Path && p.name == name)
+        else {
+            return false;
+        };
+        let text = laserdata_spec::pointer::decode_fragment(raw);
+        let value = read_as_schema(documents.document(operation.layer), &parameter.schema, &[text]);
+        self.issues(operation.layer, &parameter.schema, &value, "").is_empty()
+    }
+
     /// Reads and checks every parameter of `operation`: the raw path values, the query pairs
     /// and the headers of the request.
     pub fn parameters(
@@ -229,4 +241,67 @@ fn to_snake(keyword: &str) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::documents::Route;
+
+    fn route<'a>(
+        documents: &'a Documents,
+        validators: &Validators,
+        layer: Layer,
+        method: &str,
+        path: &str,
+    ) -> Route<'a> {
+        let accepts = |operation: &Operation, name: &str, raw: &str| {
+            validators.accepts_path_value(documents, operation, name, raw)
+        };
+        documents.route(layer, method, path, &accepts)
+    }
+
+    #[test]
+    fn routes_prefer_literal_segments_and_list_the_methods_a_path_has() {
+        let documents = Documents::load();
+        let validators = Validators::new(&documents);
+        let found = |layer, method, path| match route(&documents, &validators, layer, method, path) {
+            Route::Found(operation) => operation.id.clone(),
+            Route::MethodNotAllowed(allowed) => format!("405 {}", allowed.join(", ")),
+            Route::NotFound => "404".into(),
+        };
+        assert_eq!(found(Layer::Main, "GET", "/tenants/1042/api_keys/context"), "get_api_key_context");
+        assert_eq!(found(Layer::Main, "DELETE", "/tenants/1042/api_keys/7"), "delete_api_key");
+        // `context` is no key id, so `/api_keys/{api_key_id}` does not name it.
+        assert_eq!(found(Layer::Main, "DELETE", "/tenants/1042/api_keys/context"), "405 GET");
+        // A bad id in a path no other template matches is still routed, to be answered 400.
+        assert_eq!(found(Layer::Main, "GET", "/tenants/abc/api_keys"), "get_api_keys");
+        assert_eq!(found(Layer::Main, "GET", "/nowhere"), "404");
+        assert_eq!(found(Layer::Main, "GET", "/tenants//api_keys"), "404");
+        assert_eq!(found(Layer::Supervisor, "GET", "/deployments/9/configs/iggy"), "get_configs");
+        assert_eq!(found(Layer::Supervisor, "POST", "/deployments/9/configs/iggy"), "create_iggy_config");
+        assert_eq!(found(Layer::Supervisor, "PUT", "/deployments/9/configs/iggy"), "405 POST, GET");
+    }
+
+    #[test]
+    fn every_documented_request_example_passes_validation() {
+        // The sandbox must accept what the documents show; the codegen checks the same.
+        let documents = Documents::load();
+        let validators = Validators::new(&documents);
+        for operation in &documents.operations {
+            let doc = documents.document(operation.layer);
+            let spec_operation = laserdata_spec::operations::find(doc, &operation.id).unwrap();
+            let Some(body) = spec_operation.request_body(doc) else { continue };
+            let media = &body["content"]["application/json"];
+            // The examples beside the body's schema (`example`, every `examples` entry).
+            let beside = laserdata_spec::examples::collect(media);
+            for example in
+                beside.iter().filter(|e| e.owner.is_empty() && e.place == laserdata_spec::examples::Place::BesideSchema)
+            {
+                let schema = operation.body.as_ref().and_then(|b| b.schema.as_ref()).unwrap();
+                let issues = validators.issues(operation.layer, schema, example.value, "");
+                assert_eq!(issues, Vec::<Value>::new(), "{} {}", operation.id, example.pointer);
+            }
+        }
+    }
 }

@@ -96,7 +96,13 @@ fn deployment_json(state: &State, operation_id: &str, id: u64, deployment: &Depl
     out["name"] = json!(deployment.name);
     out["code"] = json!(format!("sbx{id}"));
     out["domain"] = json!("127.0.0.1");
-    out["variant"] = json!(deployment.variant);
+    // Starters run on LaserData's infrastructure, shared, on one node.
+    out["variant"] = json!(if deployment.variant == "byoc" { "byoc" } else { "managed" });
+    if deployment.variant == "starter" {
+        out["shared"] = json!(true);
+        out["dedicated"] = json!(false);
+        out["nodes_count"] = json!(1);
+    }
     set(&mut out, "cloud", &deployment.cloud);
     set(&mut out, "region", &deployment.region);
     set(&mut out, "tier", &deployment.tier);

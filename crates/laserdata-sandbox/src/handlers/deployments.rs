@@ -4,13 +4,12 @@
 use chrono::Utc;
 use serde_json::{Value, json};
 
-use super::tenancy::protected;
+use super::tenancy::unconfirmed;
 use super::{Call, example_of, page_of, timestamp};
 use crate::documents::SUPERVISOR_PREFIX;
 use crate::reply::{Reply, not_found, problem};
-use crate::routing::query_text;
 use crate::server::{State, token};
-use crate::state::{Deployment, Environment, ProtectedResource, lock};
+use crate::state::{Deployment, Environment, lock};
 
 fn create(state: &State, call: &Call<'_>, variant: &'static str, environment: u64) -> u64 {
     let now = Utc::now();
@@ -159,10 +158,11 @@ pub fn update(state: &State, call: &Call<'_>) -> Reply {
 pub fn delete(state: &State, call: &Call<'_>) -> Reply {
     let id = call.id("deployment_id");
     let mut data = lock(&state.data);
-    let Some(deployment) = data.deployments.get(&id) else { return not_found("deployment") };
-    let resource = ProtectedResource { action: "delete_deployment".into(), id };
-    if deployment.protected && !data.take_code(&resource, query_text(call, "code")) {
-        return protected("deployment");
+    let Some(protected) = data.deployments.get(&id).map(|found| found.protected) else {
+        return not_found("deployment");
+    };
+    if let Some(refusal) = unconfirmed(&mut data, call, "deployment", id, protected) {
+        return refusal;
     }
     data.deployments.remove(&id);
     Reply::empty(202)

@@ -7,7 +7,7 @@ use super::{Call, example_of, page_of, timestamp};
 use crate::reply::{Reply, not_found, problem};
 use crate::routing::query_text;
 use crate::server::State;
-use crate::state::{Division, Environment, ProtectedResource, lock};
+use crate::state::{Data, Division, Environment, ProtectedResource, lock};
 
 /// A field of an update body: absent and null both keep the current value.
 fn text(body: &Value, field: &str) -> Option<String> {
@@ -85,10 +85,9 @@ pub fn update_division(state: &State, call: &Call<'_>) -> Reply {
 pub fn delete_division(state: &State, call: &Call<'_>) -> Reply {
     let id = call.id("division_id");
     let mut data = lock(&state.data);
-    let Some(division) = data.divisions.get(&id) else { return not_found("division") };
-    let resource = ProtectedResource { action: "delete_division".into(), id };
-    if division.protected && !data.take_code(&resource, query_text(call, "code")) {
-        return protected("division");
+    let Some(protected) = data.divisions.get(&id).map(|found| found.protected) else { return not_found("division") };
+    if let Some(refusal) = unconfirmed(&mut data, call, "division", id, protected) {
+        return refusal;
     }
     data.divisions.remove(&id);
     let environments: Vec<u64> =
@@ -100,13 +99,18 @@ pub fn delete_division(state: &State, call: &Call<'_>) -> Reply {
     Reply::empty(204)
 }
 
-/// The refusal to delete a protected resource without its confirmation code.
-pub fn protected(what: &str) -> Reply {
-    problem(
+/// The refusal to delete a protected `what` (`division`, ...) without the confirmation code
+/// sent for it; `None` when it may be deleted (the code, if any, is used up).
+pub fn unconfirmed(data: &mut Data, call: &Call<'_>, what: &str, id: u64, protected: bool) -> Option<Reply> {
+    let resource = ProtectedResource { action: format!("delete_{what}"), id };
+    if !protected || data.take_code(&resource, query_text(call, "code")) {
+        return None;
+    }
+    Some(problem(
         403,
         "resource_protected",
         &format!("The {what} is protected: pass the code from request_resource_code as `code` to delete it."),
-    )
+    ))
 }
 
 fn environment_json(
@@ -196,10 +200,11 @@ pub fn update_environment(state: &State, call: &Call<'_>) -> Reply {
 pub fn delete_environment(state: &State, call: &Call<'_>) -> Reply {
     let id = call.id("environment_id");
     let mut data = lock(&state.data);
-    let Some(environment) = data.environments.get(&id) else { return not_found("environment") };
-    let resource = ProtectedResource { action: "delete_environment".into(), id };
-    if environment.protected && !data.take_code(&resource, query_text(call, "code")) {
-        return protected("environment");
+    let Some(protected) = data.environments.get(&id).map(|found| found.protected) else {
+        return not_found("environment");
+    };
+    if let Some(refusal) = unconfirmed(&mut data, call, "environment", id, protected) {
+        return refusal;
     }
     data.environments.remove(&id);
     data.deployments.retain(|_, deployment| deployment.environment != id);

@@ -5,6 +5,9 @@ use std::path::Path;
 use std::sync::OnceLock;
 
 use laserdata::clock::RecordingClock;
+use laserdata_spec::examples::first as first_example;
+use laserdata_spec::operations::Operation;
+use laserdata_spec::refs::deref;
 use serde_json::Value;
 use wiremock::MockServer;
 
@@ -51,40 +54,23 @@ pub fn main_spec() -> &'static Value {
 }
 
 /// The document that has the operation with this operationId, and the operation.
-fn find(operation_id: &str) -> (&'static Value, &'static Value) {
+fn find(operation_id: &str) -> (&'static Value, Operation<'static>) {
     let found: Vec<_> = LAYERS
         .iter()
         .map(|layer| spec(layer))
-        .flat_map(|spec| {
-            spec["paths"]
-                .as_object()
-                .into_iter()
-                .flat_map(|paths| paths.values())
-                .filter_map(Value::as_object)
-                .flat_map(|item| item.values())
-                .filter(move |operation| operation["operationId"] == operation_id)
-                .map(move |operation| (spec, operation))
-        })
+        .filter_map(|spec| laserdata_spec::operations::find(spec, operation_id).map(|operation| (spec, operation)))
         .collect();
-    match found.as_slice() {
-        [one] => *one,
-        [] => panic!("no operation `{operation_id}` in any layer"),
-        _ => panic!("`{operation_id}` is the id of operations in several layers"),
-    }
-}
-
-/// Follows a local `$ref`.
-fn deref(spec: &'static Value, node: &'static Value) -> &'static Value {
-    match node.get("$ref").and_then(Value::as_str) {
-        Some(reference) => deref(spec, spec.pointer(&reference[1..]).expect("refs in the bundle resolve")),
-        None => node,
+    match <[_; 1]>::try_from(found) {
+        Ok([one]) => one,
+        Err(found) if found.is_empty() => panic!("no operation `{operation_id}` in any layer"),
+        Err(_) => panic!("`{operation_id}` is the id of operations in several layers"),
     }
 }
 
 /// The example of the body answered with `status` by `operation_id`.
 pub fn response_example(operation_id: &str, status: &str) -> Value {
     let (spec, operation) = find(operation_id);
-    let response = deref(spec, &operation["responses"][status]);
+    let response = deref(spec, &operation.node["responses"][status]);
     let content = response["content"].as_object().expect("the response has a body");
     content
         .values()
@@ -96,7 +82,7 @@ pub fn response_example(operation_id: &str, status: &str) -> Value {
 /// The named example of the request body of `operation_id`.
 pub fn request_example(operation_id: &str, name: &str) -> Value {
     let (spec, operation) = find(operation_id);
-    let body = deref(spec, &operation["requestBody"]);
+    let body = operation.request_body(spec).expect("the operation takes a body");
     let media = &body["content"]["application/json"];
     match name {
         "" => media["example"].clone(),
@@ -149,35 +135,16 @@ struct Route {
     created_headers: Vec<&'static str>,
 }
 
-/// A media type's `example`, or else the value of its first named example.
-fn first_example(spec: &'static Value, media: &'static Value) -> Option<Value> {
-    media.get("example").cloned().or_else(|| {
-        let first = media.get("examples")?.as_object()?.values().next()?;
-        deref(spec, first).get("value").cloned()
-    })
-}
-
 fn route(operation_id: &str) -> Route {
-    let (spec, op) = find(operation_id);
-    let (path, item) = spec["paths"]
+    let (spec, operation) = find(operation_id);
+    let (status, response) =
+        operation.success(spec).filter(|(status, _)| status.starts_with('2')).expect("a success response");
+    let example = response["content"]
         .as_object()
-        .into_iter()
-        .flatten()
-        .find(|(_, item)| item.as_object().is_some_and(|ops| ops.values().any(|o| std::ptr::eq(o, op))))
-        .expect("the operation is in its document");
-    let method = item.as_object().unwrap().iter().find(|(_, o)| std::ptr::eq(*o, op)).unwrap().0;
-    let (status, response) = op["responses"]
-        .as_object()
-        .unwrap()
-        .iter()
-        .find(|(status, _)| status.starts_with('2'))
-        .expect("a success response");
-    let response = deref(spec, response);
-    let example =
-        response["content"].as_object().and_then(|content| content.values().find_map(|m| first_example(spec, m)));
-    let request = op
-        .get("requestBody")
-        .map(|body| first_example(spec, &deref(spec, body)["content"]["application/json"]).expect("a request example"));
+        .and_then(|content| content.values().find_map(|m| first_example(spec, m).cloned()));
+    let request = operation
+        .request_body(spec)
+        .map(|body| first_example(spec, &body["content"]["application/json"]).cloned().expect("a request example"));
     let headers = response["headers"].as_object();
     let created_headers = CREATED_IDS
         .iter()
@@ -185,8 +152,8 @@ fn route(operation_id: &str) -> Route {
         .filter(|name| headers.is_some_and(|h| h.contains_key(*name)))
         .collect();
     Route {
-        method: method.to_uppercase(),
-        path: path.clone(),
+        method: operation.method.to_uppercase(),
+        path: operation.path.to_owned(),
         status: status.parse().unwrap(),
         response: example,
         request,

@@ -3,6 +3,8 @@
 //! lose nothing a real answer carries.
 
 use laserdata_e2e::{LAYERS, audit_schemas, main_schemas, spec, supervisor_schemas, without_nulls};
+use laserdata_spec::examples::{self, Place};
+use laserdata_spec::refs::schema_name;
 use serde_json::Value;
 
 /// An example and the named schema it must round-trip through.
@@ -14,8 +16,8 @@ struct Case {
 
 /// The name of a `$ref`'d schema, looking through arrays: `(name, is_array)`.
 fn named_schema(schema: &Value) -> Option<(String, bool)> {
-    if let Some(reference) = schema.get("$ref").and_then(Value::as_str) {
-        return reference.strip_prefix("#/components/schemas/").map(|name| (name.to_owned(), false));
+    if let Some(name) = schema_name(schema) {
+        return Some((name.to_owned(), false));
     }
     if schema.get("type").and_then(Value::as_str) == Some("array") {
         return named_schema(&schema["items"]).map(|(name, _)| (name, true));
@@ -23,45 +25,24 @@ fn named_schema(schema: &Value) -> Option<(String, bool)> {
     None
 }
 
-fn collect(node: &Value, pointer: &str, cases: &mut Vec<Case>, unnamed: &mut Vec<String>) {
-    let Value::Object(object) = node else {
-        if let Value::Array(items) = node {
-            for (index, item) in items.iter().enumerate() {
-                collect(item, &format!("{pointer}/{index}"), cases, unnamed);
+/// The examples beside a schema (bodies, parameters, headers) as cases of their named schema
+/// (each item of an array example on its own), and the places whose schema has no name.
+fn cases(spec: &Value) -> (Vec<Case>, Vec<String>) {
+    let mut cases = Vec::new();
+    let mut unnamed = Vec::new();
+    for example in examples::collect(spec).into_iter().filter(|example| example.place == Place::BesideSchema) {
+        match (named_schema(example.schema), example.value) {
+            (Some((name, true)), Value::Array(items)) => cases.extend(items.iter().enumerate().map(|(index, item)| {
+                Case { pointer: format!("{}/{index}", example.pointer), schema: name.clone(), value: item.clone() }
+            })),
+            (Some((name, _)), value) => {
+                cases.push(Case { pointer: example.pointer, schema: name, value: value.clone() })
             }
-        }
-        return;
-    };
-    if let Some(schema) = object.get("schema") {
-        let mut values: Vec<(String, &Value)> = Vec::new();
-        if let Some(example) = object.get("example") {
-            values.push((format!("{pointer}/example"), example));
-        }
-        for (name, example) in object.get("examples").and_then(Value::as_object).into_iter().flatten() {
-            if let Some(value) = example.get("value") {
-                values.push((format!("{pointer}/examples/{name}/value"), value));
-            }
-        }
-        match named_schema(schema) {
-            Some((name, is_array)) => {
-                for (at, value) in values {
-                    match (is_array, value) {
-                        (true, Value::Array(items)) => cases.extend(items.iter().enumerate().map(|(index, item)| {
-                            Case { pointer: format!("{at}/{index}"), schema: name.clone(), value: item.clone() }
-                        })),
-                        _ => cases.push(Case { pointer: at, schema: name.clone(), value: value.clone() }),
-                    }
-                }
-            }
-            None if !values.is_empty() => unnamed.push(pointer.to_owned()),
-            None => {}
+            (None, _) if !unnamed.contains(&example.owner) => unnamed.push(example.owner),
+            (None, _) => {}
         }
     }
-    for (key, child) in object {
-        if key != "example" && key != "examples" {
-            collect(child, &format!("{pointer}/{}", key.replace('~', "~0").replace('/', "~1")), cases, unnamed);
-        }
-    }
+    (cases, unnamed)
 }
 
 #[test]
@@ -74,11 +55,7 @@ fn every_example_round_trips_through_its_generated_type() {
             "supervisor" => supervisor_schemas::round_trip,
             _ => audit_schemas::round_trip,
         };
-        let spec = spec(layer);
-        let mut cases = Vec::new();
-        let mut unnamed = Vec::new();
-        collect(&spec["paths"], "/paths", &mut cases, &mut unnamed);
-        collect(&spec["components"], "/components", &mut cases, &mut unnamed);
+        let (cases, unnamed) = cases(spec(layer));
         for case in &cases {
             let at = format!("{layer}: {}", case.pointer);
             match round_trip(&case.schema, &case.value) {

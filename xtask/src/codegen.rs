@@ -251,7 +251,7 @@ fn parameter_docs(bundle: &Bundle) -> Vec<(String, String, String)> {
     let mut docs = Vec::new();
     for operation in operations(&bundle.doc) {
         let builder = type_name(operation.operation_id().unwrap_or_default());
-        for (_, parameter) in operation.parameters(bundle) {
+        for (_, parameter) in operation.parameters(&bundle.doc) {
             let (Some(name), Some(description)) =
                 (parameter.get("name").and_then(Value::as_str), parameter.get("description").and_then(Value::as_str))
             else {
@@ -416,7 +416,7 @@ fn operations_table(bundle: &Bundle) -> String {
     let mut rows: Vec<(String, String, bool)> = operations(&bundle.doc)
         .iter()
         .map(|operation| {
-            let honours_key = operation.parameters(bundle).iter().any(|(_, parameter)| {
+            let honours_key = operation.parameters(&bundle.doc).iter().any(|(_, parameter)| {
                 parameter.get("in").and_then(Value::as_str) == Some("header")
                     && parameter.get("name").and_then(Value::as_str) == Some("idempotency-key")
             });

@@ -36,26 +36,11 @@ impl fmt::Display for Diagnostic {
     }
 }
 
-/// Appends one reference token to a JSON pointer, escaping `~` and `/` as RFC 6901 requires.
-pub fn push_token(pointer: &str, token: &str) -> String {
-    format!("{pointer}/{}", token.replace('~', "~0").replace('/', "~1"))
-}
-
-/// Splits a JSON pointer into its unescaped reference tokens.
-pub fn tokens(pointer: &str) -> Vec<String> {
-    pointer.split('/').skip(1).map(|token| token.replace("~1", "/").replace("~0", "~")).collect()
-}
+pub use laserdata_spec::pointer::{push_token, tokens};
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn pointer_tokens_round_trip_through_escaping() {
-        let pointer = push_token(&push_token("", "paths"), "/tenants/{tenant_id}/a~b");
-        assert_eq!(pointer, "/paths/~1tenants~1{tenant_id}~1a~0b");
-        assert_eq!(tokens(&pointer), vec!["paths", "/tenants/{tenant_id}/a~b"]);
-    }
 
     #[test]
     fn display_names_file_line_column_and_pointer() {

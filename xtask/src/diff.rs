@@ -23,6 +23,7 @@ use std::fmt;
 use std::path::Path;
 use std::process::Command;
 
+use laserdata_spec::refs::deref;
 use serde_json::{Map, Value};
 
 use crate::layers::LAYERS;
@@ -129,17 +130,6 @@ fn parameter_key(doc: &Value, parameter: &Value) -> (String, String) {
     let parameter = deref(doc, parameter);
     let text = |key: &str| parameter.get(key).and_then(Value::as_str).unwrap_or_default().to_owned();
     (text("in"), text("name"))
-}
-
-/// Follows local `$ref`s (bounded, against cycles).
-fn deref<'a>(doc: &'a Value, mut node: &'a Value) -> &'a Value {
-    for _ in 0..32 {
-        match node.get("$ref").and_then(Value::as_str).and_then(|r| r.strip_prefix('#')).and_then(|p| doc.pointer(p)) {
-            Some(target) => node = target,
-            None => break,
-        }
-    }
-    node
 }
 
 fn is_required(node: &Value) -> bool {

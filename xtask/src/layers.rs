@@ -25,6 +25,9 @@ pub struct Layer {
     pub bundle_yaml: &'static str,
     /// The same document converted to OpenAPI 3.1 (JSON).
     pub bundle_31: &'static str,
+    /// The OpenAPI 3.1 document again, inside the sandbox crate: the sandbox serves and
+    /// validates by it, and a crate is packaged only with files from its own folder.
+    pub sandbox_document: &'static str,
     /// A test-support module mapping each schema name to its generated Rust type.
     pub schema_index: &'static str,
     /// Whether every operation must say, in `x-laserdata-confidence`, if it was seen in a
@@ -40,8 +43,16 @@ impl Layer {
     }
 
     /// Every file `cargo xtask codegen` writes for this layer, in the order it renders them.
-    pub fn outputs(&self) -> [&'static str; 6] {
-        [self.client, self.mocks, self.schema_index, self.bundle, self.bundle_yaml, self.bundle_31]
+    pub fn outputs(&self) -> [&'static str; 7] {
+        [
+            self.client,
+            self.mocks,
+            self.schema_index,
+            self.bundle,
+            self.bundle_yaml,
+            self.bundle_31,
+            self.sandbox_document,
+        ]
     }
 }
 
@@ -55,6 +66,7 @@ pub const LAYERS: &[Layer] = &[
         bundle: "openapi/dist/laserdata-main.json",
         bundle_yaml: "openapi/dist/laserdata-main.yaml",
         bundle_31: "openapi/dist/laserdata-main.openapi-3.1.json",
+        sandbox_document: "crates/laserdata-sandbox/openapi/laserdata-main.openapi-3.1.json",
         schema_index: "tests/src/main_schemas.rs",
         requires_confidence: false,
     },
@@ -67,6 +79,7 @@ pub const LAYERS: &[Layer] = &[
         bundle: "openapi/dist/laserdata-supervisor.json",
         bundle_yaml: "openapi/dist/laserdata-supervisor.yaml",
         bundle_31: "openapi/dist/laserdata-supervisor.openapi-3.1.json",
+        sandbox_document: "crates/laserdata-sandbox/openapi/laserdata-supervisor.openapi-3.1.json",
         schema_index: "tests/src/supervisor_schemas.rs",
         requires_confidence: true,
     },
@@ -79,6 +92,7 @@ pub const LAYERS: &[Layer] = &[
         bundle: "openapi/dist/laserdata-audit.json",
         bundle_yaml: "openapi/dist/laserdata-audit.yaml",
         bundle_31: "openapi/dist/laserdata-audit.openapi-3.1.json",
+        sandbox_document: "crates/laserdata-sandbox/openapi/laserdata-audit.openapi-3.1.json",
         schema_index: "tests/src/audit_schemas.rs",
         requires_confidence: false,
     },

@@ -37,7 +37,7 @@ usage: cargo xtask codegen [--check] [--layer NAME]...
 
   lint       run the quality gates on openapi/dist/ with the pinned tools under tools/
              (installed first when missing or out of date): validate, redocly, spectral,
-             typescript, python, html; --gate runs only the named ones (repeatable)
+             typescript, python, fuzz, html; --gate runs only the named ones (repeatable)
 
   diff       list the breaking and the additive changes of the published documents
              between two git revisions (NEW-REF defaults to the working tree);

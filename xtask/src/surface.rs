@@ -15,7 +15,7 @@ pub fn operations_listing(bundle: &Bundle) -> String {
     for operation in operations(&bundle.doc) {
         let id = operation.operation_id().unwrap_or("?");
         let mut parameters = Vec::new();
-        for (_, parameter) in operation.parameters(bundle) {
+        for (_, parameter) in operation.parameters(&bundle.doc) {
             let name = parameter["name"].as_str().unwrap_or("?");
             let optional = if parameter["required"] == Value::Bool(true) { "" } else { "?" };
             let location = parameter["in"].as_str().unwrap_or("?");

@@ -183,6 +183,7 @@ fn generation_is_deterministic_and_check_names_stale_files() {
             // Only the Main layer's outputs: the other layers do not use the changed file.
             let mut expected = vec![PathBuf::from(LAYERS[0].client)];
             expected.extend(LAYERS[0].published().map(PathBuf::from));
+            expected.push(LAYERS[0].sandbox_document.into());
             assert_eq!(paths, expected);
         }
         other => panic!("expected stale files, got {other:?}"),
@@ -190,7 +191,7 @@ fn generation_is_deterministic_and_check_names_stale_files() {
     assert_eq!(snapshot_of_outputs(dir.path()), before, "check mode wrote something");
     // ...which a normal run then rewrites, leaving no temporary files behind.
     let report = codegen(dir.path(), LAYERS, false).unwrap();
-    assert_eq!(report.changed.len(), 4);
+    assert_eq!(report.changed.len(), 5);
     assert!(fs::read_to_string(dir.path().join(LAYERS[0].client)).unwrap().contains("Revoke an API key"));
     let leftovers: Vec<_> = fs::read_dir(dir.path().join("crates/laserdata-main/src"))
         .unwrap()
@@ -223,9 +224,11 @@ fn bundle_writes_only_the_published_documents() {
     let report = xtask::bundle(dir.path(), LAYERS, false).unwrap();
     assert_eq!(report.changed, published);
     xtask::bundle(dir.path(), LAYERS, true).unwrap();
-    // The client crate was left alone, so codegen still finds it stale.
+    // The client crate and the sandbox's copy were left alone, so codegen still finds them stale.
     match codegen(dir.path(), LAYERS, true) {
-        Err(Failure::Stale(paths)) => assert_eq!(paths, [PathBuf::from(LAYERS[0].client)]),
+        Err(Failure::Stale(paths)) => {
+            assert_eq!(paths, [PathBuf::from(LAYERS[0].client), PathBuf::from(LAYERS[0].sandbox_document)])
+        }
         other => panic!("expected the client to be stale, got {other:?}"),
     }
 }

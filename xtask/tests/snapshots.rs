@@ -38,6 +38,7 @@ fn fixture_client() {
         bundle: "unused",
         bundle_yaml: "unused",
         bundle_31: "unused",
+        sandbox_document: "unused",
         schema_index: "unused",
         requires_confidence: false,
     };

@@ -266,3 +266,294 @@ async fn an_expired_or_missing_key_gets_401() {
     assert_eq!(answer.status().as_u16(), 401);
     assert_eq!(answer.headers()["content-type"], "application/problem+json");
 }
+
+/// A request by hand, signed with the admin key.
+async fn send(sandbox: &Sandbox, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+    raw().request(method, format!("{}{path}", sandbox.url())).header("ld-api-key", sandbox.admin_key())
+}
+
+async fn problem_of(answer: reqwest::Response) -> serde_json::Value {
+    assert_eq!(answer.headers()["content-type"], "application/problem+json");
+    answer.json().await.unwrap()
+}
+
+fn issue_paths(problem: &serde_json::Value) -> Vec<String> {
+    let issues = problem["field_issues"].as_array().cloned().unwrap_or_default();
+    issues.iter().map(|issue| issue["path"].as_str().unwrap_or_default().to_owned()).collect()
+}
+
+#[tokio::test]
+async fn the_largest_page_number_neither_crashes_nor_wedges_the_sandbox() {
+    let sandbox = Sandbox::start().await.unwrap();
+    let path = format!("/tenants/{TENANT}/api_keys?page=9223372036854775807&results=100");
+    let answer = send(&sandbox, reqwest::Method::GET, &path).await.send().await.unwrap();
+    assert_eq!(answer.status(), 200);
+    let page: serde_json::Value = answer.json().await.unwrap();
+    assert_eq!(page["items"], serde_json::json!([]));
+    assert_eq!(page["total_results"], 1);
+    // The next request with a key is answered as usual.
+    let client = client(&sandbox, sandbox.admin_key());
+    let context = client.main().get_api_key_context().tenant_id(TENANT).send().await.unwrap();
+    assert_eq!(context.id.get(), 1);
+}
+
+#[tokio::test]
+async fn every_parameter_is_validated_with_one_issue_per_problem() {
+    let sandbox = Sandbox::start().await.unwrap();
+    let get = |path: String| {
+        let sandbox = &sandbox;
+        async move { send(sandbox, reqwest::Method::GET, &path).await.send().await.unwrap() }
+    };
+    let answer = get("/tenants/abc/api_keys?results=101&page=0".into()).await;
+    assert_eq!(answer.status(), 400);
+    let problem = problem_of(answer).await;
+    assert_eq!(problem["code"], "validation_failed");
+    assert_eq!(issue_paths(&problem), ["path.tenant_id", "query.page", "query.results"], "{problem}");
+    // Beyond int64.
+    let problem = problem_of(get("/tenants/9223372036854775808/api_keys/context".into()).await).await;
+    assert_eq!(issue_paths(&problem), ["path.tenant_id"], "{problem}");
+    // A header beyond its maxLength.
+    let answer = send(&sandbox, reqwest::Method::POST, &format!("/tenants/{TENANT}/divisions"))
+        .await
+        .header("idempotency-key", "k".repeat(256))
+        .json(&serde_json::json!({"name": "analytics"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 400);
+    assert_eq!(issue_paths(&problem_of(answer).await), ["header.idempotency-key"]);
+    // A body integer beyond its int32 format.
+    let path = format!("/tenants/{TENANT}/divisions/{DIVISION}/environments/5120/deployments/88012/retention");
+    let body = serde_json::json!({"retention": {"telemetry_days": 2147483648_i64}});
+    let answer = send(&sandbox, reqwest::Method::PUT, &path).await.json(&body).send().await.unwrap();
+    assert_eq!(answer.status(), 400);
+    let problem = problem_of(answer).await;
+    assert_eq!(issue_paths(&problem), ["retention.telemetry_days"], "{problem}");
+}
+
+#[tokio::test]
+async fn bodies_media_types_sizes_and_methods_are_answered_as_documented() {
+    let sandbox = Sandbox::start().await.unwrap();
+    // An optional body may be left out.
+    let restart = "/supervisor/deployments/88012/activities/server/restart";
+    let answer = send(&sandbox, reqwest::Method::POST, restart).await.send().await.unwrap();
+    assert!(answer.status().is_success(), "{}", answer.status());
+    // Another media type.
+    let divisions = format!("/tenants/{TENANT}/divisions");
+    let answer = send(&sandbox, reqwest::Method::POST, &divisions)
+        .await
+        .header("content-type", "text/plain")
+        .body(r#"{"name": "analytics"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 415);
+    // Above the documented size limit.
+    let huge = format!(r#"{{"name": "{}"}}"#, "x".repeat(laserdata_sandbox::MAX_BODY_BYTES));
+    let answer = send(&sandbox, reqwest::Method::POST, &divisions)
+        .await
+        .header("content-type", "application/json")
+        .body(huge)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 413);
+    assert_eq!(problem_of(answer).await["code"], "payload_too_large");
+    // A path without the method lists the ones it has.
+    let answer = send(&sandbox, reqwest::Method::PATCH, &divisions).await.send().await.unwrap();
+    assert_eq!(answer.status(), 405);
+    assert_eq!(answer.headers()["allow"], "GET, POST");
+    // `/api_keys/context` is not a key id: DELETE is not one of its methods.
+    let answer = send(&sandbox, reqwest::Method::DELETE, &format!("/tenants/{TENANT}/api_keys/context")).await;
+    let answer = answer.send().await.unwrap();
+    assert_eq!((answer.status().as_u16(), answer.headers()["allow"].to_str().unwrap()), (405, "GET"));
+    // A redirect.
+    let no_redirects = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let answer = no_redirects.get(format!("{}/account/auth/callback?id=1", sandbox.url())).send().await.unwrap();
+    assert_eq!(answer.status(), 307);
+    assert!(answer.headers()["location"].to_str().unwrap().starts_with("http"));
+    // A download has its documented media type.
+    let pdf = send(&sandbox, reqwest::Method::GET, &format!("/tenants/{TENANT}/billing/invoices/90412/pdf")).await;
+    let answer = pdf.send().await.unwrap();
+    assert_eq!(answer.headers()["content-type"], "application/pdf");
+    assert!(answer.bytes().await.unwrap().starts_with(b"%PDF"));
+}
+
+#[tokio::test]
+async fn audit_filters_apply_to_the_entries_returned() {
+    let sandbox = Sandbox::start().await.unwrap();
+    let entries = |query: &'static str| {
+        let sandbox = &sandbox;
+        async move {
+            let answer = raw()
+                .get(format!("{}/audit/tenants/{TENANT}?{query}", sandbox.audit_url()))
+                .header("ld-api-key", sandbox.admin_key())
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(answer.status(), 200, "{query}");
+            let page: serde_json::Value = answer.json().await.unwrap();
+            let types: Vec<String> =
+                page["items"].as_array().unwrap().iter().map(|i| i["type"].as_str().unwrap().to_owned()).collect();
+            (types, page["total_results"].as_u64().unwrap())
+        }
+    };
+    assert_eq!(entries("").await.1, 2);
+    assert_eq!(entries("types=api_key_created").await, (vec!["api_key_created".to_owned()], 1));
+    assert_eq!(entries("from=2026-10-12T00:00:00Z").await, (vec!["deployment_created".to_owned()], 1));
+    assert_eq!(entries("deployment=88012&types=deployment_created,api_key_created").await.1, 1);
+    assert_eq!(entries("to=2026-01-01T00:00:00Z").await.1, 0);
+}
+
+#[tokio::test]
+async fn divisions_environments_and_deployments_are_kept() {
+    let sandbox = Sandbox::start().await.unwrap();
+    let created = send(&sandbox, reqwest::Method::POST, &format!("/tenants/{TENANT}/divisions"))
+        .await
+        .json(&serde_json::json!({"name": "analytics", "description": "Dashboards"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+    let division = created.headers()["ld-division"].to_str().unwrap().to_owned();
+    let at = format!("/tenants/{TENANT}/divisions/{division}");
+    let read = |path: String| {
+        let sandbox = &sandbox;
+        async move { send(sandbox, reqwest::Method::GET, &path).await.send().await.unwrap() }
+    };
+    let details: serde_json::Value = read(at.clone()).await.json().await.unwrap();
+    assert_eq!((details["name"].as_str(), details["description"].as_str()), (Some("analytics"), Some("Dashboards")));
+    let list: serde_json::Value = read(format!("/tenants/{TENANT}/divisions")).await.json().await.unwrap();
+    assert_eq!(list["total_results"], 2);
+    let update = send(&sandbox, reqwest::Method::PUT, &at).await.json(&serde_json::json!({"name": "bi"})).send().await;
+    assert_eq!(update.unwrap().status(), 204);
+    let details: serde_json::Value = read(at.clone()).await.json().await.unwrap();
+    assert_eq!(details["name"], "bi");
+
+    let created = send(&sandbox, reqwest::Method::POST, &format!("{at}/environments"))
+        .await
+        .json(&serde_json::json!({"name": "staging"}))
+        .send()
+        .await
+        .unwrap();
+    let environment = created.headers()["ld-environment"].to_str().unwrap().to_owned();
+    let deployments = format!("{at}/environments/{environment}/deployments");
+    let created = send(&sandbox, reqwest::Method::POST, &format!("{deployments}/managed"))
+        .await
+        .json(&unprotected(crate_example("deploy_to_managed_cloud")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 202);
+    let deployment = created.headers()["ld-deployment"].to_str().unwrap().to_owned();
+    let list: serde_json::Value = read(deployments.clone()).await.json().await.unwrap();
+    assert_eq!(list["items"][0]["id"].to_string(), deployment);
+    let update = send(&sandbox, reqwest::Method::PUT, &format!("{deployments}/{deployment}"))
+        .await
+        .json(&serde_json::json!({"description": "orders"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(update.status(), 200);
+    let details: serde_json::Value = read(format!("{deployments}/{deployment}")).await.json().await.unwrap();
+    assert_eq!(details["description"], "orders");
+    let deleted = send(&sandbox, reqwest::Method::DELETE, &format!("{deployments}/{deployment}")).await.send().await;
+    assert_eq!(deleted.unwrap().status(), 202);
+    assert_eq!(read(format!("{deployments}/{deployment}")).await.status(), 404);
+    // Deleting the division takes its environments along.
+    let deleted = send(&sandbox, reqwest::Method::DELETE, &at).await.send().await.unwrap();
+    assert_eq!(deleted.status(), 204);
+    assert_eq!(read(at.clone()).await.status(), 404);
+    assert_eq!(read(format!("{at}/environments/{environment}")).await.status(), 404);
+    // Other tenants are not there.
+    assert_eq!(read("/tenants/9/divisions".into()).await.status(), 404);
+}
+
+/// A create body without deletion protection (the documented examples ask for it).
+fn unprotected(mut body: serde_json::Value) -> serde_json::Value {
+    body["protected"] = false.into();
+    body
+}
+
+/// The request example an operation documents, from the sandbox's own copy of the documents.
+fn crate_example(operation_id: &str) -> serde_json::Value {
+    let doc: serde_json::Value =
+        serde_json::from_str(include_str!("../openapi/laserdata-main.openapi-3.1.json")).unwrap();
+    let operation = laserdata_spec::operations::find(&doc, operation_id).unwrap();
+    let media = &operation.request_body(&doc).unwrap()["content"]["application/json"];
+    laserdata_spec::examples::first(&doc, media).unwrap().clone()
+}
+
+#[tokio::test]
+async fn the_admin_key_is_protected_and_a_protected_division_needs_its_code() {
+    let sandbox = Sandbox::start().await.unwrap();
+    let answer = send(&sandbox, reqwest::Method::DELETE, &format!("/tenants/{TENANT}/api_keys/1")).await;
+    let answer = answer.send().await.unwrap();
+    assert_eq!(answer.status(), 403);
+    assert_eq!(problem_of(answer).await["code"], "resource_protected");
+    let client = client(&sandbox, sandbox.admin_key());
+    client.main().get_api_key_context().tenant_id(TENANT).send().await.unwrap();
+
+    let created = send(&sandbox, reqwest::Method::POST, &format!("/tenants/{TENANT}/divisions"))
+        .await
+        .json(&serde_json::json!({"name": "vault", "protected": true}))
+        .send()
+        .await
+        .unwrap();
+    let division: u64 = created.headers()["ld-division"].to_str().unwrap().parse().unwrap();
+    let at = format!("/tenants/{TENANT}/divisions/{division}");
+    let refused = send(&sandbox, reqwest::Method::DELETE, &at).await.send().await.unwrap();
+    assert_eq!(refused.status(), 403);
+    let request = serde_json::json!({"action": {"action_type": "delete_division", "payload": {"tenant_id": TENANT, "division_id": division}}});
+    let sent = send(&sandbox, reqwest::Method::PUT, &format!("/tenants/{TENANT}/request_code")).await;
+    assert_eq!(sent.json(&request).send().await.unwrap().status(), 204);
+    let codes = sandbox.sent_codes();
+    assert_eq!(codes.len(), 1);
+    assert_eq!(codes[0].0, format!("delete_division {division}"));
+    let wrong = send(&sandbox, reqwest::Method::DELETE, &format!("{at}?code=000000x")).await.send().await.unwrap();
+    assert_eq!(wrong.status(), 403);
+    let deleted = send(&sandbox, reqwest::Method::DELETE, &format!("{at}?code={}", codes[0].1)).await;
+    assert_eq!(deleted.send().await.unwrap().status(), 204);
+}
+
+#[tokio::test]
+async fn a_rate_limit_of_zero_is_no_limit() {
+    let config = Config { rate_limit_per_second: 0, ..Config::default() };
+    let sandbox = Sandbox::start_with(config, 0).await.unwrap();
+    let admin = client(&sandbox, sandbox.admin_key());
+    for _ in 0..40 {
+        admin.main().get_api_key_context().tenant_id(TENANT).send().await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn the_command_line_takes_a_rate_limit_and_prints_the_ids_to_use() {
+    use std::io::BufRead;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_laserdata-sandbox"))
+        .args(["--port", "0", "--rate-limit", "0"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The banner ends with the rate limit; the sandbox then serves until it is stopped.
+    let mut lines = Vec::new();
+    for line in std::io::BufReader::new(child.stdout.take().unwrap()).lines() {
+        let line = line.unwrap();
+        let last = line.starts_with("rate limit:");
+        lines.push(line);
+        if last {
+            break;
+        }
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    for expected in ["LD_TENANT_ID=1042", "LD_DIVISION_ID=312", "rate limit: off"] {
+        assert!(lines.iter().any(|line| line == expected), "{expected} in {lines:#?}");
+    }
+    assert!(lines.iter().any(|line| line.starts_with("LD_API_KEY=ldsk_admin_")), "{lines:#?}");
+    let bad = std::process::Command::new(env!("CARGO_BIN_EXE_laserdata-sandbox"))
+        .args(["--rate-limit", "many"])
+        .output()
+        .unwrap();
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("--rate-limit takes a number"));
+}

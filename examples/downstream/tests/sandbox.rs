@@ -5,7 +5,10 @@ use laserdata::{Error, RetryPolicy};
 use laserdata_downstream::{Scope, audit_log, explain, keys, quick_start, whoami};
 use laserdata_sandbox::{Config, Sandbox};
 
-const SCOPE: Scope = Scope { tenant: laserdata::main::types::TenantId(1042), division: laserdata::main::types::DivisionId(312) };
+/// Where the sandbox lets its admin key act.
+fn scope(sandbox: &Sandbox) -> Scope {
+    Scope { tenant: sandbox.tenant_id().into(), division: sandbox.division_id().into() }
+}
 
 fn client(sandbox: &Sandbox, key: &str) -> laserdata::Client {
     laserdata::Client::builder()
@@ -21,28 +24,30 @@ fn client(sandbox: &Sandbox, key: &str) -> laserdata::Client {
 async fn the_readme_flows_run_against_the_sandbox() {
     let sandbox = Sandbox::start().await.unwrap();
     let admin = client(&sandbox, sandbox.admin_key());
+    let scope = scope(&sandbox);
 
-    assert!(whoami(&admin, SCOPE).await.unwrap().contains("acts as role"));
+    assert!(whoami(&admin, scope).await.unwrap().contains("acts as role"));
 
-    let (secrets, listed) = keys(&admin, SCOPE, 3.into()).await.unwrap();
+    let (secrets, listed) = keys(&admin, scope, 3.into()).await.unwrap();
     assert_eq!(secrets.len(), 2);
     assert!(secrets.iter().all(|secret| format!("{secret:?}").contains("redacted") && !secret.expose().is_empty()));
     let names: Vec<&str> = listed.iter().map(|key| key.name.as_str()).collect();
     assert!(names.contains(&"deployer") && names.contains(&"reader"), "{names:?}");
 
-    let (deployment, user) = quick_start(&admin, SCOPE).await.unwrap();
+    let (deployment, user) = quick_start(&admin, scope).await.unwrap();
     assert!(deployment.get() > 0);
     assert_eq!(user, "iggy");
 
-    audit_log(&admin, SCOPE).await.unwrap();
+    audit_log(&admin, scope).await.unwrap();
 }
 
 #[tokio::test]
 async fn error_answers_are_told_apart() {
     let sandbox = Sandbox::start_with(Config { rate_limit_per_second: 3, ..Config::default() }, 0).await.unwrap();
     let admin = client(&sandbox, sandbox.admin_key());
+    let scope = scope(&sandbox);
 
-    let missing = admin.main().get_api_key().tenant_id(SCOPE.tenant).api_key_id(ApiKeyId(424_242)).send().await;
+    let missing = admin.main().get_api_key().tenant_id(scope.tenant).api_key_id(ApiKeyId(424_242)).send().await;
     let missing = missing.unwrap_err();
     assert!(matches!(&missing, Error::Api(answer) if answer.is_not_found()), "{missing:?}");
     assert_eq!(explain(&missing), "no such thing");
@@ -50,12 +55,12 @@ async fn error_answers_are_told_apart() {
 
     // A builder missing a required field fails before anything is sent.
     let incomplete = CreateApiKeyWithRole::builder().name("no-role");
-    let error = admin.main().create_api_key().tenant_id(SCOPE.tenant).body(incomplete).send().await.unwrap_err();
+    let error = admin.main().create_api_key().tenant_id(scope.tenant).body(incomplete).send().await.unwrap_err();
     assert!(matches!(error, Error::InvalidRequest(_)), "{error:?}");
 
     let mut limited = None;
     for _ in 0..10 {
-        if let Err(error) = admin.main().get_api_key_context().tenant_id(SCOPE.tenant).send().await {
+        if let Err(error) = admin.main().get_api_key_context().tenant_id(scope.tenant).send().await {
             limited = Some(error);
             break;
         }

@@ -13,6 +13,7 @@
 
 use std::path::Path;
 
+use laserdata_spec::pointer::decode_fragment;
 use serde_json::{Map, Value};
 
 use crate::diagnostic::{Diagnostic, push_token, tokens};
@@ -50,7 +51,7 @@ impl Bundle {
 
     /// The bundled node at a local reference such as `#/components/schemas/Foo`.
     pub fn resolve_ref(&self, reference: &str) -> Option<&Value> {
-        self.doc.pointer(&decode_fragment(reference.strip_prefix('#')?))
+        laserdata_spec::refs::resolve_ref(&self.doc, reference)
     }
 
     /// The names of the component schemas that were copied in from the shared file.
@@ -64,15 +65,8 @@ impl Bundle {
     }
 
     /// Follows `$ref`s (within the bundle) until a node that is not a reference.
-    pub fn deref<'a>(&'a self, mut node: &'a Value) -> &'a Value {
-        // A bound on the hops guards against reference cycles.
-        for _ in 0..32 {
-            match node.get("$ref").and_then(Value::as_str).and_then(|r| self.resolve_ref(r)) {
-                Some(target) => node = target,
-                None => break,
-            }
-        }
-        node
+    pub fn deref<'a>(&'a self, node: &'a Value) -> &'a Value {
+        laserdata_spec::refs::deref(&self.doc, node)
     }
 }
 
@@ -291,27 +285,6 @@ fn file_name(path: &Path) -> String {
     path.file_name().map(|name| name.to_string_lossy().into_owned()).unwrap_or_default()
 }
 
-/// Undoes the percent-encoding a URI fragment may use (`%7B` for `{`), leaving a JSON pointer.
-fn decode_fragment(fragment: &str) -> String {
-    let bytes = fragment.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut index = 0;
-    while index < bytes.len() {
-        let hex = bytes.get(index + 1..index + 3).and_then(|pair| std::str::from_utf8(pair).ok());
-        match (bytes[index], hex.and_then(|pair| u8::from_str_radix(pair, 16).ok())) {
-            (b'%', Some(decoded)) => {
-                out.push(decoded);
-                index += 3;
-            }
-            (byte, _) => {
-                out.push(byte);
-                index += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -358,11 +331,6 @@ mod tests {
         );
         let errors = bundle(layer, Vec::new(), source("openapi/shared.yaml", SHARED)).unwrap_err();
         assert!(errors[0].message.contains("`Id` is defined here and in"), "{}", errors[0]);
-    }
-
-    #[test]
-    fn fragments_are_percent_decoded() {
-        assert_eq!(decode_fragment("/paths/~1a~1%7Bid%7D"), "/paths/~1a~1{id}");
     }
 }
 

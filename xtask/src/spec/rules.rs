@@ -9,66 +9,11 @@ use serde_json::Value;
 use crate::diagnostic::{Diagnostic, push_token};
 use crate::spec::bundle::Bundle;
 
-pub const METHODS: [&str; 8] = ["get", "put", "post", "delete", "options", "head", "patch", "trace"];
+pub use laserdata_spec::operations::{METHODS, Operation, operations};
 
 /// The schema every error response must use.
 const ERROR_SCHEMA: &str = "#/components/schemas/ErrorResponse";
 const PROBLEM_JSON: &str = "application/problem+json";
-
-/// One operation of a bundled document, with the pointers needed to report on it.
-pub struct Operation<'a> {
-    pub path: &'a str,
-    pub method: &'a str,
-    pub pointer: String,
-    pub item_pointer: String,
-    pub node: &'a Value,
-    pub item: &'a Value,
-}
-
-/// Every operation of the document, in document order.
-pub fn operations(doc: &Value) -> Vec<Operation<'_>> {
-    let mut found = Vec::new();
-    let Some(paths) = doc.get("paths").and_then(Value::as_object) else { return found };
-    for (path, item) in paths {
-        let item_pointer = push_token("/paths", path);
-        for method in METHODS {
-            if let Some(node) = item.get(method) {
-                found.push(Operation {
-                    path,
-                    method,
-                    pointer: push_token(&item_pointer, method),
-                    item_pointer: item_pointer.clone(),
-                    node,
-                    item,
-                });
-            }
-        }
-    }
-    found
-}
-
-impl Operation<'_> {
-    pub fn operation_id(&self) -> Option<&str> {
-        self.node.get("operationId").and_then(Value::as_str)
-    }
-
-    /// The parameters that apply, path-item ones first, each resolved, with its pointer.
-    /// An operation-level parameter overrides a path-level one of the same name and location.
-    pub fn parameters<'b>(&'b self, bundle: &'b Bundle) -> Vec<(String, &'b Value)> {
-        let mut merged: Vec<(String, &Value)> = Vec::new();
-        for (owner, owner_pointer) in [(self.item, &self.item_pointer), (self.node, &self.pointer)] {
-            let Some(list) = owner.get("parameters").and_then(Value::as_array) else { continue };
-            for (index, parameter) in list.iter().enumerate() {
-                let pointer = push_token(&push_token(owner_pointer, "parameters"), &index.to_string());
-                let parameter = bundle.deref(parameter);
-                let key = |p: &Value| (p.get("name").cloned(), p.get("in").cloned());
-                merged.retain(|(_, existing)| key(existing) != key(parameter));
-                merged.push((pointer, parameter));
-            }
-        }
-        merged
-    }
-}
 
 /// Checks every rule and returns every violation found.
 pub fn check(bundle: &Bundle, layer: &crate::layers::Layer) -> Vec<Diagnostic> {
@@ -144,7 +89,7 @@ fn check_path_parameters(
         .filter_map(|rest| rest.split_once('}').map(|(parameter, _)| parameter))
         .collect();
     let mut declared = BTreeSet::new();
-    for (pointer, parameter) in operation.parameters(bundle) {
+    for (pointer, parameter) in operation.parameters(&bundle.doc) {
         // Progenitor lists parameters in a Markdown list; a second line breaks out of the item.
         if parameter.get("description").and_then(Value::as_str).is_some_and(|d| d.trim_end().contains('\n')) {
             let parameter_name = parameter.get("name").and_then(Value::as_str).unwrap_or_default();
@@ -282,7 +227,7 @@ fn check_paging(bundle: &Bundle, operation: &Operation<'_>, name: &str, report: 
     if !is_paged_envelope(bundle, schema) {
         return;
     }
-    let parameters = operation.parameters(bundle);
+    let parameters = operation.parameters(&bundle.doc);
     for wanted in ["page", "results"] {
         let found = parameters.iter().any(|(_, p)| {
             p.get("name").and_then(Value::as_str) == Some(wanted)

@@ -1,4 +1,5 @@
-//! Converting a bundled OpenAPI 3.0.3 document to OpenAPI 3.1.
+//! Converting a bundled OpenAPI 3.0.3 document to OpenAPI 3.1, and one 3.0 schema to JSON
+//! Schema 2020-12 (which 3.1 schemas are).
 //!
 //! OpenAPI 3.1 schemas are JSON Schema 2020-12, so the 3.0-only schema keywords change:
 //!
@@ -136,6 +137,13 @@ fn each(list: &mut Value, mut visit: impl FnMut(&mut Value)) {
     }
 }
 
+/// The JSON Schema 2020-12 form of an OpenAPI 3.0 schema.
+pub fn json_schema(schema_3_0: &Value) -> Value {
+    let mut converted = schema_3_0.clone();
+    schema(&mut converted);
+    converted
+}
+
 /// Converts one schema, and every schema inside it, in place.
 pub fn schema(node: &mut Value) {
     let Value::Object(object) = node else { return };
@@ -242,4 +250,37 @@ fn make_nullable(mut schema: Map<String, Value>) -> Map<String, Value> {
         *slot = any_of;
     }
     outer
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nullable_types_accept_null() {
+        assert_eq!(json_schema(&json!({"type": "string", "nullable": true})), json!({"type": ["string", "null"]}));
+        assert_eq!(
+            json_schema(&json!({"type": "string", "enum": ["a"], "nullable": true})),
+            json!({"type": ["string", "null"], "enum": ["a", null]})
+        );
+        assert_eq!(
+            json_schema(&json!({"description": "d", "allOf": [{"$ref": "#/x"}], "nullable": true})),
+            json!({"description": "d", "anyOf": [{"$ref": "#/x"}, {"type": "null"}]})
+        );
+    }
+
+    #[test]
+    fn boolean_exclusive_bounds_become_numbers_and_examples_a_list() {
+        assert_eq!(
+            json_schema(&json!({"type": "integer", "minimum": 0, "exclusiveMinimum": true, "example": 1})),
+            json!({"type": "integer", "exclusiveMinimum": 0, "examples": [1]})
+        );
+        assert_eq!(json_schema(&json!({"maximum": 9, "exclusiveMaximum": false})), json!({"maximum": 9}));
+    }
+
+    #[test]
+    fn properties_named_like_keywords_stay_properties() {
+        let converted = json_schema(&json!({"properties": {"example": {"type": "string", "example": "x"}}}));
+        assert_eq!(converted, json!({"properties": {"example": {"type": "string", "examples": ["x"]}}}));
+    }
 }

@@ -8,7 +8,7 @@ use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderE
 /// Types used as operation parameters and responses.
 #[allow(clippy::all)]
 pub mod types {
-    ///Identifies an API key within its tenant.
+    ///Identifies an API key within its tenant. Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -65,7 +65,7 @@ pub mod types {
     ///A resource or person an entry refers to, with its name at the time of the entry.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct AuditResource {
-        ///The id of the tenant, division, environment, deployment, user or API key.
+        ///The id of the tenant, division, environment, deployment, user or API key. Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
         pub id: i64,
         ///Its name when the entry was recorded, if it had one.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -90,7 +90,7 @@ pub mod types {
             Default::default()
         }
     }
-    ///Identifies a deployment within an environment.
+    ///Identifies a deployment within an environment. Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -144,7 +144,7 @@ pub mod types {
             value.parse()
         }
     }
-    ///Identifies a division within a tenant.
+    ///Identifies a division within a tenant. Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -198,7 +198,7 @@ pub mod types {
             value.parse()
         }
     }
-    ///Identifies an environment within a division.
+    ///Identifies an environment within a division. Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -408,7 +408,7 @@ field in `field_issues`.
             Default::default()
         }
     }
-    ///Identifies a tenant (an organization).
+    ///Identifies a tenant (an organization). Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,

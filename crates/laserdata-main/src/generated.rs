@@ -67,7 +67,7 @@ pub mod types {
             Default::default()
         }
     }
-    ///Identifies an API key within its tenant.
+    ///Identifies an API key within its tenant. Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -745,7 +745,7 @@ have none.
             Default::default()
         }
     }
-    ///Identifies a registered cloud account within its tenant.
+    ///Identifies a registered cloud account within its tenant. Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -1689,7 +1689,7 @@ there, with the same `ld-api-key`. Null while no Supervisor is assigned.
             Default::default()
         }
     }
-    ///Identifies a deployment within an environment.
+    ///Identifies a deployment within an environment. Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -1928,7 +1928,7 @@ there, with the same `ld-api-key`. Null while no Supervisor is assigned.
             Default::default()
         }
     }
-    ///Identifies a deployment cost report within its tenant.
+    ///Identifies a deployment cost report within its tenant. Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -2301,7 +2301,7 @@ above what every volume includes for free.
             Default::default()
         }
     }
-    ///Identifies a division within a tenant.
+    ///Identifies a division within a tenant. Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -2538,7 +2538,7 @@ above what every volume includes for free.
             Default::default()
         }
     }
-    ///Identifies an environment within a division.
+    ///Identifies an environment within a division. Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -3072,7 +3072,7 @@ while the first request is still running gets 409 `idempotent_request_in_progres
             Default::default()
         }
     }
-    ///Identifies an invitation to join a tenant.
+    ///Identifies an invitation to join a tenant. Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -3201,7 +3201,7 @@ while the first request is still running gets 409 `idempotent_request_in_progres
             Default::default()
         }
     }
-    ///Identifies an invoice within its tenant.
+    ///Identifies an invoice within its tenant. Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -3636,7 +3636,7 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
         pub enabled: bool,
         pub id: NotificationChannelId,
         pub name: NotificationChannelName,
-        ///The id of the owner, read according to `owner_kind` (a user, tenant or division id).
+        ///The id of the owner, read according to `owner_kind` (a user, tenant or division id). Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
         pub owner_id: i64,
         pub owner_kind: ::laserdata_core::Open<::laserdata_main::types::OwnerKind>,
         ///Free-text notes about the channel.
@@ -3653,7 +3653,7 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
             Default::default()
         }
     }
-    ///Identifies a notification channel.
+    ///Identifies a notification channel. Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -3719,7 +3719,7 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
         pub enabled: bool,
         pub id: NotificationChannelId,
         pub name: NotificationChannelName,
-        ///The id of the owner, read according to `owner_kind` (a user, tenant or division id).
+        ///The id of the owner, read according to `owner_kind` (a user, tenant or division id). Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
         pub owner_id: i64,
         pub owner_kind: ::laserdata_core::Open<::laserdata_main::types::OwnerKind>,
         ///When the channel was last changed.
@@ -3837,7 +3837,7 @@ phone number (announced, not yet delivering).
             Ok(Self(value.to_string()))
         }
     }
-    ///Identifies a notification that was sent.
+    ///Identifies a notification that was sent. Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -4168,7 +4168,7 @@ readable names.
             Self(value)
         }
     }
-    ///Identifies a subscription of a notification channel.
+    ///Identifies a subscription of a notification channel. Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -5096,7 +5096,7 @@ A code for deleting a deployment.*/
             Default::default()
         }
     }
-    ///Identifies a role within a tenant.
+    ///Identifies a role within a tenant. Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -5786,7 +5786,7 @@ narrows them to chosen divisions, keyed by division id.
             Default::default()
         }
     }
-    ///Identifies a tenant (an organization).
+    ///Identifies a tenant (an organization). Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -6011,7 +6011,7 @@ for an API key created with inline permissions.
         pub active: bool,
         ///When the subscription was created.
         pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
-        ///Identifies the subscription.
+        ///Identifies the subscription. Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
         pub id: i64,
         ///The name of the plan (for example `basic`, `pro` or `enterprise`).
         pub plan: ::std::string::String,

@@ -49,7 +49,7 @@ pub mod types {
             Ok(Self(value.to_string()))
         }
     }
-    ///Identifies an access rule of a deployment.
+    ///Identifies an access rule of a deployment. Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -266,7 +266,7 @@ value; in a URL it must be percent-encoded (`reconfigure%3A512`).
                 })
         }
     }
-    ///Identifies one entry of a deployment's activity log.
+    ///Identifies one entry of a deployment's activity log. Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -528,7 +528,7 @@ are final.
                 })
         }
     }
-    ///Identifies an AWS PrivateLink endpoint service of a deployment.
+    ///Identifies an AWS PrivateLink endpoint service of a deployment. Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -676,7 +676,7 @@ the typed fields are guesses, all optional, and every other field is kept as sen
             Ok(Self(value.to_string()))
         }
     }
-    ///Identifies an AWS VPC peering of a deployment.
+    ///Identifies an AWS VPC peering of a deployment. Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -807,7 +807,7 @@ is an object with a `steps` list of sentences, and this may well be similar.
             Self(value)
         }
     }
-    ///Identifies a backup of a deployment.
+    ///Identifies a backup of a deployment. Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -1095,6 +1095,7 @@ just before it upgraded the deployment).
     }
     /**Identifies one stored configuration row (one version of one named configuration).
 `delete_config` and the `reconfigure:{config_id}` runtime action take it.
+Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
 */
     #[derive(
         ::serde::Deserialize,
@@ -1465,7 +1466,7 @@ Lists may leave `values` out; single rows carry it.
             value.parse()
         }
     }
-    ///Identifies a connector instance within its deployment.
+    ///Identifies a connector instance within its deployment. Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -2009,7 +2010,7 @@ terms.
             Default::default()
         }
     }
-    ///Identifies a deployment within an environment.
+    ///Identifies a deployment within an environment. Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -2190,7 +2191,7 @@ illustrative only.
             Self(value)
         }
     }
-    ///Identifies a division within a tenant.
+    ///Identifies a division within a tenant. Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -2296,7 +2297,7 @@ field in `field_issues`.
             Default::default()
         }
     }
-    ///Identifies a GCP Private Service Connect attachment of a deployment.
+    ///Identifies a GCP Private Service Connect attachment of a deployment. Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -2490,7 +2491,7 @@ leave the field out to get manual acceptance.
             Ok(Self(value.to_string()))
         }
     }
-    ///Identifies a GCP VPC peering of a deployment.
+    ///Identifies a GCP VPC peering of a deployment. Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -3070,7 +3071,7 @@ values may follow AWS's own peering states or snake_case. Treat any value as opa
             Default::default()
         }
     }
-    ///Identifies a diagnostic snapshot of a deployment.
+    ///Identifies a diagnostic snapshot of a deployment. Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -3316,7 +3317,7 @@ The set is open: other values may appear and are passed through unchanged.
             Ok(Self(value.to_string()))
         }
     }
-    ///Identifies a tenant (an organization).
+    ///Identifies a tenant (an organization). Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,

@@ -13,6 +13,7 @@ pub mod layers;
 pub mod lint;
 pub mod outputs;
 pub mod publish;
+pub mod release;
 pub mod spec;
 pub mod surface;
 pub mod tools;

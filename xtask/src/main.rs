@@ -4,6 +4,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use xtask::diff::{self, Kind, Revision};
+use xtask::release;
 
 const USAGE: &str = "\
 usage: cargo xtask codegen [--check] [--layer NAME]...
@@ -12,6 +13,9 @@ usage: cargo xtask codegen [--check] [--layer NAME]...
        cargo xtask docs [--out DIR]
        cargo xtask lint [--gate NAME]...
        cargo xtask diff OLD-REF [NEW-REF] [--deny-breaking]
+       cargo xtask semver [--baseline REF]
+       cargo xtask changelog [--baseline REF]
+       cargo xtask package
 
   codegen    bundle and check the OpenAPI sources in openapi/, then regenerate
              openapi/dist/ and the generated client crates in crates/
@@ -36,6 +40,13 @@ usage: cargo xtask codegen [--check] [--layer NAME]...
   diff       list the breaking and the additive changes of the published documents
              between two git revisions (NEW-REF defaults to the working tree);
              --deny-breaking exits with 1 when there is a breaking change
+
+  semver     compare the working tree with the baseline (the last release tag, else
+             HEAD~1; --baseline names another): the spec diff, the version, and
+             cargo-semver-checks on every publishable crate; fails when a breaking
+             change comes without a breaking version bump (0.x: the minor version)
+  changelog  the same comparison, then a draft of the next CHANGELOG.md entry
+  package    cargo package, with verification, of every publishable crate
 ";
 
 fn main() -> ExitCode {
@@ -47,6 +58,9 @@ fn main() -> ExitCode {
         Some("lint") => lint(&args[1..]),
         Some("diff") => diff(&args[1..]),
         Some("bench") => bench(&args[1..]),
+        Some("semver") => semver(&args[1..], false),
+        Some("changelog") => semver(&args[1..], true),
+        Some("package") => package(&args[1..]),
         Some("help" | "--help" | "-h") | None => {
             print!("{USAGE}");
             ExitCode::SUCCESS
@@ -200,6 +214,70 @@ fn diff(args: &[String]) -> ExitCode {
             print!("{}", diff::report(&old, &new, &changes));
             let breaking = changes.iter().any(|change| change.kind == Kind::Breaking);
             if deny && breaking { ExitCode::FAILURE } else { ExitCode::SUCCESS }
+        }
+        Err(message) => failure(&message),
+    }
+}
+
+/// `cargo xtask semver` (a verdict) and `cargo xtask changelog` (a draft of the next entry).
+fn semver(args: &[String], draft: bool) -> ExitCode {
+    let root = xtask::project_root();
+    let baseline = match args {
+        [] => match release::baseline(&root) {
+            Ok(Some(baseline)) => baseline,
+            Ok(None) => {
+                println!("no baseline (no release tag and no previous commit): nothing to compare");
+                return ExitCode::SUCCESS;
+            }
+            Err(message) => return failure(&message),
+        },
+        [flag, revision] if flag == "--baseline" => {
+            release::Baseline { revision: revision.clone(), why: "named on the command line".into() }
+        }
+        _ => return usage_error("takes only --baseline REF"),
+    };
+    println!("baseline: {} ({})\n", baseline.revision, baseline.why);
+    let review = match release::review(&root, &baseline) {
+        Ok(review) => review,
+        Err(message) => return failure(&message),
+    };
+    let problems = review.problems();
+    if draft {
+        println!(
+            "\n{}",
+            release::changelog_draft(&baseline, &review.changes, &review.semver.findings, review.suggested_version())
+        );
+        for problem in &problems {
+            eprintln!("note: {problem}");
+        }
+        return ExitCode::SUCCESS;
+    }
+    if problems.is_empty() {
+        println!("semver: version {} fits every change since {}", review.new, baseline.revision);
+        return ExitCode::SUCCESS;
+    }
+    for problem in &problems {
+        eprintln!("error: {problem}");
+    }
+    ExitCode::FAILURE
+}
+
+fn package(args: &[String]) -> ExitCode {
+    if !args.is_empty() {
+        return usage_error("package takes no arguments");
+    }
+    let root = xtask::project_root();
+    let packages = match release::publishable_crates(&root) {
+        Ok(packages) => packages,
+        Err(message) => return failure(&message),
+    };
+    let names: Vec<&str> = packages.iter().map(|package| package.name.as_str()).collect();
+    println!("packaging {} publishable crate(s): {}", names.len(), names.join(", "));
+    let started = Instant::now();
+    match release::package(&root, &packages) {
+        Ok(()) => {
+            println!("packaged and verified {} crate(s) in {:.1}s", names.len(), started.elapsed().as_secs_f64());
+            ExitCode::SUCCESS
         }
         Err(message) => failure(&message),
     }

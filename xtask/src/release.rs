@@ -144,12 +144,36 @@ pub struct Package {
 /// later) packages them together, resolving their dependencies on each other from the new
 /// packages instead of crates.io, where none of them is yet.
 pub fn package(root: &Path, packages: &[Package]) -> Result<(), String> {
+    let manifest =
+        std::fs::read_to_string(root.join("Cargo.toml")).map_err(|error| format!("cannot read Cargo.toml: {error}"))?;
     let mut command = Command::new(cargo());
     command.args(["package", "--locked"]).current_dir(root);
+    // Verification builds each package on its own, where the workspace's profile does not
+    // apply: handing it the same settings lets it reuse what the tests already compiled.
+    for setting in dev_profile_settings(&manifest) {
+        command.args(["--config", &setting]);
+    }
     for package in packages {
         command.args(["--package", &package.name]);
     }
     crate::tools::run(&mut command, "cargo package")
+}
+
+/// The `[profile.dev]` and `[profile.dev.package.<name>]` settings of a root `Cargo.toml`,
+/// as `--config` values (`profile.dev.package."*".debug=false`).
+pub fn dev_profile_settings(manifest: &str) -> Vec<String> {
+    let mut settings = Vec::new();
+    let mut table: Option<String> = None;
+    for line in manifest.lines().map(str::trim) {
+        if let Some(name) = line.strip_prefix('[').and_then(|rest| rest.strip_suffix(']')) {
+            table = (name == "profile.dev" || name.starts_with("profile.dev.package.")).then(|| name.to_owned());
+        } else if let (Some(table), Some((key, value))) = (&table, line.split_once('='))
+            && !line.starts_with('#')
+        {
+            settings.push(format!("{table}.{}={}", key.trim(), value.trim()));
+        }
+    }
+    settings
 }
 
 /// One problem cargo-semver-checks found in a crate.

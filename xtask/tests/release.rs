@@ -7,8 +7,8 @@ use std::process::Command;
 use xtask::diff::{Change, Kind};
 use xtask::project_root;
 use xtask::release::{
-    Baseline, Finding, Version, baseline, changelog_draft, check_spec_bump, parse_findings, publishable_crates,
-    workspace_version,
+    Baseline, Finding, Version, baseline, changelog_draft, check_spec_bump, dev_profile_settings, parse_findings,
+    publishable_crates, workspace_version,
 };
 
 fn version(text: &str) -> Version {
@@ -43,6 +43,19 @@ fn the_workspace_version_comes_from_workspace_package() {
     let manifest = "[workspace]\nmembers = []\n\n[package]\nversion = \"9.9.9\"\n\n[workspace.package]\nedition = \"2024\"\nversion = \"0.3.1\"\n\n[workspace.dependencies]\nversion = \"1\"\n";
     assert_eq!(workspace_version(manifest), Some(version("0.3.1")));
     assert_eq!(workspace_version("[package]\nversion = \"1.0.0\"\n"), None);
+}
+
+#[test]
+fn package_verification_gets_the_workspace_dev_profile() {
+    let manifest = "[profile.dev]\n# why\ndebug = \"line-tables-only\"\n\n[profile.dev.package.\"*\"]\ndebug = false\n\n[profile.dev.package.syn]\nopt-level = 2\n[profile.release]\nlto = true\n[dependencies]\nsyn = \"2\"\n";
+    assert_eq!(
+        dev_profile_settings(manifest),
+        [
+            "profile.dev.debug=\"line-tables-only\"",
+            "profile.dev.package.\"*\".debug=false",
+            "profile.dev.package.syn.opt-level=2"
+        ]
+    );
 }
 
 #[test]

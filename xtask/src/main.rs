@@ -35,7 +35,8 @@ usage: cargo xtask codegen [--check] [--layer NAME]...
 
   lint       run the quality gates on openapi/dist/ with the pinned tools under tools/
              (installed first when missing or out of date): validate, redocly, spectral,
-             typescript, python, html; --gate runs only the named ones (repeatable)
+             typescript, python, html, generators; --gate runs only the named
+             ones (repeatable)
 
   diff       list the breaking and the additive changes of the published documents
              between two git revisions (NEW-REF defaults to the working tree);

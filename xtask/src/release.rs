@@ -187,43 +187,94 @@ pub struct Finding {
     pub items: Vec<String>,
 }
 
-/// What cargo-semver-checks said: its findings, and whether the versions allow them.
+/// What cargo-semver-checks found since the baseline.
 #[derive(Debug, Clone)]
 pub struct SemverReport {
-    pub passed: bool,
     pub findings: Vec<Finding>,
     /// Crates the baseline does not have: nothing to compare.
     pub new_crates: Vec<String>,
 }
 
-/// Runs cargo-semver-checks on `packages` against `baseline`, printing its report as it goes.
+/// Runs cargo-semver-checks on every package against its source at `baseline`, printing each
+/// crate's report.
+///
+/// The rustdoc JSON of each side is built here, in one target directory per side under
+/// `target/semver/`: `cargo semver-checks --baseline-rev` builds every crate's dependencies
+/// anew in a directory of its own, twice per crate, which on two cores costs far more than
+/// the check itself. The sides cannot share one: cargo names a workspace member's artifacts by
+/// its path inside the workspace, so the baseline's would pass for the current ones. The baseline's sources come from `git archive`, so nothing of this
+/// checkout changes. Features are each crate's defaults. The release type handed to
+/// cargo-semver-checks is `minor`, so that it reports exactly the changes that need a breaking
+/// version; whether the version says so is [`Review::problems`]' verdict.
 pub fn semver_checks(root: &Path, baseline: &str, packages: &[Package]) -> Result<SemverReport, String> {
-    let mut new_crates = Vec::new();
-    let mut command = Command::new(cargo());
-    command.args(["semver-checks", "check-release", "--baseline-rev", baseline]).current_dir(root);
-    let mut checked = 0;
+    let work = root.join("target/semver");
+    let old_tree = work.join("baseline-source");
+    if old_tree.exists() {
+        std::fs::remove_dir_all(&old_tree).map_err(|error| format!("cannot clear {}: {error}", old_tree.display()))?;
+    }
+    std::fs::create_dir_all(&old_tree).map_err(|error| format!("cannot create {}: {error}", old_tree.display()))?;
+    let archive = format!("git archive --format=tar {baseline} | tar -x -C '{}'", old_tree.display());
+    crate::tools::run(Command::new("sh").args(["-c", &archive]).current_dir(root), "git archive of the baseline")?;
+    let mut report = SemverReport { findings: Vec::new(), new_crates: Vec::new() };
     for package in packages {
-        if git(root, &["cat-file", "-e", &format!("{baseline}:{}", package.manifest)])?.is_none() {
-            new_crates.push(package.name.clone());
-        } else {
-            command.args(["--package", &package.name]);
-            checked += 1;
+        if !old_tree.join(&package.manifest).exists() {
+            report.new_crates.push(package.name.clone());
+            continue;
         }
+        let old_json = rustdoc_json(&old_tree, &work, &package.name, "baseline")?;
+        let new_json = rustdoc_json(root, &work, &package.name, "current")?;
+        let output = Command::new(cargo())
+            .args(["semver-checks", "check-release", "--release-type", "minor", "--color", "never"])
+            .arg("--baseline-rustdoc")
+            .arg(&old_json)
+            .arg("--current-rustdoc")
+            .arg(&new_json)
+            .output()
+            .map_err(|error| {
+                format!(
+                    "cannot run cargo semver-checks ({error}): cargo install --locked cargo-semver-checks --version {SEMVER_CHECKS_VERSION}"
+                )
+            })?;
+        // Fed rustdoc JSON, it knows no package name.
+        let text = format!("{}{}", String::from_utf8_lossy(&output.stderr), String::from_utf8_lossy(&output.stdout))
+            .replace("<unknown>", &package.name);
+        print!("{text}");
+        let mut findings = parse_findings(&text);
+        if !output.status.success() && findings.is_empty() {
+            return Err(format!(
+                "cargo semver-checks failed on {} ({}) without a finding",
+                package.name, output.status
+            ));
+        }
+        for finding in &mut findings {
+            finding.krate.clone_from(&package.name);
+        }
+        report.findings.extend(findings);
     }
-    if checked == 0 {
-        return Ok(SemverReport { passed: true, findings: Vec::new(), new_crates });
-    }
-    let output = command.output().map_err(|error| {
-        format!("cannot run cargo semver-checks ({error}): cargo install --locked cargo-semver-checks --version {SEMVER_CHECKS_VERSION}")
-    })?;
-    let text = format!("{}{}", String::from_utf8_lossy(&output.stderr), String::from_utf8_lossy(&output.stdout));
-    print!("{text}");
-    let findings = parse_findings(&text);
-    let passed = output.status.success();
-    if !passed && findings.is_empty() && !text.contains("Summary semver requires") {
-        return Err(format!("cargo semver-checks failed ({}) without a verdict", output.status));
-    }
-    Ok(SemverReport { passed, findings, new_crates })
+    Ok(report)
+}
+
+/// Builds the rustdoc JSON of `package` in the workspace at `workspace` and keeps a copy under
+/// `work/<side>/`. rustdoc's JSON output is unstable, hence RUSTC_BOOTSTRAP, as
+/// cargo-semver-checks itself does.
+fn rustdoc_json(workspace: &Path, work: &Path, package: &str, side: &str) -> Result<std::path::PathBuf, String> {
+    let target_dir = work.join(format!("target-{side}"));
+    let started = std::time::Instant::now();
+    crate::tools::run(
+        Command::new(cargo())
+            .args(["rustdoc", "--quiet", "--locked", "--lib", "--package", package, "--target-dir"])
+            .arg(&target_dir)
+            .args(["--", "-Z", "unstable-options", "--output-format", "json"])
+            .env("RUSTC_BOOTSTRAP", "1")
+            .current_dir(workspace),
+        &format!("rustdoc JSON of {package} ({side})"),
+    )?;
+    let kept = work.join(side).join(format!("{package}.json"));
+    std::fs::create_dir_all(work.join(side))
+        .and_then(|()| std::fs::copy(target_dir.join("doc").join(format!("{}.json", package.replace('-', "_"))), &kept))
+        .map_err(|error| format!("cannot keep the rustdoc JSON of {package}: {error}"))?;
+    eprintln!("rustdoc JSON of {package} ({side}) in {:.1}s", started.elapsed().as_secs_f64());
+    Ok(kept)
 }
 
 /// The findings in cargo-semver-checks' report: each `--- failure <lint>: <summary> ---`
@@ -346,12 +397,13 @@ impl Review {
     /// Why this change may not be released with its version; empty when it may.
     pub fn problems(&self) -> Vec<String> {
         let mut problems: Vec<String> = check_spec_bump(&self.changes, self.old, self.new).err().into_iter().collect();
-        if !self.semver.passed {
+        if !self.semver.findings.is_empty() && !self.new.is_breaking_bump_from(self.old) {
             problems.push(format!(
-                "cargo-semver-checks: the Rust API changed in a way version {} does not allow (from {}): \
+                "cargo-semver-checks: {} breaking change(s) of the Rust API, but the version goes from {} to {}: \
                  raise [workspace.package] version to {} and add its CHANGELOG.md entry",
-                self.new,
+                self.semver.findings.len(),
                 self.old,
+                self.new,
                 self.old.next_breaking()
             ));
         }

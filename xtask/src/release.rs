@@ -198,14 +198,15 @@ pub struct SemverReport {
 /// Runs cargo-semver-checks on every package against its source at `baseline`, printing each
 /// crate's report.
 ///
-/// The rustdoc JSON of each side is built here, in one target directory per side under
-/// `target/semver/`: `cargo semver-checks --baseline-rev` builds every crate's dependencies
-/// anew in a directory of its own, twice per crate, which on two cores costs far more than
-/// the check itself. The sides cannot share one: cargo names a workspace member's artifacts by
-/// its path inside the workspace, so the baseline's would pass for the current ones. The baseline's sources come from `git archive`, so nothing of this
-/// checkout changes. Features are each crate's defaults. The release type handed to
-/// cargo-semver-checks is `minor`, so that it reports exactly the changes that need a breaking
-/// version; whether the version says so is [`Review::problems`]' verdict.
+/// The rustdoc JSON of each side is built here, by one `cargo doc` into one target directory
+/// per side under `target/semver/`: `cargo semver-checks --baseline-rev` builds every crate's
+/// dependencies anew in a directory of its own, twice per crate, which on two cores costs far
+/// more than the check itself. The sides cannot share one: cargo names a workspace member's
+/// artifacts by its path inside the workspace, so the baseline's would pass for the current
+/// ones. The baseline's sources come from `git archive`, so nothing of this checkout changes.
+/// Features are each crate's defaults, unified over the publishable crates. The release type
+/// handed to cargo-semver-checks is `minor`, so that it reports exactly the changes that need
+/// a breaking version; whether the version says so is [`Review::problems`]' verdict.
 pub fn semver_checks(root: &Path, baseline: &str, packages: &[Package]) -> Result<SemverReport, String> {
     let work = root.join("target/semver");
     let old_tree = work.join("baseline-source");
@@ -215,20 +216,28 @@ pub fn semver_checks(root: &Path, baseline: &str, packages: &[Package]) -> Resul
     std::fs::create_dir_all(&old_tree).map_err(|error| format!("cannot create {}: {error}", old_tree.display()))?;
     let archive = format!("git archive --format=tar {baseline} | tar -x -C '{}'", old_tree.display());
     crate::tools::run(Command::new("sh").args(["-c", &archive]).current_dir(root), "git archive of the baseline")?;
-    let mut report = SemverReport { findings: Vec::new(), new_crates: Vec::new() };
-    for package in packages {
-        if !old_tree.join(&package.manifest).exists() {
-            report.new_crates.push(package.name.clone());
-            continue;
-        }
-        let old_json = rustdoc_json(&old_tree, &work, &package.name, "baseline")?;
-        let new_json = rustdoc_json(root, &work, &package.name, "current")?;
+    if !old_tree.join("Cargo.toml").exists() {
+        return Err(format!("git archive of {baseline} gave no Cargo.toml"));
+    }
+    let (old_packages, new_packages): (Vec<&Package>, Vec<&Package>) =
+        packages.iter().partition(|package| old_tree.join(&package.manifest).exists());
+    let mut report = SemverReport {
+        findings: Vec::new(),
+        new_crates: new_packages.iter().map(|package| package.name.clone()).collect(),
+    };
+    if old_packages.is_empty() {
+        return Ok(report);
+    }
+    let old_docs = rustdoc_json(&old_tree, &work, &old_packages, "baseline")?;
+    let new_docs = rustdoc_json(root, &work, &old_packages, "current")?;
+    for package in old_packages {
+        let file = format!("{}.json", package.name.replace('-', "_"));
         let output = Command::new(cargo())
             .args(["semver-checks", "check-release", "--release-type", "minor", "--color", "never"])
             .arg("--baseline-rustdoc")
-            .arg(&old_json)
+            .arg(old_docs.join(&file))
             .arg("--current-rustdoc")
-            .arg(&new_json)
+            .arg(new_docs.join(&file))
             .output()
             .map_err(|error| {
                 format!(
@@ -254,27 +263,30 @@ pub fn semver_checks(root: &Path, baseline: &str, packages: &[Package]) -> Resul
     Ok(report)
 }
 
-/// Builds the rustdoc JSON of `package` in the workspace at `workspace` and keeps a copy under
-/// `work/<side>/`. rustdoc's JSON output is unstable, hence RUSTC_BOOTSTRAP, as
-/// cargo-semver-checks itself does.
-fn rustdoc_json(workspace: &Path, work: &Path, package: &str, side: &str) -> Result<std::path::PathBuf, String> {
+/// Builds the rustdoc JSON of `packages` in the workspace at `workspace`, all in one `cargo doc`
+/// (one feature resolution, so the dependencies build once), into `work/target-<side>`;
+/// returns the folder of the JSON files. rustdoc's JSON output is unstable, hence
+/// RUSTC_BOOTSTRAP, as cargo-semver-checks itself does.
+fn rustdoc_json(
+    workspace: &Path,
+    work: &Path,
+    packages: &[&Package],
+    side: &str,
+) -> Result<std::path::PathBuf, String> {
     let target_dir = work.join(format!("target-{side}"));
     let started = std::time::Instant::now();
-    crate::tools::run(
-        Command::new(cargo())
-            .args(["rustdoc", "--quiet", "--locked", "--lib", "--package", package, "--target-dir"])
-            .arg(&target_dir)
-            .args(["--", "-Z", "unstable-options", "--output-format", "json"])
-            .env("RUSTC_BOOTSTRAP", "1")
-            .current_dir(workspace),
-        &format!("rustdoc JSON of {package} ({side})"),
-    )?;
-    let kept = work.join(side).join(format!("{package}.json"));
-    std::fs::create_dir_all(work.join(side))
-        .and_then(|()| std::fs::copy(target_dir.join("doc").join(format!("{}.json", package.replace('-', "_"))), &kept))
-        .map_err(|error| format!("cannot keep the rustdoc JSON of {package}: {error}"))?;
-    eprintln!("rustdoc JSON of {package} ({side}) in {:.1}s", started.elapsed().as_secs_f64());
-    Ok(kept)
+    let mut command = Command::new(cargo());
+    command.args(["doc", "--quiet", "--locked", "--no-deps", "--lib", "--target-dir"]).arg(&target_dir);
+    for package in packages {
+        command.args(["--package", &package.name]);
+    }
+    command
+        .env("RUSTDOCFLAGS", "-Z unstable-options --output-format json")
+        .env("RUSTC_BOOTSTRAP", "1")
+        .current_dir(workspace);
+    crate::tools::run(&mut command, &format!("rustdoc JSON ({side})"))?;
+    eprintln!("rustdoc JSON of {} crate(s) ({side}) in {:.1}s", packages.len(), started.elapsed().as_secs_f64());
+    Ok(target_dir.join("doc"))
 }
 
 /// The findings in cargo-semver-checks' report: each `--- failure <lint>: <summary> ---`

@@ -15,6 +15,7 @@ pub mod lint;
 pub mod outputs;
 pub mod parallel;
 pub mod publish;
+pub mod release;
 pub mod shape;
 pub mod spec;
 pub mod stress;

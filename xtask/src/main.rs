@@ -4,6 +4,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use xtask::diff::{self, Kind, Revision};
+use xtask::release;
 
 const USAGE: &str = "\
 usage: cargo xtask codegen [--check] [--layer NAME]...
@@ -13,6 +14,9 @@ usage: cargo xtask codegen [--check] [--layer NAME]...
        cargo xtask lint [--gate NAME]...
        cargo xtask diff OLD-REF [NEW-REF] [--deny-breaking]
        cargo xtask stress [--runs N] [-- CARGO-TEST-ARGS...]
+       cargo xtask semver [--baseline REF]
+       cargo xtask changelog [--baseline REF]
+       cargo xtask package
 
   codegen    bundle and check the OpenAPI sources in openapi/, then regenerate
              openapi/dist/ and the generated client crates in crates/
@@ -37,7 +41,8 @@ usage: cargo xtask codegen [--check] [--layer NAME]...
 
   lint       run the quality gates on openapi/dist/ with the pinned tools under tools/
              (installed first when missing or out of date): validate, redocly, spectral,
-             typescript, python, fuzz, html; --gate runs only the named ones (repeatable)
+             typescript, python, fuzz, html, generators; --gate runs only the named
+             ones (repeatable)
 
   diff       list the breaking and the additive changes of the published documents
              between two git revisions (NEW-REF defaults to the working tree);
@@ -47,6 +52,12 @@ usage: cargo xtask codegen [--check] [--layer NAME]...
              per core loads the machine; name every test that failed in each run.
              Runs `cargo test --workspace --no-fail-fast`, or with the arguments
              after `--` in place of `--workspace` (`-- -p laserdata-e2e --test resilience`)
+  semver     compare the working tree with the baseline (the last release tag, else
+             HEAD~1; --baseline names another): the spec diff, the version, and
+             cargo-semver-checks on every publishable crate; fails when a breaking
+             change comes without a breaking version bump (0.x: the minor version)
+  changelog  the same comparison, then a draft of the next CHANGELOG.md entry
+  package    cargo package, with verification, of every publishable crate
 ";
 
 fn main() -> ExitCode {
@@ -59,6 +70,9 @@ fn main() -> ExitCode {
         Some("diff") => diff(&args[1..]),
         Some("bench") => bench(&args[1..]),
         Some("stress") => stress(&args[1..]),
+        Some("semver") => semver(&args[1..], false),
+        Some("changelog") => semver(&args[1..], true),
+        Some("package") => package(&args[1..]),
         Some("help" | "--help" | "-h") | None => {
             print!("{USAGE}");
             ExitCode::SUCCESS
@@ -260,6 +274,70 @@ fn project_root() -> Option<std::path::PathBuf> {
             eprintln!("error: {message}");
             None
         }
+    }
+}
+
+/// `cargo xtask semver` (a verdict) and `cargo xtask changelog` (a draft of the next entry).
+fn semver(args: &[String], draft: bool) -> ExitCode {
+    let Some(root) = project_root() else { return ExitCode::FAILURE };
+    let baseline = match args {
+        [] => match release::baseline(&root) {
+            Ok(Some(baseline)) => baseline,
+            Ok(None) => {
+                println!("no baseline (no release tag and no previous commit): nothing to compare");
+                return ExitCode::SUCCESS;
+            }
+            Err(message) => return failure(&message),
+        },
+        [flag, revision] if flag == "--baseline" => {
+            release::Baseline { revision: revision.clone(), why: "named on the command line".into() }
+        }
+        _ => return usage_error("takes only --baseline REF"),
+    };
+    println!("baseline: {} ({})\n", baseline.revision, baseline.why);
+    let review = match release::review(&root, &baseline) {
+        Ok(review) => review,
+        Err(message) => return failure(&message),
+    };
+    let problems = review.problems();
+    if draft {
+        println!(
+            "\n{}",
+            release::changelog_draft(&baseline, &review.changes, &review.semver.findings, review.suggested_version())
+        );
+        for problem in &problems {
+            eprintln!("note: {problem}");
+        }
+        return ExitCode::SUCCESS;
+    }
+    if problems.is_empty() {
+        println!("semver: version {} fits every change since {}", review.new, baseline.revision);
+        return ExitCode::SUCCESS;
+    }
+    for problem in &problems {
+        eprintln!("error: {problem}");
+    }
+    ExitCode::FAILURE
+}
+
+fn package(args: &[String]) -> ExitCode {
+    if !args.is_empty() {
+        return usage_error("package takes no arguments");
+    }
+    let Some(root) = project_root() else { return ExitCode::FAILURE };
+    let packages = match release::publishable_crates(&root) {
+        Ok(packages) => packages,
+        Err(message) => return failure(&message),
+    };
+    let names: Vec<&str> = packages.iter().map(|package| package.name.as_str()).collect();
+    println!("packaging {} publishable crate(s): {}", names.len(), names.join(", "));
+    let started = Instant::now();
+    match release::package(&root, &packages) {
+        Ok(()) => {
+            println!("packaged and verified {} crate(s) in {:.1}s", names.len(), started.elapsed().as_secs_f64());
+            ExitCode::SUCCESS
+        }
+        Err(message) => failure(&message),
     }
 }
 

@@ -1,7 +1,8 @@
 //! The pinned tools of the quality gates, installed under `tools/` from the project's own
 //! files: `tools/package.json` + `tools/package-lock.json` (npm: redocly, spectral,
 //! openapi-typescript, TypeScript) into `tools/node_modules`, and `tools/requirements.txt`
-//! (PyPI: openapi-spec-validator, openapi-python-client) into the venv `tools/.venv`.
+//! (PyPI: openapi-spec-validator, openapi-python-client, openapi-generator-cli) into the venv
+//! `tools/.venv`.
 //!
 //! Each installation remembers the lockfile it was made from and is redone when that file
 //! changes, so a pin bumped in git is picked up by the next `cargo xtask lint`.
@@ -43,11 +44,26 @@ impl Tools {
         command
     }
 
+    /// Node running one of the tools folder's scripts, quiet as [`Tools::node`].
+    pub fn node_script(&self, script: &str) -> Command {
+        let mut command = Command::new("node");
+        command.arg(self.file(script));
+        for (key, value) in QUIET_NODE {
+            command.env(key, value);
+        }
+        command
+    }
+
     /// The venv's Python interpreter.
     pub fn python(&self) -> Command {
         let mut command = Command::new(self.dir.join(".venv/bin/python"));
         command.env("PYTHONDONTWRITEBYTECODE", "1");
         command
+    }
+
+    /// A command the venv installed (`tools/.venv/bin/NAME`).
+    pub fn venv_command(&self, name: &str) -> Command {
+        Command::new(self.dir.join(".venv/bin").join(name))
     }
 
     /// A file of the tools folder (a script or a configuration).

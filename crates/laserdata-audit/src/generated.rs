@@ -17,7 +17,7 @@ pub mod types {
     ///A resource or person an entry refers to, with its name at the time of the entry.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct AuditResource {
-        ///The id of the tenant, division, environment, deployment, user or API key.
+        ///The id of the tenant, division, environment, deployment, user or API key. Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
         pub id: i64,
         ///Its name when the entry was recorded, if it had one.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -123,7 +123,7 @@ pub mod types {
             }
         }
         impl AuditResource {
-            ///The id of the tenant, division, environment, deployment, user or API key.
+            ///The id of the tenant, division, environment, deployment, user or API key. Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
             pub fn id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<i64>,

@@ -999,22 +999,34 @@ pub mod error {
     }
 }
 crate::id_type! {
-    #[doc = "Identifies an API key within its tenant."] ApiKeyId
+    #[doc =
+    "Identifies an API key within its tenant. Values can exceed 2^53, so read them as 64-bit integers, never as floating point."]
+    ApiKeyId
 }
 crate::id_type! {
-    #[doc = "Identifies a deployment within an environment."] DeploymentId
+    #[doc =
+    "Identifies a deployment within an environment. Values can exceed 2^53, so read them as 64-bit integers, never as floating point."]
+    DeploymentId
 }
 crate::id_type! {
-    #[doc = "Identifies a division within a tenant."] DivisionId
+    #[doc =
+    "Identifies a division within a tenant. Values can exceed 2^53, so read them as 64-bit integers, never as floating point."]
+    DivisionId
 }
 crate::id_type! {
-    #[doc = "Identifies an environment within a division."] EnvironmentId
+    #[doc =
+    "Identifies an environment within a division. Values can exceed 2^53, so read them as 64-bit integers, never as floating point."]
+    EnvironmentId
 }
 crate::id_type! {
-    #[doc = "Identifies a role within a tenant."] RoleId
+    #[doc =
+    "Identifies a role within a tenant. Values can exceed 2^53, so read them as 64-bit integers, never as floating point."]
+    RoleId
 }
 crate::id_type! {
-    #[doc = "Identifies a tenant (an organization)."] TenantId
+    #[doc =
+    "Identifies a tenant (an organization). Values can exceed 2^53, so read them as 64-bit integers, never as floating point."]
+    TenantId
 }
 crate::id_type! {
     #[doc =

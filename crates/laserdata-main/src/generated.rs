@@ -67,13 +67,13 @@ narrows them to chosen divisions, keyed by division id.*/
         pub division_name: ::std::option::Option<::laserdata_core::shared::DivisionName>,
         ///When the key stops working.
         pub expiry_at: ::chrono::DateTime<::chrono::offset::Utc>,
-        ///Identifies an API key within its tenant.
+        ///Identifies an API key within its tenant. Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
         pub id: ::laserdata_core::shared::ApiKeyId,
         ///A name for people to recognise the key by; it need not be unique.
         pub name: ApiKeyName,
         ///The permissions a role resolves to, by scope.
         pub permissions: RolePermissionsInfo,
-        ///Identifies a role within a tenant.
+        ///Identifies a role within a tenant. Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
         pub role_id: ::laserdata_core::shared::RoleId,
         ///The name of a role.
         pub role_name: ::laserdata_core::shared::RoleName,
@@ -103,11 +103,11 @@ narrows them to chosen divisions, keyed by division id.*/
         pub division_name: ::std::option::Option<::laserdata_core::shared::DivisionName>,
         ///When the key stops working.
         pub expiry_at: ::chrono::DateTime<::chrono::offset::Utc>,
-        ///Identifies an API key within its tenant.
+        ///Identifies an API key within its tenant. Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
         pub id: ::laserdata_core::shared::ApiKeyId,
         ///A name for people to recognise the key by; it need not be unique.
         pub name: ApiKeyName,
-        ///Identifies a role within a tenant.
+        ///Identifies a role within a tenant. Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
         pub role_id: ::laserdata_core::shared::RoleId,
         ///The name of a role.
         pub role_name: ::laserdata_core::shared::RoleName,
@@ -179,7 +179,7 @@ narrows them to chosen divisions, keyed by division id.*/
     ///A newly created key and its secret.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct ApiKeyToken {
-        ///Identifies an API key within its tenant.
+        ///Identifies an API key within its tenant. Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
         pub id: ::laserdata_core::shared::ApiKeyId,
         pub token: ::laserdata_core::SecretString,
     }
@@ -428,11 +428,11 @@ when it has not been set.
         pub currency: ::laserdata_core::Open<::laserdata_main::types::Currency>,
         ///The cost of extended data retention.
         pub data_retention_cost: ::laserdata_core::shared::Money,
-        ///Identifies a deployment within an environment.
+        ///Identifies a deployment within an environment. Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
         pub deployment_id: ::laserdata_core::shared::DeploymentId,
         ///The start of the period.
         pub from: ::chrono::DateTime<::chrono::offset::Utc>,
-        ///Identifies a deployment cost report within its tenant.
+        ///Identifies a deployment cost report within its tenant. Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
         pub id: ::laserdata_main::types::DeploymentReportId,
         ///The name of the deployment the report covers.
         pub name: ::std::string::String,
@@ -478,11 +478,11 @@ when it has not been set.
         pub cloud: ::laserdata_core::Open<::laserdata_core::shared::Cloud>,
         ///The currency amounts are billed in.
         pub currency: ::laserdata_core::Open<::laserdata_main::types::Currency>,
-        ///Identifies a deployment within an environment.
+        ///Identifies a deployment within an environment. Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
         pub deployment_id: ::laserdata_core::shared::DeploymentId,
         ///The start of the period.
         pub from: ::chrono::DateTime<::chrono::offset::Utc>,
-        ///Identifies a deployment cost report within its tenant.
+        ///Identifies a deployment cost report within its tenant. Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
         pub id: ::laserdata_main::types::DeploymentReportId,
         ///The name of the deployment the report covers.
         pub name: ::std::string::String,
@@ -593,7 +593,7 @@ have none.
         pub cloud: ::laserdata_core::Open<::laserdata_core::shared::Cloud>,
         ///When the account was registered.
         pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
-        ///Identifies a registered cloud account within its tenant.
+        ///Identifies a registered cloud account within its tenant. Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
         pub id: ::laserdata_main::types::CloudAccountId,
         ///A name for the account, unique within the tenant.
         pub name: CloudAccountName,
@@ -631,7 +631,7 @@ have none.
         pub cloud: ::laserdata_core::Open<::laserdata_core::shared::Cloud>,
         ///When the account was registered.
         pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
-        ///Identifies a registered cloud account within its tenant.
+        ///Identifies a registered cloud account within its tenant. Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
         pub id: ::laserdata_main::types::CloudAccountId,
         ///A name for the account, unique within the tenant.
         pub name: CloudAccountName,
@@ -1050,7 +1050,7 @@ narrows them to chosen divisions, keyed by division id.*/
         pub expiry_at: ::chrono::DateTime<::chrono::offset::Utc>,
         ///A name for people to recognise the key by; it need not be unique.
         pub name: ApiKeyName,
-        ///Identifies a role within a tenant.
+        ///Identifies a role within a tenant. Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
         pub role_id: ::laserdata_core::shared::RoleId,
         ///Accept requests only from `allowed_ips`.
         pub validate_ip: bool,
@@ -1268,7 +1268,7 @@ it is left untyped (any JSON value); expect something close to `BillingInfo`.
         ///The division the invoice is for; null when it covers the whole tenant.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub division_id: ::std::option::Option<::laserdata_core::shared::DivisionId>,
-        ///Identifies an invoice within its tenant.
+        ///Identifies an invoice within its tenant. Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
         pub id: ::laserdata_main::types::InvoiceId,
         ///The charges that make up the invoice.
         pub line_items: ::std::vec::Vec<::serde_json::Value>,
@@ -1294,7 +1294,7 @@ it is left untyped (any JSON value); expect something close to `BillingInfo`.
         ///The tax charged; null when none applies.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub tax: ::std::option::Option<::laserdata_core::shared::Money>,
-        ///Identifies a tenant (an organization).
+        ///Identifies a tenant (an organization). Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
         pub tenant_id: ::laserdata_core::shared::TenantId,
         ///The amount due, tax included.
         pub total: ::laserdata_core::shared::Money,
@@ -1315,7 +1315,7 @@ it is left untyped (any JSON value); expect something close to `BillingInfo`.
         ///The division the invoice is for; null when it covers the whole tenant.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub division_id: ::std::option::Option<::laserdata_core::shared::DivisionId>,
-        ///Identifies an invoice within its tenant.
+        ///Identifies an invoice within its tenant. Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
         pub id: ::laserdata_main::types::InvoiceId,
         ///The invoice number printed on the document, such as `LD-2026-000412`.
         pub number: ::std::string::String,
@@ -1328,7 +1328,7 @@ it is left untyped (any JSON value); expect something close to `BillingInfo`.
 (`failed`), withdrawn (`cancelled`), or paid back in whole or part (`refunded`,
 `partially_refunded`).*/
         pub status: ::laserdata_core::Open<::laserdata_main::types::InvoiceStatus>,
-        ///Identifies a tenant (an organization).
+        ///Identifies a tenant (an organization). Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
         pub tenant_id: ::laserdata_core::shared::TenantId,
         ///The amount due, tax included.
         pub total: ::laserdata_core::shared::Money,
@@ -1356,13 +1356,13 @@ it is left untyped (any JSON value); expect something close to `BillingInfo`.
     ///The deployment to delete.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct DeleteDeploymentPayload {
-        ///Identifies a deployment within an environment.
+        ///Identifies a deployment within an environment. Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
         pub deployment_id: ::laserdata_core::shared::DeploymentId,
-        ///Identifies a division within a tenant.
+        ///Identifies a division within a tenant. Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
         pub division_id: ::laserdata_core::shared::DivisionId,
-        ///Identifies an environment within a division.
+        ///Identifies an environment within a division. Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
         pub environment_id: ::laserdata_core::shared::EnvironmentId,
-        ///Identifies a tenant (an organization).
+        ///Identifies a tenant (an organization). Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
         pub tenant_id: ::laserdata_core::shared::TenantId,
     }
     impl DeleteDeploymentPayload {
@@ -1374,9 +1374,9 @@ it is left untyped (any JSON value); expect something close to `BillingInfo`.
     ///The division to delete.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct DeleteDivisionPayload {
-        ///Identifies a division within a tenant.
+        ///Identifies a division within a tenant. Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
         pub division_id: ::laserdata_core::shared::DivisionId,
-        ///Identifies a tenant (an organization).
+        ///Identifies a tenant (an organization). Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
         pub tenant_id: ::laserdata_core::shared::TenantId,
     }
     impl DeleteDivisionPayload {
@@ -1388,11 +1388,11 @@ it is left untyped (any JSON value); expect something close to `BillingInfo`.
     ///The environment to delete.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct DeleteEnvironmentPayload {
-        ///Identifies a division within a tenant.
+        ///Identifies a division within a tenant. Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
         pub division_id: ::laserdata_core::shared::DivisionId,
-        ///Identifies an environment within a division.
+        ///Identifies an environment within a division. Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
         pub environment_id: ::laserdata_core::shared::EnvironmentId,
-        ///Identifies a tenant (an organization).
+        ///Identifies a tenant (an organization). Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
         pub tenant_id: ::laserdata_core::shared::TenantId,
     }
     impl DeleteEnvironmentPayload {
@@ -1404,7 +1404,7 @@ it is left untyped (any JSON value); expect something close to `BillingInfo`.
     ///The tenant to delete.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct DeleteTenantPayload {
-        ///Identifies a tenant (an organization).
+        ///Identifies a tenant (an organization). Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
         pub tenant_id: ::laserdata_core::shared::TenantId,
     }
     impl DeleteTenantPayload {
@@ -1582,7 +1582,7 @@ matches `cloud`, with the account prepared as `generate_byoc_setup` describes.
         pub domain: ::std::string::String,
         ///Whether the nodes' disks are encrypted.
         pub encrypted: bool,
-        ///Identifies a deployment within an environment.
+        ///Identifies a deployment within an environment. Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
         pub id: ::laserdata_core::shared::DeploymentId,
         ///The name of a deployment, unique within its environment.
         pub name: DeploymentName,
@@ -1663,7 +1663,7 @@ there, with the same `ld-api-key`. Null while no Supervisor is assigned.
         pub domain: ::std::string::String,
         ///Whether the nodes' disks are encrypted.
         pub encrypted: bool,
-        ///Identifies a deployment within an environment.
+        ///Identifies a deployment within an environment. Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
         pub id: ::laserdata_core::shared::DeploymentId,
         ///The name of a deployment, unique within its environment.
         pub name: DeploymentName,
@@ -1865,7 +1865,7 @@ there, with the same `ld-api-key`. Null while no Supervisor is assigned.
     pub struct DeploymentStructure {
         ///A cloud provider LaserData deploys to.
         pub cloud: ::laserdata_core::Open<::laserdata_core::shared::Cloud>,
-        ///Identifies a deployment within an environment.
+        ///Identifies a deployment within an environment. Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
         pub id: ::laserdata_core::shared::DeploymentId,
         ///The name of a deployment, unique within its environment.
         pub name: DeploymentName,
@@ -2085,7 +2085,7 @@ above what every volume includes for free.
         pub email: Email,
         ///Whether the division has a payment method of its own on file.
         pub has_payment_method: bool,
-        ///Identifies a division within a tenant.
+        ///Identifies a division within a tenant. Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
         pub id: ::laserdata_core::shared::DivisionId,
         ///The name of a division.
         pub name: ::laserdata_core::shared::DivisionName,
@@ -2105,7 +2105,7 @@ above what every volume includes for free.
     pub struct DivisionInfo {
         ///When the division was created.
         pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
-        ///Identifies a division within a tenant.
+        ///Identifies a division within a tenant. Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
         pub id: ::laserdata_core::shared::DivisionId,
         ///The name of a division.
         pub name: ::laserdata_core::shared::DivisionName,
@@ -2170,7 +2170,7 @@ above what every volume includes for free.
     pub struct DivisionStructure {
         ///The division's environments, each with its deployments.
         pub environments: ::std::vec::Vec<EnvironmentStructure>,
-        ///Identifies a division within a tenant.
+        ///Identifies a division within a tenant. Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
         pub id: ::laserdata_core::shared::DivisionId,
         ///The name of a division.
         pub name: ::laserdata_core::shared::DivisionName,
@@ -2245,7 +2245,7 @@ above what every volume includes for free.
         pub deployments_count: i32,
         ///Free text describing a resource.
         pub description: Description,
-        ///Identifies an environment within a division.
+        ///Identifies an environment within a division. Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
         pub id: ::laserdata_core::shared::EnvironmentId,
         ///The name of an environment.
         pub name: ::laserdata_core::shared::EnvironmentName,
@@ -2267,7 +2267,7 @@ above what every volume includes for free.
         pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
         ///How many deployments the environment holds.
         pub deployments_count: i32,
-        ///Identifies an environment within a division.
+        ///Identifies an environment within a division. Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
         pub id: ::laserdata_core::shared::EnvironmentId,
         ///The name of an environment.
         pub name: ::laserdata_core::shared::EnvironmentName,
@@ -2301,7 +2301,7 @@ above what every volume includes for free.
     pub struct EnvironmentStructure {
         ///The environment's deployments.
         pub deployments: ::std::vec::Vec<DeploymentStructure>,
-        ///Identifies an environment within a division.
+        ///Identifies an environment within a division. Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
         pub id: ::laserdata_core::shared::EnvironmentId,
         ///The name of an environment.
         pub name: ::laserdata_core::shared::EnvironmentName,
@@ -2959,7 +2959,7 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
     ///The result of creating or linking an account.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct NewAccount {
-        ///Identifies a division within a tenant.
+        ///Identifies a division within a tenant. Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub division_id: ::std::option::Option<::laserdata_core::shared::DivisionId>,
         ///The name of a division.
@@ -2975,7 +2975,7 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
         ///The session opened for the user, when one was.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub session: ::std::option::Option<SessionInfo>,
-        ///Identifies a tenant (an organization).
+        ///Identifies a tenant (an organization). Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub tenant_id: ::std::option::Option<::laserdata_core::shared::TenantId>,
         ///The name of a tenant (an organization).
@@ -3021,11 +3021,11 @@ phone number (announced, not yet delivering).*/
         pub destination: ::laserdata_core::SecretString,
         ///Whether notifications are delivered; a disabled channel keeps its subscriptions but receives nothing.
         pub enabled: bool,
-        ///Identifies a notification channel.
+        ///Identifies a notification channel. Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
         pub id: ::laserdata_main::types::NotificationChannelId,
         ///A name for people to recognise the channel by.
         pub name: NotificationChannelName,
-        ///The id of the owner, read according to `owner_kind` (a user, tenant or division id).
+        ///The id of the owner, read according to `owner_kind` (a user, tenant or division id). Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
         pub owner_id: i64,
         ///What a channel belongs to; `owner_id` is then a user, tenant or division id. `system` marks channels the platform manages itself.
         pub owner_kind: ::laserdata_core::Open<::laserdata_main::types::OwnerKind>,
@@ -3057,11 +3057,11 @@ phone number (announced, not yet delivering).*/
         pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
         ///Whether notifications are delivered; a disabled channel keeps its subscriptions but receives nothing.
         pub enabled: bool,
-        ///Identifies a notification channel.
+        ///Identifies a notification channel. Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
         pub id: ::laserdata_main::types::NotificationChannelId,
         ///A name for people to recognise the channel by.
         pub name: NotificationChannelName,
-        ///The id of the owner, read according to `owner_kind` (a user, tenant or division id).
+        ///The id of the owner, read according to `owner_kind` (a user, tenant or division id). Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
         pub owner_id: i64,
         ///What a channel belongs to; `owner_id` is then a user, tenant or division id. `system` marks channels the platform manages itself.
         pub owner_kind: ::laserdata_core::Open<::laserdata_main::types::OwnerKind>,
@@ -3206,7 +3206,7 @@ tenant, say).
         pub environment_id: ::std::option::Option<
             ::laserdata_core::shared::EnvironmentId,
         >,
-        ///Identifies a notification that was sent.
+        ///Identifies a notification that was sent. Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
         pub id: ::laserdata_main::types::NotificationId,
         /**A kind of event a channel can subscribe to: deployment life-cycle (`deployment_*`),
 health alerts and their recoveries (`high_*_usage` and `*_usage_resolved`,
@@ -3519,11 +3519,11 @@ narrow anything.
 */
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct NotificationSubscriptionInfo {
-        ///Identifies a notification channel.
+        ///Identifies a notification channel. Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
         pub channel_id: ::laserdata_main::types::NotificationChannelId,
         ///When the subscription was created.
         pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
-        ///Identifies a subscription of a notification channel.
+        ///Identifies a subscription of a notification channel. Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
         pub id: ::laserdata_main::types::NotificationSubscriptionId,
         ///The message types this subscription delivers.
         pub message_types: ::std::vec::Vec<
@@ -4394,7 +4394,7 @@ A code for deleting a deployment.*/
     ///A role as lists show it, without its permissions.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct RoleBasicInfo {
-        ///Identifies a role within a tenant.
+        ///Identifies a role within a tenant. Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
         pub id: ::laserdata_core::shared::RoleId,
         /**Where a role comes from: `system` roles are predefined by LaserData, `custom` roles
 were created by the tenant (`add_role`), and `api_key` roles were made automatically
@@ -4412,7 +4412,7 @@ for an API key created with inline permissions.*/
     ///A role with the permissions it grants.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct RoleDetails {
-        ///Identifies a role within a tenant.
+        ///Identifies a role within a tenant. Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
         pub id: ::laserdata_core::shared::RoleId,
         /**Where a role comes from: `system` roles are predefined by LaserData, `custom` roles
 were created by the tenant (`add_role`), and `api_key` roles were made automatically
@@ -4539,7 +4539,7 @@ narrows them to chosen divisions, keyed by division id.
     ///A deployment a subscription is narrowed to, with its name.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct ScopeEntryDeploymentId {
-        ///Identifies a deployment within an environment.
+        ///Identifies a deployment within an environment. Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
         pub id: ::laserdata_core::shared::DeploymentId,
         ///The name of a deployment, unique within its environment.
         pub name: DeploymentName,
@@ -4553,7 +4553,7 @@ narrows them to chosen divisions, keyed by division id.
     ///A division a subscription is narrowed to, with its name.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct ScopeEntryDivisionId {
-        ///Identifies a division within a tenant.
+        ///Identifies a division within a tenant. Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
         pub id: ::laserdata_core::shared::DivisionId,
         ///The name of a division.
         pub name: ::laserdata_core::shared::DivisionName,
@@ -4567,7 +4567,7 @@ narrows them to chosen divisions, keyed by division id.
     ///An environment a subscription is narrowed to, with its name.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct ScopeEntryEnvironmentId {
-        ///Identifies an environment within a division.
+        ///Identifies an environment within a division. Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
         pub id: ::laserdata_core::shared::EnvironmentId,
         ///The name of an environment.
         pub name: ::laserdata_core::shared::EnvironmentName,
@@ -4581,7 +4581,7 @@ narrows them to chosen divisions, keyed by division id.
     ///A tenant a subscription is narrowed to, with its name.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct ScopeEntryTenantId {
-        ///Identifies a tenant (an organization).
+        ///Identifies a tenant (an organization). Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
         pub id: ::laserdata_core::shared::TenantId,
         ///The name of a tenant (an organization).
         pub name: TenantName,
@@ -5075,7 +5075,7 @@ refused.*/
         pub has_custom_email_domain: bool,
         ///Whether a payment method is on file for the tenant.
         pub has_payment_method: bool,
-        ///Identifies a tenant (an organization).
+        ///Identifies a tenant (an organization). Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
         pub id: ::laserdata_core::shared::TenantId,
         ///The name of a tenant (an organization).
         pub name: TenantName,
@@ -5108,7 +5108,7 @@ refused.*/
     pub struct TenantInfo {
         ///When the tenant was created.
         pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
-        ///Identifies a tenant (an organization).
+        ///Identifies a tenant (an organization). Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
         pub id: ::laserdata_core::shared::TenantId,
         ///The name of a tenant (an organization).
         pub name: TenantName,
@@ -5131,7 +5131,7 @@ refused.*/
     pub struct TenantInvitationInfo {
         ///An e-mail address.
         pub email: Email,
-        ///Identifies an invitation to join a tenant.
+        ///Identifies an invitation to join a tenant. Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
         pub id: ::laserdata_main::types::InvitationId,
         ///The names (not ids) of the roles the invited person gets on accepting.
         pub roles: ::std::vec::Vec<::std::string::String>,
@@ -5271,7 +5271,7 @@ for an API key created with inline permissions.
     pub struct TenantStructure {
         ///The tenant's divisions, each with its environments.
         pub divisions: ::std::vec::Vec<DivisionStructure>,
-        ///Identifies a tenant (an organization).
+        ///Identifies a tenant (an organization). Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
         pub id: ::laserdata_core::shared::TenantId,
         ///The name of a tenant (an organization).
         pub name: TenantName,
@@ -5289,7 +5289,7 @@ for an API key created with inline permissions.
         pub active: bool,
         ///When the subscription was created.
         pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
-        ///Identifies the subscription.
+        ///Identifies the subscription. Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
         pub id: i64,
         ///The name of the plan (for example `basic`, `pro` or `enterprise`).
         pub plan: ::std::string::String,
@@ -6095,7 +6095,7 @@ narrows them to chosen divisions, keyed by division id.*/
                     });
                 self
             }
-            ///Identifies an API key within its tenant.
+            ///Identifies an API key within its tenant. Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
             pub fn id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::ApiKeyId>,
@@ -6132,7 +6132,7 @@ narrows them to chosen divisions, keyed by division id.*/
                     });
                 self
             }
-            ///Identifies a role within a tenant.
+            ///Identifies a role within a tenant. Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
             pub fn role_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::RoleId>,
@@ -6353,7 +6353,7 @@ narrows them to chosen divisions, keyed by division id.*/
                     });
                 self
             }
-            ///Identifies an API key within its tenant.
+            ///Identifies an API key within its tenant. Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
             pub fn id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::ApiKeyId>,
@@ -6377,7 +6377,7 @@ narrows them to chosen divisions, keyed by division id.*/
                     });
                 self
             }
-            ///Identifies a role within a tenant.
+            ///Identifies a role within a tenant. Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
             pub fn role_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::RoleId>,
@@ -6488,7 +6488,7 @@ narrows them to chosen divisions, keyed by division id.*/
             }
         }
         impl ApiKeyToken {
-            ///Identifies an API key within its tenant.
+            ///Identifies an API key within its tenant. Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
             pub fn id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::ApiKeyId>,
@@ -7211,7 +7211,7 @@ narrows them to chosen divisions, keyed by division id.*/
                     });
                 self
             }
-            ///Identifies a deployment within an environment.
+            ///Identifies a deployment within an environment. Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
             pub fn deployment_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::DeploymentId>,
@@ -7237,7 +7237,7 @@ narrows them to chosen divisions, keyed by division id.*/
                     });
                 self
             }
-            ///Identifies a deployment cost report within its tenant.
+            ///Identifies a deployment cost report within its tenant. Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
             pub fn id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_main::types::DeploymentReportId>,
@@ -7581,7 +7581,7 @@ narrows them to chosen divisions, keyed by division id.*/
                     });
                 self
             }
-            ///Identifies a deployment within an environment.
+            ///Identifies a deployment within an environment. Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
             pub fn deployment_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::DeploymentId>,
@@ -7607,7 +7607,7 @@ narrows them to chosen divisions, keyed by division id.*/
                     });
                 self
             }
-            ///Identifies a deployment cost report within its tenant.
+            ///Identifies a deployment cost report within its tenant. Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
             pub fn id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_main::types::DeploymentReportId>,
@@ -7998,7 +7998,7 @@ narrows them to chosen divisions, keyed by division id.*/
                     });
                 self
             }
-            ///Identifies a registered cloud account within its tenant.
+            ///Identifies a registered cloud account within its tenant. Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
             pub fn id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_main::types::CloudAccountId>,
@@ -8241,7 +8241,7 @@ narrows them to chosen divisions, keyed by division id.*/
                     });
                 self
             }
-            ///Identifies a registered cloud account within its tenant.
+            ///Identifies a registered cloud account within its tenant. Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
             pub fn id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_main::types::CloudAccountId>,
@@ -9454,7 +9454,7 @@ narrows them to chosen divisions, keyed by division id.*/
                     });
                 self
             }
-            ///Identifies a role within a tenant.
+            ///Identifies a role within a tenant. Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
             pub fn role_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::RoleId>,
@@ -10354,7 +10354,7 @@ it is left untyped (any JSON value); expect something close to `BillingInfo`.
                     });
                 self
             }
-            ///Identifies an invoice within its tenant.
+            ///Identifies an invoice within its tenant. Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
             pub fn id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_main::types::InvoiceId>,
@@ -10491,7 +10491,7 @@ it is left untyped (any JSON value); expect something close to `BillingInfo`.
                     });
                 self
             }
-            ///Identifies a tenant (an organization).
+            ///Identifies a tenant (an organization). Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
             pub fn tenant_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::TenantId>,
@@ -10668,7 +10668,7 @@ it is left untyped (any JSON value); expect something close to `BillingInfo`.
                     });
                 self
             }
-            ///Identifies an invoice within its tenant.
+            ///Identifies an invoice within its tenant. Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
             pub fn id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_main::types::InvoiceId>,
@@ -10736,7 +10736,7 @@ it is left untyped (any JSON value); expect something close to `BillingInfo`.
                     });
                 self
             }
-            ///Identifies a tenant (an organization).
+            ///Identifies a tenant (an organization). Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
             pub fn tenant_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::TenantId>,
@@ -10903,7 +10903,7 @@ it is left untyped (any JSON value); expect something close to `BillingInfo`.
             }
         }
         impl DeleteDeploymentPayload {
-            ///Identifies a deployment within an environment.
+            ///Identifies a deployment within an environment. Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
             pub fn deployment_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::DeploymentId>,
@@ -10916,7 +10916,7 @@ it is left untyped (any JSON value); expect something close to `BillingInfo`.
                     });
                 self
             }
-            ///Identifies a division within a tenant.
+            ///Identifies a division within a tenant. Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
             pub fn division_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::DivisionId>,
@@ -10929,7 +10929,7 @@ it is left untyped (any JSON value); expect something close to `BillingInfo`.
                     });
                 self
             }
-            ///Identifies an environment within a division.
+            ///Identifies an environment within a division. Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
             pub fn environment_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::EnvironmentId>,
@@ -10944,7 +10944,7 @@ it is left untyped (any JSON value); expect something close to `BillingInfo`.
                     });
                 self
             }
-            ///Identifies a tenant (an organization).
+            ///Identifies a tenant (an organization). Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
             pub fn tenant_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::TenantId>,
@@ -11004,7 +11004,7 @@ it is left untyped (any JSON value); expect something close to `BillingInfo`.
             }
         }
         impl DeleteDivisionPayload {
-            ///Identifies a division within a tenant.
+            ///Identifies a division within a tenant. Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
             pub fn division_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::DivisionId>,
@@ -11017,7 +11017,7 @@ it is left untyped (any JSON value); expect something close to `BillingInfo`.
                     });
                 self
             }
-            ///Identifies a tenant (an organization).
+            ///Identifies a tenant (an organization). Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
             pub fn tenant_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::TenantId>,
@@ -11080,7 +11080,7 @@ it is left untyped (any JSON value); expect something close to `BillingInfo`.
             }
         }
         impl DeleteEnvironmentPayload {
-            ///Identifies a division within a tenant.
+            ///Identifies a division within a tenant. Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
             pub fn division_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::DivisionId>,
@@ -11093,7 +11093,7 @@ it is left untyped (any JSON value); expect something close to `BillingInfo`.
                     });
                 self
             }
-            ///Identifies an environment within a division.
+            ///Identifies an environment within a division. Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
             pub fn environment_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::EnvironmentId>,
@@ -11108,7 +11108,7 @@ it is left untyped (any JSON value); expect something close to `BillingInfo`.
                     });
                 self
             }
-            ///Identifies a tenant (an organization).
+            ///Identifies a tenant (an organization). Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
             pub fn tenant_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::TenantId>,
@@ -11161,7 +11161,7 @@ it is left untyped (any JSON value); expect something close to `BillingInfo`.
             }
         }
         impl DeleteTenantPayload {
-            ///Identifies a tenant (an organization).
+            ///Identifies a tenant (an organization). Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
             pub fn tenant_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::TenantId>,
@@ -12364,7 +12364,7 @@ it is left untyped (any JSON value); expect something close to `BillingInfo`.
                     });
                 self
             }
-            ///Identifies a deployment within an environment.
+            ///Identifies a deployment within an environment. Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
             pub fn id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::DeploymentId>,
@@ -12954,7 +12954,7 @@ there, with the same `ld-api-key`. Null while no Supervisor is assigned.
                     });
                 self
             }
-            ///Identifies a deployment within an environment.
+            ///Identifies a deployment within an environment. Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
             pub fn id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::DeploymentId>,
@@ -13699,7 +13699,7 @@ there, with the same `ld-api-key`. Null while no Supervisor is assigned.
                     });
                 self
             }
-            ///Identifies a deployment within an environment.
+            ///Identifies a deployment within an environment. Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
             pub fn id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::DeploymentId>,
@@ -14366,7 +14366,7 @@ deployment has no Supervisor endpoint.
                     });
                 self
             }
-            ///Identifies a division within a tenant.
+            ///Identifies a division within a tenant. Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
             pub fn id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::DivisionId>,
@@ -14494,7 +14494,7 @@ deployment has no Supervisor endpoint.
                     });
                 self
             }
-            ///Identifies a division within a tenant.
+            ///Identifies a division within a tenant. Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
             pub fn id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::DivisionId>,
@@ -14830,7 +14830,7 @@ deployment has no Supervisor endpoint.
                     });
                 self
             }
-            ///Identifies a division within a tenant.
+            ///Identifies a division within a tenant. Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
             pub fn id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::DivisionId>,
@@ -15029,7 +15029,7 @@ deployment has no Supervisor endpoint.
                     });
                 self
             }
-            ///Identifies an environment within a division.
+            ///Identifies an environment within a division. Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
             pub fn id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::EnvironmentId>,
@@ -15174,7 +15174,7 @@ deployment has no Supervisor endpoint.
                     });
                 self
             }
-            ///Identifies an environment within a division.
+            ///Identifies an environment within a division. Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
             pub fn id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::EnvironmentId>,
@@ -15360,7 +15360,7 @@ deployment has no Supervisor endpoint.
                     });
                 self
             }
-            ///Identifies an environment within a division.
+            ///Identifies an environment within a division. Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
             pub fn id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::EnvironmentId>,
@@ -16393,7 +16393,7 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
             }
         }
         impl NewAccount {
-            ///Identifies a division within a tenant.
+            ///Identifies a division within a tenant. Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
             pub fn division_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -16459,7 +16459,7 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
                     });
                 self
             }
-            ///Identifies a tenant (an organization).
+            ///Identifies a tenant (an organization). Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
             pub fn tenant_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -16707,7 +16707,7 @@ phone number (announced, not yet delivering).*/
                     });
                 self
             }
-            ///Identifies a notification channel.
+            ///Identifies a notification channel. Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
             pub fn id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -16733,7 +16733,7 @@ phone number (announced, not yet delivering).*/
                     });
                 self
             }
-            ///The id of the owner, read according to `owner_kind` (a user, tenant or division id).
+            ///The id of the owner, read according to `owner_kind` (a user, tenant or division id). Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
             pub fn owner_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<i64>,
@@ -16932,7 +16932,7 @@ phone number (announced, not yet delivering).*/
                     });
                 self
             }
-            ///Identifies a notification channel.
+            ///Identifies a notification channel. Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
             pub fn id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -16958,7 +16958,7 @@ phone number (announced, not yet delivering).*/
                     });
                 self
             }
-            ///The id of the owner, read according to `owner_kind` (a user, tenant or division id).
+            ///The id of the owner, read according to `owner_kind` (a user, tenant or division id). Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
             pub fn owner_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<i64>,
@@ -17154,7 +17154,7 @@ phone number (announced, not yet delivering).*/
                     });
                 self
             }
-            ///Identifies a notification that was sent.
+            ///Identifies a notification that was sent. Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
             pub fn id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_main::types::NotificationId>,
@@ -17296,7 +17296,7 @@ readable names.*/
             }
         }
         impl NotificationSubscriptionInfo {
-            ///Identifies a notification channel.
+            ///Identifies a notification channel. Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
             pub fn channel_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -17324,7 +17324,7 @@ readable names.*/
                     });
                 self
             }
-            ///Identifies a subscription of a notification channel.
+            ///Identifies a subscription of a notification channel. Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
             pub fn id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -21301,7 +21301,7 @@ can see an adjacently tagged union (`action_type` + `payload`); each one's
             }
         }
         impl RoleBasicInfo {
-            ///Identifies a role within a tenant.
+            ///Identifies a role within a tenant. Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
             pub fn id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::RoleId>,
@@ -21395,7 +21395,7 @@ for an API key created with inline permissions.*/
             }
         }
         impl RoleDetails {
-            ///Identifies a role within a tenant.
+            ///Identifies a role within a tenant. Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
             pub fn id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::RoleId>,
@@ -21828,7 +21828,7 @@ for an API key created with inline permissions.*/
             }
         }
         impl ScopeEntryDeploymentId {
-            ///Identifies a deployment within an environment.
+            ///Identifies a deployment within an environment. Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
             pub fn id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::DeploymentId>,
@@ -21895,7 +21895,7 @@ for an API key created with inline permissions.*/
             }
         }
         impl ScopeEntryDivisionId {
-            ///Identifies a division within a tenant.
+            ///Identifies a division within a tenant. Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
             pub fn id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::DivisionId>,
@@ -21961,7 +21961,7 @@ for an API key created with inline permissions.*/
             }
         }
         impl ScopeEntryEnvironmentId {
-            ///Identifies an environment within a division.
+            ///Identifies an environment within a division. Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
             pub fn id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::EnvironmentId>,
@@ -22025,7 +22025,7 @@ for an API key created with inline permissions.*/
             }
         }
         impl ScopeEntryTenantId {
-            ///Identifies a tenant (an organization).
+            ///Identifies a tenant (an organization). Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
             pub fn id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::TenantId>,
@@ -23694,7 +23694,7 @@ refused.*/
                     });
                 self
             }
-            ///Identifies a tenant (an organization).
+            ///Identifies a tenant (an organization). Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
             pub fn id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::TenantId>,
@@ -23896,7 +23896,7 @@ refused.*/
                     });
                 self
             }
-            ///Identifies a tenant (an organization).
+            ///Identifies a tenant (an organization). Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
             pub fn id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::TenantId>,
@@ -24028,7 +24028,7 @@ refused.*/
                     });
                 self
             }
-            ///Identifies an invitation to join a tenant.
+            ///Identifies an invitation to join a tenant. Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
             pub fn id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_main::types::InvitationId>,
@@ -24215,7 +24215,7 @@ refused.*/
                     });
                 self
             }
-            ///Identifies a tenant (an organization).
+            ///Identifies a tenant (an organization). Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
             pub fn id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::TenantId>,
@@ -24319,7 +24319,7 @@ refused.*/
                     });
                 self
             }
-            ///Identifies the subscription.
+            ///Identifies the subscription. Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
             pub fn id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<i64>,
@@ -26182,27 +26182,38 @@ sent back by `get_*_channel`, so handle the answer with care.
         }
     }
     ::laserdata_core::id_type! {
-        #[doc = "Identifies a registered cloud account within its tenant."]
+        #[doc =
+        "Identifies a registered cloud account within its tenant. Values can exceed 2^53, so read them as 64-bit integers, never as floating point."]
         CloudAccountId
     }
     ::laserdata_core::id_type! {
-        #[doc = "Identifies a deployment cost report within its tenant."]
+        #[doc =
+        "Identifies a deployment cost report within its tenant. Values can exceed 2^53, so read them as 64-bit integers, never as floating point."]
         DeploymentReportId
     }
     ::laserdata_core::id_type! {
-        #[doc = "Identifies an invitation to join a tenant."] InvitationId
+        #[doc =
+        "Identifies an invitation to join a tenant. Values can exceed 2^53, so read them as 64-bit integers, never as floating point."]
+        InvitationId
     }
     ::laserdata_core::id_type! {
-        #[doc = "Identifies an invoice within its tenant."] InvoiceId
+        #[doc =
+        "Identifies an invoice within its tenant. Values can exceed 2^53, so read them as 64-bit integers, never as floating point."]
+        InvoiceId
     }
     ::laserdata_core::id_type! {
-        #[doc = "Identifies a notification channel."] NotificationChannelId
+        #[doc =
+        "Identifies a notification channel. Values can exceed 2^53, so read them as 64-bit integers, never as floating point."]
+        NotificationChannelId
     }
     ::laserdata_core::id_type! {
-        #[doc = "Identifies a notification that was sent."] NotificationId
+        #[doc =
+        "Identifies a notification that was sent. Values can exceed 2^53, so read them as 64-bit integers, never as floating point."]
+        NotificationId
     }
     ::laserdata_core::id_type! {
-        #[doc = "Identifies a subscription of a notification channel."]
+        #[doc =
+        "Identifies a subscription of a notification channel. Values can exceed 2^53, so read them as 64-bit integers, never as floating point."]
         NotificationSubscriptionId
     }
     impl ::std::convert::From<&str> for CidrBlock {

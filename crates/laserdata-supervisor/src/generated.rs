@@ -60,7 +60,7 @@ pub mod types {
     pub struct AccessRuleInfo {
         ///The IPv4 ranges the rule applies to.
         pub cidr_blocks: ::std::vec::Vec<AccessRuleCidrBlock>,
-        ///Identifies an access rule of a deployment.
+        ///Identifies an access rule of a deployment. Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
         pub id: ::laserdata_supervisor::types::AccessRuleId,
         ///True for an ingress rule, false for an egress rule.
         #[serde(default = "defaults::default_bool::<true>")]
@@ -241,7 +241,7 @@ value; in a URL it must be percent-encoded (`reconfigure%3A512`).*/
         ///When the action was accepted; entries created by one `create_activity` call share it (closely).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub created_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
-        ///Identifies one entry of a deployment's activity log.
+        ///Identifies one entry of a deployment's activity log. Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
         pub id: ::laserdata_supervisor::types::ActivityId,
         /**Identifies a node (a machine) of a deployment. Values can exceed 2^53, so read them as
 64-bit integers, never as floating point.*/
@@ -262,7 +262,7 @@ are final.*/
         pub status: ::laserdata_core::Open<
             ::laserdata_supervisor::types::ActivityStatus,
         >,
-        ///Identifies a tenant (an organization).
+        ///Identifies a tenant (an organization). Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
         pub tenant_id: ::laserdata_core::shared::TenantId,
         ///When the entry last changed, for example when it became `completed` or `rejected`.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -409,7 +409,7 @@ the typed fields are guesses, all optional, and every other field is kept as sen
         ///When the endpoint service was requested.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub created_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
-        ///Identifies an AWS PrivateLink endpoint service of a deployment.
+        ///Identifies an AWS PrivateLink endpoint service of a deployment. Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
         pub id: ::laserdata_supervisor::types::AwsPrivateLinkId,
         ///The endpoint service's name.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -465,7 +465,7 @@ a creation time under guessed names; every other field is kept as sent.
         ///When the peering was requested.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub created_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
-        ///Identifies an AWS VPC peering of a deployment.
+        ///Identifies an AWS VPC peering of a deployment. Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
         pub id: ::laserdata_supervisor::types::AwsVpcPeeringId,
         ///The peering's name.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -558,12 +558,12 @@ just before it upgraded the deployment).*/
         >,
         ///When the backup was asked for.
         pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
-        ///Identifies a deployment within an environment.
+        ///Identifies a deployment within an environment. Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
         pub deployment_id: ::laserdata_core::shared::DeploymentId,
         ///When the backup is removed automatically; null when it has no expiry (yet).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub expires_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
-        ///Identifies a backup of a deployment.
+        ///Identifies a backup of a deployment. Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
         pub id: ::laserdata_supervisor::types::BackupId,
         ///A name for people to recognise a backup by; automatic backups get one from the server.
         pub name: BackupName,
@@ -1041,7 +1041,8 @@ Lists may leave `values` out; single rows carry it.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub created_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
         /**Identifies one stored configuration row (one version of one named configuration).
-`delete_config` and the `reconfigure:{config_id}` runtime action take it.*/
+`delete_config` and the `reconfigure:{config_id}` runtime action take it.
+Values can exceed 2^53, so read them as 64-bit integers, never as floating point.*/
         pub id: ::laserdata_supervisor::types::ConfigId,
         ///The name shared by every version of one configuration, such as `high-throughput`.
         pub name: ConfigName,
@@ -1127,7 +1128,7 @@ form was not seen, so they are optional.
 */
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct ConnectorInstanceInfo {
-        ///Identifies a connector instance within its deployment.
+        ///Identifies a connector instance within its deployment. Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
         pub instance_id: ::laserdata_supervisor::types::ConnectorInstanceId,
         /**A key naming the instance or the connector it runs; the documentation does not
 say which (compare `connector_key` and `instance_key` of the Main API's
@@ -1742,7 +1743,7 @@ leave the field out to get manual acceptance.*/
         ///When the attachment was requested.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub created_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
-        ///Identifies a GCP Private Service Connect attachment of a deployment.
+        ///Identifies a GCP Private Service Connect attachment of a deployment. Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
         pub id: ::laserdata_supervisor::types::GcpPrivateServiceConnectId,
         ///The attachment's name, unique within the deployment.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1841,7 +1842,7 @@ guesses, all optional, and every other field is kept as sent.
         ///When the peering was requested.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub created_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
-        ///Identifies a GCP VPC peering of a deployment.
+        ///Identifies a GCP VPC peering of a deployment. Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
         pub id: ::laserdata_supervisor::types::GcpVpcPeeringId,
         ///The peering's name.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -2305,10 +2306,10 @@ values may follow AWS's own peering states or snake_case. Treat any value as opa
         ///When the snapshot was started.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub created_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
-        ///Identifies a division within a tenant.
+        ///Identifies a division within a tenant. Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub division_id: ::std::option::Option<::laserdata_core::shared::DivisionId>,
-        ///Identifies a diagnostic snapshot of a deployment.
+        ///Identifies a diagnostic snapshot of a deployment. Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
         pub id: ::laserdata_supervisor::types::SnapshotId,
         ///The snapshot's name.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -2318,7 +2319,7 @@ upload, `completed` once every node is done and the report can be downloaded.*/
         pub status: ::laserdata_core::Open<
             ::laserdata_supervisor::types::SnapshotStatus,
         >,
-        ///Identifies a tenant (an organization).
+        ///Identifies a tenant (an organization). Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub tenant_id: ::std::option::Option<::laserdata_core::shared::TenantId>,
         #[serde(flatten)]
@@ -2489,7 +2490,7 @@ The set is open: other values may appear and are passed through unchanged.
                     });
                 self
             }
-            ///Identifies an access rule of a deployment.
+            ///Identifies an access rule of a deployment. Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
             pub fn id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_supervisor::types::AccessRuleId>,
@@ -2779,7 +2780,7 @@ value; in a URL it must be percent-encoded (`reconfigure%3A512`).*/
                     });
                 self
             }
-            ///Identifies one entry of a deployment's activity log.
+            ///Identifies one entry of a deployment's activity log. Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
             pub fn id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_supervisor::types::ActivityId>,
@@ -2844,7 +2845,7 @@ are final.*/
                     });
                 self
             }
-            ///Identifies a tenant (an organization).
+            ///Identifies a tenant (an organization). Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
             pub fn tenant_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::TenantId>,
@@ -2985,7 +2986,7 @@ are final.*/
                     });
                 self
             }
-            ///Identifies an AWS PrivateLink endpoint service of a deployment.
+            ///Identifies an AWS PrivateLink endpoint service of a deployment. Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
             pub fn id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -3177,7 +3178,7 @@ values may follow AWS's own peering states or snake_case. Treat any value as opa
                     });
                 self
             }
-            ///Identifies an AWS VPC peering of a deployment.
+            ///Identifies an AWS VPC peering of a deployment. Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
             pub fn id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -3474,7 +3475,7 @@ just before it upgraded the deployment).*/
                     });
                 self
             }
-            ///Identifies a deployment within an environment.
+            ///Identifies a deployment within an environment. Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
             pub fn deployment_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::shared::DeploymentId>,
@@ -3502,7 +3503,7 @@ just before it upgraded the deployment).*/
                     });
                 self
             }
-            ///Identifies a backup of a deployment.
+            ///Identifies a backup of a deployment. Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
             pub fn id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_supervisor::types::BackupId>,
@@ -4035,7 +4036,8 @@ are going away).*/
                 self
             }
             /**Identifies one stored configuration row (one version of one named configuration).
-`delete_config` and the `reconfigure:{config_id}` runtime action take it.*/
+`delete_config` and the `reconfigure:{config_id}` runtime action take it.
+Values can exceed 2^53, so read them as 64-bit integers, never as floating point.*/
             pub fn id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_supervisor::types::ConfigId>,
@@ -4202,7 +4204,7 @@ are going away).*/
             }
         }
         impl ConnectorInstanceInfo {
-            ///Identifies a connector instance within its deployment.
+            ///Identifies a connector instance within its deployment. Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
             pub fn instance_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -5412,7 +5414,7 @@ leave the field out to get manual acceptance.*/
                     });
                 self
             }
-            ///Identifies a GCP Private Service Connect attachment of a deployment.
+            ///Identifies a GCP Private Service Connect attachment of a deployment. Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
             pub fn id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -5590,7 +5592,7 @@ values may follow AWS's own peering states or snake_case. Treat any value as opa
                     });
                 self
             }
-            ///Identifies a GCP VPC peering of a deployment.
+            ///Identifies a GCP VPC peering of a deployment. Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
             pub fn id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -7379,7 +7381,7 @@ The set is open: other values may appear and are passed through unchanged.*/
                     });
                 self
             }
-            ///Identifies a division within a tenant.
+            ///Identifies a division within a tenant. Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
             pub fn division_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -7394,7 +7396,7 @@ The set is open: other values may appear and are passed through unchanged.*/
                     });
                 self
             }
-            ///Identifies a diagnostic snapshot of a deployment.
+            ///Identifies a diagnostic snapshot of a deployment. Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
             pub fn id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_supervisor::types::SnapshotId>,
@@ -7434,7 +7436,7 @@ upload, `completed` once every node is done and the report can be downloaded.*/
                     });
                 self
             }
-            ///Identifies a tenant (an organization).
+            ///Identifies a tenant (an organization). Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
             pub fn tenant_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -7536,28 +7538,38 @@ upload, `completed` once every node is done and the report can be downloaded.*/
         }
     }
     ::laserdata_core::id_type! {
-        #[doc = "Identifies an access rule of a deployment."] AccessRuleId
-    }
-    ::laserdata_core::id_type! {
-        #[doc = "Identifies one entry of a deployment's activity log."] ActivityId
-    }
-    ::laserdata_core::id_type! {
-        #[doc = "Identifies an AWS PrivateLink endpoint service of a deployment."]
-        AwsPrivateLinkId
-    }
-    ::laserdata_core::id_type! {
-        #[doc = "Identifies an AWS VPC peering of a deployment."] AwsVpcPeeringId
-    }
-    ::laserdata_core::id_type! {
-        #[doc = "Identifies a backup of a deployment."] BackupId
+        #[doc =
+        "Identifies an access rule of a deployment. Values can exceed 2^53, so read them as 64-bit integers, never as floating point."]
+        AccessRuleId
     }
     ::laserdata_core::id_type! {
         #[doc =
-        "Identifies one stored configuration row (one version of one named configuration).\n`delete_config` and the `reconfigure:{config_id}` runtime action take it."]
+        "Identifies one entry of a deployment's activity log. Values can exceed 2^53, so read them as 64-bit integers, never as floating point."]
+        ActivityId
+    }
+    ::laserdata_core::id_type! {
+        #[doc =
+        "Identifies an AWS PrivateLink endpoint service of a deployment. Values can exceed 2^53, so read them as 64-bit integers, never as floating point."]
+        AwsPrivateLinkId
+    }
+    ::laserdata_core::id_type! {
+        #[doc =
+        "Identifies an AWS VPC peering of a deployment. Values can exceed 2^53, so read them as 64-bit integers, never as floating point."]
+        AwsVpcPeeringId
+    }
+    ::laserdata_core::id_type! {
+        #[doc =
+        "Identifies a backup of a deployment. Values can exceed 2^53, so read them as 64-bit integers, never as floating point."]
+        BackupId
+    }
+    ::laserdata_core::id_type! {
+        #[doc =
+        "Identifies one stored configuration row (one version of one named configuration).\n`delete_config` and the `reconfigure:{config_id}` runtime action take it.\nValues can exceed 2^53, so read them as 64-bit integers, never as floating point."]
         ConfigId
     }
     ::laserdata_core::id_type! {
-        #[doc = "Identifies a connector instance within its deployment."]
+        #[doc =
+        "Identifies a connector instance within its deployment. Values can exceed 2^53, so read them as 64-bit integers, never as floating point."]
         ConnectorInstanceId
     }
     ::laserdata_core::id_type! {
@@ -7566,14 +7578,19 @@ upload, `completed` once every node is done and the report can be downloaded.*/
         DeploymentNodeId
     }
     ::laserdata_core::id_type! {
-        #[doc = "Identifies a GCP Private Service Connect attachment of a deployment."]
+        #[doc =
+        "Identifies a GCP Private Service Connect attachment of a deployment. Values can exceed 2^53, so read them as 64-bit integers, never as floating point."]
         GcpPrivateServiceConnectId
     }
     ::laserdata_core::id_type! {
-        #[doc = "Identifies a GCP VPC peering of a deployment."] GcpVpcPeeringId
+        #[doc =
+        "Identifies a GCP VPC peering of a deployment. Values can exceed 2^53, so read them as 64-bit integers, never as floating point."]
+        GcpVpcPeeringId
     }
     ::laserdata_core::id_type! {
-        #[doc = "Identifies a diagnostic snapshot of a deployment."] SnapshotId
+        #[doc =
+        "Identifies a diagnostic snapshot of a deployment. Values can exceed 2^53, so read them as 64-bit integers, never as floating point."]
+        SnapshotId
     }
     ::laserdata_core::id_type! {
         #[doc =

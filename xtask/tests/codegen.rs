@@ -112,7 +112,7 @@ fn an_unresolved_reference_names_file_line_and_pointer() {
 fn rule_violations_and_bad_examples_are_all_reported_at_once() {
     let dir = scratch_copy();
     let before = snapshot_of_outputs(dir.path());
-    // A paged list without `results`, an example of the wrong type, and a `default` response.
+    // A paged list without `results`, an example of the wrong type, a `default` response...
     replace_in(dir.path(), API_KEYS, "        - $ref: '../shared.yaml#/components/parameters/Results'\n", "");
     replace_in(dir.path(), API_KEYS, "                total_pages: 1\n", "                total_pages: one\n");
     replace_in(
@@ -122,6 +122,13 @@ fn rule_violations_and_bad_examples_are_all_reported_at_once() {
         "        default:\n          $ref: '../shared.yaml#/components/responses/ServerError'\n",
     );
     let example_line = line_of(dir.path(), API_KEYS, "total_pages: one");
+    // An `idempotency-key` on a public operation: nothing to remember it under.
+    replace_in(
+        dir.path(),
+        "openapi/main/account.yaml",
+        "      operationId: sign_in\n",
+        "      operationId: sign_in\n      parameters:\n        - $ref: '../shared.yaml#/components/parameters/IdempotencyKey'\n",
+    );
 
     let message = invalid(codegen(dir.path(), LAYERS, false));
 
@@ -130,6 +137,7 @@ fn rule_violations_and_bad_examples_are_all_reported_at_once() {
     assert!(message.contains("\"one\" is not of type \"integer\""), "{message}");
     assert!(message.contains("uses a `default` response"), "{message}");
     assert!(message.contains("must declare a `5XX` response"), "{message}");
+    assert!(message.contains("`sign_in` takes no API key, so `idempotency-key`"), "{message}");
     assert_eq!(snapshot_of_outputs(dir.path()), before);
 }
 

@@ -104,16 +104,6 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn idempotency_key<'a, T>(self, value: T) -> Self
-        where
-            T: Into<Option<&'a types::IdempotencyKey>>,
-        {
-            if let Some(value) = value.into() {
-                Self(self.0.header("idempotency-key", value.to_string()))
-            } else {
-                Self(self.0.header_missing("idempotency-key"))
-            }
-        }
         pub fn body(self, value: &types::CreateIntent) -> Self {
             Self(self.0.json_body_obj(value))
         }
@@ -168,16 +158,6 @@ pub mod operations {
         }
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
-        }
-        pub fn idempotency_key<'a, T>(self, value: T) -> Self
-        where
-            T: Into<Option<&'a types::IdempotencyKey>>,
-        {
-            if let Some(value) = value.into() {
-                Self(self.0.header("idempotency-key", value.to_string()))
-            } else {
-                Self(self.0.header_missing("idempotency-key"))
-            }
         }
         pub fn body(self, value: &types::LinkAccount) -> Self {
             Self(self.0.json_body_obj(value))
@@ -234,16 +214,6 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn idempotency_key<'a, T>(self, value: T) -> Self
-        where
-            T: Into<Option<&'a types::IdempotencyKey>>,
-        {
-            if let Some(value) = value.into() {
-                Self(self.0.header("idempotency-key", value.to_string()))
-            } else {
-                Self(self.0.header_missing("idempotency-key"))
-            }
-        }
         pub fn body(self, value: &types::SignIn) -> Self {
             Self(self.0.json_body_obj(value))
         }
@@ -298,16 +268,6 @@ pub mod operations {
         }
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
-        }
-        pub fn idempotency_key<'a, T>(self, value: T) -> Self
-        where
-            T: Into<Option<&'a types::IdempotencyKey>>,
-        {
-            if let Some(value) = value.into() {
-                Self(self.0.header("idempotency-key", value.to_string()))
-            } else {
-                Self(self.0.header_missing("idempotency-key"))
-            }
         }
         pub fn body(self, value: &types::SignUp) -> Self {
             Self(self.0.json_body_obj(value))

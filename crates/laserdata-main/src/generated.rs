@@ -2942,9 +2942,9 @@ field in `field_issues`.
         }
     }
     /**A value of your choosing (a UUID v4 is a good one, at most 255 characters) that makes
-a retried request safe. For ten minutes the server remembers the first answer given
-to this key and replays it, with `idempotent-replayed: true`, instead of doing the work
-again. Reusing the key with a different body gets 409 `idempotency_error`; reusing it
+a retried request safe. For ten minutes the server remembers, per API key, the first
+answer given to this key and replays it, with `idempotent-replayed: true`, instead of
+doing the work again; so only requests made with an API key honour it. Reusing the key with a different body gets 409 `idempotency_error`; reusing it
 while the first request is still running gets 409 `idempotent_request_in_progress`.
 */
     #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
@@ -25875,12 +25875,8 @@ in there, the provider redirects to `auth_callback`.
 
 Sends a `POST` request to `/account/auth/intents`
 
-Arguments:
-- `idempotency_key`: Makes retrying this request safe; see `IdempotencyKey`.
-- `body`
 ```ignore
 let response = client.create_intent()
-    .idempotency_key(idempotency_key)
     .body(body)
     .send()
     .await;
@@ -25896,12 +25892,8 @@ the user can sign in with either. Answers like `sign_up`.
 
 Sends a `POST` request to `/account/link`
 
-Arguments:
-- `idempotency_key`: Makes retrying this request safe; see `IdempotencyKey`.
-- `body`
 ```ignore
 let response = client.link_account()
-    .idempotency_key(idempotency_key)
     .body(body)
     .send()
     .await;
@@ -25918,12 +25910,8 @@ console uses it.
 
 Sends a `POST` request to `/account/sign_in`
 
-Arguments:
-- `idempotency_key`: Makes retrying this request safe; see `IdempotencyKey`.
-- `body`
 ```ignore
 let response = client.sign_in()
-    .idempotency_key(idempotency_key)
     .body(body)
     .send()
     .await;
@@ -25939,12 +25927,8 @@ or by accepting an invitation.
 
 Sends a `POST` request to `/account/sign_up`
 
-Arguments:
-- `idempotency_key`: Makes retrying this request safe; see `IdempotencyKey`.
-- `body`
 ```ignore
 let response = client.sign_up()
-    .idempotency_key(idempotency_key)
     .body(body)
     .send()
     .await;
@@ -28630,29 +28614,14 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct CreateIntent<'a> {
         client: &'a super::Client,
-        idempotency_key: Result<Option<types::IdempotencyKey>, String>,
         body: Result<types::builder::CreateIntent, String>,
     }
     impl<'a> CreateIntent<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                idempotency_key: Ok(None),
                 body: Ok(::std::default::Default::default()),
             }
-        }
-        pub fn idempotency_key<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<types::IdempotencyKey>,
-        {
-            self.idempotency_key = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `IdempotencyKey` for idempotency_key failed"
-                        .to_string()
-                });
-            self
         }
         pub fn body<V>(mut self, value: V) -> Self
         where
@@ -28680,15 +28649,14 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::IntentRedirect>, Error<ByteStream>> {
-            let Self { client, idempotency_key, body } = self;
-            let idempotency_key = idempotency_key.map_err(Error::InvalidRequest)?;
+            let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
                     types::CreateIntent::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
             let url = format!("{}/account/auth/intents", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
                     ::reqwest::header::HeaderName::from_static("api-version"),
@@ -28696,9 +28664,6 @@ pub mod builder {
                         super::Client::api_version(),
                     ),
                 );
-            if let Some(value) = idempotency_key {
-                header_map.append("idempotency-key", value.to_string().try_into()?);
-            }
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -28735,29 +28700,14 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct LinkAccount<'a> {
         client: &'a super::Client,
-        idempotency_key: Result<Option<types::IdempotencyKey>, String>,
         body: Result<types::builder::LinkAccount, String>,
     }
     impl<'a> LinkAccount<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                idempotency_key: Ok(None),
                 body: Ok(::std::default::Default::default()),
             }
-        }
-        pub fn idempotency_key<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<types::IdempotencyKey>,
-        {
-            self.idempotency_key = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `IdempotencyKey` for idempotency_key failed"
-                        .to_string()
-                });
-            self
         }
         pub fn body<V>(mut self, value: V) -> Self
         where
@@ -28785,13 +28735,12 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::NewAccount>, Error<ByteStream>> {
-            let Self { client, idempotency_key, body } = self;
-            let idempotency_key = idempotency_key.map_err(Error::InvalidRequest)?;
+            let Self { client, body } = self;
             let body = body
                 .and_then(|v| types::LinkAccount::try_from(v).map_err(|e| e.to_string()))
                 .map_err(Error::InvalidRequest)?;
             let url = format!("{}/account/link", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
                     ::reqwest::header::HeaderName::from_static("api-version"),
@@ -28799,9 +28748,6 @@ pub mod builder {
                         super::Client::api_version(),
                     ),
                 );
-            if let Some(value) = idempotency_key {
-                header_map.append("idempotency-key", value.to_string().try_into()?);
-            }
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -28838,29 +28784,14 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct SignIn<'a> {
         client: &'a super::Client,
-        idempotency_key: Result<Option<types::IdempotencyKey>, String>,
         body: Result<types::builder::SignIn, String>,
     }
     impl<'a> SignIn<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                idempotency_key: Ok(None),
                 body: Ok(::std::default::Default::default()),
             }
-        }
-        pub fn idempotency_key<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<types::IdempotencyKey>,
-        {
-            self.idempotency_key = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `IdempotencyKey` for idempotency_key failed"
-                        .to_string()
-                });
-            self
         }
         pub fn body<V>(mut self, value: V) -> Self
         where
@@ -28884,13 +28815,12 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::SessionInfo>, Error<ByteStream>> {
-            let Self { client, idempotency_key, body } = self;
-            let idempotency_key = idempotency_key.map_err(Error::InvalidRequest)?;
+            let Self { client, body } = self;
             let body = body
                 .and_then(|v| types::SignIn::try_from(v).map_err(|e| e.to_string()))
                 .map_err(Error::InvalidRequest)?;
             let url = format!("{}/account/sign_in", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
                     ::reqwest::header::HeaderName::from_static("api-version"),
@@ -28898,9 +28828,6 @@ pub mod builder {
                         super::Client::api_version(),
                     ),
                 );
-            if let Some(value) = idempotency_key {
-                header_map.append("idempotency-key", value.to_string().try_into()?);
-            }
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -28937,29 +28864,14 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct SignUp<'a> {
         client: &'a super::Client,
-        idempotency_key: Result<Option<types::IdempotencyKey>, String>,
         body: Result<types::builder::SignUp, String>,
     }
     impl<'a> SignUp<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                idempotency_key: Ok(None),
                 body: Ok(::std::default::Default::default()),
             }
-        }
-        pub fn idempotency_key<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<types::IdempotencyKey>,
-        {
-            self.idempotency_key = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `IdempotencyKey` for idempotency_key failed"
-                        .to_string()
-                });
-            self
         }
         pub fn body<V>(mut self, value: V) -> Self
         where
@@ -28983,13 +28895,12 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::NewAccount>, Error<ByteStream>> {
-            let Self { client, idempotency_key, body } = self;
-            let idempotency_key = idempotency_key.map_err(Error::InvalidRequest)?;
+            let Self { client, body } = self;
             let body = body
                 .and_then(|v| types::SignUp::try_from(v).map_err(|e| e.to_string()))
                 .map_err(Error::InvalidRequest)?;
             let url = format!("{}/account/sign_up", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
                     ::reqwest::header::HeaderName::from_static("api-version"),
@@ -28997,9 +28908,6 @@ pub mod builder {
                         super::Client::api_version(),
                     ),
                 );
-            if let Some(value) = idempotency_key {
-                header_map.append("idempotency-key", value.to_string().try_into()?);
-            }
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -41326,7 +41234,7 @@ pub static OPERATIONS: &[::laserdata_core::hooks::Operation] = &[
     ::laserdata_core::hooks::Operation { id: "create_division_channel", path: "/tenants/{tenant_id}/divisions/{division_id}/channels", idempotency_key: true },
     ::laserdata_core::hooks::Operation { id: "create_division_subscription", path: "/tenants/{tenant_id}/divisions/{division_id}/channels/{channel_id}/subscriptions", idempotency_key: true },
     ::laserdata_core::hooks::Operation { id: "create_environment", path: "/tenants/{tenant_id}/divisions/{division_id}/environments", idempotency_key: true },
-    ::laserdata_core::hooks::Operation { id: "create_intent", path: "/account/auth/intents", idempotency_key: true },
+    ::laserdata_core::hooks::Operation { id: "create_intent", path: "/account/auth/intents", idempotency_key: false },
     ::laserdata_core::hooks::Operation { id: "create_setup_intent", path: "/tenants/{tenant_id}/billing/payments/intents", idempotency_key: true },
     ::laserdata_core::hooks::Operation { id: "create_tenant_channel", path: "/tenants/{tenant_id}/channels", idempotency_key: true },
     ::laserdata_core::hooks::Operation { id: "create_tenant_subscription", path: "/tenants/{tenant_id}/channels/{channel_id}/subscriptions", idempotency_key: true },
@@ -41398,15 +41306,15 @@ pub static OPERATIONS: &[::laserdata_core::hooks::Operation] = &[
     ::laserdata_core::hooks::Operation { id: "get_tiers", path: "/tenants/{tenant_id}/clouds/{cloud}/regions/{region}/tiers", idempotency_key: false },
     ::laserdata_core::hooks::Operation { id: "get_user_notifications", path: "/users/{user_id}/channels/{channel_id}/notifications", idempotency_key: false },
     ::laserdata_core::hooks::Operation { id: "invite_member", path: "/tenants/{tenant_id}/invitations", idempotency_key: true },
-    ::laserdata_core::hooks::Operation { id: "link_account", path: "/account/link", idempotency_key: true },
+    ::laserdata_core::hooks::Operation { id: "link_account", path: "/account/link", idempotency_key: false },
     ::laserdata_core::hooks::Operation { id: "preview_deployment", path: "/tenants/{tenant_id}/divisions/{division_id}/environments/{environment_id}/deployments/preview", idempotency_key: true },
     ::laserdata_core::hooks::Operation { id: "remove_payment_method", path: "/tenants/{tenant_id}/billing/payments/method", idempotency_key: false },
     ::laserdata_core::hooks::Operation { id: "request_resource_code", path: "/tenants/{tenant_id}/request_code", idempotency_key: true },
     ::laserdata_core::hooks::Operation { id: "revoke_role_members", path: "/tenants/{tenant_id}/roles/{role_id}/members/revoke", idempotency_key: true },
     ::laserdata_core::hooks::Operation { id: "set_division_subscriptions", path: "/tenants/{tenant_id}/divisions/{division_id}/channels/{channel_id}/subscriptions", idempotency_key: true },
     ::laserdata_core::hooks::Operation { id: "set_tenant_subscriptions", path: "/tenants/{tenant_id}/channels/{channel_id}/subscriptions", idempotency_key: true },
-    ::laserdata_core::hooks::Operation { id: "sign_in", path: "/account/sign_in", idempotency_key: true },
-    ::laserdata_core::hooks::Operation { id: "sign_up", path: "/account/sign_up", idempotency_key: true },
+    ::laserdata_core::hooks::Operation { id: "sign_in", path: "/account/sign_in", idempotency_key: false },
+    ::laserdata_core::hooks::Operation { id: "sign_up", path: "/account/sign_up", idempotency_key: false },
     ::laserdata_core::hooks::Operation { id: "test_division_channel", path: "/tenants/{tenant_id}/divisions/{division_id}/channels/{channel_id}/test", idempotency_key: true },
     ::laserdata_core::hooks::Operation { id: "test_tenant_channel", path: "/tenants/{tenant_id}/channels/{channel_id}/test", idempotency_key: true },
     ::laserdata_core::hooks::Operation { id: "update_api_key_security", path: "/tenants/{tenant_id}/api_keys/{api_key_id}/security", idempotency_key: true },

@@ -16,6 +16,7 @@ pub mod publish;
 pub mod spec;
 pub mod surface;
 pub mod tools;
+pub mod vendor;
 
 use std::path::{Path, PathBuf};
 
@@ -109,6 +110,14 @@ pub fn render(root: &Path, layers: &[Layer]) -> Result<Vec<Output>, Vec<Diagnost
                 continue;
             }
         };
+        // The list of departures names the Supervisor's inferred operations: it is written
+        // with that layer.
+        if layer.requires_confidence {
+            match vendor::departures::output(root, layer.name, &bundle.doc) {
+                Ok(output) => outputs.push(output),
+                Err(problem) => problems.push(problem),
+            }
+        }
         // The client and its mocks are generated independently from one parsed document: one
         // thread each.
         let (client, mocks) = match codegen::progenitor_spec(&bundle) {

@@ -12,6 +12,10 @@ usage: cargo xtask codegen [--check] [--layer NAME]...
        cargo xtask docs [--out DIR]
        cargo xtask lint [--gate NAME]...
        cargo xtask diff OLD-REF [NEW-REF] [--deny-breaking]
+       cargo xtask vendor-diff FILE... [--json] [--deny-new] [--all] [--layer NAME]
+       cargo xtask live-check [--out DIR] [--tenant ID] [--deployment ID] [--supervisor-url URL]
+                              [--allow-writes OP,...] [--spec-dir DIR]
+       cargo xtask live-check --apply [REPORT]
 
   codegen    bundle and check the OpenAPI sources in openapi/, then regenerate
              openapi/dist/ and the generated client crates in crates/
@@ -36,6 +40,26 @@ usage: cargo xtask codegen [--check] [--layer NAME]...
   diff       list the breaking and the additive changes of the published documents
              between two git revisions (NEW-REF defaults to the working tree);
              --deny-breaking exits with 1 when there is a breaking change
+
+  vendor-diff  compare the vendor's OpenAPI documents (3.0 or 3.1, JSON or YAML) with our
+               description, layer by layer: operations, parameters, request and response
+               fields, enum values, success statuses. Each difference is recorded (a
+               departure in openapi/vendor-departures.yaml) or new. --json prints the
+               findings as JSON; --deny-new exits with 1 when one is new; --all lists the
+               recorded ones too; --layer compares every FILE with that layer instead of
+               the one sharing the most operations with it
+
+  live-check   call the read-only operations of the real API (or any LD_API_URL) with
+               LD_API_KEY and check every answer against our description: status, body
+               schema, undeclared fields, the ld-request header, and whether the inferred
+               Supervisor routes exist. Writes live-check.json and live-check.md into DIR
+               (default target/live-check). Needs a tenant (--tenant or LD_TENANT_ID, else
+               the key's first); the Supervisor needs --deployment (its supervisor_url is
+               looked up, or give --supervisor-url). Never prints the key or secret values;
+               calls a mutating operation only when --allow-writes names it.
+               --apply marks the inferred Supervisor operations that REPORT (default
+               target/live-check/live-check.json) confirmed as seen in openapi/supervisor/
+               and lists the refuted ones; run `cargo xtask codegen` afterwards
 ";
 
 fn main() -> ExitCode {
@@ -47,6 +71,8 @@ fn main() -> ExitCode {
         Some("lint") => lint(&args[1..]),
         Some("diff") => diff(&args[1..]),
         Some("bench") => bench(&args[1..]),
+        Some("vendor-diff") => vendor_diff(&args[1..]),
+
         Some("help" | "--help" | "-h") | None => {
             print!("{USAGE}");
             ExitCode::SUCCESS
@@ -203,6 +229,39 @@ fn diff(args: &[String]) -> ExitCode {
         }
         Err(message) => failure(&message),
     }
+}
+
+fn vendor_diff(args: &[String]) -> ExitCode {
+    let (mut json, mut deny, mut all, mut layer) = (false, false, false, None);
+    let mut files = Vec::new();
+    let mut args = args.iter();
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--json" => json = true,
+            "--deny-new" => deny = true,
+            "--all" => all = true,
+            "--layer" => match args.next() {
+                Some(name) if xtask::select_layers(std::slice::from_ref(name)).is_ok() => layer = Some(name.clone()),
+                _ => return usage_error("--layer needs a layer name (main, supervisor, audit)"),
+            },
+            flag if flag.starts_with("--") => return usage_error(&format!("unknown argument `{flag}`")),
+            // Relative to where the command was run.
+            file => files.push(std::env::current_dir().unwrap_or_default().join(file)),
+        }
+    }
+    if files.is_empty() {
+        return usage_error("vendor-diff needs at least one vendor document");
+    }
+    let outcome = match xtask::vendor::run(&xtask::project_root(), &files, layer.as_deref()) {
+        Ok(outcome) => outcome,
+        Err(message) => return failure(&message),
+    };
+    if json {
+        println!("{}", serde_json::to_string_pretty(&outcome).expect("findings serialize"));
+    } else {
+        print!("{}", xtask::vendor::human_report(&outcome, all));
+    }
+    if deny && outcome.new_findings().next().is_some() { ExitCode::FAILURE } else { ExitCode::SUCCESS }
 }
 
 fn failure(message: &str) -> ExitCode {

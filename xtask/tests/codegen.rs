@@ -5,6 +5,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use xtask::layers::{LAYERS, SHARED_SOURCE};
+use xtask::vendor::departures;
 use xtask::{Failure, codegen, project_root};
 
 /// The part of the Main layer the tests break on purpose.
@@ -14,7 +15,7 @@ const API_KEYS: &str = "openapi/main/api-keys.yaml";
 fn scratch_copy() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let root = project_root();
-    let mut files: Vec<PathBuf> = vec![SHARED_SOURCE.into()];
+    let mut files: Vec<PathBuf> = vec![SHARED_SOURCE.into(), departures::SOURCE.into(), departures::OUTPUT.into()];
     for layer in LAYERS {
         files.push(layer.source.into());
         files.extend(layer.outputs().map(PathBuf::from));

@@ -133,7 +133,13 @@ impl Spec {
         let Some((code, response)) = codes.first() else { return (204, None) };
         let status = code.parse().unwrap_or(200);
         let response = self.resolve(operation.layer, response);
-        let example = response["content"]["application/json"]["example"].clone();
+        let media = &response["content"]["application/json"];
+        // One `example`, or the first of named `examples`.
+        let first_named = media["examples"].as_object().and_then(|all| all.values().next());
+        let example = match first_named {
+            Some(named) if media["example"].is_null() => self.resolve(operation.layer, named)["value"].clone(),
+            _ => media["example"].clone(),
+        };
         (status, (!example.is_null()).then_some(example))
     }
 

@@ -9,6 +9,7 @@ pub mod codegen;
 pub mod diagnostic;
 pub mod diff;
 pub mod docs;
+pub mod document;
 pub mod layers;
 pub mod lint;
 pub mod outputs;

@@ -71,26 +71,7 @@ pub fn check(bundle: &Bundle) -> Vec<Diagnostic> {
     for example in collect(bundle) {
         let schema = convert_schema(example.schema, false);
         let key = schema.to_string();
-        let validator = validators.entry(key).or_insert_with(|| {
-            // Only the components the schema reaches go into its document: compiling every
-            // component for every schema made this check the slowest part of codegen.
-            let mut reached = Map::new();
-            let mut pending = vec![schema.clone()];
-            while let Some(node) = pending.pop() {
-                for name in referenced_schemas(&node) {
-                    if let (false, Some(target)) = (reached.contains_key(&name), converted.get(&name)) {
-                        reached.insert(name, target.clone());
-                        pending.push(target.clone());
-                    }
-                }
-            }
-            let root = json!({
-                "$schema": "https://json-schema.org/draft/2020-12/schema",
-                "components": { "schemas": reached },
-                "allOf": [schema],
-            });
-            jsonschema::options().should_validate_formats(true).build(&root).map_err(|error| error.to_string())
-        });
+        let validator = validators.entry(key).or_insert_with(|| compile_validator(&schema, &converted));
         let validator = match validator {
             Ok(validator) => validator,
             Err(error) => {
@@ -107,6 +88,29 @@ pub fn check(bundle: &Bundle) -> Vec<Diagnostic> {
         }
     }
     errors
+}
+
+/// A validator for a JSON Schema 2020-12 `schema` whose `$ref`s name `#/components/schemas/*`
+/// entries of `components` (formats checked). Only the components the schema reaches go into
+/// its document: compiling every component for every schema made example checks the slowest
+/// part of codegen.
+pub fn compile_validator(schema: &Value, components: &Map<String, Value>) -> Result<jsonschema::Validator, String> {
+    let mut reached = Map::new();
+    let mut pending = vec![schema.clone()];
+    while let Some(node) = pending.pop() {
+        for name in referenced_schemas(&node) {
+            if let (false, Some(target)) = (reached.contains_key(&name), components.get(&name)) {
+                reached.insert(name, target.clone());
+                pending.push(target.clone());
+            }
+        }
+    }
+    let root = json!({
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "components": { "schemas": reached },
+        "allOf": [schema],
+    });
+    jsonschema::options().should_validate_formats(true).build(&root).map_err(|error| error.to_string())
 }
 
 /// The names of the component schemas a schema refers to directly.

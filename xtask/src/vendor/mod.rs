@@ -8,7 +8,6 @@
 
 pub mod compare;
 pub mod departures;
-pub mod shape;
 
 use std::collections::BTreeSet;
 use std::fmt::Write;
@@ -17,9 +16,10 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::document::{Operation, operations};
 use crate::layers::{LAYERS, Layer, SHARED_SOURCE};
 use crate::spec::source::Source;
-use compare::{Finding, Operation, operations};
+use compare::Finding;
 use departures::{Departures, Pattern, glob_matches};
 
 /// A vendor document and the layer it was compared with.

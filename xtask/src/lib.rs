@@ -12,6 +12,7 @@ pub mod docs;
 pub mod document;
 pub mod layers;
 pub mod lint;
+pub mod live_check;
 pub mod outputs;
 pub mod publish;
 pub mod spec;

@@ -56,7 +56,10 @@ usage: cargo xtask codegen [--check] [--layer NAME]...
                (default target/live-check). Needs a tenant (--tenant or LD_TENANT_ID, else
                the key's first); the Supervisor needs --deployment (its supervisor_url is
                looked up, or give --supervisor-url). Never prints the key or secret values;
-               calls a mutating operation only when --allow-writes names it.
+               calls a mutating operation only when --allow-writes names it (with its
+               documented request example). --spec-dir checks against other copies of the
+               published 3.1 documents (default openapi/dist). Exits with 1 when an answer
+               differs from the description. LD_API_URL, LD_AUDIT_URL default to LaserData's.
                --apply marks the inferred Supervisor operations that REPORT (default
                target/live-check/live-check.json) confirmed as seen in openapi/supervisor/
                and lists the refuted ones; run `cargo xtask codegen` afterwards
@@ -72,6 +75,7 @@ fn main() -> ExitCode {
         Some("diff") => diff(&args[1..]),
         Some("bench") => bench(&args[1..]),
         Some("vendor-diff") => vendor_diff(&args[1..]),
+        Some("live-check") => live_check(&args[1..]),
 
         Some("help" | "--help" | "-h") | None => {
             print!("{USAGE}");
@@ -262,6 +266,63 @@ fn vendor_diff(args: &[String]) -> ExitCode {
         print!("{}", xtask::vendor::human_report(&outcome, all));
     }
     if deny && outcome.new_findings().next().is_some() { ExitCode::FAILURE } else { ExitCode::SUCCESS }
+}
+
+/// The check itself runs in the `xtask-live-check` binary, which has the HTTP client this one
+/// goes without; `--apply` needs none and runs here.
+fn live_check(args: &[String]) -> ExitCode {
+    if args.first().is_some_and(|arg| arg == "--apply") {
+        return live_check_apply(&args[1..]);
+    }
+    let root = xtask::project_root();
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let status = std::process::Command::new(cargo)
+        .args(["run", "--quiet", "--manifest-path"])
+        .arg(root.join("Cargo.toml"))
+        .args(["--package", "xtask-live-check", "--"])
+        .args(args)
+        .status();
+    match status {
+        Ok(status) => ExitCode::from(status.code().and_then(|code| u8::try_from(code).ok()).unwrap_or(1)),
+        Err(error) => failure(&format!("cannot run cargo: {error}")),
+    }
+}
+
+fn live_check_apply(args: &[String]) -> ExitCode {
+    let root = xtask::project_root();
+    let report = match args {
+        [] => root.join("target/live-check").join(xtask::live_check::report::JSON_FILE),
+        [path] => std::env::current_dir().unwrap_or_default().join(path),
+        _ => return usage_error("--apply takes at most one report"),
+    };
+    let text = match std::fs::read_to_string(&report) {
+        Ok(text) => text,
+        Err(error) => return failure(&format!("cannot read {}: {error}", report.display())),
+    };
+    let applied = xtask::live_check::report::Report::from_json(&text)
+        .and_then(|report| xtask::live_check::apply::apply(&root, &report));
+    let applied = match applied {
+        Ok(applied) => applied,
+        Err(message) => return failure(&message),
+    };
+    for (id, file, line) in &applied.marked {
+        println!("seen now: {id} ({}:{line})", file.display());
+    }
+    for id in &applied.already_seen {
+        println!("already seen: {id}");
+    }
+    for (id, why) in &applied.refuted {
+        println!("refuted: {id}: {why}");
+    }
+    if applied.marked.is_empty() {
+        println!("nothing to mark: the report confirmed no operation that is still inferred");
+    } else {
+        println!("{} operation(s) marked seen; run `cargo xtask codegen` and review the diff", applied.marked.len());
+    }
+    if !applied.refuted.is_empty() {
+        println!("the refuted routes need a person: fix their path in openapi/supervisor/ or remove them");
+    }
+    ExitCode::SUCCESS
 }
 
 fn failure(message: &str) -> ExitCode {

@@ -41,6 +41,17 @@ pub fn push_token(pointer: &str, token: &str) -> String {
     format!("{pointer}/{}", token.replace('~', "~0").replace('/', "~1"))
 }
 
+/// The JSON pointer of the place a `serde_path_to_error` deserialization failed.
+pub fn pointer_of(path: &serde_path_to_error::Path) -> String {
+    use serde_path_to_error::Segment;
+    path.iter().fold(String::new(), |pointer, segment| match segment {
+        Segment::Seq { index } => push_token(&pointer, &index.to_string()),
+        Segment::Map { key } => push_token(&pointer, key),
+        Segment::Enum { variant } => push_token(&pointer, variant),
+        Segment::Unknown => pointer,
+    })
+}
+
 /// Splits a JSON pointer into its unescaped reference tokens.
 pub fn tokens(pointer: &str) -> Vec<String> {
     pointer.split('/').skip(1).map(|token| token.replace("~1", "/").replace("~0", "~")).collect()

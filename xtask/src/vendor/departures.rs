@@ -80,16 +80,7 @@ impl Departures {
     pub fn load(root: &Path) -> Result<Departures, Diagnostic> {
         let source = Source::load(root, Path::new(SOURCE))?;
         serde_path_to_error::deserialize(&source.doc).map_err(|error| {
-            let pointer = error.path().iter().fold(String::new(), |pointer, segment| {
-                use serde_path_to_error::Segment;
-                match segment {
-                    Segment::Seq { index } => crate::diagnostic::push_token(&pointer, &index.to_string()),
-                    Segment::Map { key } => crate::diagnostic::push_token(&pointer, key),
-                    Segment::Enum { variant } => crate::diagnostic::push_token(&pointer, variant),
-                    Segment::Unknown => pointer,
-                }
-            });
-            source.diagnostic(&pointer, error.inner().to_string())
+            source.diagnostic(&crate::diagnostic::pointer_of(error.path()), error.inner().to_string())
         })
     }
 

@@ -46,8 +46,8 @@ usage: cargo xtask codegen [--check] [--layer NAME]...
                fields, enum values, success statuses. Each difference is recorded (a
                departure in openapi/vendor-departures.yaml) or new. --json prints the
                findings as JSON; --deny-new exits with 1 when one is new; --all lists the
-               recorded ones too; --layer compares every FILE with that layer instead of
-               the one sharing the most operations with it
+               recorded ones, and the records that match nothing; --layer compares every
+               FILE with that layer instead of the one sharing the most operations with it
 
   live-check   call the read-only operations of the real API (or any LD_API_URL) with
                LD_API_KEY and check every answer against our description: status, body
@@ -268,24 +268,50 @@ fn vendor_diff(args: &[String]) -> ExitCode {
     if deny && outcome.new_findings().next().is_some() { ExitCode::FAILURE } else { ExitCode::SUCCESS }
 }
 
-/// The check itself runs in the `xtask-live-check` binary, which has the HTTP client this one
-/// goes without; `--apply` needs none and runs here.
+/// The requests go through `xtask-http`, a small program with the HTTP client this one goes
+/// without, started with `cargo run` (built on first use); `--apply` needs no HTTP at all.
 fn live_check(args: &[String]) -> ExitCode {
+    use xtask::live_check::{child::ChildTransport, settings};
     if args.first().is_some_and(|arg| arg == "--apply") {
         return live_check_apply(&args[1..]);
     }
-    let root = xtask::project_root();
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let status = std::process::Command::new(cargo)
-        .args(["run", "--quiet", "--manifest-path"])
-        .arg(root.join("Cargo.toml"))
-        .args(["--package", "xtask-live-check", "--"])
-        .args(args)
-        .status();
-    match status {
-        Ok(status) => ExitCode::from(status.code().and_then(|code| u8::try_from(code).ok()).unwrap_or(1)),
-        Err(error) => failure(&format!("cannot run cargo: {error}")),
+    if args.iter().any(|arg| arg == "-h" || arg == "--help") {
+        print!("{}", settings::USAGE);
+        return ExitCode::SUCCESS;
     }
+    let here = std::env::current_dir().unwrap_or_default();
+    let settings = match settings::Settings::parse(args, |name| std::env::var(name).ok(), &here) {
+        Ok(settings) => settings,
+        Err(message) => {
+            eprint!("{message}\n\n{}", settings::USAGE);
+            return ExitCode::from(2);
+        }
+    };
+    let root = xtask::project_root();
+    let mut http = std::process::Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    http.args(["run", "--quiet", "--manifest-path"]).arg(root.join("Cargo.toml")).args(["--package", "xtask-http"]);
+    let report =
+        ChildTransport::spawn(http).and_then(|mut transport| settings::check_and_write(&settings, &mut transport));
+    let report = match report {
+        Ok(report) => report,
+        Err(message) => return failure(&message),
+    };
+    let summary = &report.summary;
+    println!(
+        "{} operations called: {} as described, {} differ; {} not called",
+        summary.called, summary.conforming, summary.differing, summary.skipped
+    );
+    println!(
+        "inferred Supervisor routes: {} confirmed, {} refuted, {} inconclusive, {} not checked",
+        summary.routes_confirmed, summary.routes_refuted, summary.routes_inconclusive, summary.routes_not_checked
+    );
+    let written = |name: &str| settings.out.join(name).display().to_string();
+    println!(
+        "wrote {} and {}",
+        written(xtask::live_check::report::JSON_FILE),
+        written(xtask::live_check::report::MARKDOWN_FILE)
+    );
+    if summary.differing > 0 { ExitCode::FAILURE } else { ExitCode::SUCCESS }
 }
 
 fn live_check_apply(args: &[String]) -> ExitCode {

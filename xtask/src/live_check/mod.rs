@@ -3,9 +3,9 @@
 //! our published description: status, body schema, undeclared fields, the `ld-request` header,
 //! and, for the Supervisor operations we only inferred, whether their route exists at all.
 //!
-//! This module plans the calls and judges the answers; sending them is the caller's
-//! [`Transport`] (the `xtask-live-check` binary's HTTP client), which keeps an HTTP stack out of
-//! the xtask binary and the key out of this code.
+//! This module plans the calls and judges the answers; sending them is a [`Transport`]'s job:
+//! in `cargo xtask live-check`, the small `xtask-http` program run as a child process
+//! ([`child`]), so that the xtask itself builds no HTTP stack.
 //!
 //! Path parameters come from the user (tenant, deployment), from earlier answers (the first item
 //! of a list names the item its `get` reads; a field or a created-id header named like a
@@ -14,7 +14,9 @@
 
 pub mod apply;
 mod check;
+pub mod child;
 pub mod report;
+pub mod settings;
 
 use std::collections::BTreeMap;
 
@@ -52,7 +54,7 @@ impl Answer {
     }
 }
 
-/// Sends requests. Implemented over HTTP by the `xtask-live-check` binary.
+/// Sends requests: [`child::ChildTransport`] over HTTP.
 pub trait Transport {
     fn send(&mut self, request: &Request) -> Result<Answer, String>;
     /// Waits before a retry (after a 429 with `retry-after`).

@@ -1,15 +1,24 @@
-//! `cargo xtask live-check` end to end against the sandbox (real HTTP over loopback): a run in
-//! which every answer is as described; a run against a copy of the description with planted
-//! differences, which finds them and refutes a route that does not exist, followed by
-//! `--apply`; and that no mutating operation is called unless named, and no secret is written.
+//! `cargo xtask live-check` end to end against the sandbox, its requests sent by this
+//! package's `xtask-http` over loopback: a run in which every answer is as described; a run
+//! against a copy of the description with planted differences, which finds them and refutes a
+//! route that does not exist, followed by `--apply`; and that no mutating operation is called
+//! unless named, and no secret is written.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 
 use serde_json::{Value, json};
+use xtask::live_check::child::ChildTransport;
 use xtask::live_check::report::{Outcome, Report, RouteVerdict, WRITE_REASON};
+use xtask::live_check::settings::{Settings, check_and_write};
 use xtask::live_check::{Answer, Request, Transport};
-use xtask_live_check::{HttpTransport, Settings, check_and_write};
+
+/// `xtask-http` with `key`, as `cargo xtask live-check` starts it.
+fn http(key: &str) -> ChildTransport {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_xtask-http"));
+    command.env("LD_API_KEY", key);
+    ChildTransport::spawn(command).unwrap()
+}
 
 /// A sandbox served from its own thread and runtime, so that the check (which blocks) can run
 /// on the test's thread.
@@ -41,7 +50,7 @@ impl RunningSandbox {
     }
 
     fn send(&self, method: &str, path: &str, body: Option<Value>) -> Answer {
-        let mut transport = HttpTransport::new(&self.key).unwrap();
+        let mut transport = http(&self.key);
         transport.send(&Request { method: method.into(), url: format!("{}{path}", self.url), body }).unwrap()
     }
 
@@ -65,18 +74,17 @@ impl RunningSandbox {
         panic!("the deployment never ran");
     }
 
-    /// Runs the `xtask-live-check` binary against this sandbox.
-    fn live_check(&self, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_xtask-live-check"))
-            .args(args)
-            .env("LD_API_KEY", &self.key)
-            .env("LD_API_URL", &self.url)
-            .env("LD_AUDIT_URL", &self.audit_url)
-            .env_remove("LD_TENANT_ID")
-            .env_remove("LD_DEPLOYMENT_ID")
-            .env_remove("LD_SUPERVISOR_URL")
-            .output()
-            .unwrap()
+    /// Runs the live check against this sandbox, as `cargo xtask live-check ARGS` would.
+    fn live_check(&self, args: &[&str]) -> Report {
+        let env = |name: &str| match name {
+            "LD_API_KEY" => Some(self.key.clone()),
+            "LD_API_URL" => Some(self.url.clone()),
+            "LD_AUDIT_URL" => Some(self.audit_url.clone()),
+            _ => None,
+        };
+        let args: Vec<String> = args.iter().map(|arg| arg.to_string()).collect();
+        let settings = Settings::parse(&args, env, Path::new("/")).unwrap();
+        check_and_write(&settings, &mut http(&self.key)).unwrap()
     }
 }
 
@@ -109,7 +117,7 @@ fn against_the_sandbox_every_answer_is_as_described_and_no_secret_is_written() {
     let sandbox = RunningSandbox::start();
     let deployment = sandbox.running_deployment();
     let out = tempfile::tempdir().unwrap();
-    let output = sandbox.live_check(&[
+    let returned = sandbox.live_check(&[
         "--tenant",
         "1",
         "--deployment",
@@ -119,9 +127,8 @@ fn against_the_sandbox_every_answer_is_as_described_and_no_secret_is_written() {
         "--out",
         out.path().to_str().unwrap(),
     ]);
-    let (stdout, stderr) = (String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
-    assert!(output.status.success(), "{stdout}\n{stderr}");
     let (report, json, markdown) = read_report(out.path());
+    assert_eq!(returned.summary.called, report.summary.called);
 
     let differing: Vec<&str> = report
         .operations
@@ -151,7 +158,7 @@ fn against_the_sandbox_every_answer_is_as_described_and_no_secret_is_written() {
     }
     // The key, and the deployment's password (`sbx-<id>-...` in the sandbox), are nowhere.
     let password_prefix = format!("sbx-{deployment}-");
-    for text in [&json, &markdown, &stdout.to_string(), &stderr.to_string()] {
+    for text in [&json, &markdown] {
         assert!(!text.contains(&sandbox.key), "the key leaked");
         assert!(!text.contains(&password_prefix), "the deployment's password leaked");
     }
@@ -186,7 +193,7 @@ fn planted_differences_are_found_and_apply_marks_only_confirmed_routes() {
     let spec = tempfile::tempdir().unwrap();
     planted_spec(spec.path());
     let out = tempfile::tempdir().unwrap();
-    let output = sandbox.live_check(&[
+    sandbox.live_check(&[
         "--tenant",
         "1",
         "--deployment",
@@ -198,9 +205,8 @@ fn planted_differences_are_found_and_apply_marks_only_confirmed_routes() {
         "--out",
         out.path().to_str().unwrap(),
     ]);
-    // Differences make the run fail, after writing the report.
-    assert_eq!(output.status.code(), Some(1), "{}", String::from_utf8_lossy(&output.stderr));
     let (report, _, markdown) = read_report(out.path());
+    assert!(report.summary.differing >= 2, "{markdown}");
 
     let Outcome::Called(context) = &result(&report, "get_api_key_context").outcome else { panic!("not called") };
     assert!(!context.conforms);
@@ -257,7 +263,7 @@ fn planted_differences_are_found_and_apply_marks_only_confirmed_routes() {
 
 /// The HTTP transport, with every request it sends written down.
 struct Recording {
-    inner: HttpTransport,
+    inner: ChildTransport,
     sent: Vec<(String, String)>,
 }
 
@@ -284,8 +290,8 @@ fn a_mutating_operation_is_called_only_when_named_and_its_secret_is_not_written(
     let run = |extra: &[&str]| {
         let mut args: Vec<String> = ["--tenant", "1", "--out", out.path().to_str().unwrap()].map(String::from).to_vec();
         args.extend(extra.iter().map(|arg| arg.to_string()));
-        let settings = Settings::parse(&args, env).unwrap();
-        let mut recording = Recording { inner: HttpTransport::new(&settings.key).unwrap(), sent: Vec::new() };
+        let settings = Settings::parse(&args, env, Path::new("/")).unwrap();
+        let mut recording = Recording { inner: http(&settings.key), sent: Vec::new() };
         let report = check_and_write(&settings, &mut recording).unwrap();
         (report, recording.sent)
     };
@@ -310,16 +316,40 @@ fn a_mutating_operation_is_called_only_when_named_and_its_secret_is_not_written(
 
 #[test]
 fn settings_need_a_key_and_refuse_plain_http_beyond_loopback() {
-    let missing = Settings::parse(&[], |_| None);
+    let missing = Settings::parse(&[], |_| None, Path::new("/"));
     assert_eq!(missing.err().as_deref(), Some("LD_API_KEY is not set"));
-    let settings = Settings::parse(&["--tenant".into(), "7".into()], |name| match name {
-        "LD_API_KEY" => Some("ldsk_not_used".into()),
-        "LD_API_URL" => Some("http://api.example.com".into()),
-        _ => None,
-    })
+    let args = ["--tenant", "7", "--out", "report"].map(String::from);
+    let settings = Settings::parse(
+        &args,
+        |name| match name {
+            "LD_API_KEY" => Some("ldsk_not_used".into()),
+            "LD_API_URL" => Some("http://api.example.com".into()),
+            _ => None,
+        },
+        Path::new("/somewhere"),
+    )
     .unwrap();
     assert_eq!(settings.options.tenant_id.as_deref(), Some("7"));
-    let mut transport = HttpTransport::new(&settings.key).unwrap();
-    let error = check_and_write(&settings, &mut transport).unwrap_err();
+    assert_eq!(settings.out, Path::new("/somewhere/report"));
+    let error = check_and_write(&settings, &mut http(&settings.key)).unwrap_err();
     assert!(error.contains("only https"), "{error}");
+}
+
+/// The wire between the xtask and `xtask-http`: a failure is an answer too, and the helper
+/// refuses to start without a key.
+#[test]
+fn the_http_helper_reports_failures_and_needs_a_key() {
+    let mut transport = http("ldsk_not_used");
+    // Nothing listens on port 9 of loopback (discard): the request fails, the helper goes on.
+    let refused = transport.send(&Request { method: "GET".into(), url: "http://127.0.0.1:9/x".into(), body: None });
+    assert!(refused.unwrap_err().starts_with("GET http://127.0.0.1:9/x: "));
+    let sandbox = RunningSandbox::start();
+    let answer =
+        transport.send(&Request { method: "GET".into(), url: format!("{}/tenants", sandbox.url), body: None }).unwrap();
+    assert_eq!(answer.status, 401, "the helper sent its own key, which the sandbox does not know");
+    assert!(answer.header("ld-request").is_some());
+
+    let without_key = Command::new(env!("CARGO_BIN_EXE_xtask-http")).env_remove("LD_API_KEY").output().unwrap();
+    assert_eq!(without_key.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&without_key.stderr).contains("LD_API_KEY is not set"));
 }

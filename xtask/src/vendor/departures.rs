@@ -79,9 +79,8 @@ pub struct Pattern {
 impl Departures {
     pub fn load(root: &Path) -> Result<Departures, Diagnostic> {
         let source = Source::load(root, Path::new(SOURCE))?;
-        serde_path_to_error::deserialize(&source.doc).map_err(|error| {
-            source.diagnostic(&crate::diagnostic::pointer_of(error.path()), error.inner().to_string())
-        })
+        serde_path_to_error::deserialize(&source.doc)
+            .map_err(|error| source.diagnostic(&crate::diagnostic::pointer_of(error.path()), error.inner().to_string()))
     }
 
     /// Every pattern, in file order.

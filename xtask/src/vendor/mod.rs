@@ -178,7 +178,7 @@ fn classify(findings: Vec<Finding>, patterns: &[Pattern], documents: &[Document]
 }
 
 /// The report for people: the documents, the new findings in full, the recorded ones counted
-/// per departure (each listed with `all`).
+/// per departure, and how many recorded patterns matched nothing (with `all`, each of these listed).
 pub fn human_report(outcome: &Outcome, all: bool) -> String {
     let mut text = String::from("Vendor documents:\n");
     for document in &outcome.documents {
@@ -229,10 +229,18 @@ pub fn human_report(outcome: &Outcome, all: bool) -> String {
             }
         }
     }
-    if !outcome.unused_patterns.is_empty() {
-        text.push_str("\nRecorded departures these documents do not show (drop them if the vendor caught up):\n");
-        for pattern in &outcome.unused_patterns {
-            writeln!(text, "  {pattern}").unwrap();
+    match outcome.unused_patterns.len() {
+        0 => {}
+        unused if !all => writeln!(
+            text,
+            "\n{unused} recorded departure pattern(s) match nothing in these documents (--all lists them)"
+        )
+        .unwrap(),
+        _ => {
+            text.push_str("\nRecorded departures these documents do not show (drop them if the vendor caught up):\n");
+            for pattern in &outcome.unused_patterns {
+                writeln!(text, "  {pattern}").unwrap();
+            }
         }
     }
     text

@@ -333,6 +333,20 @@ fn settings_need_a_key_and_refuse_plain_http_beyond_loopback() {
     assert_eq!(settings.out, Path::new("/somewhere/report"));
     let error = check_and_write(&settings, &mut http(&settings.key)).unwrap_err();
     assert!(error.contains("only https"), "{error}");
+
+    // Nothing listens on port 9 of loopback: when nothing answers at all, the run fails.
+    let unreachable = Settings::parse(
+        &[],
+        |name| match name {
+            "LD_API_KEY" => Some("ldsk_not_used".into()),
+            "LD_API_URL" | "LD_AUDIT_URL" => Some("http://127.0.0.1:9".into()),
+            _ => None,
+        },
+        Path::new("/"),
+    )
+    .unwrap();
+    let error = check_and_write(&unreachable, &mut http(&unreachable.key)).unwrap_err();
+    assert!(error.starts_with("GET http://127.0.0.1:9/"), "{error}");
 }
 
 /// The wire between the xtask and `xtask-http`: a failure is an answer too, and the helper

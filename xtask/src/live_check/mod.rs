@@ -78,15 +78,16 @@ pub type Documents = BTreeMap<String, Value>;
 
 /// A base URL may be plain HTTP only on this machine: the key must not cross a network in clear.
 pub fn check_url(url: &str) -> Result<(), String> {
-    let rest = url
-        .strip_prefix("https://")
-        .map(|_| None)
-        .or_else(|| url.strip_prefix("http://").map(Some))
-        .ok_or_else(|| format!("`{url}` is not an http(s) URL"))?;
-    let Some(rest) = rest else { return Ok(()) };
-    let host = rest.split(['/', '?']).next().unwrap_or_default();
-    let host =
-        host.rsplit_once(':').filter(|(_, port)| port.chars().all(|c| c.is_ascii_digit())).map_or(host, |(h, _)| h);
+    if url.starts_with("https://") {
+        return Ok(());
+    }
+    let Some(rest) = url.strip_prefix("http://") else { return Err(format!("`{url}` is not an http(s) URL")) };
+    let authority = rest.split(['/', '?']).next().unwrap_or_default();
+    // Without the port, if there is one (`[::1]:8080`, `127.0.0.1:8080`).
+    let host = match authority.rsplit_once(':') {
+        Some((host, port)) if port.chars().all(|c| c.is_ascii_digit()) => host,
+        _ => authority,
+    };
     if matches!(host, "127.0.0.1" | "localhost" | "[::1]") {
         Ok(())
     } else {
@@ -117,6 +118,7 @@ pub fn run(options: &Options, documents: &Documents, transport: &mut dyn Transpo
         judges: BTreeMap::new(),
         results: Vec::new(),
         secrets: Vec::new(),
+        first_failure: None,
     };
     let mut targets = Vec::new();
     for layer in LAYER_ORDER {
@@ -128,9 +130,14 @@ pub fn run(options: &Options, documents: &Documents, transport: &mut dyn Transpo
         };
         targets.push(Target { layer: layer.into(), url: base.clone() });
         checker.judges.insert(layer.to_owned(), Judge::new(doc));
-        checker.layer(layer, doc, base.as_deref())?;
+        checker.layer(layer, doc, base.as_deref());
     }
-    Ok(Report::new(targets, checker.results, &checker.secrets))
+    let report = Report::new(targets, checker.results, &checker.secrets);
+    match checker.first_failure {
+        // Nothing answered: the address or the network is wrong, not the description.
+        Some(failure) if report.summary.called == 0 => Err(failure),
+        _ => Ok(report),
+    }
 }
 
 struct Checker<'a> {
@@ -143,6 +150,8 @@ struct Checker<'a> {
     results: Vec<OperationResult>,
     /// Values that must never reach the report: secret fields and presigned URLs seen in answers.
     secrets: Vec<String>,
+    /// The first request that got no answer at all (to tell when nothing could be reached).
+    first_failure: Option<String>,
 }
 
 /// Why an operation is not called at all.
@@ -158,7 +167,7 @@ fn never_called(operation: &Operation<'_>, allowed: &[String]) -> Option<String>
 }
 
 impl Checker<'_> {
-    fn layer(&mut self, layer: &str, doc: &Value, base: Option<&str>) -> Result<(), String> {
+    fn layer(&mut self, layer: &str, doc: &Value, base: Option<&str>) {
         let all = operations(doc);
         let mut pending = Vec::new();
         for operation in &all {
@@ -176,10 +185,10 @@ impl Checker<'_> {
             for operation in pending {
                 self.skip(layer, operation, reason.into());
             }
-            return Ok(());
+            return;
         };
         let fingerprint = match layer {
-            "supervisor" if all.iter().any(is_inferred) => self.unknown_route_fingerprint(base)?,
+            "supervisor" if all.iter().any(is_inferred) => self.unknown_route_fingerprint(base),
             _ => None,
         };
         // Reads and creations first, as their answers fill parameters; deletions last.
@@ -192,14 +201,13 @@ impl Checker<'_> {
                 let ready = waiting.iter().position(|operation| self.url_of(base, operation).is_ok());
                 let Some(index) = ready else { break };
                 let operation = waiting.remove(index);
-                self.call(layer, base, operation, &all, fingerprint.as_ref())?;
+                self.call(layer, base, operation, &all, fingerprint.as_ref());
             }
             for operation in waiting {
                 let reason = self.url_of(base, operation).err().unwrap_or_default();
                 self.skip(layer, operation, reason);
             }
         }
-        Ok(())
     }
 
     fn skip(&mut self, layer: &str, operation: &Operation<'_>, reason: String) {
@@ -239,16 +247,21 @@ impl Checker<'_> {
     }
 
     /// How the server answers a route that cannot exist, to tell "no such route" apart from
-    /// "no such resource" in the answers of inferred operations.
-    fn unknown_route_fingerprint(&mut self, base: &str) -> Result<Option<String>, String> {
+    /// "no such resource" in the answers of inferred operations (`None` if it did not answer).
+    fn unknown_route_fingerprint(&mut self, base: &str) -> Option<String> {
         let deployment = self.values.get("deployment_id").cloned().unwrap_or_else(|| "0".into());
         let url = format!(
             "{}/deployments/{}/laserdata-live-check-no-such-route",
             base.trim_end_matches('/'),
             encode(&deployment)
         );
-        let answer = self.send(&Request { method: "GET".into(), url, body: None })?;
-        Ok(Some(fingerprint(&answer)))
+        match self.send(&Request { method: "GET".into(), url, body: None }) {
+            Ok(answer) => Some(fingerprint(&answer)),
+            Err(error) => {
+                self.first_failure.get_or_insert(error);
+                None
+            }
+        }
     }
 
     fn send(&mut self, request: &Request) -> Result<Answer, String> {
@@ -271,10 +284,17 @@ impl Checker<'_> {
         operation: &Operation<'_>,
         all: &[Operation<'_>],
         unknown_route: Option<&String>,
-    ) -> Result<(), String> {
+    ) {
         let url = self.url_of(base, operation).expect("called only when every parameter has a value");
         let body = if operation.method == "GET" { None } else { request_example(operation) };
-        let answer = self.send(&Request { method: operation.method.clone(), url, body })?;
+        let answer = match self.send(&Request { method: operation.method.clone(), url, body }) {
+            Ok(answer) => answer,
+            Err(error) => {
+                self.skip(layer, operation, format!("no answer: {error}"));
+                self.first_failure.get_or_insert(error);
+                return;
+            }
+        };
         let judge = self.judges.get_mut(layer).expect("a judge per layer being checked");
         let verdict = judge.judge(operation, &answer);
         self.secrets.extend(verdict.secrets.iter().cloned());
@@ -287,7 +307,6 @@ impl Checker<'_> {
         if (200..300).contains(&answer.status) {
             self.learn(operation, all, &answer, verdict.body.as_ref());
         }
-        Ok(())
     }
 
     /// Fills parameters from a successful answer.
@@ -453,12 +472,14 @@ fn route_verdict(answer: &Answer, unknown_route: Option<&String>) -> RouteVerdic
     if status == 405 {
         return RouteVerdict::Refuted { why: "405: the path exists, not with this method".into() };
     }
-    let same_as_unknown = unknown_route.is_some_and(|unknown| *unknown == fingerprint(answer));
-    match status {
-        404 if same_as_unknown => {
+    match (status, unknown_route) {
+        (404, None) => {
+            RouteVerdict::Inconclusive { why: "404, and no answer of an unknown route to compare with".into() }
+        }
+        (404, Some(unknown)) if *unknown == fingerprint(answer) => {
             RouteVerdict::Refuted { why: "answers exactly like a route that cannot exist".into() }
         }
-        404 => {
+        (404, Some(_)) => {
             let code = serde_json::from_slice::<Value>(&answer.body)
                 .ok()
                 .and_then(|body| body.get("code").and_then(Value::as_str).map(str::to_owned));
@@ -499,5 +520,7 @@ mod tests {
         assert!(matches!(route_verdict(&answer(200, "[]"), Some(&unknown)), RouteVerdict::Confirmed { .. }));
         assert!(matches!(route_verdict(&answer(403, "{}"), Some(&unknown)), RouteVerdict::Inconclusive { .. }));
         assert!(matches!(route_verdict(&answer(405, "{}"), Some(&unknown)), RouteVerdict::Refuted { .. }));
+        // Without the answer of an unknown route, a 404 proves nothing either way.
+        assert!(matches!(route_verdict(&missing, None), RouteVerdict::Inconclusive { .. }));
     }
 }

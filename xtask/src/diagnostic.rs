@@ -38,6 +38,17 @@ impl fmt::Display for Diagnostic {
 
 pub use laserdata_spec::pointer::{push_token, tokens};
 
+/// The JSON pointer of the place a `serde_path_to_error` deserialization failed.
+pub fn pointer_of(path: &serde_path_to_error::Path) -> String {
+    use serde_path_to_error::Segment;
+    path.iter().fold(String::new(), |pointer, segment| match segment {
+        Segment::Seq { index } => push_token(&pointer, &index.to_string()),
+        Segment::Map { key } => push_token(&pointer, key),
+        Segment::Enum { variant } => push_token(&pointer, variant),
+        Segment::Unknown => pointer,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

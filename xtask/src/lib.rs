@@ -9,9 +9,11 @@ pub mod codegen;
 pub mod diagnostic;
 pub mod diff;
 pub mod docs;
+pub mod document;
 pub mod fuzz;
 pub mod layers;
 pub mod lint;
+pub mod live_check;
 pub mod outputs;
 pub mod parallel;
 pub mod publish;
@@ -21,6 +23,7 @@ pub mod spec;
 pub mod stress;
 pub mod surface;
 pub mod tools;
+pub mod vendor;
 
 use std::path::{Path, PathBuf};
 
@@ -246,6 +249,14 @@ fn render_outputs(root: &Path, layers: &[Layer], clients: bool) -> Result<Vec<Ou
             // Whatever generation made of a broken layer (an error, even a panic) is moot.
             problems.append(found);
             continue;
+        }
+        // The list of departures names the Supervisor's inferred operations: it is written
+        // with that layer.
+        if layer.requires_confidence && clients {
+            match vendor::departures::output(root, layer.name, &bundle.doc) {
+                Ok(output) => outputs.push(output),
+                Err(problem) => problems.push(problem),
+            }
         }
         // In the order of `Layer::outputs`.
         products.sort_by_key(|(job, _)| *job);

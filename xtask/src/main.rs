@@ -17,6 +17,10 @@ usage: cargo xtask codegen [--check] [--layer NAME]...
        cargo xtask semver [--baseline REF]
        cargo xtask changelog [--baseline REF]
        cargo xtask package
+       cargo xtask vendor-diff FILE... [--json] [--deny-new] [--all] [--layer NAME]
+       cargo xtask live-check [--out DIR] [--tenant ID] [--deployment ID] [--supervisor-url URL]
+                              [--allow-writes OP,...] [--spec-dir DIR]
+       cargo xtask live-check --apply [REPORT]
 
   codegen    bundle and check the OpenAPI sources in openapi/, then regenerate
              openapi/dist/ and the generated client crates in crates/
@@ -58,6 +62,29 @@ usage: cargo xtask codegen [--check] [--layer NAME]...
              change comes without a breaking version bump (0.x: the minor version)
   changelog  the same comparison, then a draft of the next CHANGELOG.md entry
   package    cargo package, with verification, of every publishable crate
+
+  vendor-diff  compare the vendor's OpenAPI documents (3.0 or 3.1, JSON or YAML) with our
+               description, layer by layer: operations, parameters, request and response
+               fields, enum values, success statuses. Each difference is recorded (a
+               departure in openapi/vendor-departures.yaml) or new. --json prints the
+               findings as JSON; --deny-new exits with 1 when one is new; --all lists the
+               recorded ones, and the records that match nothing; --layer compares every
+               FILE with that layer instead of the one sharing the most operations with it
+
+  live-check   call the read-only operations of the real API (or any LD_API_URL) with
+               LD_API_KEY and check every answer against our description: status, body
+               schema, undeclared fields, the ld-request header, and whether the inferred
+               Supervisor routes exist. Writes live-check.json and live-check.md into DIR
+               (default target/live-check). Needs a tenant (--tenant or LD_TENANT_ID, else
+               the key's first); the Supervisor needs --deployment (its supervisor_url is
+               looked up, or give --supervisor-url). Never prints the key or secret values;
+               calls a mutating operation only when --allow-writes names it (with its
+               documented request example). --spec-dir checks against other copies of the
+               published 3.1 documents (default openapi/dist). Exits with 1 when an answer
+               differs from the description. LD_API_URL, LD_AUDIT_URL default to LaserData's.
+               --apply marks the inferred Supervisor operations that REPORT (default
+               target/live-check/live-check.json) confirmed as seen in openapi/supervisor/
+               and lists the refuted ones; run `cargo xtask codegen` afterwards
 ";
 
 fn main() -> ExitCode {
@@ -73,6 +100,8 @@ fn main() -> ExitCode {
         Some("semver") => semver(&args[1..], false),
         Some("changelog") => semver(&args[1..], true),
         Some("package") => package(&args[1..]),
+        Some("vendor-diff") => vendor_diff(&args[1..]),
+        Some("live-check") => live_check(&args[1..]),
         Some("help" | "--help" | "-h") | None => {
             print!("{USAGE}");
             ExitCode::SUCCESS
@@ -339,6 +368,123 @@ fn package(args: &[String]) -> ExitCode {
         }
         Err(message) => failure(&message),
     }
+}
+
+fn vendor_diff(args: &[String]) -> ExitCode {
+    let (mut json, mut deny, mut all, mut layer) = (false, false, false, None);
+    let mut files = Vec::new();
+    let mut args = args.iter();
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--json" => json = true,
+            "--deny-new" => deny = true,
+            "--all" => all = true,
+            "--layer" => match args.next() {
+                Some(name) if xtask::select_layers(std::slice::from_ref(name)).is_ok() => layer = Some(name.clone()),
+                _ => return usage_error("--layer needs a layer name (main, supervisor, audit)"),
+            },
+            flag if flag.starts_with("--") => return usage_error(&format!("unknown argument `{flag}`")),
+            // Relative to where the command was run.
+            file => files.push(std::env::current_dir().unwrap_or_default().join(file)),
+        }
+    }
+    if files.is_empty() {
+        return usage_error("vendor-diff needs at least one vendor document");
+    }
+    let Some(root) = project_root() else { return ExitCode::FAILURE };
+    let outcome = match xtask::vendor::run(&root, &files, layer.as_deref()) {
+        Ok(outcome) => outcome,
+        Err(message) => return failure(&message),
+    };
+    if json {
+        println!("{}", serde_json::to_string_pretty(&outcome).expect("findings serialize"));
+    } else {
+        print!("{}", xtask::vendor::human_report(&outcome, all));
+    }
+    if deny && outcome.new_findings().next().is_some() { ExitCode::FAILURE } else { ExitCode::SUCCESS }
+}
+
+/// The requests go through `xtask-http`, a small program with the HTTP client this one goes
+/// without, started with `cargo run` (built on first use); `--apply` needs no HTTP at all.
+fn live_check(args: &[String]) -> ExitCode {
+    use xtask::live_check::{child::ChildTransport, settings};
+    if args.first().is_some_and(|arg| arg == "--apply") {
+        return live_check_apply(&args[1..]);
+    }
+    if args.iter().any(|arg| arg == "-h" || arg == "--help") {
+        print!("{}", settings::USAGE);
+        return ExitCode::SUCCESS;
+    }
+    let here = std::env::current_dir().unwrap_or_default();
+    let settings = match settings::Settings::parse(args, |name| std::env::var(name).ok(), &here) {
+        Ok(settings) => settings,
+        Err(message) => {
+            eprint!("{message}\n\n{}", settings::USAGE);
+            return ExitCode::from(2);
+        }
+    };
+    let Some(root) = project_root() else { return ExitCode::FAILURE };
+    let mut http = std::process::Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    http.args(["run", "--quiet", "--manifest-path"]).arg(root.join("Cargo.toml")).args(["--package", "xtask-http"]);
+    let report =
+        ChildTransport::spawn(http).and_then(|mut transport| settings::check_and_write(&settings, &mut transport));
+    let report = match report {
+        Ok(report) => report,
+        Err(message) => return failure(&message),
+    };
+    let summary = &report.summary;
+    println!(
+        "{} operations called: {} as described, {} differ; {} not called",
+        summary.called, summary.conforming, summary.differing, summary.skipped
+    );
+    println!(
+        "inferred Supervisor routes: {} confirmed, {} refuted, {} inconclusive, {} not checked",
+        summary.routes_confirmed, summary.routes_refuted, summary.routes_inconclusive, summary.routes_not_checked
+    );
+    let written = |name: &str| settings.out.join(name).display().to_string();
+    println!(
+        "wrote {} and {}",
+        written(xtask::live_check::report::JSON_FILE),
+        written(xtask::live_check::report::MARKDOWN_FILE)
+    );
+    if summary.differing > 0 { ExitCode::FAILURE } else { ExitCode::SUCCESS }
+}
+
+fn live_check_apply(args: &[String]) -> ExitCode {
+    let Some(root) = project_root() else { return ExitCode::FAILURE };
+    let report = match args {
+        [] => root.join("target/live-check").join(xtask::live_check::report::JSON_FILE),
+        [path] => std::env::current_dir().unwrap_or_default().join(path),
+        _ => return usage_error("--apply takes at most one report"),
+    };
+    let text = match std::fs::read_to_string(&report) {
+        Ok(text) => text,
+        Err(error) => return failure(&format!("cannot read {}: {error}", report.display())),
+    };
+    let applied = xtask::live_check::report::Report::from_json(&text)
+        .and_then(|report| xtask::live_check::apply::apply(&root, &report));
+    let applied = match applied {
+        Ok(applied) => applied,
+        Err(message) => return failure(&message),
+    };
+    for (id, file, line) in &applied.marked {
+        println!("seen now: {id} ({}:{line})", file.display());
+    }
+    for id in &applied.already_seen {
+        println!("already seen: {id}");
+    }
+    for (id, why) in &applied.refuted {
+        println!("refuted: {id}: {why}");
+    }
+    if applied.marked.is_empty() {
+        println!("nothing to mark: the report confirmed no operation that is still inferred");
+    } else {
+        println!("{} operation(s) marked seen; run `cargo xtask codegen` and review the diff", applied.marked.len());
+    }
+    if !applied.refuted.is_empty() {
+        println!("the refuted routes need a person: fix their path in openapi/supervisor/ or remove them");
+    }
+    ExitCode::SUCCESS
 }
 
 fn failure(message: &str) -> ExitCode {

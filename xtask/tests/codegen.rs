@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use xtask::layers::{LAYERS, SHARED_SOURCE, SHARED_TYPES};
+use xtask::vendor::departures;
 use xtask::{Failure, codegen, project_root};
 
 /// The part of the Main layer the tests break on purpose.
@@ -15,7 +16,8 @@ const API_KEYS: &str = "openapi/main/api-keys.yaml";
 fn scratch_copy() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let root = project_root();
-    let mut files: Vec<PathBuf> = vec![SHARED_SOURCE.into(), SHARED_TYPES.into()];
+    let mut files: Vec<PathBuf> =
+        vec![SHARED_SOURCE.into(), SHARED_TYPES.into(), departures::SOURCE.into(), departures::OUTPUT.into()];
     for layer in LAYERS {
         files.push(layer.source.into());
         files.extend(layer.outputs().map(PathBuf::from));
@@ -114,7 +116,7 @@ fn an_unresolved_reference_names_file_line_and_pointer() {
 fn rule_violations_and_bad_examples_are_all_reported_at_once() {
     let dir = scratch_copy();
     let before = snapshot_of_outputs(dir.path());
-    // A paged list without `results`, an example of the wrong type, and a `default` response.
+    // A paged list without `results`, an example of the wrong type, a `default` response...
     replace_in(dir.path(), API_KEYS, "        - $ref: '../shared.yaml#/components/parameters/Results'\n", "");
     replace_in(dir.path(), API_KEYS, "                total_pages: 1\n", "                total_pages: one\n");
     replace_in(
@@ -124,6 +126,13 @@ fn rule_violations_and_bad_examples_are_all_reported_at_once() {
         "        default:\n          $ref: '../shared.yaml#/components/responses/ServerError'\n",
     );
     let example_line = line_of(dir.path(), API_KEYS, "total_pages: one");
+    // An `idempotency-key` on a public operation: nothing to remember it under.
+    replace_in(
+        dir.path(),
+        "openapi/main/account.yaml",
+        "      operationId: sign_in\n",
+        "      operationId: sign_in\n      parameters:\n        - $ref: '../shared.yaml#/components/parameters/IdempotencyKey'\n",
+    );
 
     let message = invalid(codegen(dir.path(), LAYERS, false));
 
@@ -132,6 +141,7 @@ fn rule_violations_and_bad_examples_are_all_reported_at_once() {
     assert!(message.contains("\"one\" is not of type \"integer\""), "{message}");
     assert!(message.contains("uses a `default` response"), "{message}");
     assert!(message.contains("must declare a `5XX` response"), "{message}");
+    assert!(message.contains("`sign_in` takes no API key, so `idempotency-key`"), "{message}");
     assert_eq!(snapshot_of_outputs(dir.path()), before);
 }
 

@@ -410,9 +410,9 @@ impl ::std::str::FromStr for GcpProjectId {
     }
 }
 /**A value of your choosing (a UUID v4 is a good one, at most 255 characters) that makes
-a retried request safe. For ten minutes the server remembers the first answer given
-to this key and replays it, with `idempotent-replayed: true`, instead of doing the work
-again. Reusing the key with a different body gets 409 `idempotency_error`; reusing it
+a retried request safe. For ten minutes the server remembers, per API key, the first
+answer given to this key and replays it, with `idempotent-replayed: true`, instead of
+doing the work again; so only requests made with an API key honour it. Reusing the key with a different body gets 409 `idempotency_error`; reusing it
 while the first request is still running gets 409 `idempotent_request_in_progress`.
 */
 #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]

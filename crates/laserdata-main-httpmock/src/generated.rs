@@ -122,16 +122,6 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn idempotency_key<'a, T>(self, value: T) -> Self
-        where
-            T: Into<Option<&'a ::laserdata_core::shared::IdempotencyKey>>,
-        {
-            if let Some(value) = value.into() {
-                Self(self.0.header("idempotency-key", value.to_string()))
-            } else {
-                Self(self.0.header_missing("idempotency-key"))
-            }
-        }
         pub fn body(self, value: &types::CreateIntent) -> Self {
             Self(self.0.json_body_obj(value))
         }
@@ -204,16 +194,6 @@ pub mod operations {
         }
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
-        }
-        pub fn idempotency_key<'a, T>(self, value: T) -> Self
-        where
-            T: Into<Option<&'a ::laserdata_core::shared::IdempotencyKey>>,
-        {
-            if let Some(value) = value.into() {
-                Self(self.0.header("idempotency-key", value.to_string()))
-            } else {
-                Self(self.0.header_missing("idempotency-key"))
-            }
         }
         pub fn body(self, value: &types::LinkAccount) -> Self {
             Self(self.0.json_body_obj(value))
@@ -288,16 +268,6 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn idempotency_key<'a, T>(self, value: T) -> Self
-        where
-            T: Into<Option<&'a ::laserdata_core::shared::IdempotencyKey>>,
-        {
-            if let Some(value) = value.into() {
-                Self(self.0.header("idempotency-key", value.to_string()))
-            } else {
-                Self(self.0.header_missing("idempotency-key"))
-            }
-        }
         pub fn body(self, value: &types::SignIn) -> Self {
             Self(self.0.json_body_obj(value))
         }
@@ -370,16 +340,6 @@ pub mod operations {
         }
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
-        }
-        pub fn idempotency_key<'a, T>(self, value: T) -> Self
-        where
-            T: Into<Option<&'a ::laserdata_core::shared::IdempotencyKey>>,
-        {
-            if let Some(value) = value.into() {
-                Self(self.0.header("idempotency-key", value.to_string()))
-            } else {
-                Self(self.0.header_missing("idempotency-key"))
-            }
         }
         pub fn body(self, value: &types::SignUp) -> Self {
             Self(self.0.json_body_obj(value))

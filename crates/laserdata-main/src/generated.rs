@@ -26451,12 +26451,8 @@ in there, the provider redirects to `auth_callback`.
 
 Sends a `POST` request to `/account/auth/intents`
 
-Arguments:
-- `idempotency_key`: Makes retrying this request safe; see `IdempotencyKey`.
-- `body`
 ```ignore
 let response = client.create_intent()
-    .idempotency_key(idempotency_key)
     .body(body)
     .send()
     .await;
@@ -26472,12 +26468,8 @@ the user can sign in with either. Answers like `sign_up`.
 
 Sends a `POST` request to `/account/link`
 
-Arguments:
-- `idempotency_key`: Makes retrying this request safe; see `IdempotencyKey`.
-- `body`
 ```ignore
 let response = client.link_account()
-    .idempotency_key(idempotency_key)
     .body(body)
     .send()
     .await;
@@ -26494,12 +26486,8 @@ console uses it.
 
 Sends a `POST` request to `/account/sign_in`
 
-Arguments:
-- `idempotency_key`: Makes retrying this request safe; see `IdempotencyKey`.
-- `body`
 ```ignore
 let response = client.sign_in()
-    .idempotency_key(idempotency_key)
     .body(body)
     .send()
     .await;
@@ -26515,12 +26503,8 @@ or by accepting an invitation.
 
 Sends a `POST` request to `/account/sign_up`
 
-Arguments:
-- `idempotency_key`: Makes retrying this request safe; see `IdempotencyKey`.
-- `body`
 ```ignore
 let response = client.sign_up()
-    .idempotency_key(idempotency_key)
     .body(body)
     .send()
     .await;
@@ -29217,10 +29201,6 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct CreateIntent<'a> {
         client: &'a super::Client,
-        idempotency_key: Result<
-            Option<::laserdata_core::shared::IdempotencyKey>,
-            String,
-        >,
         body: Result<types::builder::CreateIntent, String>,
     }
     impl<'a> CreateIntent<'a> {
@@ -29228,23 +29208,8 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                idempotency_key: Ok(None),
                 body: Ok(::std::default::Default::default()),
             }
-        }
-        ///Makes retrying this request safe; see `IdempotencyKey`.
-        pub fn idempotency_key<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::laserdata_core::shared::IdempotencyKey>,
-        {
-            self.idempotency_key = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: laserdata_core :: shared :: IdempotencyKey` for idempotency_key failed"
-                        .to_string()
-                });
-            self
         }
         ///The request body: the body type, or its builder.
         pub fn body<V>(mut self, value: V) -> Self
@@ -29273,15 +29238,14 @@ pub mod builder {
         async fn send_raw(
             self,
         ) -> Result<ResponseValue<types::IntentRedirect>, Error<ByteStream>> {
-            let Self { client, idempotency_key, body } = self;
-            let idempotency_key = idempotency_key.map_err(Error::InvalidRequest)?;
+            let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
                     types::CreateIntent::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
             let url = format!("{}/account/auth/intents", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
                     ::reqwest::header::HeaderName::from_static("api-version"),
@@ -29289,9 +29253,6 @@ pub mod builder {
                         super::Client::api_version(),
                     ),
                 );
-            if let Some(value) = idempotency_key {
-                header_map.append("idempotency-key", value.to_string().try_into()?);
-            }
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -29339,10 +29300,6 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct LinkAccount<'a> {
         client: &'a super::Client,
-        idempotency_key: Result<
-            Option<::laserdata_core::shared::IdempotencyKey>,
-            String,
-        >,
         body: Result<types::builder::LinkAccount, String>,
     }
     impl<'a> LinkAccount<'a> {
@@ -29350,23 +29307,8 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                idempotency_key: Ok(None),
                 body: Ok(::std::default::Default::default()),
             }
-        }
-        ///Makes retrying this request safe; see `IdempotencyKey`.
-        pub fn idempotency_key<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::laserdata_core::shared::IdempotencyKey>,
-        {
-            self.idempotency_key = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: laserdata_core :: shared :: IdempotencyKey` for idempotency_key failed"
-                        .to_string()
-                });
-            self
         }
         ///The request body: the body type, or its builder.
         pub fn body<V>(mut self, value: V) -> Self
@@ -29395,13 +29337,12 @@ pub mod builder {
         async fn send_raw(
             self,
         ) -> Result<ResponseValue<types::NewAccount>, Error<ByteStream>> {
-            let Self { client, idempotency_key, body } = self;
-            let idempotency_key = idempotency_key.map_err(Error::InvalidRequest)?;
+            let Self { client, body } = self;
             let body = body
                 .and_then(|v| types::LinkAccount::try_from(v).map_err(|e| e.to_string()))
                 .map_err(Error::InvalidRequest)?;
             let url = format!("{}/account/link", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
                     ::reqwest::header::HeaderName::from_static("api-version"),
@@ -29409,9 +29350,6 @@ pub mod builder {
                         super::Client::api_version(),
                     ),
                 );
-            if let Some(value) = idempotency_key {
-                header_map.append("idempotency-key", value.to_string().try_into()?);
-            }
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -29459,10 +29397,6 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct SignIn<'a> {
         client: &'a super::Client,
-        idempotency_key: Result<
-            Option<::laserdata_core::shared::IdempotencyKey>,
-            String,
-        >,
         body: Result<types::builder::SignIn, String>,
     }
     impl<'a> SignIn<'a> {
@@ -29470,23 +29404,8 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                idempotency_key: Ok(None),
                 body: Ok(::std::default::Default::default()),
             }
-        }
-        ///Makes retrying this request safe; see `IdempotencyKey`.
-        pub fn idempotency_key<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::laserdata_core::shared::IdempotencyKey>,
-        {
-            self.idempotency_key = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: laserdata_core :: shared :: IdempotencyKey` for idempotency_key failed"
-                        .to_string()
-                });
-            self
         }
         ///The request body: the body type, or its builder.
         pub fn body<V>(mut self, value: V) -> Self
@@ -29511,13 +29430,12 @@ pub mod builder {
         async fn send_raw(
             self,
         ) -> Result<ResponseValue<types::SessionInfo>, Error<ByteStream>> {
-            let Self { client, idempotency_key, body } = self;
-            let idempotency_key = idempotency_key.map_err(Error::InvalidRequest)?;
+            let Self { client, body } = self;
             let body = body
                 .and_then(|v| types::SignIn::try_from(v).map_err(|e| e.to_string()))
                 .map_err(Error::InvalidRequest)?;
             let url = format!("{}/account/sign_in", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
                     ::reqwest::header::HeaderName::from_static("api-version"),
@@ -29525,9 +29443,6 @@ pub mod builder {
                         super::Client::api_version(),
                     ),
                 );
-            if let Some(value) = idempotency_key {
-                header_map.append("idempotency-key", value.to_string().try_into()?);
-            }
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -29575,10 +29490,6 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct SignUp<'a> {
         client: &'a super::Client,
-        idempotency_key: Result<
-            Option<::laserdata_core::shared::IdempotencyKey>,
-            String,
-        >,
         body: Result<types::builder::SignUp, String>,
     }
     impl<'a> SignUp<'a> {
@@ -29586,23 +29497,8 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                idempotency_key: Ok(None),
                 body: Ok(::std::default::Default::default()),
             }
-        }
-        ///Makes retrying this request safe; see `IdempotencyKey`.
-        pub fn idempotency_key<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::laserdata_core::shared::IdempotencyKey>,
-        {
-            self.idempotency_key = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: laserdata_core :: shared :: IdempotencyKey` for idempotency_key failed"
-                        .to_string()
-                });
-            self
         }
         ///The request body: the body type, or its builder.
         pub fn body<V>(mut self, value: V) -> Self
@@ -29627,13 +29523,12 @@ pub mod builder {
         async fn send_raw(
             self,
         ) -> Result<ResponseValue<types::NewAccount>, Error<ByteStream>> {
-            let Self { client, idempotency_key, body } = self;
-            let idempotency_key = idempotency_key.map_err(Error::InvalidRequest)?;
+            let Self { client, body } = self;
             let body = body
                 .and_then(|v| types::SignUp::try_from(v).map_err(|e| e.to_string()))
                 .map_err(Error::InvalidRequest)?;
             let url = format!("{}/account/sign_up", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
                     ::reqwest::header::HeaderName::from_static("api-version"),
@@ -29641,9 +29536,6 @@ pub mod builder {
                         super::Client::api_version(),
                     ),
                 );
-            if let Some(value) = idempotency_key {
-                header_map.append("idempotency-key", value.to_string().try_into()?);
-            }
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -43690,7 +43582,7 @@ pub static OPERATIONS: &[::laserdata_core::hooks::Operation] = &[
     ::laserdata_core::hooks::Operation { id: "create_division_channel", path: "/tenants/{tenant_id}/divisions/{division_id}/channels", idempotency_key: true },
     ::laserdata_core::hooks::Operation { id: "create_division_subscription", path: "/tenants/{tenant_id}/divisions/{division_id}/channels/{channel_id}/subscriptions", idempotency_key: true },
     ::laserdata_core::hooks::Operation { id: "create_environment", path: "/tenants/{tenant_id}/divisions/{division_id}/environments", idempotency_key: true },
-    ::laserdata_core::hooks::Operation { id: "create_intent", path: "/account/auth/intents", idempotency_key: true },
+    ::laserdata_core::hooks::Operation { id: "create_intent", path: "/account/auth/intents", idempotency_key: false },
     ::laserdata_core::hooks::Operation { id: "create_setup_intent", path: "/tenants/{tenant_id}/billing/payments/intents", idempotency_key: true },
     ::laserdata_core::hooks::Operation { id: "create_tenant_channel", path: "/tenants/{tenant_id}/channels", idempotency_key: true },
     ::laserdata_core::hooks::Operation { id: "create_tenant_subscription", path: "/tenants/{tenant_id}/channels/{channel_id}/subscriptions", idempotency_key: true },
@@ -43762,15 +43654,15 @@ pub static OPERATIONS: &[::laserdata_core::hooks::Operation] = &[
     ::laserdata_core::hooks::Operation { id: "get_tiers", path: "/tenants/{tenant_id}/clouds/{cloud}/regions/{region}/tiers", idempotency_key: false },
     ::laserdata_core::hooks::Operation { id: "get_user_notifications", path: "/users/{user_id}/channels/{channel_id}/notifications", idempotency_key: false },
     ::laserdata_core::hooks::Operation { id: "invite_member", path: "/tenants/{tenant_id}/invitations", idempotency_key: true },
-    ::laserdata_core::hooks::Operation { id: "link_account", path: "/account/link", idempotency_key: true },
+    ::laserdata_core::hooks::Operation { id: "link_account", path: "/account/link", idempotency_key: false },
     ::laserdata_core::hooks::Operation { id: "preview_deployment", path: "/tenants/{tenant_id}/divisions/{division_id}/environments/{environment_id}/deployments/preview", idempotency_key: true },
     ::laserdata_core::hooks::Operation { id: "remove_payment_method", path: "/tenants/{tenant_id}/billing/payments/method", idempotency_key: false },
     ::laserdata_core::hooks::Operation { id: "request_resource_code", path: "/tenants/{tenant_id}/request_code", idempotency_key: true },
     ::laserdata_core::hooks::Operation { id: "revoke_role_members", path: "/tenants/{tenant_id}/roles/{role_id}/members/revoke", idempotency_key: true },
     ::laserdata_core::hooks::Operation { id: "set_division_subscriptions", path: "/tenants/{tenant_id}/divisions/{division_id}/channels/{channel_id}/subscriptions", idempotency_key: true },
     ::laserdata_core::hooks::Operation { id: "set_tenant_subscriptions", path: "/tenants/{tenant_id}/channels/{channel_id}/subscriptions", idempotency_key: true },
-    ::laserdata_core::hooks::Operation { id: "sign_in", path: "/account/sign_in", idempotency_key: true },
-    ::laserdata_core::hooks::Operation { id: "sign_up", path: "/account/sign_up", idempotency_key: true },
+    ::laserdata_core::hooks::Operation { id: "sign_in", path: "/account/sign_in", idempotency_key: false },
+    ::laserdata_core::hooks::Operation { id: "sign_up", path: "/account/sign_up", idempotency_key: false },
     ::laserdata_core::hooks::Operation { id: "test_division_channel", path: "/tenants/{tenant_id}/divisions/{division_id}/channels/{channel_id}/test", idempotency_key: true },
     ::laserdata_core::hooks::Operation { id: "test_tenant_channel", path: "/tenants/{tenant_id}/channels/{channel_id}/test", idempotency_key: true },
     ::laserdata_core::hooks::Operation { id: "update_api_key_security", path: "/tenants/{tenant_id}/api_keys/{api_key_id}/security", idempotency_key: true },

@@ -22,15 +22,7 @@ pub fn check(bundle: &Bundle, layer: &crate::layers::Layer) -> Vec<Diagnostic> {
 /// Whether the document is OpenAPI 3.0 as `openapiv3` reads it; if not, where it stops being so.
 pub fn check_structure(bundle: &Bundle) -> Option<Diagnostic> {
     let error = serde_path_to_error::deserialize::<_, openapiv3::OpenAPI>(&bundle.doc).err()?;
-    let pointer = error.path().iter().fold(String::new(), |pointer, segment| {
-        use serde_path_to_error::Segment;
-        match segment {
-            Segment::Seq { index } => crate::diagnostic::push_token(&pointer, &index.to_string()),
-            Segment::Map { key } => crate::diagnostic::push_token(&pointer, key),
-            Segment::Enum { variant } => crate::diagnostic::push_token(&pointer, variant),
-            Segment::Unknown => pointer,
-        }
-    });
+    let pointer = crate::diagnostic::pointer_of(error.path());
     // Point at the deepest node that exists, so the position is as close as possible.
     let mut existing = String::new();
     for token in tokens(&pointer) {

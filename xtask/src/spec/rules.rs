@@ -72,6 +72,7 @@ pub fn check(bundle: &Bundle, layer: &crate::layers::Layer) -> Vec<Diagnostic> {
         check_responses(bundle, &operation, &name, &mut report);
         check_paging(bundle, &operation, &name, &mut report);
         check_request_body(bundle, &operation, &name, &mut report);
+        check_idempotency(bundle, &operation, &name, &mut report);
     }
     errors
 }
@@ -250,6 +251,27 @@ fn check_request_body(bundle: &Bundle, operation: &Operation<'_>, name: &str, re
                 format!("`{name}`: request body type `{media}` is not typed by progenitor; use `application/json`"),
             );
         }
+    }
+}
+
+/// The server remembers an `idempotency-key` per API key, for POST, PUT and PATCH only: the
+/// header means nothing on an operation without an API key, or on a read or a delete.
+fn check_idempotency(bundle: &Bundle, operation: &Operation<'_>, name: &str, report: &mut impl FnMut(&str, String)) {
+    let Some((pointer, _)) = operation.parameters(&bundle.doc).into_iter().find(|(_, parameter)| {
+        parameter.get("in").and_then(Value::as_str) == Some("header")
+            && parameter.get("name").and_then(Value::as_str).is_some_and(|n| n.eq_ignore_ascii_case("idempotency-key"))
+    }) else {
+        return;
+    };
+    let security = operation.node.get("security").or_else(|| bundle.doc.get("security"));
+    let public = security.and_then(Value::as_array).is_none_or(|requirements| requirements.is_empty());
+    if public {
+        report(
+            &pointer,
+            format!("`{name}` takes no API key, so `idempotency-key` has nothing to be remembered under; remove it"),
+        );
+    } else if !matches!(operation.method, "post" | "put" | "patch") {
+        report(&pointer, format!("`{name}`: `idempotency-key` applies to POST, PUT and PATCH only"));
     }
 }
 

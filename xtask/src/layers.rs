@@ -27,6 +27,8 @@ pub struct Layer {
     pub bundle_31: &'static str,
     /// A test-support module mapping each schema name to its generated Rust type.
     pub schema_index: &'static str,
+    /// A test-support module with one round trip per operation, from the spec's examples.
+    pub round_trips: &'static str,
     /// Whether every operation must say, in `x-laserdata-confidence`, if it was seen in a
     /// source (`seen`) or only inferred from a pattern (`inferred`): true for layers the vendor
     /// publishes no description of.
@@ -40,8 +42,8 @@ impl Layer {
     }
 
     /// Every file `cargo xtask codegen` writes for this layer, in the order it renders them.
-    pub fn outputs(&self) -> [&'static str; 6] {
-        [self.client, self.mocks, self.schema_index, self.bundle, self.bundle_yaml, self.bundle_31]
+    pub fn outputs(&self) -> [&'static str; 7] {
+        [self.client, self.mocks, self.schema_index, self.round_trips, self.bundle, self.bundle_yaml, self.bundle_31]
     }
 }
 
@@ -56,6 +58,7 @@ pub const LAYERS: &[Layer] = &[
         bundle_yaml: "openapi/dist/laserdata-main.yaml",
         bundle_31: "openapi/dist/laserdata-main.openapi-3.1.json",
         schema_index: "tests/src/main_schemas.rs",
+        round_trips: "tests/src/main_round_trips.rs",
         requires_confidence: false,
     },
     Layer {
@@ -68,6 +71,7 @@ pub const LAYERS: &[Layer] = &[
         bundle_yaml: "openapi/dist/laserdata-supervisor.yaml",
         bundle_31: "openapi/dist/laserdata-supervisor.openapi-3.1.json",
         schema_index: "tests/src/supervisor_schemas.rs",
+        round_trips: "tests/src/supervisor_round_trips.rs",
         requires_confidence: true,
     },
     Layer {
@@ -80,6 +84,7 @@ pub const LAYERS: &[Layer] = &[
         bundle_yaml: "openapi/dist/laserdata-audit.yaml",
         bundle_31: "openapi/dist/laserdata-audit.openapi-3.1.json",
         schema_index: "tests/src/audit_schemas.rs",
+        round_trips: "tests/src/audit_round_trips.rs",
         requires_confidence: false,
     },
 ];

@@ -13,6 +13,7 @@ pub mod layers;
 pub mod lint;
 pub mod outputs;
 pub mod publish;
+pub mod round_trips;
 pub mod shape;
 pub mod spec;
 pub mod stress;
@@ -166,6 +167,7 @@ pub fn render(root: &Path, layers: &[Layer]) -> Result<Vec<Output>, Vec<Diagnost
             path: layer.schema_index.into(),
             contents: codegen::schema_index(layer, &bundle, &crate_path),
         });
+        outputs.push(Output { path: layer.round_trips.into(), contents: round_trips::generate(layer, &bundle) });
         outputs.extend(publish::outputs(layer, &bundle.doc));
     }
     if problems.is_empty() { Ok(outputs) } else { Err(problems) }

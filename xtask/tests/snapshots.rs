@@ -39,6 +39,7 @@ fn fixture_client() {
         bundle_yaml: "unused",
         bundle_31: "unused",
         schema_index: "unused",
+        round_trips: "unused",
         requires_confidence: false,
     };
     let bundle = load_layer(&project_root(), &layer, &shared()).unwrap_or_else(|problems| panic!("{problems:?}"));

@@ -156,10 +156,11 @@ struct Route {
     created_headers: Vec<&'static str>,
 }
 
-/// A media type's `example`, or else the value of its first named example.
+/// A media type's `example`, or else the value of its named example that sorts first by name:
+/// the same one whether or not serde_json keeps the document's key order in this build.
 fn first_example(spec: &'static Value, media: &'static Value) -> Option<Value> {
     media.get("example").cloned().or_else(|| {
-        let first = media.get("examples")?.as_object()?.values().next()?;
+        let first = media.get("examples")?.as_object()?.iter().min_by_key(|(name, _)| *name)?.1;
         deref(spec, first).get("value").cloned()
     })
 }

@@ -73,6 +73,7 @@ impl Received {
 pub struct FaultServer {
     pub url: String,
     received: Arc<Mutex<Vec<Received>>>,
+    steps: Arc<Mutex<std::vec::IntoIter<Step>>>,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -89,13 +90,20 @@ impl FaultServer {
         let url = format!("http://{}", listener.local_addr().unwrap());
         let received = Arc::new(Mutex::new(Vec::new()));
         let steps = Arc::new(Mutex::new(script.into_iter()));
-        let log = received.clone();
+        let (log, script) = (received.clone(), steps.clone());
         let task = tokio::spawn(async move {
             while let Ok((socket, _)) = listener.accept().await {
-                tokio::spawn(serve_connection(socket, steps.clone(), log.clone()));
+                tokio::spawn(serve_connection(socket, script.clone(), log.clone()));
             }
         });
-        FaultServer { url, received, task }
+        FaultServer { url, received, steps, task }
+    }
+
+    /// Starts over with a new script and forgets the requests received so far, so that one
+    /// server (and one client) serves many exchanges in turn.
+    pub fn restart(&self, script: Vec<Step>) {
+        *self.steps.lock().unwrap() = script.into_iter();
+        self.received.lock().unwrap().clear();
     }
 
     /// Every request received so far, in order.
@@ -135,7 +143,10 @@ async fn perform(socket: &mut TcpStream, step: Step) -> bool {
                 head.push_str(&format!("{name}: {value}\r\n"));
             }
             head.push_str("\r\n");
-            socket.write_all(head.as_bytes()).await.is_ok() && socket.write_all(&body).await.is_ok()
+            // One write: a second small one would wait for the client's delayed ACK (Nagle).
+            let mut answer = head.into_bytes();
+            answer.extend_from_slice(&body);
+            socket.write_all(&answer).await.is_ok()
         }
         Step::Truncated { status, length, body } => {
             let head = format!(

@@ -12,6 +12,13 @@ use serde_json::Value;
 use wiremock::MockServer;
 
 pub mod faults;
+pub mod round_trip;
+#[rustfmt::skip]
+pub mod main_round_trips;
+#[rustfmt::skip]
+pub mod supervisor_round_trips;
+#[rustfmt::skip]
+pub mod audit_round_trips;
 #[rustfmt::skip]
 pub mod main_schemas;
 #[rustfmt::skip]

@@ -256,33 +256,6 @@ async fn a_success_body_that_does_not_decode_keeps_status_and_request_id() {
 }
 
 #[tokio::test]
-async fn update_security_and_delete_send_what_the_spec_describes() {
-    let server = MockServer::start().await;
-    let body = request_example("update_api_key_security", "");
-    Mock::given(method("PUT"))
-        .and(path(format!("/tenants/{TENANT}/api_keys/7301/security")))
-        .and(body_json(&body))
-        .respond_with(ResponseTemplate::new(204).insert_header("ld-request", "req-put"))
-        .expect(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("DELETE"))
-        .and(path(format!("/tenants/{TENANT}/api_keys/7301")))
-        .respond_with(ResponseTemplate::new(204))
-        .expect(1)
-        .mount(&server)
-        .await;
-    let client = client_for(&server);
-
-    let update: types::UpdateApiKeySecurity = serde_json::from_value(body).unwrap();
-    let updated =
-        client.main().update_api_key_security().tenant_id(TENANT).api_key_id(7301).body(update).send().await.unwrap();
-    assert_eq!(updated.status().as_u16(), 204);
-    let deleted = client.main().delete_api_key().tenant_id(TENANT).api_key_id(7301).send().await.unwrap();
-    assert_eq!(deleted.status().as_u16(), 204);
-}
-
-#[tokio::test]
 async fn a_missing_required_parameter_is_an_invalid_request_without_any_traffic() {
     let server = MockServer::start().await;
     let client = client_for(&server);

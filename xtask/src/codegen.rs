@@ -438,7 +438,7 @@ fn operations_table(bundle: &Bundle) -> String {
 
 /// The Rust name progenitor and typify give a schema or operation (`Paged_ApiKeyInfo` becomes
 /// `PagedApiKeyInfo`, `get_api_keys` becomes `GetApiKeys`).
-fn type_name(name: &str) -> String {
+pub fn type_name(name: &str) -> String {
     name.split(['_', '-', ' '])
         .filter(|part| !part.is_empty())
         .map(|part| {

@@ -30,6 +30,8 @@ pub struct Layer {
     pub sandbox_document: &'static str,
     /// A test-support module mapping each schema name to its generated Rust type.
     pub schema_index: &'static str,
+    /// A test-support module with one round trip per operation, from the spec's examples.
+    pub round_trips: &'static str,
     /// Whether every operation must say, in `x-laserdata-confidence`, if it was seen in a
     /// source (`seen`) or only inferred from a pattern (`inferred`): true for layers the vendor
     /// publishes no description of.
@@ -43,11 +45,12 @@ impl Layer {
     }
 
     /// Every file `cargo xtask codegen` writes for this layer, in the order it renders them.
-    pub fn outputs(&self) -> [&'static str; 7] {
+    pub fn outputs(&self) -> [&'static str; 8] {
         [
             self.client,
             self.mocks,
             self.schema_index,
+            self.round_trips,
             self.bundle,
             self.bundle_yaml,
             self.bundle_31,
@@ -68,6 +71,7 @@ pub const LAYERS: &[Layer] = &[
         bundle_31: "openapi/dist/laserdata-main.openapi-3.1.json",
         sandbox_document: "crates/laserdata-sandbox/openapi/laserdata-main.openapi-3.1.json",
         schema_index: "tests/src/main_schemas.rs",
+        round_trips: "tests/src/main_round_trips.rs",
         requires_confidence: false,
     },
     Layer {
@@ -81,6 +85,7 @@ pub const LAYERS: &[Layer] = &[
         bundle_31: "openapi/dist/laserdata-supervisor.openapi-3.1.json",
         sandbox_document: "crates/laserdata-sandbox/openapi/laserdata-supervisor.openapi-3.1.json",
         schema_index: "tests/src/supervisor_schemas.rs",
+        round_trips: "tests/src/supervisor_round_trips.rs",
         requires_confidence: true,
     },
     Layer {
@@ -94,6 +99,7 @@ pub const LAYERS: &[Layer] = &[
         bundle_31: "openapi/dist/laserdata-audit.openapi-3.1.json",
         sandbox_document: "crates/laserdata-sandbox/openapi/laserdata-audit.openapi-3.1.json",
         schema_index: "tests/src/audit_schemas.rs",
+        round_trips: "tests/src/audit_round_trips.rs",
         requires_confidence: false,
     },
 ];

@@ -18,6 +18,7 @@ pub mod outputs;
 pub mod parallel;
 pub mod publish;
 pub mod release;
+pub mod round_trips;
 pub mod shape;
 pub mod spec;
 pub mod stress;
@@ -304,6 +305,7 @@ fn render_job(
                     path: layer.schema_index.into(),
                     contents: codegen::schema_index(layer, bundle, &crate_path),
                 });
+                outputs.push(Output { path: layer.round_trips.into(), contents: round_trips::generate(layer, bundle) });
             }
             outputs.extend(publish::outputs(layer, &bundle.doc));
             Product::Outputs(outputs)

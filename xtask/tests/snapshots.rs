@@ -40,10 +40,20 @@ fn fixture_client() {
         bundle_31: "unused",
         sandbox_document: "unused",
         schema_index: "unused",
+        round_trips: "unused",
         requires_confidence: false,
     };
     let bundle = load_layer(&project_root(), &layer, &shared()).unwrap_or_else(|problems| panic!("{problems:?}"));
     let spec = codegen::progenitor_spec(&bundle).unwrap();
     let generated = codegen::generate(&layer, &bundle, &spec).unwrap();
     insta::assert_snapshot!("fixture_client", generated);
+}
+
+/// The round-trip table generated from the same fixture: the calls, requests and answers its
+/// examples give, and the operations they cannot drive.
+#[test]
+fn fixture_round_trips() {
+    let layer = Layer { name: "fixture", source: "xtask/tests/fixtures/fixture.yaml", parts: None, ..LAYERS[0] };
+    let bundle = load_layer(&project_root(), &layer, &shared()).unwrap_or_else(|problems| panic!("{problems:?}"));
+    insta::assert_snapshot!("fixture_round_trips", xtask::round_trips::generate(&layer, &bundle));
 }

@@ -150,8 +150,53 @@ fn surface_of<'a>(doc: &'a Value, home: Home, bundle: Option<&'a Bundle>) -> sha
     }
     if let Some(bundle) = bundle {
         surface.parameter_docs = parameter_docs(bundle);
+        let sent = sent_schemas(&bundle.doc);
+        surface.answer_only = schemas
+            .iter()
+            .filter(|(name, schema)| !sent.contains(*name) && kind(schema) == Some("object"))
+            .map(|(name, _)| type_name(name))
+            .collect();
     }
     surface
+}
+
+/// The component schemas a request can carry: those its parameters and bodies use, directly or
+/// through other schemas.
+fn sent_schemas(doc: &Value) -> std::collections::BTreeSet<String> {
+    let mut pending = Vec::new();
+    for operation in operations(doc) {
+        for (_, parameter) in operation.parameters(doc) {
+            referenced_schemas(parameter, &mut pending);
+        }
+        if let Some(body) = operation.request_body(doc) {
+            referenced_schemas(body, &mut pending);
+        }
+    }
+    let mut sent = std::collections::BTreeSet::new();
+    while let Some(name) = pending.pop() {
+        if sent.insert(name.clone())
+            && let Some(schema) = doc.pointer(&format!("/components/schemas/{name}"))
+        {
+            referenced_schemas(schema, &mut pending);
+        }
+    }
+    sent
+}
+
+/// Pushes the name of every component schema `node` refers to.
+fn referenced_schemas(node: &Value, names: &mut Vec<String>) {
+    match node {
+        Value::Object(object) => {
+            if let Some(name) =
+                object.get("$ref").and_then(Value::as_str).and_then(|r| r.strip_prefix("#/components/schemas/"))
+            {
+                names.push(name.to_owned());
+            }
+            object.values().for_each(|child| referenced_schemas(child, names));
+        }
+        Value::Array(items) => items.iter().for_each(|child| referenced_schemas(child, names)),
+        _ => {}
+    }
 }
 
 /// The settings every crate is generated with.

@@ -38,7 +38,14 @@ pub struct Surface<'a> {
     /// The description of each named type (by Rust name), for the fields that hold one and
     /// have no description of their own.
     pub type_docs: Vec<(String, String)>,
+    /// The object types no request carries (by Rust name): only answers hold them, so only
+    /// code that makes up answers (tests, mocks) needs their builders, which are built only
+    /// with the crate's `answer-builders` feature.
+    pub answer_only: BTreeSet<String>,
 }
+
+/// The cargo feature that builds the builders of the types only answers hold.
+const ANSWER_BUILDERS: &str = "answer-builders";
 
 /// Shapes a generated client: its `types` module and its operation builders.
 pub fn client(file: &mut syn::File, surface: &Surface) -> Result<(), String> {
@@ -74,6 +81,82 @@ pub fn types(items: &mut Vec<Item>, surface: &Surface) {
     let added = [string_conversions(items), one_of_builders(items)].concat();
     items.extend(added);
     document_types(items, &surface.type_docs);
+    gate_answer_builders(items, &surface.answer_only);
+}
+
+/// Puts the builders of the types only answers hold behind the `answer-builders` feature. They
+/// are half the generated code of a layer, and a program that only calls the API never builds
+/// an answer; the httpmock crates, which make up answers, turn the feature on.
+fn gate_answer_builders(items: &mut [Item], answer_only: &BTreeSet<String>) {
+    if answer_only.is_empty() {
+        return;
+    }
+    let gate: Attribute = parse_quote!(#[cfg(feature = #ANSWER_BUILDERS)]);
+    for item in items.iter_mut() {
+        match item {
+            // `impl Widget { pub fn builder() -> builder::Widget }`
+            Item::Impl(implementation)
+                if implementation.trait_.is_none()
+                    && type_ident(&implementation.self_ty).is_some_and(|name| answer_only.contains(&name)) =>
+            {
+                for member in &mut implementation.items {
+                    if let ImplItem::Fn(function) = member
+                        && function.sig.ident == "builder"
+                    {
+                        let note = format!(" Built with the `{ANSWER_BUILDERS}` feature: only answers hold this type.");
+                        function.attrs.push(parse_quote!(#[doc = ""]));
+                        function.attrs.push(parse_quote!(#[doc = #note]));
+                        function.attrs.push(gate.clone());
+                    }
+                }
+            }
+            Item::Mod(module) if module.ident == "builder" => {
+                for item in module.content.iter_mut().flat_map(|(_, items)| items.iter_mut()) {
+                    if builder_item_subject(item).is_some_and(|name| answer_only.contains(&name)) {
+                        item_attrs(item).push(gate.clone());
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The type a builder-module item is about: the builder struct itself, or the builder an impl
+/// is for (`impl Default for Widget`, `impl TryFrom<Widget> for super::Widget`).
+fn builder_item_subject(item: &Item) -> Option<String> {
+    match item {
+        Item::Struct(structure) => Some(structure.ident.to_string()),
+        Item::Impl(implementation) => {
+            let own = type_ident(&implementation.self_ty);
+            let converted =
+                implementation.trait_.as_ref().and_then(|(path, _)| match &path.segments.last()?.arguments {
+                    syn::PathArguments::AngleBracketed(arguments) => match arguments.args.first()? {
+                        syn::GenericArgument::Type(ty) => type_ident(ty),
+                        _ => None,
+                    },
+                    _ => None,
+                });
+            // `impl TryFrom<Widget> for super::Widget` names the builder in its trait.
+            own.or(converted)
+        }
+        _ => None,
+    }
+}
+
+fn item_attrs(item: &mut Item) -> &mut Vec<Attribute> {
+    match item {
+        Item::Struct(item) => &mut item.attrs,
+        Item::Impl(item) => &mut item.attrs,
+        Item::Enum(item) => &mut item.attrs,
+        Item::Fn(item) => &mut item.attrs,
+        Item::Mod(item) => &mut item.attrs,
+        Item::Use(item) => &mut item.attrs,
+        Item::Macro(item) => &mut item.attrs,
+        Item::Const(item) => &mut item.attrs,
+        Item::Type(item) => &mut item.attrs,
+        _ => unreachable!("typify's builder module holds structs and impls"),
+    }
 }
 
 /// For every string newtype: `From<&str>` where typify gave only `From<String>` (the ones

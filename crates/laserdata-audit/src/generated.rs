@@ -25,6 +25,9 @@ pub mod types {
     }
     impl AuditResource {
         ///A builder for this type: set the fields one by one; it converts into the type (with `try_into()`) or goes where the type is expected.
+        ///
+        /// Built with the `answer-builders` feature: only answers hold this type.
+        #[cfg(feature = "answer-builders")]
         pub fn builder() -> builder::AuditResource {
             Default::default()
         }
@@ -40,6 +43,9 @@ pub mod types {
     }
     impl AuditTypeInfo {
         ///A builder for this type: set the fields one by one; it converts into the type (with `try_into()`) or goes where the type is expected.
+        ///
+        /// Built with the `answer-builders` feature: only answers hold this type.
+        #[cfg(feature = "answer-builders")]
         pub fn builder() -> builder::AuditTypeInfo {
             Default::default()
         }
@@ -58,6 +64,9 @@ pub mod types {
     }
     impl PagedTenantAuditInfo {
         ///A builder for this type: set the fields one by one; it converts into the type (with `try_into()`) or goes where the type is expected.
+        ///
+        /// Built with the `answer-builders` feature: only answers hold this type.
+        #[cfg(feature = "answer-builders")]
         pub fn builder() -> builder::PagedTenantAuditInfo {
             Default::default()
         }
@@ -99,6 +108,9 @@ pub mod types {
     }
     impl TenantAuditInfo {
         ///A builder for this type: set the fields one by one; it converts into the type (with `try_into()`) or goes where the type is expected.
+        ///
+        /// Built with the `answer-builders` feature: only answers hold this type.
+        #[cfg(feature = "answer-builders")]
         pub fn builder() -> builder::TenantAuditInfo {
             Default::default()
         }
@@ -107,6 +119,7 @@ pub mod types {
     pub mod builder {
         #[derive(Clone, Debug)]
         ///A builder for [`super::AuditResource`].
+        #[cfg(feature = "answer-builders")]
         pub struct AuditResource {
             id: ::std::result::Result<i64, ::std::string::String>,
             name: ::std::result::Result<
@@ -114,6 +127,7 @@ pub mod types {
                 ::std::string::String,
             >,
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::default::Default for AuditResource {
             fn default() -> Self {
                 Self {
@@ -122,6 +136,7 @@ pub mod types {
                 }
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl AuditResource {
             ///The id of the tenant, division, environment, deployment, user or API key. Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
             pub fn id<T>(mut self, value: T) -> Self
@@ -148,6 +163,7 @@ pub mod types {
                 self
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::TryFrom<AuditResource> for super::AuditResource {
             type Error = super::error::ConversionError;
             fn try_from(
@@ -159,6 +175,7 @@ pub mod types {
                 })
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::From<super::AuditResource> for AuditResource {
             fn from(value: super::AuditResource) -> Self {
                 Self {
@@ -169,10 +186,12 @@ pub mod types {
         }
         #[derive(Clone, Debug)]
         ///A builder for [`super::AuditTypeInfo`].
+        #[cfg(feature = "answer-builders")]
         pub struct AuditTypeInfo {
             name: ::std::result::Result<::std::string::String, ::std::string::String>,
             type_: ::std::result::Result<::std::string::String, ::std::string::String>,
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::default::Default for AuditTypeInfo {
             fn default() -> Self {
                 Self {
@@ -181,6 +200,7 @@ pub mod types {
                 }
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl AuditTypeInfo {
             ///A readable name for the kind.
             pub fn name<T>(mut self, value: T) -> Self
@@ -209,6 +229,7 @@ pub mod types {
                 self
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::TryFrom<AuditTypeInfo> for super::AuditTypeInfo {
             type Error = super::error::ConversionError;
             fn try_from(
@@ -220,6 +241,7 @@ pub mod types {
                 })
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::From<super::AuditTypeInfo> for AuditTypeInfo {
             fn from(value: super::AuditTypeInfo) -> Self {
                 Self {
@@ -230,6 +252,7 @@ pub mod types {
         }
         #[derive(Clone, Debug)]
         ///A builder for [`super::PagedTenantAuditInfo`].
+        #[cfg(feature = "answer-builders")]
         pub struct PagedTenantAuditInfo {
             items: ::std::result::Result<
                 ::std::vec::Vec<super::TenantAuditInfo>,
@@ -248,6 +271,7 @@ pub mod types {
                 ::std::string::String,
             >,
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::default::Default for PagedTenantAuditInfo {
             fn default() -> Self {
                 Self {
@@ -258,6 +282,7 @@ pub mod types {
                 }
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl PagedTenantAuditInfo {
             ///The audit entries on this page, at most as many as `results` asked for.
             pub fn items<T>(mut self, value: T) -> Self
@@ -312,6 +337,7 @@ pub mod types {
                 self
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::TryFrom<PagedTenantAuditInfo>
         for super::PagedTenantAuditInfo {
             type Error = super::error::ConversionError;
@@ -326,6 +352,7 @@ pub mod types {
                 })
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::From<super::PagedTenantAuditInfo> for PagedTenantAuditInfo {
             fn from(value: super::PagedTenantAuditInfo) -> Self {
                 Self {
@@ -338,6 +365,7 @@ pub mod types {
         }
         #[derive(Clone, Debug)]
         ///A builder for [`super::TenantAuditInfo`].
+        #[cfg(feature = "answer-builders")]
         pub struct TenantAuditInfo {
             api_key: ::std::result::Result<
                 ::std::option::Option<super::AuditResource>,
@@ -378,6 +406,7 @@ pub mod types {
                 ::std::string::String,
             >,
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::default::Default for TenantAuditInfo {
             fn default() -> Self {
                 Self {
@@ -395,6 +424,7 @@ pub mod types {
                 }
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl TenantAuditInfo {
             ///The API key the change was made with; null for console changes.
             pub fn api_key<T>(mut self, value: T) -> Self
@@ -542,6 +572,7 @@ pub mod types {
                 self
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::TryFrom<TenantAuditInfo> for super::TenantAuditInfo {
             type Error = super::error::ConversionError;
             fn try_from(
@@ -562,6 +593,7 @@ pub mod types {
                 })
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::From<super::TenantAuditInfo> for TenantAuditInfo {
             fn from(value: super::TenantAuditInfo) -> Self {
                 Self {

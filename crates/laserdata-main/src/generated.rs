@@ -118,6 +118,9 @@ narrows them to chosen divisions, keyed by division id.*/
     }
     impl ApiKeyInfo {
         ///A builder for this type: set the fields one by one; it converts into the type (with `try_into()`) or goes where the type is expected.
+        ///
+        /// Built with the `answer-builders` feature: only answers hold this type.
+        #[cfg(feature = "answer-builders")]
         pub fn builder() -> builder::ApiKeyInfo {
             Default::default()
         }
@@ -185,6 +188,9 @@ narrows them to chosen divisions, keyed by division id.*/
     }
     impl ApiKeyToken {
         ///A builder for this type: set the fields one by one; it converts into the type (with `try_into()`) or goes where the type is expected.
+        ///
+        /// Built with the `answer-builders` feature: only answers hold this type.
+        #[cfg(feature = "answer-builders")]
         pub fn builder() -> builder::ApiKeyToken {
             Default::default()
         }
@@ -503,6 +509,9 @@ when it has not been set.
     }
     impl BillingReportInfo {
         ///A builder for this type: set the fields one by one; it converts into the type (with `try_into()`) or goes where the type is expected.
+        ///
+        /// Built with the `answer-builders` feature: only answers hold this type.
+        #[cfg(feature = "answer-builders")]
         pub fn builder() -> builder::BillingReportInfo {
             Default::default()
         }
@@ -517,6 +526,9 @@ when it has not been set.
     }
     impl ByocSetup {
         ///A builder for this type: set the fields one by one; it converts into the type (with `try_into()`) or goes where the type is expected.
+        ///
+        /// Built with the `answer-builders` feature: only answers hold this type.
+        #[cfg(feature = "answer-builders")]
         pub fn builder() -> builder::ByocSetup {
             Default::default()
         }
@@ -650,6 +662,9 @@ have none.
     }
     impl CloudAccountInfo {
         ///A builder for this type: set the fields one by one; it converts into the type (with `try_into()`) or goes where the type is expected.
+        ///
+        /// Built with the `answer-builders` feature: only answers hold this type.
+        #[cfg(feature = "answer-builders")]
         pub fn builder() -> builder::CloudAccountInfo {
             Default::default()
         }
@@ -741,6 +756,9 @@ a plain string so that a provider added later does not break older clients.
     }
     impl CloudInfo {
         ///A builder for this type: set the fields one by one; it converts into the type (with `try_into()`) or goes where the type is expected.
+        ///
+        /// Built with the `answer-builders` feature: only answers hold this type.
+        #[cfg(feature = "answer-builders")]
         pub fn builder() -> builder::CloudInfo {
             Default::default()
         }
@@ -767,6 +785,9 @@ tiers in increasing order of throughput.*/
     }
     impl CloudPricing {
         ///A builder for this type: set the fields one by one; it converts into the type (with `try_into()`) or goes where the type is expected.
+        ///
+        /// Built with the `answer-builders` feature: only answers hold this type.
+        #[cfg(feature = "answer-builders")]
         pub fn builder() -> builder::CloudPricing {
             Default::default()
         }
@@ -797,6 +818,9 @@ tiers in increasing order of throughput.*/
     }
     impl ClusterConfig {
         ///A builder for this type: set the fields one by one; it converts into the type (with `try_into()`) or goes where the type is expected.
+        ///
+        /// Built with the `answer-builders` feature: only answers hold this type.
+        #[cfg(feature = "answer-builders")]
         pub fn builder() -> builder::ClusterConfig {
             Default::default()
         }
@@ -817,6 +841,9 @@ tiers in increasing order of throughput.*/
     }
     impl ClusterInfo {
         ///A builder for this type: set the fields one by one; it converts into the type (with `try_into()`) or goes where the type is expected.
+        ///
+        /// Built with the `answer-builders` feature: only answers hold this type.
+        #[cfg(feature = "answer-builders")]
         pub fn builder() -> builder::ClusterInfo {
             Default::default()
         }
@@ -888,6 +915,9 @@ tiers in increasing order of throughput.*/
     }
     impl ComputePricing {
         ///A builder for this type: set the fields one by one; it converts into the type (with `try_into()`) or goes where the type is expected.
+        ///
+        /// Built with the `answer-builders` feature: only answers hold this type.
+        #[cfg(feature = "answer-builders")]
         pub fn builder() -> builder::ComputePricing {
             Default::default()
         }
@@ -906,6 +936,9 @@ tiers in increasing order of throughput.*/
     }
     impl ComputeTier {
         ///A builder for this type: set the fields one by one; it converts into the type (with `try_into()`) or goes where the type is expected.
+        ///
+        /// Built with the `answer-builders` feature: only answers hold this type.
+        #[cfg(feature = "answer-builders")]
         pub fn builder() -> builder::ComputeTier {
             Default::default()
         }
@@ -929,6 +962,9 @@ tiers in increasing order of throughput.*/
     }
     impl ConnectorInfo {
         ///A builder for this type: set the fields one by one; it converts into the type (with `try_into()`) or goes where the type is expected.
+        ///
+        /// Built with the `answer-builders` feature: only answers hold this type.
+        #[cfg(feature = "answer-builders")]
         pub fn builder() -> builder::ConnectorInfo {
             Default::default()
         }
@@ -1335,6 +1371,9 @@ it is left untyped (any JSON value); expect something close to `BillingInfo`.
     }
     impl CustomerInvoiceInfo {
         ///A builder for this type: set the fields one by one; it converts into the type (with `try_into()`) or goes where the type is expected.
+        ///
+        /// Built with the `answer-builders` feature: only answers hold this type.
+        #[cfg(feature = "answer-builders")]
         pub fn builder() -> builder::CustomerInvoiceInfo {
             Default::default()
         }
@@ -1349,6 +1388,9 @@ it is left untyped (any JSON value); expect something close to `BillingInfo`.
     }
     impl DataRetentionPricing {
         ///A builder for this type: set the fields one by one; it converts into the type (with `try_into()`) or goes where the type is expected.
+        ///
+        /// Built with the `answer-builders` feature: only answers hold this type.
+        #[cfg(feature = "answer-builders")]
         pub fn builder() -> builder::DataRetentionPricing {
             Default::default()
         }
@@ -1713,6 +1755,9 @@ there, with the same `ld-api-key`. Null while no Supervisor is assigned.
     }
     impl DeploymentInfo {
         ///A builder for this type: set the fields one by one; it converts into the type (with `try_into()`) or goes where the type is expected.
+        ///
+        /// Built with the `answer-builders` feature: only answers hold this type.
+        #[cfg(feature = "answer-builders")]
         pub fn builder() -> builder::DeploymentInfo {
             Default::default()
         }
@@ -1821,6 +1866,9 @@ there, with the same `ld-api-key`. Null while no Supervisor is assigned.
     }
     impl DeploymentPreview {
         ///A builder for this type: set the fields one by one; it converts into the type (with `try_into()`) or goes where the type is expected.
+        ///
+        /// Built with the `answer-builders` feature: only answers hold this type.
+        #[cfg(feature = "answer-builders")]
         pub fn builder() -> builder::DeploymentPreview {
             Default::default()
         }
@@ -1841,6 +1889,9 @@ there, with the same `ld-api-key`. Null while no Supervisor is assigned.
     }
     impl DeploymentPreviewBreakdown {
         ///A builder for this type: set the fields one by one; it converts into the type (with `try_into()`) or goes where the type is expected.
+        ///
+        /// Built with the `answer-builders` feature: only answers hold this type.
+        #[cfg(feature = "answer-builders")]
         pub fn builder() -> builder::DeploymentPreviewBreakdown {
             Default::default()
         }
@@ -1856,6 +1907,9 @@ there, with the same `ld-api-key`. Null while no Supervisor is assigned.
     }
     impl DeploymentRetention {
         ///A builder for this type: set the fields one by one; it converts into the type (with `try_into()`) or goes where the type is expected.
+        ///
+        /// Built with the `answer-builders` feature: only answers hold this type.
+        #[cfg(feature = "answer-builders")]
         pub fn builder() -> builder::DeploymentRetention {
             Default::default()
         }
@@ -1889,6 +1943,9 @@ deployment has no Supervisor endpoint.
     }
     impl DeploymentStructure {
         ///A builder for this type: set the fields one by one; it converts into the type (with `try_into()`) or goes where the type is expected.
+        ///
+        /// Built with the `answer-builders` feature: only answers hold this type.
+        #[cfg(feature = "answer-builders")]
         pub fn builder() -> builder::DeploymentStructure {
             Default::default()
         }
@@ -1903,6 +1960,9 @@ deployment has no Supervisor endpoint.
     }
     impl DeploymentTierLimit {
         ///A builder for this type: set the fields one by one; it converts into the type (with `try_into()`) or goes where the type is expected.
+        ///
+        /// Built with the `answer-builders` feature: only answers hold this type.
+        #[cfg(feature = "answer-builders")]
         pub fn builder() -> builder::DeploymentTierLimit {
             Default::default()
         }
@@ -1943,6 +2003,9 @@ deployment has no Supervisor endpoint.
     }
     impl DeploymentUpgrade {
         ///A builder for this type: set the fields one by one; it converts into the type (with `try_into()`) or goes where the type is expected.
+        ///
+        /// Built with the `answer-builders` feature: only answers hold this type.
+        #[cfg(feature = "answer-builders")]
         pub fn builder() -> builder::DeploymentUpgrade {
             Default::default()
         }
@@ -2070,6 +2133,9 @@ above what every volume includes for free.
     }
     impl DiskPricing {
         ///A builder for this type: set the fields one by one; it converts into the type (with `try_into()`) or goes where the type is expected.
+        ///
+        /// Built with the `answer-builders` feature: only answers hold this type.
+        #[cfg(feature = "answer-builders")]
         pub fn builder() -> builder::DiskPricing {
             Default::default()
         }
@@ -2116,6 +2182,9 @@ above what every volume includes for free.
     }
     impl DivisionInfo {
         ///A builder for this type: set the fields one by one; it converts into the type (with `try_into()`) or goes where the type is expected.
+        ///
+        /// Built with the `answer-builders` feature: only answers hold this type.
+        #[cfg(feature = "answer-builders")]
         pub fn builder() -> builder::DivisionInfo {
             Default::default()
         }
@@ -2161,6 +2230,9 @@ above what every volume includes for free.
     }
     impl DivisionPermissionsInfo {
         ///A builder for this type: set the fields one by one; it converts into the type (with `try_into()`) or goes where the type is expected.
+        ///
+        /// Built with the `answer-builders` feature: only answers hold this type.
+        #[cfg(feature = "answer-builders")]
         pub fn builder() -> builder::DivisionPermissionsInfo {
             Default::default()
         }
@@ -2177,6 +2249,9 @@ above what every volume includes for free.
     }
     impl DivisionStructure {
         ///A builder for this type: set the fields one by one; it converts into the type (with `try_into()`) or goes where the type is expected.
+        ///
+        /// Built with the `answer-builders` feature: only answers hold this type.
+        #[cfg(feature = "answer-builders")]
         pub fn builder() -> builder::DivisionStructure {
             Default::default()
         }
@@ -2191,6 +2266,9 @@ above what every volume includes for free.
     }
     impl DivisionSummaryInfo {
         ///A builder for this type: set the fields one by one; it converts into the type (with `try_into()`) or goes where the type is expected.
+        ///
+        /// Built with the `answer-builders` feature: only answers hold this type.
+        #[cfg(feature = "answer-builders")]
         pub fn builder() -> builder::DivisionSummaryInfo {
             Default::default()
         }
@@ -2278,6 +2356,9 @@ above what every volume includes for free.
     }
     impl EnvironmentInfo {
         ///A builder for this type: set the fields one by one; it converts into the type (with `try_into()`) or goes where the type is expected.
+        ///
+        /// Built with the `answer-builders` feature: only answers hold this type.
+        #[cfg(feature = "answer-builders")]
         pub fn builder() -> builder::EnvironmentInfo {
             Default::default()
         }
@@ -2292,6 +2373,9 @@ above what every volume includes for free.
     }
     impl EnvironmentPermissionsInfo {
         ///A builder for this type: set the fields one by one; it converts into the type (with `try_into()`) or goes where the type is expected.
+        ///
+        /// Built with the `answer-builders` feature: only answers hold this type.
+        #[cfg(feature = "answer-builders")]
         pub fn builder() -> builder::EnvironmentPermissionsInfo {
             Default::default()
         }
@@ -2308,6 +2392,9 @@ above what every volume includes for free.
     }
     impl EnvironmentStructure {
         ///A builder for this type: set the fields one by one; it converts into the type (with `try_into()`) or goes where the type is expected.
+        ///
+        /// Built with the `answer-builders` feature: only answers hold this type.
+        #[cfg(feature = "answer-builders")]
         pub fn builder() -> builder::EnvironmentStructure {
             Default::default()
         }
@@ -2563,6 +2650,9 @@ above what every volume includes for free.
     }
     impl IntentRedirect {
         ///A builder for this type: set the fields one by one; it converts into the type (with `try_into()`) or goes where the type is expected.
+        ///
+        /// Built with the `answer-builders` feature: only answers hold this type.
+        #[cfg(feature = "answer-builders")]
         pub fn builder() -> builder::IntentRedirect {
             Default::default()
         }
@@ -2840,6 +2930,9 @@ directly (`open`), or by asking and waiting for approval (`request_to_join`).
     }
     impl MemberDetails {
         ///A builder for this type: set the fields one by one; it converts into the type (with `try_into()`) or goes where the type is expected.
+        ///
+        /// Built with the `answer-builders` feature: only answers hold this type.
+        #[cfg(feature = "answer-builders")]
         pub fn builder() -> builder::MemberDetails {
             Default::default()
         }
@@ -2856,6 +2949,9 @@ directly (`open`), or by asking and waiting for approval (`request_to_join`).
     }
     impl MemberInfo {
         ///A builder for this type: set the fields one by one; it converts into the type (with `try_into()`) or goes where the type is expected.
+        ///
+        /// Built with the `answer-builders` feature: only answers hold this type.
+        #[cfg(feature = "answer-builders")]
         pub fn builder() -> builder::MemberInfo {
             Default::default()
         }
@@ -2880,6 +2976,9 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
     }
     impl NetworkPricing {
         ///A builder for this type: set the fields one by one; it converts into the type (with `try_into()`) or goes where the type is expected.
+        ///
+        /// Built with the `answer-builders` feature: only answers hold this type.
+        #[cfg(feature = "answer-builders")]
         pub fn builder() -> builder::NetworkPricing {
             Default::default()
         }
@@ -2898,6 +2997,9 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
     }
     impl NetworkTier {
         ///A builder for this type: set the fields one by one; it converts into the type (with `try_into()`) or goes where the type is expected.
+        ///
+        /// Built with the `answer-builders` feature: only answers hold this type.
+        #[cfg(feature = "answer-builders")]
         pub fn builder() -> builder::NetworkTier {
             Default::default()
         }
@@ -2991,6 +3093,9 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
     }
     impl NewAccount {
         ///A builder for this type: set the fields one by one; it converts into the type (with `try_into()`) or goes where the type is expected.
+        ///
+        /// Built with the `answer-builders` feature: only answers hold this type.
+        #[cfg(feature = "answer-builders")]
         pub fn builder() -> builder::NewAccount {
             Default::default()
         }
@@ -3070,6 +3175,9 @@ phone number (announced, not yet delivering).*/
     }
     impl NotificationChannelInfo {
         ///A builder for this type: set the fields one by one; it converts into the type (with `try_into()`) or goes where the type is expected.
+        ///
+        /// Built with the `answer-builders` feature: only answers hold this type.
+        #[cfg(feature = "answer-builders")]
         pub fn builder() -> builder::NotificationChannelInfo {
             Default::default()
         }
@@ -3223,6 +3331,9 @@ readable names.*/
     }
     impl NotificationInfo {
         ///A builder for this type: set the fields one by one; it converts into the type (with `try_into()`) or goes where the type is expected.
+        ///
+        /// Built with the `answer-builders` feature: only answers hold this type.
+        #[cfg(feature = "answer-builders")]
         pub fn builder() -> builder::NotificationInfo {
             Default::default()
         }
@@ -3546,6 +3657,9 @@ narrow anything.
     }
     impl NotificationSubscriptionInfo {
         ///A builder for this type: set the fields one by one; it converts into the type (with `try_into()`) or goes where the type is expected.
+        ///
+        /// Built with the `answer-builders` feature: only answers hold this type.
+        #[cfg(feature = "answer-builders")]
         pub fn builder() -> builder::NotificationSubscriptionInfo {
             Default::default()
         }
@@ -3561,6 +3675,9 @@ narrow anything.
     }
     impl NotificationTypeInfo {
         ///A builder for this type: set the fields one by one; it converts into the type (with `try_into()`) or goes where the type is expected.
+        ///
+        /// Built with the `answer-builders` feature: only answers hold this type.
+        #[cfg(feature = "answer-builders")]
         pub fn builder() -> builder::NotificationTypeInfo {
             Default::default()
         }
@@ -3575,6 +3692,9 @@ narrow anything.
     }
     impl NvmeStorageProfile {
         ///A builder for this type: set the fields one by one; it converts into the type (with `try_into()`) or goes where the type is expected.
+        ///
+        /// Built with the `answer-builders` feature: only answers hold this type.
+        #[cfg(feature = "answer-builders")]
         pub fn builder() -> builder::NvmeStorageProfile {
             Default::default()
         }
@@ -3591,6 +3711,9 @@ narrow anything.
     }
     impl NvmeTier {
         ///A builder for this type: set the fields one by one; it converts into the type (with `try_into()`) or goes where the type is expected.
+        ///
+        /// Built with the `answer-builders` feature: only answers hold this type.
+        #[cfg(feature = "answer-builders")]
         pub fn builder() -> builder::NvmeTier {
             Default::default()
         }
@@ -3605,6 +3728,9 @@ narrow anything.
     }
     impl OverheadPricing {
         ///A builder for this type: set the fields one by one; it converts into the type (with `try_into()`) or goes where the type is expected.
+        ///
+        /// Built with the `answer-builders` feature: only answers hold this type.
+        #[cfg(feature = "answer-builders")]
         pub fn builder() -> builder::OverheadPricing {
             Default::default()
         }
@@ -3690,6 +3816,9 @@ narrow anything.
     }
     impl PagedApiKeyInfo {
         ///A builder for this type: set the fields one by one; it converts into the type (with `try_into()`) or goes where the type is expected.
+        ///
+        /// Built with the `answer-builders` feature: only answers hold this type.
+        #[cfg(feature = "answer-builders")]
         pub fn builder() -> builder::PagedApiKeyInfo {
             Default::default()
         }
@@ -3708,6 +3837,9 @@ narrow anything.
     }
     impl PagedBillingReportInfo {
         ///A builder for this type: set the fields one by one; it converts into the type (with `try_into()`) or goes where the type is expected.
+        ///
+        /// Built with the `answer-builders` feature: only answers hold this type.
+        #[cfg(feature = "answer-builders")]
         pub fn builder() -> builder::PagedBillingReportInfo {
             Default::default()
         }
@@ -3726,6 +3858,9 @@ narrow anything.
     }
     impl PagedCloudAccountInfo {
         ///A builder for this type: set the fields one by one; it converts into the type (with `try_into()`) or goes where the type is expected.
+        ///
+        /// Built with the `answer-builders` feature: only answers hold this type.
+        #[cfg(feature = "answer-builders")]
         pub fn builder() -> builder::PagedCloudAccountInfo {
             Default::default()
         }
@@ -3744,6 +3879,9 @@ narrow anything.
     }
     impl PagedConnectorInfo {
         ///A builder for this type: set the fields one by one; it converts into the type (with `try_into()`) or goes where the type is expected.
+        ///
+        /// Built with the `answer-builders` feature: only answers hold this type.
+        #[cfg(feature = "answer-builders")]
         pub fn builder() -> builder::PagedConnectorInfo {
             Default::default()
         }
@@ -3762,6 +3900,9 @@ narrow anything.
     }
     impl PagedCustomerInvoiceInfo {
         ///A builder for this type: set the fields one by one; it converts into the type (with `try_into()`) or goes where the type is expected.
+        ///
+        /// Built with the `answer-builders` feature: only answers hold this type.
+        #[cfg(feature = "answer-builders")]
         pub fn builder() -> builder::PagedCustomerInvoiceInfo {
             Default::default()
         }
@@ -3780,6 +3921,9 @@ narrow anything.
     }
     impl PagedDeploymentInfo {
         ///A builder for this type: set the fields one by one; it converts into the type (with `try_into()`) or goes where the type is expected.
+        ///
+        /// Built with the `answer-builders` feature: only answers hold this type.
+        #[cfg(feature = "answer-builders")]
         pub fn builder() -> builder::PagedDeploymentInfo {
             Default::default()
         }
@@ -3798,6 +3942,9 @@ narrow anything.
     }
     impl PagedDivisionInfo {
         ///A builder for this type: set the fields one by one; it converts into the type (with `try_into()`) or goes where the type is expected.
+        ///
+        /// Built with the `answer-builders` feature: only answers hold this type.
+        #[cfg(feature = "answer-builders")]
         pub fn builder() -> builder::PagedDivisionInfo {
             Default::default()
         }
@@ -3816,6 +3963,9 @@ narrow anything.
     }
     impl PagedEnvironmentInfo {
         ///A builder for this type: set the fields one by one; it converts into the type (with `try_into()`) or goes where the type is expected.
+        ///
+        /// Built with the `answer-builders` feature: only answers hold this type.
+        #[cfg(feature = "answer-builders")]
         pub fn builder() -> builder::PagedEnvironmentInfo {
             Default::default()
         }
@@ -3834,6 +3984,9 @@ narrow anything.
     }
     impl PagedMemberDetails {
         ///A builder for this type: set the fields one by one; it converts into the type (with `try_into()`) or goes where the type is expected.
+        ///
+        /// Built with the `answer-builders` feature: only answers hold this type.
+        #[cfg(feature = "answer-builders")]
         pub fn builder() -> builder::PagedMemberDetails {
             Default::default()
         }
@@ -3852,6 +4005,9 @@ narrow anything.
     }
     impl PagedNotificationChannelInfo {
         ///A builder for this type: set the fields one by one; it converts into the type (with `try_into()`) or goes where the type is expected.
+        ///
+        /// Built with the `answer-builders` feature: only answers hold this type.
+        #[cfg(feature = "answer-builders")]
         pub fn builder() -> builder::PagedNotificationChannelInfo {
             Default::default()
         }
@@ -3870,6 +4026,9 @@ narrow anything.
     }
     impl PagedNotificationInfo {
         ///A builder for this type: set the fields one by one; it converts into the type (with `try_into()`) or goes where the type is expected.
+        ///
+        /// Built with the `answer-builders` feature: only answers hold this type.
+        #[cfg(feature = "answer-builders")]
         pub fn builder() -> builder::PagedNotificationInfo {
             Default::default()
         }
@@ -3888,6 +4047,9 @@ narrow anything.
     }
     impl PagedNotificationSubscriptionInfo {
         ///A builder for this type: set the fields one by one; it converts into the type (with `try_into()`) or goes where the type is expected.
+        ///
+        /// Built with the `answer-builders` feature: only answers hold this type.
+        #[cfg(feature = "answer-builders")]
         pub fn builder() -> builder::PagedNotificationSubscriptionInfo {
             Default::default()
         }
@@ -3906,6 +4068,9 @@ narrow anything.
     }
     impl PagedRoleBasicInfo {
         ///A builder for this type: set the fields one by one; it converts into the type (with `try_into()`) or goes where the type is expected.
+        ///
+        /// Built with the `answer-builders` feature: only answers hold this type.
+        #[cfg(feature = "answer-builders")]
         pub fn builder() -> builder::PagedRoleBasicInfo {
             Default::default()
         }
@@ -3924,6 +4089,9 @@ narrow anything.
     }
     impl PagedRoleMemberInfo {
         ///A builder for this type: set the fields one by one; it converts into the type (with `try_into()`) or goes where the type is expected.
+        ///
+        /// Built with the `answer-builders` feature: only answers hold this type.
+        #[cfg(feature = "answer-builders")]
         pub fn builder() -> builder::PagedRoleMemberInfo {
             Default::default()
         }
@@ -3942,6 +4110,9 @@ narrow anything.
     }
     impl PagedTenantInvitationInfo {
         ///A builder for this type: set the fields one by one; it converts into the type (with `try_into()`) or goes where the type is expected.
+        ///
+        /// Built with the `answer-builders` feature: only answers hold this type.
+        #[cfg(feature = "answer-builders")]
         pub fn builder() -> builder::PagedTenantInvitationInfo {
             Default::default()
         }
@@ -4001,6 +4172,9 @@ Stripe, through PayPal, by bank transfer, or through an AWS Marketplace subscrip
     }
     impl PaymentInfo {
         ///A builder for this type: set the fields one by one; it converts into the type (with `try_into()`) or goes where the type is expected.
+        ///
+        /// Built with the `answer-builders` feature: only answers hold this type.
+        #[cfg(feature = "answer-builders")]
         pub fn builder() -> builder::PaymentInfo {
             Default::default()
         }
@@ -4093,6 +4267,9 @@ Stripe, through PayPal, by bank transfer, or through an AWS Marketplace subscrip
     }
     impl PermissionInfo {
         ///A builder for this type: set the fields one by one; it converts into the type (with `try_into()`) or goes where the type is expected.
+        ///
+        /// Built with the `answer-builders` feature: only answers hold this type.
+        #[cfg(feature = "answer-builders")]
         pub fn builder() -> builder::PermissionInfo {
             Default::default()
         }
@@ -4191,6 +4368,9 @@ refused.
     }
     impl PlanFeatures {
         ///A builder for this type: set the fields one by one; it converts into the type (with `try_into()`) or goes where the type is expected.
+        ///
+        /// Built with the `answer-builders` feature: only answers hold this type.
+        #[cfg(feature = "answer-builders")]
         pub fn builder() -> builder::PlanFeatures {
             Default::default()
         }
@@ -4242,6 +4422,9 @@ refused.
     }
     impl PricingResponse {
         ///A builder for this type: set the fields one by one; it converts into the type (with `try_into()`) or goes where the type is expected.
+        ///
+        /// Built with the `answer-builders` feature: only answers hold this type.
+        #[cfg(feature = "answer-builders")]
         pub fn builder() -> builder::PricingResponse {
             Default::default()
         }
@@ -4256,6 +4439,9 @@ refused.
     }
     impl RegionInfo {
         ///A builder for this type: set the fields one by one; it converts into the type (with `try_into()`) or goes where the type is expected.
+        ///
+        /// Built with the `answer-builders` feature: only answers hold this type.
+        #[cfg(feature = "answer-builders")]
         pub fn builder() -> builder::RegionInfo {
             Default::default()
         }
@@ -4405,6 +4591,9 @@ for an API key created with inline permissions.*/
     }
     impl RoleBasicInfo {
         ///A builder for this type: set the fields one by one; it converts into the type (with `try_into()`) or goes where the type is expected.
+        ///
+        /// Built with the `answer-builders` feature: only answers hold this type.
+        #[cfg(feature = "answer-builders")]
         pub fn builder() -> builder::RoleBasicInfo {
             Default::default()
         }
@@ -4443,6 +4632,9 @@ for an API key created with inline permissions.*/
     }
     impl RoleMemberInfo {
         ///A builder for this type: set the fields one by one; it converts into the type (with `try_into()`) or goes where the type is expected.
+        ///
+        /// Built with the `answer-builders` feature: only answers hold this type.
+        #[cfg(feature = "answer-builders")]
         pub fn builder() -> builder::RoleMemberInfo {
             Default::default()
         }
@@ -4491,6 +4683,9 @@ narrows them to chosen divisions, keyed by division id.
     }
     impl RolePermissionsInfo {
         ///A builder for this type: set the fields one by one; it converts into the type (with `try_into()`) or goes where the type is expected.
+        ///
+        /// Built with the `answer-builders` feature: only answers hold this type.
+        #[cfg(feature = "answer-builders")]
         pub fn builder() -> builder::RolePermissionsInfo {
             Default::default()
         }
@@ -4546,6 +4741,9 @@ narrows them to chosen divisions, keyed by division id.
     }
     impl ScopeEntryDeploymentId {
         ///A builder for this type: set the fields one by one; it converts into the type (with `try_into()`) or goes where the type is expected.
+        ///
+        /// Built with the `answer-builders` feature: only answers hold this type.
+        #[cfg(feature = "answer-builders")]
         pub fn builder() -> builder::ScopeEntryDeploymentId {
             Default::default()
         }
@@ -4560,6 +4758,9 @@ narrows them to chosen divisions, keyed by division id.
     }
     impl ScopeEntryDivisionId {
         ///A builder for this type: set the fields one by one; it converts into the type (with `try_into()`) or goes where the type is expected.
+        ///
+        /// Built with the `answer-builders` feature: only answers hold this type.
+        #[cfg(feature = "answer-builders")]
         pub fn builder() -> builder::ScopeEntryDivisionId {
             Default::default()
         }
@@ -4574,6 +4775,9 @@ narrows them to chosen divisions, keyed by division id.
     }
     impl ScopeEntryEnvironmentId {
         ///A builder for this type: set the fields one by one; it converts into the type (with `try_into()`) or goes where the type is expected.
+        ///
+        /// Built with the `answer-builders` feature: only answers hold this type.
+        #[cfg(feature = "answer-builders")]
         pub fn builder() -> builder::ScopeEntryEnvironmentId {
             Default::default()
         }
@@ -4588,6 +4792,9 @@ narrows them to chosen divisions, keyed by division id.
     }
     impl ScopeEntryTenantId {
         ///A builder for this type: set the fields one by one; it converts into the type (with `try_into()`) or goes where the type is expected.
+        ///
+        /// Built with the `answer-builders` feature: only answers hold this type.
+        #[cfg(feature = "answer-builders")]
         pub fn builder() -> builder::ScopeEntryTenantId {
             Default::default()
         }
@@ -4603,6 +4810,9 @@ narrows them to chosen divisions, keyed by division id.
     }
     impl SessionInfo {
         ///A builder for this type: set the fields one by one; it converts into the type (with `try_into()`) or goes where the type is expected.
+        ///
+        /// Built with the `answer-builders` feature: only answers hold this type.
+        #[cfg(feature = "answer-builders")]
         pub fn builder() -> builder::SessionInfo {
             Default::default()
         }
@@ -4626,6 +4836,9 @@ narrows them to chosen divisions, keyed by division id.
     }
     impl SetupIntentResponse {
         ///A builder for this type: set the fields one by one; it converts into the type (with `try_into()`) or goes where the type is expected.
+        ///
+        /// Built with the `answer-builders` feature: only answers hold this type.
+        #[cfg(feature = "answer-builders")]
         pub fn builder() -> builder::SetupIntentResponse {
             Default::default()
         }
@@ -4791,6 +5004,9 @@ narrows them to chosen divisions, keyed by division id.
     }
     impl StorageInfo {
         ///A builder for this type: set the fields one by one; it converts into the type (with `try_into()`) or goes where the type is expected.
+        ///
+        /// Built with the `answer-builders` feature: only answers hold this type.
+        #[cfg(feature = "answer-builders")]
         pub fn builder() -> builder::StorageInfo {
             Default::default()
         }
@@ -4808,6 +5024,9 @@ narrows them to chosen divisions, keyed by division id.
     }
     impl StoragePricing {
         ///A builder for this type: set the fields one by one; it converts into the type (with `try_into()`) or goes where the type is expected.
+        ///
+        /// Built with the `answer-builders` feature: only answers hold this type.
+        #[cfg(feature = "answer-builders")]
         pub fn builder() -> builder::StoragePricing {
             Default::default()
         }
@@ -4826,6 +5045,9 @@ narrows them to chosen divisions, keyed by division id.
     }
     impl StorageProfile {
         ///A builder for this type: set the fields one by one; it converts into the type (with `try_into()`) or goes where the type is expected.
+        ///
+        /// Built with the `answer-builders` feature: only answers hold this type.
+        #[cfg(feature = "answer-builders")]
         pub fn builder() -> builder::StorageProfile {
             Default::default()
         }
@@ -4995,6 +5217,9 @@ narrows them to chosen divisions, keyed by division id.
     }
     impl TelemetryPricing {
         ///A builder for this type: set the fields one by one; it converts into the type (with `try_into()`) or goes where the type is expected.
+        ///
+        /// Built with the `answer-builders` feature: only answers hold this type.
+        #[cfg(feature = "answer-builders")]
         pub fn builder() -> builder::TelemetryPricing {
             Default::default()
         }
@@ -5011,6 +5236,9 @@ narrows them to chosen divisions, keyed by division id.
     }
     impl TelemetryRetention {
         ///A builder for this type: set the fields one by one; it converts into the type (with `try_into()`) or goes where the type is expected.
+        ///
+        /// Built with the `answer-builders` feature: only answers hold this type.
+        #[cfg(feature = "answer-builders")]
         pub fn builder() -> builder::TelemetryRetention {
             Default::default()
         }
@@ -5028,6 +5256,9 @@ directly (`open`), or by asking and waiting for approval (`request_to_join`).*/
     }
     impl TenantConfig {
         ///A builder for this type: set the fields one by one; it converts into the type (with `try_into()`) or goes where the type is expected.
+        ///
+        /// Built with the `answer-builders` feature: only answers hold this type.
+        #[cfg(feature = "answer-builders")]
         pub fn builder() -> builder::TenantConfig {
             Default::default()
         }
@@ -5122,6 +5353,9 @@ refused.*/
     }
     impl TenantInfo {
         ///A builder for this type: set the fields one by one; it converts into the type (with `try_into()`) or goes where the type is expected.
+        ///
+        /// Built with the `answer-builders` feature: only answers hold this type.
+        #[cfg(feature = "answer-builders")]
         pub fn builder() -> builder::TenantInfo {
             Default::default()
         }
@@ -5140,6 +5374,9 @@ refused.*/
     }
     impl TenantInvitationInfo {
         ///A builder for this type: set the fields one by one; it converts into the type (with `try_into()`) or goes where the type is expected.
+        ///
+        /// Built with the `answer-builders` feature: only answers hold this type.
+        #[cfg(feature = "answer-builders")]
         pub fn builder() -> builder::TenantInvitationInfo {
             Default::default()
         }
@@ -5197,6 +5434,9 @@ refused.*/
     }
     impl TenantPermissions {
         ///A builder for this type: set the fields one by one; it converts into the type (with `try_into()`) or goes where the type is expected.
+        ///
+        /// Built with the `answer-builders` feature: only answers hold this type.
+        #[cfg(feature = "answer-builders")]
         pub fn builder() -> builder::TenantPermissions {
             Default::default()
         }
@@ -5278,6 +5518,9 @@ for an API key created with inline permissions.
     }
     impl TenantStructure {
         ///A builder for this type: set the fields one by one; it converts into the type (with `try_into()`) or goes where the type is expected.
+        ///
+        /// Built with the `answer-builders` feature: only answers hold this type.
+        #[cfg(feature = "answer-builders")]
         pub fn builder() -> builder::TenantStructure {
             Default::default()
         }
@@ -5300,6 +5543,9 @@ for an API key created with inline permissions.
     }
     impl TenantSubscriptionInfo {
         ///A builder for this type: set the fields one by one; it converts into the type (with `try_into()`) or goes where the type is expected.
+        ///
+        /// Built with the `answer-builders` feature: only answers hold this type.
+        #[cfg(feature = "answer-builders")]
         pub fn builder() -> builder::TenantSubscriptionInfo {
             Default::default()
         }
@@ -5316,6 +5562,9 @@ for an API key created with inline permissions.
     }
     impl TenantSummaryInfo {
         ///A builder for this type: set the fields one by one; it converts into the type (with `try_into()`) or goes where the type is expected.
+        ///
+        /// Built with the `answer-builders` feature: only answers hold this type.
+        #[cfg(feature = "answer-builders")]
         pub fn builder() -> builder::TenantSummaryInfo {
             Default::default()
         }
@@ -5353,6 +5602,9 @@ does not list yet, and a new one must not break older clients.
     }
     impl TierInfo {
         ///A builder for this type: set the fields one by one; it converts into the type (with `try_into()`) or goes where the type is expected.
+        ///
+        /// Built with the `answer-builders` feature: only answers hold this type.
+        #[cfg(feature = "answer-builders")]
         pub fn builder() -> builder::TierInfo {
             Default::default()
         }
@@ -5408,6 +5660,9 @@ does not list yet, and a new one must not break older clients.
     }
     impl TopologySurcharge {
         ///A builder for this type: set the fields one by one; it converts into the type (with `try_into()`) or goes where the type is expected.
+        ///
+        /// Built with the `answer-builders` feature: only answers hold this type.
+        #[cfg(feature = "answer-builders")]
         pub fn builder() -> builder::TopologySurcharge {
             Default::default()
         }
@@ -5426,6 +5681,9 @@ does not list yet, and a new one must not break older clients.
     }
     impl TransferPricing {
         ///A builder for this type: set the fields one by one; it converts into the type (with `try_into()`) or goes where the type is expected.
+        ///
+        /// Built with the `answer-builders` feature: only answers hold this type.
+        #[cfg(feature = "answer-builders")]
         pub fn builder() -> builder::TransferPricing {
             Default::default()
         }
@@ -6226,6 +6484,7 @@ narrows them to chosen divisions, keyed by division id.*/
         }
         #[derive(Clone, Debug)]
         ///A builder for [`super::ApiKeyInfo`].
+        #[cfg(feature = "answer-builders")]
         pub struct ApiKeyInfo {
             allowed_ips: ::std::result::Result<
                 ::std::vec::Vec<::std::string::String>,
@@ -6266,6 +6525,7 @@ narrows them to chosen divisions, keyed by division id.*/
             >,
             validate_ip: ::std::result::Result<bool, ::std::string::String>,
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::default::Default for ApiKeyInfo {
             fn default() -> Self {
                 Self {
@@ -6283,6 +6543,7 @@ narrows them to chosen divisions, keyed by division id.*/
                 }
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ApiKeyInfo {
             ///Addresses and CIDR blocks the key may be used from when `validate_ip` is on.
             pub fn allowed_ips<T>(mut self, value: T) -> Self
@@ -6430,6 +6691,7 @@ narrows them to chosen divisions, keyed by division id.*/
                 self
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::TryFrom<ApiKeyInfo> for super::ApiKeyInfo {
             type Error = super::error::ConversionError;
             fn try_from(
@@ -6450,6 +6712,7 @@ narrows them to chosen divisions, keyed by division id.*/
                 })
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::From<super::ApiKeyInfo> for ApiKeyInfo {
             fn from(value: super::ApiKeyInfo) -> Self {
                 Self {
@@ -6469,6 +6732,7 @@ narrows them to chosen divisions, keyed by division id.*/
         }
         #[derive(Clone, Debug)]
         ///A builder for [`super::ApiKeyToken`].
+        #[cfg(feature = "answer-builders")]
         pub struct ApiKeyToken {
             id: ::std::result::Result<
                 ::laserdata_core::shared::ApiKeyId,
@@ -6479,6 +6743,7 @@ narrows them to chosen divisions, keyed by division id.*/
                 ::std::string::String,
             >,
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::default::Default for ApiKeyToken {
             fn default() -> Self {
                 Self {
@@ -6487,6 +6752,7 @@ narrows them to chosen divisions, keyed by division id.*/
                 }
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ApiKeyToken {
             ///Identifies an API key within its tenant. Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
             pub fn id<T>(mut self, value: T) -> Self
@@ -6513,6 +6779,7 @@ narrows them to chosen divisions, keyed by division id.*/
                 self
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::TryFrom<ApiKeyToken> for super::ApiKeyToken {
             type Error = super::error::ConversionError;
             fn try_from(
@@ -6524,6 +6791,7 @@ narrows them to chosen divisions, keyed by division id.*/
                 })
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::From<super::ApiKeyToken> for ApiKeyToken {
             fn from(value: super::ApiKeyToken) -> Self {
                 Self {
@@ -7486,6 +7754,7 @@ narrows them to chosen divisions, keyed by division id.*/
         }
         #[derive(Clone, Debug)]
         ///A builder for [`super::BillingReportInfo`].
+        #[cfg(feature = "answer-builders")]
         pub struct BillingReportInfo {
             cloud: ::std::result::Result<
                 ::laserdata_core::Open<::laserdata_core::shared::Cloud>,
@@ -7531,6 +7800,7 @@ narrows them to chosen divisions, keyed by division id.*/
                 ::std::string::String,
             >,
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::default::Default for BillingReportInfo {
             fn default() -> Self {
                 Self {
@@ -7550,6 +7820,7 @@ narrows them to chosen divisions, keyed by division id.*/
                 }
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl BillingReportInfo {
             ///A cloud provider LaserData deploys to.
             pub fn cloud<T>(mut self, value: T) -> Self
@@ -7701,6 +7972,7 @@ narrows them to chosen divisions, keyed by division id.*/
                 self
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::TryFrom<BillingReportInfo> for super::BillingReportInfo {
             type Error = super::error::ConversionError;
             fn try_from(
@@ -7721,6 +7993,7 @@ narrows them to chosen divisions, keyed by division id.*/
                 })
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::From<super::BillingReportInfo> for BillingReportInfo {
             fn from(value: super::BillingReportInfo) -> Self {
                 Self {
@@ -7740,6 +8013,7 @@ narrows them to chosen divisions, keyed by division id.*/
         }
         #[derive(Clone, Debug)]
         ///A builder for [`super::ByocSetup`].
+        #[cfg(feature = "answer-builders")]
         pub struct ByocSetup {
             steps: ::std::result::Result<
                 ::std::vec::Vec<::std::string::String>,
@@ -7750,6 +8024,7 @@ narrows them to chosen divisions, keyed by division id.*/
                 ::std::string::String,
             >,
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::default::Default for ByocSetup {
             fn default() -> Self {
                 Self {
@@ -7758,6 +8033,7 @@ narrows them to chosen divisions, keyed by division id.*/
                 }
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ByocSetup {
             ///The preparation steps, in the order to carry them out.
             pub fn steps<T>(mut self, value: T) -> Self
@@ -7786,6 +8062,7 @@ narrows them to chosen divisions, keyed by division id.*/
                 self
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::TryFrom<ByocSetup> for super::ByocSetup {
             type Error = super::error::ConversionError;
             fn try_from(
@@ -7797,6 +8074,7 @@ narrows them to chosen divisions, keyed by division id.*/
                 })
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::From<super::ByocSetup> for ByocSetup {
             fn from(value: super::ByocSetup) -> Self {
                 Self {
@@ -8149,6 +8427,7 @@ narrows them to chosen divisions, keyed by division id.*/
         }
         #[derive(Clone, Debug)]
         ///A builder for [`super::CloudAccountInfo`].
+        #[cfg(feature = "answer-builders")]
         pub struct CloudAccountInfo {
             account_id: ::std::result::Result<
                 ::std::string::String,
@@ -8184,6 +8463,7 @@ narrows them to chosen divisions, keyed by division id.*/
                 ::std::string::String,
             >,
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::default::Default for CloudAccountInfo {
             fn default() -> Self {
                 Self {
@@ -8199,6 +8479,7 @@ narrows them to chosen divisions, keyed by division id.*/
                 }
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl CloudAccountInfo {
             ///The account's identifier at the provider (a 12-digit AWS account id, a GCP project id).
             pub fn account_id<T>(mut self, value: T) -> Self
@@ -8324,6 +8605,7 @@ narrows them to chosen divisions, keyed by division id.*/
                 self
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::TryFrom<CloudAccountInfo> for super::CloudAccountInfo {
             type Error = super::error::ConversionError;
             fn try_from(
@@ -8342,6 +8624,7 @@ narrows them to chosen divisions, keyed by division id.*/
                 })
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::From<super::CloudAccountInfo> for CloudAccountInfo {
             fn from(value: super::CloudAccountInfo) -> Self {
                 Self {
@@ -8431,10 +8714,12 @@ narrows them to chosen divisions, keyed by division id.*/
         }
         #[derive(Clone, Debug)]
         ///A builder for [`super::CloudInfo`].
+        #[cfg(feature = "answer-builders")]
         pub struct CloudInfo {
             key: ::std::result::Result<::std::string::String, ::std::string::String>,
             name: ::std::result::Result<::std::string::String, ::std::string::String>,
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::default::Default for CloudInfo {
             fn default() -> Self {
                 Self {
@@ -8443,6 +8728,7 @@ narrows them to chosen divisions, keyed by division id.*/
                 }
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl CloudInfo {
             /**The provider's identifier, used as the `cloud` path parameter (`aws`, `gcp`). Kept
 a plain string so that a provider added later does not break older clients.
@@ -8473,6 +8759,7 @@ a plain string so that a provider added later does not break older clients.
                 self
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::TryFrom<CloudInfo> for super::CloudInfo {
             type Error = super::error::ConversionError;
             fn try_from(
@@ -8484,6 +8771,7 @@ a plain string so that a provider added later does not break older clients.
                 })
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::From<super::CloudInfo> for CloudInfo {
             fn from(value: super::CloudInfo) -> Self {
                 Self {
@@ -8494,6 +8782,7 @@ a plain string so that a provider added later does not break older clients.
         }
         #[derive(Clone, Debug)]
         ///A builder for [`super::CloudPricing`].
+        #[cfg(feature = "answer-builders")]
         pub struct CloudPricing {
             compute: ::std::result::Result<super::ComputePricing, ::std::string::String>,
             disk: ::std::result::Result<super::DiskPricing, ::std::string::String>,
@@ -8512,6 +8801,7 @@ a plain string so that a provider added later does not break older clients.
                 ::std::string::String,
             >,
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::default::Default for CloudPricing {
             fn default() -> Self {
                 Self {
@@ -8525,6 +8815,7 @@ a plain string so that a provider added later does not break older clients.
                 }
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl CloudPricing {
             ///The monthly price of each tier's nodes, by the kind of storage the nodes use.
             pub fn compute<T>(mut self, value: T) -> Self
@@ -8620,6 +8911,7 @@ tiers in increasing order of throughput.*/
                 self
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::TryFrom<CloudPricing> for super::CloudPricing {
             type Error = super::error::ConversionError;
             fn try_from(
@@ -8636,6 +8928,7 @@ tiers in increasing order of throughput.*/
                 })
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::From<super::CloudPricing> for CloudPricing {
             fn from(value: super::CloudPricing) -> Self {
                 Self {
@@ -8721,6 +9014,7 @@ tiers in increasing order of throughput.*/
         }
         #[derive(Clone, Debug)]
         ///A builder for [`super::ClusterConfig`].
+        #[cfg(feature = "answer-builders")]
         pub struct ClusterConfig {
             max_throughput_mbps_per_node: ::std::result::Result<
                 i32,
@@ -8728,6 +9022,7 @@ tiers in increasing order of throughput.*/
             >,
             nodes: ::std::result::Result<i32, ::std::string::String>,
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::default::Default for ClusterConfig {
             fn default() -> Self {
                 Self {
@@ -8738,6 +9033,7 @@ tiers in increasing order of throughput.*/
                 }
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ClusterConfig {
             ///The most throughput, in Mbit/s, one node of a cluster is sized for.
             pub fn max_throughput_mbps_per_node<T>(mut self, value: T) -> Self
@@ -8768,6 +9064,7 @@ tiers in increasing order of throughput.*/
                 self
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::TryFrom<ClusterConfig> for super::ClusterConfig {
             type Error = super::error::ConversionError;
             fn try_from(
@@ -8779,6 +9076,7 @@ tiers in increasing order of throughput.*/
                 })
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::From<super::ClusterConfig> for ClusterConfig {
             fn from(value: super::ClusterConfig) -> Self {
                 Self {
@@ -8789,6 +9087,7 @@ tiers in increasing order of throughput.*/
         }
         #[derive(Clone, Debug)]
         ///A builder for [`super::ClusterInfo`].
+        #[cfg(feature = "answer-builders")]
         pub struct ClusterInfo {
             available: ::std::result::Result<bool, ::std::string::String>,
             description: ::std::result::Result<
@@ -8802,6 +9101,7 @@ tiers in increasing order of throughput.*/
                 ::std::string::String,
             >,
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::default::Default for ClusterInfo {
             fn default() -> Self {
                 Self {
@@ -8813,6 +9113,7 @@ tiers in increasing order of throughput.*/
                 }
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ClusterInfo {
             ///Whether the tenant may deploy this kind here; false when its plan does not include it.
             pub fn available<T>(mut self, value: T) -> Self
@@ -8880,6 +9181,7 @@ tiers in increasing order of throughput.*/
                 self
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::TryFrom<ClusterInfo> for super::ClusterInfo {
             type Error = super::error::ConversionError;
             fn try_from(
@@ -8894,6 +9196,7 @@ tiers in increasing order of throughput.*/
                 })
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::From<super::ClusterInfo> for ClusterInfo {
             fn from(value: super::ClusterInfo) -> Self {
                 Self {
@@ -8907,6 +9210,7 @@ tiers in increasing order of throughput.*/
         }
         #[derive(Clone, Debug)]
         ///A builder for [`super::ComputePricing`].
+        #[cfg(feature = "answer-builders")]
         pub struct ComputePricing {
             network_disk_tiers: ::std::result::Result<
                 ::std::vec::Vec<super::ComputeTier>,
@@ -8917,6 +9221,7 @@ tiers in increasing order of throughput.*/
                 ::std::string::String,
             >,
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::default::Default for ComputePricing {
             fn default() -> Self {
                 Self {
@@ -8927,6 +9232,7 @@ tiers in increasing order of throughput.*/
                 }
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ComputePricing {
             ///Tiers whose nodes store messages on network volumes.
             pub fn network_disk_tiers<T>(mut self, value: T) -> Self
@@ -8957,6 +9263,7 @@ tiers in increasing order of throughput.*/
                 self
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::TryFrom<ComputePricing> for super::ComputePricing {
             type Error = super::error::ConversionError;
             fn try_from(
@@ -8968,6 +9275,7 @@ tiers in increasing order of throughput.*/
                 })
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::From<super::ComputePricing> for ComputePricing {
             fn from(value: super::ComputePricing) -> Self {
                 Self {
@@ -8978,6 +9286,7 @@ tiers in increasing order of throughput.*/
         }
         #[derive(Clone, Debug)]
         ///A builder for [`super::ComputeTier`].
+        #[cfg(feature = "answer-builders")]
         pub struct ComputeTier {
             instance: ::std::result::Result<
                 ::std::string::String,
@@ -8990,6 +9299,7 @@ tiers in increasing order of throughput.*/
             >,
             tier: ::std::result::Result<::std::string::String, ::std::string::String>,
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::default::Default for ComputeTier {
             fn default() -> Self {
                 Self {
@@ -9000,6 +9310,7 @@ tiers in increasing order of throughput.*/
                 }
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ComputeTier {
             ///The cloud instance type a node of this tier runs on, such as `m7g.large`.
             pub fn instance<T>(mut self, value: T) -> Self
@@ -9054,6 +9365,7 @@ tiers in increasing order of throughput.*/
                 self
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::TryFrom<ComputeTier> for super::ComputeTier {
             type Error = super::error::ConversionError;
             fn try_from(
@@ -9067,6 +9379,7 @@ tiers in increasing order of throughput.*/
                 })
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::From<super::ComputeTier> for ComputeTier {
             fn from(value: super::ComputeTier) -> Self {
                 Self {
@@ -9079,6 +9392,7 @@ tiers in increasing order of throughput.*/
         }
         #[derive(Clone, Debug)]
         ///A builder for [`super::ConnectorInfo`].
+        #[cfg(feature = "answer-builders")]
         pub struct ConnectorInfo {
             available: ::std::result::Result<bool, ::std::string::String>,
             description: ::std::result::Result<
@@ -9093,6 +9407,7 @@ tiers in increasing order of throughput.*/
                 ::std::string::String,
             >,
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::default::Default for ConnectorInfo {
             fn default() -> Self {
                 Self {
@@ -9105,6 +9420,7 @@ tiers in increasing order of throughput.*/
                 }
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ConnectorInfo {
             ///Whether the connector can run on this deployment.
             pub fn available<T>(mut self, value: T) -> Self
@@ -9187,6 +9503,7 @@ tiers in increasing order of throughput.*/
                 self
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::TryFrom<ConnectorInfo> for super::ConnectorInfo {
             type Error = super::error::ConversionError;
             fn try_from(
@@ -9202,6 +9519,7 @@ tiers in increasing order of throughput.*/
                 })
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::From<super::ConnectorInfo> for ConnectorInfo {
             fn from(value: super::ConnectorInfo) -> Self {
                 Self {
@@ -10569,6 +10887,7 @@ it is left untyped (any JSON value); expect something close to `BillingInfo`.
         }
         #[derive(Clone, Debug)]
         ///A builder for [`super::CustomerInvoiceInfo`].
+        #[cfg(feature = "answer-builders")]
         pub struct CustomerInvoiceInfo {
             created_at: ::std::result::Result<
                 ::chrono::DateTime<::chrono::offset::Utc>,
@@ -10608,6 +10927,7 @@ it is left untyped (any JSON value); expect something close to `BillingInfo`.
                 ::std::string::String,
             >,
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::default::Default for CustomerInvoiceInfo {
             fn default() -> Self {
                 Self {
@@ -10624,6 +10944,7 @@ it is left untyped (any JSON value); expect something close to `BillingInfo`.
                 }
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl CustomerInvoiceInfo {
             ///When the invoice was created.
             pub fn created_at<T>(mut self, value: T) -> Self
@@ -10763,6 +11084,7 @@ it is left untyped (any JSON value); expect something close to `BillingInfo`.
                 self
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::TryFrom<CustomerInvoiceInfo>
         for super::CustomerInvoiceInfo {
             type Error = super::error::ConversionError;
@@ -10783,6 +11105,7 @@ it is left untyped (any JSON value); expect something close to `BillingInfo`.
                 })
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::From<super::CustomerInvoiceInfo> for CustomerInvoiceInfo {
             fn from(value: super::CustomerInvoiceInfo) -> Self {
                 Self {
@@ -10801,6 +11124,7 @@ it is left untyped (any JSON value); expect something close to `BillingInfo`.
         }
         #[derive(Clone, Debug)]
         ///A builder for [`super::DataRetentionPricing`].
+        #[cfg(feature = "answer-builders")]
         pub struct DataRetentionPricing {
             available: ::std::result::Result<bool, ::std::string::String>,
             rate_per_gb_month: ::std::result::Result<
@@ -10808,6 +11132,7 @@ it is left untyped (any JSON value); expect something close to `BillingInfo`.
                 ::std::string::String,
             >,
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::default::Default for DataRetentionPricing {
             fn default() -> Self {
                 Self {
@@ -10818,6 +11143,7 @@ it is left untyped (any JSON value); expect something close to `BillingInfo`.
                 }
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl DataRetentionPricing {
             ///Whether extended retention can be ordered on this cloud.
             pub fn available<T>(mut self, value: T) -> Self
@@ -10848,6 +11174,7 @@ it is left untyped (any JSON value); expect something close to `BillingInfo`.
                 self
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::TryFrom<DataRetentionPricing>
         for super::DataRetentionPricing {
             type Error = super::error::ConversionError;
@@ -10860,6 +11187,7 @@ it is left untyped (any JSON value); expect something close to `BillingInfo`.
                 })
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::From<super::DataRetentionPricing> for DataRetentionPricing {
             fn from(value: super::DataRetentionPricing) -> Self {
                 Self {
@@ -12693,6 +13021,7 @@ there, with the same `ld-api-key`. Null while no Supervisor is assigned.
         }
         #[derive(Clone, Debug)]
         ///A builder for [`super::DeploymentInfo`].
+        #[cfg(feature = "answer-builders")]
         pub struct DeploymentInfo {
             area: ::std::result::Result<
                 ::laserdata_core::Open<::laserdata_main::types::Area>,
@@ -12778,6 +13107,7 @@ there, with the same `ld-api-key`. Null while no Supervisor is assigned.
                 ::std::string::String,
             >,
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::default::Default for DeploymentInfo {
             fn default() -> Self {
                 Self {
@@ -12813,6 +13143,7 @@ there, with the same `ld-api-key`. Null while no Supervisor is assigned.
                 }
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl DeploymentInfo {
             ///The geographic area a region belongs to.
             pub fn area<T>(mut self, value: T) -> Self
@@ -13195,6 +13526,7 @@ there, with the same `ld-api-key`. Null while no Supervisor is assigned.
                 self
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::TryFrom<DeploymentInfo> for super::DeploymentInfo {
             type Error = super::error::ConversionError;
             fn try_from(
@@ -13231,6 +13563,7 @@ there, with the same `ld-api-key`. Null while no Supervisor is assigned.
                 })
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::From<super::DeploymentInfo> for DeploymentInfo {
             fn from(value: super::DeploymentInfo) -> Self {
                 Self {
@@ -13266,6 +13599,7 @@ there, with the same `ld-api-key`. Null while no Supervisor is assigned.
         }
         #[derive(Clone, Debug)]
         ///A builder for [`super::DeploymentPreview`].
+        #[cfg(feature = "answer-builders")]
         pub struct DeploymentPreview {
             breakdown: ::std::result::Result<
                 super::DeploymentPreviewBreakdown,
@@ -13293,6 +13627,7 @@ there, with the same `ld-api-key`. Null while no Supervisor is assigned.
                 ::std::string::String,
             >,
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::default::Default for DeploymentPreview {
             fn default() -> Self {
                 Self {
@@ -13308,6 +13643,7 @@ there, with the same `ld-api-key`. Null while no Supervisor is assigned.
                 }
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl DeploymentPreview {
             ///The estimated monthly cost by item, in US dollars.
             pub fn breakdown<T>(mut self, value: T) -> Self
@@ -13407,6 +13743,7 @@ there, with the same `ld-api-key`. Null while no Supervisor is assigned.
                 self
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::TryFrom<DeploymentPreview> for super::DeploymentPreview {
             type Error = super::error::ConversionError;
             fn try_from(
@@ -13423,6 +13760,7 @@ there, with the same `ld-api-key`. Null while no Supervisor is assigned.
                 })
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::From<super::DeploymentPreview> for DeploymentPreview {
             fn from(value: super::DeploymentPreview) -> Self {
                 Self {
@@ -13438,6 +13776,7 @@ there, with the same `ld-api-key`. Null while no Supervisor is assigned.
         }
         #[derive(Clone, Debug)]
         ///A builder for [`super::DeploymentPreviewBreakdown`].
+        #[cfg(feature = "answer-builders")]
         pub struct DeploymentPreviewBreakdown {
             compute_usd: ::std::result::Result<
                 ::laserdata_core::shared::Money,
@@ -13460,6 +13799,7 @@ there, with the same `ld-api-key`. Null while no Supervisor is assigned.
                 ::std::string::String,
             >,
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::default::Default for DeploymentPreviewBreakdown {
             fn default() -> Self {
                 Self {
@@ -13473,6 +13813,7 @@ there, with the same `ld-api-key`. Null while no Supervisor is assigned.
                 }
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl DeploymentPreviewBreakdown {
             ///An amount of money as a decimal number in a string (`"12.50"`), so that no precision is lost.
             pub fn compute_usd<T>(mut self, value: T) -> Self
@@ -13542,6 +13883,7 @@ there, with the same `ld-api-key`. Null while no Supervisor is assigned.
                 self
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::TryFrom<DeploymentPreviewBreakdown>
         for super::DeploymentPreviewBreakdown {
             type Error = super::error::ConversionError;
@@ -13557,6 +13899,7 @@ there, with the same `ld-api-key`. Null while no Supervisor is assigned.
                 })
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::From<super::DeploymentPreviewBreakdown>
         for DeploymentPreviewBreakdown {
             fn from(value: super::DeploymentPreviewBreakdown) -> Self {
@@ -13571,6 +13914,7 @@ there, with the same `ld-api-key`. Null while no Supervisor is assigned.
         }
         #[derive(Clone, Debug)]
         ///A builder for [`super::DeploymentRetention`].
+        #[cfg(feature = "answer-builders")]
         pub struct DeploymentRetention {
             data_storage_gb: ::std::result::Result<
                 ::std::option::Option<i64>,
@@ -13581,6 +13925,7 @@ there, with the same `ld-api-key`. Null while no Supervisor is assigned.
                 ::std::string::String,
             >,
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::default::Default for DeploymentRetention {
             fn default() -> Self {
                 Self {
@@ -13589,6 +13934,7 @@ there, with the same `ld-api-key`. Null while no Supervisor is assigned.
                 }
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl DeploymentRetention {
             ///Storage, in GB, for retained message data; null when not set.
             pub fn data_storage_gb<T>(mut self, value: T) -> Self
@@ -13619,6 +13965,7 @@ there, with the same `ld-api-key`. Null while no Supervisor is assigned.
                 self
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::TryFrom<DeploymentRetention>
         for super::DeploymentRetention {
             type Error = super::error::ConversionError;
@@ -13631,6 +13978,7 @@ there, with the same `ld-api-key`. Null while no Supervisor is assigned.
                 })
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::From<super::DeploymentRetention> for DeploymentRetention {
             fn from(value: super::DeploymentRetention) -> Self {
                 Self {
@@ -13641,6 +13989,7 @@ there, with the same `ld-api-key`. Null while no Supervisor is assigned.
         }
         #[derive(Clone, Debug)]
         ///A builder for [`super::DeploymentStructure`].
+        #[cfg(feature = "answer-builders")]
         pub struct DeploymentStructure {
             cloud: ::std::result::Result<
                 ::laserdata_core::Open<::laserdata_core::shared::Cloud>,
@@ -13670,6 +14019,7 @@ there, with the same `ld-api-key`. Null while no Supervisor is assigned.
                 ::std::string::String,
             >,
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::default::Default for DeploymentStructure {
             fn default() -> Self {
                 Self {
@@ -13683,6 +14033,7 @@ there, with the same `ld-api-key`. Null while no Supervisor is assigned.
                 }
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl DeploymentStructure {
             ///A cloud provider LaserData deploys to.
             pub fn cloud<T>(mut self, value: T) -> Self
@@ -13790,6 +14141,7 @@ deployment has no Supervisor endpoint.
                 self
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::TryFrom<DeploymentStructure>
         for super::DeploymentStructure {
             type Error = super::error::ConversionError;
@@ -13807,6 +14159,7 @@ deployment has no Supervisor endpoint.
                 })
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::From<super::DeploymentStructure> for DeploymentStructure {
             fn from(value: super::DeploymentStructure) -> Self {
                 Self {
@@ -13822,6 +14175,7 @@ deployment has no Supervisor endpoint.
         }
         #[derive(Clone, Debug)]
         ///A builder for [`super::DeploymentTierLimit`].
+        #[cfg(feature = "answer-builders")]
         pub struct DeploymentTierLimit {
             limit: ::std::result::Result<i32, ::std::string::String>,
             tier: ::std::result::Result<
@@ -13829,6 +14183,7 @@ deployment has no Supervisor endpoint.
                 ::std::string::String,
             >,
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::default::Default for DeploymentTierLimit {
             fn default() -> Self {
                 Self {
@@ -13837,6 +14192,7 @@ deployment has no Supervisor endpoint.
                 }
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl DeploymentTierLimit {
             ///The most deployments of this tier at once.
             pub fn limit<T>(mut self, value: T) -> Self
@@ -13867,6 +14223,7 @@ deployment has no Supervisor endpoint.
                 self
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::TryFrom<DeploymentTierLimit>
         for super::DeploymentTierLimit {
             type Error = super::error::ConversionError;
@@ -13879,6 +14236,7 @@ deployment has no Supervisor endpoint.
                 })
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::From<super::DeploymentTierLimit> for DeploymentTierLimit {
             fn from(value: super::DeploymentTierLimit) -> Self {
                 Self {
@@ -13889,6 +14247,7 @@ deployment has no Supervisor endpoint.
         }
         #[derive(Clone, Debug)]
         ///A builder for [`super::DeploymentUpgrade`].
+        #[cfg(feature = "answer-builders")]
         pub struct DeploymentUpgrade {
             instance_type: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
@@ -13931,6 +14290,7 @@ deployment has no Supervisor endpoint.
                 ::std::string::String,
             >,
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::default::Default for DeploymentUpgrade {
             fn default() -> Self {
                 Self {
@@ -13946,6 +14306,7 @@ deployment has no Supervisor endpoint.
                 }
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl DeploymentUpgrade {
             ///The cloud instance type of the nodes after the upgrade.
             pub fn instance_type<T>(mut self, value: T) -> Self
@@ -14077,6 +14438,7 @@ deployment has no Supervisor endpoint.
                 self
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::TryFrom<DeploymentUpgrade> for super::DeploymentUpgrade {
             type Error = super::error::ConversionError;
             fn try_from(
@@ -14095,6 +14457,7 @@ deployment has no Supervisor endpoint.
                 })
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::From<super::DeploymentUpgrade> for DeploymentUpgrade {
             fn from(value: super::DeploymentUpgrade) -> Self {
                 Self {
@@ -14112,6 +14475,7 @@ deployment has no Supervisor endpoint.
         }
         #[derive(Clone, Debug)]
         ///A builder for [`super::DiskPricing`].
+        #[cfg(feature = "answer-builders")]
         pub struct DiskPricing {
             extra_iops_cost: ::std::result::Result<
                 ::laserdata_core::shared::Money,
@@ -14129,6 +14493,7 @@ deployment has no Supervisor endpoint.
                 ::std::string::String,
             >,
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::default::Default for DiskPricing {
             fn default() -> Self {
                 Self {
@@ -14150,6 +14515,7 @@ deployment has no Supervisor endpoint.
                 }
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl DiskPricing {
             ///The price of each IOPS above `free_iops`.
             pub fn extra_iops_cost<T>(mut self, value: T) -> Self
@@ -14238,6 +14604,7 @@ deployment has no Supervisor endpoint.
                 self
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::TryFrom<DiskPricing> for super::DiskPricing {
             type Error = super::error::ConversionError;
             fn try_from(
@@ -14254,6 +14621,7 @@ deployment has no Supervisor endpoint.
                 })
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::From<super::DiskPricing> for DiskPricing {
             fn from(value: super::DiskPricing) -> Self {
                 Self {
@@ -14450,6 +14818,7 @@ deployment has no Supervisor endpoint.
         }
         #[derive(Clone, Debug)]
         ///A builder for [`super::DivisionInfo`].
+        #[cfg(feature = "answer-builders")]
         pub struct DivisionInfo {
             created_at: ::std::result::Result<
                 ::chrono::DateTime<::chrono::offset::Utc>,
@@ -14469,6 +14838,7 @@ deployment has no Supervisor endpoint.
                 ::std::string::String,
             >,
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::default::Default for DivisionInfo {
             fn default() -> Self {
                 Self {
@@ -14480,6 +14850,7 @@ deployment has no Supervisor endpoint.
                 }
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl DivisionInfo {
             ///When the division was created.
             pub fn created_at<T>(mut self, value: T) -> Self
@@ -14545,6 +14916,7 @@ deployment has no Supervisor endpoint.
                 self
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::TryFrom<DivisionInfo> for super::DivisionInfo {
             type Error = super::error::ConversionError;
             fn try_from(
@@ -14559,6 +14931,7 @@ deployment has no Supervisor endpoint.
                 })
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::From<super::DivisionInfo> for DivisionInfo {
             fn from(value: super::DivisionInfo) -> Self {
                 Self {
@@ -14676,6 +15049,7 @@ deployment has no Supervisor endpoint.
         }
         #[derive(Clone, Debug)]
         ///A builder for [`super::DivisionPermissionsInfo`].
+        #[cfg(feature = "answer-builders")]
         pub struct DivisionPermissionsInfo {
             environment: ::std::result::Result<
                 ::std::vec::Vec<::std::string::String>,
@@ -14697,6 +15071,7 @@ deployment has no Supervisor endpoint.
                 ::std::string::String,
             >,
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::default::Default for DivisionPermissionsInfo {
             fn default() -> Self {
                 Self {
@@ -14707,6 +15082,7 @@ deployment has no Supervisor endpoint.
                 }
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl DivisionPermissionsInfo {
             ///Permissions for every environment of the division.
             pub fn environment<T>(mut self, value: T) -> Self
@@ -14766,6 +15142,7 @@ deployment has no Supervisor endpoint.
                 self
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::TryFrom<DivisionPermissionsInfo>
         for super::DivisionPermissionsInfo {
             type Error = super::error::ConversionError;
@@ -14780,6 +15157,7 @@ deployment has no Supervisor endpoint.
                 })
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::From<super::DivisionPermissionsInfo>
         for DivisionPermissionsInfo {
             fn from(value: super::DivisionPermissionsInfo) -> Self {
@@ -14793,6 +15171,7 @@ deployment has no Supervisor endpoint.
         }
         #[derive(Clone, Debug)]
         ///A builder for [`super::DivisionStructure`].
+        #[cfg(feature = "answer-builders")]
         pub struct DivisionStructure {
             environments: ::std::result::Result<
                 ::std::vec::Vec<super::EnvironmentStructure>,
@@ -14807,6 +15186,7 @@ deployment has no Supervisor endpoint.
                 ::std::string::String,
             >,
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::default::Default for DivisionStructure {
             fn default() -> Self {
                 Self {
@@ -14816,6 +15196,7 @@ deployment has no Supervisor endpoint.
                 }
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl DivisionStructure {
             ///The division's environments, each with its deployments.
             pub fn environments<T>(mut self, value: T) -> Self
@@ -14855,6 +15236,7 @@ deployment has no Supervisor endpoint.
                 self
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::TryFrom<DivisionStructure> for super::DivisionStructure {
             type Error = super::error::ConversionError;
             fn try_from(
@@ -14867,6 +15249,7 @@ deployment has no Supervisor endpoint.
                 })
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::From<super::DivisionStructure> for DivisionStructure {
             fn from(value: super::DivisionStructure) -> Self {
                 Self {
@@ -14878,10 +15261,12 @@ deployment has no Supervisor endpoint.
         }
         #[derive(Clone, Debug)]
         ///A builder for [`super::DivisionSummaryInfo`].
+        #[cfg(feature = "answer-builders")]
         pub struct DivisionSummaryInfo {
             total_deployments: ::std::result::Result<i32, ::std::string::String>,
             total_environments: ::std::result::Result<i32, ::std::string::String>,
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::default::Default for DivisionSummaryInfo {
             fn default() -> Self {
                 Self {
@@ -14894,6 +15279,7 @@ deployment has no Supervisor endpoint.
                 }
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl DivisionSummaryInfo {
             ///How many deployments there are across all of the division's environments.
             pub fn total_deployments<T>(mut self, value: T) -> Self
@@ -14926,6 +15312,7 @@ deployment has no Supervisor endpoint.
                 self
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::TryFrom<DivisionSummaryInfo>
         for super::DivisionSummaryInfo {
             type Error = super::error::ConversionError;
@@ -14938,6 +15325,7 @@ deployment has no Supervisor endpoint.
                 })
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::From<super::DivisionSummaryInfo> for DivisionSummaryInfo {
             fn from(value: super::DivisionSummaryInfo) -> Self {
                 Self {
@@ -15111,6 +15499,7 @@ deployment has no Supervisor endpoint.
         }
         #[derive(Clone, Debug)]
         ///A builder for [`super::EnvironmentInfo`].
+        #[cfg(feature = "answer-builders")]
         pub struct EnvironmentInfo {
             created_at: ::std::result::Result<
                 ::chrono::DateTime<::chrono::offset::Utc>,
@@ -15131,6 +15520,7 @@ deployment has no Supervisor endpoint.
                 ::std::string::String,
             >,
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::default::Default for EnvironmentInfo {
             fn default() -> Self {
                 Self {
@@ -15145,6 +15535,7 @@ deployment has no Supervisor endpoint.
                 }
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl EnvironmentInfo {
             ///When the environment was created.
             pub fn created_at<T>(mut self, value: T) -> Self
@@ -15225,6 +15616,7 @@ deployment has no Supervisor endpoint.
                 self
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::TryFrom<EnvironmentInfo> for super::EnvironmentInfo {
             type Error = super::error::ConversionError;
             fn try_from(
@@ -15240,6 +15632,7 @@ deployment has no Supervisor endpoint.
                 })
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::From<super::EnvironmentInfo> for EnvironmentInfo {
             fn from(value: super::EnvironmentInfo) -> Self {
                 Self {
@@ -15254,6 +15647,7 @@ deployment has no Supervisor endpoint.
         }
         #[derive(Clone, Debug)]
         ///A builder for [`super::EnvironmentPermissionsInfo`].
+        #[cfg(feature = "answer-builders")]
         pub struct EnvironmentPermissionsInfo {
             name: ::std::result::Result<
                 ::laserdata_core::shared::EnvironmentName,
@@ -15264,6 +15658,7 @@ deployment has no Supervisor endpoint.
                 ::std::string::String,
             >,
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::default::Default for EnvironmentPermissionsInfo {
             fn default() -> Self {
                 Self {
@@ -15272,6 +15667,7 @@ deployment has no Supervisor endpoint.
                 }
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl EnvironmentPermissionsInfo {
             ///The name of an environment.
             pub fn name<T>(mut self, value: T) -> Self
@@ -15300,6 +15696,7 @@ deployment has no Supervisor endpoint.
                 self
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::TryFrom<EnvironmentPermissionsInfo>
         for super::EnvironmentPermissionsInfo {
             type Error = super::error::ConversionError;
@@ -15312,6 +15709,7 @@ deployment has no Supervisor endpoint.
                 })
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::From<super::EnvironmentPermissionsInfo>
         for EnvironmentPermissionsInfo {
             fn from(value: super::EnvironmentPermissionsInfo) -> Self {
@@ -15323,6 +15721,7 @@ deployment has no Supervisor endpoint.
         }
         #[derive(Clone, Debug)]
         ///A builder for [`super::EnvironmentStructure`].
+        #[cfg(feature = "answer-builders")]
         pub struct EnvironmentStructure {
             deployments: ::std::result::Result<
                 ::std::vec::Vec<super::DeploymentStructure>,
@@ -15337,6 +15736,7 @@ deployment has no Supervisor endpoint.
                 ::std::string::String,
             >,
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::default::Default for EnvironmentStructure {
             fn default() -> Self {
                 Self {
@@ -15346,6 +15746,7 @@ deployment has no Supervisor endpoint.
                 }
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl EnvironmentStructure {
             ///The environment's deployments.
             pub fn deployments<T>(mut self, value: T) -> Self
@@ -15385,6 +15786,7 @@ deployment has no Supervisor endpoint.
                 self
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::TryFrom<EnvironmentStructure>
         for super::EnvironmentStructure {
             type Error = super::error::ConversionError;
@@ -15398,6 +15800,7 @@ deployment has no Supervisor endpoint.
                 })
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::From<super::EnvironmentStructure> for EnvironmentStructure {
             fn from(value: super::EnvironmentStructure) -> Self {
                 Self {
@@ -15678,9 +16081,11 @@ deployment has no Supervisor endpoint.
         }
         #[derive(Clone, Debug)]
         ///A builder for [`super::IntentRedirect`].
+        #[cfg(feature = "answer-builders")]
         pub struct IntentRedirect {
             url: ::std::result::Result<::std::string::String, ::std::string::String>,
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::default::Default for IntentRedirect {
             fn default() -> Self {
                 Self {
@@ -15688,6 +16093,7 @@ deployment has no Supervisor endpoint.
                 }
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl IntentRedirect {
             ///The absolute URL of the provider's sign-in page to send the user's browser to.
             pub fn url<T>(mut self, value: T) -> Self
@@ -15703,6 +16109,7 @@ deployment has no Supervisor endpoint.
                 self
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::TryFrom<IntentRedirect> for super::IntentRedirect {
             type Error = super::error::ConversionError;
             fn try_from(
@@ -15711,6 +16118,7 @@ deployment has no Supervisor endpoint.
                 Ok(Self { url: value.url? })
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::From<super::IntentRedirect> for IntentRedirect {
             fn from(value: super::IntentRedirect) -> Self {
                 Self { url: Ok(value.url) }
@@ -15896,6 +16304,7 @@ deployment has no Supervisor endpoint.
         }
         #[derive(Clone, Debug)]
         ///A builder for [`super::MemberDetails`].
+        #[cfg(feature = "answer-builders")]
         pub struct MemberDetails {
             active: ::std::result::Result<bool, ::std::string::String>,
             created_at: ::std::result::Result<
@@ -15913,6 +16322,7 @@ deployment has no Supervisor endpoint.
                 ::std::string::String,
             >,
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::default::Default for MemberDetails {
             fn default() -> Self {
                 Self {
@@ -15925,6 +16335,7 @@ deployment has no Supervisor endpoint.
                 }
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl MemberDetails {
             ///False when the membership has been deactivated (see `update_member`).
             pub fn active<T>(mut self, value: T) -> Self
@@ -16003,6 +16414,7 @@ deployment has no Supervisor endpoint.
                 self
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::TryFrom<MemberDetails> for super::MemberDetails {
             type Error = super::error::ConversionError;
             fn try_from(
@@ -16018,6 +16430,7 @@ deployment has no Supervisor endpoint.
                 })
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::From<super::MemberDetails> for MemberDetails {
             fn from(value: super::MemberDetails) -> Self {
                 Self {
@@ -16032,6 +16445,7 @@ deployment has no Supervisor endpoint.
         }
         #[derive(Clone, Debug)]
         ///A builder for [`super::MemberInfo`].
+        #[cfg(feature = "answer-builders")]
         pub struct MemberInfo {
             email: ::std::result::Result<super::Email, ::std::string::String>,
             id: ::std::result::Result<
@@ -16040,6 +16454,7 @@ deployment has no Supervisor endpoint.
             >,
             name: ::std::result::Result<super::FullName, ::std::string::String>,
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::default::Default for MemberInfo {
             fn default() -> Self {
                 Self {
@@ -16049,6 +16464,7 @@ deployment has no Supervisor endpoint.
                 }
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl MemberInfo {
             ///An e-mail address.
             pub fn email<T>(mut self, value: T) -> Self
@@ -16088,6 +16504,7 @@ deployment has no Supervisor endpoint.
                 self
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::TryFrom<MemberInfo> for super::MemberInfo {
             type Error = super::error::ConversionError;
             fn try_from(
@@ -16100,6 +16517,7 @@ deployment has no Supervisor endpoint.
                 })
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::From<super::MemberInfo> for MemberInfo {
             fn from(value: super::MemberInfo) -> Self {
                 Self {
@@ -16111,6 +16529,7 @@ deployment has no Supervisor endpoint.
         }
         #[derive(Clone, Debug)]
         ///A builder for [`super::NetworkPricing`].
+        #[cfg(feature = "answer-builders")]
         pub struct NetworkPricing {
             cross_region: ::std::result::Result<
                 ::std::vec::Vec<super::NetworkTier>,
@@ -16133,6 +16552,7 @@ deployment has no Supervisor endpoint.
                 ::std::string::String,
             >,
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::default::Default for NetworkPricing {
             fn default() -> Self {
                 Self {
@@ -16150,6 +16570,7 @@ deployment has no Supervisor endpoint.
                 }
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl NetworkPricing {
             ///Rates for traffic leaving the cloud.
             pub fn cross_region<T>(mut self, value: T) -> Self
@@ -16225,6 +16646,7 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
                 self
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::TryFrom<NetworkPricing> for super::NetworkPricing {
             type Error = super::error::ConversionError;
             fn try_from(
@@ -16239,6 +16661,7 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
                 })
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::From<super::NetworkPricing> for NetworkPricing {
             fn from(value: super::NetworkPricing) -> Self {
                 Self {
@@ -16252,6 +16675,7 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
         }
         #[derive(Clone, Debug)]
         ///A builder for [`super::NetworkTier`].
+        #[cfg(feature = "answer-builders")]
         pub struct NetworkTier {
             max_gb_per_node: ::std::result::Result<
                 ::std::option::Option<i64>,
@@ -16266,6 +16690,7 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
                 ::std::string::String,
             >,
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::default::Default for NetworkTier {
             fn default() -> Self {
                 Self {
@@ -16275,6 +16700,7 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
                 }
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl NetworkTier {
             ///The most traffic, in GB per node, this band covers; null when unlimited.
             pub fn max_gb_per_node<T>(mut self, value: T) -> Self
@@ -16318,6 +16744,7 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
                 self
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::TryFrom<NetworkTier> for super::NetworkTier {
             type Error = super::error::ConversionError;
             fn try_from(
@@ -16330,6 +16757,7 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
                 })
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::From<super::NetworkTier> for NetworkTier {
             fn from(value: super::NetworkTier) -> Self {
                 Self {
@@ -16341,6 +16769,7 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
         }
         #[derive(Clone, Debug)]
         ///A builder for [`super::NewAccount`].
+        #[cfg(feature = "answer-builders")]
         pub struct NewAccount {
             division_id: ::std::result::Result<
                 ::std::option::Option<::laserdata_core::shared::DivisionId>,
@@ -16378,6 +16807,7 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
                 ::std::string::String,
             >,
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::default::Default for NewAccount {
             fn default() -> Self {
                 Self {
@@ -16392,6 +16822,7 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
                 }
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl NewAccount {
             ///Identifies a division within a tenant. Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
             pub fn division_id<T>(mut self, value: T) -> Self
@@ -16518,6 +16949,7 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
                 self
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::TryFrom<NewAccount> for super::NewAccount {
             type Error = super::error::ConversionError;
             fn try_from(
@@ -16535,6 +16967,7 @@ amounts to over a month, used to turn a throughput target into a traffic volume.
                 })
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::From<super::NewAccount> for NewAccount {
             fn from(value: super::NewAccount) -> Self {
                 Self {
@@ -16844,6 +17277,7 @@ phone number (announced, not yet delivering).*/
         }
         #[derive(Clone, Debug)]
         ///A builder for [`super::NotificationChannelInfo`].
+        #[cfg(feature = "answer-builders")]
         pub struct NotificationChannelInfo {
             channel: ::std::result::Result<
                 ::laserdata_core::Open<::laserdata_main::types::NotificationChannelKind>,
@@ -16872,6 +17306,7 @@ phone number (announced, not yet delivering).*/
                 ::std::string::String,
             >,
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::default::Default for NotificationChannelInfo {
             fn default() -> Self {
                 Self {
@@ -16886,6 +17321,7 @@ phone number (announced, not yet delivering).*/
                 }
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl NotificationChannelInfo {
             /**How a channel delivers: `slack` posts to a Slack incoming webhook, `webhook` sends a
 JSON document by HTTPS to your endpoint, `email` mails an address and `sms` texts a
@@ -17000,6 +17436,7 @@ phone number (announced, not yet delivering).*/
                 self
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::TryFrom<NotificationChannelInfo>
         for super::NotificationChannelInfo {
             type Error = super::error::ConversionError;
@@ -17018,6 +17455,7 @@ phone number (announced, not yet delivering).*/
                 })
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::From<super::NotificationChannelInfo>
         for NotificationChannelInfo {
             fn from(value: super::NotificationChannelInfo) -> Self {
@@ -17035,6 +17473,7 @@ phone number (announced, not yet delivering).*/
         }
         #[derive(Clone, Debug)]
         ///A builder for [`super::NotificationInfo`].
+        #[cfg(feature = "answer-builders")]
         pub struct NotificationInfo {
             content: ::std::result::Result<::std::string::String, ::std::string::String>,
             created_at: ::std::result::Result<
@@ -17066,6 +17505,7 @@ phone number (announced, not yet delivering).*/
                 ::std::string::String,
             >,
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::default::Default for NotificationInfo {
             fn default() -> Self {
                 Self {
@@ -17080,6 +17520,7 @@ phone number (announced, not yet delivering).*/
                 }
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl NotificationInfo {
             ///The text that was delivered.
             pub fn content<T>(mut self, value: T) -> Self
@@ -17203,6 +17644,7 @@ readable names.*/
                 self
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::TryFrom<NotificationInfo> for super::NotificationInfo {
             type Error = super::error::ConversionError;
             fn try_from(
@@ -17220,6 +17662,7 @@ readable names.*/
                 })
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::From<super::NotificationInfo> for NotificationInfo {
             fn from(value: super::NotificationInfo) -> Self {
                 Self {
@@ -17236,6 +17679,7 @@ readable names.*/
         }
         #[derive(Clone, Debug)]
         ///A builder for [`super::NotificationSubscriptionInfo`].
+        #[cfg(feature = "answer-builders")]
         pub struct NotificationSubscriptionInfo {
             channel_id: ::std::result::Result<
                 ::laserdata_main::types::NotificationChannelId,
@@ -17278,6 +17722,7 @@ readable names.*/
                 ::std::string::String,
             >,
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::default::Default for NotificationSubscriptionInfo {
             fn default() -> Self {
                 Self {
@@ -17295,6 +17740,7 @@ readable names.*/
                 }
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl NotificationSubscriptionInfo {
             ///Identifies a notification channel. Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
             pub fn channel_id<T>(mut self, value: T) -> Self
@@ -17432,6 +17878,7 @@ readable names.*/
                 self
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::TryFrom<NotificationSubscriptionInfo>
         for super::NotificationSubscriptionInfo {
             type Error = super::error::ConversionError;
@@ -17451,6 +17898,7 @@ readable names.*/
                 })
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::From<super::NotificationSubscriptionInfo>
         for NotificationSubscriptionInfo {
             fn from(value: super::NotificationSubscriptionInfo) -> Self {
@@ -17469,10 +17917,12 @@ readable names.*/
         }
         #[derive(Clone, Debug)]
         ///A builder for [`super::NotificationTypeInfo`].
+        #[cfg(feature = "answer-builders")]
         pub struct NotificationTypeInfo {
             name: ::std::result::Result<::std::string::String, ::std::string::String>,
             type_: ::std::result::Result<::std::string::String, ::std::string::String>,
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::default::Default for NotificationTypeInfo {
             fn default() -> Self {
                 Self {
@@ -17481,6 +17931,7 @@ readable names.*/
                 }
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl NotificationTypeInfo {
             ///A short readable name for the type, such as `Deployment created`.
             pub fn name<T>(mut self, value: T) -> Self
@@ -17509,6 +17960,7 @@ readable names.*/
                 self
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::TryFrom<NotificationTypeInfo>
         for super::NotificationTypeInfo {
             type Error = super::error::ConversionError;
@@ -17521,6 +17973,7 @@ readable names.*/
                 })
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::From<super::NotificationTypeInfo> for NotificationTypeInfo {
             fn from(value: super::NotificationTypeInfo) -> Self {
                 Self {
@@ -17531,6 +17984,7 @@ readable names.*/
         }
         #[derive(Clone, Debug)]
         ///A builder for [`super::NvmeStorageProfile`].
+        #[cfg(feature = "answer-builders")]
         pub struct NvmeStorageProfile {
             rate_per_gb_month: ::std::result::Result<
                 ::laserdata_core::shared::Money,
@@ -17541,6 +17995,7 @@ readable names.*/
                 ::std::string::String,
             >,
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::default::Default for NvmeStorageProfile {
             fn default() -> Self {
                 Self {
@@ -17551,6 +18006,7 @@ readable names.*/
                 }
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl NvmeStorageProfile {
             ///The price of one GB for a month, on top of the node's price.
             pub fn rate_per_gb_month<T>(mut self, value: T) -> Self
@@ -17581,6 +18037,7 @@ readable names.*/
                 self
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::TryFrom<NvmeStorageProfile> for super::NvmeStorageProfile {
             type Error = super::error::ConversionError;
             fn try_from(
@@ -17592,6 +18049,7 @@ readable names.*/
                 })
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::From<super::NvmeStorageProfile> for NvmeStorageProfile {
             fn from(value: super::NvmeStorageProfile) -> Self {
                 Self {
@@ -17602,6 +18060,7 @@ readable names.*/
         }
         #[derive(Clone, Debug)]
         ///A builder for [`super::NvmeTier`].
+        #[cfg(feature = "answer-builders")]
         pub struct NvmeTier {
             label: ::std::result::Result<::std::string::String, ::std::string::String>,
             min_throughput_mbps: ::std::result::Result<
@@ -17610,6 +18069,7 @@ readable names.*/
             >,
             storage_gb: ::std::result::Result<i32, ::std::string::String>,
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::default::Default for NvmeTier {
             fn default() -> Self {
                 Self {
@@ -17621,6 +18081,7 @@ readable names.*/
                 }
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl NvmeTier {
             ///The tier's name, as shown in the console.
             pub fn label<T>(mut self, value: T) -> Self
@@ -17664,6 +18125,7 @@ readable names.*/
                 self
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::TryFrom<NvmeTier> for super::NvmeTier {
             type Error = super::error::ConversionError;
             fn try_from(
@@ -17676,6 +18138,7 @@ readable names.*/
                 })
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::From<super::NvmeTier> for NvmeTier {
             fn from(value: super::NvmeTier) -> Self {
                 Self {
@@ -17687,6 +18150,7 @@ readable names.*/
         }
         #[derive(Clone, Debug)]
         ///A builder for [`super::OverheadPricing`].
+        #[cfg(feature = "answer-builders")]
         pub struct OverheadPricing {
             base_monthly: ::std::result::Result<
                 ::laserdata_core::shared::Money,
@@ -17697,6 +18161,7 @@ readable names.*/
                 ::std::string::String,
             >,
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::default::Default for OverheadPricing {
             fn default() -> Self {
                 Self {
@@ -17705,6 +18170,7 @@ readable names.*/
                 }
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl OverheadPricing {
             ///A fixed amount per deployment and month.
             pub fn base_monthly<T>(mut self, value: T) -> Self
@@ -17733,6 +18199,7 @@ readable names.*/
                 self
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::TryFrom<OverheadPricing> for super::OverheadPricing {
             type Error = super::error::ConversionError;
             fn try_from(
@@ -17744,6 +18211,7 @@ readable names.*/
                 })
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::From<super::OverheadPricing> for OverheadPricing {
             fn from(value: super::OverheadPricing) -> Self {
                 Self {
@@ -17754,6 +18222,7 @@ readable names.*/
         }
         #[derive(Clone, Debug)]
         ///A builder for [`super::PagedApiKeyInfo`].
+        #[cfg(feature = "answer-builders")]
         pub struct PagedApiKeyInfo {
             items: ::std::result::Result<
                 ::std::vec::Vec<super::ApiKeyInfo>,
@@ -17772,6 +18241,7 @@ readable names.*/
                 ::std::string::String,
             >,
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::default::Default for PagedApiKeyInfo {
             fn default() -> Self {
                 Self {
@@ -17782,6 +18252,7 @@ readable names.*/
                 }
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl PagedApiKeyInfo {
             ///The API keys on this page, at most as many as `results` asked for.
             pub fn items<T>(mut self, value: T) -> Self
@@ -17836,6 +18307,7 @@ readable names.*/
                 self
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::TryFrom<PagedApiKeyInfo> for super::PagedApiKeyInfo {
             type Error = super::error::ConversionError;
             fn try_from(
@@ -17849,6 +18321,7 @@ readable names.*/
                 })
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::From<super::PagedApiKeyInfo> for PagedApiKeyInfo {
             fn from(value: super::PagedApiKeyInfo) -> Self {
                 Self {
@@ -17861,6 +18334,7 @@ readable names.*/
         }
         #[derive(Clone, Debug)]
         ///A builder for [`super::PagedBillingReportInfo`].
+        #[cfg(feature = "answer-builders")]
         pub struct PagedBillingReportInfo {
             items: ::std::result::Result<
                 ::std::vec::Vec<super::BillingReportInfo>,
@@ -17879,6 +18353,7 @@ readable names.*/
                 ::std::string::String,
             >,
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::default::Default for PagedBillingReportInfo {
             fn default() -> Self {
                 Self {
@@ -17889,6 +18364,7 @@ readable names.*/
                 }
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl PagedBillingReportInfo {
             ///The deployment cost reports on this page, at most as many as `results` asked for.
             pub fn items<T>(mut self, value: T) -> Self
@@ -17943,6 +18419,7 @@ readable names.*/
                 self
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::TryFrom<PagedBillingReportInfo>
         for super::PagedBillingReportInfo {
             type Error = super::error::ConversionError;
@@ -17957,6 +18434,7 @@ readable names.*/
                 })
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::From<super::PagedBillingReportInfo>
         for PagedBillingReportInfo {
             fn from(value: super::PagedBillingReportInfo) -> Self {
@@ -17970,6 +18448,7 @@ readable names.*/
         }
         #[derive(Clone, Debug)]
         ///A builder for [`super::PagedCloudAccountInfo`].
+        #[cfg(feature = "answer-builders")]
         pub struct PagedCloudAccountInfo {
             items: ::std::result::Result<
                 ::std::vec::Vec<super::CloudAccountInfo>,
@@ -17988,6 +18467,7 @@ readable names.*/
                 ::std::string::String,
             >,
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::default::Default for PagedCloudAccountInfo {
             fn default() -> Self {
                 Self {
@@ -17998,6 +18478,7 @@ readable names.*/
                 }
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl PagedCloudAccountInfo {
             ///The cloud accounts on this page, at most as many as `results` asked for.
             pub fn items<T>(mut self, value: T) -> Self
@@ -18052,6 +18533,7 @@ readable names.*/
                 self
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::TryFrom<PagedCloudAccountInfo>
         for super::PagedCloudAccountInfo {
             type Error = super::error::ConversionError;
@@ -18066,6 +18548,7 @@ readable names.*/
                 })
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::From<super::PagedCloudAccountInfo>
         for PagedCloudAccountInfo {
             fn from(value: super::PagedCloudAccountInfo) -> Self {
@@ -18079,6 +18562,7 @@ readable names.*/
         }
         #[derive(Clone, Debug)]
         ///A builder for [`super::PagedConnectorInfo`].
+        #[cfg(feature = "answer-builders")]
         pub struct PagedConnectorInfo {
             items: ::std::result::Result<
                 ::std::vec::Vec<super::ConnectorInfo>,
@@ -18097,6 +18581,7 @@ readable names.*/
                 ::std::string::String,
             >,
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::default::Default for PagedConnectorInfo {
             fn default() -> Self {
                 Self {
@@ -18107,6 +18592,7 @@ readable names.*/
                 }
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl PagedConnectorInfo {
             ///The connectors on this page, at most as many as `results` asked for.
             pub fn items<T>(mut self, value: T) -> Self
@@ -18161,6 +18647,7 @@ readable names.*/
                 self
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::TryFrom<PagedConnectorInfo> for super::PagedConnectorInfo {
             type Error = super::error::ConversionError;
             fn try_from(
@@ -18174,6 +18661,7 @@ readable names.*/
                 })
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::From<super::PagedConnectorInfo> for PagedConnectorInfo {
             fn from(value: super::PagedConnectorInfo) -> Self {
                 Self {
@@ -18186,6 +18674,7 @@ readable names.*/
         }
         #[derive(Clone, Debug)]
         ///A builder for [`super::PagedCustomerInvoiceInfo`].
+        #[cfg(feature = "answer-builders")]
         pub struct PagedCustomerInvoiceInfo {
             items: ::std::result::Result<
                 ::std::vec::Vec<super::CustomerInvoiceInfo>,
@@ -18204,6 +18693,7 @@ readable names.*/
                 ::std::string::String,
             >,
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::default::Default for PagedCustomerInvoiceInfo {
             fn default() -> Self {
                 Self {
@@ -18214,6 +18704,7 @@ readable names.*/
                 }
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl PagedCustomerInvoiceInfo {
             ///The invoices on this page, at most as many as `results` asked for.
             pub fn items<T>(mut self, value: T) -> Self
@@ -18268,6 +18759,7 @@ readable names.*/
                 self
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::TryFrom<PagedCustomerInvoiceInfo>
         for super::PagedCustomerInvoiceInfo {
             type Error = super::error::ConversionError;
@@ -18282,6 +18774,7 @@ readable names.*/
                 })
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::From<super::PagedCustomerInvoiceInfo>
         for PagedCustomerInvoiceInfo {
             fn from(value: super::PagedCustomerInvoiceInfo) -> Self {
@@ -18295,6 +18788,7 @@ readable names.*/
         }
         #[derive(Clone, Debug)]
         ///A builder for [`super::PagedDeploymentInfo`].
+        #[cfg(feature = "answer-builders")]
         pub struct PagedDeploymentInfo {
             items: ::std::result::Result<
                 ::std::vec::Vec<super::DeploymentInfo>,
@@ -18313,6 +18807,7 @@ readable names.*/
                 ::std::string::String,
             >,
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::default::Default for PagedDeploymentInfo {
             fn default() -> Self {
                 Self {
@@ -18323,6 +18818,7 @@ readable names.*/
                 }
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl PagedDeploymentInfo {
             ///The deployments on this page, at most as many as `results` asked for.
             pub fn items<T>(mut self, value: T) -> Self
@@ -18377,6 +18873,7 @@ readable names.*/
                 self
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::TryFrom<PagedDeploymentInfo>
         for super::PagedDeploymentInfo {
             type Error = super::error::ConversionError;
@@ -18391,6 +18888,7 @@ readable names.*/
                 })
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::From<super::PagedDeploymentInfo> for PagedDeploymentInfo {
             fn from(value: super::PagedDeploymentInfo) -> Self {
                 Self {
@@ -18403,6 +18901,7 @@ readable names.*/
         }
         #[derive(Clone, Debug)]
         ///A builder for [`super::PagedDivisionInfo`].
+        #[cfg(feature = "answer-builders")]
         pub struct PagedDivisionInfo {
             items: ::std::result::Result<
                 ::std::vec::Vec<super::DivisionInfo>,
@@ -18421,6 +18920,7 @@ readable names.*/
                 ::std::string::String,
             >,
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::default::Default for PagedDivisionInfo {
             fn default() -> Self {
                 Self {
@@ -18431,6 +18931,7 @@ readable names.*/
                 }
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl PagedDivisionInfo {
             ///The divisions on this page, at most as many as `results` asked for.
             pub fn items<T>(mut self, value: T) -> Self
@@ -18485,6 +18986,7 @@ readable names.*/
                 self
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::TryFrom<PagedDivisionInfo> for super::PagedDivisionInfo {
             type Error = super::error::ConversionError;
             fn try_from(
@@ -18498,6 +19000,7 @@ readable names.*/
                 })
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::From<super::PagedDivisionInfo> for PagedDivisionInfo {
             fn from(value: super::PagedDivisionInfo) -> Self {
                 Self {
@@ -18510,6 +19013,7 @@ readable names.*/
         }
         #[derive(Clone, Debug)]
         ///A builder for [`super::PagedEnvironmentInfo`].
+        #[cfg(feature = "answer-builders")]
         pub struct PagedEnvironmentInfo {
             items: ::std::result::Result<
                 ::std::vec::Vec<super::EnvironmentInfo>,
@@ -18528,6 +19032,7 @@ readable names.*/
                 ::std::string::String,
             >,
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::default::Default for PagedEnvironmentInfo {
             fn default() -> Self {
                 Self {
@@ -18538,6 +19043,7 @@ readable names.*/
                 }
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl PagedEnvironmentInfo {
             ///The environments on this page, at most as many as `results` asked for.
             pub fn items<T>(mut self, value: T) -> Self
@@ -18592,6 +19098,7 @@ readable names.*/
                 self
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::TryFrom<PagedEnvironmentInfo>
         for super::PagedEnvironmentInfo {
             type Error = super::error::ConversionError;
@@ -18606,6 +19113,7 @@ readable names.*/
                 })
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::From<super::PagedEnvironmentInfo> for PagedEnvironmentInfo {
             fn from(value: super::PagedEnvironmentInfo) -> Self {
                 Self {
@@ -18618,6 +19126,7 @@ readable names.*/
         }
         #[derive(Clone, Debug)]
         ///A builder for [`super::PagedMemberDetails`].
+        #[cfg(feature = "answer-builders")]
         pub struct PagedMemberDetails {
             items: ::std::result::Result<
                 ::std::vec::Vec<super::MemberDetails>,
@@ -18636,6 +19145,7 @@ readable names.*/
                 ::std::string::String,
             >,
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::default::Default for PagedMemberDetails {
             fn default() -> Self {
                 Self {
@@ -18646,6 +19156,7 @@ readable names.*/
                 }
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl PagedMemberDetails {
             ///The members on this page, at most as many as `results` asked for.
             pub fn items<T>(mut self, value: T) -> Self
@@ -18700,6 +19211,7 @@ readable names.*/
                 self
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::TryFrom<PagedMemberDetails> for super::PagedMemberDetails {
             type Error = super::error::ConversionError;
             fn try_from(
@@ -18713,6 +19225,7 @@ readable names.*/
                 })
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::From<super::PagedMemberDetails> for PagedMemberDetails {
             fn from(value: super::PagedMemberDetails) -> Self {
                 Self {
@@ -18725,6 +19238,7 @@ readable names.*/
         }
         #[derive(Clone, Debug)]
         ///A builder for [`super::PagedNotificationChannelInfo`].
+        #[cfg(feature = "answer-builders")]
         pub struct PagedNotificationChannelInfo {
             items: ::std::result::Result<
                 ::std::vec::Vec<super::NotificationChannelInfo>,
@@ -18743,6 +19257,7 @@ readable names.*/
                 ::std::string::String,
             >,
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::default::Default for PagedNotificationChannelInfo {
             fn default() -> Self {
                 Self {
@@ -18753,6 +19268,7 @@ readable names.*/
                 }
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl PagedNotificationChannelInfo {
             ///The notification channels on this page, at most as many as `results` asked for.
             pub fn items<T>(mut self, value: T) -> Self
@@ -18809,6 +19325,7 @@ readable names.*/
                 self
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::TryFrom<PagedNotificationChannelInfo>
         for super::PagedNotificationChannelInfo {
             type Error = super::error::ConversionError;
@@ -18823,6 +19340,7 @@ readable names.*/
                 })
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::From<super::PagedNotificationChannelInfo>
         for PagedNotificationChannelInfo {
             fn from(value: super::PagedNotificationChannelInfo) -> Self {
@@ -18836,6 +19354,7 @@ readable names.*/
         }
         #[derive(Clone, Debug)]
         ///A builder for [`super::PagedNotificationInfo`].
+        #[cfg(feature = "answer-builders")]
         pub struct PagedNotificationInfo {
             items: ::std::result::Result<
                 ::std::vec::Vec<super::NotificationInfo>,
@@ -18854,6 +19373,7 @@ readable names.*/
                 ::std::string::String,
             >,
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::default::Default for PagedNotificationInfo {
             fn default() -> Self {
                 Self {
@@ -18864,6 +19384,7 @@ readable names.*/
                 }
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl PagedNotificationInfo {
             ///The sent notifications on this page, at most as many as `results` asked for.
             pub fn items<T>(mut self, value: T) -> Self
@@ -18918,6 +19439,7 @@ readable names.*/
                 self
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::TryFrom<PagedNotificationInfo>
         for super::PagedNotificationInfo {
             type Error = super::error::ConversionError;
@@ -18932,6 +19454,7 @@ readable names.*/
                 })
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::From<super::PagedNotificationInfo>
         for PagedNotificationInfo {
             fn from(value: super::PagedNotificationInfo) -> Self {
@@ -18945,6 +19468,7 @@ readable names.*/
         }
         #[derive(Clone, Debug)]
         ///A builder for [`super::PagedNotificationSubscriptionInfo`].
+        #[cfg(feature = "answer-builders")]
         pub struct PagedNotificationSubscriptionInfo {
             items: ::std::result::Result<
                 ::std::vec::Vec<super::NotificationSubscriptionInfo>,
@@ -18963,6 +19487,7 @@ readable names.*/
                 ::std::string::String,
             >,
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::default::Default for PagedNotificationSubscriptionInfo {
             fn default() -> Self {
                 Self {
@@ -18973,6 +19498,7 @@ readable names.*/
                 }
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl PagedNotificationSubscriptionInfo {
             ///The subscriptions on this page, at most as many as `results` asked for.
             pub fn items<T>(mut self, value: T) -> Self
@@ -19029,6 +19555,7 @@ readable names.*/
                 self
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::TryFrom<PagedNotificationSubscriptionInfo>
         for super::PagedNotificationSubscriptionInfo {
             type Error = super::error::ConversionError;
@@ -19043,6 +19570,7 @@ readable names.*/
                 })
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::From<super::PagedNotificationSubscriptionInfo>
         for PagedNotificationSubscriptionInfo {
             fn from(value: super::PagedNotificationSubscriptionInfo) -> Self {
@@ -19056,6 +19584,7 @@ readable names.*/
         }
         #[derive(Clone, Debug)]
         ///A builder for [`super::PagedRoleBasicInfo`].
+        #[cfg(feature = "answer-builders")]
         pub struct PagedRoleBasicInfo {
             items: ::std::result::Result<
                 ::std::vec::Vec<super::RoleBasicInfo>,
@@ -19074,6 +19603,7 @@ readable names.*/
                 ::std::string::String,
             >,
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::default::Default for PagedRoleBasicInfo {
             fn default() -> Self {
                 Self {
@@ -19084,6 +19614,7 @@ readable names.*/
                 }
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl PagedRoleBasicInfo {
             ///The roles on this page, at most as many as `results` asked for.
             pub fn items<T>(mut self, value: T) -> Self
@@ -19138,6 +19669,7 @@ readable names.*/
                 self
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::TryFrom<PagedRoleBasicInfo> for super::PagedRoleBasicInfo {
             type Error = super::error::ConversionError;
             fn try_from(
@@ -19151,6 +19683,7 @@ readable names.*/
                 })
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::From<super::PagedRoleBasicInfo> for PagedRoleBasicInfo {
             fn from(value: super::PagedRoleBasicInfo) -> Self {
                 Self {
@@ -19163,6 +19696,7 @@ readable names.*/
         }
         #[derive(Clone, Debug)]
         ///A builder for [`super::PagedRoleMemberInfo`].
+        #[cfg(feature = "answer-builders")]
         pub struct PagedRoleMemberInfo {
             items: ::std::result::Result<
                 ::std::vec::Vec<super::RoleMemberInfo>,
@@ -19181,6 +19715,7 @@ readable names.*/
                 ::std::string::String,
             >,
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::default::Default for PagedRoleMemberInfo {
             fn default() -> Self {
                 Self {
@@ -19191,6 +19726,7 @@ readable names.*/
                 }
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl PagedRoleMemberInfo {
             ///The role's members on this page, at most as many as `results` asked for.
             pub fn items<T>(mut self, value: T) -> Self
@@ -19245,6 +19781,7 @@ readable names.*/
                 self
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::TryFrom<PagedRoleMemberInfo>
         for super::PagedRoleMemberInfo {
             type Error = super::error::ConversionError;
@@ -19259,6 +19796,7 @@ readable names.*/
                 })
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::From<super::PagedRoleMemberInfo> for PagedRoleMemberInfo {
             fn from(value: super::PagedRoleMemberInfo) -> Self {
                 Self {
@@ -19271,6 +19809,7 @@ readable names.*/
         }
         #[derive(Clone, Debug)]
         ///A builder for [`super::PagedTenantInvitationInfo`].
+        #[cfg(feature = "answer-builders")]
         pub struct PagedTenantInvitationInfo {
             items: ::std::result::Result<
                 ::std::vec::Vec<super::TenantInvitationInfo>,
@@ -19289,6 +19828,7 @@ readable names.*/
                 ::std::string::String,
             >,
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::default::Default for PagedTenantInvitationInfo {
             fn default() -> Self {
                 Self {
@@ -19299,6 +19839,7 @@ readable names.*/
                 }
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl PagedTenantInvitationInfo {
             ///The invitations on this page, at most as many as `results` asked for.
             pub fn items<T>(mut self, value: T) -> Self
@@ -19353,6 +19894,7 @@ readable names.*/
                 self
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::TryFrom<PagedTenantInvitationInfo>
         for super::PagedTenantInvitationInfo {
             type Error = super::error::ConversionError;
@@ -19367,6 +19909,7 @@ readable names.*/
                 })
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::From<super::PagedTenantInvitationInfo>
         for PagedTenantInvitationInfo {
             fn from(value: super::PagedTenantInvitationInfo) -> Self {
@@ -19380,6 +19923,7 @@ readable names.*/
         }
         #[derive(Clone, Debug)]
         ///A builder for [`super::PaymentInfo`].
+        #[cfg(feature = "answer-builders")]
         pub struct PaymentInfo {
             auto_charge: ::std::result::Result<bool, ::std::string::String>,
             card_brand: ::std::result::Result<
@@ -19443,6 +19987,7 @@ readable names.*/
                 ::std::string::String,
             >,
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::default::Default for PaymentInfo {
             fn default() -> Self {
                 Self {
@@ -19465,6 +20010,7 @@ readable names.*/
                 }
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl PaymentInfo {
             ///Whether invoices are charged to the saved payment method without manual action.
             pub fn auto_charge<T>(mut self, value: T) -> Self
@@ -19690,6 +20236,7 @@ Stripe, through PayPal, by bank transfer, or through an AWS Marketplace subscrip
                 self
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::TryFrom<PaymentInfo> for super::PaymentInfo {
             type Error = super::error::ConversionError;
             fn try_from(
@@ -19715,6 +20262,7 @@ Stripe, through PayPal, by bank transfer, or through an AWS Marketplace subscrip
                 })
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::From<super::PaymentInfo> for PaymentInfo {
             fn from(value: super::PaymentInfo) -> Self {
                 Self {
@@ -19739,6 +20287,7 @@ Stripe, through PayPal, by bank transfer, or through an AWS Marketplace subscrip
         }
         #[derive(Clone, Debug)]
         ///A builder for [`super::PermissionInfo`].
+        #[cfg(feature = "answer-builders")]
         pub struct PermissionInfo {
             description: ::std::result::Result<
                 ::std::string::String,
@@ -19751,6 +20300,7 @@ Stripe, through PayPal, by bank transfer, or through an AWS Marketplace subscrip
                 ::std::string::String,
             >,
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::default::Default for PermissionInfo {
             fn default() -> Self {
                 Self {
@@ -19761,6 +20311,7 @@ Stripe, through PayPal, by bank transfer, or through an AWS Marketplace subscrip
                 }
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl PermissionInfo {
             ///What holding the permission allows.
             pub fn description<T>(mut self, value: T) -> Self
@@ -19815,6 +20366,7 @@ Stripe, through PayPal, by bank transfer, or through an AWS Marketplace subscrip
                 self
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::TryFrom<PermissionInfo> for super::PermissionInfo {
             type Error = super::error::ConversionError;
             fn try_from(
@@ -19828,6 +20380,7 @@ Stripe, through PayPal, by bank transfer, or through an AWS Marketplace subscrip
                 })
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::From<super::PermissionInfo> for PermissionInfo {
             fn from(value: super::PermissionInfo) -> Self {
                 Self {
@@ -19840,6 +20393,7 @@ Stripe, through PayPal, by bank transfer, or through an AWS Marketplace subscrip
         }
         #[derive(Clone, Debug)]
         ///A builder for [`super::PlanFeatures`].
+        #[cfg(feature = "answer-builders")]
         pub struct PlanFeatures {
             advanced_connectors_enabled: ::std::result::Result<
                 bool,
@@ -19920,6 +20474,7 @@ Stripe, through PayPal, by bank transfer, or through an AWS Marketplace subscrip
             snapshot_retention_days: ::std::result::Result<i32, ::std::string::String>,
             verified_domains_limit: ::std::result::Result<i32, ::std::string::String>,
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::default::Default for PlanFeatures {
             fn default() -> Self {
                 Self {
@@ -20049,6 +20604,7 @@ Stripe, through PayPal, by bank transfer, or through an AWS Marketplace subscrip
                 }
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl PlanFeatures {
             ///Whether connectors beyond the basic set may be activated.
             pub fn advanced_connectors_enabled<T>(mut self, value: T) -> Self
@@ -20673,6 +21229,7 @@ Stripe, through PayPal, by bank transfer, or through an AWS Marketplace subscrip
                 self
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::TryFrom<PlanFeatures> for super::PlanFeatures {
             type Error = super::error::ConversionError;
             fn try_from(
@@ -20727,6 +21284,7 @@ Stripe, through PayPal, by bank transfer, or through an AWS Marketplace subscrip
                 })
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::From<super::PlanFeatures> for PlanFeatures {
             fn from(value: super::PlanFeatures) -> Self {
                 Self {
@@ -20992,6 +21550,7 @@ Stripe, through PayPal, by bank transfer, or through an AWS Marketplace subscrip
         }
         #[derive(Clone, Debug)]
         ///A builder for [`super::PricingResponse`].
+        #[cfg(feature = "answer-builders")]
         pub struct PricingResponse {
             aws: ::std::result::Result<
                 ::std::option::Option<super::CloudPricing>,
@@ -21003,6 +21562,7 @@ Stripe, through PayPal, by bank transfer, or through an AWS Marketplace subscrip
                 ::std::string::String,
             >,
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::default::Default for PricingResponse {
             fn default() -> Self {
                 Self {
@@ -21012,6 +21572,7 @@ Stripe, through PayPal, by bank transfer, or through an AWS Marketplace subscrip
                 }
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl PricingResponse {
             ///Prices on AWS; null when LaserData does not deploy there.
             pub fn aws<T>(mut self, value: T) -> Self
@@ -21053,6 +21614,7 @@ Stripe, through PayPal, by bank transfer, or through an AWS Marketplace subscrip
                 self
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::TryFrom<PricingResponse> for super::PricingResponse {
             type Error = super::error::ConversionError;
             fn try_from(
@@ -21065,6 +21627,7 @@ Stripe, through PayPal, by bank transfer, or through an AWS Marketplace subscrip
                 })
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::From<super::PricingResponse> for PricingResponse {
             fn from(value: super::PricingResponse) -> Self {
                 Self {
@@ -21076,10 +21639,12 @@ Stripe, through PayPal, by bank transfer, or through an AWS Marketplace subscrip
         }
         #[derive(Clone, Debug)]
         ///A builder for [`super::RegionInfo`].
+        #[cfg(feature = "answer-builders")]
         pub struct RegionInfo {
             key: ::std::result::Result<::std::string::String, ::std::string::String>,
             name: ::std::result::Result<::std::string::String, ::std::string::String>,
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::default::Default for RegionInfo {
             fn default() -> Self {
                 Self {
@@ -21088,6 +21653,7 @@ Stripe, through PayPal, by bank transfer, or through an AWS Marketplace subscrip
                 }
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl RegionInfo {
             ///The region's identifier in the provider's naming, used as the `region` path parameter.
             pub fn key<T>(mut self, value: T) -> Self
@@ -21116,6 +21682,7 @@ Stripe, through PayPal, by bank transfer, or through an AWS Marketplace subscrip
                 self
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::TryFrom<RegionInfo> for super::RegionInfo {
             type Error = super::error::ConversionError;
             fn try_from(
@@ -21127,6 +21694,7 @@ Stripe, through PayPal, by bank transfer, or through an AWS Marketplace subscrip
                 })
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::From<super::RegionInfo> for RegionInfo {
             fn from(value: super::RegionInfo) -> Self {
                 Self {
@@ -21277,6 +21845,7 @@ can see an adjacently tagged union (`action_type` + `payload`); each one's
         }
         #[derive(Clone, Debug)]
         ///A builder for [`super::RoleBasicInfo`].
+        #[cfg(feature = "answer-builders")]
         pub struct RoleBasicInfo {
             id: ::std::result::Result<
                 ::laserdata_core::shared::RoleId,
@@ -21291,6 +21860,7 @@ can see an adjacently tagged union (`action_type` + `payload`); each one's
                 ::std::string::String,
             >,
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::default::Default for RoleBasicInfo {
             fn default() -> Self {
                 Self {
@@ -21300,6 +21870,7 @@ can see an adjacently tagged union (`action_type` + `payload`); each one's
                 }
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl RoleBasicInfo {
             ///Identifies a role within a tenant. Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
             pub fn id<T>(mut self, value: T) -> Self
@@ -21343,6 +21914,7 @@ for an API key created with inline permissions.*/
                 self
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::TryFrom<RoleBasicInfo> for super::RoleBasicInfo {
             type Error = super::error::ConversionError;
             fn try_from(
@@ -21355,6 +21927,7 @@ for an API key created with inline permissions.*/
                 })
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::From<super::RoleBasicInfo> for RoleBasicInfo {
             fn from(value: super::RoleBasicInfo) -> Self {
                 Self {
@@ -21475,6 +22048,7 @@ for an API key created with inline permissions.*/
         }
         #[derive(Clone, Debug)]
         ///A builder for [`super::RoleMemberInfo`].
+        #[cfg(feature = "answer-builders")]
         pub struct RoleMemberInfo {
             active: ::std::result::Result<bool, ::std::string::String>,
             email: ::std::result::Result<super::Email, ::std::string::String>,
@@ -21484,6 +22058,7 @@ for an API key created with inline permissions.*/
             >,
             name: ::std::result::Result<super::FullName, ::std::string::String>,
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::default::Default for RoleMemberInfo {
             fn default() -> Self {
                 Self {
@@ -21494,6 +22069,7 @@ for an API key created with inline permissions.*/
                 }
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl RoleMemberInfo {
             ///False when the person's membership of the tenant has been deactivated.
             pub fn active<T>(mut self, value: T) -> Self
@@ -21546,6 +22122,7 @@ for an API key created with inline permissions.*/
                 self
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::TryFrom<RoleMemberInfo> for super::RoleMemberInfo {
             type Error = super::error::ConversionError;
             fn try_from(
@@ -21559,6 +22136,7 @@ for an API key created with inline permissions.*/
                 })
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::From<super::RoleMemberInfo> for RoleMemberInfo {
             fn from(value: super::RoleMemberInfo) -> Self {
                 Self {
@@ -21696,6 +22274,7 @@ for an API key created with inline permissions.*/
         }
         #[derive(Clone, Debug)]
         ///A builder for [`super::RolePermissionsInfo`].
+        #[cfg(feature = "answer-builders")]
         pub struct RolePermissionsInfo {
             division: ::std::result::Result<
                 ::std::vec::Vec<::std::string::String>,
@@ -21717,6 +22296,7 @@ for an API key created with inline permissions.*/
                 ::std::string::String,
             >,
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::default::Default for RolePermissionsInfo {
             fn default() -> Self {
                 Self {
@@ -21727,6 +22307,7 @@ for an API key created with inline permissions.*/
                 }
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl RolePermissionsInfo {
             ///The permission keys held in every division of the tenant.
             pub fn division<T>(mut self, value: T) -> Self
@@ -21786,6 +22367,7 @@ for an API key created with inline permissions.*/
                 self
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::TryFrom<RolePermissionsInfo>
         for super::RolePermissionsInfo {
             type Error = super::error::ConversionError;
@@ -21800,6 +22382,7 @@ for an API key created with inline permissions.*/
                 })
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::From<super::RolePermissionsInfo> for RolePermissionsInfo {
             fn from(value: super::RolePermissionsInfo) -> Self {
                 Self {
@@ -21812,6 +22395,7 @@ for an API key created with inline permissions.*/
         }
         #[derive(Clone, Debug)]
         ///A builder for [`super::ScopeEntryDeploymentId`].
+        #[cfg(feature = "answer-builders")]
         pub struct ScopeEntryDeploymentId {
             id: ::std::result::Result<
                 ::laserdata_core::shared::DeploymentId,
@@ -21819,6 +22403,7 @@ for an API key created with inline permissions.*/
             >,
             name: ::std::result::Result<super::DeploymentName, ::std::string::String>,
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::default::Default for ScopeEntryDeploymentId {
             fn default() -> Self {
                 Self {
@@ -21827,6 +22412,7 @@ for an API key created with inline permissions.*/
                 }
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ScopeEntryDeploymentId {
             ///Identifies a deployment within an environment. Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
             pub fn id<T>(mut self, value: T) -> Self
@@ -21853,6 +22439,7 @@ for an API key created with inline permissions.*/
                 self
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::TryFrom<ScopeEntryDeploymentId>
         for super::ScopeEntryDeploymentId {
             type Error = super::error::ConversionError;
@@ -21865,6 +22452,7 @@ for an API key created with inline permissions.*/
                 })
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::From<super::ScopeEntryDeploymentId>
         for ScopeEntryDeploymentId {
             fn from(value: super::ScopeEntryDeploymentId) -> Self {
@@ -21876,6 +22464,7 @@ for an API key created with inline permissions.*/
         }
         #[derive(Clone, Debug)]
         ///A builder for [`super::ScopeEntryDivisionId`].
+        #[cfg(feature = "answer-builders")]
         pub struct ScopeEntryDivisionId {
             id: ::std::result::Result<
                 ::laserdata_core::shared::DivisionId,
@@ -21886,6 +22475,7 @@ for an API key created with inline permissions.*/
                 ::std::string::String,
             >,
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::default::Default for ScopeEntryDivisionId {
             fn default() -> Self {
                 Self {
@@ -21894,6 +22484,7 @@ for an API key created with inline permissions.*/
                 }
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ScopeEntryDivisionId {
             ///Identifies a division within a tenant. Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
             pub fn id<T>(mut self, value: T) -> Self
@@ -21920,6 +22511,7 @@ for an API key created with inline permissions.*/
                 self
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::TryFrom<ScopeEntryDivisionId>
         for super::ScopeEntryDivisionId {
             type Error = super::error::ConversionError;
@@ -21932,6 +22524,7 @@ for an API key created with inline permissions.*/
                 })
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::From<super::ScopeEntryDivisionId> for ScopeEntryDivisionId {
             fn from(value: super::ScopeEntryDivisionId) -> Self {
                 Self {
@@ -21942,6 +22535,7 @@ for an API key created with inline permissions.*/
         }
         #[derive(Clone, Debug)]
         ///A builder for [`super::ScopeEntryEnvironmentId`].
+        #[cfg(feature = "answer-builders")]
         pub struct ScopeEntryEnvironmentId {
             id: ::std::result::Result<
                 ::laserdata_core::shared::EnvironmentId,
@@ -21952,6 +22546,7 @@ for an API key created with inline permissions.*/
                 ::std::string::String,
             >,
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::default::Default for ScopeEntryEnvironmentId {
             fn default() -> Self {
                 Self {
@@ -21960,6 +22555,7 @@ for an API key created with inline permissions.*/
                 }
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ScopeEntryEnvironmentId {
             ///Identifies an environment within a division. Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
             pub fn id<T>(mut self, value: T) -> Self
@@ -21986,6 +22582,7 @@ for an API key created with inline permissions.*/
                 self
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::TryFrom<ScopeEntryEnvironmentId>
         for super::ScopeEntryEnvironmentId {
             type Error = super::error::ConversionError;
@@ -21998,6 +22595,7 @@ for an API key created with inline permissions.*/
                 })
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::From<super::ScopeEntryEnvironmentId>
         for ScopeEntryEnvironmentId {
             fn from(value: super::ScopeEntryEnvironmentId) -> Self {
@@ -22009,6 +22607,7 @@ for an API key created with inline permissions.*/
         }
         #[derive(Clone, Debug)]
         ///A builder for [`super::ScopeEntryTenantId`].
+        #[cfg(feature = "answer-builders")]
         pub struct ScopeEntryTenantId {
             id: ::std::result::Result<
                 ::laserdata_core::shared::TenantId,
@@ -22016,6 +22615,7 @@ for an API key created with inline permissions.*/
             >,
             name: ::std::result::Result<super::TenantName, ::std::string::String>,
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::default::Default for ScopeEntryTenantId {
             fn default() -> Self {
                 Self {
@@ -22024,6 +22624,7 @@ for an API key created with inline permissions.*/
                 }
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ScopeEntryTenantId {
             ///Identifies a tenant (an organization). Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
             pub fn id<T>(mut self, value: T) -> Self
@@ -22050,6 +22651,7 @@ for an API key created with inline permissions.*/
                 self
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::TryFrom<ScopeEntryTenantId> for super::ScopeEntryTenantId {
             type Error = super::error::ConversionError;
             fn try_from(
@@ -22061,6 +22663,7 @@ for an API key created with inline permissions.*/
                 })
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::From<super::ScopeEntryTenantId> for ScopeEntryTenantId {
             fn from(value: super::ScopeEntryTenantId) -> Self {
                 Self {
@@ -22071,6 +22674,7 @@ for an API key created with inline permissions.*/
         }
         #[derive(Clone, Debug)]
         ///A builder for [`super::SessionInfo`].
+        #[cfg(feature = "answer-builders")]
         pub struct SessionInfo {
             csrf_token: ::std::result::Result<
                 ::laserdata_core::SecretString,
@@ -22082,6 +22686,7 @@ for an API key created with inline permissions.*/
                 ::std::string::String,
             >,
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::default::Default for SessionInfo {
             fn default() -> Self {
                 Self {
@@ -22091,6 +22696,7 @@ for an API key created with inline permissions.*/
                 }
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl SessionInfo {
             ///Sets `csrf_token`.
             pub fn csrf_token<T>(mut self, value: T) -> Self
@@ -22132,6 +22738,7 @@ for an API key created with inline permissions.*/
                 self
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::TryFrom<SessionInfo> for super::SessionInfo {
             type Error = super::error::ConversionError;
             fn try_from(
@@ -22144,6 +22751,7 @@ for an API key created with inline permissions.*/
                 })
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::From<super::SessionInfo> for SessionInfo {
             fn from(value: super::SessionInfo) -> Self {
                 Self {
@@ -22202,12 +22810,14 @@ for an API key created with inline permissions.*/
         }
         #[derive(Clone, Debug)]
         ///A builder for [`super::SetupIntentResponse`].
+        #[cfg(feature = "answer-builders")]
         pub struct SetupIntentResponse {
             client_secret: ::std::result::Result<
                 ::laserdata_core::SecretString,
                 ::std::string::String,
             >,
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::default::Default for SetupIntentResponse {
             fn default() -> Self {
                 Self {
@@ -22215,6 +22825,7 @@ for an API key created with inline permissions.*/
                 }
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl SetupIntentResponse {
             ///Sets `client_secret`.
             pub fn client_secret<T>(mut self, value: T) -> Self
@@ -22230,6 +22841,7 @@ for an API key created with inline permissions.*/
                 self
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::TryFrom<SetupIntentResponse>
         for super::SetupIntentResponse {
             type Error = super::error::ConversionError;
@@ -22241,6 +22853,7 @@ for an API key created with inline permissions.*/
                 })
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::From<super::SetupIntentResponse> for SetupIntentResponse {
             fn from(value: super::SetupIntentResponse) -> Self {
                 Self {
@@ -22650,6 +23263,7 @@ for an API key created with inline permissions.*/
         }
         #[derive(Clone, Debug)]
         ///A builder for [`super::StorageInfo`].
+        #[cfg(feature = "answer-builders")]
         pub struct StorageInfo {
             available: ::std::result::Result<bool, ::std::string::String>,
             clusters: ::std::result::Result<
@@ -22663,6 +23277,7 @@ for an API key created with inline permissions.*/
             key: ::std::result::Result<::std::string::String, ::std::string::String>,
             name: ::std::result::Result<::std::string::String, ::std::string::String>,
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::default::Default for StorageInfo {
             fn default() -> Self {
                 Self {
@@ -22674,6 +23289,7 @@ for an API key created with inline permissions.*/
                 }
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl StorageInfo {
             ///Whether the tenant may use this kind here; false when its plan does not include it.
             pub fn available<T>(mut self, value: T) -> Self
@@ -22741,6 +23357,7 @@ for an API key created with inline permissions.*/
                 self
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::TryFrom<StorageInfo> for super::StorageInfo {
             type Error = super::error::ConversionError;
             fn try_from(
@@ -22755,6 +23372,7 @@ for an API key created with inline permissions.*/
                 })
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::From<super::StorageInfo> for StorageInfo {
             fn from(value: super::StorageInfo) -> Self {
                 Self {
@@ -22768,6 +23386,7 @@ for an API key created with inline permissions.*/
         }
         #[derive(Clone, Debug)]
         ///A builder for [`super::StoragePricing`].
+        #[cfg(feature = "answer-builders")]
         pub struct StoragePricing {
             data_retention: ::std::result::Result<
                 ::std::option::Option<super::DataRetentionPricing>,
@@ -22782,6 +23401,7 @@ for an API key created with inline permissions.*/
                 ::std::string::String,
             >,
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::default::Default for StoragePricing {
             fn default() -> Self {
                 Self {
@@ -22791,6 +23411,7 @@ for an API key created with inline permissions.*/
                 }
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl StoragePricing {
             ///The price of keeping data for longer; null where it is not offered.
             pub fn data_retention<T>(mut self, value: T) -> Self
@@ -22836,6 +23457,7 @@ for an API key created with inline permissions.*/
                 self
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::TryFrom<StoragePricing> for super::StoragePricing {
             type Error = super::error::ConversionError;
             fn try_from(
@@ -22848,6 +23470,7 @@ for an API key created with inline permissions.*/
                 })
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::From<super::StoragePricing> for StoragePricing {
             fn from(value: super::StoragePricing) -> Self {
                 Self {
@@ -22859,6 +23482,7 @@ for an API key created with inline permissions.*/
         }
         #[derive(Clone, Debug)]
         ///A builder for [`super::StorageProfile`].
+        #[cfg(feature = "answer-builders")]
         pub struct StorageProfile {
             max_storage_gb: ::std::result::Result<i32, ::std::string::String>,
             min_storage_gb: ::std::result::Result<i32, ::std::string::String>,
@@ -22871,6 +23495,7 @@ for an API key created with inline permissions.*/
                 ::std::string::String,
             >,
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::default::Default for StorageProfile {
             fn default() -> Self {
                 Self {
@@ -22889,6 +23514,7 @@ for an API key created with inline permissions.*/
                 }
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl StorageProfile {
             ///The largest volume, in GB, a node can have.
             pub fn max_storage_gb<T>(mut self, value: T) -> Self
@@ -22951,6 +23577,7 @@ for an API key created with inline permissions.*/
                 self
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::TryFrom<StorageProfile> for super::StorageProfile {
             type Error = super::error::ConversionError;
             fn try_from(
@@ -22964,6 +23591,7 @@ for an API key created with inline permissions.*/
                 })
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::From<super::StorageProfile> for StorageProfile {
             fn from(value: super::StorageProfile) -> Self {
                 Self {
@@ -23147,6 +23775,7 @@ for an API key created with inline permissions.*/
         }
         #[derive(Clone, Debug)]
         ///A builder for [`super::TelemetryPricing`].
+        #[cfg(feature = "answer-builders")]
         pub struct TelemetryPricing {
             included_days: ::std::result::Result<i32, ::std::string::String>,
             per_day: ::std::result::Result<
@@ -23154,6 +23783,7 @@ for an API key created with inline permissions.*/
                 ::std::string::String,
             >,
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::default::Default for TelemetryPricing {
             fn default() -> Self {
                 Self {
@@ -23164,6 +23794,7 @@ for an API key created with inline permissions.*/
                 }
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl TelemetryPricing {
             ///How many days of telemetry every deployment keeps at no charge.
             pub fn included_days<T>(mut self, value: T) -> Self
@@ -23192,6 +23823,7 @@ for an API key created with inline permissions.*/
                 self
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::TryFrom<TelemetryPricing> for super::TelemetryPricing {
             type Error = super::error::ConversionError;
             fn try_from(
@@ -23203,6 +23835,7 @@ for an API key created with inline permissions.*/
                 })
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::From<super::TelemetryPricing> for TelemetryPricing {
             fn from(value: super::TelemetryPricing) -> Self {
                 Self {
@@ -23213,11 +23846,13 @@ for an API key created with inline permissions.*/
         }
         #[derive(Clone, Debug)]
         ///A builder for [`super::TelemetryRetention`].
+        #[cfg(feature = "answer-builders")]
         pub struct TelemetryRetention {
             heartbeats_days: ::std::result::Result<i32, ::std::string::String>,
             logs_days: ::std::result::Result<i32, ::std::string::String>,
             metrics_days: ::std::result::Result<i32, ::std::string::String>,
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::default::Default for TelemetryRetention {
             fn default() -> Self {
                 Self {
@@ -23229,6 +23864,7 @@ for an API key created with inline permissions.*/
                 }
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl TelemetryRetention {
             ///For how many days the deployment's node heartbeats are kept.
             pub fn heartbeats_days<T>(mut self, value: T) -> Self
@@ -23272,6 +23908,7 @@ for an API key created with inline permissions.*/
                 self
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::TryFrom<TelemetryRetention> for super::TelemetryRetention {
             type Error = super::error::ConversionError;
             fn try_from(
@@ -23284,6 +23921,7 @@ for an API key created with inline permissions.*/
                 })
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::From<super::TelemetryRetention> for TelemetryRetention {
             fn from(value: super::TelemetryRetention) -> Self {
                 Self {
@@ -23295,6 +23933,7 @@ for an API key created with inline permissions.*/
         }
         #[derive(Clone, Debug)]
         ///A builder for [`super::TenantConfig`].
+        #[cfg(feature = "answer-builders")]
         pub struct TenantConfig {
             block_external_invitations: ::std::result::Result<
                 bool,
@@ -23309,6 +23948,7 @@ for an API key created with inline permissions.*/
                 ::std::string::String,
             >,
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::default::Default for TenantConfig {
             fn default() -> Self {
                 Self {
@@ -23323,6 +23963,7 @@ for an API key created with inline permissions.*/
                 }
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl TenantConfig {
             ///When true, other tenants may not invite people whose address is in this tenant's e-mail domain.
             pub fn block_external_invitations<T>(mut self, value: T) -> Self
@@ -23371,6 +24012,7 @@ directly (`open`), or by asking and waiting for approval (`request_to_join`).*/
                 self
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::TryFrom<TenantConfig> for super::TenantConfig {
             type Error = super::error::ConversionError;
             fn try_from(
@@ -23384,6 +24026,7 @@ directly (`open`), or by asking and waiting for approval (`request_to_join`).*/
                 })
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::From<super::TenantConfig> for TenantConfig {
             fn from(value: super::TenantConfig) -> Self {
                 Self {
@@ -23850,6 +24493,7 @@ refused.*/
         }
         #[derive(Clone, Debug)]
         ///A builder for [`super::TenantInfo`].
+        #[cfg(feature = "answer-builders")]
         pub struct TenantInfo {
             created_at: ::std::result::Result<
                 ::chrono::DateTime<::chrono::offset::Utc>,
@@ -23870,6 +24514,7 @@ refused.*/
                 ::std::string::String,
             >,
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::default::Default for TenantInfo {
             fn default() -> Self {
                 Self {
@@ -23882,6 +24527,7 @@ refused.*/
                 }
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl TenantInfo {
             ///When the tenant was created.
             pub fn created_at<T>(mut self, value: T) -> Self
@@ -23960,6 +24606,7 @@ refused.*/
                 self
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::TryFrom<TenantInfo> for super::TenantInfo {
             type Error = super::error::ConversionError;
             fn try_from(
@@ -23975,6 +24622,7 @@ refused.*/
                 })
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::From<super::TenantInfo> for TenantInfo {
             fn from(value: super::TenantInfo) -> Self {
                 Self {
@@ -23989,6 +24637,7 @@ refused.*/
         }
         #[derive(Clone, Debug)]
         ///A builder for [`super::TenantInvitationInfo`].
+        #[cfg(feature = "answer-builders")]
         pub struct TenantInvitationInfo {
             email: ::std::result::Result<super::Email, ::std::string::String>,
             id: ::std::result::Result<
@@ -24004,6 +24653,7 @@ refused.*/
                 ::std::string::String,
             >,
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::default::Default for TenantInvitationInfo {
             fn default() -> Self {
                 Self {
@@ -24014,6 +24664,7 @@ refused.*/
                 }
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl TenantInvitationInfo {
             ///An e-mail address.
             pub fn email<T>(mut self, value: T) -> Self
@@ -24068,6 +24719,7 @@ refused.*/
                 self
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::TryFrom<TenantInvitationInfo>
         for super::TenantInvitationInfo {
             type Error = super::error::ConversionError;
@@ -24082,6 +24734,7 @@ refused.*/
                 })
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::From<super::TenantInvitationInfo> for TenantInvitationInfo {
             fn from(value: super::TenantInvitationInfo) -> Self {
                 Self {
@@ -24094,6 +24747,7 @@ refused.*/
         }
         #[derive(Clone, Debug)]
         ///A builder for [`super::TenantPermissions`].
+        #[cfg(feature = "answer-builders")]
         pub struct TenantPermissions {
             division: ::std::result::Result<
                 ::std::vec::Vec<super::PermissionInfo>,
@@ -24108,6 +24762,7 @@ refused.*/
                 ::std::string::String,
             >,
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::default::Default for TenantPermissions {
             fn default() -> Self {
                 Self {
@@ -24117,6 +24772,7 @@ refused.*/
                 }
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl TenantPermissions {
             ///Permissions that apply within a division.
             pub fn division<T>(mut self, value: T) -> Self
@@ -24158,6 +24814,7 @@ refused.*/
                 self
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::TryFrom<TenantPermissions> for super::TenantPermissions {
             type Error = super::error::ConversionError;
             fn try_from(
@@ -24170,6 +24827,7 @@ refused.*/
                 })
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::From<super::TenantPermissions> for TenantPermissions {
             fn from(value: super::TenantPermissions) -> Self {
                 Self {
@@ -24181,6 +24839,7 @@ refused.*/
         }
         #[derive(Clone, Debug)]
         ///A builder for [`super::TenantStructure`].
+        #[cfg(feature = "answer-builders")]
         pub struct TenantStructure {
             divisions: ::std::result::Result<
                 ::std::vec::Vec<super::DivisionStructure>,
@@ -24192,6 +24851,7 @@ refused.*/
             >,
             name: ::std::result::Result<super::TenantName, ::std::string::String>,
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::default::Default for TenantStructure {
             fn default() -> Self {
                 Self {
@@ -24201,6 +24861,7 @@ refused.*/
                 }
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl TenantStructure {
             ///The tenant's divisions, each with its environments.
             pub fn divisions<T>(mut self, value: T) -> Self
@@ -24240,6 +24901,7 @@ refused.*/
                 self
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::TryFrom<TenantStructure> for super::TenantStructure {
             type Error = super::error::ConversionError;
             fn try_from(
@@ -24252,6 +24914,7 @@ refused.*/
                 })
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::From<super::TenantStructure> for TenantStructure {
             fn from(value: super::TenantStructure) -> Self {
                 Self {
@@ -24263,6 +24926,7 @@ refused.*/
         }
         #[derive(Clone, Debug)]
         ///A builder for [`super::TenantSubscriptionInfo`].
+        #[cfg(feature = "answer-builders")]
         pub struct TenantSubscriptionInfo {
             active: ::std::result::Result<bool, ::std::string::String>,
             created_at: ::std::result::Result<
@@ -24280,6 +24944,7 @@ refused.*/
                 ::std::string::String,
             >,
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::default::Default for TenantSubscriptionInfo {
             fn default() -> Self {
                 Self {
@@ -24292,6 +24957,7 @@ refused.*/
                 }
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl TenantSubscriptionInfo {
             ///Whether the subscription is in force.
             pub fn active<T>(mut self, value: T) -> Self
@@ -24370,6 +25036,7 @@ refused.*/
                 self
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::TryFrom<TenantSubscriptionInfo>
         for super::TenantSubscriptionInfo {
             type Error = super::error::ConversionError;
@@ -24386,6 +25053,7 @@ refused.*/
                 })
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::From<super::TenantSubscriptionInfo>
         for TenantSubscriptionInfo {
             fn from(value: super::TenantSubscriptionInfo) -> Self {
@@ -24401,11 +25069,13 @@ refused.*/
         }
         #[derive(Clone, Debug)]
         ///A builder for [`super::TenantSummaryInfo`].
+        #[cfg(feature = "answer-builders")]
         pub struct TenantSummaryInfo {
             total_deployments: ::std::result::Result<i32, ::std::string::String>,
             total_divisions: ::std::result::Result<i32, ::std::string::String>,
             total_environments: ::std::result::Result<i32, ::std::string::String>,
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::default::Default for TenantSummaryInfo {
             fn default() -> Self {
                 Self {
@@ -24421,6 +25091,7 @@ refused.*/
                 }
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl TenantSummaryInfo {
             ///How many deployments there are across all of the tenant's environments.
             pub fn total_deployments<T>(mut self, value: T) -> Self
@@ -24468,6 +25139,7 @@ refused.*/
                 self
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::TryFrom<TenantSummaryInfo> for super::TenantSummaryInfo {
             type Error = super::error::ConversionError;
             fn try_from(
@@ -24480,6 +25152,7 @@ refused.*/
                 })
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::From<super::TenantSummaryInfo> for TenantSummaryInfo {
             fn from(value: super::TenantSummaryInfo) -> Self {
                 Self {
@@ -24491,6 +25164,7 @@ refused.*/
         }
         #[derive(Clone, Debug)]
         ///A builder for [`super::TierInfo`].
+        #[cfg(feature = "answer-builders")]
         pub struct TierInfo {
             available: ::std::result::Result<bool, ::std::string::String>,
             clusters: ::std::result::Result<
@@ -24522,6 +25196,7 @@ refused.*/
             >,
             vcpus: ::std::result::Result<i32, ::std::string::String>,
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::default::Default for TierInfo {
             fn default() -> Self {
                 Self {
@@ -24539,6 +25214,7 @@ refused.*/
                 }
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl TierInfo {
             ///Whether the tenant may deploy this tier here; false when its plan does not include it.
             pub fn available<T>(mut self, value: T) -> Self
@@ -24686,6 +25362,7 @@ refused.*/
                 self
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::TryFrom<TierInfo> for super::TierInfo {
             type Error = super::error::ConversionError;
             fn try_from(
@@ -24706,6 +25383,7 @@ refused.*/
                 })
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::From<super::TierInfo> for TierInfo {
             fn from(value: super::TierInfo) -> Self {
                 Self {
@@ -24725,6 +25403,7 @@ refused.*/
         }
         #[derive(Clone, Debug)]
         ///A builder for [`super::TopologySurcharge`].
+        #[cfg(feature = "answer-builders")]
         pub struct TopologySurcharge {
             multi_az: ::std::result::Result<
                 ::laserdata_core::shared::Money,
@@ -24735,6 +25414,7 @@ refused.*/
                 ::std::string::String,
             >,
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::default::Default for TopologySurcharge {
             fn default() -> Self {
                 Self {
@@ -24743,6 +25423,7 @@ refused.*/
                 }
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl TopologySurcharge {
             ///The surcharge per GB when the nodes are spread over several zones.
             pub fn multi_az<T>(mut self, value: T) -> Self
@@ -24771,6 +25452,7 @@ refused.*/
                 self
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::TryFrom<TopologySurcharge> for super::TopologySurcharge {
             type Error = super::error::ConversionError;
             fn try_from(
@@ -24782,6 +25464,7 @@ refused.*/
                 })
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::From<super::TopologySurcharge> for TopologySurcharge {
             fn from(value: super::TopologySurcharge) -> Self {
                 Self {
@@ -24792,6 +25475,7 @@ refused.*/
         }
         #[derive(Clone, Debug)]
         ///A builder for [`super::TransferPricing`].
+        #[cfg(feature = "answer-builders")]
         pub struct TransferPricing {
             cross_az_per_gb: ::std::result::Result<
                 ::laserdata_core::shared::Money,
@@ -24810,6 +25494,7 @@ refused.*/
                 ::std::string::String,
             >,
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::default::Default for TransferPricing {
             fn default() -> Self {
                 Self {
@@ -24829,6 +25514,7 @@ refused.*/
                 }
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl TransferPricing {
             ///Between availability zones of one region.
             pub fn cross_az_per_gb<T>(mut self, value: T) -> Self
@@ -24891,6 +25577,7 @@ refused.*/
                 self
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::TryFrom<TransferPricing> for super::TransferPricing {
             type Error = super::error::ConversionError;
             fn try_from(
@@ -24905,6 +25592,7 @@ refused.*/
                 })
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::From<super::TransferPricing> for TransferPricing {
             fn from(value: super::TransferPricing) -> Self {
                 Self {

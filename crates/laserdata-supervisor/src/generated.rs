@@ -80,6 +80,9 @@ opens none lets nothing through.*/
     }
     impl AccessRuleInfo {
         ///A builder for this type: set the fields one by one; it converts into the type (with `try_into()`) or goes where the type is expected.
+        ///
+        /// Built with the `answer-builders` feature: only answers hold this type.
+        #[cfg(feature = "answer-builders")]
         pub fn builder() -> builder::AccessRuleInfo {
             Default::default()
         }
@@ -270,6 +273,9 @@ are final.*/
     }
     impl ActivityInfo {
         ///A builder for this type: set the fields one by one; it converts into the type (with `try_into()`) or goes where the type is expected.
+        ///
+        /// Built with the `answer-builders` feature: only answers hold this type.
+        #[cfg(feature = "answer-builders")]
         pub fn builder() -> builder::ActivityInfo {
             Default::default()
         }
@@ -430,6 +436,9 @@ values may follow AWS's own peering states or snake_case. Treat any value as opa
     }
     impl AwsPrivateLinkInfo {
         ///A builder for this type: set the fields one by one; it converts into the type (with `try_into()`) or goes where the type is expected.
+        ///
+        /// Built with the `answer-builders` feature: only answers hold this type.
+        #[cfg(feature = "answer-builders")]
         pub fn builder() -> builder::AwsPrivateLinkInfo {
             Default::default()
         }
@@ -495,6 +504,9 @@ values may follow AWS's own peering states or snake_case. Treat any value as opa
     }
     impl AwsVpcPeeringInfo {
         ///A builder for this type: set the fields one by one; it converts into the type (with `try_into()`) or goes where the type is expected.
+        ///
+        /// Built with the `answer-builders` feature: only answers hold this type.
+        #[cfg(feature = "answer-builders")]
         pub fn builder() -> builder::AwsVpcPeeringInfo {
             Default::default()
         }
@@ -597,6 +609,9 @@ are going away).*/
     }
     impl BackupInfo {
         ///A builder for this type: set the fields one by one; it converts into the type (with `try_into()`) or goes where the type is expected.
+        ///
+        /// Built with the `answer-builders` feature: only answers hold this type.
+        #[cfg(feature = "answer-builders")]
         pub fn builder() -> builder::BackupInfo {
             Default::default()
         }
@@ -979,6 +994,9 @@ may appear, so treat this as an open set.
     }
     impl ConfigSchemaEntry {
         ///A builder for this type: set the fields one by one; it converts into the type (with `try_into()`) or goes where the type is expected.
+        ///
+        /// Built with the `answer-builders` feature: only answers hold this type.
+        #[cfg(feature = "answer-builders")]
         pub fn builder() -> builder::ConfigSchemaEntry {
             Default::default()
         }
@@ -996,6 +1014,9 @@ may appear, so treat this as an open set.
     }
     impl ConfigSchemaSection {
         ///A builder for this type: set the fields one by one; it converts into the type (with `try_into()`) or goes where the type is expected.
+        ///
+        /// Built with the `answer-builders` feature: only answers hold this type.
+        #[cfg(feature = "answer-builders")]
         pub fn builder() -> builder::ConfigSchemaSection {
             Default::default()
         }
@@ -1064,6 +1085,9 @@ Values can exceed 2^53, so read them as 64-bit integers, never as floating point
     }
     impl ConfigVersionInfo {
         ///A builder for this type: set the fields one by one; it converts into the type (with `try_into()`) or goes where the type is expected.
+        ///
+        /// Built with the `answer-builders` feature: only answers hold this type.
+        #[cfg(feature = "answer-builders")]
         pub fn builder() -> builder::ConfigVersionInfo {
             Default::default()
         }
@@ -1154,6 +1178,9 @@ connectors runtime runs it; the exact strings are not confirmed (`pending` and
     }
     impl ConnectorInstanceInfo {
         ///A builder for this type: set the fields one by one; it converts into the type (with `try_into()`) or goes where the type is expected.
+        ///
+        /// Built with the `answer-builders` feature: only answers hold this type.
+        #[cfg(feature = "answer-builders")]
         pub fn builder() -> builder::ConnectorInstanceInfo {
             Default::default()
         }
@@ -1649,6 +1676,9 @@ terms.
     }
     impl DeploymentCredentials {
         ///A builder for this type: set the fields one by one; it converts into the type (with `try_into()`) or goes where the type is expected.
+        ///
+        /// Built with the `answer-builders` feature: only answers hold this type.
+        #[cfg(feature = "answer-builders")]
         pub fn builder() -> builder::DeploymentCredentials {
             Default::default()
         }
@@ -1761,6 +1791,9 @@ values may follow AWS's own peering states or snake_case. Treat any value as opa
     }
     impl GcpPrivateServiceConnectInfo {
         ///A builder for this type: set the fields one by one; it converts into the type (with `try_into()`) or goes where the type is expected.
+        ///
+        /// Built with the `answer-builders` feature: only answers hold this type.
+        #[cfg(feature = "answer-builders")]
         pub fn builder() -> builder::GcpPrivateServiceConnectInfo {
             Default::default()
         }
@@ -1871,6 +1904,9 @@ values may follow AWS's own peering states or snake_case. Treat any value as opa
     }
     impl GcpVpcPeeringInfo {
         ///A builder for this type: set the fields one by one; it converts into the type (with `try_into()`) or goes where the type is expected.
+        ///
+        /// Built with the `answer-builders` feature: only answers hold this type.
+        #[cfg(feature = "answer-builders")]
         pub fn builder() -> builder::GcpVpcPeeringInfo {
             Default::default()
         }
@@ -1922,6 +1958,9 @@ The set is open: other values may appear and are passed through unchanged.*/
     }
     impl HeartbeatInfo {
         ///A builder for this type: set the fields one by one; it converts into the type (with `try_into()`) or goes where the type is expected.
+        ///
+        /// Built with the `answer-builders` feature: only answers hold this type.
+        #[cfg(feature = "answer-builders")]
         pub fn builder() -> builder::HeartbeatInfo {
             Default::default()
         }
@@ -1951,6 +1990,9 @@ The set is open: other values may appear and are passed through unchanged.*/
     }
     impl HeartbeatRecord {
         ///A builder for this type: set the fields one by one; it converts into the type (with `try_into()`) or goes where the type is expected.
+        ///
+        /// Built with the `answer-builders` feature: only answers hold this type.
+        #[cfg(feature = "answer-builders")]
         pub fn builder() -> builder::HeartbeatRecord {
             Default::default()
         }
@@ -1987,6 +2029,9 @@ The set is open: other values may appear and are passed through unchanged.*/
     }
     impl LogEntry {
         ///A builder for this type: set the fields one by one; it converts into the type (with `try_into()`) or goes where the type is expected.
+        ///
+        /// Built with the `answer-builders` feature: only answers hold this type.
+        #[cfg(feature = "answer-builders")]
         pub fn builder() -> builder::LogEntry {
             Default::default()
         }
@@ -2056,6 +2101,9 @@ sent.
     }
     impl NetworkInfo {
         ///A builder for this type: set the fields one by one; it converts into the type (with `try_into()`) or goes where the type is expected.
+        ///
+        /// Built with the `answer-builders` feature: only answers hold this type.
+        #[cfg(feature = "answer-builders")]
         pub fn builder() -> builder::NetworkInfo {
             Default::default()
         }
@@ -2088,6 +2136,9 @@ The set is open: other values may appear and are passed through unchanged.*/
     }
     impl NodeMetrics {
         ///A builder for this type: set the fields one by one; it converts into the type (with `try_into()`) or goes where the type is expected.
+        ///
+        /// Built with the `answer-builders` feature: only answers hold this type.
+        #[cfg(feature = "answer-builders")]
         pub fn builder() -> builder::NodeMetrics {
             Default::default()
         }
@@ -2106,6 +2157,9 @@ The set is open: other values may appear and are passed through unchanged.*/
     }
     impl PagedAccessRuleInfo {
         ///A builder for this type: set the fields one by one; it converts into the type (with `try_into()`) or goes where the type is expected.
+        ///
+        /// Built with the `answer-builders` feature: only answers hold this type.
+        #[cfg(feature = "answer-builders")]
         pub fn builder() -> builder::PagedAccessRuleInfo {
             Default::default()
         }
@@ -2124,6 +2178,9 @@ The set is open: other values may appear and are passed through unchanged.*/
     }
     impl PagedActivityInfo {
         ///A builder for this type: set the fields one by one; it converts into the type (with `try_into()`) or goes where the type is expected.
+        ///
+        /// Built with the `answer-builders` feature: only answers hold this type.
+        #[cfg(feature = "answer-builders")]
         pub fn builder() -> builder::PagedActivityInfo {
             Default::default()
         }
@@ -2142,6 +2199,9 @@ The set is open: other values may appear and are passed through unchanged.*/
     }
     impl PagedConfigVersionInfo {
         ///A builder for this type: set the fields one by one; it converts into the type (with `try_into()`) or goes where the type is expected.
+        ///
+        /// Built with the `answer-builders` feature: only answers hold this type.
+        #[cfg(feature = "answer-builders")]
         pub fn builder() -> builder::PagedConfigVersionInfo {
             Default::default()
         }
@@ -2160,6 +2220,9 @@ The set is open: other values may appear and are passed through unchanged.*/
     }
     impl PagedConnectorInstanceInfo {
         ///A builder for this type: set the fields one by one; it converts into the type (with `try_into()`) or goes where the type is expected.
+        ///
+        /// Built with the `answer-builders` feature: only answers hold this type.
+        #[cfg(feature = "answer-builders")]
         pub fn builder() -> builder::PagedConnectorInstanceInfo {
             Default::default()
         }
@@ -2178,6 +2241,9 @@ The set is open: other values may appear and are passed through unchanged.*/
     }
     impl PagedHeartbeatRecord {
         ///A builder for this type: set the fields one by one; it converts into the type (with `try_into()`) or goes where the type is expected.
+        ///
+        /// Built with the `answer-builders` feature: only answers hold this type.
+        #[cfg(feature = "answer-builders")]
         pub fn builder() -> builder::PagedHeartbeatRecord {
             Default::default()
         }
@@ -2196,6 +2262,9 @@ The set is open: other values may appear and are passed through unchanged.*/
     }
     impl PagedLogEntry {
         ///A builder for this type: set the fields one by one; it converts into the type (with `try_into()`) or goes where the type is expected.
+        ///
+        /// Built with the `answer-builders` feature: only answers hold this type.
+        #[cfg(feature = "answer-builders")]
         pub fn builder() -> builder::PagedLogEntry {
             Default::default()
         }
@@ -2214,6 +2283,9 @@ The set is open: other values may appear and are passed through unchanged.*/
     }
     impl PagedNodeMetrics {
         ///A builder for this type: set the fields one by one; it converts into the type (with `try_into()`) or goes where the type is expected.
+        ///
+        /// Built with the `answer-builders` feature: only answers hold this type.
+        #[cfg(feature = "answer-builders")]
         pub fn builder() -> builder::PagedNodeMetrics {
             Default::default()
         }
@@ -2232,6 +2304,9 @@ The set is open: other values may appear and are passed through unchanged.*/
     }
     impl PagedSnapshotInfo {
         ///A builder for this type: set the fields one by one; it converts into the type (with `try_into()`) or goes where the type is expected.
+        ///
+        /// Built with the `answer-builders` feature: only answers hold this type.
+        #[cfg(feature = "answer-builders")]
         pub fn builder() -> builder::PagedSnapshotInfo {
             Default::default()
         }
@@ -2287,6 +2362,9 @@ values may follow AWS's own peering states or snake_case. Treat any value as opa
     }
     impl SnapshotDownload {
         ///A builder for this type: set the fields one by one; it converts into the type (with `try_into()`) or goes where the type is expected.
+        ///
+        /// Built with the `answer-builders` feature: only answers hold this type.
+        #[cfg(feature = "answer-builders")]
         pub fn builder() -> builder::SnapshotDownload {
             Default::default()
         }
@@ -2327,6 +2405,9 @@ upload, `completed` once every node is done and the report can be downloaded.*/
     }
     impl SnapshotInfo {
         ///A builder for this type: set the fields one by one; it converts into the type (with `try_into()`) or goes where the type is expected.
+        ///
+        /// Built with the `answer-builders` feature: only answers hold this type.
+        #[cfg(feature = "answer-builders")]
         pub fn builder() -> builder::SnapshotInfo {
             Default::default()
         }
@@ -2439,6 +2520,7 @@ The set is open: other values may appear and are passed through unchanged.
     pub mod builder {
         #[derive(Clone, Debug)]
         ///A builder for [`super::AccessRuleInfo`].
+        #[cfg(feature = "answer-builders")]
         pub struct AccessRuleInfo {
             cidr_blocks: ::std::result::Result<
                 ::std::vec::Vec<super::AccessRuleCidrBlock>,
@@ -2463,6 +2545,7 @@ The set is open: other values may appear and are passed through unchanged.
                 ::std::string::String,
             >,
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::default::Default for AccessRuleInfo {
             fn default() -> Self {
                 Self {
@@ -2476,6 +2559,7 @@ The set is open: other values may appear and are passed through unchanged.
                 }
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl AccessRuleInfo {
             ///The IPv4 ranges the rule applies to.
             pub fn cidr_blocks<T>(mut self, value: T) -> Self
@@ -2571,6 +2655,7 @@ opens none lets nothing through.*/
                 self
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::TryFrom<AccessRuleInfo> for super::AccessRuleInfo {
             type Error = super::error::ConversionError;
             fn try_from(
@@ -2587,6 +2672,7 @@ opens none lets nothing through.*/
                 })
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::From<super::AccessRuleInfo> for AccessRuleInfo {
             fn from(value: super::AccessRuleInfo) -> Self {
                 Self {
@@ -2700,6 +2786,7 @@ opens none lets nothing through.*/
         }
         #[derive(Clone, Debug)]
         ///A builder for [`super::ActivityInfo`].
+        #[cfg(feature = "answer-builders")]
         pub struct ActivityInfo {
             action: ::std::result::Result<
                 ::std::option::Option<super::ActivityAction>,
@@ -2734,6 +2821,7 @@ opens none lets nothing through.*/
                 ::std::string::String,
             >,
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::default::Default for ActivityInfo {
             fn default() -> Self {
                 Self {
@@ -2748,6 +2836,7 @@ opens none lets nothing through.*/
                 }
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ActivityInfo {
             /**An action sent to a runtime. Known values: `start`, `stop`, `restart`, and
 `reconfigure:{config_id}`, which applies the configuration row `{config_id}` (an id
@@ -2874,6 +2963,7 @@ are final.*/
                 self
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::TryFrom<ActivityInfo> for super::ActivityInfo {
             type Error = super::error::ConversionError;
             fn try_from(
@@ -2891,6 +2981,7 @@ are final.*/
                 })
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::From<super::ActivityInfo> for ActivityInfo {
             fn from(value: super::ActivityInfo) -> Self {
                 Self {
@@ -2907,6 +2998,7 @@ are final.*/
         }
         #[derive(Clone, Debug)]
         ///A builder for [`super::AwsPrivateLinkInfo`].
+        #[cfg(feature = "answer-builders")]
         pub struct AwsPrivateLinkInfo {
             allowed_principals: ::std::result::Result<
                 ::std::vec::Vec<::std::string::String>,
@@ -2941,6 +3033,7 @@ are final.*/
                 ::std::string::String,
             >,
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::default::Default for AwsPrivateLinkInfo {
             fn default() -> Self {
                 Self {
@@ -2955,6 +3048,7 @@ are final.*/
                 }
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl AwsPrivateLinkInfo {
             ///The AWS principals allowed to create endpoints to the service.
             pub fn allowed_principals<T>(mut self, value: T) -> Self
@@ -3071,6 +3165,7 @@ values may follow AWS's own peering states or snake_case. Treat any value as opa
                 self
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::TryFrom<AwsPrivateLinkInfo> for super::AwsPrivateLinkInfo {
             type Error = super::error::ConversionError;
             fn try_from(
@@ -3088,6 +3183,7 @@ values may follow AWS's own peering states or snake_case. Treat any value as opa
                 })
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::From<super::AwsPrivateLinkInfo> for AwsPrivateLinkInfo {
             fn from(value: super::AwsPrivateLinkInfo) -> Self {
                 Self {
@@ -3104,6 +3200,7 @@ values may follow AWS's own peering states or snake_case. Treat any value as opa
         }
         #[derive(Clone, Debug)]
         ///A builder for [`super::AwsVpcPeeringInfo`].
+        #[cfg(feature = "answer-builders")]
         pub struct AwsVpcPeeringInfo {
             created_at: ::std::result::Result<
                 ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
@@ -3146,6 +3243,7 @@ values may follow AWS's own peering states or snake_case. Treat any value as opa
                 ::std::string::String,
             >,
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::default::Default for AwsVpcPeeringInfo {
             fn default() -> Self {
                 Self {
@@ -3162,6 +3260,7 @@ values may follow AWS's own peering states or snake_case. Treat any value as opa
                 }
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl AwsVpcPeeringInfo {
             ///When the peering was requested.
             pub fn created_at<T>(mut self, value: T) -> Self
@@ -3310,6 +3409,7 @@ values may follow AWS's own peering states or snake_case. Treat any value as opa
                 self
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::TryFrom<AwsVpcPeeringInfo> for super::AwsVpcPeeringInfo {
             type Error = super::error::ConversionError;
             fn try_from(
@@ -3329,6 +3429,7 @@ values may follow AWS's own peering states or snake_case. Treat any value as opa
                 })
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::From<super::AwsVpcPeeringInfo> for AwsVpcPeeringInfo {
             fn from(value: super::AwsVpcPeeringInfo) -> Self {
                 Self {
@@ -3347,6 +3448,7 @@ values may follow AWS's own peering states or snake_case. Treat any value as opa
         }
         #[derive(Clone, Debug)]
         ///A builder for [`super::BackupInfo`].
+        #[cfg(feature = "answer-builders")]
         pub struct BackupInfo {
             backup_type: ::std::result::Result<
                 ::laserdata_core::Open<::laserdata_supervisor::types::BackupType>,
@@ -3406,6 +3508,7 @@ values may follow AWS's own peering states or snake_case. Treat any value as opa
                 ::std::string::String,
             >,
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::default::Default for BackupInfo {
             fn default() -> Self {
                 Self {
@@ -3429,6 +3532,7 @@ values may follow AWS's own peering states or snake_case. Treat any value as opa
                 }
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl BackupInfo {
             /**How a backup came about: `manual` (asked for through the console or the API),
 `scheduled` (taken periodically by a schedule) or `pre_upgrade` (taken by the platform
@@ -3642,6 +3746,7 @@ are going away).*/
                 self
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::TryFrom<BackupInfo> for super::BackupInfo {
             type Error = super::error::ConversionError;
             fn try_from(
@@ -3666,6 +3771,7 @@ are going away).*/
                 })
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::From<super::BackupInfo> for BackupInfo {
             fn from(value: super::BackupInfo) -> Self {
                 Self {
@@ -3689,6 +3795,7 @@ are going away).*/
         }
         #[derive(Clone, Debug)]
         ///A builder for [`super::ConfigSchemaEntry`].
+        #[cfg(feature = "answer-builders")]
         pub struct ConfigSchemaEntry {
             default_value: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
@@ -3721,6 +3828,7 @@ are going away).*/
                 ::std::string::String,
             >,
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::default::Default for ConfigSchemaEntry {
             fn default() -> Self {
                 Self {
@@ -3736,6 +3844,7 @@ are going away).*/
                 }
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ConfigSchemaEntry {
             ///The value used when a configuration leaves the setting out, as text (`"1 GB"`).
             pub fn default_value<T>(mut self, value: T) -> Self
@@ -3857,6 +3966,7 @@ are going away).*/
                 self
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::TryFrom<ConfigSchemaEntry> for super::ConfigSchemaEntry {
             type Error = super::error::ConversionError;
             fn try_from(
@@ -3875,6 +3985,7 @@ are going away).*/
                 })
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::From<super::ConfigSchemaEntry> for ConfigSchemaEntry {
             fn from(value: super::ConfigSchemaEntry) -> Self {
                 Self {
@@ -3892,6 +4003,7 @@ are going away).*/
         }
         #[derive(Clone, Debug)]
         ///A builder for [`super::ConfigSchemaSection`].
+        #[cfg(feature = "answer-builders")]
         pub struct ConfigSchemaSection {
             description: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
@@ -3903,6 +4015,7 @@ are going away).*/
                 ::std::string::String,
             >,
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::default::Default for ConfigSchemaSection {
             fn default() -> Self {
                 Self {
@@ -3912,6 +4025,7 @@ are going away).*/
                 }
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ConfigSchemaSection {
             ///What the section's settings govern.
             pub fn description<T>(mut self, value: T) -> Self
@@ -3953,6 +4067,7 @@ are going away).*/
                 self
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::TryFrom<ConfigSchemaSection>
         for super::ConfigSchemaSection {
             type Error = super::error::ConversionError;
@@ -3966,6 +4081,7 @@ are going away).*/
                 })
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::From<super::ConfigSchemaSection> for ConfigSchemaSection {
             fn from(value: super::ConfigSchemaSection) -> Self {
                 Self {
@@ -3977,6 +4093,7 @@ are going away).*/
         }
         #[derive(Clone, Debug)]
         ///A builder for [`super::ConfigVersionInfo`].
+        #[cfg(feature = "answer-builders")]
         pub struct ConfigVersionInfo {
             created_at: ::std::result::Result<
                 ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
@@ -4005,6 +4122,7 @@ are going away).*/
                 ::std::string::String,
             >,
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::default::Default for ConfigVersionInfo {
             fn default() -> Self {
                 Self {
@@ -4019,6 +4137,7 @@ are going away).*/
                 }
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ConfigVersionInfo {
             ///When the row was saved.
             pub fn created_at<T>(mut self, value: T) -> Self
@@ -4133,6 +4252,7 @@ Values can exceed 2^53, so read them as 64-bit integers, never as floating point
                 self
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::TryFrom<ConfigVersionInfo> for super::ConfigVersionInfo {
             type Error = super::error::ConversionError;
             fn try_from(
@@ -4150,6 +4270,7 @@ Values can exceed 2^53, so read them as 64-bit integers, never as floating point
                 })
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::From<super::ConfigVersionInfo> for ConfigVersionInfo {
             fn from(value: super::ConfigVersionInfo) -> Self {
                 Self {
@@ -4166,6 +4287,7 @@ Values can exceed 2^53, so read them as 64-bit integers, never as floating point
         }
         #[derive(Clone, Debug)]
         ///A builder for [`super::ConnectorInstanceInfo`].
+        #[cfg(feature = "answer-builders")]
         pub struct ConnectorInstanceInfo {
             instance_id: ::std::result::Result<
                 ::laserdata_supervisor::types::ConnectorInstanceId,
@@ -4192,6 +4314,7 @@ Values can exceed 2^53, so read them as 64-bit integers, never as floating point
                 ::std::string::String,
             >,
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::default::Default for ConnectorInstanceInfo {
             fn default() -> Self {
                 Self {
@@ -4203,6 +4326,7 @@ Values can exceed 2^53, so read them as 64-bit integers, never as floating point
                 }
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ConnectorInstanceInfo {
             ///Identifies a connector instance within its deployment. Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
             pub fn instance_id<T>(mut self, value: T) -> Self
@@ -4285,6 +4409,7 @@ connectors runtime runs it; the exact strings are not confirmed (`pending` and
                 self
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::TryFrom<ConnectorInstanceInfo>
         for super::ConnectorInstanceInfo {
             type Error = super::error::ConversionError;
@@ -4300,6 +4425,7 @@ connectors runtime runs it; the exact strings are not confirmed (`pending` and
                 })
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::From<super::ConnectorInstanceInfo>
         for ConnectorInstanceInfo {
             fn from(value: super::ConnectorInstanceInfo) -> Self {
@@ -5244,6 +5370,7 @@ leave the field out to get manual acceptance.*/
         }
         #[derive(Clone, Debug)]
         ///A builder for [`super::DeploymentCredentials`].
+        #[cfg(feature = "answer-builders")]
         pub struct DeploymentCredentials {
             password: ::std::result::Result<
                 ::laserdata_core::SecretString,
@@ -5254,6 +5381,7 @@ leave the field out to get manual acceptance.*/
                 ::std::string::String,
             >,
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::default::Default for DeploymentCredentials {
             fn default() -> Self {
                 Self {
@@ -5262,6 +5390,7 @@ leave the field out to get manual acceptance.*/
                 }
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl DeploymentCredentials {
             ///Sets `password`.
             pub fn password<T>(mut self, value: T) -> Self
@@ -5290,6 +5419,7 @@ leave the field out to get manual acceptance.*/
                 self
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::TryFrom<DeploymentCredentials>
         for super::DeploymentCredentials {
             type Error = super::error::ConversionError;
@@ -5302,6 +5432,7 @@ leave the field out to get manual acceptance.*/
                 })
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::From<super::DeploymentCredentials>
         for DeploymentCredentials {
             fn from(value: super::DeploymentCredentials) -> Self {
@@ -5313,6 +5444,7 @@ leave the field out to get manual acceptance.*/
         }
         #[derive(Clone, Debug)]
         ///A builder for [`super::GcpPrivateServiceConnectInfo`].
+        #[cfg(feature = "answer-builders")]
         pub struct GcpPrivateServiceConnectInfo {
             connection_preference: ::std::result::Result<
                 ::std::option::Option<super::GcpPscConnectionPreference>,
@@ -5347,6 +5479,7 @@ leave the field out to get manual acceptance.*/
                 ::std::string::String,
             >,
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::default::Default for GcpPrivateServiceConnectInfo {
             fn default() -> Self {
                 Self {
@@ -5361,6 +5494,7 @@ leave the field out to get manual acceptance.*/
                 }
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl GcpPrivateServiceConnectInfo {
             /**How a service attachment treats incoming connections: each waits for manual
 acceptance (the default), or all are accepted automatically. The API's strings for
@@ -5488,6 +5622,7 @@ values may follow AWS's own peering states or snake_case. Treat any value as opa
                 self
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::TryFrom<GcpPrivateServiceConnectInfo>
         for super::GcpPrivateServiceConnectInfo {
             type Error = super::error::ConversionError;
@@ -5506,6 +5641,7 @@ values may follow AWS's own peering states or snake_case. Treat any value as opa
                 })
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::From<super::GcpPrivateServiceConnectInfo>
         for GcpPrivateServiceConnectInfo {
             fn from(value: super::GcpPrivateServiceConnectInfo) -> Self {
@@ -5523,6 +5659,7 @@ values may follow AWS's own peering states or snake_case. Treat any value as opa
         }
         #[derive(Clone, Debug)]
         ///A builder for [`super::GcpVpcPeeringInfo`].
+        #[cfg(feature = "answer-builders")]
         pub struct GcpVpcPeeringInfo {
             created_at: ::std::result::Result<
                 ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
@@ -5561,6 +5698,7 @@ values may follow AWS's own peering states or snake_case. Treat any value as opa
                 ::std::string::String,
             >,
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::default::Default for GcpVpcPeeringInfo {
             fn default() -> Self {
                 Self {
@@ -5576,6 +5714,7 @@ values may follow AWS's own peering states or snake_case. Treat any value as opa
                 }
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl GcpVpcPeeringInfo {
             ///When the peering was requested.
             pub fn created_at<T>(mut self, value: T) -> Self
@@ -5711,6 +5850,7 @@ values may follow AWS's own peering states or snake_case. Treat any value as opa
                 self
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::TryFrom<GcpVpcPeeringInfo> for super::GcpVpcPeeringInfo {
             type Error = super::error::ConversionError;
             fn try_from(
@@ -5729,6 +5869,7 @@ values may follow AWS's own peering states or snake_case. Treat any value as opa
                 })
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::From<super::GcpVpcPeeringInfo> for GcpVpcPeeringInfo {
             fn from(value: super::GcpVpcPeeringInfo) -> Self {
                 Self {
@@ -5746,6 +5887,7 @@ values may follow AWS's own peering states or snake_case. Treat any value as opa
         }
         #[derive(Clone, Debug)]
         ///A builder for [`super::HeartbeatInfo`].
+        #[cfg(feature = "answer-builders")]
         pub struct HeartbeatInfo {
             last_heartbeat: ::std::result::Result<
                 ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
@@ -5764,6 +5906,7 @@ values may follow AWS's own peering states or snake_case. Treat any value as opa
                 ::std::string::String,
             >,
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::default::Default for HeartbeatInfo {
             fn default() -> Self {
                 Self {
@@ -5774,6 +5917,7 @@ values may follow AWS's own peering states or snake_case. Treat any value as opa
                 }
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl HeartbeatInfo {
             ///When the runtime last reported itself alive.
             pub fn last_heartbeat<T>(mut self, value: T) -> Self
@@ -5842,6 +5986,7 @@ The set is open: other values may appear and are passed through unchanged.*/
                 self
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::TryFrom<HeartbeatInfo> for super::HeartbeatInfo {
             type Error = super::error::ConversionError;
             fn try_from(
@@ -5855,6 +6000,7 @@ The set is open: other values may appear and are passed through unchanged.*/
                 })
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::From<super::HeartbeatInfo> for HeartbeatInfo {
             fn from(value: super::HeartbeatInfo) -> Self {
                 Self {
@@ -5867,6 +6013,7 @@ The set is open: other values may appear and are passed through unchanged.*/
         }
         #[derive(Clone, Debug)]
         ///A builder for [`super::HeartbeatRecord`].
+        #[cfg(feature = "answer-builders")]
         pub struct HeartbeatRecord {
             node_id: ::std::result::Result<
                 ::std::option::Option<::laserdata_supervisor::types::TelemetryNodeId>,
@@ -5885,6 +6032,7 @@ The set is open: other values may appear and are passed through unchanged.*/
                 ::std::string::String,
             >,
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::default::Default for HeartbeatRecord {
             fn default() -> Self {
                 Self {
@@ -5895,6 +6043,7 @@ The set is open: other values may appear and are passed through unchanged.*/
                 }
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl HeartbeatRecord {
             /**Identifies a node (a machine) of a deployment. Values can exceed 2^53, so read them as
 64-bit integers, never as floating point.*/
@@ -5961,6 +6110,7 @@ The set is open: other values may appear and are passed through unchanged.*/
                 self
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::TryFrom<HeartbeatRecord> for super::HeartbeatRecord {
             type Error = super::error::ConversionError;
             fn try_from(
@@ -5974,6 +6124,7 @@ The set is open: other values may appear and are passed through unchanged.*/
                 })
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::From<super::HeartbeatRecord> for HeartbeatRecord {
             fn from(value: super::HeartbeatRecord) -> Self {
                 Self {
@@ -5986,6 +6137,7 @@ The set is open: other values may appear and are passed through unchanged.*/
         }
         #[derive(Clone, Debug)]
         ///A builder for [`super::LogEntry`].
+        #[cfg(feature = "answer-builders")]
         pub struct LogEntry {
             level: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
@@ -6012,6 +6164,7 @@ The set is open: other values may appear and are passed through unchanged.*/
                 ::std::string::String,
             >,
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::default::Default for LogEntry {
             fn default() -> Self {
                 Self {
@@ -6024,6 +6177,7 @@ The set is open: other values may appear and are passed through unchanged.*/
                 }
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl LogEntry {
             ///The severity of the line, such as `error`.
             pub fn level<T>(mut self, value: T) -> Self
@@ -6116,6 +6270,7 @@ The set is open: other values may appear and are passed through unchanged.*/
                 self
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::TryFrom<LogEntry> for super::LogEntry {
             type Error = super::error::ConversionError;
             fn try_from(
@@ -6131,6 +6286,7 @@ The set is open: other values may appear and are passed through unchanged.*/
                 })
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::From<super::LogEntry> for LogEntry {
             fn from(value: super::LogEntry) -> Self {
                 Self {
@@ -6145,6 +6301,7 @@ The set is open: other values may appear and are passed through unchanged.*/
         }
         #[derive(Clone, Debug)]
         ///A builder for [`super::NetworkInfo`].
+        #[cfg(feature = "answer-builders")]
         pub struct NetworkInfo {
             private_ips: ::std::result::Result<
                 ::std::vec::Vec<::std::string::String>,
@@ -6167,6 +6324,7 @@ The set is open: other values may appear and are passed through unchanged.*/
                 ::std::string::String,
             >,
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::default::Default for NetworkInfo {
             fn default() -> Self {
                 Self {
@@ -6178,6 +6336,7 @@ The set is open: other values may appear and are passed through unchanged.*/
                 }
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl NetworkInfo {
             ///Private addresses of the deployment's nodes inside its VPC.
             pub fn private_ips<T>(mut self, value: T) -> Self
@@ -6249,6 +6408,7 @@ The set is open: other values may appear and are passed through unchanged.*/
                 self
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::TryFrom<NetworkInfo> for super::NetworkInfo {
             type Error = super::error::ConversionError;
             fn try_from(
@@ -6263,6 +6423,7 @@ The set is open: other values may appear and are passed through unchanged.*/
                 })
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::From<super::NetworkInfo> for NetworkInfo {
             fn from(value: super::NetworkInfo) -> Self {
                 Self {
@@ -6276,6 +6437,7 @@ The set is open: other values may appear and are passed through unchanged.*/
         }
         #[derive(Clone, Debug)]
         ///A builder for [`super::NodeMetrics`].
+        #[cfg(feature = "answer-builders")]
         pub struct NodeMetrics {
             node_id: ::std::result::Result<
                 ::std::option::Option<::laserdata_supervisor::types::TelemetryNodeId>,
@@ -6294,6 +6456,7 @@ The set is open: other values may appear and are passed through unchanged.*/
                 ::std::string::String,
             >,
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::default::Default for NodeMetrics {
             fn default() -> Self {
                 Self {
@@ -6304,6 +6467,7 @@ The set is open: other values may appear and are passed through unchanged.*/
                 }
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl NodeMetrics {
             /**Identifies a node (a machine) of a deployment. Values can exceed 2^53, so read them as
 64-bit integers, never as floating point.*/
@@ -6370,6 +6534,7 @@ The set is open: other values may appear and are passed through unchanged.*/
                 self
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::TryFrom<NodeMetrics> for super::NodeMetrics {
             type Error = super::error::ConversionError;
             fn try_from(
@@ -6383,6 +6548,7 @@ The set is open: other values may appear and are passed through unchanged.*/
                 })
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::From<super::NodeMetrics> for NodeMetrics {
             fn from(value: super::NodeMetrics) -> Self {
                 Self {
@@ -6395,6 +6561,7 @@ The set is open: other values may appear and are passed through unchanged.*/
         }
         #[derive(Clone, Debug)]
         ///A builder for [`super::PagedAccessRuleInfo`].
+        #[cfg(feature = "answer-builders")]
         pub struct PagedAccessRuleInfo {
             items: ::std::result::Result<
                 ::std::vec::Vec<super::AccessRuleInfo>,
@@ -6413,6 +6580,7 @@ The set is open: other values may appear and are passed through unchanged.*/
                 ::std::string::String,
             >,
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::default::Default for PagedAccessRuleInfo {
             fn default() -> Self {
                 Self {
@@ -6423,6 +6591,7 @@ The set is open: other values may appear and are passed through unchanged.*/
                 }
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl PagedAccessRuleInfo {
             ///The access rules on this page, at most as many as `results` asked for.
             pub fn items<T>(mut self, value: T) -> Self
@@ -6477,6 +6646,7 @@ The set is open: other values may appear and are passed through unchanged.*/
                 self
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::TryFrom<PagedAccessRuleInfo>
         for super::PagedAccessRuleInfo {
             type Error = super::error::ConversionError;
@@ -6491,6 +6661,7 @@ The set is open: other values may appear and are passed through unchanged.*/
                 })
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::From<super::PagedAccessRuleInfo> for PagedAccessRuleInfo {
             fn from(value: super::PagedAccessRuleInfo) -> Self {
                 Self {
@@ -6503,6 +6674,7 @@ The set is open: other values may appear and are passed through unchanged.*/
         }
         #[derive(Clone, Debug)]
         ///A builder for [`super::PagedActivityInfo`].
+        #[cfg(feature = "answer-builders")]
         pub struct PagedActivityInfo {
             items: ::std::result::Result<
                 ::std::vec::Vec<super::ActivityInfo>,
@@ -6521,6 +6693,7 @@ The set is open: other values may appear and are passed through unchanged.*/
                 ::std::string::String,
             >,
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::default::Default for PagedActivityInfo {
             fn default() -> Self {
                 Self {
@@ -6531,6 +6704,7 @@ The set is open: other values may appear and are passed through unchanged.*/
                 }
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl PagedActivityInfo {
             ///The activities on this page, at most as many as `results` asked for.
             pub fn items<T>(mut self, value: T) -> Self
@@ -6585,6 +6759,7 @@ The set is open: other values may appear and are passed through unchanged.*/
                 self
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::TryFrom<PagedActivityInfo> for super::PagedActivityInfo {
             type Error = super::error::ConversionError;
             fn try_from(
@@ -6598,6 +6773,7 @@ The set is open: other values may appear and are passed through unchanged.*/
                 })
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::From<super::PagedActivityInfo> for PagedActivityInfo {
             fn from(value: super::PagedActivityInfo) -> Self {
                 Self {
@@ -6610,6 +6786,7 @@ The set is open: other values may appear and are passed through unchanged.*/
         }
         #[derive(Clone, Debug)]
         ///A builder for [`super::PagedConfigVersionInfo`].
+        #[cfg(feature = "answer-builders")]
         pub struct PagedConfigVersionInfo {
             items: ::std::result::Result<
                 ::std::vec::Vec<super::ConfigVersionInfo>,
@@ -6628,6 +6805,7 @@ The set is open: other values may appear and are passed through unchanged.*/
                 ::std::string::String,
             >,
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::default::Default for PagedConfigVersionInfo {
             fn default() -> Self {
                 Self {
@@ -6638,6 +6816,7 @@ The set is open: other values may appear and are passed through unchanged.*/
                 }
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl PagedConfigVersionInfo {
             ///The configuration rows on this page, at most as many as `results` asked for.
             pub fn items<T>(mut self, value: T) -> Self
@@ -6692,6 +6871,7 @@ The set is open: other values may appear and are passed through unchanged.*/
                 self
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::TryFrom<PagedConfigVersionInfo>
         for super::PagedConfigVersionInfo {
             type Error = super::error::ConversionError;
@@ -6706,6 +6886,7 @@ The set is open: other values may appear and are passed through unchanged.*/
                 })
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::From<super::PagedConfigVersionInfo>
         for PagedConfigVersionInfo {
             fn from(value: super::PagedConfigVersionInfo) -> Self {
@@ -6719,6 +6900,7 @@ The set is open: other values may appear and are passed through unchanged.*/
         }
         #[derive(Clone, Debug)]
         ///A builder for [`super::PagedConnectorInstanceInfo`].
+        #[cfg(feature = "answer-builders")]
         pub struct PagedConnectorInstanceInfo {
             items: ::std::result::Result<
                 ::std::vec::Vec<super::ConnectorInstanceInfo>,
@@ -6737,6 +6919,7 @@ The set is open: other values may appear and are passed through unchanged.*/
                 ::std::string::String,
             >,
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::default::Default for PagedConnectorInstanceInfo {
             fn default() -> Self {
                 Self {
@@ -6747,6 +6930,7 @@ The set is open: other values may appear and are passed through unchanged.*/
                 }
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl PagedConnectorInstanceInfo {
             ///The connector instances on this page, at most as many as `results` asked for.
             pub fn items<T>(mut self, value: T) -> Self
@@ -6803,6 +6987,7 @@ The set is open: other values may appear and are passed through unchanged.*/
                 self
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::TryFrom<PagedConnectorInstanceInfo>
         for super::PagedConnectorInstanceInfo {
             type Error = super::error::ConversionError;
@@ -6817,6 +7002,7 @@ The set is open: other values may appear and are passed through unchanged.*/
                 })
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::From<super::PagedConnectorInstanceInfo>
         for PagedConnectorInstanceInfo {
             fn from(value: super::PagedConnectorInstanceInfo) -> Self {
@@ -6830,6 +7016,7 @@ The set is open: other values may appear and are passed through unchanged.*/
         }
         #[derive(Clone, Debug)]
         ///A builder for [`super::PagedHeartbeatRecord`].
+        #[cfg(feature = "answer-builders")]
         pub struct PagedHeartbeatRecord {
             items: ::std::result::Result<
                 ::std::vec::Vec<super::HeartbeatRecord>,
@@ -6848,6 +7035,7 @@ The set is open: other values may appear and are passed through unchanged.*/
                 ::std::string::String,
             >,
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::default::Default for PagedHeartbeatRecord {
             fn default() -> Self {
                 Self {
@@ -6858,6 +7046,7 @@ The set is open: other values may appear and are passed through unchanged.*/
                 }
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl PagedHeartbeatRecord {
             ///The heartbeats on this page, at most as many as `results` asked for.
             pub fn items<T>(mut self, value: T) -> Self
@@ -6912,6 +7101,7 @@ The set is open: other values may appear and are passed through unchanged.*/
                 self
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::TryFrom<PagedHeartbeatRecord>
         for super::PagedHeartbeatRecord {
             type Error = super::error::ConversionError;
@@ -6926,6 +7116,7 @@ The set is open: other values may appear and are passed through unchanged.*/
                 })
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::From<super::PagedHeartbeatRecord> for PagedHeartbeatRecord {
             fn from(value: super::PagedHeartbeatRecord) -> Self {
                 Self {
@@ -6938,6 +7129,7 @@ The set is open: other values may appear and are passed through unchanged.*/
         }
         #[derive(Clone, Debug)]
         ///A builder for [`super::PagedLogEntry`].
+        #[cfg(feature = "answer-builders")]
         pub struct PagedLogEntry {
             items: ::std::result::Result<
                 ::std::vec::Vec<super::LogEntry>,
@@ -6956,6 +7148,7 @@ The set is open: other values may appear and are passed through unchanged.*/
                 ::std::string::String,
             >,
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::default::Default for PagedLogEntry {
             fn default() -> Self {
                 Self {
@@ -6966,6 +7159,7 @@ The set is open: other values may appear and are passed through unchanged.*/
                 }
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl PagedLogEntry {
             ///The log lines on this page, at most as many as `results` asked for.
             pub fn items<T>(mut self, value: T) -> Self
@@ -7020,6 +7214,7 @@ The set is open: other values may appear and are passed through unchanged.*/
                 self
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::TryFrom<PagedLogEntry> for super::PagedLogEntry {
             type Error = super::error::ConversionError;
             fn try_from(
@@ -7033,6 +7228,7 @@ The set is open: other values may appear and are passed through unchanged.*/
                 })
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::From<super::PagedLogEntry> for PagedLogEntry {
             fn from(value: super::PagedLogEntry) -> Self {
                 Self {
@@ -7045,6 +7241,7 @@ The set is open: other values may appear and are passed through unchanged.*/
         }
         #[derive(Clone, Debug)]
         ///A builder for [`super::PagedNodeMetrics`].
+        #[cfg(feature = "answer-builders")]
         pub struct PagedNodeMetrics {
             items: ::std::result::Result<
                 ::std::vec::Vec<super::NodeMetrics>,
@@ -7063,6 +7260,7 @@ The set is open: other values may appear and are passed through unchanged.*/
                 ::std::string::String,
             >,
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::default::Default for PagedNodeMetrics {
             fn default() -> Self {
                 Self {
@@ -7073,6 +7271,7 @@ The set is open: other values may appear and are passed through unchanged.*/
                 }
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl PagedNodeMetrics {
             ///The metric samples on this page, at most as many as `results` asked for.
             pub fn items<T>(mut self, value: T) -> Self
@@ -7127,6 +7326,7 @@ The set is open: other values may appear and are passed through unchanged.*/
                 self
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::TryFrom<PagedNodeMetrics> for super::PagedNodeMetrics {
             type Error = super::error::ConversionError;
             fn try_from(
@@ -7140,6 +7340,7 @@ The set is open: other values may appear and are passed through unchanged.*/
                 })
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::From<super::PagedNodeMetrics> for PagedNodeMetrics {
             fn from(value: super::PagedNodeMetrics) -> Self {
                 Self {
@@ -7152,6 +7353,7 @@ The set is open: other values may appear and are passed through unchanged.*/
         }
         #[derive(Clone, Debug)]
         ///A builder for [`super::PagedSnapshotInfo`].
+        #[cfg(feature = "answer-builders")]
         pub struct PagedSnapshotInfo {
             items: ::std::result::Result<
                 ::std::vec::Vec<super::SnapshotInfo>,
@@ -7170,6 +7372,7 @@ The set is open: other values may appear and are passed through unchanged.*/
                 ::std::string::String,
             >,
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::default::Default for PagedSnapshotInfo {
             fn default() -> Self {
                 Self {
@@ -7180,6 +7383,7 @@ The set is open: other values may appear and are passed through unchanged.*/
                 }
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl PagedSnapshotInfo {
             ///The snapshots on this page, at most as many as `results` asked for.
             pub fn items<T>(mut self, value: T) -> Self
@@ -7234,6 +7438,7 @@ The set is open: other values may appear and are passed through unchanged.*/
                 self
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::TryFrom<PagedSnapshotInfo> for super::PagedSnapshotInfo {
             type Error = super::error::ConversionError;
             fn try_from(
@@ -7247,6 +7452,7 @@ The set is open: other values may appear and are passed through unchanged.*/
                 })
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::From<super::PagedSnapshotInfo> for PagedSnapshotInfo {
             fn from(value: super::PagedSnapshotInfo) -> Self {
                 Self {
@@ -7259,12 +7465,14 @@ The set is open: other values may appear and are passed through unchanged.*/
         }
         #[derive(Clone, Debug)]
         ///A builder for [`super::SnapshotDownload`].
+        #[cfg(feature = "answer-builders")]
         pub struct SnapshotDownload {
             url: ::std::result::Result<
                 ::laserdata_core::SecretString,
                 ::std::string::String,
             >,
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::default::Default for SnapshotDownload {
             fn default() -> Self {
                 Self {
@@ -7272,6 +7480,7 @@ The set is open: other values may appear and are passed through unchanged.*/
                 }
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl SnapshotDownload {
             ///Sets `url`.
             pub fn url<T>(mut self, value: T) -> Self
@@ -7287,6 +7496,7 @@ The set is open: other values may appear and are passed through unchanged.*/
                 self
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::TryFrom<SnapshotDownload> for super::SnapshotDownload {
             type Error = super::error::ConversionError;
             fn try_from(
@@ -7295,6 +7505,7 @@ The set is open: other values may appear and are passed through unchanged.*/
                 Ok(Self { url: value.url? })
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::From<super::SnapshotDownload> for SnapshotDownload {
             fn from(value: super::SnapshotDownload) -> Self {
                 Self { url: Ok(value.url) }
@@ -7302,6 +7513,7 @@ The set is open: other values may appear and are passed through unchanged.*/
         }
         #[derive(Clone, Debug)]
         ///A builder for [`super::SnapshotInfo`].
+        #[cfg(feature = "answer-builders")]
         pub struct SnapshotInfo {
             completed_at: ::std::result::Result<
                 ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
@@ -7336,6 +7548,7 @@ The set is open: other values may appear and are passed through unchanged.*/
                 ::std::string::String,
             >,
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::default::Default for SnapshotInfo {
             fn default() -> Self {
                 Self {
@@ -7350,6 +7563,7 @@ The set is open: other values may appear and are passed through unchanged.*/
                 }
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl SnapshotInfo {
             ///When every node had finished; null while the snapshot is `processing`.
             pub fn completed_at<T>(mut self, value: T) -> Self
@@ -7467,6 +7681,7 @@ upload, `completed` once every node is done and the report can be downloaded.*/
                 self
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::TryFrom<SnapshotInfo> for super::SnapshotInfo {
             type Error = super::error::ConversionError;
             fn try_from(
@@ -7484,6 +7699,7 @@ upload, `completed` once every node is done and the report can be downloaded.*/
                 })
             }
         }
+        #[cfg(feature = "answer-builders")]
         impl ::std::convert::From<super::SnapshotInfo> for SnapshotInfo {
             fn from(value: super::SnapshotInfo) -> Self {
                 Self {

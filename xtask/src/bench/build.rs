@@ -1,5 +1,6 @@
 //! Section 5, builds: the first `cargo xtask codegen` on a fresh clone, the rebuild after a
-//! one-line change of a spec, and a clean build of each generated crate.
+//! one-line change of a spec, a clean build of each generated crate, and what depending on
+//! `laserdata` adds to a user's clean build.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -15,10 +16,15 @@ use crate::spec::source::Source;
 const FIRST_RUN_TARGET: Duration = Duration::from_secs(120);
 /// The slowest acceptable codegen and `cargo build -p laserdata` after a one-line spec change.
 const REBUILD_TARGET: Duration = Duration::from_secs(10);
+/// The most a program's clean debug build may grow by depending on `laserdata` with every
+/// layer, and with the Main layer only, over the same program on bare reqwest.
+const DOWNSTREAM_ALL_TARGET: Duration = Duration::from_secs(15);
+const DOWNSTREAM_MAIN_TARGET: Duration = Duration::from_secs(10);
 
 pub fn rows(root: &Path, runs: usize, date: &str) -> Result<Vec<Row>, String> {
     let mut rows = vec![first_run(root, date)?, rebuild(root, runs, date)?];
     rows.extend(clean_builds(root, runs, date)?);
+    rows.extend(downstream_builds(root, runs, date)?);
     Ok(rows)
 }
 
@@ -191,4 +197,150 @@ fn build(root: &Path, target: &PathBuf, package: &str) -> Result<(), String> {
         .status()
         .map_err(|error| format!("cannot run cargo: {error}"))?;
     if status.success() { Ok(()) } else { Err(format!("cargo build -p {package} failed")) }
+}
+
+/// One of the programs a downstream build is measured with: the same small program (one GET,
+/// its JSON answer decoded) on bare reqwest, or on `laserdata`.
+struct Program {
+    name: &'static str,
+    dependencies: String,
+    main: &'static str,
+}
+
+/// The floor: what any async HTTPS JSON client builds anyway, with the TLS and reqwest
+/// features `laserdata` itself uses.
+const FLOOR_MAIN: &str = r#"#[derive(serde::Deserialize, Debug)]
+struct Key {
+    id: i64,
+    name: String,
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    rustls::crypto::ring::default_provider().install_default().ok();
+    let client = reqwest::Client::builder().build()?;
+    let key: Key = client.get("https://api.laserdata.cloud/tenants/1/api_keys/context").send().await?.json().await?;
+    println!("{} {}", key.id, key.name);
+    Ok(())
+}
+"#;
+
+const LASERDATA_MAIN: &str = r#"#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let client = laserdata::ClientBuilder::from_env().build()?;
+    let key = client.main().get_api_key_context().tenant_id(1).send().await?;
+    println!("{} {}", key.id, key.name);
+    Ok(())
+}
+"#;
+
+fn programs(root: &Path) -> [Program; 3] {
+    let laserdata = root.join("crates/laserdata");
+    let laserdata = laserdata.display();
+    let tokio = r#"tokio = { version = "1", features = ["macros", "rt-multi-thread"] }"#;
+    [
+        Program {
+            name: "floor",
+            dependencies: format!(
+                r#"reqwest = {{ version = "0.13", default-features = false, features = ["json", "query", "stream", "rustls-no-provider"] }}
+rustls = {{ version = "0.23", default-features = false, features = ["ring", "std", "tls12"] }}
+serde = {{ version = "1", features = ["derive"] }}
+{tokio}"#
+            ),
+            main: FLOOR_MAIN,
+        },
+        Program {
+            name: "laserdata",
+            dependencies: format!("laserdata = {{ path = \"{laserdata}\" }}\n{tokio}"),
+            main: LASERDATA_MAIN,
+        },
+        Program {
+            name: "laserdata-main-only",
+            dependencies: format!(
+                "laserdata = {{ path = \"{laserdata}\", default-features = false, features = [\"rustls\", \"main\"] }}\n{tokio}"
+            ),
+            main: LASERDATA_MAIN,
+        },
+    ]
+}
+
+/// A clean debug build of a small program on bare reqwest (the floor) and of the same program
+/// on `laserdata`, all layers and Main only, taking turns; each program is a package of its
+/// own with the workspace's lock file, as a user's crate would be.
+fn downstream_builds(root: &Path, runs: usize, date: &str) -> Result<Vec<Row>, String> {
+    let base = root.join("target").join("bench-downstream");
+    let programs = programs(root);
+    let lock = std::fs::read_to_string(root.join("Cargo.lock")).map_err(|error| format!("Cargo.lock: {error}"))?;
+    for program in &programs {
+        let dir = base.join(program.name);
+        std::fs::create_dir_all(dir.join("src")).map_err(|error| format!("{}: {error}", dir.display()))?;
+        let manifest = format!(
+            "[package]\nname = \"bench-{}\"\nversion = \"0.0.0\"\nedition = \"2024\"\npublish = false\n\n[workspace]\n\n[dependencies]\n{}\n",
+            program.name, program.dependencies
+        );
+        for (file, text) in
+            [("Cargo.toml", manifest.as_str()), ("src/main.rs", program.main), ("Cargo.lock", lock.as_str())]
+        {
+            std::fs::write(dir.join(file), text).map_err(|error| format!("{}: {error}", dir.join(file).display()))?;
+        }
+        // Resolve (and download) once, untimed: the lock file keeps the workspace's versions.
+        eprintln!("build: {} (not timed)", program.name);
+        downstream_build(&dir)?;
+    }
+    let mut samples: Vec<Vec<Duration>> = vec![Vec::with_capacity(runs); programs.len()];
+    for run in 0..runs {
+        // Rotate which program goes first, so that no arm always meets the same machine load.
+        for offset in 0..programs.len() {
+            let index = (run + offset) % programs.len();
+            let dir = base.join(programs[index].name);
+            let _ = std::fs::remove_dir_all(dir.join("target"));
+            eprintln!("build: clean build {} of {runs} of {}", run + 1, programs[index].name);
+            let started = Instant::now();
+            downstream_build(&dir)?;
+            samples[index].push(started.elapsed());
+        }
+    }
+    let floor = Timing::of(&samples[0]);
+    let mut rows = Vec::new();
+    for (index, (label, target)) in [
+        (1, ("every layer (default features)", DOWNSTREAM_ALL_TARGET)),
+        (2, ("the Main layer only", DOWNSTREAM_MAIN_TARGET)),
+    ] {
+        let timing = Timing::of(&samples[index]);
+        let added = timing.median.saturating_sub(floor.median);
+        rows.push(Row {
+            section: 5,
+            benchmark: format!("What depending on `laserdata` adds to a clean debug build: {label}"),
+            measure: format!(
+                "median wall time of {} clean `cargo build` of a one-call program on `laserdata`, minus the same program on bare reqwest (json, query, stream; rustls with ring) + serde + tokio; builds take turns; dev profile, no incremental, crates downloaded",
+                timing.runs
+            ),
+            result: format!("+{}", format(added)),
+            detail: format!(
+                "on `laserdata` {} (min–max {}–{}); floor {} (min–max {}–{}); ratio {:.2}; measured in the run of {date}",
+                format(timing.median),
+                format(timing.min),
+                format(timing.max),
+                format(floor.median),
+                format(floor.min),
+                format(floor.max),
+                timing.median.as_secs_f64() / floor.median.as_secs_f64()
+            ),
+            target: format!("≤ +{}", format(target)),
+            met: Some(added <= target),
+        });
+    }
+    Ok(rows)
+}
+
+/// `cargo build` of a downstream program in its own folder and target folder.
+fn downstream_build(dir: &Path) -> Result<(), String> {
+    let status = cargo()
+        .current_dir(dir)
+        .env("CARGO_INCREMENTAL", "0")
+        .env_remove("CARGO_TARGET_DIR")
+        .args(["build", "--quiet"])
+        .status()
+        .map_err(|error| format!("cannot run cargo: {error}"))?;
+    if status.success() { Ok(()) } else { Err(format!("cargo build in {} failed", dir.display())) }
 }

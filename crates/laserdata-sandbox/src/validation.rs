@@ -9,6 +9,7 @@ use std::sync::{Arc, Mutex};
 use serde_json::{Map, Value};
 
 use laserdata_spec::refs::deref;
+use laserdata_spec::validate::{Issue, Problem, Validator, closest};
 
 use crate::documents::{Documents, Layer, Location, Operation};
 use crate::reply::field_issue;
@@ -17,7 +18,7 @@ use crate::state::lock;
 /// Compiled validators, built on first use and kept.
 pub struct Validators {
     components: HashMap<Layer, Map<String, Value>>,
-    cache: Mutex<HashMap<(Layer, String), Arc<jsonschema::Validator>>>,
+    cache: Mutex<HashMap<(Layer, String), Arc<Validator>>>,
 }
 
 /// The values of a request's parameters, read as their schemas' types.
@@ -70,10 +71,7 @@ impl Validators {
                 Err(_) => return Vec::new(),
             },
         };
-        let errors: Vec<_> = validator.iter_errors(value).collect();
-        let mut issues = Vec::new();
-        collect_issues(&errors, prefix, &mut issues);
-        issues
+        field_issues(&validator.issues(value), prefix)
     }
 
     /// Whether `raw` (a path segment, still percent-encoded) is a valid value of the path
@@ -193,41 +191,30 @@ fn kinds<'a>(doc: &'a Value, schema: &'a Value) -> Vec<&'a str> {
     found
 }
 
-fn collect_issues(errors: &[jsonschema::ValidationError<'_>], prefix: &str, issues: &mut Vec<Value>) {
-    use jsonschema::error::ValidationErrorKind as Kind;
-    for error in errors {
-        let kind = error.kind();
-        // A failed `oneOf`/`anyOf` says only "no branch matched": report the issues of the branch
-        // that came closest, which is what the caller meant to send.
-        let branches = match kind {
-            Kind::OneOfNotValid { context } | Kind::AnyOf { context } => Some(context),
-            _ => None,
-        };
-        if let Some(best) =
-            branches.and_then(|branches| branches.iter().filter(|b| !b.is_empty()).min_by_key(|b| b.len()))
-        {
-            collect_issues(best, prefix, issues);
-            continue;
-        }
+/// One `FieldIssue` per problem, each failed `anyOf`/`oneOf` told by its closest branch (what the
+/// caller most likely meant to send); a missing member's path names the member.
+fn field_issues(found: &[Issue], prefix: &str) -> Vec<Value> {
+    let mut issues = Vec::new();
+    for issue in closest(found) {
         let mut path: Vec<String> = Vec::new();
         if !prefix.is_empty() {
             path.push(prefix.to_owned());
         }
-        path.extend(error.instance_path().into_iter().map(|chunk| chunk.to_string()));
-        let code = match kind {
-            Kind::Required { property } => {
-                path.push(property.as_str().unwrap_or_default().to_owned());
+        path.extend(issue.path.iter().map(ToString::to_string));
+        let code = match &issue.problem {
+            Problem::Required { property } => {
+                path.push(property.clone());
                 "required".to_owned()
             }
-            Kind::Type { .. } => "invalid_type".to_owned(),
-            Kind::Format { format } => format!("invalid_{}", format.replace('-', "_")),
-            other => format!("invalid_{}", to_snake(other.keyword())),
+            Problem::Format { format } => format!("invalid_{}", format.replace('-', "_")),
+            _ => format!("invalid_{}", to_snake(issue.keyword())),
         };
-        let issue = field_issue(&code, error.to_string(), &path.join("."));
+        let issue = field_issue(&code, issue.to_string(), &path.join("."));
         if !issues.contains(&issue) {
             issues.push(issue);
         }
     }
+    issues
 }
 
 fn to_snake(keyword: &str) -> String {
@@ -281,6 +268,22 @@ mod tests {
         assert_eq!(found(Layer::Supervisor, "GET", "/deployments/9/configs/iggy"), "get_configs");
         assert_eq!(found(Layer::Supervisor, "POST", "/deployments/9/configs/iggy"), "create_iggy_config");
         assert_eq!(found(Layer::Supervisor, "PUT", "/deployments/9/configs/iggy"), "405 POST, GET");
+    }
+
+    #[test]
+    fn every_parameter_and_body_schema_compiles() {
+        // A schema that does not compile would accept everything (see `Validators::issues`).
+        let documents = Documents::load();
+        let validators = Validators::new(&documents);
+        for operation in &documents.operations {
+            let components = &validators.components[&operation.layer];
+            let body = operation.body.as_ref().and_then(|body| body.schema.as_ref());
+            for schema in operation.parameters.iter().map(|parameter| &parameter.schema).chain(body) {
+                if let Err(error) = laserdata_spec::validate::compile(components, schema) {
+                    panic!("{}: {error}", operation.id);
+                }
+            }
+        }
     }
 
     #[test]

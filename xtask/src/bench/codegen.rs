@@ -242,7 +242,7 @@ fn run_phases(root: &Path, phases: &mut Phases) -> Result<(), String> {
     for (layer, bundle) in LAYERS.iter().zip(&bundles) {
         phases.time("OpenAPI structure (openapiv3 via serde_path_to_error)", || crate::spec::check_structure(bundle));
         phases.time("our rules", || crate::spec::rules::check(bundle, layer));
-        phases.time("examples (jsonschema)", || crate::spec::examples::check(bundle));
+        phases.time("examples (laserdata-spec validator)", || crate::spec::examples::check(bundle));
         let spec = phases.time("progenitor input (rewrite, parse)", || generation::progenitor_spec(bundle))?;
         let settings = generation::layer_settings(layer, bundle);
         let client = phases.time("progenitor: client", || Generator::new(&settings).generate_tokens(&spec));

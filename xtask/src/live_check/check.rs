@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use jsonschema::error::ValidationErrorKind;
+use laserdata_spec::validate::{Issue, Problem, Validator};
 use serde_json::{Map, Value};
 
 use super::Answer;
@@ -22,7 +22,7 @@ const FIRST_UNDECLARED: usize = 10;
 pub struct Judge {
     doc: Value,
     components: Map<String, Value>,
-    validators: HashMap<String, Result<jsonschema::Validator, String>>,
+    validators: HashMap<String, Result<Validator, String>>,
 }
 
 /// The judgement of one answer.
@@ -99,7 +99,7 @@ impl Judge {
         match self.validators.entry(key).or_insert_with(|| laserdata_spec::validate::compile(components, &schema)) {
             Ok(validator) => {
                 let differences: Vec<String> =
-                    validator.iter_errors(&body).map(|error| describe(&error, &secrets)).collect();
+                    validator.issues(&body).iter().map(|issue| describe(issue, &body, &secrets)).collect();
                 called.schema_differences = differences.into_iter().take(FIRST_DIFFERENCES).collect();
             }
             Err(error) => called.problems.push(format!("our schema for this answer does not compile: {error}")),
@@ -113,42 +113,27 @@ impl Judge {
 
 /// A schema difference in words, without the value (an enum's offending value aside, when it
 /// is short, plain, and not a secret).
-fn describe(error: &jsonschema::ValidationError<'_>, secrets: &[String]) -> String {
-    let at = generic_pointer(&error.instance_path().to_string());
+fn describe(issue: &Issue, body: &Value, secrets: &[String]) -> String {
+    let pointer = issue.pointer();
+    let at = generic_pointer(&pointer);
     let at = if at.is_empty() { "the body".to_owned() } else { format!("`{at}`") };
-    let instance: &Value = error.instance();
-    let what = match error.kind() {
-        ValidationErrorKind::Type { kind } => {
-            format!("is {}, the schema wants {}", json_type(instance), type_names(kind))
+    let instance = body.pointer(&pointer).unwrap_or(&Value::Null);
+    let what = match &issue.problem {
+        Problem::Type { expected } => {
+            format!("is {}, the schema wants {}", json_type(instance), expected.join(" or "))
         }
-        ValidationErrorKind::Required { property } => format!("lacks the required field {property}"),
-        ValidationErrorKind::Enum { .. } | ValidationErrorKind::Constant { .. } => match instance {
+        Problem::Required { property } => format!("lacks the required field `{property}`"),
+        Problem::Enum { .. } | Problem::Const { .. } => match instance {
             Value::String(text) if is_showable(text, secrets) => format!("has `{text}`, which the enum does not list"),
             Value::Bool(_) | Value::Number(_) => format!("has `{instance}`, which the enum does not list"),
             _ => "has a value the enum does not list".to_owned(),
         },
-        ValidationErrorKind::Format { format } => format!("is not a valid `{format}`"),
-        ValidationErrorKind::AnyOf { .. } | ValidationErrorKind::OneOfNotValid { .. } => {
-            "matches none of the alternatives".to_owned()
-        }
-        ValidationErrorKind::OneOfMultipleValid { .. } => "matches more than one alternative".to_owned(),
-        _ => {
-            let keyword = error.schema_path().to_string();
-            let keyword = keyword.rsplit('/').next().unwrap_or_default().to_owned();
-            format!("fails `{keyword}`")
-        }
+        Problem::Format { format } => format!("is not a valid `{format}`"),
+        Problem::AnyOf { .. } | Problem::OneOf { .. } => "matches none of the alternatives".to_owned(),
+        Problem::OneOfSeveral => "matches more than one alternative".to_owned(),
+        _ => format!("fails `{}`", issue.keyword()),
     };
     format!("{at} {what}")
-}
-
-fn type_names(kind: &jsonschema::error::TypeKind) -> String {
-    match kind {
-        jsonschema::error::TypeKind::Single(single) => single.to_string(),
-        jsonschema::error::TypeKind::Multiple(several) => {
-            let names: Vec<String> = several.iter().map(|kind| kind.to_string()).collect();
-            names.join(" or ")
-        }
-    }
 }
 
 /// Short plain words may be shown; anything that could carry a credential may not.
@@ -336,14 +321,15 @@ mod tests {
         .unwrap();
         let body = json!({"id": "s3cr3t-as-id", "kind": "c"});
         let secrets = vec!["s3cr3t-as-id".to_owned()];
-        let mut described: Vec<String> = validator.iter_errors(&body).map(|error| describe(&error, &secrets)).collect();
+        let mut described: Vec<String> =
+            validator.issues(&body).iter().map(|issue| describe(issue, &body, &secrets)).collect();
         described.sort();
         assert_eq!(
             described,
             [
                 "`/id` is a string, the schema wants integer",
                 "`/kind` has `c`, which the enum does not list",
-                "the body lacks the required field \"token\"",
+                "the body lacks the required field `token`",
             ]
         );
     }

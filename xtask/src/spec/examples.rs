@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use laserdata_spec::examples::collect;
 use laserdata_spec::openapi31::json_schema;
+use laserdata_spec::validate::{self, Validator, closest};
 use serde_json::{Map, Value};
 
 use crate::diagnostic::{Diagnostic, push_token};
@@ -20,12 +21,10 @@ pub fn check(bundle: &Bundle) -> Vec<Diagnostic> {
         schemas.into_iter().flatten().map(|(name, schema)| (name.clone(), json_schema(schema))).collect();
     // Validators are costly to build, and many examples share a schema (every error response
     // uses ErrorResponse): build one per distinct schema.
-    let mut validators: HashMap<String, Result<jsonschema::Validator, String>> = HashMap::new();
+    let mut validators: HashMap<String, Result<Validator, String>> = HashMap::new();
     for example in collect(&bundle.doc) {
         let schema = json_schema(example.schema);
-        let validator = validators
-            .entry(schema.to_string())
-            .or_insert_with(|| laserdata_spec::validate::compile(&converted, &schema));
+        let validator = validators.entry(schema.to_string()).or_insert_with(|| validate::compile(&converted, &schema));
         let validator = match validator {
             Ok(validator) => validator,
             Err(error) => {
@@ -35,10 +34,11 @@ pub fn check(bundle: &Bundle) -> Vec<Diagnostic> {
                 continue;
             }
         };
-        for error in validator.iter_errors(example.value) {
-            // The instance path is a JSON pointer into the example: report the offending value itself.
-            let pointer = format!("{}{}", example.pointer, error.instance_path());
-            errors.push(bundle.diagnostic(&pointer, format!("example does not match its schema: {error}")));
+        // An issue's path is a JSON pointer into the example: report the offending value itself.
+        // A failed `anyOf`/`oneOf` (a nullable reference is one) is told by its closest branch.
+        for issue in closest(&validator.issues(example.value)) {
+            let pointer = format!("{}{}", example.pointer, issue.pointer());
+            errors.push(bundle.diagnostic(&pointer, format!("example does not match its schema: {issue}")));
         }
     }
     errors

@@ -5,6 +5,11 @@
 //! One thing Redoc still fetches at run time is the Redocly logo beside "API docs by" in the
 //! sidebar, from Redocly's CDN. The built page points that image at an empty `data:` URL
 //! instead; Redoc then leaves the image out (its `onError`) and the words stay.
+//!
+//! Example ids beyond 2^53 show digit for digit, not rounded as JavaScript numbers are:
+//! see [`exact_integers`].
+
+mod exact_integers;
 
 use std::path::{Path, PathBuf};
 
@@ -23,17 +28,24 @@ pub fn page_path(out: &Path, layer: &Layer) -> PathBuf {
 pub fn build(root: &Path, tools: &Tools, layer: &Layer, out: &Path) -> Result<PathBuf, String> {
     std::fs::create_dir_all(out).map_err(|error| format!("cannot create {}: {error}", out.display()))?;
     let page = page_path(out, layer);
+    let document = std::fs::read_to_string(root.join(layer.bundle))
+        .map_err(|error| format!("cannot read {}: {error}", layer.bundle))?;
+    let (marked, _) = exact_integers::mark(&document).map_err(|error| format!("{}: {error}", layer.bundle))?;
+    // Redocly reads the document with its example integers marked, from beside the page.
+    let input = out.join(format!(".laserdata-{}.marked.json", layer.name));
+    std::fs::write(&input, marked).map_err(|error| format!("cannot write {}: {error}", input.display()))?;
     // Its notices (Node versions, Redoc 3) are shown only when the build fails.
     let output = tools
         .node("redocly")
         .arg("build-docs")
-        .arg(layer.bundle)
+        .arg(&input)
         .arg("--inlineBundle")
         .arg("--output")
         .arg(&page)
         .current_dir(root)
-        .output()
-        .map_err(|error| format!("cannot start redocly: {error}"))?;
+        .output();
+    let _ = std::fs::remove_file(&input);
+    let output = output.map_err(|error| format!("cannot start redocly: {error}"))?;
     if !output.status.success() {
         return Err(format!(
             "redocly build-docs {} failed ({}):\n{}{}",
@@ -44,7 +56,8 @@ pub fn build(root: &Path, tools: &Tools, layer: &Layer, out: &Path) -> Result<Pa
         ));
     }
     let html = std::fs::read_to_string(&page).map_err(|error| format!("cannot read {}: {error}", page.display()))?;
-    let html = without_remote_logo(&html);
+    let html =
+        exact_integers::restore(&without_remote_logo(&html)).map_err(|error| format!("{}: {error}", page.display()))?;
     std::fs::write(&page, &html).map_err(|error| format!("cannot write {}: {error}", page.display()))?;
     let external = external_resources(&html);
     if !external.is_empty() {

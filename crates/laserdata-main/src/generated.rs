@@ -29651,9 +29651,9 @@ pub mod builder {
                 });
             self
         }
-        async fn send_raw(
+        pub(crate) async fn send_unread(
             self,
-        ) -> Result<ResponseValue<types::PagedApiKeyInfo>, Error<ByteStream>> {
+        ) -> Result<ResponseValue<ByteStream>, Error<ByteStream>> {
             let Self { client, tenant_id, name, page, results } = self;
             let tenant_id = tenant_id.map_err(Error::InvalidRequest)?;
             let name = name.map_err(Error::InvalidRequest)?;
@@ -29692,7 +29692,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
+                200..=299 => Ok(ResponseValue::stream(response)),
                 400u16..=499u16 => {
                     Err(Error::ErrorResponse(ResponseValue::stream(response)))
                 }
@@ -29711,7 +29711,10 @@ pub mod builder {
             ResponseValue<types::PagedApiKeyInfo>,
             ::laserdata_core::Error,
         > {
-            ::laserdata_core::error::finish(self.send_raw()).await
+            ::laserdata_core::error::finish(async move {
+                    ::laserdata_core::paging::read_whole(self.send_unread().await?).await
+                })
+                .await
         }
     }
     /**Builder for [`Client::create_api_key`]
@@ -30594,9 +30597,9 @@ pub mod builder {
                 });
             self
         }
-        async fn send_raw(
+        pub(crate) async fn send_unread(
             self,
-        ) -> Result<ResponseValue<types::PagedCustomerInvoiceInfo>, Error<ByteStream>> {
+        ) -> Result<ResponseValue<ByteStream>, Error<ByteStream>> {
             let Self { client, tenant_id, page, results } = self;
             let tenant_id = tenant_id.map_err(Error::InvalidRequest)?;
             let page = page.map_err(Error::InvalidRequest)?;
@@ -30633,7 +30636,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
+                200..=299 => Ok(ResponseValue::stream(response)),
                 400u16..=499u16 => {
                     Err(Error::ErrorResponse(ResponseValue::stream(response)))
                 }
@@ -30652,7 +30655,10 @@ pub mod builder {
             ResponseValue<types::PagedCustomerInvoiceInfo>,
             ::laserdata_core::Error,
         > {
-            ::laserdata_core::error::finish(self.send_raw()).await
+            ::laserdata_core::error::finish(async move {
+                    ::laserdata_core::paging::read_whole(self.send_unread().await?).await
+                })
+                .await
         }
     }
     /**Builder for [`Client::get_invoice`]
@@ -30907,9 +30913,9 @@ pub mod builder {
                 });
             self
         }
-        async fn send_raw(
+        pub(crate) async fn send_unread(
             self,
-        ) -> Result<ResponseValue<types::PagedBillingReportInfo>, Error<ByteStream>> {
+        ) -> Result<ResponseValue<ByteStream>, Error<ByteStream>> {
             let Self { client, tenant_id, page, results } = self;
             let tenant_id = tenant_id.map_err(Error::InvalidRequest)?;
             let page = page.map_err(Error::InvalidRequest)?;
@@ -30946,7 +30952,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
+                200..=299 => Ok(ResponseValue::stream(response)),
                 400u16..=499u16 => {
                     Err(Error::ErrorResponse(ResponseValue::stream(response)))
                 }
@@ -30965,7 +30971,10 @@ pub mod builder {
             ResponseValue<types::PagedBillingReportInfo>,
             ::laserdata_core::Error,
         > {
-            ::laserdata_core::error::finish(self.send_raw()).await
+            ::laserdata_core::error::finish(async move {
+                    ::laserdata_core::paging::read_whole(self.send_unread().await?).await
+                })
+                .await
         }
     }
     /**Builder for [`Client::get_billing_report`]
@@ -31183,9 +31192,9 @@ pub mod builder {
                 });
             self
         }
-        async fn send_raw(
+        pub(crate) async fn send_unread(
             self,
-        ) -> Result<ResponseValue<types::PagedCloudAccountInfo>, Error<ByteStream>> {
+        ) -> Result<ResponseValue<ByteStream>, Error<ByteStream>> {
             let Self { client, tenant_id, cloud, name, page, region, results } = self;
             let tenant_id = tenant_id.map_err(Error::InvalidRequest)?;
             let cloud = cloud.map_err(Error::InvalidRequest)?;
@@ -31228,7 +31237,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
+                200..=299 => Ok(ResponseValue::stream(response)),
                 400u16..=499u16 => {
                     Err(Error::ErrorResponse(ResponseValue::stream(response)))
                 }
@@ -31247,7 +31256,10 @@ pub mod builder {
             ResponseValue<types::PagedCloudAccountInfo>,
             ::laserdata_core::Error,
         > {
-            ::laserdata_core::error::finish(self.send_raw()).await
+            ::laserdata_core::error::finish(async move {
+                    ::laserdata_core::paging::read_whole(self.send_unread().await?).await
+                })
+                .await
         }
     }
     /**Builder for [`Client::create_cloud_account`]
@@ -32413,9 +32425,9 @@ pub mod builder {
                 });
             self
         }
-        async fn send_raw(
+        pub(crate) async fn send_unread(
             self,
-        ) -> Result<ResponseValue<types::PagedConnectorInfo>, Error<ByteStream>> {
+        ) -> Result<ResponseValue<ByteStream>, Error<ByteStream>> {
             let Self {
                 client,
                 tenant_id,
@@ -32468,7 +32480,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
+                200..=299 => Ok(ResponseValue::stream(response)),
                 400u16..=499u16 => {
                     Err(Error::ErrorResponse(ResponseValue::stream(response)))
                 }
@@ -32487,7 +32499,10 @@ pub mod builder {
             ResponseValue<types::PagedConnectorInfo>,
             ::laserdata_core::Error,
         > {
-            ::laserdata_core::error::finish(self.send_raw()).await
+            ::laserdata_core::error::finish(async move {
+                    ::laserdata_core::paging::read_whole(self.send_unread().await?).await
+                })
+                .await
         }
     }
     /**Builder for [`Client::activate_connector`]
@@ -32922,9 +32937,9 @@ pub mod builder {
                 });
             self
         }
-        async fn send_raw(
+        pub(crate) async fn send_unread(
             self,
-        ) -> Result<ResponseValue<types::PagedDeploymentInfo>, Error<ByteStream>> {
+        ) -> Result<ResponseValue<ByteStream>, Error<ByteStream>> {
             let Self { client, tenant_id, division_id, environment_id, page, results } = self;
             let tenant_id = tenant_id.map_err(Error::InvalidRequest)?;
             let division_id = division_id.map_err(Error::InvalidRequest)?;
@@ -32964,7 +32979,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
+                200..=299 => Ok(ResponseValue::stream(response)),
                 400u16..=499u16 => {
                     Err(Error::ErrorResponse(ResponseValue::stream(response)))
                 }
@@ -32983,7 +32998,10 @@ pub mod builder {
             ResponseValue<types::PagedDeploymentInfo>,
             ::laserdata_core::Error,
         > {
-            ::laserdata_core::error::finish(self.send_raw()).await
+            ::laserdata_core::error::finish(async move {
+                    ::laserdata_core::paging::read_whole(self.send_unread().await?).await
+                })
+                .await
         }
     }
     /**Builder for [`Client::deploy_to_your_own_cloud`]
@@ -35013,9 +35031,9 @@ pub mod builder {
                 });
             self
         }
-        async fn send_raw(
+        pub(crate) async fn send_unread(
             self,
-        ) -> Result<ResponseValue<types::PagedDivisionInfo>, Error<ByteStream>> {
+        ) -> Result<ResponseValue<ByteStream>, Error<ByteStream>> {
             let Self { client, tenant_id, page, results } = self;
             let tenant_id = tenant_id.map_err(Error::InvalidRequest)?;
             let page = page.map_err(Error::InvalidRequest)?;
@@ -35052,7 +35070,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
+                200..=299 => Ok(ResponseValue::stream(response)),
                 400u16..=499u16 => {
                     Err(Error::ErrorResponse(ResponseValue::stream(response)))
                 }
@@ -35071,7 +35089,10 @@ pub mod builder {
             ResponseValue<types::PagedDivisionInfo>,
             ::laserdata_core::Error,
         > {
-            ::laserdata_core::error::finish(self.send_raw()).await
+            ::laserdata_core::error::finish(async move {
+                    ::laserdata_core::paging::read_whole(self.send_unread().await?).await
+                })
+                .await
         }
     }
     /**Builder for [`Client::create_division`]
@@ -35746,9 +35767,9 @@ pub mod builder {
                 });
             self
         }
-        async fn send_raw(
+        pub(crate) async fn send_unread(
             self,
-        ) -> Result<ResponseValue<types::PagedEnvironmentInfo>, Error<ByteStream>> {
+        ) -> Result<ResponseValue<ByteStream>, Error<ByteStream>> {
             let Self { client, tenant_id, division_id, page, results } = self;
             let tenant_id = tenant_id.map_err(Error::InvalidRequest)?;
             let division_id = division_id.map_err(Error::InvalidRequest)?;
@@ -35786,7 +35807,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
+                200..=299 => Ok(ResponseValue::stream(response)),
                 400u16..=499u16 => {
                     Err(Error::ErrorResponse(ResponseValue::stream(response)))
                 }
@@ -35805,7 +35826,10 @@ pub mod builder {
             ResponseValue<types::PagedEnvironmentInfo>,
             ::laserdata_core::Error,
         > {
-            ::laserdata_core::error::finish(self.send_raw()).await
+            ::laserdata_core::error::finish(async move {
+                    ::laserdata_core::paging::read_whole(self.send_unread().await?).await
+                })
+                .await
         }
     }
     /**Builder for [`Client::create_environment`]
@@ -36437,9 +36461,9 @@ pub mod builder {
                 });
             self
         }
-        async fn send_raw(
+        pub(crate) async fn send_unread(
             self,
-        ) -> Result<ResponseValue<types::PagedTenantInvitationInfo>, Error<ByteStream>> {
+        ) -> Result<ResponseValue<ByteStream>, Error<ByteStream>> {
             let Self { client, tenant_id, page, results } = self;
             let tenant_id = tenant_id.map_err(Error::InvalidRequest)?;
             let page = page.map_err(Error::InvalidRequest)?;
@@ -36476,7 +36500,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
+                200..=299 => Ok(ResponseValue::stream(response)),
                 400u16..=499u16 => {
                     Err(Error::ErrorResponse(ResponseValue::stream(response)))
                 }
@@ -36495,7 +36519,10 @@ pub mod builder {
             ResponseValue<types::PagedTenantInvitationInfo>,
             ::laserdata_core::Error,
         > {
-            ::laserdata_core::error::finish(self.send_raw()).await
+            ::laserdata_core::error::finish(async move {
+                    ::laserdata_core::paging::read_whole(self.send_unread().await?).await
+                })
+                .await
         }
     }
     /**Builder for [`Client::invite_member`]
@@ -36793,9 +36820,9 @@ pub mod builder {
                 });
             self
         }
-        async fn send_raw(
+        pub(crate) async fn send_unread(
             self,
-        ) -> Result<ResponseValue<types::PagedMemberDetails>, Error<ByteStream>> {
+        ) -> Result<ResponseValue<ByteStream>, Error<ByteStream>> {
             let Self { client, tenant_id, active, page, results } = self;
             let tenant_id = tenant_id.map_err(Error::InvalidRequest)?;
             let active = active.map_err(Error::InvalidRequest)?;
@@ -36834,7 +36861,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
+                200..=299 => Ok(ResponseValue::stream(response)),
                 400u16..=499u16 => {
                     Err(Error::ErrorResponse(ResponseValue::stream(response)))
                 }
@@ -36853,7 +36880,10 @@ pub mod builder {
             ResponseValue<types::PagedMemberDetails>,
             ::laserdata_core::Error,
         > {
-            ::laserdata_core::error::finish(self.send_raw()).await
+            ::laserdata_core::error::finish(async move {
+                    ::laserdata_core::paging::read_whole(self.send_unread().await?).await
+                })
+                .await
         }
     }
     /**Builder for [`Client::get_all_members`]
@@ -37352,12 +37382,9 @@ pub mod builder {
                 });
             self
         }
-        async fn send_raw(
+        pub(crate) async fn send_unread(
             self,
-        ) -> Result<
-            ResponseValue<types::PagedNotificationChannelInfo>,
-            Error<ByteStream>,
-        > {
+        ) -> Result<ResponseValue<ByteStream>, Error<ByteStream>> {
             let Self { client, tenant_id, channel, page, results } = self;
             let tenant_id = tenant_id.map_err(Error::InvalidRequest)?;
             let channel = channel.map_err(Error::InvalidRequest)?;
@@ -37396,7 +37423,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
+                200..=299 => Ok(ResponseValue::stream(response)),
                 400u16..=499u16 => {
                     Err(Error::ErrorResponse(ResponseValue::stream(response)))
                 }
@@ -37415,7 +37442,10 @@ pub mod builder {
             ResponseValue<types::PagedNotificationChannelInfo>,
             ::laserdata_core::Error,
         > {
-            ::laserdata_core::error::finish(self.send_raw()).await
+            ::laserdata_core::error::finish(async move {
+                    ::laserdata_core::paging::read_whole(self.send_unread().await?).await
+                })
+                .await
         }
     }
     /**Builder for [`Client::create_tenant_channel`]
@@ -38103,12 +38133,9 @@ pub mod builder {
                 });
             self
         }
-        async fn send_raw(
+        pub(crate) async fn send_unread(
             self,
-        ) -> Result<
-            ResponseValue<types::PagedNotificationChannelInfo>,
-            Error<ByteStream>,
-        > {
+        ) -> Result<ResponseValue<ByteStream>, Error<ByteStream>> {
             let Self { client, tenant_id, division_id, channel, page, results } = self;
             let tenant_id = tenant_id.map_err(Error::InvalidRequest)?;
             let division_id = division_id.map_err(Error::InvalidRequest)?;
@@ -38148,7 +38175,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
+                200..=299 => Ok(ResponseValue::stream(response)),
                 400u16..=499u16 => {
                     Err(Error::ErrorResponse(ResponseValue::stream(response)))
                 }
@@ -38167,7 +38194,10 @@ pub mod builder {
             ResponseValue<types::PagedNotificationChannelInfo>,
             ::laserdata_core::Error,
         > {
-            ::laserdata_core::error::finish(self.send_raw()).await
+            ::laserdata_core::error::finish(async move {
+                    ::laserdata_core::paging::read_whole(self.send_unread().await?).await
+                })
+                .await
         }
     }
     /**Builder for [`Client::create_division_channel`]
@@ -38946,12 +38976,9 @@ pub mod builder {
                 });
             self
         }
-        async fn send_raw(
+        pub(crate) async fn send_unread(
             self,
-        ) -> Result<
-            ResponseValue<types::PagedNotificationSubscriptionInfo>,
-            Error<ByteStream>,
-        > {
+        ) -> Result<ResponseValue<ByteStream>, Error<ByteStream>> {
             let Self { client, tenant_id, channel_id, message_type, page, results } = self;
             let tenant_id = tenant_id.map_err(Error::InvalidRequest)?;
             let channel_id = channel_id.map_err(Error::InvalidRequest)?;
@@ -38993,7 +39020,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
+                200..=299 => Ok(ResponseValue::stream(response)),
                 400u16..=499u16 => {
                     Err(Error::ErrorResponse(ResponseValue::stream(response)))
                 }
@@ -39012,7 +39039,10 @@ pub mod builder {
             ResponseValue<types::PagedNotificationSubscriptionInfo>,
             ::laserdata_core::Error,
         > {
-            ::laserdata_core::error::finish(self.send_raw()).await
+            ::laserdata_core::error::finish(async move {
+                    ::laserdata_core::paging::read_whole(self.send_unread().await?).await
+                })
+                .await
         }
     }
     /**Builder for [`Client::set_tenant_subscriptions`]
@@ -39667,12 +39697,9 @@ pub mod builder {
                 });
             self
         }
-        async fn send_raw(
+        pub(crate) async fn send_unread(
             self,
-        ) -> Result<
-            ResponseValue<types::PagedNotificationSubscriptionInfo>,
-            Error<ByteStream>,
-        > {
+        ) -> Result<ResponseValue<ByteStream>, Error<ByteStream>> {
             let Self {
                 client,
                 tenant_id,
@@ -39724,7 +39751,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
+                200..=299 => Ok(ResponseValue::stream(response)),
                 400u16..=499u16 => {
                     Err(Error::ErrorResponse(ResponseValue::stream(response)))
                 }
@@ -39743,7 +39770,10 @@ pub mod builder {
             ResponseValue<types::PagedNotificationSubscriptionInfo>,
             ::laserdata_core::Error,
         > {
-            ::laserdata_core::error::finish(self.send_raw()).await
+            ::laserdata_core::error::finish(async move {
+                    ::laserdata_core::paging::read_whole(self.send_unread().await?).await
+                })
+                .await
         }
     }
     /**Builder for [`Client::set_division_subscriptions`]
@@ -40526,9 +40556,9 @@ pub mod builder {
                 });
             self
         }
-        async fn send_raw(
+        pub(crate) async fn send_unread(
             self,
-        ) -> Result<ResponseValue<types::PagedNotificationInfo>, Error<ByteStream>> {
+        ) -> Result<ResponseValue<ByteStream>, Error<ByteStream>> {
             let Self { client, tenant_id, channel_id, message_type, page, results } = self;
             let tenant_id = tenant_id.map_err(Error::InvalidRequest)?;
             let channel_id = channel_id.map_err(Error::InvalidRequest)?;
@@ -40570,7 +40600,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
+                200..=299 => Ok(ResponseValue::stream(response)),
                 400u16..=499u16 => {
                     Err(Error::ErrorResponse(ResponseValue::stream(response)))
                 }
@@ -40589,7 +40619,10 @@ pub mod builder {
             ResponseValue<types::PagedNotificationInfo>,
             ::laserdata_core::Error,
         > {
-            ::laserdata_core::error::finish(self.send_raw()).await
+            ::laserdata_core::error::finish(async move {
+                    ::laserdata_core::paging::read_whole(self.send_unread().await?).await
+                })
+                .await
         }
     }
     /**Builder for [`Client::get_division_notifications`]
@@ -40699,9 +40732,9 @@ pub mod builder {
                 });
             self
         }
-        async fn send_raw(
+        pub(crate) async fn send_unread(
             self,
-        ) -> Result<ResponseValue<types::PagedNotificationInfo>, Error<ByteStream>> {
+        ) -> Result<ResponseValue<ByteStream>, Error<ByteStream>> {
             let Self {
                 client,
                 tenant_id,
@@ -40753,7 +40786,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
+                200..=299 => Ok(ResponseValue::stream(response)),
                 400u16..=499u16 => {
                     Err(Error::ErrorResponse(ResponseValue::stream(response)))
                 }
@@ -40772,7 +40805,10 @@ pub mod builder {
             ResponseValue<types::PagedNotificationInfo>,
             ::laserdata_core::Error,
         > {
-            ::laserdata_core::error::finish(self.send_raw()).await
+            ::laserdata_core::error::finish(async move {
+                    ::laserdata_core::paging::read_whole(self.send_unread().await?).await
+                })
+                .await
         }
     }
     /**Builder for [`Client::get_user_notifications`]
@@ -40867,9 +40903,9 @@ pub mod builder {
                 });
             self
         }
-        async fn send_raw(
+        pub(crate) async fn send_unread(
             self,
-        ) -> Result<ResponseValue<types::PagedNotificationInfo>, Error<ByteStream>> {
+        ) -> Result<ResponseValue<ByteStream>, Error<ByteStream>> {
             let Self { client, user_id, channel_id, message_type, page, results } = self;
             let user_id = user_id.map_err(Error::InvalidRequest)?;
             let channel_id = channel_id.map_err(Error::InvalidRequest)?;
@@ -40911,7 +40947,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
+                200..=299 => Ok(ResponseValue::stream(response)),
                 400u16..=499u16 => {
                     Err(Error::ErrorResponse(ResponseValue::stream(response)))
                 }
@@ -40930,7 +40966,10 @@ pub mod builder {
             ResponseValue<types::PagedNotificationInfo>,
             ::laserdata_core::Error,
         > {
-            ::laserdata_core::error::finish(self.send_raw()).await
+            ::laserdata_core::error::finish(async move {
+                    ::laserdata_core::paging::read_whole(self.send_unread().await?).await
+                })
+                .await
         }
     }
     /**Builder for [`Client::create_setup_intent`]
@@ -41283,9 +41322,9 @@ pub mod builder {
                 });
             self
         }
-        async fn send_raw(
+        pub(crate) async fn send_unread(
             self,
-        ) -> Result<ResponseValue<types::PagedRoleBasicInfo>, Error<ByteStream>> {
+        ) -> Result<ResponseValue<ByteStream>, Error<ByteStream>> {
             let Self { client, tenant_id, kind, page, results } = self;
             let tenant_id = tenant_id.map_err(Error::InvalidRequest)?;
             let kind = kind.map_err(Error::InvalidRequest)?;
@@ -41324,7 +41363,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
+                200..=299 => Ok(ResponseValue::stream(response)),
                 400u16..=499u16 => {
                     Err(Error::ErrorResponse(ResponseValue::stream(response)))
                 }
@@ -41343,7 +41382,10 @@ pub mod builder {
             ResponseValue<types::PagedRoleBasicInfo>,
             ::laserdata_core::Error,
         > {
-            ::laserdata_core::error::finish(self.send_raw()).await
+            ::laserdata_core::error::finish(async move {
+                    ::laserdata_core::paging::read_whole(self.send_unread().await?).await
+                })
+                .await
         }
     }
     /**Builder for [`Client::add_role`]
@@ -41885,9 +41927,9 @@ pub mod builder {
                 });
             self
         }
-        async fn send_raw(
+        pub(crate) async fn send_unread(
             self,
-        ) -> Result<ResponseValue<types::PagedRoleMemberInfo>, Error<ByteStream>> {
+        ) -> Result<ResponseValue<ByteStream>, Error<ByteStream>> {
             let Self { client, tenant_id, role_id, page, results } = self;
             let tenant_id = tenant_id.map_err(Error::InvalidRequest)?;
             let role_id = role_id.map_err(Error::InvalidRequest)?;
@@ -41925,7 +41967,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
+                200..=299 => Ok(ResponseValue::stream(response)),
                 400u16..=499u16 => {
                     Err(Error::ErrorResponse(ResponseValue::stream(response)))
                 }
@@ -41944,7 +41986,10 @@ pub mod builder {
             ResponseValue<types::PagedRoleMemberInfo>,
             ::laserdata_core::Error,
         > {
-            ::laserdata_core::error::finish(self.send_raw()).await
+            ::laserdata_core::error::finish(async move {
+                    ::laserdata_core::paging::read_whole(self.send_unread().await?).await
+                })
+                .await
         }
     }
     /**Builder for [`Client::assign_role_members`]
@@ -43088,8 +43133,8 @@ impl<'a> ::laserdata_core::paging::PagedRequest for builder::GetApiKeys<'a> {
 
     fn send_page(
         self,
-    ) -> impl ::std::future::Future<Output = Result<ResponseValue<Self::Page>, ::laserdata_core::Error>> + Send {
-        self.send()
+    ) -> impl ::std::future::Future<Output = Result<ResponseValue<ByteStream>, ::laserdata_core::Error>> + Send {
+        ::laserdata_core::error::finish(self.send_unread())
     }
 }
 
@@ -43118,8 +43163,8 @@ impl<'a> ::laserdata_core::paging::PagedRequest for builder::GetInvoices<'a> {
 
     fn send_page(
         self,
-    ) -> impl ::std::future::Future<Output = Result<ResponseValue<Self::Page>, ::laserdata_core::Error>> + Send {
-        self.send()
+    ) -> impl ::std::future::Future<Output = Result<ResponseValue<ByteStream>, ::laserdata_core::Error>> + Send {
+        ::laserdata_core::error::finish(self.send_unread())
     }
 }
 
@@ -43148,8 +43193,8 @@ impl<'a> ::laserdata_core::paging::PagedRequest for builder::GetBillingReports<'
 
     fn send_page(
         self,
-    ) -> impl ::std::future::Future<Output = Result<ResponseValue<Self::Page>, ::laserdata_core::Error>> + Send {
-        self.send()
+    ) -> impl ::std::future::Future<Output = Result<ResponseValue<ByteStream>, ::laserdata_core::Error>> + Send {
+        ::laserdata_core::error::finish(self.send_unread())
     }
 }
 
@@ -43178,8 +43223,8 @@ impl<'a> ::laserdata_core::paging::PagedRequest for builder::GetCloudAccounts<'a
 
     fn send_page(
         self,
-    ) -> impl ::std::future::Future<Output = Result<ResponseValue<Self::Page>, ::laserdata_core::Error>> + Send {
-        self.send()
+    ) -> impl ::std::future::Future<Output = Result<ResponseValue<ByteStream>, ::laserdata_core::Error>> + Send {
+        ::laserdata_core::error::finish(self.send_unread())
     }
 }
 
@@ -43208,8 +43253,8 @@ impl<'a> ::laserdata_core::paging::PagedRequest for builder::GetConnectors<'a> {
 
     fn send_page(
         self,
-    ) -> impl ::std::future::Future<Output = Result<ResponseValue<Self::Page>, ::laserdata_core::Error>> + Send {
-        self.send()
+    ) -> impl ::std::future::Future<Output = Result<ResponseValue<ByteStream>, ::laserdata_core::Error>> + Send {
+        ::laserdata_core::error::finish(self.send_unread())
     }
 }
 
@@ -43238,8 +43283,8 @@ impl<'a> ::laserdata_core::paging::PagedRequest for builder::GetDeployments<'a> 
 
     fn send_page(
         self,
-    ) -> impl ::std::future::Future<Output = Result<ResponseValue<Self::Page>, ::laserdata_core::Error>> + Send {
-        self.send()
+    ) -> impl ::std::future::Future<Output = Result<ResponseValue<ByteStream>, ::laserdata_core::Error>> + Send {
+        ::laserdata_core::error::finish(self.send_unread())
     }
 }
 
@@ -43268,8 +43313,8 @@ impl<'a> ::laserdata_core::paging::PagedRequest for builder::GetDivisions<'a> {
 
     fn send_page(
         self,
-    ) -> impl ::std::future::Future<Output = Result<ResponseValue<Self::Page>, ::laserdata_core::Error>> + Send {
-        self.send()
+    ) -> impl ::std::future::Future<Output = Result<ResponseValue<ByteStream>, ::laserdata_core::Error>> + Send {
+        ::laserdata_core::error::finish(self.send_unread())
     }
 }
 
@@ -43298,8 +43343,8 @@ impl<'a> ::laserdata_core::paging::PagedRequest for builder::GetEnvironments<'a>
 
     fn send_page(
         self,
-    ) -> impl ::std::future::Future<Output = Result<ResponseValue<Self::Page>, ::laserdata_core::Error>> + Send {
-        self.send()
+    ) -> impl ::std::future::Future<Output = Result<ResponseValue<ByteStream>, ::laserdata_core::Error>> + Send {
+        ::laserdata_core::error::finish(self.send_unread())
     }
 }
 
@@ -43328,8 +43373,8 @@ impl<'a> ::laserdata_core::paging::PagedRequest for builder::GetTenantInvitation
 
     fn send_page(
         self,
-    ) -> impl ::std::future::Future<Output = Result<ResponseValue<Self::Page>, ::laserdata_core::Error>> + Send {
-        self.send()
+    ) -> impl ::std::future::Future<Output = Result<ResponseValue<ByteStream>, ::laserdata_core::Error>> + Send {
+        ::laserdata_core::error::finish(self.send_unread())
     }
 }
 
@@ -43358,8 +43403,8 @@ impl<'a> ::laserdata_core::paging::PagedRequest for builder::GetMembers<'a> {
 
     fn send_page(
         self,
-    ) -> impl ::std::future::Future<Output = Result<ResponseValue<Self::Page>, ::laserdata_core::Error>> + Send {
-        self.send()
+    ) -> impl ::std::future::Future<Output = Result<ResponseValue<ByteStream>, ::laserdata_core::Error>> + Send {
+        ::laserdata_core::error::finish(self.send_unread())
     }
 }
 
@@ -43388,8 +43433,8 @@ impl<'a> ::laserdata_core::paging::PagedRequest for builder::GetTenantChannels<'
 
     fn send_page(
         self,
-    ) -> impl ::std::future::Future<Output = Result<ResponseValue<Self::Page>, ::laserdata_core::Error>> + Send {
-        self.send()
+    ) -> impl ::std::future::Future<Output = Result<ResponseValue<ByteStream>, ::laserdata_core::Error>> + Send {
+        ::laserdata_core::error::finish(self.send_unread())
     }
 }
 
@@ -43402,8 +43447,8 @@ impl<'a> ::laserdata_core::paging::PagedRequest for builder::GetDivisionChannels
 
     fn send_page(
         self,
-    ) -> impl ::std::future::Future<Output = Result<ResponseValue<Self::Page>, ::laserdata_core::Error>> + Send {
-        self.send()
+    ) -> impl ::std::future::Future<Output = Result<ResponseValue<ByteStream>, ::laserdata_core::Error>> + Send {
+        ::laserdata_core::error::finish(self.send_unread())
     }
 }
 
@@ -43432,8 +43477,8 @@ impl<'a> ::laserdata_core::paging::PagedRequest for builder::GetTenantSubscripti
 
     fn send_page(
         self,
-    ) -> impl ::std::future::Future<Output = Result<ResponseValue<Self::Page>, ::laserdata_core::Error>> + Send {
-        self.send()
+    ) -> impl ::std::future::Future<Output = Result<ResponseValue<ByteStream>, ::laserdata_core::Error>> + Send {
+        ::laserdata_core::error::finish(self.send_unread())
     }
 }
 
@@ -43446,8 +43491,8 @@ impl<'a> ::laserdata_core::paging::PagedRequest for builder::GetDivisionSubscrip
 
     fn send_page(
         self,
-    ) -> impl ::std::future::Future<Output = Result<ResponseValue<Self::Page>, ::laserdata_core::Error>> + Send {
-        self.send()
+    ) -> impl ::std::future::Future<Output = Result<ResponseValue<ByteStream>, ::laserdata_core::Error>> + Send {
+        ::laserdata_core::error::finish(self.send_unread())
     }
 }
 
@@ -43476,8 +43521,8 @@ impl<'a> ::laserdata_core::paging::PagedRequest for builder::GetTenantNotificati
 
     fn send_page(
         self,
-    ) -> impl ::std::future::Future<Output = Result<ResponseValue<Self::Page>, ::laserdata_core::Error>> + Send {
-        self.send()
+    ) -> impl ::std::future::Future<Output = Result<ResponseValue<ByteStream>, ::laserdata_core::Error>> + Send {
+        ::laserdata_core::error::finish(self.send_unread())
     }
 }
 
@@ -43490,8 +43535,8 @@ impl<'a> ::laserdata_core::paging::PagedRequest for builder::GetDivisionNotifica
 
     fn send_page(
         self,
-    ) -> impl ::std::future::Future<Output = Result<ResponseValue<Self::Page>, ::laserdata_core::Error>> + Send {
-        self.send()
+    ) -> impl ::std::future::Future<Output = Result<ResponseValue<ByteStream>, ::laserdata_core::Error>> + Send {
+        ::laserdata_core::error::finish(self.send_unread())
     }
 }
 
@@ -43504,8 +43549,8 @@ impl<'a> ::laserdata_core::paging::PagedRequest for builder::GetUserNotification
 
     fn send_page(
         self,
-    ) -> impl ::std::future::Future<Output = Result<ResponseValue<Self::Page>, ::laserdata_core::Error>> + Send {
-        self.send()
+    ) -> impl ::std::future::Future<Output = Result<ResponseValue<ByteStream>, ::laserdata_core::Error>> + Send {
+        ::laserdata_core::error::finish(self.send_unread())
     }
 }
 
@@ -43534,8 +43579,8 @@ impl<'a> ::laserdata_core::paging::PagedRequest for builder::GetRoles<'a> {
 
     fn send_page(
         self,
-    ) -> impl ::std::future::Future<Output = Result<ResponseValue<Self::Page>, ::laserdata_core::Error>> + Send {
-        self.send()
+    ) -> impl ::std::future::Future<Output = Result<ResponseValue<ByteStream>, ::laserdata_core::Error>> + Send {
+        ::laserdata_core::error::finish(self.send_unread())
     }
 }
 
@@ -43564,8 +43609,8 @@ impl<'a> ::laserdata_core::paging::PagedRequest for builder::GetRoleMembers<'a> 
 
     fn send_page(
         self,
-    ) -> impl ::std::future::Future<Output = Result<ResponseValue<Self::Page>, ::laserdata_core::Error>> + Send {
-        self.send()
+    ) -> impl ::std::future::Future<Output = Result<ResponseValue<ByteStream>, ::laserdata_core::Error>> + Send {
+        ::laserdata_core::error::finish(self.send_unread())
     }
 }
 

@@ -9130,9 +9130,9 @@ pub mod builder {
                 });
             self
         }
-        async fn send_raw(
+        pub(crate) async fn send_unread(
             self,
-        ) -> Result<ResponseValue<types::PagedAccessRuleInfo>, Error<ByteStream>> {
+        ) -> Result<ResponseValue<ByteStream>, Error<ByteStream>> {
             let Self { client, deployment_id, page, results } = self;
             let deployment_id = deployment_id.map_err(Error::InvalidRequest)?;
             let page = page.map_err(Error::InvalidRequest)?;
@@ -9169,7 +9169,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
+                200..=299 => Ok(ResponseValue::stream(response)),
                 400u16..=499u16 => {
                     Err(Error::ErrorResponse(ResponseValue::stream(response)))
                 }
@@ -9188,7 +9188,10 @@ pub mod builder {
             ResponseValue<types::PagedAccessRuleInfo>,
             ::laserdata_core::Error,
         > {
-            ::laserdata_core::error::finish(self.send_raw()).await
+            ::laserdata_core::error::finish(async move {
+                    ::laserdata_core::paging::read_whole(self.send_unread().await?).await
+                })
+                .await
         }
     }
     /**Builder for [`Client::create_access_rule`]
@@ -9640,9 +9643,9 @@ pub mod builder {
                 });
             self
         }
-        async fn send_raw(
+        pub(crate) async fn send_unread(
             self,
-        ) -> Result<ResponseValue<types::PagedActivityInfo>, Error<ByteStream>> {
+        ) -> Result<ResponseValue<ByteStream>, Error<ByteStream>> {
             let Self { client, deployment_id, page, results } = self;
             let deployment_id = deployment_id.map_err(Error::InvalidRequest)?;
             let page = page.map_err(Error::InvalidRequest)?;
@@ -9679,7 +9682,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
+                200..=299 => Ok(ResponseValue::stream(response)),
                 400u16..=499u16 => {
                     Err(Error::ErrorResponse(ResponseValue::stream(response)))
                 }
@@ -9698,7 +9701,10 @@ pub mod builder {
             ResponseValue<types::PagedActivityInfo>,
             ::laserdata_core::Error,
         > {
-            ::laserdata_core::error::finish(self.send_raw()).await
+            ::laserdata_core::error::finish(async move {
+                    ::laserdata_core::paging::read_whole(self.send_unread().await?).await
+                })
+                .await
         }
     }
     /**Builder for [`Client::get_backups`]
@@ -10513,9 +10519,9 @@ pub mod builder {
                 });
             self
         }
-        async fn send_raw(
+        pub(crate) async fn send_unread(
             self,
-        ) -> Result<ResponseValue<types::PagedConfigVersionInfo>, Error<ByteStream>> {
+        ) -> Result<ResponseValue<ByteStream>, Error<ByteStream>> {
             let Self { client, deployment_id, kind, page, results } = self;
             let deployment_id = deployment_id.map_err(Error::InvalidRequest)?;
             let kind = kind.map_err(Error::InvalidRequest)?;
@@ -10553,7 +10559,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
+                200..=299 => Ok(ResponseValue::stream(response)),
                 400u16..=499u16 => {
                     Err(Error::ErrorResponse(ResponseValue::stream(response)))
                 }
@@ -10572,7 +10578,10 @@ pub mod builder {
             ResponseValue<types::PagedConfigVersionInfo>,
             ::laserdata_core::Error,
         > {
-            ::laserdata_core::error::finish(self.send_raw()).await
+            ::laserdata_core::error::finish(async move {
+                    ::laserdata_core::paging::read_whole(self.send_unread().await?).await
+                })
+                .await
         }
     }
     /**Builder for [`Client::create_config`]
@@ -11367,12 +11376,9 @@ pub mod builder {
                 });
             self
         }
-        async fn send_raw(
+        pub(crate) async fn send_unread(
             self,
-        ) -> Result<
-            ResponseValue<types::PagedConnectorInstanceInfo>,
-            Error<ByteStream>,
-        > {
+        ) -> Result<ResponseValue<ByteStream>, Error<ByteStream>> {
             let Self { client, deployment_id, page, results } = self;
             let deployment_id = deployment_id.map_err(Error::InvalidRequest)?;
             let page = page.map_err(Error::InvalidRequest)?;
@@ -11409,7 +11415,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
+                200..=299 => Ok(ResponseValue::stream(response)),
                 400u16..=499u16 => {
                     Err(Error::ErrorResponse(ResponseValue::stream(response)))
                 }
@@ -11428,7 +11434,10 @@ pub mod builder {
             ResponseValue<types::PagedConnectorInstanceInfo>,
             ::laserdata_core::Error,
         > {
-            ::laserdata_core::error::finish(self.send_raw()).await
+            ::laserdata_core::error::finish(async move {
+                    ::laserdata_core::paging::read_whole(self.send_unread().await?).await
+                })
+                .await
         }
     }
     /**Builder for [`Client::delete_connector_instance`]
@@ -13432,9 +13441,9 @@ pub mod builder {
                 });
             self
         }
-        async fn send_raw(
+        pub(crate) async fn send_unread(
             self,
-        ) -> Result<ResponseValue<types::PagedNodeMetrics>, Error<ByteStream>> {
+        ) -> Result<ResponseValue<ByteStream>, Error<ByteStream>> {
             let Self {
                 client,
                 deployment_id,
@@ -13487,7 +13496,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
+                200..=299 => Ok(ResponseValue::stream(response)),
                 400u16..=499u16 => {
                     Err(Error::ErrorResponse(ResponseValue::stream(response)))
                 }
@@ -13506,7 +13515,10 @@ pub mod builder {
             ResponseValue<types::PagedNodeMetrics>,
             ::laserdata_core::Error,
         > {
-            ::laserdata_core::error::finish(self.send_raw()).await
+            ::laserdata_core::error::finish(async move {
+                    ::laserdata_core::paging::read_whole(self.send_unread().await?).await
+                })
+                .await
         }
     }
     /**Builder for [`Client::get_heartbeats`]
@@ -13720,9 +13732,9 @@ pub mod builder {
                 });
             self
         }
-        async fn send_raw(
+        pub(crate) async fn send_unread(
             self,
-        ) -> Result<ResponseValue<types::PagedHeartbeatRecord>, Error<ByteStream>> {
+        ) -> Result<ResponseValue<ByteStream>, Error<ByteStream>> {
             let Self {
                 client,
                 deployment_id,
@@ -13775,7 +13787,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
+                200..=299 => Ok(ResponseValue::stream(response)),
                 400u16..=499u16 => {
                     Err(Error::ErrorResponse(ResponseValue::stream(response)))
                 }
@@ -13794,7 +13806,10 @@ pub mod builder {
             ResponseValue<types::PagedHeartbeatRecord>,
             ::laserdata_core::Error,
         > {
-            ::laserdata_core::error::finish(self.send_raw()).await
+            ::laserdata_core::error::finish(async move {
+                    ::laserdata_core::paging::read_whole(self.send_unread().await?).await
+                })
+                .await
         }
     }
     /**Builder for [`Client::get_logs`]
@@ -13969,9 +13984,9 @@ pub mod builder {
                 });
             self
         }
-        async fn send_raw(
+        pub(crate) async fn send_unread(
             self,
-        ) -> Result<ResponseValue<types::PagedLogEntry>, Error<ByteStream>> {
+        ) -> Result<ResponseValue<ByteStream>, Error<ByteStream>> {
             let Self {
                 client,
                 deployment_id,
@@ -14036,7 +14051,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
+                200..=299 => Ok(ResponseValue::stream(response)),
                 400u16..=499u16 => {
                     Err(Error::ErrorResponse(ResponseValue::stream(response)))
                 }
@@ -14055,7 +14070,10 @@ pub mod builder {
             ResponseValue<types::PagedLogEntry>,
             ::laserdata_core::Error,
         > {
-            ::laserdata_core::error::finish(self.send_raw()).await
+            ::laserdata_core::error::finish(async move {
+                    ::laserdata_core::paging::read_whole(self.send_unread().await?).await
+                })
+                .await
         }
     }
     /**Builder for [`Client::get_snapshots`]
@@ -14119,9 +14137,9 @@ pub mod builder {
                 });
             self
         }
-        async fn send_raw(
+        pub(crate) async fn send_unread(
             self,
-        ) -> Result<ResponseValue<types::PagedSnapshotInfo>, Error<ByteStream>> {
+        ) -> Result<ResponseValue<ByteStream>, Error<ByteStream>> {
             let Self { client, deployment_id, page, results } = self;
             let deployment_id = deployment_id.map_err(Error::InvalidRequest)?;
             let page = page.map_err(Error::InvalidRequest)?;
@@ -14158,7 +14176,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
+                200..=299 => Ok(ResponseValue::stream(response)),
                 400u16..=499u16 => {
                     Err(Error::ErrorResponse(ResponseValue::stream(response)))
                 }
@@ -14177,7 +14195,10 @@ pub mod builder {
             ResponseValue<types::PagedSnapshotInfo>,
             ::laserdata_core::Error,
         > {
-            ::laserdata_core::error::finish(self.send_raw()).await
+            ::laserdata_core::error::finish(async move {
+                    ::laserdata_core::paging::read_whole(self.send_unread().await?).await
+                })
+                .await
         }
     }
     /**Builder for [`Client::create_snapshot`]
@@ -14536,8 +14557,8 @@ impl<'a> ::laserdata_core::paging::PagedRequest for builder::GetAccessRules<'a> 
 
     fn send_page(
         self,
-    ) -> impl ::std::future::Future<Output = Result<ResponseValue<Self::Page>, ::laserdata_core::Error>> + Send {
-        self.send()
+    ) -> impl ::std::future::Future<Output = Result<ResponseValue<ByteStream>, ::laserdata_core::Error>> + Send {
+        ::laserdata_core::error::finish(self.send_unread())
     }
 }
 
@@ -14566,8 +14587,8 @@ impl<'a> ::laserdata_core::paging::PagedRequest for builder::GetActivities<'a> {
 
     fn send_page(
         self,
-    ) -> impl ::std::future::Future<Output = Result<ResponseValue<Self::Page>, ::laserdata_core::Error>> + Send {
-        self.send()
+    ) -> impl ::std::future::Future<Output = Result<ResponseValue<ByteStream>, ::laserdata_core::Error>> + Send {
+        ::laserdata_core::error::finish(self.send_unread())
     }
 }
 
@@ -14596,8 +14617,8 @@ impl<'a> ::laserdata_core::paging::PagedRequest for builder::GetConfigs<'a> {
 
     fn send_page(
         self,
-    ) -> impl ::std::future::Future<Output = Result<ResponseValue<Self::Page>, ::laserdata_core::Error>> + Send {
-        self.send()
+    ) -> impl ::std::future::Future<Output = Result<ResponseValue<ByteStream>, ::laserdata_core::Error>> + Send {
+        ::laserdata_core::error::finish(self.send_unread())
     }
 }
 
@@ -14626,8 +14647,8 @@ impl<'a> ::laserdata_core::paging::PagedRequest for builder::GetConnectorInstanc
 
     fn send_page(
         self,
-    ) -> impl ::std::future::Future<Output = Result<ResponseValue<Self::Page>, ::laserdata_core::Error>> + Send {
-        self.send()
+    ) -> impl ::std::future::Future<Output = Result<ResponseValue<ByteStream>, ::laserdata_core::Error>> + Send {
+        ::laserdata_core::error::finish(self.send_unread())
     }
 }
 
@@ -14656,8 +14677,8 @@ impl<'a> ::laserdata_core::paging::PagedRequest for builder::GetNodeMetrics<'a> 
 
     fn send_page(
         self,
-    ) -> impl ::std::future::Future<Output = Result<ResponseValue<Self::Page>, ::laserdata_core::Error>> + Send {
-        self.send()
+    ) -> impl ::std::future::Future<Output = Result<ResponseValue<ByteStream>, ::laserdata_core::Error>> + Send {
+        ::laserdata_core::error::finish(self.send_unread())
     }
 }
 
@@ -14686,8 +14707,8 @@ impl<'a> ::laserdata_core::paging::PagedRequest for builder::GetNodeHeartbeats<'
 
     fn send_page(
         self,
-    ) -> impl ::std::future::Future<Output = Result<ResponseValue<Self::Page>, ::laserdata_core::Error>> + Send {
-        self.send()
+    ) -> impl ::std::future::Future<Output = Result<ResponseValue<ByteStream>, ::laserdata_core::Error>> + Send {
+        ::laserdata_core::error::finish(self.send_unread())
     }
 }
 
@@ -14716,8 +14737,8 @@ impl<'a> ::laserdata_core::paging::PagedRequest for builder::GetLogs<'a> {
 
     fn send_page(
         self,
-    ) -> impl ::std::future::Future<Output = Result<ResponseValue<Self::Page>, ::laserdata_core::Error>> + Send {
-        self.send()
+    ) -> impl ::std::future::Future<Output = Result<ResponseValue<ByteStream>, ::laserdata_core::Error>> + Send {
+        ::laserdata_core::error::finish(self.send_unread())
     }
 }
 
@@ -14746,8 +14767,8 @@ impl<'a> ::laserdata_core::paging::PagedRequest for builder::GetSnapshots<'a> {
 
     fn send_page(
         self,
-    ) -> impl ::std::future::Future<Output = Result<ResponseValue<Self::Page>, ::laserdata_core::Error>> + Send {
-        self.send()
+    ) -> impl ::std::future::Future<Output = Result<ResponseValue<ByteStream>, ::laserdata_core::Error>> + Send {
+        ::laserdata_core::error::finish(self.send_unread())
     }
 }
 

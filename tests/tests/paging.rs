@@ -49,11 +49,8 @@ async fn items_arriving_in_tiny_pieces_are_read_as_serde_reads_the_whole_body() 
         first.iter().chain(&last).map(|key| serde_json::from_value(key.clone()).unwrap()).collect();
     for size in [1, 2, 7, 100, usize::MAX] {
         // The server promises 3 pages, but the second is short: the walk stops there.
-        let server = FaultServer::start(vec![
-            chunked(page(&first, 1, 9, 3), size),
-            chunked(page(&last, 2, 9, 3), size),
-        ])
-        .await;
+        let server =
+            FaultServer::start(vec![chunked(page(&first, 1, 9, 3), size), chunked(page(&last, 2, 9, 3), size)]).await;
         let client = client_at(&server.url, RetryPolicy::never());
 
         let keys: Vec<types::ApiKeyInfo> = client
@@ -112,8 +109,12 @@ async fn a_page_that_is_not_json_fails_as_send_fails_on_it() {
 async fn a_body_that_stops_arriving_mid_item_is_an_error_not_a_panic() {
     let body = page(&[key(1), key(2)], 1, 2, 1);
     let promised = body.len();
-    let server = FaultServer::start(vec![Step::Truncated { status: 200, length: promised, body: body[..promised / 2].to_vec() }])
-        .await;
+    let server = FaultServer::start(vec![Step::Truncated {
+        status: 200,
+        length: promised,
+        body: body[..promised / 2].to_vec(),
+    }])
+    .await;
     let client = client_at(&server.url, RetryPolicy::never());
 
     let results: Vec<Result<types::ApiKeyInfo, Error>> =
@@ -133,7 +134,8 @@ async fn a_body_that_stops_arriving_mid_item_is_an_error_not_a_panic() {
 #[tokio::test]
 async fn an_error_answer_for_page_two_follows_the_items_of_page_one() {
     let first: Vec<Value> = (1..=2).map(key).collect();
-    let server = FaultServer::start(vec![chunked(page(&first, 1, 4, 2), 3), Step::problem(404, "tenant_not_found")]).await;
+    let server =
+        FaultServer::start(vec![chunked(page(&first, 1, 4, 2), 3), Step::problem(404, "tenant_not_found")]).await;
     let client = client_at(&server.url, RetryPolicy::never());
 
     let results: Vec<Result<types::ApiKeyInfo, Error>> =
@@ -143,5 +145,8 @@ async fn an_error_answer_for_page_two_follows_the_items_of_page_one() {
     let ids: Vec<i64> = results[..2].iter().map(|key| key.as_ref().unwrap().id.get()).collect();
     assert_eq!(ids, [1, 2]);
     let error = results[2].as_ref().unwrap_err().api().expect("the error answer");
-    assert_eq!((error.status.as_u16(), error.request_id.as_deref(), error.code()), (404, Some("req-404"), Some("tenant_not_found")));
+    assert_eq!(
+        (error.status.as_u16(), error.request_id.as_deref(), error.code()),
+        (404, Some("req-404"), Some("tenant_not_found"))
+    );
 }

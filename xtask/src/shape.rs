@@ -378,7 +378,10 @@ fn leave_success_body_unread(function: &mut syn::ImplItemFn) -> Result<(), Strin
         .iter_mut()
         .rev()
         .find_map(|statement| match statement {
-            syn::Stmt::Expr(syn::Expr::Match(answer), None) => answer.arms.iter_mut().find(|arm| [&decoding, &in_braces].contains(&&arm.body.to_token_stream().to_string())),
+            syn::Stmt::Expr(syn::Expr::Match(answer), None) => answer
+                .arms
+                .iter_mut()
+                .find(|arm| [&decoding, &in_braces].contains(&&arm.body.to_token_stream().to_string())),
             _ => None,
         })
         .ok_or("progenitor's `send` no longer decodes its success body with `ResponseValue::from_response`")?;

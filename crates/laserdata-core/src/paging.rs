@@ -104,6 +104,7 @@ pub async fn read_whole<T: DeserializeOwned>(
         }
     }
     let body = if joined.is_empty() { body } else { joined.freeze() };
-    let inner = serde_json::from_slice(&body).map_err(|error| progenitor_client::Error::InvalidResponsePayload(body, error))?;
+    let inner =
+        serde_json::from_slice(&body).map_err(|error| progenitor_client::Error::InvalidResponsePayload(body, error))?;
     Ok(ResponseValue::new(inner, status, headers))
 }

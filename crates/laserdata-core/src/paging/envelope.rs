@@ -42,8 +42,6 @@ enum State {
 /// Follows one JSON value through the bytes, across chunks, to find where it ends.
 #[derive(Debug, Default)]
 struct ValueScan {
-    /// How far into the reader's buffer the value has been scanned.
-    cursor: usize,
     /// Whether the value started (its first byte was seen).
     started: bool,
     /// Whether the value is a number, `true`, `false` or `null`: it ends before the next
@@ -56,23 +54,20 @@ struct ValueScan {
 }
 
 impl ValueScan {
-    /// Continues through `bytes` (the reader's buffer); the end of the value (exclusive) once
-    /// it has arrived.
+    /// Continues the value through `bytes`, which follow those scanned so far; where in
+    /// `bytes` the value ends (exclusive), once it has.
     fn end(&mut self, bytes: &[u8]) -> Option<usize> {
-        while self.cursor < bytes.len() {
-            let byte = bytes[self.cursor];
+        for (index, &byte) in bytes.iter().enumerate() {
             if !self.started {
                 self.started = true;
                 self.scalar = !matches!(byte, b'"' | b'{' | b'[');
             }
             if self.scalar {
                 if matches!(byte, b',' | b'}' | b']' | b' ' | b'\t' | b'\n' | b'\r') {
-                    return Some(self.cursor);
+                    return Some(index);
                 }
-                self.cursor += 1;
                 continue;
             }
-            self.cursor += 1;
             if self.in_string {
                 match byte {
                     _ if self.escaped => self.escaped = false,
@@ -80,7 +75,7 @@ impl ValueScan {
                     b'"' => {
                         self.in_string = false;
                         if self.depth == 0 {
-                            return Some(self.cursor);
+                            return Some(index + 1);
                         }
                     }
                     _ => {}
@@ -94,7 +89,7 @@ impl ValueScan {
                     // A stray closer ends the value; serde then rejects what was scanned.
                     self.depth = self.depth.saturating_sub(1);
                     if self.depth == 0 {
-                        return Some(self.cursor);
+                        return Some(index + 1);
                     }
                 }
                 _ => {}
@@ -112,11 +107,12 @@ pub(crate) struct Malformed(pub(crate) String);
 #[derive(Debug)]
 pub(crate) struct EnvelopeReader {
     state: State,
-    /// Bytes received but not used yet: the start of the element (or other value) still
-    /// arriving, seldom more.
+    /// The start of the value (an element, seldom a key or another field's value) that a
+    /// chunk ended in the middle of; everything else is read where it arrived.
     pending: Vec<u8>,
-    /// Bytes of the body dropped from the front of `pending` so far, for error positions.
+    /// Bytes of the body before the chunk being read (or before `pending`), for error positions.
     dropped: usize,
+    /// How far the value in `pending` has been scanned.
     value: ValueScan,
     /// The envelope's other fields as they came, as a JSON object still open: `{"page":1`.
     others: Vec<u8>,
@@ -140,21 +136,36 @@ impl EnvelopeReader {
 
     /// Takes the next chunk of the body, and decodes into `items` every element it completes.
     pub(crate) fn feed<T: DeserializeOwned>(&mut self, chunk: &[u8], items: &mut VecDeque<T>) -> Result<(), Malformed> {
-        self.pending.extend_from_slice(chunk);
-        let used = self.advance(items)?;
-        // What is left is the part of a value still arriving: shift it to the front rather
-        // than keep the bytes already used.
-        self.pending.drain(..used);
-        self.value.cursor -= used.min(self.value.cursor);
+        let mut rest = chunk;
+        if !self.pending.is_empty() {
+            // Only the value the last chunk ended in is copied, up to its end.
+            let Some(end) = self.value.end(chunk) else {
+                self.pending.extend_from_slice(chunk);
+                return Ok(());
+            };
+            self.value = ValueScan::default();
+            self.pending.extend_from_slice(&chunk[..end]);
+            let value = std::mem::take(&mut self.pending);
+            let completed = self.complete(&value, self.dropped, items);
+            self.dropped += value.len();
+            // Keep the buffer for the next value cut in two.
+            self.pending = value;
+            self.pending.clear();
+            completed?;
+            rest = &chunk[end..];
+        }
+        let used = self.advance(rest, items)?;
         self.dropped += used;
+        self.pending.extend_from_slice(&rest[used..]);
         Ok(())
     }
 
     /// After the last chunk: the envelope's fields other than the list, decoded as `P` (whose
     /// `items` is then empty).
     pub(crate) fn finish<P: DeserializeOwned>(self) -> Result<P, Malformed> {
-        if self.state != State::Closed {
-            return Err(Malformed(format!("the body ended at byte {} inside the envelope", self.position(0))));
+        if self.state != State::Closed || !self.pending.is_empty() {
+            let end = self.dropped + self.pending.len();
+            return Err(Malformed(format!("the body ended at byte {end} inside the envelope")));
         }
         let mut others = self.others;
         if self.seen_items {
@@ -167,117 +178,94 @@ impl EnvelopeReader {
         serde_json::from_slice(&others).map_err(|error| Malformed(format!("the envelope's fields: {error}")))
     }
 
-    /// Uses as much of `pending` as the state allows; how many bytes were used up.
-    fn advance<T: DeserializeOwned>(&mut self, items: &mut VecDeque<T>) -> Result<usize, Malformed> {
+    /// Reads as much of `bytes` as it can; how many bytes it used. The rest is the start of a
+    /// value still arriving, already scanned into `self.value`.
+    fn advance<T: DeserializeOwned>(&mut self, bytes: &[u8], items: &mut VecDeque<T>) -> Result<usize, Malformed> {
         let mut at = 0;
         loop {
             // Whitespace between tokens means nothing; scanned values start at their first byte.
-            while at < self.pending.len() && matches!(self.pending[at], b' ' | b'\t' | b'\n' | b'\r') {
+            while at < bytes.len() && matches!(bytes[at], b' ' | b'\t' | b'\n' | b'\r') {
                 at += 1;
             }
-            let Some(&byte) = self.pending.get(at) else { return Ok(at) };
-            self.state = match (self.state, byte) {
-                (State::Open, b'{') => {
-                    at += 1;
-                    State::Key { first: true }
+            let Some(&byte) = bytes.get(at) else { return Ok(at) };
+            let single = match (self.state, byte) {
+                (State::Open, b'{') => State::Key { first: true },
+                (State::Key { first: true }, b'}') => State::Closed,
+                (State::Key { .. }, b'"') | (State::Value, _) | (State::Element { first: false }, _) => {
+                    let Some(end) = self.value.end(&bytes[at..]) else { return Ok(at) };
+                    self.value = ValueScan::default();
+                    self.complete(&bytes[at..at + end], self.dropped + at, items)?;
+                    at += end;
+                    continue;
                 }
-                (State::Key { first: true }, b'}') => {
-                    at += 1;
-                    State::Closed
+                (State::Element { first: true }, b']') => State::AfterField,
+                (State::Element { first: true }, _) => {
+                    self.state = State::Element { first: false };
+                    continue;
                 }
-                (State::Key { .. }, b'"') => {
-                    let Some(end) = self.scan(at) else { return Ok(at) };
-                    let key: String = serde_json::from_slice(&self.pending[at..end])
-                        .map_err(|error| Malformed(format!("a key at byte {}: {error}", self.position(at))))?;
-                    // A second `items` goes with the other fields, where decoding them rejects
-                    // the duplicate as a whole-body decode would.
-                    let items = key == ITEMS_FIELD && !self.seen_items;
-                    if !items {
-                        self.keep_other(at, end);
-                        self.others.push(b':');
-                    }
-                    at = end;
-                    State::Colon { items }
-                }
-                (State::Colon { items }, b':') => {
-                    at += 1;
-                    if items { State::ListOpen } else { State::Value }
-                }
-                (State::Value, _) => {
-                    let Some(end) = self.scan(at) else { return Ok(at) };
-                    self.others.extend_from_slice(&self.pending[at..end]);
-                    at = end;
-                    State::AfterField
-                }
+                (State::Colon { items: true }, b':') => State::ListOpen,
+                (State::Colon { items: false }, b':') => State::Value,
                 (State::ListOpen, b'[') => {
                     self.seen_items = true;
-                    at += 1;
                     State::Element { first: true }
                 }
-                (State::Element { first: true }, b']') => {
-                    at += 1;
-                    State::AfterField
-                }
-                (State::Element { .. }, _) => {
-                    let Some(end) = self.scan(at) else { return Ok(at) };
-                    let item = serde_json::from_slice(&self.pending[at..end]).map_err(|error| {
-                        Malformed(format!("item {} (at byte {}): {error}", self.elements, self.position(at)))
-                    })?;
-                    items.push_back(item);
-                    self.elements += 1;
-                    at = end;
-                    State::AfterElement
-                }
-                (State::AfterElement, b',') => {
-                    at += 1;
-                    State::Element { first: false }
-                }
-                (State::AfterElement, b']') => {
-                    at += 1;
-                    State::AfterField
-                }
-                (State::AfterField, b',') => {
-                    at += 1;
-                    State::Key { first: false }
-                }
-                (State::AfterField, b'}') => {
-                    at += 1;
-                    State::Closed
-                }
+                (State::AfterElement, b',') => State::Element { first: false },
+                (State::AfterElement, b']') => State::AfterField,
+                (State::AfterField, b',') => State::Key { first: false },
+                (State::AfterField, b'}') => State::Closed,
                 (state, byte) => {
                     return Err(Malformed(format!(
                         "unexpected {:?} at byte {} ({})",
                         char::from(byte),
-                        self.position(at),
+                        self.dropped + at,
                         expectation(state)
                     )));
                 }
             };
+            // The tokens of one byte: `{`, `}`, `[`, `]`, `:` and `,`.
+            self.state = single;
+            at += 1;
         }
     }
 
-    /// The end of the value starting at `start`, once it has all arrived; the scan resumes
-    /// where it stopped when more bytes come.
-    fn scan(&mut self, start: usize) -> Option<usize> {
-        if !self.value.started {
-            self.value.cursor = start;
-        }
-        let end = self.value.end(&self.pending)?;
-        self.value = ValueScan::default();
-        Some(end)
-    }
-
-    /// Adds the key at `start..end` to the other fields.
-    fn keep_other(&mut self, start: usize, end: usize) {
-        if self.others.len() > 1 {
-            self.others.push(b',');
-        }
-        self.others.extend_from_slice(&self.pending[start..end]);
-    }
-
-    /// The position in the whole body of `pending[at]`.
-    fn position(&self, at: usize) -> usize {
-        self.dropped + at
+    /// Uses a key, another field's value or an element, now that all of it (`value`, starting
+    /// at byte `position` of the body) has arrived.
+    fn complete<T: DeserializeOwned>(
+        &mut self,
+        value: &[u8],
+        position: usize,
+        items: &mut VecDeque<T>,
+    ) -> Result<(), Malformed> {
+        self.state = match self.state {
+            State::Key { .. } => {
+                let key: String = serde_json::from_slice(value)
+                    .map_err(|error| Malformed(format!("a key at byte {position}: {error}")))?;
+                // A second `items` goes with the other fields, where decoding them rejects the
+                // duplicate as a whole-body decode would.
+                let items = key == ITEMS_FIELD && !self.seen_items;
+                if !items {
+                    if self.others.len() > 1 {
+                        self.others.push(b',');
+                    }
+                    self.others.extend_from_slice(value);
+                    self.others.push(b':');
+                }
+                State::Colon { items }
+            }
+            State::Value => {
+                self.others.extend_from_slice(value);
+                State::AfterField
+            }
+            State::Element { .. } => {
+                let item = serde_json::from_slice(value)
+                    .map_err(|error| Malformed(format!("item {} (at byte {position}): {error}", self.elements)))?;
+                items.push_back(item);
+                self.elements += 1;
+                State::AfterElement
+            }
+            state => unreachable!("only keys, values and elements are scanned, not in {state:?}"),
+        };
+        Ok(())
     }
 }
 
@@ -397,7 +385,7 @@ mod tests {
         let mut items: VecDeque<serde_json::Value> = VecDeque::new();
         for chunk in body.as_bytes().chunks(64) {
             reader.feed(chunk, &mut items).unwrap();
-            assert!(reader.pending.len() < element.len() + 64, "{} bytes kept", reader.pending.len());
+            assert!(reader.pending.len() < element.len(), "{} bytes kept", reader.pending.len());
         }
         assert_eq!(items.len(), 1000);
         let _: Envelope = reader.finish().unwrap();

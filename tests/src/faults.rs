@@ -19,6 +19,9 @@ pub enum Step {
     Reset,
     /// Promise `length` bytes in `content-length` but send only `body`, then close.
     Truncated { status: u16, length: usize, body: Vec<u8> },
+    /// Answer with `transfer-encoding: chunked`, `body` cut into HTTP chunks of `size` bytes
+    /// each written on its own, so that the client receives the body in pieces that far.
+    Chunked { status: u16, headers: Vec<(String, String)>, body: Vec<u8>, size: usize },
 }
 
 impl Step {
@@ -156,6 +159,27 @@ async fn perform(socket: &mut TcpStream, step: Step) -> bool {
             let _ = socket.write_all(&body).await;
             let _ = socket.shutdown().await;
             false
+        }
+        Step::Chunked { status, headers, body, size } => {
+            let mut head = format!("HTTP/1.1 {status} Scripted\r\ntransfer-encoding: chunked\r\n");
+            for (name, value) in headers {
+                head.push_str(&format!("{name}: {value}\r\n"));
+            }
+            head.push_str("\r\n");
+            // Many small writes: without this each would wait for the client's delayed ACK.
+            let _ = socket.set_nodelay(true);
+            if socket.write_all(head.as_bytes()).await.is_err() {
+                return false;
+            }
+            for piece in body.chunks(size.max(1)) {
+                let mut chunk = format!("{:x}\r\n", piece.len()).into_bytes();
+                chunk.extend_from_slice(piece);
+                chunk.extend_from_slice(b"\r\n");
+                if socket.write_all(&chunk).await.is_err() {
+                    return false;
+                }
+            }
+            socket.write_all(b"0\r\n\r\n").await.is_ok()
         }
         Step::Reset => {
             // Linger 0 turns the close into a TCP reset. (Deprecated because a non-zero linger

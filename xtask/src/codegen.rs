@@ -30,8 +30,11 @@ pub fn finish_client(layer: &Layer, bundle: &Bundle, tokens: proc_macro2::TokenS
     let shared = bundle.shared_schemas();
     let home = Home::Layer { crate_name: &crate_name, shared: &shared };
     let mut file = parse(tokens)?;
-    shape::client(&mut file, &surface_of(&bundle.doc, home, Some(bundle)))?;
-    let paging = paging_impls(bundle)?;
+    let paged = paged_operations(bundle)?;
+    let mut surface = surface_of(&bundle.doc, home, Some(bundle));
+    surface.paged_builders = paged.iter().map(|(builder, _, _)| builder.clone()).collect();
+    shape::client(&mut file, &surface)?;
+    let paging = paging_impls(&paged);
     let table = operations_table(bundle);
     Ok(format!("{}{}{}{}", header(layer.source), prettyplease::unparse(&file), paging, table))
 }
@@ -394,11 +397,9 @@ fn keep_problem_json_only(response: &mut Value) {
     }
 }
 
-/// For every paged list operation, lets `laserdata_core::paging` drive its builder page by
-/// page, and read its envelope.
-fn paging_impls(bundle: &Bundle) -> Result<String, String> {
-    let mut envelopes = Vec::new();
-    let mut out = String::new();
+/// Every paged list operation: the Rust names of its builder, envelope and item types.
+fn paged_operations(bundle: &Bundle) -> Result<Vec<(String, String, String)>, String> {
+    let mut paged = Vec::new();
     for operation in operations(&bundle.doc) {
         let Some(schema) = success_schema(bundle, &operation) else { continue };
         if !is_paged_envelope(bundle, schema) {
@@ -414,20 +415,29 @@ fn paging_impls(bundle: &Bundle) -> Result<String, String> {
             .and_then(Value::as_str)
             .and_then(|r| r.rsplit('/').next())
             .ok_or_else(|| format!("the items of `{envelope}` must reference a named schema"))?;
-        let envelope = type_name(envelope);
-        let builder = type_name(operation.operation_id().unwrap_or_default());
+        paged.push((type_name(operation.operation_id().unwrap_or_default()), type_name(envelope), type_name(item)));
+    }
+    Ok(paged)
+}
+
+/// For every paged list operation, lets `laserdata_core::paging` drive its builder page by
+/// page, and read its envelope. `send_page` answers with the body unread (see
+/// `shape::operation_builders`), so that the stream decodes the items as they arrive.
+fn paging_impls(paged: &[(String, String, String)]) -> String {
+    let mut envelopes = Vec::new();
+    let mut out = String::new();
+    for (builder, envelope, item) in paged {
         if !envelopes.contains(&envelope) {
             out.push_str(&format!(
                 "\nimpl ::laserdata_core::paging::Page for types::{envelope} {{\n    type Item = types::{item};\n\n    fn total_pages(&self) -> u64 {{\n        u64::try_from(self.total_pages.0).unwrap_or_default()\n    }}\n\n    fn total_results(&self) -> u64 {{\n        u64::try_from(self.total_results.0).unwrap_or_default()\n    }}\n\n    fn into_items(self) -> ::std::vec::Vec<Self::Item> {{\n        self.items\n    }}\n}}\n",
-                item = type_name(item),
             ));
-            envelopes.push(envelope.clone());
+            envelopes.push(envelope);
         }
         out.push_str(&format!(
-            "\nimpl<'a> ::laserdata_core::paging::PagedRequest for builder::{builder}<'a> {{\n    type Page = types::{envelope};\n\n    fn at_page(self, page: ::std::num::NonZeroU64, results: ::std::num::NonZeroU64) -> Self {{\n        self.page(page).results(results)\n    }}\n\n    fn send_page(\n        self,\n    ) -> impl ::std::future::Future<Output = Result<ResponseValue<Self::Page>, ::laserdata_core::Error>> + Send {{\n        self.send()\n    }}\n}}\n"
+            "\nimpl<'a> ::laserdata_core::paging::PagedRequest for builder::{builder}<'a> {{\n    type Page = types::{envelope};\n\n    fn at_page(self, page: ::std::num::NonZeroU64, results: ::std::num::NonZeroU64) -> Self {{\n        self.page(page).results(results)\n    }}\n\n    fn send_page(\n        self,\n    ) -> impl ::std::future::Future<Output = Result<ResponseValue<ByteStream>, ::laserdata_core::Error>> + Send {{\n        ::laserdata_core::error::finish(self.send_unread())\n    }}\n}}\n"
         ));
     }
-    Ok(out)
+    out
 }
 
 /// A module for the end-to-end tests: `round_trip(schema_name, json)` decodes the JSON as the

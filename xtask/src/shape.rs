@@ -20,7 +20,7 @@
 use std::collections::BTreeSet;
 
 use proc_macro2::TokenStream;
-use quote::{format_ident, quote};
+use quote::{ToTokens, format_ident, quote};
 use syn::{Attribute, Fields, ImplItem, Item, ReturnType, Type, Visibility, parse_quote};
 
 /// What the post-pass adds to one generated `types` module.
@@ -42,6 +42,9 @@ pub struct Surface<'a> {
     /// code that makes up answers (tests, mocks) needs their builders, which are built only
     /// with the crate's `answer-builders` feature.
     pub answer_only: BTreeSet<String>,
+    /// The builders of the paged list operations, whose request can also be sent with the
+    /// body left unread (`send_unread`), for `laserdata_core::paging::read_page`.
+    pub paged_builders: Vec<String>,
 }
 
 /// The cargo feature that builds the builders of the types only answers hold.
@@ -53,8 +56,7 @@ pub fn client(file: &mut syn::File, surface: &Surface) -> Result<(), String> {
     let types = module_items(&mut file.items, "types").ok_or("progenitor generated no `types` module")?;
     self::types(types, surface);
     let builders = module_items(&mut file.items, "builder").ok_or("progenitor generated no `builder` module")?;
-    operation_builders(builders, surface);
-    Ok(())
+    operation_builders(builders, surface)
 }
 
 /// Removes a generated `types` module from `file` and returns its items.
@@ -386,8 +388,10 @@ fn document_types(items: &mut [Item], type_docs: &[(String, String)]) {
 }
 
 /// Reshapes progenitor's operation builders: `send()` fails with `laserdata_core::Error`, and
-/// setters are documented with their parameter's description.
-fn operation_builders(items: &mut [Item], surface: &Surface) {
+/// setters are documented with their parameter's description. The builder of a paged list
+/// keeps progenitor's request as `send_unread`, answering with the body unread, and its
+/// `send()` decodes that body whole.
+fn operation_builders(items: &mut [Item], surface: &Surface) -> Result<(), String> {
     let core: syn::Path = syn::parse_str(surface.core).expect("the core path is a path");
     for item in items {
         let Item::Impl(implementation) = item else { continue };
@@ -405,9 +409,15 @@ fn operation_builders(items: &mut [Item], surface: &Surface) {
                     let docs: Vec<Attribute> =
                         function.attrs.iter().filter(|a| a.path().is_ident("doc")).cloned().collect();
                     function.attrs.retain(|a| !a.path().is_ident("doc"));
-                    function.sig.ident = format_ident!("send_raw");
                     function.vis = Visibility::Inherited;
-                    typed_send = Some(send_with_typed_errors(&core, &docs, &success));
+                    let paged = surface.paged_builders.contains(&builder);
+                    if paged {
+                        leave_success_body_unread(function)
+                            .map_err(|why| format!("cannot stream the pages of `{builder}`: {why}"))?;
+                    } else {
+                        function.sig.ident = format_ident!("send_raw");
+                    }
+                    typed_send = Some(send_with_typed_errors(&core, &docs, &success, paged));
                 }
                 "new" if !has_doc(&function.attrs) => {
                     let operation = snake_case(&builder);
@@ -436,19 +446,53 @@ fn operation_builders(items: &mut [Item], surface: &Surface) {
             implementation.items.push(send);
         }
     }
+    Ok(())
 }
 
-/// The public `send()`: progenitor's request, failing with `laserdata_core::Error`.
-fn send_with_typed_errors(core: &syn::Path, docs: &[Attribute], success: &Type) -> ImplItem {
+/// Turns progenitor's `send` into `send_unread`: the same request, hooks and error answers,
+/// but a success answer comes back with its body unread instead of decoded.
+fn leave_success_body_unread(function: &mut syn::ImplItemFn) -> Result<(), String> {
+    // Progenitor writes the arm's body in braces; either way is recognised.
+    let decoding = quote!(ResponseValue::from_response(response).await).to_string();
+    let in_braces = quote!({ ResponseValue::from_response(response).await }).to_string();
+    let arm = function
+        .block
+        .stmts
+        .iter_mut()
+        .rev()
+        .find_map(|statement| match statement {
+            syn::Stmt::Expr(syn::Expr::Match(answer), None) => answer
+                .arms
+                .iter_mut()
+                .find(|arm| [&decoding, &in_braces].contains(&&arm.body.to_token_stream().to_string())),
+            _ => None,
+        })
+        .ok_or("progenitor's `send` no longer decodes its success body with `ResponseValue::from_response`")?;
+    *arm.body = parse_quote!(Ok(ResponseValue::stream(response)));
+    function.sig.ident = format_ident!("send_unread");
+    // For the crate's `PagedRequest` implementation, outside the `builder` module.
+    function.vis = parse_quote!(pub(crate));
+    function.sig.output = parse_quote!(-> Result<ResponseValue<ByteStream>, Error<ByteStream>>);
+    Ok(())
+}
+
+/// The public `send()`: progenitor's request, failing with `laserdata_core::Error`; for a paged
+/// list, `send_unread` and the whole body decoded.
+fn send_with_typed_errors(core: &syn::Path, docs: &[Attribute], success: &Type, paged: bool) -> ImplItem {
     let note = " Fails with [`Error`](laserdata_core::Error): an error answer (its status, problem \
                 document and `ld-request` id), a transport failure or timeout after the client's \
                 retries, or a body that does not match the API description.";
+    let call: syn::Expr = if paged {
+        parse_quote!(async move { #core::paging::read_whole(self.send_unread().await?).await })
+    } else {
+        parse_quote!(self.send_raw())
+    };
     parse_quote! {
         #(#docs)*
         #[doc = ""]
         #[doc = #note]
         pub async fn send(self) -> ::std::result::Result<ResponseValue<#success>, #core::Error> {
-            #core::error::finish(self.send_raw()).await
+            #core::error::finish(#call).await
         }
     }
 }

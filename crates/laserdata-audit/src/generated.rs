@@ -1079,9 +1079,9 @@ pub mod builder {
                 });
             self
         }
-        async fn send_raw(
+        pub(crate) async fn send_unread(
             self,
-        ) -> Result<ResponseValue<types::PagedTenantAuditInfo>, Error<ByteStream>> {
+        ) -> Result<ResponseValue<ByteStream>, Error<ByteStream>> {
             let Self {
                 client,
                 tenant_id,
@@ -1158,7 +1158,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
+                200..=299 => Ok(ResponseValue::stream(response)),
                 400u16..=499u16 => {
                     Err(Error::ErrorResponse(ResponseValue::stream(response)))
                 }
@@ -1177,7 +1177,10 @@ pub mod builder {
             ResponseValue<types::PagedTenantAuditInfo>,
             ::laserdata_core::Error,
         > {
-            ::laserdata_core::error::finish(self.send_raw()).await
+            ::laserdata_core::error::finish(async move {
+                    ::laserdata_core::paging::read_whole(self.send_unread().await?).await
+                })
+                .await
         }
     }
 }
@@ -1211,8 +1214,8 @@ impl<'a> ::laserdata_core::paging::PagedRequest for builder::GetTenantAudit<'a> 
 
     fn send_page(
         self,
-    ) -> impl ::std::future::Future<Output = Result<ResponseValue<Self::Page>, ::laserdata_core::Error>> + Send {
-        self.send()
+    ) -> impl ::std::future::Future<Output = Result<ResponseValue<ByteStream>, ::laserdata_core::Error>> + Send {
+        ::laserdata_core::error::finish(self.send_unread())
     }
 }
 

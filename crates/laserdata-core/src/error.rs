@@ -146,10 +146,7 @@ impl Error {
                 &body,
             )
             .into(),
-            P::ResponseBodyError(error) if error.is_timeout() => Error::Timeout(error),
-            P::ResponseBodyError(error) => {
-                InvalidResponse::new(meta.as_ref(), format!("the body could not be read: {error}"), &[]).into()
-            }
+            P::ResponseBodyError(error) => body_read_failed(error, meta.as_ref(), &[]),
             P::CommunicationError(error) | P::InvalidUpgrade(error) if error.is_timeout() => Error::Timeout(error),
             P::CommunicationError(error) | P::InvalidUpgrade(error) => Error::Transport(error),
             P::InvalidRequest(message) | P::Custom(message) => Error::InvalidRequest(message),
@@ -184,6 +181,16 @@ where
     match capture_response_meta(call).await {
         (Ok(response), _) => Ok(response),
         (Err(error), meta) => Err(Error::from_progenitor(error, meta).await),
+    }
+}
+
+/// The error for a success answer whose body stopped arriving: a timeout, or an answer cut
+/// short (`received` is what came of it, for the error's raw body).
+pub(crate) fn body_read_failed(error: reqwest::Error, meta: Option<&ResponseMeta>, received: &[u8]) -> Error {
+    if error.is_timeout() {
+        Error::Timeout(error)
+    } else {
+        InvalidResponse::new(meta, format!("the body could not be read: {error}"), received).into()
     }
 }
 
@@ -287,7 +294,7 @@ pub struct InvalidResponse {
 }
 
 impl InvalidResponse {
-    fn new(meta: Option<&ResponseMeta>, message: String, body: &[u8]) -> Self {
+    pub(crate) fn new(meta: Option<&ResponseMeta>, message: String, body: &[u8]) -> Self {
         InvalidResponse {
             status: meta.map(|meta| meta.status),
             request_id: meta.and_then(|meta| meta.request_id.clone()),

@@ -30339,9 +30339,9 @@ pub mod builder {
                 });
             self
         }
-        async fn send_raw(
+        pub(crate) async fn send_unread(
             self,
-        ) -> Result<ResponseValue<types::PagedApiKeyInfo>, Error<ByteStream>> {
+        ) -> Result<ResponseValue<ByteStream>, Error<ByteStream>> {
             let Self { client, tenant_id, name, page, results } = self;
             let tenant_id = tenant_id.map_err(Error::InvalidRequest)?;
             let name = name.map_err(Error::InvalidRequest)?;
@@ -30380,7 +30380,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
+                200..=299 => Ok(ResponseValue::stream(response)),
                 400u16..=499u16 => {
                     Err(Error::ErrorResponse(ResponseValue::stream(response)))
                 }
@@ -30399,7 +30399,10 @@ pub mod builder {
             ResponseValue<types::PagedApiKeyInfo>,
             ::laserdata_core::Error,
         > {
-            ::laserdata_core::error::finish(self.send_raw()).await
+            ::laserdata_core::error::finish(async move {
+                    ::laserdata_core::paging::read_whole(self.send_unread().await?).await
+                })
+                .await
         }
     }
     /**Builder for [`Client::create_api_key`]
@@ -31282,9 +31285,9 @@ pub mod builder {
                 });
             self
         }
-        async fn send_raw(
+        pub(crate) async fn send_unread(
             self,
-        ) -> Result<ResponseValue<types::PagedCustomerInvoiceInfo>, Error<ByteStream>> {
+        ) -> Result<ResponseValue<ByteStream>, Error<ByteStream>> {
             let Self { client, tenant_id, page, results } = self;
             let tenant_id = tenant_id.map_err(Error::InvalidRequest)?;
             let page = page.map_err(Error::InvalidRequest)?;
@@ -31321,7 +31324,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
+                200..=299 => Ok(ResponseValue::stream(response)),
                 400u16..=499u16 => {
                     Err(Error::ErrorResponse(ResponseValue::stream(response)))
                 }
@@ -31340,7 +31343,10 @@ pub mod builder {
             ResponseValue<types::PagedCustomerInvoiceInfo>,
             ::laserdata_core::Error,
         > {
-            ::laserdata_core::error::finish(self.send_raw()).await
+            ::laserdata_core::error::finish(async move {
+                    ::laserdata_core::paging::read_whole(self.send_unread().await?).await
+                })
+                .await
         }
     }
     /**Builder for [`Client::get_invoice`]
@@ -31595,9 +31601,9 @@ pub mod builder {
                 });
             self
         }
-        async fn send_raw(
+        pub(crate) async fn send_unread(
             self,
-        ) -> Result<ResponseValue<types::PagedBillingReportInfo>, Error<ByteStream>> {
+        ) -> Result<ResponseValue<ByteStream>, Error<ByteStream>> {
             let Self { client, tenant_id, page, results } = self;
             let tenant_id = tenant_id.map_err(Error::InvalidRequest)?;
             let page = page.map_err(Error::InvalidRequest)?;
@@ -31634,7 +31640,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
+                200..=299 => Ok(ResponseValue::stream(response)),
                 400u16..=499u16 => {
                     Err(Error::ErrorResponse(ResponseValue::stream(response)))
                 }
@@ -31653,7 +31659,10 @@ pub mod builder {
             ResponseValue<types::PagedBillingReportInfo>,
             ::laserdata_core::Error,
         > {
-            ::laserdata_core::error::finish(self.send_raw()).await
+            ::laserdata_core::error::finish(async move {
+                    ::laserdata_core::paging::read_whole(self.send_unread().await?).await
+                })
+                .await
         }
     }
     /**Builder for [`Client::get_billing_report`]
@@ -31871,9 +31880,9 @@ pub mod builder {
                 });
             self
         }
-        async fn send_raw(
+        pub(crate) async fn send_unread(
             self,
-        ) -> Result<ResponseValue<types::PagedCloudAccountInfo>, Error<ByteStream>> {
+        ) -> Result<ResponseValue<ByteStream>, Error<ByteStream>> {
             let Self { client, tenant_id, cloud, name, page, region, results } = self;
             let tenant_id = tenant_id.map_err(Error::InvalidRequest)?;
             let cloud = cloud.map_err(Error::InvalidRequest)?;
@@ -31916,7 +31925,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
+                200..=299 => Ok(ResponseValue::stream(response)),
                 400u16..=499u16 => {
                     Err(Error::ErrorResponse(ResponseValue::stream(response)))
                 }
@@ -31935,7 +31944,10 @@ pub mod builder {
             ResponseValue<types::PagedCloudAccountInfo>,
             ::laserdata_core::Error,
         > {
-            ::laserdata_core::error::finish(self.send_raw()).await
+            ::laserdata_core::error::finish(async move {
+                    ::laserdata_core::paging::read_whole(self.send_unread().await?).await
+                })
+                .await
         }
     }
     /**Builder for [`Client::create_cloud_account`]
@@ -33101,9 +33113,9 @@ pub mod builder {
                 });
             self
         }
-        async fn send_raw(
+        pub(crate) async fn send_unread(
             self,
-        ) -> Result<ResponseValue<types::PagedConnectorInfo>, Error<ByteStream>> {
+        ) -> Result<ResponseValue<ByteStream>, Error<ByteStream>> {
             let Self {
                 client,
                 tenant_id,
@@ -33156,7 +33168,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
+                200..=299 => Ok(ResponseValue::stream(response)),
                 400u16..=499u16 => {
                     Err(Error::ErrorResponse(ResponseValue::stream(response)))
                 }
@@ -33175,7 +33187,10 @@ pub mod builder {
             ResponseValue<types::PagedConnectorInfo>,
             ::laserdata_core::Error,
         > {
-            ::laserdata_core::error::finish(self.send_raw()).await
+            ::laserdata_core::error::finish(async move {
+                    ::laserdata_core::paging::read_whole(self.send_unread().await?).await
+                })
+                .await
         }
     }
     /**Builder for [`Client::activate_connector`]
@@ -33610,9 +33625,9 @@ pub mod builder {
                 });
             self
         }
-        async fn send_raw(
+        pub(crate) async fn send_unread(
             self,
-        ) -> Result<ResponseValue<types::PagedDeploymentInfo>, Error<ByteStream>> {
+        ) -> Result<ResponseValue<ByteStream>, Error<ByteStream>> {
             let Self { client, tenant_id, division_id, environment_id, page, results } = self;
             let tenant_id = tenant_id.map_err(Error::InvalidRequest)?;
             let division_id = division_id.map_err(Error::InvalidRequest)?;
@@ -33652,7 +33667,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
+                200..=299 => Ok(ResponseValue::stream(response)),
                 400u16..=499u16 => {
                     Err(Error::ErrorResponse(ResponseValue::stream(response)))
                 }
@@ -33671,7 +33686,10 @@ pub mod builder {
             ResponseValue<types::PagedDeploymentInfo>,
             ::laserdata_core::Error,
         > {
-            ::laserdata_core::error::finish(self.send_raw()).await
+            ::laserdata_core::error::finish(async move {
+                    ::laserdata_core::paging::read_whole(self.send_unread().await?).await
+                })
+                .await
         }
     }
     /**Builder for [`Client::deploy_to_your_own_cloud`]
@@ -35701,9 +35719,9 @@ pub mod builder {
                 });
             self
         }
-        async fn send_raw(
+        pub(crate) async fn send_unread(
             self,
-        ) -> Result<ResponseValue<types::PagedDivisionInfo>, Error<ByteStream>> {
+        ) -> Result<ResponseValue<ByteStream>, Error<ByteStream>> {
             let Self { client, tenant_id, page, results } = self;
             let tenant_id = tenant_id.map_err(Error::InvalidRequest)?;
             let page = page.map_err(Error::InvalidRequest)?;
@@ -35740,7 +35758,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
+                200..=299 => Ok(ResponseValue::stream(response)),
                 400u16..=499u16 => {
                     Err(Error::ErrorResponse(ResponseValue::stream(response)))
                 }
@@ -35759,7 +35777,10 @@ pub mod builder {
             ResponseValue<types::PagedDivisionInfo>,
             ::laserdata_core::Error,
         > {
-            ::laserdata_core::error::finish(self.send_raw()).await
+            ::laserdata_core::error::finish(async move {
+                    ::laserdata_core::paging::read_whole(self.send_unread().await?).await
+                })
+                .await
         }
     }
     /**Builder for [`Client::create_division`]
@@ -36434,9 +36455,9 @@ pub mod builder {
                 });
             self
         }
-        async fn send_raw(
+        pub(crate) async fn send_unread(
             self,
-        ) -> Result<ResponseValue<types::PagedEnvironmentInfo>, Error<ByteStream>> {
+        ) -> Result<ResponseValue<ByteStream>, Error<ByteStream>> {
             let Self { client, tenant_id, division_id, page, results } = self;
             let tenant_id = tenant_id.map_err(Error::InvalidRequest)?;
             let division_id = division_id.map_err(Error::InvalidRequest)?;
@@ -36474,7 +36495,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
+                200..=299 => Ok(ResponseValue::stream(response)),
                 400u16..=499u16 => {
                     Err(Error::ErrorResponse(ResponseValue::stream(response)))
                 }
@@ -36493,7 +36514,10 @@ pub mod builder {
             ResponseValue<types::PagedEnvironmentInfo>,
             ::laserdata_core::Error,
         > {
-            ::laserdata_core::error::finish(self.send_raw()).await
+            ::laserdata_core::error::finish(async move {
+                    ::laserdata_core::paging::read_whole(self.send_unread().await?).await
+                })
+                .await
         }
     }
     /**Builder for [`Client::create_environment`]
@@ -37125,9 +37149,9 @@ pub mod builder {
                 });
             self
         }
-        async fn send_raw(
+        pub(crate) async fn send_unread(
             self,
-        ) -> Result<ResponseValue<types::PagedTenantInvitationInfo>, Error<ByteStream>> {
+        ) -> Result<ResponseValue<ByteStream>, Error<ByteStream>> {
             let Self { client, tenant_id, page, results } = self;
             let tenant_id = tenant_id.map_err(Error::InvalidRequest)?;
             let page = page.map_err(Error::InvalidRequest)?;
@@ -37164,7 +37188,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
+                200..=299 => Ok(ResponseValue::stream(response)),
                 400u16..=499u16 => {
                     Err(Error::ErrorResponse(ResponseValue::stream(response)))
                 }
@@ -37183,7 +37207,10 @@ pub mod builder {
             ResponseValue<types::PagedTenantInvitationInfo>,
             ::laserdata_core::Error,
         > {
-            ::laserdata_core::error::finish(self.send_raw()).await
+            ::laserdata_core::error::finish(async move {
+                    ::laserdata_core::paging::read_whole(self.send_unread().await?).await
+                })
+                .await
         }
     }
     /**Builder for [`Client::invite_member`]
@@ -37481,9 +37508,9 @@ pub mod builder {
                 });
             self
         }
-        async fn send_raw(
+        pub(crate) async fn send_unread(
             self,
-        ) -> Result<ResponseValue<types::PagedMemberDetails>, Error<ByteStream>> {
+        ) -> Result<ResponseValue<ByteStream>, Error<ByteStream>> {
             let Self { client, tenant_id, active, page, results } = self;
             let tenant_id = tenant_id.map_err(Error::InvalidRequest)?;
             let active = active.map_err(Error::InvalidRequest)?;
@@ -37522,7 +37549,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
+                200..=299 => Ok(ResponseValue::stream(response)),
                 400u16..=499u16 => {
                     Err(Error::ErrorResponse(ResponseValue::stream(response)))
                 }
@@ -37541,7 +37568,10 @@ pub mod builder {
             ResponseValue<types::PagedMemberDetails>,
             ::laserdata_core::Error,
         > {
-            ::laserdata_core::error::finish(self.send_raw()).await
+            ::laserdata_core::error::finish(async move {
+                    ::laserdata_core::paging::read_whole(self.send_unread().await?).await
+                })
+                .await
         }
     }
     /**Builder for [`Client::get_all_members`]
@@ -38040,12 +38070,9 @@ pub mod builder {
                 });
             self
         }
-        async fn send_raw(
+        pub(crate) async fn send_unread(
             self,
-        ) -> Result<
-            ResponseValue<types::PagedNotificationChannelInfo>,
-            Error<ByteStream>,
-        > {
+        ) -> Result<ResponseValue<ByteStream>, Error<ByteStream>> {
             let Self { client, tenant_id, channel, page, results } = self;
             let tenant_id = tenant_id.map_err(Error::InvalidRequest)?;
             let channel = channel.map_err(Error::InvalidRequest)?;
@@ -38084,7 +38111,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
+                200..=299 => Ok(ResponseValue::stream(response)),
                 400u16..=499u16 => {
                     Err(Error::ErrorResponse(ResponseValue::stream(response)))
                 }
@@ -38103,7 +38130,10 @@ pub mod builder {
             ResponseValue<types::PagedNotificationChannelInfo>,
             ::laserdata_core::Error,
         > {
-            ::laserdata_core::error::finish(self.send_raw()).await
+            ::laserdata_core::error::finish(async move {
+                    ::laserdata_core::paging::read_whole(self.send_unread().await?).await
+                })
+                .await
         }
     }
     /**Builder for [`Client::create_tenant_channel`]
@@ -38791,12 +38821,9 @@ pub mod builder {
                 });
             self
         }
-        async fn send_raw(
+        pub(crate) async fn send_unread(
             self,
-        ) -> Result<
-            ResponseValue<types::PagedNotificationChannelInfo>,
-            Error<ByteStream>,
-        > {
+        ) -> Result<ResponseValue<ByteStream>, Error<ByteStream>> {
             let Self { client, tenant_id, division_id, channel, page, results } = self;
             let tenant_id = tenant_id.map_err(Error::InvalidRequest)?;
             let division_id = division_id.map_err(Error::InvalidRequest)?;
@@ -38836,7 +38863,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
+                200..=299 => Ok(ResponseValue::stream(response)),
                 400u16..=499u16 => {
                     Err(Error::ErrorResponse(ResponseValue::stream(response)))
                 }
@@ -38855,7 +38882,10 @@ pub mod builder {
             ResponseValue<types::PagedNotificationChannelInfo>,
             ::laserdata_core::Error,
         > {
-            ::laserdata_core::error::finish(self.send_raw()).await
+            ::laserdata_core::error::finish(async move {
+                    ::laserdata_core::paging::read_whole(self.send_unread().await?).await
+                })
+                .await
         }
     }
     /**Builder for [`Client::create_division_channel`]
@@ -39634,12 +39664,9 @@ pub mod builder {
                 });
             self
         }
-        async fn send_raw(
+        pub(crate) async fn send_unread(
             self,
-        ) -> Result<
-            ResponseValue<types::PagedNotificationSubscriptionInfo>,
-            Error<ByteStream>,
-        > {
+        ) -> Result<ResponseValue<ByteStream>, Error<ByteStream>> {
             let Self { client, tenant_id, channel_id, message_type, page, results } = self;
             let tenant_id = tenant_id.map_err(Error::InvalidRequest)?;
             let channel_id = channel_id.map_err(Error::InvalidRequest)?;
@@ -39681,7 +39708,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
+                200..=299 => Ok(ResponseValue::stream(response)),
                 400u16..=499u16 => {
                     Err(Error::ErrorResponse(ResponseValue::stream(response)))
                 }
@@ -39700,7 +39727,10 @@ pub mod builder {
             ResponseValue<types::PagedNotificationSubscriptionInfo>,
             ::laserdata_core::Error,
         > {
-            ::laserdata_core::error::finish(self.send_raw()).await
+            ::laserdata_core::error::finish(async move {
+                    ::laserdata_core::paging::read_whole(self.send_unread().await?).await
+                })
+                .await
         }
     }
     /**Builder for [`Client::set_tenant_subscriptions`]
@@ -40355,12 +40385,9 @@ pub mod builder {
                 });
             self
         }
-        async fn send_raw(
+        pub(crate) async fn send_unread(
             self,
-        ) -> Result<
-            ResponseValue<types::PagedNotificationSubscriptionInfo>,
-            Error<ByteStream>,
-        > {
+        ) -> Result<ResponseValue<ByteStream>, Error<ByteStream>> {
             let Self {
                 client,
                 tenant_id,
@@ -40412,7 +40439,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
+                200..=299 => Ok(ResponseValue::stream(response)),
                 400u16..=499u16 => {
                     Err(Error::ErrorResponse(ResponseValue::stream(response)))
                 }
@@ -40431,7 +40458,10 @@ pub mod builder {
             ResponseValue<types::PagedNotificationSubscriptionInfo>,
             ::laserdata_core::Error,
         > {
-            ::laserdata_core::error::finish(self.send_raw()).await
+            ::laserdata_core::error::finish(async move {
+                    ::laserdata_core::paging::read_whole(self.send_unread().await?).await
+                })
+                .await
         }
     }
     /**Builder for [`Client::set_division_subscriptions`]
@@ -41214,9 +41244,9 @@ pub mod builder {
                 });
             self
         }
-        async fn send_raw(
+        pub(crate) async fn send_unread(
             self,
-        ) -> Result<ResponseValue<types::PagedNotificationInfo>, Error<ByteStream>> {
+        ) -> Result<ResponseValue<ByteStream>, Error<ByteStream>> {
             let Self { client, tenant_id, channel_id, message_type, page, results } = self;
             let tenant_id = tenant_id.map_err(Error::InvalidRequest)?;
             let channel_id = channel_id.map_err(Error::InvalidRequest)?;
@@ -41258,7 +41288,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
+                200..=299 => Ok(ResponseValue::stream(response)),
                 400u16..=499u16 => {
                     Err(Error::ErrorResponse(ResponseValue::stream(response)))
                 }
@@ -41277,7 +41307,10 @@ pub mod builder {
             ResponseValue<types::PagedNotificationInfo>,
             ::laserdata_core::Error,
         > {
-            ::laserdata_core::error::finish(self.send_raw()).await
+            ::laserdata_core::error::finish(async move {
+                    ::laserdata_core::paging::read_whole(self.send_unread().await?).await
+                })
+                .await
         }
     }
     /**Builder for [`Client::get_division_notifications`]
@@ -41387,9 +41420,9 @@ pub mod builder {
                 });
             self
         }
-        async fn send_raw(
+        pub(crate) async fn send_unread(
             self,
-        ) -> Result<ResponseValue<types::PagedNotificationInfo>, Error<ByteStream>> {
+        ) -> Result<ResponseValue<ByteStream>, Error<ByteStream>> {
             let Self {
                 client,
                 tenant_id,
@@ -41441,7 +41474,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
+                200..=299 => Ok(ResponseValue::stream(response)),
                 400u16..=499u16 => {
                     Err(Error::ErrorResponse(ResponseValue::stream(response)))
                 }
@@ -41460,7 +41493,10 @@ pub mod builder {
             ResponseValue<types::PagedNotificationInfo>,
             ::laserdata_core::Error,
         > {
-            ::laserdata_core::error::finish(self.send_raw()).await
+            ::laserdata_core::error::finish(async move {
+                    ::laserdata_core::paging::read_whole(self.send_unread().await?).await
+                })
+                .await
         }
     }
     /**Builder for [`Client::get_user_notifications`]
@@ -41555,9 +41591,9 @@ pub mod builder {
                 });
             self
         }
-        async fn send_raw(
+        pub(crate) async fn send_unread(
             self,
-        ) -> Result<ResponseValue<types::PagedNotificationInfo>, Error<ByteStream>> {
+        ) -> Result<ResponseValue<ByteStream>, Error<ByteStream>> {
             let Self { client, user_id, channel_id, message_type, page, results } = self;
             let user_id = user_id.map_err(Error::InvalidRequest)?;
             let channel_id = channel_id.map_err(Error::InvalidRequest)?;
@@ -41599,7 +41635,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
+                200..=299 => Ok(ResponseValue::stream(response)),
                 400u16..=499u16 => {
                     Err(Error::ErrorResponse(ResponseValue::stream(response)))
                 }
@@ -41618,7 +41654,10 @@ pub mod builder {
             ResponseValue<types::PagedNotificationInfo>,
             ::laserdata_core::Error,
         > {
-            ::laserdata_core::error::finish(self.send_raw()).await
+            ::laserdata_core::error::finish(async move {
+                    ::laserdata_core::paging::read_whole(self.send_unread().await?).await
+                })
+                .await
         }
     }
     /**Builder for [`Client::create_setup_intent`]
@@ -41971,9 +42010,9 @@ pub mod builder {
                 });
             self
         }
-        async fn send_raw(
+        pub(crate) async fn send_unread(
             self,
-        ) -> Result<ResponseValue<types::PagedRoleBasicInfo>, Error<ByteStream>> {
+        ) -> Result<ResponseValue<ByteStream>, Error<ByteStream>> {
             let Self { client, tenant_id, kind, page, results } = self;
             let tenant_id = tenant_id.map_err(Error::InvalidRequest)?;
             let kind = kind.map_err(Error::InvalidRequest)?;
@@ -42012,7 +42051,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
+                200..=299 => Ok(ResponseValue::stream(response)),
                 400u16..=499u16 => {
                     Err(Error::ErrorResponse(ResponseValue::stream(response)))
                 }
@@ -42031,7 +42070,10 @@ pub mod builder {
             ResponseValue<types::PagedRoleBasicInfo>,
             ::laserdata_core::Error,
         > {
-            ::laserdata_core::error::finish(self.send_raw()).await
+            ::laserdata_core::error::finish(async move {
+                    ::laserdata_core::paging::read_whole(self.send_unread().await?).await
+                })
+                .await
         }
     }
     /**Builder for [`Client::add_role`]
@@ -42573,9 +42615,9 @@ pub mod builder {
                 });
             self
         }
-        async fn send_raw(
+        pub(crate) async fn send_unread(
             self,
-        ) -> Result<ResponseValue<types::PagedRoleMemberInfo>, Error<ByteStream>> {
+        ) -> Result<ResponseValue<ByteStream>, Error<ByteStream>> {
             let Self { client, tenant_id, role_id, page, results } = self;
             let tenant_id = tenant_id.map_err(Error::InvalidRequest)?;
             let role_id = role_id.map_err(Error::InvalidRequest)?;
@@ -42613,7 +42655,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
+                200..=299 => Ok(ResponseValue::stream(response)),
                 400u16..=499u16 => {
                     Err(Error::ErrorResponse(ResponseValue::stream(response)))
                 }
@@ -42632,7 +42674,10 @@ pub mod builder {
             ResponseValue<types::PagedRoleMemberInfo>,
             ::laserdata_core::Error,
         > {
-            ::laserdata_core::error::finish(self.send_raw()).await
+            ::laserdata_core::error::finish(async move {
+                    ::laserdata_core::paging::read_whole(self.send_unread().await?).await
+                })
+                .await
         }
     }
     /**Builder for [`Client::assign_role_members`]
@@ -43776,8 +43821,8 @@ impl<'a> ::laserdata_core::paging::PagedRequest for builder::GetApiKeys<'a> {
 
     fn send_page(
         self,
-    ) -> impl ::std::future::Future<Output = Result<ResponseValue<Self::Page>, ::laserdata_core::Error>> + Send {
-        self.send()
+    ) -> impl ::std::future::Future<Output = Result<ResponseValue<ByteStream>, ::laserdata_core::Error>> + Send {
+        ::laserdata_core::error::finish(self.send_unread())
     }
 }
 
@@ -43806,8 +43851,8 @@ impl<'a> ::laserdata_core::paging::PagedRequest for builder::GetInvoices<'a> {
 
     fn send_page(
         self,
-    ) -> impl ::std::future::Future<Output = Result<ResponseValue<Self::Page>, ::laserdata_core::Error>> + Send {
-        self.send()
+    ) -> impl ::std::future::Future<Output = Result<ResponseValue<ByteStream>, ::laserdata_core::Error>> + Send {
+        ::laserdata_core::error::finish(self.send_unread())
     }
 }
 
@@ -43836,8 +43881,8 @@ impl<'a> ::laserdata_core::paging::PagedRequest for builder::GetBillingReports<'
 
     fn send_page(
         self,
-    ) -> impl ::std::future::Future<Output = Result<ResponseValue<Self::Page>, ::laserdata_core::Error>> + Send {
-        self.send()
+    ) -> impl ::std::future::Future<Output = Result<ResponseValue<ByteStream>, ::laserdata_core::Error>> + Send {
+        ::laserdata_core::error::finish(self.send_unread())
     }
 }
 
@@ -43866,8 +43911,8 @@ impl<'a> ::laserdata_core::paging::PagedRequest for builder::GetCloudAccounts<'a
 
     fn send_page(
         self,
-    ) -> impl ::std::future::Future<Output = Result<ResponseValue<Self::Page>, ::laserdata_core::Error>> + Send {
-        self.send()
+    ) -> impl ::std::future::Future<Output = Result<ResponseValue<ByteStream>, ::laserdata_core::Error>> + Send {
+        ::laserdata_core::error::finish(self.send_unread())
     }
 }
 
@@ -43896,8 +43941,8 @@ impl<'a> ::laserdata_core::paging::PagedRequest for builder::GetConnectors<'a> {
 
     fn send_page(
         self,
-    ) -> impl ::std::future::Future<Output = Result<ResponseValue<Self::Page>, ::laserdata_core::Error>> + Send {
-        self.send()
+    ) -> impl ::std::future::Future<Output = Result<ResponseValue<ByteStream>, ::laserdata_core::Error>> + Send {
+        ::laserdata_core::error::finish(self.send_unread())
     }
 }
 
@@ -43926,8 +43971,8 @@ impl<'a> ::laserdata_core::paging::PagedRequest for builder::GetDeployments<'a> 
 
     fn send_page(
         self,
-    ) -> impl ::std::future::Future<Output = Result<ResponseValue<Self::Page>, ::laserdata_core::Error>> + Send {
-        self.send()
+    ) -> impl ::std::future::Future<Output = Result<ResponseValue<ByteStream>, ::laserdata_core::Error>> + Send {
+        ::laserdata_core::error::finish(self.send_unread())
     }
 }
 
@@ -43956,8 +44001,8 @@ impl<'a> ::laserdata_core::paging::PagedRequest for builder::GetDivisions<'a> {
 
     fn send_page(
         self,
-    ) -> impl ::std::future::Future<Output = Result<ResponseValue<Self::Page>, ::laserdata_core::Error>> + Send {
-        self.send()
+    ) -> impl ::std::future::Future<Output = Result<ResponseValue<ByteStream>, ::laserdata_core::Error>> + Send {
+        ::laserdata_core::error::finish(self.send_unread())
     }
 }
 
@@ -43986,8 +44031,8 @@ impl<'a> ::laserdata_core::paging::PagedRequest for builder::GetEnvironments<'a>
 
     fn send_page(
         self,
-    ) -> impl ::std::future::Future<Output = Result<ResponseValue<Self::Page>, ::laserdata_core::Error>> + Send {
-        self.send()
+    ) -> impl ::std::future::Future<Output = Result<ResponseValue<ByteStream>, ::laserdata_core::Error>> + Send {
+        ::laserdata_core::error::finish(self.send_unread())
     }
 }
 
@@ -44016,8 +44061,8 @@ impl<'a> ::laserdata_core::paging::PagedRequest for builder::GetTenantInvitation
 
     fn send_page(
         self,
-    ) -> impl ::std::future::Future<Output = Result<ResponseValue<Self::Page>, ::laserdata_core::Error>> + Send {
-        self.send()
+    ) -> impl ::std::future::Future<Output = Result<ResponseValue<ByteStream>, ::laserdata_core::Error>> + Send {
+        ::laserdata_core::error::finish(self.send_unread())
     }
 }
 
@@ -44046,8 +44091,8 @@ impl<'a> ::laserdata_core::paging::PagedRequest for builder::GetMembers<'a> {
 
     fn send_page(
         self,
-    ) -> impl ::std::future::Future<Output = Result<ResponseValue<Self::Page>, ::laserdata_core::Error>> + Send {
-        self.send()
+    ) -> impl ::std::future::Future<Output = Result<ResponseValue<ByteStream>, ::laserdata_core::Error>> + Send {
+        ::laserdata_core::error::finish(self.send_unread())
     }
 }
 
@@ -44076,8 +44121,8 @@ impl<'a> ::laserdata_core::paging::PagedRequest for builder::GetTenantChannels<'
 
     fn send_page(
         self,
-    ) -> impl ::std::future::Future<Output = Result<ResponseValue<Self::Page>, ::laserdata_core::Error>> + Send {
-        self.send()
+    ) -> impl ::std::future::Future<Output = Result<ResponseValue<ByteStream>, ::laserdata_core::Error>> + Send {
+        ::laserdata_core::error::finish(self.send_unread())
     }
 }
 
@@ -44090,8 +44135,8 @@ impl<'a> ::laserdata_core::paging::PagedRequest for builder::GetDivisionChannels
 
     fn send_page(
         self,
-    ) -> impl ::std::future::Future<Output = Result<ResponseValue<Self::Page>, ::laserdata_core::Error>> + Send {
-        self.send()
+    ) -> impl ::std::future::Future<Output = Result<ResponseValue<ByteStream>, ::laserdata_core::Error>> + Send {
+        ::laserdata_core::error::finish(self.send_unread())
     }
 }
 
@@ -44120,8 +44165,8 @@ impl<'a> ::laserdata_core::paging::PagedRequest for builder::GetTenantSubscripti
 
     fn send_page(
         self,
-    ) -> impl ::std::future::Future<Output = Result<ResponseValue<Self::Page>, ::laserdata_core::Error>> + Send {
-        self.send()
+    ) -> impl ::std::future::Future<Output = Result<ResponseValue<ByteStream>, ::laserdata_core::Error>> + Send {
+        ::laserdata_core::error::finish(self.send_unread())
     }
 }
 
@@ -44134,8 +44179,8 @@ impl<'a> ::laserdata_core::paging::PagedRequest for builder::GetDivisionSubscrip
 
     fn send_page(
         self,
-    ) -> impl ::std::future::Future<Output = Result<ResponseValue<Self::Page>, ::laserdata_core::Error>> + Send {
-        self.send()
+    ) -> impl ::std::future::Future<Output = Result<ResponseValue<ByteStream>, ::laserdata_core::Error>> + Send {
+        ::laserdata_core::error::finish(self.send_unread())
     }
 }
 
@@ -44164,8 +44209,8 @@ impl<'a> ::laserdata_core::paging::PagedRequest for builder::GetTenantNotificati
 
     fn send_page(
         self,
-    ) -> impl ::std::future::Future<Output = Result<ResponseValue<Self::Page>, ::laserdata_core::Error>> + Send {
-        self.send()
+    ) -> impl ::std::future::Future<Output = Result<ResponseValue<ByteStream>, ::laserdata_core::Error>> + Send {
+        ::laserdata_core::error::finish(self.send_unread())
     }
 }
 
@@ -44178,8 +44223,8 @@ impl<'a> ::laserdata_core::paging::PagedRequest for builder::GetDivisionNotifica
 
     fn send_page(
         self,
-    ) -> impl ::std::future::Future<Output = Result<ResponseValue<Self::Page>, ::laserdata_core::Error>> + Send {
-        self.send()
+    ) -> impl ::std::future::Future<Output = Result<ResponseValue<ByteStream>, ::laserdata_core::Error>> + Send {
+        ::laserdata_core::error::finish(self.send_unread())
     }
 }
 
@@ -44192,8 +44237,8 @@ impl<'a> ::laserdata_core::paging::PagedRequest for builder::GetUserNotification
 
     fn send_page(
         self,
-    ) -> impl ::std::future::Future<Output = Result<ResponseValue<Self::Page>, ::laserdata_core::Error>> + Send {
-        self.send()
+    ) -> impl ::std::future::Future<Output = Result<ResponseValue<ByteStream>, ::laserdata_core::Error>> + Send {
+        ::laserdata_core::error::finish(self.send_unread())
     }
 }
 
@@ -44222,8 +44267,8 @@ impl<'a> ::laserdata_core::paging::PagedRequest for builder::GetRoles<'a> {
 
     fn send_page(
         self,
-    ) -> impl ::std::future::Future<Output = Result<ResponseValue<Self::Page>, ::laserdata_core::Error>> + Send {
-        self.send()
+    ) -> impl ::std::future::Future<Output = Result<ResponseValue<ByteStream>, ::laserdata_core::Error>> + Send {
+        ::laserdata_core::error::finish(self.send_unread())
     }
 }
 
@@ -44252,8 +44297,8 @@ impl<'a> ::laserdata_core::paging::PagedRequest for builder::GetRoleMembers<'a> 
 
     fn send_page(
         self,
-    ) -> impl ::std::future::Future<Output = Result<ResponseValue<Self::Page>, ::laserdata_core::Error>> + Send {
-        self.send()
+    ) -> impl ::std::future::Future<Output = Result<ResponseValue<ByteStream>, ::laserdata_core::Error>> + Send {
+        ::laserdata_core::error::finish(self.send_unread())
     }
 }
 

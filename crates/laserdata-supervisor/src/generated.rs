@@ -9346,9 +9346,9 @@ pub mod builder {
                 });
             self
         }
-        async fn send_raw(
+        pub(crate) async fn send_unread(
             self,
-        ) -> Result<ResponseValue<types::PagedAccessRuleInfo>, Error<ByteStream>> {
+        ) -> Result<ResponseValue<ByteStream>, Error<ByteStream>> {
             let Self { client, deployment_id, page, results } = self;
             let deployment_id = deployment_id.map_err(Error::InvalidRequest)?;
             let page = page.map_err(Error::InvalidRequest)?;
@@ -9385,7 +9385,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
+                200..=299 => Ok(ResponseValue::stream(response)),
                 400u16..=499u16 => {
                     Err(Error::ErrorResponse(ResponseValue::stream(response)))
                 }
@@ -9404,7 +9404,10 @@ pub mod builder {
             ResponseValue<types::PagedAccessRuleInfo>,
             ::laserdata_core::Error,
         > {
-            ::laserdata_core::error::finish(self.send_raw()).await
+            ::laserdata_core::error::finish(async move {
+                    ::laserdata_core::paging::read_whole(self.send_unread().await?).await
+                })
+                .await
         }
     }
     /**Builder for [`Client::create_access_rule`]
@@ -9856,9 +9859,9 @@ pub mod builder {
                 });
             self
         }
-        async fn send_raw(
+        pub(crate) async fn send_unread(
             self,
-        ) -> Result<ResponseValue<types::PagedActivityInfo>, Error<ByteStream>> {
+        ) -> Result<ResponseValue<ByteStream>, Error<ByteStream>> {
             let Self { client, deployment_id, page, results } = self;
             let deployment_id = deployment_id.map_err(Error::InvalidRequest)?;
             let page = page.map_err(Error::InvalidRequest)?;
@@ -9895,7 +9898,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
+                200..=299 => Ok(ResponseValue::stream(response)),
                 400u16..=499u16 => {
                     Err(Error::ErrorResponse(ResponseValue::stream(response)))
                 }
@@ -9914,7 +9917,10 @@ pub mod builder {
             ResponseValue<types::PagedActivityInfo>,
             ::laserdata_core::Error,
         > {
-            ::laserdata_core::error::finish(self.send_raw()).await
+            ::laserdata_core::error::finish(async move {
+                    ::laserdata_core::paging::read_whole(self.send_unread().await?).await
+                })
+                .await
         }
     }
     /**Builder for [`Client::get_backups`]
@@ -10729,9 +10735,9 @@ pub mod builder {
                 });
             self
         }
-        async fn send_raw(
+        pub(crate) async fn send_unread(
             self,
-        ) -> Result<ResponseValue<types::PagedConfigVersionInfo>, Error<ByteStream>> {
+        ) -> Result<ResponseValue<ByteStream>, Error<ByteStream>> {
             let Self { client, deployment_id, kind, page, results } = self;
             let deployment_id = deployment_id.map_err(Error::InvalidRequest)?;
             let kind = kind.map_err(Error::InvalidRequest)?;
@@ -10769,7 +10775,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
+                200..=299 => Ok(ResponseValue::stream(response)),
                 400u16..=499u16 => {
                     Err(Error::ErrorResponse(ResponseValue::stream(response)))
                 }
@@ -10788,7 +10794,10 @@ pub mod builder {
             ResponseValue<types::PagedConfigVersionInfo>,
             ::laserdata_core::Error,
         > {
-            ::laserdata_core::error::finish(self.send_raw()).await
+            ::laserdata_core::error::finish(async move {
+                    ::laserdata_core::paging::read_whole(self.send_unread().await?).await
+                })
+                .await
         }
     }
     /**Builder for [`Client::create_config`]
@@ -11583,12 +11592,9 @@ pub mod builder {
                 });
             self
         }
-        async fn send_raw(
+        pub(crate) async fn send_unread(
             self,
-        ) -> Result<
-            ResponseValue<types::PagedConnectorInstanceInfo>,
-            Error<ByteStream>,
-        > {
+        ) -> Result<ResponseValue<ByteStream>, Error<ByteStream>> {
             let Self { client, deployment_id, page, results } = self;
             let deployment_id = deployment_id.map_err(Error::InvalidRequest)?;
             let page = page.map_err(Error::InvalidRequest)?;
@@ -11625,7 +11631,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
+                200..=299 => Ok(ResponseValue::stream(response)),
                 400u16..=499u16 => {
                     Err(Error::ErrorResponse(ResponseValue::stream(response)))
                 }
@@ -11644,7 +11650,10 @@ pub mod builder {
             ResponseValue<types::PagedConnectorInstanceInfo>,
             ::laserdata_core::Error,
         > {
-            ::laserdata_core::error::finish(self.send_raw()).await
+            ::laserdata_core::error::finish(async move {
+                    ::laserdata_core::paging::read_whole(self.send_unread().await?).await
+                })
+                .await
         }
     }
     /**Builder for [`Client::delete_connector_instance`]
@@ -13648,9 +13657,9 @@ pub mod builder {
                 });
             self
         }
-        async fn send_raw(
+        pub(crate) async fn send_unread(
             self,
-        ) -> Result<ResponseValue<types::PagedNodeMetrics>, Error<ByteStream>> {
+        ) -> Result<ResponseValue<ByteStream>, Error<ByteStream>> {
             let Self {
                 client,
                 deployment_id,
@@ -13703,7 +13712,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
+                200..=299 => Ok(ResponseValue::stream(response)),
                 400u16..=499u16 => {
                     Err(Error::ErrorResponse(ResponseValue::stream(response)))
                 }
@@ -13722,7 +13731,10 @@ pub mod builder {
             ResponseValue<types::PagedNodeMetrics>,
             ::laserdata_core::Error,
         > {
-            ::laserdata_core::error::finish(self.send_raw()).await
+            ::laserdata_core::error::finish(async move {
+                    ::laserdata_core::paging::read_whole(self.send_unread().await?).await
+                })
+                .await
         }
     }
     /**Builder for [`Client::get_heartbeats`]
@@ -13936,9 +13948,9 @@ pub mod builder {
                 });
             self
         }
-        async fn send_raw(
+        pub(crate) async fn send_unread(
             self,
-        ) -> Result<ResponseValue<types::PagedHeartbeatRecord>, Error<ByteStream>> {
+        ) -> Result<ResponseValue<ByteStream>, Error<ByteStream>> {
             let Self {
                 client,
                 deployment_id,
@@ -13991,7 +14003,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
+                200..=299 => Ok(ResponseValue::stream(response)),
                 400u16..=499u16 => {
                     Err(Error::ErrorResponse(ResponseValue::stream(response)))
                 }
@@ -14010,7 +14022,10 @@ pub mod builder {
             ResponseValue<types::PagedHeartbeatRecord>,
             ::laserdata_core::Error,
         > {
-            ::laserdata_core::error::finish(self.send_raw()).await
+            ::laserdata_core::error::finish(async move {
+                    ::laserdata_core::paging::read_whole(self.send_unread().await?).await
+                })
+                .await
         }
     }
     /**Builder for [`Client::get_logs`]
@@ -14185,9 +14200,9 @@ pub mod builder {
                 });
             self
         }
-        async fn send_raw(
+        pub(crate) async fn send_unread(
             self,
-        ) -> Result<ResponseValue<types::PagedLogEntry>, Error<ByteStream>> {
+        ) -> Result<ResponseValue<ByteStream>, Error<ByteStream>> {
             let Self {
                 client,
                 deployment_id,
@@ -14252,7 +14267,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
+                200..=299 => Ok(ResponseValue::stream(response)),
                 400u16..=499u16 => {
                     Err(Error::ErrorResponse(ResponseValue::stream(response)))
                 }
@@ -14271,7 +14286,10 @@ pub mod builder {
             ResponseValue<types::PagedLogEntry>,
             ::laserdata_core::Error,
         > {
-            ::laserdata_core::error::finish(self.send_raw()).await
+            ::laserdata_core::error::finish(async move {
+                    ::laserdata_core::paging::read_whole(self.send_unread().await?).await
+                })
+                .await
         }
     }
     /**Builder for [`Client::get_snapshots`]
@@ -14335,9 +14353,9 @@ pub mod builder {
                 });
             self
         }
-        async fn send_raw(
+        pub(crate) async fn send_unread(
             self,
-        ) -> Result<ResponseValue<types::PagedSnapshotInfo>, Error<ByteStream>> {
+        ) -> Result<ResponseValue<ByteStream>, Error<ByteStream>> {
             let Self { client, deployment_id, page, results } = self;
             let deployment_id = deployment_id.map_err(Error::InvalidRequest)?;
             let page = page.map_err(Error::InvalidRequest)?;
@@ -14374,7 +14392,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
+                200..=299 => Ok(ResponseValue::stream(response)),
                 400u16..=499u16 => {
                     Err(Error::ErrorResponse(ResponseValue::stream(response)))
                 }
@@ -14393,7 +14411,10 @@ pub mod builder {
             ResponseValue<types::PagedSnapshotInfo>,
             ::laserdata_core::Error,
         > {
-            ::laserdata_core::error::finish(self.send_raw()).await
+            ::laserdata_core::error::finish(async move {
+                    ::laserdata_core::paging::read_whole(self.send_unread().await?).await
+                })
+                .await
         }
     }
     /**Builder for [`Client::create_snapshot`]
@@ -14752,8 +14773,8 @@ impl<'a> ::laserdata_core::paging::PagedRequest for builder::GetAccessRules<'a> 
 
     fn send_page(
         self,
-    ) -> impl ::std::future::Future<Output = Result<ResponseValue<Self::Page>, ::laserdata_core::Error>> + Send {
-        self.send()
+    ) -> impl ::std::future::Future<Output = Result<ResponseValue<ByteStream>, ::laserdata_core::Error>> + Send {
+        ::laserdata_core::error::finish(self.send_unread())
     }
 }
 
@@ -14782,8 +14803,8 @@ impl<'a> ::laserdata_core::paging::PagedRequest for builder::GetActivities<'a> {
 
     fn send_page(
         self,
-    ) -> impl ::std::future::Future<Output = Result<ResponseValue<Self::Page>, ::laserdata_core::Error>> + Send {
-        self.send()
+    ) -> impl ::std::future::Future<Output = Result<ResponseValue<ByteStream>, ::laserdata_core::Error>> + Send {
+        ::laserdata_core::error::finish(self.send_unread())
     }
 }
 
@@ -14812,8 +14833,8 @@ impl<'a> ::laserdata_core::paging::PagedRequest for builder::GetConfigs<'a> {
 
     fn send_page(
         self,
-    ) -> impl ::std::future::Future<Output = Result<ResponseValue<Self::Page>, ::laserdata_core::Error>> + Send {
-        self.send()
+    ) -> impl ::std::future::Future<Output = Result<ResponseValue<ByteStream>, ::laserdata_core::Error>> + Send {
+        ::laserdata_core::error::finish(self.send_unread())
     }
 }
 
@@ -14842,8 +14863,8 @@ impl<'a> ::laserdata_core::paging::PagedRequest for builder::GetConnectorInstanc
 
     fn send_page(
         self,
-    ) -> impl ::std::future::Future<Output = Result<ResponseValue<Self::Page>, ::laserdata_core::Error>> + Send {
-        self.send()
+    ) -> impl ::std::future::Future<Output = Result<ResponseValue<ByteStream>, ::laserdata_core::Error>> + Send {
+        ::laserdata_core::error::finish(self.send_unread())
     }
 }
 
@@ -14872,8 +14893,8 @@ impl<'a> ::laserdata_core::paging::PagedRequest for builder::GetNodeMetrics<'a> 
 
     fn send_page(
         self,
-    ) -> impl ::std::future::Future<Output = Result<ResponseValue<Self::Page>, ::laserdata_core::Error>> + Send {
-        self.send()
+    ) -> impl ::std::future::Future<Output = Result<ResponseValue<ByteStream>, ::laserdata_core::Error>> + Send {
+        ::laserdata_core::error::finish(self.send_unread())
     }
 }
 
@@ -14902,8 +14923,8 @@ impl<'a> ::laserdata_core::paging::PagedRequest for builder::GetNodeHeartbeats<'
 
     fn send_page(
         self,
-    ) -> impl ::std::future::Future<Output = Result<ResponseValue<Self::Page>, ::laserdata_core::Error>> + Send {
-        self.send()
+    ) -> impl ::std::future::Future<Output = Result<ResponseValue<ByteStream>, ::laserdata_core::Error>> + Send {
+        ::laserdata_core::error::finish(self.send_unread())
     }
 }
 
@@ -14932,8 +14953,8 @@ impl<'a> ::laserdata_core::paging::PagedRequest for builder::GetLogs<'a> {
 
     fn send_page(
         self,
-    ) -> impl ::std::future::Future<Output = Result<ResponseValue<Self::Page>, ::laserdata_core::Error>> + Send {
-        self.send()
+    ) -> impl ::std::future::Future<Output = Result<ResponseValue<ByteStream>, ::laserdata_core::Error>> + Send {
+        ::laserdata_core::error::finish(self.send_unread())
     }
 }
 
@@ -14962,8 +14983,8 @@ impl<'a> ::laserdata_core::paging::PagedRequest for builder::GetSnapshots<'a> {
 
     fn send_page(
         self,
-    ) -> impl ::std::future::Future<Output = Result<ResponseValue<Self::Page>, ::laserdata_core::Error>> + Send {
-        self.send()
+    ) -> impl ::std::future::Future<Output = Result<ResponseValue<ByteStream>, ::laserdata_core::Error>> + Send {
+        ::laserdata_core::error::finish(self.send_unread())
     }
 }
 

@@ -2,7 +2,11 @@
 //!
 //! Every list operation of the API answers one page at a time, with the totals. The stream
 //! asks for page 1, yields its items, and asks for the next page only when those are used up,
-//! so memory stays at one page however long the list is.
+//! so memory stays at one page however long the list is. Each page's items are decoded as its
+//! body arrives ([`read_page`]), so the body is never held whole next to the decoded page.
+//!
+//! A page is read to its end before its first item is yielded: a consumer that takes its time
+//! over the items then holds no connection open, and cannot make the request time out.
 
 use std::collections::VecDeque;
 use std::fmt;
@@ -12,9 +16,12 @@ use std::task::{Context, Poll};
 
 use futures::Stream;
 use futures::stream::BoxStream;
-use laserdata_core::paging::{Page, PagedRequest};
+use laserdata_core::paging::{Page, PagedRequest, read_page};
 
 use crate::Error;
+
+/// The most items a page's buffer is sized for up front; a larger page grows it as it arrives.
+const PREALLOCATED_ITEMS: u64 = 1000;
 
 /// The page size streams use unless told otherwise: the largest the API allows, so a list
 /// takes as few requests as possible.
@@ -93,18 +100,17 @@ impl<R: PagedRequest> Walk<R> {
                 return Ok(Some((item, self)));
             }
             let Some(page) = self.next_page else { return Ok(None) };
-            // Free the spent page's buffer before the next one arrives, so that the two are
-            // never allocated at once.
-            self.buffered = VecDeque::new();
-            let envelope = self.request.clone().at_page(page, self.page_size).send_page().await?.into_inner();
-            let total_pages = envelope.total_pages();
-            let items = envelope.into_items();
+            let answer = self.request.clone().at_page(page, self.page_size).send_page().await?;
+            // The spent page's items are gone; its buffer, sized for a page, takes the next one
+            // (the first page sizes it, so that it does not grow by doubling while it fills).
+            self.buffered.reserve(self.page_size.get().min(PREALLOCATED_ITEMS) as usize);
+            let envelope: R::Page = read_page(answer, &mut self.buffered).await?;
             // Stop at the last page the server reports, and also at an empty or short page, so
             // that a list shrinking while it is walked cannot make the stream loop forever.
-            let short = (items.len() as u64) < self.page_size.get();
+            let received = self.buffered.len() as u64;
+            let short = received < self.page_size.get();
             self.next_page =
-                if page.get() >= total_pages || items.is_empty() || short { None } else { page.checked_add(1) };
-            self.buffered = items.into();
+                if page.get() >= envelope.total_pages() || received == 0 || short { None } else { page.checked_add(1) };
         }
     }
 }

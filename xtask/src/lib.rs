@@ -10,6 +10,7 @@ pub mod diagnostic;
 pub mod diff;
 pub mod docs;
 pub mod document;
+pub mod fingerprint;
 pub mod fuzz;
 pub mod layers;
 pub mod lint;

@@ -27,6 +27,9 @@ usage: cargo xtask codegen [--check] [--layer NAME]...
   bundle     only openapi/dist/: each layer's document as OpenAPI 3.0.3 (JSON, YAML)
              and OpenAPI 3.1 (JSON); codegen writes these too
   --check    write nothing; fail and name every generated file that is out of date
+  --full     codegen: run every step even when nothing changed since the last run (by
+             default a run whose sources, generated files and xtask are as the last
+             successful run left them is skipped, as cargo skips an unchanged build script)
   --layer    only this layer (repeatable); default: every layer
 
   bench         measure codegen (and its overhead over bare progenitor), client
@@ -90,8 +93,8 @@ usage: cargo xtask codegen [--check] [--layer NAME]...
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
-        Some("codegen") => codegen(&args[1..], xtask::codegen),
-        Some("bundle") => codegen(&args[1..], xtask::bundle),
+        Some("codegen") => codegen(&args[1..], xtask::codegen, true),
+        Some("bundle") => codegen(&args[1..], xtask::bundle, false),
         Some("docs") => docs(&args[1..]),
         Some("lint") => lint(&args[1..]),
         Some("diff") => diff(&args[1..]),
@@ -115,13 +118,17 @@ fn main() -> ExitCode {
 
 type Run = fn(&std::path::Path, &[xtask::layers::Layer], bool) -> Result<xtask::Report, xtask::Failure>;
 
-fn codegen(args: &[String], run: Run) -> ExitCode {
+/// `codegen` and `bundle`; `skippable`: the run may be skipped when a fingerprint says its
+/// result is on disk already.
+fn codegen(args: &[String], run: Run, skippable: bool) -> ExitCode {
     let mut check = false;
+    let mut full = !skippable;
     let mut names = Vec::new();
     let mut args = args.iter();
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--check" => check = true,
+            "--full" if skippable => full = true,
             "--layer" => match args.next() {
                 Some(name) => names.push(name.clone()),
                 None => return usage_error("--layer needs a layer name"),
@@ -135,14 +142,26 @@ fn codegen(args: &[String], run: Run) -> ExitCode {
     };
     let Some(root) = project_root() else { return ExitCode::FAILURE };
     let started = Instant::now();
-    match run(&root, &layers, check) {
+    let fingerprint = if full { None } else { xtask::fingerprint::Fingerprint::of(&root, &layers) };
+    let skipped = fingerprint.as_ref().and_then(|fingerprint| fingerprint.unchanged(&root));
+    let unchanged = skipped.is_some();
+    let result = match skipped {
+        Some(report) => Ok(report),
+        None => run(&root, &layers, check),
+    };
+    match result {
         Ok(report) => {
+            // Whether written or checked, the files on disk are now what these sources make.
+            if skippable && !unchanged {
+                xtask::fingerprint::Fingerprint::record(&root, &layers, &report);
+            }
             for path in &report.changed {
                 println!("wrote {}", path.display());
             }
             let verb = if check { "checked" } else { "generated" };
+            let how = if unchanged { " (nothing changed since the last run; --full runs every step)" } else { "" };
             println!(
-                "{verb} {} file(s), {} changed, in {:.2?}",
+                "{verb} {} file(s), {} changed, in {:.2?}{how}",
                 report.outputs.len(),
                 report.changed.len(),
                 started.elapsed()

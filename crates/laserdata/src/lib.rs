@@ -49,7 +49,11 @@
 //! [`Error::InvalidRequest`] before anything is sent.
 //!
 //! Each layer is a cargo feature (`main`, `supervisor`, `audit`, all on by default): a program
-//! that never calls a layer can leave its generated crate out of the build.
+//! that never calls a layer can leave its generated crate out of the build. The builders of
+//! the types only answers hold (a `DeploymentDetails`, a page of keys) need the
+//! `answer-builders` feature: a program reads answers and never builds one, and those builders
+//! are a third of each layer's code. Tests that make answers up enable it in
+//! `[dev-dependencies]` (the `-httpmock` crates enable it for theirs).
 //!
 //! # Errors
 //!

@@ -58,6 +58,23 @@ fn package_verification_gets_the_workspace_dev_profile() {
     );
 }
 
+/// The downstream example has a lock file of its own, which a change of the workspace's
+/// dependencies can leave stale; CI builds it with `--locked`, so say so here first.
+#[test]
+fn the_downstream_example_lock_file_is_up_to_date() {
+    let root = project_root();
+    let output = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+        .args(["metadata", "--locked", "--format-version", "1", "--manifest-path"])
+        .arg(root.join("examples/downstream/Cargo.toml"))
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "examples/downstream/Cargo.lock is stale; run `cargo metadata --manifest-path examples/downstream/Cargo.toml` and commit it:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
 #[test]
 fn the_changelog_has_an_entry_for_the_current_version() {
     let root = project_root();

@@ -99,7 +99,7 @@ impl Error {
 
     /// Whether the same request may succeed if sent again: exactly the failures the client's
     /// retry policy retries (connection failures, timeouts, 408, 429, 502, 503, 504). Whether it
-    /// is *safe* to send again is another matter: see [`RetryPolicy`](crate::RetryPolicy).
+    /// is *safe* to send again is another matter: see [`RetryPolicy`](crate::retry::RetryPolicy).
     pub fn is_retryable(&self) -> bool {
         match self {
             Error::Transport(error) => error.is_connect() || error.is_request(),

@@ -5,11 +5,10 @@
 //! parameters and bodies every request is checked against, and the answers of the operations
 //! the sandbox keeps no state for. API keys, divisions, environments and deployments are kept
 //! in memory and can be created, listed, read, updated and deleted.
-//!
-//! The modules, one job each: [`server`] (lifecycle), [`routing`] (a request from arrival to
-//! answer), [`auth`] (keys and the rate limit), [`validation`], [`idempotency`] (replays),
-//! [`handlers`] (one row per operation with state), [`documents`] and [`state`].
 
+// The modules, one job each: `server` (lifecycle), `routing` (a request from arrival to
+// answer), `auth` (keys and the rate limit), `validation`, `idempotency` (replays), `handlers`
+// (one row per operation with state), `documents` and `state`.
 mod auth;
 mod documents;
 mod handlers;

@@ -2,7 +2,7 @@
 //! the code generator (`xtask`), the loopback sandbox (`laserdata-sandbox`) and the end-to-end
 //! tests.
 //!
-//! - [`pointer`]: JSON pointers (RFC 6901) and URI fragments;
+//! - [`pointer`](mod@pointer): JSON pointers (RFC 6901) and URI fragments;
 //! - [`refs`]: local `$ref` resolution;
 //! - [`operations`]: the operations of a document and the parameters that apply to each;
 //! - [`examples`]: every example a document holds, with the schema it must satisfy;

@@ -41,7 +41,8 @@ pub fn table(rows: &[Row]) -> String {
 fn table_line(row: &Row) -> String {
     let met = match row.met {
         Some(true) => "yes",
-        Some(false) => "**no**",
+        // Why not is measured and written up by hand, under "Findings".
+        Some(false) => "**no**: why in [Findings](#findings)",
         None => "—",
     };
     let cells = [&row.section.to_string(), &row.benchmark, &row.result, &row.target, met, &row.measure, &row.detail]
@@ -236,7 +237,7 @@ mod tests {
         let lines: Vec<&str> = table.lines().collect();
         assert_eq!(lines[0], TABLE_HEAD);
         assert_eq!(lines[2], "| 2 | bench 2 | 1.00 | ≤ 1.05 | yes | median | a \\| b |");
-        assert!(lines[3].contains("| **no** |"));
+        assert!(lines[3].contains("| **no**: why in [Findings](#findings) |"));
         assert!(lines[4].contains("| — |"));
         assert_eq!(previous_lines(&table, &[5]), vec![lines[4].to_owned()]);
         assert_eq!(previous_lines(&table, &[2, 3]), vec![lines[2].to_owned(), lines[3].to_owned()]);

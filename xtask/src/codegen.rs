@@ -145,6 +145,20 @@ fn surface_of<'a>(doc: &'a Value, home: Home, bundle: Option<&'a Bundle>) -> sha
         if let Some(description) = schema.get("description").and_then(Value::as_str) {
             surface.type_docs.push((type_name(name), description.trim().to_owned()));
         }
+        // Its own properties, and those of the inline parts of an `allOf`.
+        let parts = std::iter::once(*schema).chain(schema.get("allOf").and_then(Value::as_array).into_iter().flatten());
+        let properties = parts.filter_map(|part| part.get("properties").and_then(Value::as_object)).flatten();
+        for (property, node) in properties {
+            // A `$ref` without a description of its own is described by the schema it names.
+            let referenced = || {
+                let target = node.get("$ref")?.as_str()?.strip_prefix("#/components/schemas/")?;
+                doc.pointer(&format!("/components/schemas/{target}/description"))
+            };
+            let description = node.get("description").or_else(referenced).and_then(Value::as_str);
+            if let Some(description) = description {
+                surface.property_docs.insert((type_name(name), property.clone()), description.trim().to_owned());
+            }
+        }
         if home.is_shared(name) {
             surface.shared.push(type_name(name));
         } else if is_id(name, schema) {

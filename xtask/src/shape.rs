@@ -17,7 +17,7 @@
 //! Each step only adds items or renames progenitor's `send`; a progenitor upgrade that changes
 //! the shapes relied on here shows up in the snapshot tests.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use proc_macro2::TokenStream;
 use quote::{ToTokens, format_ident, quote};
@@ -38,6 +38,10 @@ pub struct Surface<'a> {
     /// The description of each named type (by Rust name), for the fields that hold one and
     /// have no description of their own.
     pub type_docs: Vec<(String, String)>,
+    /// The description of each property of a named type, by Rust type name and property name,
+    /// for the fields whose description the generator dropped (a property typed by a
+    /// replacement such as `SecretString`).
+    pub property_docs: BTreeMap<(String, String), String>,
     /// The object types no request carries (by Rust name): only answers hold them, so only
     /// code that makes up answers (tests, mocks) needs their builders, which are built only
     /// with the crate's `answer-builders` feature.
@@ -82,7 +86,7 @@ pub fn types(items: &mut Vec<Item>, surface: &Surface) {
     }
     let added = [string_conversions(items), one_of_builders(items)].concat();
     items.extend(added);
-    document_types(items, &surface.type_docs);
+    document_types(items, &surface.type_docs, &surface.property_docs);
     gate_answer_builders(items, &surface.answer_only);
 }
 
@@ -306,7 +310,48 @@ fn builder_structs(items: &[Item]) -> BTreeSet<String> {
 
 /// Documents what typify leaves bare: enum values (by their text on the wire), `builder()`
 /// functions, builder structs and their setters (with the field's own documentation).
-fn document_types(items: &mut [Item], type_docs: &[(String, String)]) {
+/// The name a field has in JSON: its `#[serde(rename = "..")]`, else its own (without `r#`).
+fn wire_field_name(ident: &syn::Ident, attrs: &[Attribute]) -> String {
+    serde_rename(attrs).unwrap_or_else(|| ident.to_string().trim_start_matches("r#").to_owned())
+}
+
+/// The `rename` of a `#[serde(..)]` attribute.
+fn serde_rename(attrs: &[Attribute]) -> Option<String> {
+    let mut renamed = None;
+    for attribute in attrs.iter().filter(|attribute| attribute.path().is_ident("serde")) {
+        let _ = attribute.parse_nested_meta(|meta| {
+            if meta.path.is_ident("rename") {
+                renamed = Some(meta.value()?.parse::<syn::LitStr>()?.value());
+            } else if meta.input.peek(syn::Token![=]) {
+                let _: syn::Expr = meta.value()?.parse()?;
+            }
+            Ok(())
+        });
+    }
+    renamed
+}
+
+/// Whether a field carries `#[serde(flatten)]`.
+fn is_flattened(attrs: &[Attribute]) -> bool {
+    let mut flattened = false;
+    for attribute in attrs.iter().filter(|attribute| attribute.path().is_ident("serde")) {
+        let _ = attribute.parse_nested_meta(|meta| {
+            if meta.path.is_ident("flatten") {
+                flattened = true;
+            } else if meta.input.peek(syn::Token![=]) {
+                let _: syn::Expr = meta.value()?.parse()?;
+            }
+            Ok(())
+        });
+    }
+    flattened
+}
+
+fn document_types(
+    items: &mut [Item],
+    type_docs: &[(String, String)],
+    property_docs: &BTreeMap<(String, String), String>,
+) {
     let mut field_docs: Vec<(String, String, Vec<Attribute>)> = Vec::new();
     for item in items.iter_mut() {
         match item {
@@ -314,11 +359,20 @@ fn document_types(items: &mut [Item], type_docs: &[(String, String)]) {
             // type's description (as the spec's description rule counts it).
             Item::Struct(structure) if matches!(structure.fields, Fields::Named(_)) => {
                 let Fields::Named(fields) = &mut structure.fields else { continue };
+                let owner = structure.ident.to_string();
                 for field in fields.named.iter_mut().filter(|field| !has_doc(&field.attrs)) {
+                    let property = field.ident.as_ref().map(|ident| wire_field_name(ident, &field.attrs));
+                    let own = property.and_then(|property| property_docs.get(&(owner.clone(), property)));
                     let named = named_type(&field.ty);
-                    if let Some((_, doc)) = type_docs.iter().find(|(name, _)| Some(name) == named.as_ref()) {
-                        field.attrs.insert(0, parse_quote!(#[doc = #doc]));
-                    }
+                    let of_type = type_docs.iter().find(|(name, _)| Some(name) == named.as_ref()).map(|(_, doc)| doc);
+                    let flattened = is_flattened(&field.attrs);
+                    let doc = match (own.or(of_type), flattened) {
+                        (Some(doc), _) => doc.clone(),
+                        // `additionalProperties`: typify keeps what the schema does not name here.
+                        (None, true) => "The members the schema does not name, as they came.".to_owned(),
+                        (None, false) => continue,
+                    };
+                    field.attrs.insert(0, parse_quote!(#[doc = #doc]));
                 }
                 let Fields::Named(fields) = &structure.fields else { continue };
                 for field in &fields.named {
@@ -434,7 +488,10 @@ fn operation_builders(items: &mut [Item], surface: &Surface) -> Result<(), Strin
                 }
                 _ if !has_doc(&function.attrs) => {
                     if let Some((_, _, doc)) =
-                        surface.parameter_docs.iter().find(|(owner, setter, _)| *owner == builder && *setter == name)
+                        // A parameter named after a keyword gets a setter with a `_` after it.
+                        surface.parameter_docs.iter().find(|(owner, setter, _)| {
+                            *owner == builder && (*setter == name || format!("{setter}_") == name)
+                        })
                     {
                         function.attrs.push(parse_quote!(#[doc = #doc]));
                     }

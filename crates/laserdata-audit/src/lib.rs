@@ -4,6 +4,9 @@
 //! timeouts and typed errors, and adds paging streams. The generated code is in
 //! `generated.rs` (do not edit it: run `cargo xtask codegen`).
 
+// Every item is documented from the spec, whose descriptions a codegen rule keeps complete.
+#![deny(missing_docs)]
+
 // Generated paths name this crate absolutely (`::laserdata_audit::types::..`), so that the
 // same paths work in the generated mock crate.
 extern crate self as laserdata_audit;

@@ -184,6 +184,8 @@ narrows them to chosen divisions, keyed by division id.*/
     pub struct ApiKeyToken {
         ///Identifies an API key within its tenant. Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
         pub id: ::laserdata_core::shared::ApiKeyId,
+        /**The secret that goes into the `ld-api-key` header. Only its hash is stored, so it is
+returned once, when the key is created, and never again.*/
         pub token: ::laserdata_core::SecretString,
     }
     impl ApiKeyToken {
@@ -1106,6 +1108,10 @@ phone number (announced, not yet delivering).*/
         pub channel: ::laserdata_core::Open<
             ::laserdata_main::types::NotificationChannelKind,
         >,
+        /**Where a channel delivers to: the Slack incoming-webhook URL for `slack`, an HTTPS URL
+for `webhook`, an e-mail address for `email`, a phone number in international format
+for `sms`. Treat it as a secret: a Slack or webhook URL usually lets whoever holds it
+post to the target. LaserData stores it encrypted.*/
         pub destination: ::laserdata_core::SecretString,
         ///A name for people to recognise the channel by.
         pub name: NotificationChannelName,
@@ -2904,6 +2910,7 @@ directly (`open`), or by asking and waiting for approval (`request_to_join`).
         pub source: ::std::option::Option<
             ::laserdata_core::Open<::laserdata_main::types::IdentityProvider>,
         >,
+        ///A token the identity provider issued for the user; it proves the sign-in and must not be logged.
         pub token: ::laserdata_core::SecretString,
     }
     impl LinkAccount {
@@ -3123,6 +3130,10 @@ phone number (announced, not yet delivering).*/
         >,
         ///When the channel was created.
         pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
+        /**Where a channel delivers to: the Slack incoming-webhook URL for `slack`, an HTTPS URL
+for `webhook`, an e-mail address for `email`, a phone number in international format
+for `sms`. Treat it as a secret: a Slack or webhook URL usually lets whoever holds it
+post to the target. LaserData stores it encrypted.*/
         pub destination: ::laserdata_core::SecretString,
         ///Whether notifications are delivered; a disabled channel keeps its subscriptions but receives nothing.
         pub enabled: bool,
@@ -4802,6 +4813,7 @@ narrows them to chosen divisions, keyed by division id.
     ///A console session.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct SessionInfo {
+        ///The token a console session sends in `x-csrf-token` on every change it makes.
         pub csrf_token: ::laserdata_core::SecretString,
         ///An e-mail address.
         pub email: Email,
@@ -4832,6 +4844,8 @@ narrows them to chosen divisions, keyed by division id.
     ///A newly opened setup session for saving a payment method.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct SetupIntentResponse {
+        /**The secret of a payment-method setup session. Whoever holds it can complete the
+session, so pass it only to the payment provider's browser library and never log it.*/
         pub client_secret: ::laserdata_core::SecretString,
     }
     impl SetupIntentResponse {
@@ -4853,6 +4867,7 @@ narrows them to chosen divisions, keyed by division id.
         pub source: ::std::option::Option<
             ::laserdata_core::Open<::laserdata_main::types::IdentityProvider>,
         >,
+        ///A token the identity provider issued for the user; it proves the sign-in and must not be logged.
         pub token: ::laserdata_core::SecretString,
     }
     impl SignIn {
@@ -4881,6 +4896,7 @@ narrows them to chosen divisions, keyed by division id.
         pub tenant: ::std::option::Option<TenantName>,
         ///A person's job title.
         pub title: Title,
+        ///A token the identity provider issued for the user; it proves the sign-in and must not be logged.
         pub token: ::laserdata_core::SecretString,
     }
     impl SignUp {
@@ -6765,7 +6781,8 @@ narrows them to chosen divisions, keyed by division id.*/
                     .map_err(|e| format!("error converting supplied value for id: {e}"));
                 self
             }
-            ///Sets `token`.
+            /**The secret that goes into the `ld-api-key` header. Only its hash is stored, so it is
+returned once, when the key is created, and never again.*/
             pub fn token<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::SecretString>,
@@ -9882,7 +9899,10 @@ phone number (announced, not yet delivering).*/
                     });
                 self
             }
-            ///Sets `destination`.
+            /**Where a channel delivers to: the Slack incoming-webhook URL for `slack`, an HTTPS URL
+for `webhook`, an e-mail address for `email`, a phone number in international format
+for `sms`. Treat it as a secret: a Slack or webhook URL usually lets whoever holds it
+post to the target. LaserData stores it encrypted.*/
             pub fn destination<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::SecretString>,
@@ -16267,7 +16287,7 @@ deployment has no Supervisor endpoint.
                     });
                 self
             }
-            ///Sets `token`.
+            ///A token the identity provider issued for the user; it proves the sign-in and must not be logged.
             pub fn token<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::SecretString>,
@@ -17114,7 +17134,10 @@ phone number (announced, not yet delivering).*/
                     });
                 self
             }
-            ///Sets `destination`.
+            /**Where a channel delivers to: the Slack incoming-webhook URL for `slack`, an HTTPS URL
+for `webhook`, an e-mail address for `email`, a phone number in international format
+for `sms`. Treat it as a secret: a Slack or webhook URL usually lets whoever holds it
+post to the target. LaserData stores it encrypted.*/
             pub fn destination<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::SecretString>,
@@ -22698,7 +22721,7 @@ for an API key created with inline permissions.*/
         }
         #[cfg(feature = "answer-builders")]
         impl SessionInfo {
-            ///Sets `csrf_token`.
+            ///The token a console session sends in `x-csrf-token` on every change it makes.
             pub fn csrf_token<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::SecretString>,
@@ -22827,7 +22850,8 @@ for an API key created with inline permissions.*/
         }
         #[cfg(feature = "answer-builders")]
         impl SetupIntentResponse {
-            ///Sets `client_secret`.
+            /**The secret of a payment-method setup session. Whoever holds it can complete the
+session, so pass it only to the payment provider's browser library and never log it.*/
             pub fn client_secret<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::SecretString>,
@@ -22914,7 +22938,7 @@ for an API key created with inline permissions.*/
                     });
                 self
             }
-            ///Sets `token`.
+            ///A token the identity provider issued for the user; it proves the sign-in and must not be logged.
             pub fn token<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::SecretString>,
@@ -23082,7 +23106,7 @@ for an API key created with inline permissions.*/
                     });
                 self
             }
-            ///Sets `token`.
+            ///A token the identity provider issued for the user; it proves the sign-in and must not be logged.
             pub fn token<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::SecretString>,
@@ -33100,6 +33124,7 @@ pub mod builder {
                 });
             self
         }
+        ///Only connectors of this kind, `sink` or `source`.
         pub fn type_<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,

@@ -431,6 +431,7 @@ shows a new AWS peering as "Pending Acceptance" until the peer accepts it, and t
 values may follow AWS's own peering states or snake_case. Treat any value as opaque.*/
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub status: ::std::option::Option<PrivateConnectionStatus>,
+        ///The members the schema does not name, as they came.
         #[serde(flatten)]
         pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
@@ -499,6 +500,7 @@ shows a new AWS peering as "Pending Acceptance" until the peer accepts it, and t
 values may follow AWS's own peering states or snake_case. Treat any value as opaque.*/
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub status: ::std::option::Option<PrivateConnectionStatus>,
+        ///The members the schema does not name, as they came.
         #[serde(flatten)]
         pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
@@ -1670,6 +1672,7 @@ terms.
     ///The login of the deployment's Iggy root user.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct DeploymentCredentials {
+        ///The password of the deployment's Iggy root user.
         pub password: ::laserdata_core::SecretString,
         ///The Iggy user name.
         pub username: ::std::string::String,
@@ -1786,6 +1789,7 @@ shows a new AWS peering as "Pending Acceptance" until the peer accepts it, and t
 values may follow AWS's own peering states or snake_case. Treat any value as opaque.*/
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub status: ::std::option::Option<PrivateConnectionStatus>,
+        ///The members the schema does not name, as they came.
         #[serde(flatten)]
         pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
@@ -1899,6 +1903,7 @@ shows a new AWS peering as "Pending Acceptance" until the peer accepts it, and t
 values may follow AWS's own peering states or snake_case. Treat any value as opaque.*/
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub status: ::std::option::Option<PrivateConnectionStatus>,
+        ///The members the schema does not name, as they came.
         #[serde(flatten)]
         pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
@@ -1953,6 +1958,7 @@ itself); how a single connector is named (perhaps `connector:<id>`) is not confi
 The set is open: other values may appear and are passed through unchanged.*/
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub runtime: ::std::option::Option<TelemetryRuntime>,
+        ///The members the schema does not name, as they came.
         #[serde(flatten)]
         pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
@@ -1985,6 +1991,7 @@ The set is open: other values may appear and are passed through unchanged.*/
         ///When the heartbeat was received.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub timestamp: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+        ///The members the schema does not name, as they came.
         #[serde(flatten)]
         pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
@@ -2024,6 +2031,7 @@ The set is open: other values may appear and are passed through unchanged.*/
         ///When the line was written.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub timestamp: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+        ///The members the schema does not name, as they came.
         #[serde(flatten)]
         pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
@@ -2096,6 +2104,7 @@ sent.
         ///The id of the deployment's VPC (or VPC network on GCP).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub vpc_id: ::std::option::Option<::std::string::String>,
+        ///The members the schema does not name, as they came.
         #[serde(flatten)]
         pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
@@ -2131,6 +2140,7 @@ The set is open: other values may appear and are passed through unchanged.*/
         ///When the sample was taken (field name not confirmed).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub timestamp: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+        ///The members the schema does not name, as they came.
         #[serde(flatten)]
         pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
@@ -2358,6 +2368,8 @@ values may follow AWS's own peering states or snake_case. Treat any value as opa
     ///Where to download a snapshot from. The field name `url` is not confirmed.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct SnapshotDownload {
+        /**A presigned HTTPS URL of a snapshot's files. It grants access by itself, without an API
+key, until it expires: treat it as a secret.*/
         pub url: ::laserdata_core::SecretString,
     }
     impl SnapshotDownload {
@@ -2400,6 +2412,7 @@ upload, `completed` once every node is done and the report can be downloaded.*/
         ///Identifies a tenant (an organization). Values can exceed 2^53, so read them as 64-bit integers, never as floating point.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub tenant_id: ::std::option::Option<::laserdata_core::shared::TenantId>,
+        ///The members the schema does not name, as they came.
         #[serde(flatten)]
         pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
@@ -3149,7 +3162,7 @@ values may follow AWS's own peering states or snake_case. Treat any value as opa
                     });
                 self
             }
-            ///Sets `extra`.
+            ///The members the schema does not name, as they came.
             pub fn extra<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -3393,7 +3406,7 @@ values may follow AWS's own peering states or snake_case. Treat any value as opa
                     });
                 self
             }
-            ///Sets `extra`.
+            ///The members the schema does not name, as they came.
             pub fn extra<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -5392,7 +5405,7 @@ leave the field out to get manual acceptance.*/
         }
         #[cfg(feature = "answer-builders")]
         impl DeploymentCredentials {
-            ///Sets `password`.
+            ///The password of the deployment's Iggy root user.
             pub fn password<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::SecretString>,
@@ -5606,7 +5619,7 @@ values may follow AWS's own peering states or snake_case. Treat any value as opa
                     });
                 self
             }
-            ///Sets `extra`.
+            ///The members the schema does not name, as they came.
             pub fn extra<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -5834,7 +5847,7 @@ values may follow AWS's own peering states or snake_case. Treat any value as opa
                     });
                 self
             }
-            ///Sets `extra`.
+            ///The members the schema does not name, as they came.
             pub fn extra<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -5970,7 +5983,7 @@ The set is open: other values may appear and are passed through unchanged.*/
                     });
                 self
             }
-            ///Sets `extra`.
+            ///The members the schema does not name, as they came.
             pub fn extra<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -6094,7 +6107,7 @@ The set is open: other values may appear and are passed through unchanged.*/
                     });
                 self
             }
-            ///Sets `extra`.
+            ///The members the schema does not name, as they came.
             pub fn extra<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -6254,7 +6267,7 @@ The set is open: other values may appear and are passed through unchanged.*/
                     });
                 self
             }
-            ///Sets `extra`.
+            ///The members the schema does not name, as they came.
             pub fn extra<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -6392,7 +6405,7 @@ The set is open: other values may appear and are passed through unchanged.*/
                     });
                 self
             }
-            ///Sets `extra`.
+            ///The members the schema does not name, as they came.
             pub fn extra<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -6518,7 +6531,7 @@ The set is open: other values may appear and are passed through unchanged.*/
                     });
                 self
             }
-            ///Sets `extra`.
+            ///The members the schema does not name, as they came.
             pub fn extra<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -7482,7 +7495,8 @@ The set is open: other values may appear and are passed through unchanged.*/
         }
         #[cfg(feature = "answer-builders")]
         impl SnapshotDownload {
-            ///Sets `url`.
+            /**A presigned HTTPS URL of a snapshot's files. It grants access by itself, without an API
+key, until it expires: treat it as a secret.*/
             pub fn url<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::laserdata_core::SecretString>,
@@ -7665,7 +7679,7 @@ upload, `completed` once every node is done and the report can be downloaded.*/
                     });
                 self
             }
-            ///Sets `extra`.
+            ///The members the schema does not name, as they came.
             pub fn extra<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<

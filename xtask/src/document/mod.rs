@@ -7,9 +7,8 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use shape::{Node, deref};
-
-const METHODS: [&str; 8] = ["get", "put", "post", "delete", "options", "head", "patch", "trace"];
+use laserdata_spec::refs::deref;
+use shape::Node;
 
 /// One operation of a document, with what is needed to compare it.
 #[derive(Debug, Clone)]
@@ -26,26 +25,26 @@ pub struct Operation<'a> {
 
 /// Every operation of a document, in document order.
 pub fn operations(doc: &Value) -> Vec<Operation<'_>> {
-    let mut found = Vec::new();
-    for (path, item) in doc.get("paths").and_then(Value::as_object).into_iter().flatten() {
-        for method in METHODS {
-            let Some(node) = item.get(method) else { continue };
-            let id = node
+    laserdata_spec::operations::operations(doc)
+        .into_iter()
+        .map(|operation| {
+            let method = operation.method.to_uppercase();
+            let id = operation
+                .node
                 .get("operationId")
                 .and_then(Value::as_str)
-                .map_or_else(|| format!("{} {path}", method.to_uppercase()), str::to_owned);
-            found.push(Operation {
+                .map_or_else(|| format!("{method} {}", operation.path), str::to_owned);
+            Operation {
                 doc,
                 id,
-                method: method.to_uppercase(),
-                path: path.clone(),
-                auth: auth(doc, node),
-                node,
-                item,
-            });
-        }
-    }
-    found
+                method,
+                path: operation.path.to_owned(),
+                auth: auth(doc, operation.node),
+                node: operation.node,
+                item: operation.item,
+            }
+        })
+        .collect()
 }
 
 /// How an operation authenticates, from its security requirements (or the document's).

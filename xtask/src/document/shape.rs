@@ -4,6 +4,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use laserdata_spec::refs::{deref, resolve_ref};
 use serde_json::Value;
 
 /// A schema and the document its `$ref`s resolve in.
@@ -24,23 +25,6 @@ impl<'a> Node<'a> {
     pub fn any(doc: &'a Value) -> Node<'a> {
         Node { doc, schema: EMPTY }
     }
-}
-
-/// A local `$ref` resolved, or `None` for anything else.
-pub fn resolve<'a>(doc: &'a Value, reference: &str) -> Option<&'a Value> {
-    let pointer = reference.strip_prefix('#')?;
-    doc.pointer(pointer)
-}
-
-/// Follows `$ref`s until a node that is not one (bounded, against cycles).
-pub fn deref<'a>(doc: &'a Value, mut node: &'a Value) -> &'a Value {
-    for _ in 0..32 {
-        match node.get("$ref").and_then(Value::as_str).and_then(|reference| resolve(doc, reference)) {
-            Some(target) => node = target,
-            None => break,
-        }
-    }
-    node
 }
 
 /// The component name a `$ref` points at (`#/components/schemas/Foo` is `Foo`).
@@ -119,7 +103,7 @@ impl<'a> Shape<'a> {
             if naming && self.name.is_none() {
                 self.name = Some(component_name(reference));
             }
-            if let Some(target) = resolve(doc, reference) {
+            if let Some(target) = resolve_ref(doc, reference) {
                 let owner = reference.rsplit('/').next();
                 self.absorb(doc, target, false, owner, depth + 1);
             }

@@ -11,7 +11,7 @@ use serde_json::{Map, Value};
 use super::Answer;
 use super::report::Called;
 use crate::document::Operation;
-use crate::document::shape::deref;
+use laserdata_spec::refs::deref;
 
 /// How many schema differences are listed per answer.
 const FIRST_DIFFERENCES: usize = 5;

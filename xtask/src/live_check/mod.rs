@@ -20,9 +20,10 @@ pub mod settings;
 
 use std::collections::BTreeMap;
 
+use laserdata_spec::refs::deref;
 use serde_json::Value;
 
-use crate::document::shape::{Node, Shape, deref};
+use crate::document::shape::{Node, Shape};
 use crate::document::{Operation, operations};
 use check::Judge;
 use report::{OperationResult, Outcome, Report, RouteVerdict, Target};

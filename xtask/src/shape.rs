@@ -312,39 +312,7 @@ fn builder_structs(items: &[Item]) -> BTreeSet<String> {
 /// functions, builder structs and their setters (with the field's own documentation).
 /// The name a field has in JSON: its `#[serde(rename = "..")]`, else its own (without `r#`).
 fn wire_field_name(ident: &syn::Ident, attrs: &[Attribute]) -> String {
-    serde_rename(attrs).unwrap_or_else(|| ident.to_string().trim_start_matches("r#").to_owned())
-}
-
-/// The `rename` of a `#[serde(..)]` attribute.
-fn serde_rename(attrs: &[Attribute]) -> Option<String> {
-    let mut renamed = None;
-    for attribute in attrs.iter().filter(|attribute| attribute.path().is_ident("serde")) {
-        let _ = attribute.parse_nested_meta(|meta| {
-            if meta.path.is_ident("rename") {
-                renamed = Some(meta.value()?.parse::<syn::LitStr>()?.value());
-            } else if meta.input.peek(syn::Token![=]) {
-                let _: syn::Expr = meta.value()?.parse()?;
-            }
-            Ok(())
-        });
-    }
-    renamed
-}
-
-/// Whether a field carries `#[serde(flatten)]`.
-fn is_flattened(attrs: &[Attribute]) -> bool {
-    let mut flattened = false;
-    for attribute in attrs.iter().filter(|attribute| attribute.path().is_ident("serde")) {
-        let _ = attribute.parse_nested_meta(|meta| {
-            if meta.path.is_ident("flatten") {
-                flattened = true;
-            } else if meta.input.peek(syn::Token![=]) {
-                let _: syn::Expr = meta.value()?.parse()?;
-            }
-            Ok(())
-        });
-    }
-    flattened
+    wire_name(attrs).unwrap_or_else(|| ident.to_string().trim_start_matches("r#").to_owned())
 }
 
 fn document_types(
@@ -691,16 +659,34 @@ fn has_doc(attrs: &[Attribute]) -> bool {
 
 /// The text of `#[serde(rename = "...")]`, the value as the API writes it.
 fn wire_name(attrs: &[Attribute]) -> Option<String> {
-    let mut name = None;
-    for attribute in attrs.iter().filter(|a| a.path().is_ident("serde")) {
+    serde_items(attrs).into_iter().find_map(|(name, value)| if name == "rename" { value } else { None })
+}
+
+/// Whether a field carries `#[serde(flatten)]`.
+fn is_flattened(attrs: &[Attribute]) -> bool {
+    serde_items(attrs).iter().any(|(name, _)| name == "flatten")
+}
+
+/// Every `name` and `name = value` of the `#[serde(..)]` attributes, with the value when it is
+/// a string literal. Every value is read, so that one before `rename` does not end the walk.
+fn serde_items(attrs: &[Attribute]) -> Vec<(String, Option<String>)> {
+    let mut items = Vec::new();
+    for attribute in attrs.iter().filter(|attribute| attribute.path().is_ident("serde")) {
         let _ = attribute.parse_nested_meta(|meta| {
-            if meta.path.is_ident("rename") {
-                name = Some(meta.value()?.parse::<syn::LitStr>()?.value());
-            }
+            let name = meta.path.get_ident().map(ToString::to_string).unwrap_or_default();
+            let value = if meta.input.peek(syn::Token![=]) {
+                match meta.value()?.parse::<syn::Expr>()? {
+                    syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(text), .. }) => Some(text.value()),
+                    _ => None,
+                }
+            } else {
+                None
+            };
+            items.push((name, value));
             Ok(())
         });
     }
-    name
+    items
 }
 
 fn type_text(fields: &Fields) -> String {

@@ -150,11 +150,10 @@ fn surface_of<'a>(doc: &'a Value, home: Home, bundle: Option<&'a Bundle>) -> sha
         let properties = parts.filter_map(|part| part.get("properties").and_then(Value::as_object)).flatten();
         for (property, node) in properties {
             // A `$ref` without a description of its own is described by the schema it names.
-            let referenced = || {
-                let target = node.get("$ref")?.as_str()?.strip_prefix("#/components/schemas/")?;
-                doc.pointer(&format!("/components/schemas/{target}/description"))
-            };
-            let description = node.get("description").or_else(referenced).and_then(Value::as_str);
+            let description = node
+                .get("description")
+                .or_else(|| laserdata_spec::refs::deref(doc, node).get("description"))
+                .and_then(Value::as_str);
             if let Some(description) = description {
                 surface.property_docs.insert((type_name(name), property.clone()), description.trim().to_owned());
             }
@@ -202,15 +201,11 @@ fn sent_schemas(doc: &Value) -> std::collections::BTreeSet<String> {
 
 /// Pushes the name of every component schema `node` refers to.
 fn referenced_schemas(node: &Value, names: &mut Vec<String>) {
+    if let Some(name) = laserdata_spec::refs::schema_name(node) {
+        names.push(name.to_owned());
+    }
     match node {
-        Value::Object(object) => {
-            if let Some(name) =
-                object.get("$ref").and_then(Value::as_str).and_then(|r| r.strip_prefix("#/components/schemas/"))
-            {
-                names.push(name.to_owned());
-            }
-            object.values().for_each(|child| referenced_schemas(child, names));
-        }
+        Value::Object(object) => object.values().for_each(|child| referenced_schemas(child, names)),
         Value::Array(items) => items.iter().for_each(|child| referenced_schemas(child, names)),
         _ => {}
     }

@@ -11,7 +11,7 @@
 //! All publishable crates share the workspace's version, so one tag names one release.
 
 use std::fmt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use serde_json::Value;
@@ -127,16 +127,18 @@ pub fn publishable_crates(root: &Path) -> Result<Vec<Package>, String> {
         let manifest = Path::new(package["manifest_path"].as_str().unwrap_or_default());
         packages.push(Package {
             name: package["name"].as_str().unwrap_or_default().to_owned(),
+            version: package["version"].as_str().unwrap_or_default().to_owned(),
             manifest: manifest.strip_prefix(&root_dir).unwrap_or(manifest).to_string_lossy().into_owned(),
         });
     }
     Ok(packages)
 }
 
-/// A publishable package: its name and its manifest, relative to the workspace root.
+/// A publishable package: its name, its version and its manifest, relative to the workspace root.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Package {
     pub name: String,
+    pub version: String,
     pub manifest: String,
 }
 
@@ -144,6 +146,12 @@ pub struct Package {
 /// later) packages them together, resolving their dependencies on each other from the new
 /// packages instead of crates.io, where none of them is yet.
 pub fn package(root: &Path, packages: &[Package]) -> Result<(), String> {
+    if let Some(cargo_home) = cargo_home() {
+        let forgotten = forget_unpacked_packages(&cargo_home, packages)?;
+        if forgotten > 0 {
+            println!("removed {forgotten} earlier unpacking(s) of these versions from {}", cargo_home.display());
+        }
+    }
     let manifest =
         std::fs::read_to_string(root.join("Cargo.toml")).map_err(|error| format!("cannot read Cargo.toml: {error}"))?;
     let mut command = Command::new(cargo());
@@ -157,6 +165,44 @@ pub fn package(root: &Path, packages: &[Package]) -> Result<(), String> {
         command.args(["--package", &package.name]);
     }
     crate::tools::run(&mut command, "cargo package")
+}
+
+/// Removes what earlier `cargo package` runs unpacked of exactly these packages and versions,
+/// returning how many folders it removed.
+///
+/// Cargo verifies a workspace's packages through a temporary local registry and unpacks each
+/// `.crate` into `registry/src/-<hash of that registry's path>/<name>-<version>` under the
+/// cargo home. It skips the unpacking when that folder is already complete, so while the
+/// version stays the same (every commit between two releases) verification would build the
+/// sources of whichever run came first from the same checkout path: a stale `laserdata-core`
+/// once failed CI that way. Only the nameless registries' folders (`-<hash>`) are touched;
+/// crates.io's (`index.crates.io-<hash>`) never holds our packages' unpublished versions.
+pub fn forget_unpacked_packages(cargo_home: &Path, packages: &[Package]) -> Result<usize, String> {
+    let sources = cargo_home.join("registry").join("src");
+    let Ok(registries) = std::fs::read_dir(&sources) else { return Ok(0) };
+    let mut forgotten = 0;
+    for registry in registries.flatten() {
+        if !registry.file_name().to_string_lossy().starts_with('-') {
+            continue;
+        }
+        for package in packages {
+            let unpacked = registry.path().join(format!("{}-{}", package.name, package.version));
+            if unpacked.is_dir() {
+                std::fs::remove_dir_all(&unpacked)
+                    .map_err(|error| format!("cannot remove {}: {error}", unpacked.display()))?;
+                forgotten += 1;
+            }
+        }
+    }
+    Ok(forgotten)
+}
+
+/// Cargo's home folder: `$CARGO_HOME`, else `.cargo` in the user's home.
+fn cargo_home() -> Option<PathBuf> {
+    std::env::var_os("CARGO_HOME")
+        .filter(|home| !home.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|home| Path::new(&home).join(".cargo")))
 }
 
 /// The `[profile.dev]` and `[profile.dev.package.<name>]` settings of a root `Cargo.toml`,
@@ -267,12 +313,7 @@ pub fn semver_checks(root: &Path, baseline: &str, packages: &[Package]) -> Resul
 /// (one feature resolution, so the dependencies build once), into `work/target-<side>`;
 /// returns the folder of the JSON files. rustdoc's JSON output is unstable, hence
 /// RUSTC_BOOTSTRAP, as cargo-semver-checks itself does.
-fn rustdoc_json(
-    workspace: &Path,
-    work: &Path,
-    packages: &[&Package],
-    side: &str,
-) -> Result<std::path::PathBuf, String> {
+fn rustdoc_json(workspace: &Path, work: &Path, packages: &[&Package], side: &str) -> Result<PathBuf, String> {
     let target_dir = work.join(format!("target-{side}"));
     let started = std::time::Instant::now();
     let mut command = Command::new(cargo());

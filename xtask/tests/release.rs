@@ -7,8 +7,8 @@ use std::process::Command;
 use xtask::diff::{Change, Kind};
 use xtask::project_root;
 use xtask::release::{
-    Baseline, Finding, Version, baseline, changelog_draft, check_spec_bump, dev_profile_settings, parse_findings,
-    publishable_crates, workspace_version,
+    Baseline, Finding, Package, Version, baseline, changelog_draft, check_spec_bump, dev_profile_settings,
+    forget_unpacked_packages, parse_findings, publishable_crates, workspace_version,
 };
 
 fn version(text: &str) -> Version {
@@ -97,6 +97,41 @@ fn publishable_crates_are_the_ones_without_publish_false() {
     for internal in ["xtask", "laserdata-e2e", "laserdata-bench"] {
         assert!(!names.iter().any(|name| name == internal), "{internal} is publish = false: {names:?}");
     }
+}
+
+#[test]
+fn publishable_crates_carry_the_workspace_version() {
+    let manifest = std::fs::read_to_string(project_root().join("Cargo.toml")).unwrap();
+    let workspace = workspace_version(&manifest).unwrap().to_string();
+    for package in publishable_crates(&project_root()).unwrap() {
+        assert_eq!(package.version, workspace, "{}", package.name);
+    }
+}
+
+/// Cargo skips unpacking a verified package whose folder is already complete, so an earlier
+/// run's sources of the same version must go first; crates.io's own folder is left alone.
+#[test]
+fn packaging_forgets_earlier_unpackings_of_the_same_versions_only() {
+    let home = tempfile::tempdir().unwrap();
+    let sources = home.path().join("registry/src");
+    let folders = [
+        "-22c3805da5a543b4/laserdata-core-0.1.0/src",
+        "-22c3805da5a543b4/laserdata-core-0.0.9/src",
+        "-22c3805da5a543b4/serde-1.0.0/src",
+        "-94b770de97753d5b/laserdata-core-0.1.0/src",
+        "index.crates.io-1949cf8c6b5b557f/laserdata-core-0.1.0/src",
+    ];
+    for folder in folders {
+        std::fs::create_dir_all(sources.join(folder)).unwrap();
+        std::fs::write(sources.join(folder).join("lib.rs"), "// stale").unwrap();
+    }
+    let packages = [Package { name: "laserdata-core".into(), version: "0.1.0".into(), manifest: String::new() }];
+    assert_eq!(forget_unpacked_packages(home.path(), &packages).unwrap(), 2);
+    let left: Vec<bool> = folders.iter().map(|folder| sources.join(folder).exists()).collect();
+    assert_eq!(left, [false, true, true, false, true]);
+    // Nothing to forget the second time, and a cargo home without registry is fine.
+    assert_eq!(forget_unpacked_packages(home.path(), &packages).unwrap(), 0);
+    assert_eq!(forget_unpacked_packages(&home.path().join("absent"), &packages).unwrap(), 0);
 }
 
 /// A throwaway repository whose commits touch one file.

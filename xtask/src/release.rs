@@ -152,6 +152,15 @@ pub fn package(root: &Path, packages: &[Package]) -> Result<(), String> {
             println!("removed {forgotten} earlier unpacking(s) of these versions from {}", cargo_home.display());
         }
     }
+    // Cargo takes a registry package's build to be fresh while its version is unchanged,
+    // whatever its sources: without this, verification would link the packages' builds from
+    // an earlier run (in the shared target folder) rather than build the new sources.
+    let mut clean = Command::new(cargo());
+    clean.args(["clean", "--quiet"]).current_dir(root);
+    for package in packages {
+        clean.args(["--package", &package.name]);
+    }
+    crate::tools::run(&mut clean, "cargo clean")?;
     let manifest =
         std::fs::read_to_string(root.join("Cargo.toml")).map_err(|error| format!("cannot read Cargo.toml: {error}"))?;
     let mut command = Command::new(cargo());
@@ -168,7 +177,8 @@ pub fn package(root: &Path, packages: &[Package]) -> Result<(), String> {
 }
 
 /// Removes what earlier `cargo package` runs unpacked of exactly these packages and versions,
-/// returning how many folders it removed.
+/// returning how many folders it removed. (Their builds in the target folder go too: see
+/// [`package`].)
 ///
 /// Cargo verifies a workspace's packages through a temporary local registry and unpacks each
 /// `.crate` into `registry/src/-<hash of that registry's path>/<name>-<version>` under the

@@ -186,7 +186,9 @@ pub fn package(root: &Path, packages: &[Package]) -> Result<(), String> {
 /// version stays the same (every commit between two releases) verification would build the
 /// sources of whichever run came first from the same checkout path: a stale `laserdata-core`
 /// once failed CI that way. Only the nameless registries' folders (`-<hash>`) are touched;
-/// crates.io's (`index.crates.io-<hash>`) never holds our packages' unpublished versions.
+/// crates.io's (`index.crates.io-<hash>`) never holds our packages' unpublished versions. The
+/// hash cannot be told from the checkout's path, so other checkouts' unpackings go as well:
+/// cargo unpacks them again when those next package.
 pub fn forget_unpacked_packages(cargo_home: &Path, packages: &[Package]) -> Result<usize, String> {
     let sources = cargo_home.join("registry").join("src");
     let Ok(registries) = std::fs::read_dir(&sources) else { return Ok(0) };

@@ -195,3 +195,24 @@ async fn enum_values_added_to_the_api_later_do_not_break_decoding() {
     let known: Open<Cloud> = Cloud::Aws.into();
     assert!(known.is_known() && known.known() == Some(&Cloud::Aws));
 }
+
+/// The futures of every kind of `send()` (a decoded answer, no body, a body left to stream, a
+/// paged list) can move to another thread, as `tokio::spawn` on a multi-threaded runtime needs.
+#[tokio::test]
+async fn every_kind_of_send_future_is_send() {
+    fn assert_send<T: Send>(_: T) {}
+    let (_server, client) = setup().await;
+    let main = client.main();
+    assert_send(
+        main.get_deployment()
+            .tenant_id(TENANT)
+            .division_id(DIVISION)
+            .environment_id(ENVIRONMENT)
+            .deployment_id(DEPLOYMENT)
+            .send(),
+    );
+    assert_send(main.delete_api_key().tenant_id(TENANT).api_key_id(7).send());
+    assert_send(main.download_invoice_pdf().tenant_id(TENANT).invoice_id(7).send());
+    assert_send(main.get_api_keys().tenant_id(TENANT).send());
+    assert_send(main.get_api_keys().tenant_id(TENANT).stream());
+}

@@ -413,9 +413,10 @@ fn document_types(
 /// setters are documented with their parameter's description. The builder of a paged list
 /// keeps progenitor's request as `send_unread`, answering with the body unread, and its
 /// `send()` decodes that body whole.
-fn operation_builders(items: &mut [Item], surface: &Surface) -> Result<(), String> {
+fn operation_builders(items: &mut Vec<Item>, surface: &Surface) -> Result<(), String> {
     let core: syn::Path = syn::parse_str(surface.core).expect("the core path is a path");
-    for item in items {
+    let mut shared = BTreeSet::new();
+    for item in items.iter_mut() {
         let Item::Impl(implementation) = item else { continue };
         if implementation.trait_.is_some() {
             continue;
@@ -439,6 +440,9 @@ fn operation_builders(items: &mut [Item], surface: &Surface) -> Result<(), Strin
                     } else {
                         function.sig.ident = format_ident!("send_raw");
                     }
+                    let function = share_the_exchange(function)
+                        .map_err(|why| format!("cannot share the exchange of `{builder}`: {why}"))?;
+                    shared.insert(function.to_string());
                     typed_send = Some(send_with_typed_errors(&core, &docs, &success, paged));
                 }
                 "new" if !has_doc(&function.attrs) => {
@@ -471,7 +475,140 @@ fn operation_builders(items: &mut [Item], surface: &Surface) -> Result<(), Strin
             implementation.items.push(send);
         }
     }
+    if !shared.is_empty() {
+        // `exchange` and the ones the sends call; a crate without an answer of some kind
+        // would warn of an unused one.
+        shared.insert("exchange".into());
+        items.extend(
+            exchange_functions()
+                .into_iter()
+                .filter(|item| matches!(item, Item::Fn(function) if shared.contains(&function.sig.ident.to_string()))),
+        );
+    }
     Ok(())
+}
+
+/// How a `send` of progenitor's treats a success answer: the last statements of its body, from
+/// the `pre` hook to the status match, are the same in every operation but for the 2xx arm.
+#[derive(Clone, Copy)]
+enum Success {
+    /// `ResponseValue::from_response(response).await`: the body decoded as JSON.
+    Decoded,
+    /// `Ok(ResponseValue::empty(response))`: no body.
+    Empty,
+    /// `Ok(ResponseValue::stream(response))`: the body left unread.
+    Unread,
+}
+
+impl Success {
+    fn arm(self) -> TokenStream {
+        match self {
+            Success::Decoded => quote!(ResponseValue::from_response(response).await),
+            Success::Empty => quote!(Ok(ResponseValue::empty(response))),
+            Success::Unread => quote!(Ok(ResponseValue::stream(response))),
+        }
+    }
+
+    /// The shared function of `exchange_functions` that answers this way.
+    fn function(self) -> syn::Ident {
+        match self {
+            Success::Decoded => format_ident!("exchange_decoded"),
+            Success::Empty => format_ident!("exchange_empty"),
+            Success::Unread => format_ident!("exchange_unread"),
+        }
+    }
+}
+
+/// Replaces the end of a `send` body (hooks, status match) with a call of the one function of
+/// [`exchange_functions`] that does the same, and returns that function's name. The statements are compared with progenitor's
+/// exact text, so that a generator change that alters them fails codegen instead of being
+/// dropped. Each operation then type-checks a short body with one `await` instead of four:
+/// about 7 % of the Main crate's compile time (BENCHMARKS.md, "Downstream build").
+fn share_the_exchange(function: &mut syn::ImplItemFn) -> Result<syn::Ident, String> {
+    let statements = &mut function.block.stmts;
+    let pre = quote!(client.pre(&mut request, &info).await?;).to_string();
+    let start = statements
+        .iter()
+        .position(|statement| statement.to_token_stream().to_string() == pre)
+        .ok_or("no `pre` hook call")?;
+    let tail: Vec<String> =
+        statements[start..].iter().map(|statement| statement.to_token_stream().to_string()).collect();
+    // Progenitor writes the 2xx arm in braces; `leave_success_body_unread` does not.
+    let expected = |success: Success, braced: bool| -> Vec<String> {
+        let arm = success.arm();
+        let arm = if braced { quote!(200..=299 => { #arm }) } else { quote!(200..=299 => #arm,) };
+        let statements: Vec<syn::Stmt> = parse_quote! {
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                #arm
+                400u16..=499u16 => { Err(Error::ErrorResponse(ResponseValue::stream(response))) }
+                500u16..=599u16 => { Err(Error::ErrorResponse(ResponseValue::stream(response))) }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        };
+        statements.iter().map(|statement| statement.to_token_stream().to_string()).collect()
+    };
+    let success = [Success::Decoded, Success::Empty, Success::Unread]
+        .into_iter()
+        .find(|success| expected(*success, true) == tail || expected(*success, false) == tail)
+        .ok_or("the hooks and status match are not progenitor's usual ones")?;
+    let shared = success.function();
+    statements.truncate(start);
+    statements.push(syn::Stmt::Expr(parse_quote!(#shared(client, request, &info).await), None));
+    Ok(shared)
+}
+
+/// The functions every `send` ends with (see [`share_the_exchange`]), added once to the
+/// `builder` module. They take the concrete client, so the hooks' futures stay `Send`.
+fn exchange_functions() -> Vec<Item> {
+    let file: syn::File = parse_quote! {
+        /// Runs the hooks around `request` and sorts the answer by status: a 2xx answer comes
+        /// back, a 4xx or 5xx one is an error answer with its body unread, any other status is
+        /// unexpected.
+        async fn exchange(
+            client: &super::Client,
+            mut request: ::reqwest::Request,
+            info: &OperationInfo,
+        ) -> Result<::reqwest::Response, Error<ByteStream>> {
+            client.pre(&mut request, info).await?;
+            let result = client.exec(request, info).await;
+            client.post(&result, info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200..=299 => Ok(response),
+                400u16..=599u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        /// [`exchange`], then the success body decoded as JSON.
+        async fn exchange_decoded<T: ::serde::de::DeserializeOwned>(
+            client: &super::Client,
+            request: ::reqwest::Request,
+            info: &OperationInfo,
+        ) -> Result<ResponseValue<T>, Error<ByteStream>> {
+            ResponseValue::from_response(exchange(client, request, info).await?).await
+        }
+        /// [`exchange`], for an answer without a body.
+        async fn exchange_empty(
+            client: &super::Client,
+            request: ::reqwest::Request,
+            info: &OperationInfo,
+        ) -> Result<ResponseValue<()>, Error<ByteStream>> {
+            Ok(ResponseValue::empty(exchange(client, request, info).await?))
+        }
+        /// [`exchange`], with the success body left unread.
+        async fn exchange_unread(
+            client: &super::Client,
+            request: ::reqwest::Request,
+            info: &OperationInfo,
+        ) -> Result<ResponseValue<ByteStream>, Error<ByteStream>> {
+            Ok(ResponseValue::stream(exchange(client, request, info).await?))
+        }
+    };
+    file.items
 }
 
 /// Turns progenitor's `send` into `send_unread`: the same request, hooks and error answers,

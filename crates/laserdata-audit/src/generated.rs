@@ -831,20 +831,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_tenant_audit_types",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                500u16..=599u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            exchange_decoded(client, request, &info).await
         }
         ///Sends a `GET` request to `/audit/types`
         ///
@@ -1153,20 +1140,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_tenant_audit",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => Ok(ResponseValue::stream(response)),
-                400u16..=499u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                500u16..=599u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            exchange_unread(client, request, &info).await
         }
         ///Sends a `GET` request to `/audit/tenants/{tenant_id}`
         ///
@@ -1182,6 +1156,40 @@ pub mod builder {
                 })
                 .await
         }
+    }
+    /// Runs the hooks around `request` and sorts the answer by status: a 2xx answer comes
+    /// back, a 4xx or 5xx one is an error answer with its body unread, any other status is
+    /// unexpected.
+    async fn exchange(
+        client: &super::Client,
+        mut request: ::reqwest::Request,
+        info: &OperationInfo,
+    ) -> Result<::reqwest::Response, Error<ByteStream>> {
+        client.pre(&mut request, info).await?;
+        let result = client.exec(request, info).await;
+        client.post(&result, info).await?;
+        let response = result?;
+        match response.status().as_u16() {
+            200..=299 => Ok(response),
+            400u16..=599u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+            _ => Err(Error::UnexpectedResponse(response)),
+        }
+    }
+    /// [`exchange`], then the success body decoded as JSON.
+    async fn exchange_decoded<T: ::serde::de::DeserializeOwned>(
+        client: &super::Client,
+        request: ::reqwest::Request,
+        info: &OperationInfo,
+    ) -> Result<ResponseValue<T>, Error<ByteStream>> {
+        ResponseValue::from_response(exchange(client, request, info).await?).await
+    }
+    /// [`exchange`], with the success body left unread.
+    async fn exchange_unread(
+        client: &super::Client,
+        request: ::reqwest::Request,
+        info: &OperationInfo,
+    ) -> Result<ResponseValue<ByteStream>, Error<ByteStream>> {
+        Ok(ResponseValue::stream(exchange(client, request, info).await?))
     }
 }
 /// Items consumers will typically use such as the Client.

@@ -29883,20 +29883,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "auth_callback",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => Ok(ResponseValue::stream(response)),
-                400u16..=499u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                500u16..=599u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            exchange_unread(client, request, &info).await
         }
         ///Sends a `GET` request to `/account/auth/callback`
         ///
@@ -29979,20 +29966,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "create_intent",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                500u16..=599u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            exchange_decoded(client, request, &info).await
         }
         ///Sends a `POST` request to `/account/auth/intents`
         ///
@@ -30076,20 +30050,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "link_account",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                500u16..=599u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            exchange_decoded(client, request, &info).await
         }
         ///Sends a `POST` request to `/account/link`
         ///
@@ -30169,20 +30130,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "sign_in",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                500u16..=599u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            exchange_decoded(client, request, &info).await
         }
         ///Sends a `POST` request to `/account/sign_in`
         ///
@@ -30262,20 +30210,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "sign_up",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                500u16..=599u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            exchange_decoded(client, request, &info).await
         }
         ///Sends a `POST` request to `/account/sign_up`
         ///
@@ -30399,20 +30334,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_api_keys",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => Ok(ResponseValue::stream(response)),
-                400u16..=499u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                500u16..=599u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            exchange_unread(client, request, &info).await
         }
         ///Sends a `GET` request to `/tenants/{tenant_id}/api_keys`
         ///
@@ -30525,20 +30447,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "create_api_key",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                500u16..=599u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            exchange_decoded(client, request, &info).await
         }
         ///Sends a `POST` request to `/tenants/{tenant_id}/api_keys`
         ///
@@ -30611,20 +30520,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_api_key_context",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                500u16..=599u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            exchange_decoded(client, request, &info).await
         }
         ///Sends a `GET` request to `/tenants/{tenant_id}/api_keys/context`
         ///
@@ -30713,20 +30609,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_api_key",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                500u16..=599u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            exchange_decoded(client, request, &info).await
         }
         ///Sends a `GET` request to `/tenants/{tenant_id}/api_keys/{api_key_id}`
         ///
@@ -30805,20 +30688,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "delete_api_key",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => Ok(ResponseValue::empty(response)),
-                400u16..=499u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                500u16..=599u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            exchange_empty(client, request, &info).await
         }
         ///Sends a `DELETE` request to `/tenants/{tenant_id}/api_keys/{api_key_id}`
         ///
@@ -30957,20 +30827,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "update_api_key_security",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => Ok(ResponseValue::empty(response)),
-                400u16..=499u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                500u16..=599u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            exchange_empty(client, request, &info).await
         }
         ///Sends a `PUT` request to `/tenants/{tenant_id}/api_keys/{api_key_id}/security`
         ///
@@ -31019,20 +30876,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_pricing",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                500u16..=599u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            exchange_decoded(client, request, &info).await
         }
         ///Sends a `GET` request to `/pricing`
         ///
@@ -31105,20 +30949,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_billing_info",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                500u16..=599u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            exchange_decoded(client, request, &info).await
         }
         ///Sends a `GET` request to `/tenants/{tenant_id}/billing/info`
         ///
@@ -31224,20 +31055,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "update_billing_info",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => Ok(ResponseValue::empty(response)),
-                400u16..=499u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                500u16..=599u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            exchange_empty(client, request, &info).await
         }
         ///Sends a `PUT` request to `/tenants/{tenant_id}/billing/info`
         ///
@@ -31343,20 +31161,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_invoices",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => Ok(ResponseValue::stream(response)),
-                400u16..=499u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                500u16..=599u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            exchange_unread(client, request, &info).await
         }
         ///Sends a `GET` request to `/tenants/{tenant_id}/billing/invoices`
         ///
@@ -31448,20 +31253,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_invoice",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                500u16..=599u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            exchange_decoded(client, request, &info).await
         }
         ///Sends a `GET` request to `/tenants/{tenant_id}/billing/invoices/{invoice_id}`
         ///
@@ -31540,20 +31332,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "download_invoice_pdf",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => Ok(ResponseValue::stream(response)),
-                400u16..=499u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                500u16..=599u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            exchange_unread(client, request, &info).await
         }
         ///Sends a `GET` request to `/tenants/{tenant_id}/billing/invoices/{invoice_id}/pdf`
         ///
@@ -31659,20 +31438,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_billing_reports",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => Ok(ResponseValue::stream(response)),
-                400u16..=499u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                500u16..=599u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            exchange_unread(client, request, &info).await
         }
         ///Sends a `GET` request to `/tenants/{tenant_id}/billing/reports`
         ///
@@ -31764,20 +31530,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_billing_report",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                500u16..=599u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            exchange_decoded(client, request, &info).await
         }
         ///Sends a `GET` request to `/tenants/{tenant_id}/billing/reports/{report_id}`
         ///
@@ -31944,20 +31697,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_cloud_accounts",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => Ok(ResponseValue::stream(response)),
-                400u16..=499u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                500u16..=599u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            exchange_unread(client, request, &info).await
         }
         ///Sends a `GET` request to `/tenants/{tenant_id}/cloud_accounts`
         ///
@@ -32084,20 +31824,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "create_cloud_account",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => Ok(ResponseValue::empty(response)),
-                400u16..=499u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                500u16..=599u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            exchange_empty(client, request, &info).await
         }
         ///Sends a `POST` request to `/tenants/{tenant_id}/cloud_accounts`
         ///
@@ -32183,20 +31910,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_cloud_account",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                500u16..=599u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            exchange_decoded(client, request, &info).await
         }
         ///Sends a `GET` request to `/tenants/{tenant_id}/cloud_accounts/{cloud_account_id}`
         ///
@@ -32338,20 +32052,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "update_cloud_account",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => Ok(ResponseValue::empty(response)),
-                400u16..=499u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                500u16..=599u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            exchange_empty(client, request, &info).await
         }
         ///Sends a `PUT` request to `/tenants/{tenant_id}/cloud_accounts/{cloud_account_id}`
         ///
@@ -32427,20 +32128,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "delete_cloud_account",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => Ok(ResponseValue::empty(response)),
-                400u16..=499u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                500u16..=599u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            exchange_empty(client, request, &info).await
         }
         ///Sends a `DELETE` request to `/tenants/{tenant_id}/cloud_accounts/{cloud_account_id}`
         ///
@@ -32513,20 +32201,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_clouds",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                500u16..=599u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            exchange_decoded(client, request, &info).await
         }
         ///Sends a `GET` request to `/tenants/{tenant_id}/clouds`
         ///
@@ -32620,20 +32295,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_regions",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                500u16..=599u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            exchange_decoded(client, request, &info).await
         }
         ///Sends a `GET` request to `/tenants/{tenant_id}/clouds/{cloud}/regions`
         ///
@@ -32744,20 +32406,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_clusters",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                500u16..=599u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            exchange_decoded(client, request, &info).await
         }
         ///Sends a `GET` request to `/tenants/{tenant_id}/clouds/{cloud}/regions/{region}/clusters`
         ///
@@ -32868,20 +32517,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_storages",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                500u16..=599u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            exchange_decoded(client, request, &info).await
         }
         ///Sends a `GET` request to `/tenants/{tenant_id}/clouds/{cloud}/regions/{region}/storages`
         ///
@@ -32989,20 +32625,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_tiers",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                500u16..=599u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            exchange_decoded(client, request, &info).await
         }
         ///Sends a `GET` request to `/tenants/{tenant_id}/clouds/{cloud}/regions/{region}/tiers`
         ///
@@ -33188,20 +32811,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_connectors",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => Ok(ResponseValue::stream(response)),
-                400u16..=499u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                500u16..=599u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            exchange_unread(client, request, &info).await
         }
         ///Sends a `GET` request to `/tenants/{tenant_id}/divisions/{division_id}/environments/{environment_id}/deployments/{deployment_id}/connectors`
         ///
@@ -33386,20 +32996,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "activate_connector",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => Ok(ResponseValue::empty(response)),
-                400u16..=499u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                500u16..=599u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            exchange_empty(client, request, &info).await
         }
         ///Sends a `POST` request to `/tenants/{tenant_id}/divisions/{division_id}/environments/{environment_id}/deployments/{deployment_id}/connectors/activate`
         ///
@@ -33535,20 +33132,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "deploy_starter",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => Ok(ResponseValue::empty(response)),
-                400u16..=499u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                500u16..=599u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            exchange_empty(client, request, &info).await
         }
         ///Sends a `POST` request to `/tenants/{tenant_id}/divisions/{division_id}/deployments/starter`
         ///
@@ -33687,20 +33271,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_deployments",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => Ok(ResponseValue::stream(response)),
-                400u16..=499u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                500u16..=599u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            exchange_unread(client, request, &info).await
         }
         ///Sends a `GET` request to `/tenants/{tenant_id}/divisions/{division_id}/environments/{environment_id}/deployments`
         ///
@@ -33869,20 +33440,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "deploy_to_your_own_cloud",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => Ok(ResponseValue::empty(response)),
-                400u16..=499u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                500u16..=599u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            exchange_empty(client, request, &info).await
         }
         ///Sends a `POST` request to `/tenants/{tenant_id}/divisions/{division_id}/environments/{environment_id}/deployments/byoc`
         ///
@@ -34049,20 +33607,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "generate_byoc_setup",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                500u16..=599u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            exchange_decoded(client, request, &info).await
         }
         ///Sends a `POST` request to `/tenants/{tenant_id}/divisions/{division_id}/environments/{environment_id}/deployments/byoc/setup`
         ///
@@ -34228,20 +33773,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "deploy_to_managed_cloud",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => Ok(ResponseValue::empty(response)),
-                400u16..=499u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                500u16..=599u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            exchange_empty(client, request, &info).await
         }
         ///Sends a `POST` request to `/tenants/{tenant_id}/divisions/{division_id}/environments/{environment_id}/deployments/managed`
         ///
@@ -34408,20 +33940,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "preview_deployment",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                500u16..=599u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            exchange_decoded(client, request, &info).await
         }
         ///Sends a `POST` request to `/tenants/{tenant_id}/divisions/{division_id}/environments/{environment_id}/deployments/preview`
         ///
@@ -34544,20 +34063,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_deployment",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                500u16..=599u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            exchange_decoded(client, request, &info).await
         }
         ///Sends a `GET` request to `/tenants/{tenant_id}/divisions/{division_id}/environments/{environment_id}/deployments/{deployment_id}`
         ///
@@ -34739,20 +34245,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "update_deployment",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => Ok(ResponseValue::empty(response)),
-                400u16..=499u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                500u16..=599u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            exchange_empty(client, request, &info).await
         }
         ///Sends a `PUT` request to `/tenants/{tenant_id}/divisions/{division_id}/environments/{environment_id}/deployments/{deployment_id}`
         ///
@@ -34891,20 +34384,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "delete_deployment",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => Ok(ResponseValue::empty(response)),
-                400u16..=499u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                500u16..=599u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            exchange_empty(client, request, &info).await
         }
         ///Sends a `DELETE` request to `/tenants/{tenant_id}/divisions/{division_id}/environments/{environment_id}/deployments/{deployment_id}`
         ///
@@ -35083,20 +34563,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "extend_deployment",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => Ok(ResponseValue::empty(response)),
-                400u16..=499u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                500u16..=599u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            exchange_empty(client, request, &info).await
         }
         ///Sends a `POST` request to `/tenants/{tenant_id}/divisions/{division_id}/environments/{environment_id}/deployments/{deployment_id}/extend`
         ///
@@ -35275,20 +34742,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "update_retention",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => Ok(ResponseValue::empty(response)),
-                400u16..=499u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                500u16..=599u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            exchange_empty(client, request, &info).await
         }
         ///Sends a `PUT` request to `/tenants/{tenant_id}/divisions/{division_id}/environments/{environment_id}/deployments/{deployment_id}/retention`
         ///
@@ -35467,20 +34921,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "update_spend_limit",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => Ok(ResponseValue::empty(response)),
-                400u16..=499u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                500u16..=599u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            exchange_empty(client, request, &info).await
         }
         ///Sends a `PUT` request to `/tenants/{tenant_id}/divisions/{division_id}/environments/{environment_id}/deployments/{deployment_id}/spend_limit`
         ///
@@ -35659,20 +35100,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "upgrade_deployment",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => Ok(ResponseValue::empty(response)),
-                400u16..=499u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                500u16..=599u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            exchange_empty(client, request, &info).await
         }
         ///Sends a `POST` request to `/tenants/{tenant_id}/divisions/{division_id}/environments/{environment_id}/deployments/{deployment_id}/upgrade`
         ///
@@ -35778,20 +35206,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_divisions",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => Ok(ResponseValue::stream(response)),
-                400u16..=499u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                500u16..=599u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            exchange_unread(client, request, &info).await
         }
         ///Sends a `GET` request to `/tenants/{tenant_id}/divisions`
         ///
@@ -35918,20 +35333,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "create_division",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => Ok(ResponseValue::empty(response)),
-                400u16..=499u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                500u16..=599u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            exchange_empty(client, request, &info).await
         }
         ///Sends a `POST` request to `/tenants/{tenant_id}/divisions`
         ///
@@ -36017,20 +35419,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_division",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                500u16..=599u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            exchange_decoded(client, request, &info).await
         }
         ///Sends a `GET` request to `/tenants/{tenant_id}/divisions/{division_id}`
         ///
@@ -36170,20 +35559,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "update_division",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => Ok(ResponseValue::empty(response)),
-                400u16..=499u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                500u16..=599u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            exchange_empty(client, request, &info).await
         }
         ///Sends a `PUT` request to `/tenants/{tenant_id}/divisions/{division_id}`
         ///
@@ -36278,20 +35654,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "delete_division",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => Ok(ResponseValue::empty(response)),
-                400u16..=499u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                500u16..=599u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            exchange_empty(client, request, &info).await
         }
         ///Sends a `DELETE` request to `/tenants/{tenant_id}/divisions/{division_id}`
         ///
@@ -36377,20 +35740,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_division_summary",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                500u16..=599u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            exchange_decoded(client, request, &info).await
         }
         ///Sends a `GET` request to `/tenants/{tenant_id}/divisions/{division_id}/summary`
         ///
@@ -36515,20 +35865,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_environments",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => Ok(ResponseValue::stream(response)),
-                400u16..=499u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                500u16..=599u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            exchange_unread(client, request, &info).await
         }
         ///Sends a `GET` request to `/tenants/{tenant_id}/divisions/{division_id}/environments`
         ///
@@ -36671,20 +36008,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "create_environment",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => Ok(ResponseValue::empty(response)),
-                400u16..=499u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                500u16..=599u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            exchange_empty(client, request, &info).await
         }
         ///Sends a `POST` request to `/tenants/{tenant_id}/divisions/{division_id}/environments`
         ///
@@ -36787,20 +36111,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_environment",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                500u16..=599u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            exchange_decoded(client, request, &info).await
         }
         ///Sends a `GET` request to `/tenants/{tenant_id}/divisions/{division_id}/environments/{environment_id}`
         ///
@@ -36964,20 +36275,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "update_environment",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => Ok(ResponseValue::empty(response)),
-                400u16..=499u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                500u16..=599u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            exchange_empty(client, request, &info).await
         }
         ///Sends a `PUT` request to `/tenants/{tenant_id}/divisions/{division_id}/environments/{environment_id}`
         ///
@@ -37089,20 +36387,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "delete_environment",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => Ok(ResponseValue::empty(response)),
-                400u16..=499u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                500u16..=599u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            exchange_empty(client, request, &info).await
         }
         ///Sends a `DELETE` request to `/tenants/{tenant_id}/divisions/{division_id}/environments/{environment_id}`
         ///
@@ -37208,20 +36493,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_tenant_invitations",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => Ok(ResponseValue::stream(response)),
-                400u16..=499u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                500u16..=599u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            exchange_unread(client, request, &info).await
         }
         ///Sends a `GET` request to `/tenants/{tenant_id}/invitations`
         ///
@@ -37346,20 +36618,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "invite_member",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => Ok(ResponseValue::empty(response)),
-                400u16..=499u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                500u16..=599u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            exchange_empty(client, request, &info).await
         }
         ///Sends a `POST` request to `/tenants/{tenant_id}/invitations`
         ///
@@ -37435,20 +36694,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "delete_invitation",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => Ok(ResponseValue::empty(response)),
-                400u16..=499u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                500u16..=599u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            exchange_empty(client, request, &info).await
         }
         ///Sends a `DELETE` request to `/tenants/{tenant_id}/invitations/{invitation_id}`
         ///
@@ -37569,20 +36815,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_members",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => Ok(ResponseValue::stream(response)),
-                400u16..=499u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                500u16..=599u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            exchange_unread(client, request, &info).await
         }
         ///Sends a `GET` request to `/tenants/{tenant_id}/members`
         ///
@@ -37661,20 +36894,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_all_members",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                500u16..=599u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            exchange_decoded(client, request, &info).await
         }
         ///Sends a `GET` request to `/tenants/{tenant_id}/members/all`
         ///
@@ -37747,20 +36967,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_permissions",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                500u16..=599u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            exchange_decoded(client, request, &info).await
         }
         ///Sends a `GET` request to `/tenants/{tenant_id}/members/permissions`
         ///
@@ -37898,20 +37105,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "update_member",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => Ok(ResponseValue::empty(response)),
-                400u16..=499u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                500u16..=599u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            exchange_empty(client, request, &info).await
         }
         ///Sends a `PUT` request to `/tenants/{tenant_id}/members/{member_id}`
         ///
@@ -37987,20 +37181,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "delete_member",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => Ok(ResponseValue::empty(response)),
-                400u16..=499u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                500u16..=599u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            exchange_empty(client, request, &info).await
         }
         ///Sends a `DELETE` request to `/tenants/{tenant_id}/members/{member_id}`
         ///
@@ -38131,20 +37312,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_tenant_channels",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => Ok(ResponseValue::stream(response)),
-                400u16..=499u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                500u16..=599u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            exchange_unread(client, request, &info).await
         }
         ///Sends a `GET` request to `/tenants/{tenant_id}/channels`
         ///
@@ -38269,20 +37437,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "create_tenant_channel",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => Ok(ResponseValue::empty(response)),
-                400u16..=499u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                500u16..=599u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            exchange_empty(client, request, &info).await
         }
         ///Sends a `POST` request to `/tenants/{tenant_id}/channels`
         ///
@@ -38371,20 +37526,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_tenant_channel",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                500u16..=599u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            exchange_decoded(client, request, &info).await
         }
         ///Sends a `GET` request to `/tenants/{tenant_id}/channels/{channel_id}`
         ///
@@ -38522,20 +37664,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "update_tenant_channel",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => Ok(ResponseValue::empty(response)),
-                400u16..=499u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                500u16..=599u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            exchange_empty(client, request, &info).await
         }
         ///Sends a `PUT` request to `/tenants/{tenant_id}/channels/{channel_id}`
         ///
@@ -38611,20 +37740,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "delete_tenant_channel",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => Ok(ResponseValue::empty(response)),
-                400u16..=499u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                500u16..=599u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            exchange_empty(client, request, &info).await
         }
         ///Sends a `DELETE` request to `/tenants/{tenant_id}/channels/{channel_id}`
         ///
@@ -38723,20 +37839,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "test_tenant_channel",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => Ok(ResponseValue::empty(response)),
-                400u16..=499u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                500u16..=599u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            exchange_empty(client, request, &info).await
         }
         ///Sends a `POST` request to `/tenants/{tenant_id}/channels/{channel_id}/test`
         ///
@@ -38883,20 +37986,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_division_channels",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => Ok(ResponseValue::stream(response)),
-                400u16..=499u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                500u16..=599u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            exchange_unread(client, request, &info).await
         }
         ///Sends a `GET` request to `/tenants/{tenant_id}/divisions/{division_id}/channels`
         ///
@@ -39037,20 +38127,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "create_division_channel",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => Ok(ResponseValue::empty(response)),
-                400u16..=499u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                500u16..=599u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            exchange_empty(client, request, &info).await
         }
         ///Sends a `POST` request to `/tenants/{tenant_id}/divisions/{division_id}/channels`
         ///
@@ -39156,20 +38233,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_division_channel",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                500u16..=599u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            exchange_decoded(client, request, &info).await
         }
         ///Sends a `GET` request to `/tenants/{tenant_id}/divisions/{division_id}/channels/{channel_id}`
         ///
@@ -39331,20 +38395,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "update_division_channel",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => Ok(ResponseValue::empty(response)),
-                400u16..=499u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                500u16..=599u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            exchange_empty(client, request, &info).await
         }
         ///Sends a `PUT` request to `/tenants/{tenant_id}/divisions/{division_id}/channels/{channel_id}`
         ///
@@ -39437,20 +38488,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "delete_division_channel",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => Ok(ResponseValue::empty(response)),
-                400u16..=499u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                500u16..=599u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            exchange_empty(client, request, &info).await
         }
         ///Sends a `DELETE` request to `/tenants/{tenant_id}/divisions/{division_id}/channels/{channel_id}`
         ///
@@ -39566,20 +38604,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "test_division_channel",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => Ok(ResponseValue::empty(response)),
-                400u16..=499u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                500u16..=599u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            exchange_empty(client, request, &info).await
         }
         ///Sends a `POST` request to `/tenants/{tenant_id}/divisions/{division_id}/channels/{channel_id}/test`
         ///
@@ -39728,20 +38753,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_tenant_subscriptions",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => Ok(ResponseValue::stream(response)),
-                400u16..=499u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                500u16..=599u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            exchange_unread(client, request, &info).await
         }
         ///Sends a `GET` request to `/tenants/{tenant_id}/channels/{channel_id}/subscriptions`
         ///
@@ -39884,20 +38896,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "set_tenant_subscriptions",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => Ok(ResponseValue::empty(response)),
-                400u16..=499u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                500u16..=599u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            exchange_empty(client, request, &info).await
         }
         ///Sends a `PUT` request to `/tenants/{tenant_id}/channels/{channel_id}/subscriptions`
         ///
@@ -40034,20 +39033,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "create_tenant_subscription",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => Ok(ResponseValue::empty(response)),
-                400u16..=499u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                500u16..=599u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            exchange_empty(client, request, &info).await
         }
         ///Sends a `POST` request to `/tenants/{tenant_id}/channels/{channel_id}/subscriptions`
         ///
@@ -40158,20 +39144,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_tenant_subscription",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                500u16..=599u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            exchange_decoded(client, request, &info).await
         }
         ///Sends a `GET` request to `/tenants/{tenant_id}/channels/{channel_id}/subscriptions/{subscription_id}`
         ///
@@ -40272,20 +39245,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "delete_tenant_subscription",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => Ok(ResponseValue::empty(response)),
-                400u16..=499u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                500u16..=599u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            exchange_empty(client, request, &info).await
         }
         ///Sends a `DELETE` request to `/tenants/{tenant_id}/channels/{channel_id}/subscriptions/{subscription_id}`
         ///
@@ -40459,20 +39419,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_division_subscriptions",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => Ok(ResponseValue::stream(response)),
-                400u16..=499u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                500u16..=599u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            exchange_unread(client, request, &info).await
         }
         ///Sends a `GET` request to `/tenants/{tenant_id}/divisions/{division_id}/channels/{channel_id}/subscriptions`
         ///
@@ -40639,20 +39586,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "set_division_subscriptions",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => Ok(ResponseValue::empty(response)),
-                400u16..=499u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                500u16..=599u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            exchange_empty(client, request, &info).await
         }
         ///Sends a `PUT` request to `/tenants/{tenant_id}/divisions/{division_id}/channels/{channel_id}/subscriptions`
         ///
@@ -40813,20 +39747,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "create_division_subscription",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => Ok(ResponseValue::empty(response)),
-                400u16..=499u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                500u16..=599u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            exchange_empty(client, request, &info).await
         }
         ///Sends a `POST` request to `/tenants/{tenant_id}/divisions/{division_id}/channels/{channel_id}/subscriptions`
         ///
@@ -40954,20 +39875,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_division_subscription",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                500u16..=599u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            exchange_decoded(client, request, &info).await
         }
         ///Sends a `GET` request to `/tenants/{tenant_id}/divisions/{division_id}/channels/{channel_id}/subscriptions/{subscription_id}`
         ///
@@ -41085,20 +39993,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "delete_division_subscription",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => Ok(ResponseValue::empty(response)),
-                400u16..=499u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                500u16..=599u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            exchange_empty(client, request, &info).await
         }
         ///Sends a `DELETE` request to `/tenants/{tenant_id}/divisions/{division_id}/channels/{channel_id}/subscriptions/{subscription_id}`
         ///
@@ -41150,20 +40045,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_notification_types",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                500u16..=599u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            exchange_decoded(client, request, &info).await
         }
         ///Sends a `GET` request to `/notifications/types`
         ///
@@ -41308,20 +40190,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_tenant_notifications",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => Ok(ResponseValue::stream(response)),
-                400u16..=499u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                500u16..=599u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            exchange_unread(client, request, &info).await
         }
         ///Sends a `GET` request to `/tenants/{tenant_id}/channels/{channel_id}/notifications`
         ///
@@ -41494,20 +40363,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_division_notifications",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => Ok(ResponseValue::stream(response)),
-                400u16..=499u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                500u16..=599u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            exchange_unread(client, request, &info).await
         }
         ///Sends a `GET` request to `/tenants/{tenant_id}/divisions/{division_id}/channels/{channel_id}/notifications`
         ///
@@ -41655,20 +40511,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_user_notifications",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => Ok(ResponseValue::stream(response)),
-                400u16..=499u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                500u16..=599u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            exchange_unread(client, request, &info).await
         }
         ///Sends a `GET` request to `/users/{user_id}/channels/{channel_id}/notifications`
         ///
@@ -41767,20 +40610,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "create_setup_intent",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                500u16..=599u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            exchange_decoded(client, request, &info).await
         }
         ///Sends a `POST` request to `/tenants/{tenant_id}/billing/payments/intents`
         ///
@@ -41853,20 +40683,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_payment_info",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                500u16..=599u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            exchange_decoded(client, request, &info).await
         }
         ///Sends a `GET` request to `/tenants/{tenant_id}/billing/payments/method`
         ///
@@ -41929,20 +40746,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "remove_payment_method",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => Ok(ResponseValue::empty(response)),
-                400u16..=499u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                500u16..=599u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            exchange_empty(client, request, &info).await
         }
         ///Sends a `DELETE` request to `/tenants/{tenant_id}/billing/payments/method`
         ///
@@ -42071,20 +40875,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_roles",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => Ok(ResponseValue::stream(response)),
-                400u16..=499u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                500u16..=599u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            exchange_unread(client, request, &info).await
         }
         ///Sends a `GET` request to `/tenants/{tenant_id}/roles`
         ///
@@ -42203,20 +40994,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "add_role",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => Ok(ResponseValue::empty(response)),
-                400u16..=499u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                500u16..=599u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            exchange_empty(client, request, &info).await
         }
         ///Sends a `POST` request to `/tenants/{tenant_id}/roles`
         ///
@@ -42302,20 +41080,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_role",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                500u16..=599u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            exchange_decoded(client, request, &info).await
         }
         ///Sends a `GET` request to `/tenants/{tenant_id}/roles/{role_id}`
         ///
@@ -42451,20 +41216,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "update_role",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => Ok(ResponseValue::empty(response)),
-                400u16..=499u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                500u16..=599u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            exchange_empty(client, request, &info).await
         }
         ///Sends a `PUT` request to `/tenants/{tenant_id}/roles/{role_id}`
         ///
@@ -42540,20 +41292,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "delete_role",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => Ok(ResponseValue::empty(response)),
-                400u16..=499u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                500u16..=599u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            exchange_empty(client, request, &info).await
         }
         ///Sends a `DELETE` request to `/tenants/{tenant_id}/roles/{role_id}`
         ///
@@ -42675,20 +41414,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_role_members",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => Ok(ResponseValue::stream(response)),
-                400u16..=499u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                500u16..=599u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            exchange_unread(client, request, &info).await
         }
         ///Sends a `GET` request to `/tenants/{tenant_id}/roles/{role_id}/members`
         ///
@@ -42831,20 +41557,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "assign_role_members",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => Ok(ResponseValue::empty(response)),
-                400u16..=499u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                500u16..=599u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            exchange_empty(client, request, &info).await
         }
         ///Sends a `PUT` request to `/tenants/{tenant_id}/roles/{role_id}/members/assign`
         ///
@@ -42981,20 +41694,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "revoke_role_members",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => Ok(ResponseValue::empty(response)),
-                400u16..=499u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                500u16..=599u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            exchange_empty(client, request, &info).await
         }
         ///Sends a `PUT` request to `/tenants/{tenant_id}/roles/{role_id}/members/revoke`
         ///
@@ -43046,20 +41746,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_tenants",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                500u16..=599u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            exchange_decoded(client, request, &info).await
         }
         ///Sends a `GET` request to `/tenants`
         ///
@@ -43131,20 +41818,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_tenant",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                500u16..=599u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            exchange_decoded(client, request, &info).await
         }
         ///Sends a `GET` request to `/tenants/{tenant_id}`
         ///
@@ -43265,20 +41939,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "update_tenant",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => Ok(ResponseValue::empty(response)),
-                400u16..=499u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                500u16..=599u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            exchange_empty(client, request, &info).await
         }
         ///Sends a `PUT` request to `/tenants/{tenant_id}`
         ///
@@ -43348,20 +42009,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_tenant_config",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                500u16..=599u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            exchange_decoded(client, request, &info).await
         }
         ///Sends a `GET` request to `/tenants/{tenant_id}/config`
         ///
@@ -43485,20 +42133,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "update_tenant_config",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => Ok(ResponseValue::empty(response)),
-                400u16..=499u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                500u16..=599u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            exchange_empty(client, request, &info).await
         }
         ///Sends a `PUT` request to `/tenants/{tenant_id}/config`
         ///
@@ -43619,20 +42254,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "request_resource_code",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => Ok(ResponseValue::empty(response)),
-                400u16..=499u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                500u16..=599u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            exchange_empty(client, request, &info).await
         }
         ///Sends a `PUT` request to `/tenants/{tenant_id}/request_code`
         ///
@@ -43702,20 +42324,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_tenant_structure",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                500u16..=599u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            exchange_decoded(client, request, &info).await
         }
         ///Sends a `GET` request to `/tenants/{tenant_id}/structure`
         ///
@@ -43788,20 +42397,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_tenant_summary",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                500u16..=599u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            exchange_decoded(client, request, &info).await
         }
         ///Sends a `GET` request to `/tenants/{tenant_id}/summary`
         ///
@@ -43814,6 +42410,48 @@ pub mod builder {
         > {
             ::laserdata_core::error::finish(self.send_raw()).await
         }
+    }
+    /// Runs the hooks around `request` and sorts the answer by status: a 2xx answer comes
+    /// back, a 4xx or 5xx one is an error answer with its body unread, any other status is
+    /// unexpected.
+    async fn exchange(
+        client: &super::Client,
+        mut request: ::reqwest::Request,
+        info: &OperationInfo,
+    ) -> Result<::reqwest::Response, Error<ByteStream>> {
+        client.pre(&mut request, info).await?;
+        let result = client.exec(request, info).await;
+        client.post(&result, info).await?;
+        let response = result?;
+        match response.status().as_u16() {
+            200..=299 => Ok(response),
+            400u16..=599u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+            _ => Err(Error::UnexpectedResponse(response)),
+        }
+    }
+    /// [`exchange`], then the success body decoded as JSON.
+    async fn exchange_decoded<T: ::serde::de::DeserializeOwned>(
+        client: &super::Client,
+        request: ::reqwest::Request,
+        info: &OperationInfo,
+    ) -> Result<ResponseValue<T>, Error<ByteStream>> {
+        ResponseValue::from_response(exchange(client, request, info).await?).await
+    }
+    /// [`exchange`], for an answer without a body.
+    async fn exchange_empty(
+        client: &super::Client,
+        request: ::reqwest::Request,
+        info: &OperationInfo,
+    ) -> Result<ResponseValue<()>, Error<ByteStream>> {
+        Ok(ResponseValue::empty(exchange(client, request, info).await?))
+    }
+    /// [`exchange`], with the success body left unread.
+    async fn exchange_unread(
+        client: &super::Client,
+        request: ::reqwest::Request,
+        info: &OperationInfo,
+    ) -> Result<ResponseValue<ByteStream>, Error<ByteStream>> {
+        Ok(ResponseValue::stream(exchange(client, request, info).await?))
     }
 }
 /// Items consumers will typically use such as the Client.

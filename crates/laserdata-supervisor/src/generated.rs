@@ -9394,20 +9394,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_access_rules",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => Ok(ResponseValue::stream(response)),
-                400u16..=499u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                500u16..=599u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            exchange_unread(client, request, &info).await
         }
         ///Sends a `GET` request to `/deployments/{deployment_id}/access_rules`
         ///
@@ -9534,20 +9521,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "create_access_rule",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => Ok(ResponseValue::empty(response)),
-                400u16..=499u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                500u16..=599u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            exchange_empty(client, request, &info).await
         }
         ///Sends a `POST` request to `/deployments/{deployment_id}/access_rules`
         ///
@@ -9623,20 +9597,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "delete_access_rule",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => Ok(ResponseValue::empty(response)),
-                400u16..=499u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                500u16..=599u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            exchange_empty(client, request, &info).await
         }
         ///Sends a `DELETE` request to `/deployments/{deployment_id}/access_rules/{rules_id}`
         ///
@@ -9788,20 +9749,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "create_activity",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => Ok(ResponseValue::empty(response)),
-                400u16..=499u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                500u16..=599u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            exchange_empty(client, request, &info).await
         }
         ///Sends a `POST` request to `/deployments/{deployment_id}/activities/{runtime}/{action}`
         ///
@@ -9907,20 +9855,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_activities",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => Ok(ResponseValue::stream(response)),
-                400u16..=499u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                500u16..=599u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            exchange_unread(client, request, &info).await
         }
         ///Sends a `GET` request to `/deployments/{deployment_id}/activities`
         ///
@@ -9999,20 +9934,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_backups",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                500u16..=599u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            exchange_decoded(client, request, &info).await
         }
         ///Sends a `GET` request to `/deployments/{deployment_id}/backups`
         ///
@@ -10134,20 +10056,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "create_backup",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => Ok(ResponseValue::empty(response)),
-                400u16..=499u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                500u16..=599u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            exchange_empty(client, request, &info).await
         }
         ///Sends a `POST` request to `/deployments/{deployment_id}/backups`
         ///
@@ -10223,20 +10132,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "delete_backup",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => Ok(ResponseValue::empty(response)),
-                400u16..=499u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                500u16..=599u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            exchange_empty(client, request, &info).await
         }
         ///Sends a `DELETE` request to `/deployments/{deployment_id}/backups/{backup_id}`
         ///
@@ -10335,20 +10231,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "restore_backup",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => Ok(ResponseValue::empty(response)),
-                400u16..=499u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                500u16..=599u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            exchange_empty(client, request, &info).await
         }
         ///Sends a `POST` request to `/deployments/{deployment_id}/backups/{backup_id}/restore`
         ///
@@ -10418,20 +10301,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_iggy_config_schema",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                500u16..=599u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            exchange_decoded(client, request, &info).await
         }
         ///Sends a `GET` request to `/deployments/{deployment_id}/configs/iggy/schema`
         ///
@@ -10553,20 +10423,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "create_iggy_config",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => Ok(ResponseValue::empty(response)),
-                400u16..=499u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                500u16..=599u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            exchange_empty(client, request, &info).await
         }
         ///Sends a `POST` request to `/deployments/{deployment_id}/configs/iggy`
         ///
@@ -10649,20 +10506,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_config_schema",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                500u16..=599u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            exchange_decoded(client, request, &info).await
         }
         ///Sends a `GET` request to `/deployments/{deployment_id}/configs/{kind}/schema`
         ///
@@ -10784,20 +10628,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_configs",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => Ok(ResponseValue::stream(response)),
-                400u16..=499u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                500u16..=599u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            exchange_unread(client, request, &info).await
         }
         ///Sends a `GET` request to `/deployments/{deployment_id}/configs/{kind}`
         ///
@@ -10935,20 +10766,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "create_config",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => Ok(ResponseValue::empty(response)),
-                400u16..=499u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                500u16..=599u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            exchange_empty(client, request, &info).await
         }
         ///Sends a `POST` request to `/deployments/{deployment_id}/configs/{kind}`
         ///
@@ -11031,20 +10849,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_primary_config",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                500u16..=599u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            exchange_decoded(client, request, &info).await
         }
         ///Sends a `GET` request to `/deployments/{deployment_id}/configs/{kind}/primary`
         ///
@@ -11147,20 +10952,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_config_versions",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                500u16..=599u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            exchange_decoded(client, request, &info).await
         }
         ///Sends a `GET` request to `/deployments/{deployment_id}/configs/{kind}/{name}/versions`
         ///
@@ -11276,20 +11068,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_config_version",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                500u16..=599u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            exchange_decoded(client, request, &info).await
         }
         ///Sends a `GET` request to `/deployments/{deployment_id}/configs/{kind}/{name}/versions/{version}`
         ///
@@ -11418,20 +11197,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "activate_config_version",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => Ok(ResponseValue::empty(response)),
-                400u16..=499u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                500u16..=599u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            exchange_empty(client, request, &info).await
         }
         ///Sends a `POST` request to `/deployments/{deployment_id}/configs/{kind}/{name}/versions/{version}/activate`
         ///
@@ -11521,20 +11287,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "delete_config",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => Ok(ResponseValue::empty(response)),
-                400u16..=499u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                500u16..=599u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            exchange_empty(client, request, &info).await
         }
         ///Sends a `DELETE` request to `/deployments/{deployment_id}/configs/{kind}/{config_id}`
         ///
@@ -11640,20 +11393,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_connector_instances",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => Ok(ResponseValue::stream(response)),
-                400u16..=499u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                500u16..=599u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            exchange_unread(client, request, &info).await
         }
         ///Sends a `GET` request to `/deployments/{deployment_id}/connectors`
         ///
@@ -11735,20 +11475,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "delete_connector_instance",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => Ok(ResponseValue::empty(response)),
-                400u16..=499u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                500u16..=599u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            exchange_empty(client, request, &info).await
         }
         ///Sends a `DELETE` request to `/deployments/{deployment_id}/connectors/{instance_id}`
         ///
@@ -11818,20 +11545,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_deployment_credentials",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                500u16..=599u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            exchange_decoded(client, request, &info).await
         }
         ///Sends a `GET` request to `/deployments/{deployment_id}/credentials`
         ///
@@ -11904,20 +11618,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_network_info",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                500u16..=599u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            exchange_decoded(client, request, &info).await
         }
         ///Sends a `GET` request to `/deployments/{deployment_id}/network/info`
         ///
@@ -11990,20 +11691,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_aws_vpc_peerings",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                500u16..=599u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            exchange_decoded(client, request, &info).await
         }
         ///Sends a `GET` request to `/deployments/{deployment_id}/network/aws/vpc_peering`
         ///
@@ -12127,20 +11815,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "create_aws_vpc_peering",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => Ok(ResponseValue::empty(response)),
-                400u16..=499u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                500u16..=599u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            exchange_empty(client, request, &info).await
         }
         ///Sends a `POST` request to `/deployments/{deployment_id}/network/aws/vpc_peering`
         ///
@@ -12217,20 +11892,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "delete_aws_vpc_peering",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => Ok(ResponseValue::empty(response)),
-                400u16..=499u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                500u16..=599u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            exchange_empty(client, request, &info).await
         }
         ///Sends a `DELETE` request to `/deployments/{deployment_id}/network/aws/vpc_peering/{peering_id}`
         ///
@@ -12317,20 +11979,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_aws_vpc_peering_instructions",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                500u16..=599u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            exchange_decoded(client, request, &info).await
         }
         ///Sends a `GET` request to `/deployments/{deployment_id}/network/aws/vpc_peering/{peering_id}/instructions`
         ///
@@ -12403,20 +12052,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_gcp_vpc_peerings",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                500u16..=599u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            exchange_decoded(client, request, &info).await
         }
         ///Sends a `GET` request to `/deployments/{deployment_id}/network/gcp/vpc_peering`
         ///
@@ -12540,20 +12176,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "create_gcp_vpc_peering",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => Ok(ResponseValue::empty(response)),
-                400u16..=499u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                500u16..=599u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            exchange_empty(client, request, &info).await
         }
         ///Sends a `POST` request to `/deployments/{deployment_id}/network/gcp/vpc_peering`
         ///
@@ -12630,20 +12253,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "delete_gcp_vpc_peering",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => Ok(ResponseValue::empty(response)),
-                400u16..=499u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                500u16..=599u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            exchange_empty(client, request, &info).await
         }
         ///Sends a `DELETE` request to `/deployments/{deployment_id}/network/gcp/vpc_peering/{peering_id}`
         ///
@@ -12713,20 +12323,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_aws_private_links",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                500u16..=599u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            exchange_decoded(client, request, &info).await
         }
         ///Sends a `GET` request to `/deployments/{deployment_id}/network/aws/private_link`
         ///
@@ -12852,20 +12449,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "create_aws_private_link",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => Ok(ResponseValue::empty(response)),
-                400u16..=499u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                500u16..=599u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            exchange_empty(client, request, &info).await
         }
         ///Sends a `POST` request to `/deployments/{deployment_id}/network/aws/private_link`
         ///
@@ -12942,20 +12526,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "delete_aws_private_link",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => Ok(ResponseValue::empty(response)),
-                400u16..=499u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                500u16..=599u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            exchange_empty(client, request, &info).await
         }
         ///Sends a `DELETE` request to `/deployments/{deployment_id}/network/aws/private_link/{private_link_id}`
         ///
@@ -13028,20 +12599,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_gcp_private_service_connects",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                500u16..=599u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            exchange_decoded(client, request, &info).await
         }
         ///Sends a `GET` request to `/deployments/{deployment_id}/network/gcp/private_service_connect`
         ///
@@ -13169,20 +12727,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "create_gcp_private_service_connect",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => Ok(ResponseValue::empty(response)),
-                400u16..=499u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                500u16..=599u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            exchange_empty(client, request, &info).await
         }
         ///Sends a `POST` request to `/deployments/{deployment_id}/network/gcp/private_service_connect`
         ///
@@ -13267,20 +12812,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "delete_gcp_private_service_connect",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => Ok(ResponseValue::empty(response)),
-                400u16..=499u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                500u16..=599u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            exchange_empty(client, request, &info).await
         }
         ///Sends a `DELETE` request to `/deployments/{deployment_id}/network/gcp/private_service_connect/{private_service_connect_id}`
         ///
@@ -13350,20 +12882,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_deployment_nodes",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                500u16..=599u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            exchange_decoded(client, request, &info).await
         }
         ///Sends a `GET` request to `/deployments/{deployment_id}/nodes`
         ///
@@ -13436,20 +12955,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_deployment_tasks",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                500u16..=599u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            exchange_decoded(client, request, &info).await
         }
         ///Sends a `GET` request to `/deployments/{deployment_id}/tasks`
         ///
@@ -13522,20 +13028,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_deployment_metrics",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                500u16..=599u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            exchange_decoded(client, request, &info).await
         }
         ///Sends a `GET` request to `/deployments/{deployment_id}/metrics`
         ///
@@ -13721,20 +13214,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_node_metrics",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => Ok(ResponseValue::stream(response)),
-                400u16..=499u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                500u16..=599u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            exchange_unread(client, request, &info).await
         }
         ///Sends a `GET` request to `/deployments/{deployment_id}/nodes/{node_id}/metrics/{runtime}`
         ///
@@ -13813,20 +13293,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_heartbeats",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                500u16..=599u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            exchange_decoded(client, request, &info).await
         }
         ///Sends a `GET` request to `/deployments/{deployment_id}/heartbeats`
         ///
@@ -14012,20 +13479,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_node_heartbeats",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => Ok(ResponseValue::stream(response)),
-                400u16..=499u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                500u16..=599u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            exchange_unread(client, request, &info).await
         }
         ///Sends a `GET` request to `/deployments/{deployment_id}/nodes/{node_id}/heartbeats/{runtime}`
         ///
@@ -14276,20 +13730,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_logs",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => Ok(ResponseValue::stream(response)),
-                400u16..=499u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                500u16..=599u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            exchange_unread(client, request, &info).await
         }
         ///Sends a `GET` request to `/deployments/{deployment_id}/logs`
         ///
@@ -14401,20 +13842,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_snapshots",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => Ok(ResponseValue::stream(response)),
-                400u16..=499u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                500u16..=599u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            exchange_unread(client, request, &info).await
         }
         ///Sends a `GET` request to `/deployments/{deployment_id}/snapshots`
         ///
@@ -14541,20 +13969,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "create_snapshot",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => Ok(ResponseValue::empty(response)),
-                400u16..=499u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                500u16..=599u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            exchange_empty(client, request, &info).await
         }
         ///Sends a `POST` request to `/deployments/{deployment_id}/snapshots`
         ///
@@ -14630,20 +14045,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "delete_snapshot",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => Ok(ResponseValue::empty(response)),
-                400u16..=499u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                500u16..=599u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            exchange_empty(client, request, &info).await
         }
         ///Sends a `DELETE` request to `/deployments/{deployment_id}/snapshots/{snapshot_id}`
         ///
@@ -14729,20 +14131,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_snapshot_download",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                500u16..=599u16 => {
-                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            exchange_decoded(client, request, &info).await
         }
         ///Sends a `GET` request to `/deployments/{deployment_id}/snapshots/{snapshot_id}/download`
         ///
@@ -14755,6 +14144,48 @@ pub mod builder {
         > {
             ::laserdata_core::error::finish(self.send_raw()).await
         }
+    }
+    /// Runs the hooks around `request` and sorts the answer by status: a 2xx answer comes
+    /// back, a 4xx or 5xx one is an error answer with its body unread, any other status is
+    /// unexpected.
+    async fn exchange(
+        client: &super::Client,
+        mut request: ::reqwest::Request,
+        info: &OperationInfo,
+    ) -> Result<::reqwest::Response, Error<ByteStream>> {
+        client.pre(&mut request, info).await?;
+        let result = client.exec(request, info).await;
+        client.post(&result, info).await?;
+        let response = result?;
+        match response.status().as_u16() {
+            200..=299 => Ok(response),
+            400u16..=599u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+            _ => Err(Error::UnexpectedResponse(response)),
+        }
+    }
+    /// [`exchange`], then the success body decoded as JSON.
+    async fn exchange_decoded<T: ::serde::de::DeserializeOwned>(
+        client: &super::Client,
+        request: ::reqwest::Request,
+        info: &OperationInfo,
+    ) -> Result<ResponseValue<T>, Error<ByteStream>> {
+        ResponseValue::from_response(exchange(client, request, info).await?).await
+    }
+    /// [`exchange`], for an answer without a body.
+    async fn exchange_empty(
+        client: &super::Client,
+        request: ::reqwest::Request,
+        info: &OperationInfo,
+    ) -> Result<ResponseValue<()>, Error<ByteStream>> {
+        Ok(ResponseValue::empty(exchange(client, request, info).await?))
+    }
+    /// [`exchange`], with the success body left unread.
+    async fn exchange_unread(
+        client: &super::Client,
+        request: ::reqwest::Request,
+        info: &OperationInfo,
+    ) -> Result<ResponseValue<ByteStream>, Error<ByteStream>> {
+        Ok(ResponseValue::stream(exchange(client, request, info).await?))
     }
 }
 /// Items consumers will typically use such as the Client.

@@ -415,7 +415,8 @@ fn document_types(
 /// `send()` decodes that body whole.
 fn operation_builders(items: &mut Vec<Item>, surface: &Surface) -> Result<(), String> {
     let core: syn::Path = syn::parse_str(surface.core).expect("the core path is a path");
-    let mut shared = BTreeSet::new();
+    let tails = ExchangeTails::new();
+    let mut shared = false;
     for item in items.iter_mut() {
         let Item::Impl(implementation) = item else { continue };
         if implementation.trait_.is_some() {
@@ -440,9 +441,9 @@ fn operation_builders(items: &mut Vec<Item>, surface: &Surface) -> Result<(), St
                     } else {
                         function.sig.ident = format_ident!("send_raw");
                     }
-                    let function = share_the_exchange(function)
+                    share_the_exchange(function, &tails)
                         .map_err(|why| format!("cannot share the exchange of `{builder}`: {why}"))?;
-                    shared.insert(function.to_string());
+                    shared = true;
                     typed_send = Some(send_with_typed_errors(&core, &docs, &success, paged));
                 }
                 "new" if !has_doc(&function.attrs) => {
@@ -475,15 +476,8 @@ fn operation_builders(items: &mut Vec<Item>, surface: &Surface) -> Result<(), St
             implementation.items.push(send);
         }
     }
-    if !shared.is_empty() {
-        // `exchange` and the ones the sends call; a crate without an answer of some kind
-        // would warn of an unused one.
-        shared.insert("exchange".into());
-        items.extend(
-            exchange_functions()
-                .into_iter()
-                .filter(|item| matches!(item, Item::Fn(function) if shared.contains(&function.sig.ident.to_string()))),
-        );
+    if shared {
+        items.push(exchange_function());
     }
     Ok(())
 }
@@ -501,6 +495,9 @@ enum Success {
 }
 
 impl Success {
+    const ALL: [Success; 3] = [Success::Decoded, Success::Empty, Success::Unread];
+
+    /// The 2xx arm's expression, on the `response` it matched.
     fn arm(self) -> TokenStream {
         match self {
             Success::Decoded => quote!(ResponseValue::from_response(response).await),
@@ -509,62 +506,76 @@ impl Success {
         }
     }
 
-    /// The shared function of `exchange_functions` that answers this way.
-    fn function(self) -> syn::Ident {
+    /// The same expression on the response `exchange` hands back.
+    fn on_exchange(self) -> syn::Expr {
+        let response = quote!(exchange(client, request, &info).await?);
         match self {
-            Success::Decoded => format_ident!("exchange_decoded"),
-            Success::Empty => format_ident!("exchange_empty"),
-            Success::Unread => format_ident!("exchange_unread"),
+            Success::Decoded => parse_quote!(ResponseValue::from_response(#response).await),
+            Success::Empty => parse_quote!(Ok(ResponseValue::empty(#response))),
+            Success::Unread => parse_quote!(Ok(ResponseValue::stream(#response))),
         }
     }
 }
 
-/// Replaces the end of a `send` body (hooks, status match) with a call of the one function of
-/// [`exchange_functions`] that does the same, and returns that function's name. The statements are compared with progenitor's
-/// exact text, so that a generator change that alters them fails codegen instead of being
-/// dropped. Each operation then type-checks a short body with one `await` instead of four:
-/// about 7 % of the Main crate's compile time (BENCHMARKS.md, "Downstream build").
-fn share_the_exchange(function: &mut syn::ImplItemFn) -> Result<syn::Ident, String> {
-    let statements = &mut function.block.stmts;
-    let pre = quote!(client.pre(&mut request, &info).await?;).to_string();
-    let start = statements
-        .iter()
-        .position(|statement| statement.to_token_stream().to_string() == pre)
-        .ok_or("no `pre` hook call")?;
-    let tail: Vec<String> =
-        statements[start..].iter().map(|statement| statement.to_token_stream().to_string()).collect();
-    // Progenitor writes the 2xx arm in braces; `leave_success_body_unread` does not.
-    let expected = |success: Success, braced: bool| -> Vec<String> {
-        let arm = success.arm();
-        let arm = if braced { quote!(200..=299 => { #arm }) } else { quote!(200..=299 => #arm,) };
-        let statements: Vec<syn::Stmt> = parse_quote! {
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                #arm
-                400u16..=499u16 => { Err(Error::ErrorResponse(ResponseValue::stream(response))) }
-                500u16..=599u16 => { Err(Error::ErrorResponse(ResponseValue::stream(response))) }
-                _ => Err(Error::UnexpectedResponse(response)),
+/// The text of the statements progenitor ends a `send` with, for each kind of success arm,
+/// written with the arm in braces (as progenitor does) and without (as
+/// `leave_success_body_unread` does).
+struct ExchangeTails(Vec<(Success, Vec<String>)>);
+
+impl ExchangeTails {
+    fn new() -> Self {
+        let mut tails = Vec::new();
+        for success in Success::ALL {
+            let arm = success.arm();
+            for arm in [quote!(200..=299 => { #arm }), quote!(200..=299 => #arm,)] {
+                let statements: Vec<syn::Stmt> = parse_quote! {
+                    client.pre(&mut request, &info).await?;
+                    let result = client.exec(request, &info).await;
+                    client.post(&result, &info).await?;
+                    let response = result?;
+                    match response.status().as_u16() {
+                        #arm
+                        400u16..=499u16 => { Err(Error::ErrorResponse(ResponseValue::stream(response))) }
+                        500u16..=599u16 => { Err(Error::ErrorResponse(ResponseValue::stream(response))) }
+                        _ => Err(Error::UnexpectedResponse(response)),
+                    }
+                };
+                tails.push((
+                    success,
+                    statements.iter().map(|statement| statement.to_token_stream().to_string()).collect(),
+                ));
             }
-        };
-        statements.iter().map(|statement| statement.to_token_stream().to_string()).collect()
-    };
-    let success = [Success::Decoded, Success::Empty, Success::Unread]
-        .into_iter()
-        .find(|success| expected(*success, true) == tail || expected(*success, false) == tail)
-        .ok_or("the hooks and status match are not progenitor's usual ones")?;
-    let shared = success.function();
-    statements.truncate(start);
-    statements.push(syn::Stmt::Expr(parse_quote!(#shared(client, request, &info).await), None));
-    Ok(shared)
+        }
+        ExchangeTails(tails)
+    }
 }
 
-/// The functions every `send` ends with (see [`share_the_exchange`]), added once to the
-/// `builder` module. They take the concrete client, so the hooks' futures stay `Send`.
-fn exchange_functions() -> Vec<Item> {
-    let file: syn::File = parse_quote! {
+/// Replaces the end of a `send` body (hooks, status match) with a call of the one `exchange`
+/// function every send shares ([`exchange_function`]), followed by the operation's own 2xx
+/// handling. The statements are compared with progenitor's exact text, so that a generator
+/// change that alters them fails codegen instead of being dropped. Each operation then
+/// type-checks two `await`s and no match instead of four and a match: about 6 % of the Main
+/// crate's compile time. The nesting of futures stays as deep as before (send, exchange, hook
+/// instead of send, hook), so a call's future does not grow.
+fn share_the_exchange(function: &mut syn::ImplItemFn, tails: &ExchangeTails) -> Result<(), String> {
+    let statements = &mut function.block.stmts;
+    let start = statements.len().checked_sub(5).ok_or("fewer statements than the hooks need")?;
+    let tail: Vec<String> =
+        statements[start..].iter().map(|statement| statement.to_token_stream().to_string()).collect();
+    let (success, _) = tails
+        .0
+        .iter()
+        .find(|(_, expected)| *expected == tail)
+        .ok_or("the hooks and status match are not progenitor's usual ones")?;
+    statements.truncate(start);
+    statements.push(syn::Stmt::Expr(success.on_exchange(), None));
+    Ok(())
+}
+
+/// The function every `send` ends with (see [`share_the_exchange`]), added once to the
+/// `builder` module. It takes the concrete client, so the hooks' futures stay `Send`.
+fn exchange_function() -> Item {
+    parse_quote! {
         /// Runs the hooks around `request` and sorts the answer by status: a 2xx answer comes
         /// back, a 4xx or 5xx one is an error answer with its body unread, any other status is
         /// unexpected.
@@ -583,32 +594,7 @@ fn exchange_functions() -> Vec<Item> {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
-        /// [`exchange`], then the success body decoded as JSON.
-        async fn exchange_decoded<T: ::serde::de::DeserializeOwned>(
-            client: &super::Client,
-            request: ::reqwest::Request,
-            info: &OperationInfo,
-        ) -> Result<ResponseValue<T>, Error<ByteStream>> {
-            ResponseValue::from_response(exchange(client, request, info).await?).await
-        }
-        /// [`exchange`], for an answer without a body.
-        async fn exchange_empty(
-            client: &super::Client,
-            request: ::reqwest::Request,
-            info: &OperationInfo,
-        ) -> Result<ResponseValue<()>, Error<ByteStream>> {
-            Ok(ResponseValue::empty(exchange(client, request, info).await?))
-        }
-        /// [`exchange`], with the success body left unread.
-        async fn exchange_unread(
-            client: &super::Client,
-            request: ::reqwest::Request,
-            info: &OperationInfo,
-        ) -> Result<ResponseValue<ByteStream>, Error<ByteStream>> {
-            Ok(ResponseValue::stream(exchange(client, request, info).await?))
-        }
-    };
-    file.items
+    }
 }
 
 /// Turns progenitor's `send` into `send_unread`: the same request, hooks and error answers,
@@ -863,5 +849,71 @@ mod tests {
     fn snake_case_undoes_the_operation_builder_name() {
         assert_eq!(snake_case("GetApiKeys"), "get_api_keys");
         assert_eq!(setter_name("idempotency-key"), "idempotency_key");
+    }
+
+    /// A `send` as progenitor 0.15 ends it, with `arm` as its 2xx arm and `extra` as its last
+    /// arm before the catch-all.
+    fn progenitor_send(arm: TokenStream, extra: TokenStream) -> syn::ImplItemFn {
+        parse_quote! {
+            async fn send(self) -> Result<ResponseValue<types::Widget>, Error<ByteStream>> {
+                let Self { client } = self;
+                let mut request = client.client.get("http://widgets").build()?;
+                let info = OperationInfo { operation_id: "get_widget" };
+                client.pre(&mut request, &info).await?;
+                let result = client.exec(request, &info).await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                match response.status().as_u16() {
+                    200..=299 => { #arm }
+                    400u16..=499u16 => { Err(Error::ErrorResponse(ResponseValue::stream(response))) }
+                    500u16..=599u16 => { Err(Error::ErrorResponse(ResponseValue::stream(response))) }
+                    #extra
+                    _ => Err(Error::UnexpectedResponse(response)),
+                }
+            }
+        }
+    }
+
+    fn text(function: &syn::ImplItemFn) -> String {
+        function.block.to_token_stream().to_string()
+    }
+
+    #[test]
+    fn a_send_ends_in_the_shared_exchange_with_its_own_success_handling() {
+        let tails = ExchangeTails::new();
+        for (arm, ending) in [
+            (
+                quote!(ResponseValue::from_response(response).await),
+                quote!(ResponseValue::from_response(exchange(client, request, &info).await?).await),
+            ),
+            (
+                quote!(Ok(ResponseValue::empty(response))),
+                quote!(Ok(ResponseValue::empty(exchange(client, request, &info).await?))),
+            ),
+            (
+                quote!(Ok(ResponseValue::stream(response))),
+                quote!(Ok(ResponseValue::stream(exchange(client, request, &info).await?))),
+            ),
+        ] {
+            let mut send = progenitor_send(arm, quote!());
+            share_the_exchange(&mut send, &tails).unwrap();
+            assert_eq!(send.block.stmts.len(), 4, "{}", text(&send));
+            assert!(text(&send).ends_with(&format!("{ending} }}")), "{}", text(&send));
+        }
+    }
+
+    /// A progenitor that answers some other way (here: a 3xx arm) must stop codegen, not lose
+    /// the arm.
+    #[test]
+    fn a_send_progenitor_ends_differently_is_refused_and_left_alone() {
+        let tails = ExchangeTails::new();
+        let mut send = progenitor_send(
+            quote!(ResponseValue::from_response(response).await),
+            quote!(300u16..=399u16 => { Ok(ResponseValue::empty(response)) }),
+        );
+        let before = text(&send);
+        let refusal = share_the_exchange(&mut send, &tails).unwrap_err();
+        assert!(refusal.contains("not progenitor's usual ones"), "{refusal}");
+        assert_eq!(text(&send), before);
     }
 }

@@ -831,7 +831,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_tenant_audit_types",
             };
-            exchange_decoded(client, request, &info).await
+            ResponseValue::from_response(exchange(client, request, &info).await?).await
         }
         ///Sends a `GET` request to `/audit/types`
         ///
@@ -1140,7 +1140,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_tenant_audit",
             };
-            exchange_unread(client, request, &info).await
+            Ok(ResponseValue::stream(exchange(client, request, &info).await?))
         }
         ///Sends a `GET` request to `/audit/tenants/{tenant_id}`
         ///
@@ -1174,22 +1174,6 @@ pub mod builder {
             400u16..=599u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
             _ => Err(Error::UnexpectedResponse(response)),
         }
-    }
-    /// [`exchange`], then the success body decoded as JSON.
-    async fn exchange_decoded<T: ::serde::de::DeserializeOwned>(
-        client: &super::Client,
-        request: ::reqwest::Request,
-        info: &OperationInfo,
-    ) -> Result<ResponseValue<T>, Error<ByteStream>> {
-        ResponseValue::from_response(exchange(client, request, info).await?).await
-    }
-    /// [`exchange`], with the success body left unread.
-    async fn exchange_unread(
-        client: &super::Client,
-        request: ::reqwest::Request,
-        info: &OperationInfo,
-    ) -> Result<ResponseValue<ByteStream>, Error<ByteStream>> {
-        Ok(ResponseValue::stream(exchange(client, request, info).await?))
     }
 }
 /// Items consumers will typically use such as the Client.

@@ -29883,7 +29883,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "auth_callback",
             };
-            exchange_unread(client, request, &info).await
+            Ok(ResponseValue::stream(exchange(client, request, &info).await?))
         }
         ///Sends a `GET` request to `/account/auth/callback`
         ///
@@ -29966,7 +29966,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "create_intent",
             };
-            exchange_decoded(client, request, &info).await
+            ResponseValue::from_response(exchange(client, request, &info).await?).await
         }
         ///Sends a `POST` request to `/account/auth/intents`
         ///
@@ -30050,7 +30050,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "link_account",
             };
-            exchange_decoded(client, request, &info).await
+            ResponseValue::from_response(exchange(client, request, &info).await?).await
         }
         ///Sends a `POST` request to `/account/link`
         ///
@@ -30130,7 +30130,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "sign_in",
             };
-            exchange_decoded(client, request, &info).await
+            ResponseValue::from_response(exchange(client, request, &info).await?).await
         }
         ///Sends a `POST` request to `/account/sign_in`
         ///
@@ -30210,7 +30210,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "sign_up",
             };
-            exchange_decoded(client, request, &info).await
+            ResponseValue::from_response(exchange(client, request, &info).await?).await
         }
         ///Sends a `POST` request to `/account/sign_up`
         ///
@@ -30334,7 +30334,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_api_keys",
             };
-            exchange_unread(client, request, &info).await
+            Ok(ResponseValue::stream(exchange(client, request, &info).await?))
         }
         ///Sends a `GET` request to `/tenants/{tenant_id}/api_keys`
         ///
@@ -30447,7 +30447,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "create_api_key",
             };
-            exchange_decoded(client, request, &info).await
+            ResponseValue::from_response(exchange(client, request, &info).await?).await
         }
         ///Sends a `POST` request to `/tenants/{tenant_id}/api_keys`
         ///
@@ -30520,7 +30520,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_api_key_context",
             };
-            exchange_decoded(client, request, &info).await
+            ResponseValue::from_response(exchange(client, request, &info).await?).await
         }
         ///Sends a `GET` request to `/tenants/{tenant_id}/api_keys/context`
         ///
@@ -30609,7 +30609,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_api_key",
             };
-            exchange_decoded(client, request, &info).await
+            ResponseValue::from_response(exchange(client, request, &info).await?).await
         }
         ///Sends a `GET` request to `/tenants/{tenant_id}/api_keys/{api_key_id}`
         ///
@@ -30688,7 +30688,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "delete_api_key",
             };
-            exchange_empty(client, request, &info).await
+            Ok(ResponseValue::empty(exchange(client, request, &info).await?))
         }
         ///Sends a `DELETE` request to `/tenants/{tenant_id}/api_keys/{api_key_id}`
         ///
@@ -30827,7 +30827,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "update_api_key_security",
             };
-            exchange_empty(client, request, &info).await
+            Ok(ResponseValue::empty(exchange(client, request, &info).await?))
         }
         ///Sends a `PUT` request to `/tenants/{tenant_id}/api_keys/{api_key_id}/security`
         ///
@@ -30876,7 +30876,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_pricing",
             };
-            exchange_decoded(client, request, &info).await
+            ResponseValue::from_response(exchange(client, request, &info).await?).await
         }
         ///Sends a `GET` request to `/pricing`
         ///
@@ -30949,7 +30949,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_billing_info",
             };
-            exchange_decoded(client, request, &info).await
+            ResponseValue::from_response(exchange(client, request, &info).await?).await
         }
         ///Sends a `GET` request to `/tenants/{tenant_id}/billing/info`
         ///
@@ -31055,7 +31055,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "update_billing_info",
             };
-            exchange_empty(client, request, &info).await
+            Ok(ResponseValue::empty(exchange(client, request, &info).await?))
         }
         ///Sends a `PUT` request to `/tenants/{tenant_id}/billing/info`
         ///
@@ -31161,7 +31161,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_invoices",
             };
-            exchange_unread(client, request, &info).await
+            Ok(ResponseValue::stream(exchange(client, request, &info).await?))
         }
         ///Sends a `GET` request to `/tenants/{tenant_id}/billing/invoices`
         ///
@@ -31253,7 +31253,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_invoice",
             };
-            exchange_decoded(client, request, &info).await
+            ResponseValue::from_response(exchange(client, request, &info).await?).await
         }
         ///Sends a `GET` request to `/tenants/{tenant_id}/billing/invoices/{invoice_id}`
         ///
@@ -31332,7 +31332,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "download_invoice_pdf",
             };
-            exchange_unread(client, request, &info).await
+            Ok(ResponseValue::stream(exchange(client, request, &info).await?))
         }
         ///Sends a `GET` request to `/tenants/{tenant_id}/billing/invoices/{invoice_id}/pdf`
         ///
@@ -31438,7 +31438,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_billing_reports",
             };
-            exchange_unread(client, request, &info).await
+            Ok(ResponseValue::stream(exchange(client, request, &info).await?))
         }
         ///Sends a `GET` request to `/tenants/{tenant_id}/billing/reports`
         ///
@@ -31530,7 +31530,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_billing_report",
             };
-            exchange_decoded(client, request, &info).await
+            ResponseValue::from_response(exchange(client, request, &info).await?).await
         }
         ///Sends a `GET` request to `/tenants/{tenant_id}/billing/reports/{report_id}`
         ///
@@ -31697,7 +31697,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_cloud_accounts",
             };
-            exchange_unread(client, request, &info).await
+            Ok(ResponseValue::stream(exchange(client, request, &info).await?))
         }
         ///Sends a `GET` request to `/tenants/{tenant_id}/cloud_accounts`
         ///
@@ -31824,7 +31824,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "create_cloud_account",
             };
-            exchange_empty(client, request, &info).await
+            Ok(ResponseValue::empty(exchange(client, request, &info).await?))
         }
         ///Sends a `POST` request to `/tenants/{tenant_id}/cloud_accounts`
         ///
@@ -31910,7 +31910,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_cloud_account",
             };
-            exchange_decoded(client, request, &info).await
+            ResponseValue::from_response(exchange(client, request, &info).await?).await
         }
         ///Sends a `GET` request to `/tenants/{tenant_id}/cloud_accounts/{cloud_account_id}`
         ///
@@ -32052,7 +32052,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "update_cloud_account",
             };
-            exchange_empty(client, request, &info).await
+            Ok(ResponseValue::empty(exchange(client, request, &info).await?))
         }
         ///Sends a `PUT` request to `/tenants/{tenant_id}/cloud_accounts/{cloud_account_id}`
         ///
@@ -32128,7 +32128,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "delete_cloud_account",
             };
-            exchange_empty(client, request, &info).await
+            Ok(ResponseValue::empty(exchange(client, request, &info).await?))
         }
         ///Sends a `DELETE` request to `/tenants/{tenant_id}/cloud_accounts/{cloud_account_id}`
         ///
@@ -32201,7 +32201,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_clouds",
             };
-            exchange_decoded(client, request, &info).await
+            ResponseValue::from_response(exchange(client, request, &info).await?).await
         }
         ///Sends a `GET` request to `/tenants/{tenant_id}/clouds`
         ///
@@ -32295,7 +32295,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_regions",
             };
-            exchange_decoded(client, request, &info).await
+            ResponseValue::from_response(exchange(client, request, &info).await?).await
         }
         ///Sends a `GET` request to `/tenants/{tenant_id}/clouds/{cloud}/regions`
         ///
@@ -32406,7 +32406,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_clusters",
             };
-            exchange_decoded(client, request, &info).await
+            ResponseValue::from_response(exchange(client, request, &info).await?).await
         }
         ///Sends a `GET` request to `/tenants/{tenant_id}/clouds/{cloud}/regions/{region}/clusters`
         ///
@@ -32517,7 +32517,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_storages",
             };
-            exchange_decoded(client, request, &info).await
+            ResponseValue::from_response(exchange(client, request, &info).await?).await
         }
         ///Sends a `GET` request to `/tenants/{tenant_id}/clouds/{cloud}/regions/{region}/storages`
         ///
@@ -32625,7 +32625,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_tiers",
             };
-            exchange_decoded(client, request, &info).await
+            ResponseValue::from_response(exchange(client, request, &info).await?).await
         }
         ///Sends a `GET` request to `/tenants/{tenant_id}/clouds/{cloud}/regions/{region}/tiers`
         ///
@@ -32811,7 +32811,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_connectors",
             };
-            exchange_unread(client, request, &info).await
+            Ok(ResponseValue::stream(exchange(client, request, &info).await?))
         }
         ///Sends a `GET` request to `/tenants/{tenant_id}/divisions/{division_id}/environments/{environment_id}/deployments/{deployment_id}/connectors`
         ///
@@ -32996,7 +32996,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "activate_connector",
             };
-            exchange_empty(client, request, &info).await
+            Ok(ResponseValue::empty(exchange(client, request, &info).await?))
         }
         ///Sends a `POST` request to `/tenants/{tenant_id}/divisions/{division_id}/environments/{environment_id}/deployments/{deployment_id}/connectors/activate`
         ///
@@ -33132,7 +33132,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "deploy_starter",
             };
-            exchange_empty(client, request, &info).await
+            Ok(ResponseValue::empty(exchange(client, request, &info).await?))
         }
         ///Sends a `POST` request to `/tenants/{tenant_id}/divisions/{division_id}/deployments/starter`
         ///
@@ -33271,7 +33271,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_deployments",
             };
-            exchange_unread(client, request, &info).await
+            Ok(ResponseValue::stream(exchange(client, request, &info).await?))
         }
         ///Sends a `GET` request to `/tenants/{tenant_id}/divisions/{division_id}/environments/{environment_id}/deployments`
         ///
@@ -33440,7 +33440,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "deploy_to_your_own_cloud",
             };
-            exchange_empty(client, request, &info).await
+            Ok(ResponseValue::empty(exchange(client, request, &info).await?))
         }
         ///Sends a `POST` request to `/tenants/{tenant_id}/divisions/{division_id}/environments/{environment_id}/deployments/byoc`
         ///
@@ -33607,7 +33607,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "generate_byoc_setup",
             };
-            exchange_decoded(client, request, &info).await
+            ResponseValue::from_response(exchange(client, request, &info).await?).await
         }
         ///Sends a `POST` request to `/tenants/{tenant_id}/divisions/{division_id}/environments/{environment_id}/deployments/byoc/setup`
         ///
@@ -33773,7 +33773,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "deploy_to_managed_cloud",
             };
-            exchange_empty(client, request, &info).await
+            Ok(ResponseValue::empty(exchange(client, request, &info).await?))
         }
         ///Sends a `POST` request to `/tenants/{tenant_id}/divisions/{division_id}/environments/{environment_id}/deployments/managed`
         ///
@@ -33940,7 +33940,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "preview_deployment",
             };
-            exchange_decoded(client, request, &info).await
+            ResponseValue::from_response(exchange(client, request, &info).await?).await
         }
         ///Sends a `POST` request to `/tenants/{tenant_id}/divisions/{division_id}/environments/{environment_id}/deployments/preview`
         ///
@@ -34063,7 +34063,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_deployment",
             };
-            exchange_decoded(client, request, &info).await
+            ResponseValue::from_response(exchange(client, request, &info).await?).await
         }
         ///Sends a `GET` request to `/tenants/{tenant_id}/divisions/{division_id}/environments/{environment_id}/deployments/{deployment_id}`
         ///
@@ -34245,7 +34245,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "update_deployment",
             };
-            exchange_empty(client, request, &info).await
+            Ok(ResponseValue::empty(exchange(client, request, &info).await?))
         }
         ///Sends a `PUT` request to `/tenants/{tenant_id}/divisions/{division_id}/environments/{environment_id}/deployments/{deployment_id}`
         ///
@@ -34384,7 +34384,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "delete_deployment",
             };
-            exchange_empty(client, request, &info).await
+            Ok(ResponseValue::empty(exchange(client, request, &info).await?))
         }
         ///Sends a `DELETE` request to `/tenants/{tenant_id}/divisions/{division_id}/environments/{environment_id}/deployments/{deployment_id}`
         ///
@@ -34563,7 +34563,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "extend_deployment",
             };
-            exchange_empty(client, request, &info).await
+            Ok(ResponseValue::empty(exchange(client, request, &info).await?))
         }
         ///Sends a `POST` request to `/tenants/{tenant_id}/divisions/{division_id}/environments/{environment_id}/deployments/{deployment_id}/extend`
         ///
@@ -34742,7 +34742,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "update_retention",
             };
-            exchange_empty(client, request, &info).await
+            Ok(ResponseValue::empty(exchange(client, request, &info).await?))
         }
         ///Sends a `PUT` request to `/tenants/{tenant_id}/divisions/{division_id}/environments/{environment_id}/deployments/{deployment_id}/retention`
         ///
@@ -34921,7 +34921,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "update_spend_limit",
             };
-            exchange_empty(client, request, &info).await
+            Ok(ResponseValue::empty(exchange(client, request, &info).await?))
         }
         ///Sends a `PUT` request to `/tenants/{tenant_id}/divisions/{division_id}/environments/{environment_id}/deployments/{deployment_id}/spend_limit`
         ///
@@ -35100,7 +35100,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "upgrade_deployment",
             };
-            exchange_empty(client, request, &info).await
+            Ok(ResponseValue::empty(exchange(client, request, &info).await?))
         }
         ///Sends a `POST` request to `/tenants/{tenant_id}/divisions/{division_id}/environments/{environment_id}/deployments/{deployment_id}/upgrade`
         ///
@@ -35206,7 +35206,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_divisions",
             };
-            exchange_unread(client, request, &info).await
+            Ok(ResponseValue::stream(exchange(client, request, &info).await?))
         }
         ///Sends a `GET` request to `/tenants/{tenant_id}/divisions`
         ///
@@ -35333,7 +35333,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "create_division",
             };
-            exchange_empty(client, request, &info).await
+            Ok(ResponseValue::empty(exchange(client, request, &info).await?))
         }
         ///Sends a `POST` request to `/tenants/{tenant_id}/divisions`
         ///
@@ -35419,7 +35419,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_division",
             };
-            exchange_decoded(client, request, &info).await
+            ResponseValue::from_response(exchange(client, request, &info).await?).await
         }
         ///Sends a `GET` request to `/tenants/{tenant_id}/divisions/{division_id}`
         ///
@@ -35559,7 +35559,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "update_division",
             };
-            exchange_empty(client, request, &info).await
+            Ok(ResponseValue::empty(exchange(client, request, &info).await?))
         }
         ///Sends a `PUT` request to `/tenants/{tenant_id}/divisions/{division_id}`
         ///
@@ -35654,7 +35654,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "delete_division",
             };
-            exchange_empty(client, request, &info).await
+            Ok(ResponseValue::empty(exchange(client, request, &info).await?))
         }
         ///Sends a `DELETE` request to `/tenants/{tenant_id}/divisions/{division_id}`
         ///
@@ -35740,7 +35740,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_division_summary",
             };
-            exchange_decoded(client, request, &info).await
+            ResponseValue::from_response(exchange(client, request, &info).await?).await
         }
         ///Sends a `GET` request to `/tenants/{tenant_id}/divisions/{division_id}/summary`
         ///
@@ -35865,7 +35865,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_environments",
             };
-            exchange_unread(client, request, &info).await
+            Ok(ResponseValue::stream(exchange(client, request, &info).await?))
         }
         ///Sends a `GET` request to `/tenants/{tenant_id}/divisions/{division_id}/environments`
         ///
@@ -36008,7 +36008,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "create_environment",
             };
-            exchange_empty(client, request, &info).await
+            Ok(ResponseValue::empty(exchange(client, request, &info).await?))
         }
         ///Sends a `POST` request to `/tenants/{tenant_id}/divisions/{division_id}/environments`
         ///
@@ -36111,7 +36111,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_environment",
             };
-            exchange_decoded(client, request, &info).await
+            ResponseValue::from_response(exchange(client, request, &info).await?).await
         }
         ///Sends a `GET` request to `/tenants/{tenant_id}/divisions/{division_id}/environments/{environment_id}`
         ///
@@ -36275,7 +36275,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "update_environment",
             };
-            exchange_empty(client, request, &info).await
+            Ok(ResponseValue::empty(exchange(client, request, &info).await?))
         }
         ///Sends a `PUT` request to `/tenants/{tenant_id}/divisions/{division_id}/environments/{environment_id}`
         ///
@@ -36387,7 +36387,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "delete_environment",
             };
-            exchange_empty(client, request, &info).await
+            Ok(ResponseValue::empty(exchange(client, request, &info).await?))
         }
         ///Sends a `DELETE` request to `/tenants/{tenant_id}/divisions/{division_id}/environments/{environment_id}`
         ///
@@ -36493,7 +36493,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_tenant_invitations",
             };
-            exchange_unread(client, request, &info).await
+            Ok(ResponseValue::stream(exchange(client, request, &info).await?))
         }
         ///Sends a `GET` request to `/tenants/{tenant_id}/invitations`
         ///
@@ -36618,7 +36618,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "invite_member",
             };
-            exchange_empty(client, request, &info).await
+            Ok(ResponseValue::empty(exchange(client, request, &info).await?))
         }
         ///Sends a `POST` request to `/tenants/{tenant_id}/invitations`
         ///
@@ -36694,7 +36694,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "delete_invitation",
             };
-            exchange_empty(client, request, &info).await
+            Ok(ResponseValue::empty(exchange(client, request, &info).await?))
         }
         ///Sends a `DELETE` request to `/tenants/{tenant_id}/invitations/{invitation_id}`
         ///
@@ -36815,7 +36815,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_members",
             };
-            exchange_unread(client, request, &info).await
+            Ok(ResponseValue::stream(exchange(client, request, &info).await?))
         }
         ///Sends a `GET` request to `/tenants/{tenant_id}/members`
         ///
@@ -36894,7 +36894,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_all_members",
             };
-            exchange_decoded(client, request, &info).await
+            ResponseValue::from_response(exchange(client, request, &info).await?).await
         }
         ///Sends a `GET` request to `/tenants/{tenant_id}/members/all`
         ///
@@ -36967,7 +36967,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_permissions",
             };
-            exchange_decoded(client, request, &info).await
+            ResponseValue::from_response(exchange(client, request, &info).await?).await
         }
         ///Sends a `GET` request to `/tenants/{tenant_id}/members/permissions`
         ///
@@ -37105,7 +37105,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "update_member",
             };
-            exchange_empty(client, request, &info).await
+            Ok(ResponseValue::empty(exchange(client, request, &info).await?))
         }
         ///Sends a `PUT` request to `/tenants/{tenant_id}/members/{member_id}`
         ///
@@ -37181,7 +37181,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "delete_member",
             };
-            exchange_empty(client, request, &info).await
+            Ok(ResponseValue::empty(exchange(client, request, &info).await?))
         }
         ///Sends a `DELETE` request to `/tenants/{tenant_id}/members/{member_id}`
         ///
@@ -37312,7 +37312,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_tenant_channels",
             };
-            exchange_unread(client, request, &info).await
+            Ok(ResponseValue::stream(exchange(client, request, &info).await?))
         }
         ///Sends a `GET` request to `/tenants/{tenant_id}/channels`
         ///
@@ -37437,7 +37437,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "create_tenant_channel",
             };
-            exchange_empty(client, request, &info).await
+            Ok(ResponseValue::empty(exchange(client, request, &info).await?))
         }
         ///Sends a `POST` request to `/tenants/{tenant_id}/channels`
         ///
@@ -37526,7 +37526,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_tenant_channel",
             };
-            exchange_decoded(client, request, &info).await
+            ResponseValue::from_response(exchange(client, request, &info).await?).await
         }
         ///Sends a `GET` request to `/tenants/{tenant_id}/channels/{channel_id}`
         ///
@@ -37664,7 +37664,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "update_tenant_channel",
             };
-            exchange_empty(client, request, &info).await
+            Ok(ResponseValue::empty(exchange(client, request, &info).await?))
         }
         ///Sends a `PUT` request to `/tenants/{tenant_id}/channels/{channel_id}`
         ///
@@ -37740,7 +37740,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "delete_tenant_channel",
             };
-            exchange_empty(client, request, &info).await
+            Ok(ResponseValue::empty(exchange(client, request, &info).await?))
         }
         ///Sends a `DELETE` request to `/tenants/{tenant_id}/channels/{channel_id}`
         ///
@@ -37839,7 +37839,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "test_tenant_channel",
             };
-            exchange_empty(client, request, &info).await
+            Ok(ResponseValue::empty(exchange(client, request, &info).await?))
         }
         ///Sends a `POST` request to `/tenants/{tenant_id}/channels/{channel_id}/test`
         ///
@@ -37986,7 +37986,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_division_channels",
             };
-            exchange_unread(client, request, &info).await
+            Ok(ResponseValue::stream(exchange(client, request, &info).await?))
         }
         ///Sends a `GET` request to `/tenants/{tenant_id}/divisions/{division_id}/channels`
         ///
@@ -38127,7 +38127,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "create_division_channel",
             };
-            exchange_empty(client, request, &info).await
+            Ok(ResponseValue::empty(exchange(client, request, &info).await?))
         }
         ///Sends a `POST` request to `/tenants/{tenant_id}/divisions/{division_id}/channels`
         ///
@@ -38233,7 +38233,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_division_channel",
             };
-            exchange_decoded(client, request, &info).await
+            ResponseValue::from_response(exchange(client, request, &info).await?).await
         }
         ///Sends a `GET` request to `/tenants/{tenant_id}/divisions/{division_id}/channels/{channel_id}`
         ///
@@ -38395,7 +38395,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "update_division_channel",
             };
-            exchange_empty(client, request, &info).await
+            Ok(ResponseValue::empty(exchange(client, request, &info).await?))
         }
         ///Sends a `PUT` request to `/tenants/{tenant_id}/divisions/{division_id}/channels/{channel_id}`
         ///
@@ -38488,7 +38488,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "delete_division_channel",
             };
-            exchange_empty(client, request, &info).await
+            Ok(ResponseValue::empty(exchange(client, request, &info).await?))
         }
         ///Sends a `DELETE` request to `/tenants/{tenant_id}/divisions/{division_id}/channels/{channel_id}`
         ///
@@ -38604,7 +38604,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "test_division_channel",
             };
-            exchange_empty(client, request, &info).await
+            Ok(ResponseValue::empty(exchange(client, request, &info).await?))
         }
         ///Sends a `POST` request to `/tenants/{tenant_id}/divisions/{division_id}/channels/{channel_id}/test`
         ///
@@ -38753,7 +38753,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_tenant_subscriptions",
             };
-            exchange_unread(client, request, &info).await
+            Ok(ResponseValue::stream(exchange(client, request, &info).await?))
         }
         ///Sends a `GET` request to `/tenants/{tenant_id}/channels/{channel_id}/subscriptions`
         ///
@@ -38896,7 +38896,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "set_tenant_subscriptions",
             };
-            exchange_empty(client, request, &info).await
+            Ok(ResponseValue::empty(exchange(client, request, &info).await?))
         }
         ///Sends a `PUT` request to `/tenants/{tenant_id}/channels/{channel_id}/subscriptions`
         ///
@@ -39033,7 +39033,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "create_tenant_subscription",
             };
-            exchange_empty(client, request, &info).await
+            Ok(ResponseValue::empty(exchange(client, request, &info).await?))
         }
         ///Sends a `POST` request to `/tenants/{tenant_id}/channels/{channel_id}/subscriptions`
         ///
@@ -39144,7 +39144,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_tenant_subscription",
             };
-            exchange_decoded(client, request, &info).await
+            ResponseValue::from_response(exchange(client, request, &info).await?).await
         }
         ///Sends a `GET` request to `/tenants/{tenant_id}/channels/{channel_id}/subscriptions/{subscription_id}`
         ///
@@ -39245,7 +39245,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "delete_tenant_subscription",
             };
-            exchange_empty(client, request, &info).await
+            Ok(ResponseValue::empty(exchange(client, request, &info).await?))
         }
         ///Sends a `DELETE` request to `/tenants/{tenant_id}/channels/{channel_id}/subscriptions/{subscription_id}`
         ///
@@ -39419,7 +39419,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_division_subscriptions",
             };
-            exchange_unread(client, request, &info).await
+            Ok(ResponseValue::stream(exchange(client, request, &info).await?))
         }
         ///Sends a `GET` request to `/tenants/{tenant_id}/divisions/{division_id}/channels/{channel_id}/subscriptions`
         ///
@@ -39586,7 +39586,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "set_division_subscriptions",
             };
-            exchange_empty(client, request, &info).await
+            Ok(ResponseValue::empty(exchange(client, request, &info).await?))
         }
         ///Sends a `PUT` request to `/tenants/{tenant_id}/divisions/{division_id}/channels/{channel_id}/subscriptions`
         ///
@@ -39747,7 +39747,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "create_division_subscription",
             };
-            exchange_empty(client, request, &info).await
+            Ok(ResponseValue::empty(exchange(client, request, &info).await?))
         }
         ///Sends a `POST` request to `/tenants/{tenant_id}/divisions/{division_id}/channels/{channel_id}/subscriptions`
         ///
@@ -39875,7 +39875,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_division_subscription",
             };
-            exchange_decoded(client, request, &info).await
+            ResponseValue::from_response(exchange(client, request, &info).await?).await
         }
         ///Sends a `GET` request to `/tenants/{tenant_id}/divisions/{division_id}/channels/{channel_id}/subscriptions/{subscription_id}`
         ///
@@ -39993,7 +39993,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "delete_division_subscription",
             };
-            exchange_empty(client, request, &info).await
+            Ok(ResponseValue::empty(exchange(client, request, &info).await?))
         }
         ///Sends a `DELETE` request to `/tenants/{tenant_id}/divisions/{division_id}/channels/{channel_id}/subscriptions/{subscription_id}`
         ///
@@ -40045,7 +40045,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_notification_types",
             };
-            exchange_decoded(client, request, &info).await
+            ResponseValue::from_response(exchange(client, request, &info).await?).await
         }
         ///Sends a `GET` request to `/notifications/types`
         ///
@@ -40190,7 +40190,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_tenant_notifications",
             };
-            exchange_unread(client, request, &info).await
+            Ok(ResponseValue::stream(exchange(client, request, &info).await?))
         }
         ///Sends a `GET` request to `/tenants/{tenant_id}/channels/{channel_id}/notifications`
         ///
@@ -40363,7 +40363,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_division_notifications",
             };
-            exchange_unread(client, request, &info).await
+            Ok(ResponseValue::stream(exchange(client, request, &info).await?))
         }
         ///Sends a `GET` request to `/tenants/{tenant_id}/divisions/{division_id}/channels/{channel_id}/notifications`
         ///
@@ -40511,7 +40511,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_user_notifications",
             };
-            exchange_unread(client, request, &info).await
+            Ok(ResponseValue::stream(exchange(client, request, &info).await?))
         }
         ///Sends a `GET` request to `/users/{user_id}/channels/{channel_id}/notifications`
         ///
@@ -40610,7 +40610,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "create_setup_intent",
             };
-            exchange_decoded(client, request, &info).await
+            ResponseValue::from_response(exchange(client, request, &info).await?).await
         }
         ///Sends a `POST` request to `/tenants/{tenant_id}/billing/payments/intents`
         ///
@@ -40683,7 +40683,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_payment_info",
             };
-            exchange_decoded(client, request, &info).await
+            ResponseValue::from_response(exchange(client, request, &info).await?).await
         }
         ///Sends a `GET` request to `/tenants/{tenant_id}/billing/payments/method`
         ///
@@ -40746,7 +40746,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "remove_payment_method",
             };
-            exchange_empty(client, request, &info).await
+            Ok(ResponseValue::empty(exchange(client, request, &info).await?))
         }
         ///Sends a `DELETE` request to `/tenants/{tenant_id}/billing/payments/method`
         ///
@@ -40875,7 +40875,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_roles",
             };
-            exchange_unread(client, request, &info).await
+            Ok(ResponseValue::stream(exchange(client, request, &info).await?))
         }
         ///Sends a `GET` request to `/tenants/{tenant_id}/roles`
         ///
@@ -40994,7 +40994,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "add_role",
             };
-            exchange_empty(client, request, &info).await
+            Ok(ResponseValue::empty(exchange(client, request, &info).await?))
         }
         ///Sends a `POST` request to `/tenants/{tenant_id}/roles`
         ///
@@ -41080,7 +41080,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_role",
             };
-            exchange_decoded(client, request, &info).await
+            ResponseValue::from_response(exchange(client, request, &info).await?).await
         }
         ///Sends a `GET` request to `/tenants/{tenant_id}/roles/{role_id}`
         ///
@@ -41216,7 +41216,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "update_role",
             };
-            exchange_empty(client, request, &info).await
+            Ok(ResponseValue::empty(exchange(client, request, &info).await?))
         }
         ///Sends a `PUT` request to `/tenants/{tenant_id}/roles/{role_id}`
         ///
@@ -41292,7 +41292,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "delete_role",
             };
-            exchange_empty(client, request, &info).await
+            Ok(ResponseValue::empty(exchange(client, request, &info).await?))
         }
         ///Sends a `DELETE` request to `/tenants/{tenant_id}/roles/{role_id}`
         ///
@@ -41414,7 +41414,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_role_members",
             };
-            exchange_unread(client, request, &info).await
+            Ok(ResponseValue::stream(exchange(client, request, &info).await?))
         }
         ///Sends a `GET` request to `/tenants/{tenant_id}/roles/{role_id}/members`
         ///
@@ -41557,7 +41557,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "assign_role_members",
             };
-            exchange_empty(client, request, &info).await
+            Ok(ResponseValue::empty(exchange(client, request, &info).await?))
         }
         ///Sends a `PUT` request to `/tenants/{tenant_id}/roles/{role_id}/members/assign`
         ///
@@ -41694,7 +41694,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "revoke_role_members",
             };
-            exchange_empty(client, request, &info).await
+            Ok(ResponseValue::empty(exchange(client, request, &info).await?))
         }
         ///Sends a `PUT` request to `/tenants/{tenant_id}/roles/{role_id}/members/revoke`
         ///
@@ -41746,7 +41746,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_tenants",
             };
-            exchange_decoded(client, request, &info).await
+            ResponseValue::from_response(exchange(client, request, &info).await?).await
         }
         ///Sends a `GET` request to `/tenants`
         ///
@@ -41818,7 +41818,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_tenant",
             };
-            exchange_decoded(client, request, &info).await
+            ResponseValue::from_response(exchange(client, request, &info).await?).await
         }
         ///Sends a `GET` request to `/tenants/{tenant_id}`
         ///
@@ -41939,7 +41939,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "update_tenant",
             };
-            exchange_empty(client, request, &info).await
+            Ok(ResponseValue::empty(exchange(client, request, &info).await?))
         }
         ///Sends a `PUT` request to `/tenants/{tenant_id}`
         ///
@@ -42009,7 +42009,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_tenant_config",
             };
-            exchange_decoded(client, request, &info).await
+            ResponseValue::from_response(exchange(client, request, &info).await?).await
         }
         ///Sends a `GET` request to `/tenants/{tenant_id}/config`
         ///
@@ -42133,7 +42133,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "update_tenant_config",
             };
-            exchange_empty(client, request, &info).await
+            Ok(ResponseValue::empty(exchange(client, request, &info).await?))
         }
         ///Sends a `PUT` request to `/tenants/{tenant_id}/config`
         ///
@@ -42254,7 +42254,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "request_resource_code",
             };
-            exchange_empty(client, request, &info).await
+            Ok(ResponseValue::empty(exchange(client, request, &info).await?))
         }
         ///Sends a `PUT` request to `/tenants/{tenant_id}/request_code`
         ///
@@ -42324,7 +42324,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_tenant_structure",
             };
-            exchange_decoded(client, request, &info).await
+            ResponseValue::from_response(exchange(client, request, &info).await?).await
         }
         ///Sends a `GET` request to `/tenants/{tenant_id}/structure`
         ///
@@ -42397,7 +42397,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_tenant_summary",
             };
-            exchange_decoded(client, request, &info).await
+            ResponseValue::from_response(exchange(client, request, &info).await?).await
         }
         ///Sends a `GET` request to `/tenants/{tenant_id}/summary`
         ///
@@ -42428,30 +42428,6 @@ pub mod builder {
             400u16..=599u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
             _ => Err(Error::UnexpectedResponse(response)),
         }
-    }
-    /// [`exchange`], then the success body decoded as JSON.
-    async fn exchange_decoded<T: ::serde::de::DeserializeOwned>(
-        client: &super::Client,
-        request: ::reqwest::Request,
-        info: &OperationInfo,
-    ) -> Result<ResponseValue<T>, Error<ByteStream>> {
-        ResponseValue::from_response(exchange(client, request, info).await?).await
-    }
-    /// [`exchange`], for an answer without a body.
-    async fn exchange_empty(
-        client: &super::Client,
-        request: ::reqwest::Request,
-        info: &OperationInfo,
-    ) -> Result<ResponseValue<()>, Error<ByteStream>> {
-        Ok(ResponseValue::empty(exchange(client, request, info).await?))
-    }
-    /// [`exchange`], with the success body left unread.
-    async fn exchange_unread(
-        client: &super::Client,
-        request: ::reqwest::Request,
-        info: &OperationInfo,
-    ) -> Result<ResponseValue<ByteStream>, Error<ByteStream>> {
-        Ok(ResponseValue::stream(exchange(client, request, info).await?))
     }
 }
 /// Items consumers will typically use such as the Client.

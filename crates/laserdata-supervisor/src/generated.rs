@@ -9394,7 +9394,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_access_rules",
             };
-            exchange_unread(client, request, &info).await
+            Ok(ResponseValue::stream(exchange(client, request, &info).await?))
         }
         ///Sends a `GET` request to `/deployments/{deployment_id}/access_rules`
         ///
@@ -9521,7 +9521,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "create_access_rule",
             };
-            exchange_empty(client, request, &info).await
+            Ok(ResponseValue::empty(exchange(client, request, &info).await?))
         }
         ///Sends a `POST` request to `/deployments/{deployment_id}/access_rules`
         ///
@@ -9597,7 +9597,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "delete_access_rule",
             };
-            exchange_empty(client, request, &info).await
+            Ok(ResponseValue::empty(exchange(client, request, &info).await?))
         }
         ///Sends a `DELETE` request to `/deployments/{deployment_id}/access_rules/{rules_id}`
         ///
@@ -9749,7 +9749,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "create_activity",
             };
-            exchange_empty(client, request, &info).await
+            Ok(ResponseValue::empty(exchange(client, request, &info).await?))
         }
         ///Sends a `POST` request to `/deployments/{deployment_id}/activities/{runtime}/{action}`
         ///
@@ -9855,7 +9855,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_activities",
             };
-            exchange_unread(client, request, &info).await
+            Ok(ResponseValue::stream(exchange(client, request, &info).await?))
         }
         ///Sends a `GET` request to `/deployments/{deployment_id}/activities`
         ///
@@ -9934,7 +9934,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_backups",
             };
-            exchange_decoded(client, request, &info).await
+            ResponseValue::from_response(exchange(client, request, &info).await?).await
         }
         ///Sends a `GET` request to `/deployments/{deployment_id}/backups`
         ///
@@ -10056,7 +10056,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "create_backup",
             };
-            exchange_empty(client, request, &info).await
+            Ok(ResponseValue::empty(exchange(client, request, &info).await?))
         }
         ///Sends a `POST` request to `/deployments/{deployment_id}/backups`
         ///
@@ -10132,7 +10132,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "delete_backup",
             };
-            exchange_empty(client, request, &info).await
+            Ok(ResponseValue::empty(exchange(client, request, &info).await?))
         }
         ///Sends a `DELETE` request to `/deployments/{deployment_id}/backups/{backup_id}`
         ///
@@ -10231,7 +10231,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "restore_backup",
             };
-            exchange_empty(client, request, &info).await
+            Ok(ResponseValue::empty(exchange(client, request, &info).await?))
         }
         ///Sends a `POST` request to `/deployments/{deployment_id}/backups/{backup_id}/restore`
         ///
@@ -10301,7 +10301,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_iggy_config_schema",
             };
-            exchange_decoded(client, request, &info).await
+            ResponseValue::from_response(exchange(client, request, &info).await?).await
         }
         ///Sends a `GET` request to `/deployments/{deployment_id}/configs/iggy/schema`
         ///
@@ -10423,7 +10423,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "create_iggy_config",
             };
-            exchange_empty(client, request, &info).await
+            Ok(ResponseValue::empty(exchange(client, request, &info).await?))
         }
         ///Sends a `POST` request to `/deployments/{deployment_id}/configs/iggy`
         ///
@@ -10506,7 +10506,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_config_schema",
             };
-            exchange_decoded(client, request, &info).await
+            ResponseValue::from_response(exchange(client, request, &info).await?).await
         }
         ///Sends a `GET` request to `/deployments/{deployment_id}/configs/{kind}/schema`
         ///
@@ -10628,7 +10628,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_configs",
             };
-            exchange_unread(client, request, &info).await
+            Ok(ResponseValue::stream(exchange(client, request, &info).await?))
         }
         ///Sends a `GET` request to `/deployments/{deployment_id}/configs/{kind}`
         ///
@@ -10766,7 +10766,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "create_config",
             };
-            exchange_empty(client, request, &info).await
+            Ok(ResponseValue::empty(exchange(client, request, &info).await?))
         }
         ///Sends a `POST` request to `/deployments/{deployment_id}/configs/{kind}`
         ///
@@ -10849,7 +10849,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_primary_config",
             };
-            exchange_decoded(client, request, &info).await
+            ResponseValue::from_response(exchange(client, request, &info).await?).await
         }
         ///Sends a `GET` request to `/deployments/{deployment_id}/configs/{kind}/primary`
         ///
@@ -10952,7 +10952,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_config_versions",
             };
-            exchange_decoded(client, request, &info).await
+            ResponseValue::from_response(exchange(client, request, &info).await?).await
         }
         ///Sends a `GET` request to `/deployments/{deployment_id}/configs/{kind}/{name}/versions`
         ///
@@ -11068,7 +11068,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_config_version",
             };
-            exchange_decoded(client, request, &info).await
+            ResponseValue::from_response(exchange(client, request, &info).await?).await
         }
         ///Sends a `GET` request to `/deployments/{deployment_id}/configs/{kind}/{name}/versions/{version}`
         ///
@@ -11197,7 +11197,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "activate_config_version",
             };
-            exchange_empty(client, request, &info).await
+            Ok(ResponseValue::empty(exchange(client, request, &info).await?))
         }
         ///Sends a `POST` request to `/deployments/{deployment_id}/configs/{kind}/{name}/versions/{version}/activate`
         ///
@@ -11287,7 +11287,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "delete_config",
             };
-            exchange_empty(client, request, &info).await
+            Ok(ResponseValue::empty(exchange(client, request, &info).await?))
         }
         ///Sends a `DELETE` request to `/deployments/{deployment_id}/configs/{kind}/{config_id}`
         ///
@@ -11393,7 +11393,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_connector_instances",
             };
-            exchange_unread(client, request, &info).await
+            Ok(ResponseValue::stream(exchange(client, request, &info).await?))
         }
         ///Sends a `GET` request to `/deployments/{deployment_id}/connectors`
         ///
@@ -11475,7 +11475,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "delete_connector_instance",
             };
-            exchange_empty(client, request, &info).await
+            Ok(ResponseValue::empty(exchange(client, request, &info).await?))
         }
         ///Sends a `DELETE` request to `/deployments/{deployment_id}/connectors/{instance_id}`
         ///
@@ -11545,7 +11545,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_deployment_credentials",
             };
-            exchange_decoded(client, request, &info).await
+            ResponseValue::from_response(exchange(client, request, &info).await?).await
         }
         ///Sends a `GET` request to `/deployments/{deployment_id}/credentials`
         ///
@@ -11618,7 +11618,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_network_info",
             };
-            exchange_decoded(client, request, &info).await
+            ResponseValue::from_response(exchange(client, request, &info).await?).await
         }
         ///Sends a `GET` request to `/deployments/{deployment_id}/network/info`
         ///
@@ -11691,7 +11691,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_aws_vpc_peerings",
             };
-            exchange_decoded(client, request, &info).await
+            ResponseValue::from_response(exchange(client, request, &info).await?).await
         }
         ///Sends a `GET` request to `/deployments/{deployment_id}/network/aws/vpc_peering`
         ///
@@ -11815,7 +11815,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "create_aws_vpc_peering",
             };
-            exchange_empty(client, request, &info).await
+            Ok(ResponseValue::empty(exchange(client, request, &info).await?))
         }
         ///Sends a `POST` request to `/deployments/{deployment_id}/network/aws/vpc_peering`
         ///
@@ -11892,7 +11892,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "delete_aws_vpc_peering",
             };
-            exchange_empty(client, request, &info).await
+            Ok(ResponseValue::empty(exchange(client, request, &info).await?))
         }
         ///Sends a `DELETE` request to `/deployments/{deployment_id}/network/aws/vpc_peering/{peering_id}`
         ///
@@ -11979,7 +11979,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_aws_vpc_peering_instructions",
             };
-            exchange_decoded(client, request, &info).await
+            ResponseValue::from_response(exchange(client, request, &info).await?).await
         }
         ///Sends a `GET` request to `/deployments/{deployment_id}/network/aws/vpc_peering/{peering_id}/instructions`
         ///
@@ -12052,7 +12052,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_gcp_vpc_peerings",
             };
-            exchange_decoded(client, request, &info).await
+            ResponseValue::from_response(exchange(client, request, &info).await?).await
         }
         ///Sends a `GET` request to `/deployments/{deployment_id}/network/gcp/vpc_peering`
         ///
@@ -12176,7 +12176,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "create_gcp_vpc_peering",
             };
-            exchange_empty(client, request, &info).await
+            Ok(ResponseValue::empty(exchange(client, request, &info).await?))
         }
         ///Sends a `POST` request to `/deployments/{deployment_id}/network/gcp/vpc_peering`
         ///
@@ -12253,7 +12253,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "delete_gcp_vpc_peering",
             };
-            exchange_empty(client, request, &info).await
+            Ok(ResponseValue::empty(exchange(client, request, &info).await?))
         }
         ///Sends a `DELETE` request to `/deployments/{deployment_id}/network/gcp/vpc_peering/{peering_id}`
         ///
@@ -12323,7 +12323,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_aws_private_links",
             };
-            exchange_decoded(client, request, &info).await
+            ResponseValue::from_response(exchange(client, request, &info).await?).await
         }
         ///Sends a `GET` request to `/deployments/{deployment_id}/network/aws/private_link`
         ///
@@ -12449,7 +12449,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "create_aws_private_link",
             };
-            exchange_empty(client, request, &info).await
+            Ok(ResponseValue::empty(exchange(client, request, &info).await?))
         }
         ///Sends a `POST` request to `/deployments/{deployment_id}/network/aws/private_link`
         ///
@@ -12526,7 +12526,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "delete_aws_private_link",
             };
-            exchange_empty(client, request, &info).await
+            Ok(ResponseValue::empty(exchange(client, request, &info).await?))
         }
         ///Sends a `DELETE` request to `/deployments/{deployment_id}/network/aws/private_link/{private_link_id}`
         ///
@@ -12599,7 +12599,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_gcp_private_service_connects",
             };
-            exchange_decoded(client, request, &info).await
+            ResponseValue::from_response(exchange(client, request, &info).await?).await
         }
         ///Sends a `GET` request to `/deployments/{deployment_id}/network/gcp/private_service_connect`
         ///
@@ -12727,7 +12727,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "create_gcp_private_service_connect",
             };
-            exchange_empty(client, request, &info).await
+            Ok(ResponseValue::empty(exchange(client, request, &info).await?))
         }
         ///Sends a `POST` request to `/deployments/{deployment_id}/network/gcp/private_service_connect`
         ///
@@ -12812,7 +12812,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "delete_gcp_private_service_connect",
             };
-            exchange_empty(client, request, &info).await
+            Ok(ResponseValue::empty(exchange(client, request, &info).await?))
         }
         ///Sends a `DELETE` request to `/deployments/{deployment_id}/network/gcp/private_service_connect/{private_service_connect_id}`
         ///
@@ -12882,7 +12882,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_deployment_nodes",
             };
-            exchange_decoded(client, request, &info).await
+            ResponseValue::from_response(exchange(client, request, &info).await?).await
         }
         ///Sends a `GET` request to `/deployments/{deployment_id}/nodes`
         ///
@@ -12955,7 +12955,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_deployment_tasks",
             };
-            exchange_decoded(client, request, &info).await
+            ResponseValue::from_response(exchange(client, request, &info).await?).await
         }
         ///Sends a `GET` request to `/deployments/{deployment_id}/tasks`
         ///
@@ -13028,7 +13028,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_deployment_metrics",
             };
-            exchange_decoded(client, request, &info).await
+            ResponseValue::from_response(exchange(client, request, &info).await?).await
         }
         ///Sends a `GET` request to `/deployments/{deployment_id}/metrics`
         ///
@@ -13214,7 +13214,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_node_metrics",
             };
-            exchange_unread(client, request, &info).await
+            Ok(ResponseValue::stream(exchange(client, request, &info).await?))
         }
         ///Sends a `GET` request to `/deployments/{deployment_id}/nodes/{node_id}/metrics/{runtime}`
         ///
@@ -13293,7 +13293,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_heartbeats",
             };
-            exchange_decoded(client, request, &info).await
+            ResponseValue::from_response(exchange(client, request, &info).await?).await
         }
         ///Sends a `GET` request to `/deployments/{deployment_id}/heartbeats`
         ///
@@ -13479,7 +13479,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_node_heartbeats",
             };
-            exchange_unread(client, request, &info).await
+            Ok(ResponseValue::stream(exchange(client, request, &info).await?))
         }
         ///Sends a `GET` request to `/deployments/{deployment_id}/nodes/{node_id}/heartbeats/{runtime}`
         ///
@@ -13730,7 +13730,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_logs",
             };
-            exchange_unread(client, request, &info).await
+            Ok(ResponseValue::stream(exchange(client, request, &info).await?))
         }
         ///Sends a `GET` request to `/deployments/{deployment_id}/logs`
         ///
@@ -13842,7 +13842,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_snapshots",
             };
-            exchange_unread(client, request, &info).await
+            Ok(ResponseValue::stream(exchange(client, request, &info).await?))
         }
         ///Sends a `GET` request to `/deployments/{deployment_id}/snapshots`
         ///
@@ -13969,7 +13969,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "create_snapshot",
             };
-            exchange_empty(client, request, &info).await
+            Ok(ResponseValue::empty(exchange(client, request, &info).await?))
         }
         ///Sends a `POST` request to `/deployments/{deployment_id}/snapshots`
         ///
@@ -14045,7 +14045,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "delete_snapshot",
             };
-            exchange_empty(client, request, &info).await
+            Ok(ResponseValue::empty(exchange(client, request, &info).await?))
         }
         ///Sends a `DELETE` request to `/deployments/{deployment_id}/snapshots/{snapshot_id}`
         ///
@@ -14131,7 +14131,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_snapshot_download",
             };
-            exchange_decoded(client, request, &info).await
+            ResponseValue::from_response(exchange(client, request, &info).await?).await
         }
         ///Sends a `GET` request to `/deployments/{deployment_id}/snapshots/{snapshot_id}/download`
         ///
@@ -14162,30 +14162,6 @@ pub mod builder {
             400u16..=599u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
             _ => Err(Error::UnexpectedResponse(response)),
         }
-    }
-    /// [`exchange`], then the success body decoded as JSON.
-    async fn exchange_decoded<T: ::serde::de::DeserializeOwned>(
-        client: &super::Client,
-        request: ::reqwest::Request,
-        info: &OperationInfo,
-    ) -> Result<ResponseValue<T>, Error<ByteStream>> {
-        ResponseValue::from_response(exchange(client, request, info).await?).await
-    }
-    /// [`exchange`], for an answer without a body.
-    async fn exchange_empty(
-        client: &super::Client,
-        request: ::reqwest::Request,
-        info: &OperationInfo,
-    ) -> Result<ResponseValue<()>, Error<ByteStream>> {
-        Ok(ResponseValue::empty(exchange(client, request, info).await?))
-    }
-    /// [`exchange`], with the success body left unread.
-    async fn exchange_unread(
-        client: &super::Client,
-        request: ::reqwest::Request,
-        info: &OperationInfo,
-    ) -> Result<ResponseValue<ByteStream>, Error<ByteStream>> {
-        Ok(ResponseValue::stream(exchange(client, request, info).await?))
     }
 }
 /// Items consumers will typically use such as the Client.

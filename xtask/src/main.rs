@@ -41,8 +41,9 @@ usage: cargo xtask codegen [--check] [--layer NAME]...
   --skip-clients  skip the client benchmarks (overhead, paging, decoding) and keep
                 their rows from the last run
   --runs        repetitions of each codegen measurement (default 10)
-  --build-runs  clean builds of each generated crate, and rebuilds after a one-line
-                spec change each way (default 3)
+  --build-runs  clean builds of each generated crate and of each downstream program, and
+                rebuilds after a one-line spec change each way (default 5: single
+                builds on a shared 2-core machine spread over seconds)
   docs       build the HTML reference of every layer from openapi/dist/ with the pinned
              Redocly CLI (self-contained pages) into DIR (default target-artifacts/docs)
 

@@ -435,15 +435,14 @@ fn operation_builders(items: &mut Vec<Item>, surface: &Surface) -> Result<(), St
                     function.attrs.retain(|a| !a.path().is_ident("doc"));
                     function.vis = Visibility::Inherited;
                     let paged = surface.paged_builders.contains(&builder);
+                    share_the_exchange(function, &tails, paged)
+                        .map_err(|why| format!("cannot share the exchange of `{builder}`: {why}"))?;
+                    shared = true;
                     if paged {
-                        leave_success_body_unread(function)
-                            .map_err(|why| format!("cannot stream the pages of `{builder}`: {why}"))?;
+                        become_send_unread(function);
                     } else {
                         function.sig.ident = format_ident!("send_raw");
                     }
-                    share_the_exchange(function, &tails)
-                        .map_err(|why| format!("cannot share the exchange of `{builder}`: {why}"))?;
-                    shared = true;
                     typed_send = Some(send_with_typed_errors(&core, &docs, &success, paged));
                 }
                 "new" if !has_doc(&function.attrs) => {
@@ -517,47 +516,41 @@ impl Success {
     }
 }
 
-/// The text of the statements progenitor ends a `send` with, for each kind of success arm,
-/// written with the arm in braces (as progenitor does) and without (as
-/// `leave_success_body_unread` does).
+/// The text of the statements progenitor ends a `send` with, for each kind of success arm.
 struct ExchangeTails(Vec<(Success, Vec<String>)>);
 
 impl ExchangeTails {
     fn new() -> Self {
-        let mut tails = Vec::new();
-        for success in Success::ALL {
+        let tails = Success::ALL.map(|success| {
             let arm = success.arm();
-            for arm in [quote!(200..=299 => { #arm }), quote!(200..=299 => #arm,)] {
-                let statements: Vec<syn::Stmt> = parse_quote! {
-                    client.pre(&mut request, &info).await?;
-                    let result = client.exec(request, &info).await;
-                    client.post(&result, &info).await?;
-                    let response = result?;
-                    match response.status().as_u16() {
-                        #arm
-                        400u16..=499u16 => { Err(Error::ErrorResponse(ResponseValue::stream(response))) }
-                        500u16..=599u16 => { Err(Error::ErrorResponse(ResponseValue::stream(response))) }
-                        _ => Err(Error::UnexpectedResponse(response)),
-                    }
-                };
-                tails.push((
-                    success,
-                    statements.iter().map(|statement| statement.to_token_stream().to_string()).collect(),
-                ));
-            }
-        }
-        ExchangeTails(tails)
+            let statements: Vec<syn::Stmt> = parse_quote! {
+                client.pre(&mut request, &info).await?;
+                let result = client.exec(request, &info).await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                match response.status().as_u16() {
+                    200..=299 => { #arm }
+                    400u16..=499u16 => { Err(Error::ErrorResponse(ResponseValue::stream(response))) }
+                    500u16..=599u16 => { Err(Error::ErrorResponse(ResponseValue::stream(response))) }
+                    _ => Err(Error::UnexpectedResponse(response)),
+                }
+            };
+            (success, statements.iter().map(|statement| statement.to_token_stream().to_string()).collect())
+        });
+        ExchangeTails(tails.into())
     }
 }
 
 /// Replaces the end of a `send` body (hooks, status match) with a call of the one `exchange`
 /// function every send shares ([`exchange_function`]), followed by the operation's own 2xx
-/// handling. The statements are compared with progenitor's exact text, so that a generator
-/// change that alters them fails codegen instead of being dropped. Each operation then
-/// type-checks two `await`s and no match instead of four and a match: about 6 % of the Main
-/// crate's compile time. The nesting of futures stays as deep as before (send, exchange, hook
-/// instead of send, hook), so a call's future does not grow.
-fn share_the_exchange(function: &mut syn::ImplItemFn, tails: &ExchangeTails) -> Result<(), String> {
+/// handling; a paged list's `send` (`paged`) must decode its success body, and leaves it
+/// unread instead, for `laserdata_core::paging::read_page`. The statements are compared with
+/// progenitor's exact text, so that a generator change that alters them fails codegen instead
+/// of being dropped. Each operation then type-checks two `await`s and no match instead of four
+/// and a match: about 6 % of the Main crate's compile time. The nesting of futures stays as
+/// deep as before (send, exchange, hook instead of send, hook), so a call's future does not
+/// grow.
+fn share_the_exchange(function: &mut syn::ImplItemFn, tails: &ExchangeTails, paged: bool) -> Result<(), String> {
     let statements = &mut function.block.stmts;
     let start = statements.len().checked_sub(5).ok_or("fewer statements than the hooks need")?;
     let tail: Vec<String> =
@@ -567,6 +560,11 @@ fn share_the_exchange(function: &mut syn::ImplItemFn, tails: &ExchangeTails) -> 
         .iter()
         .find(|(_, expected)| *expected == tail)
         .ok_or("the hooks and status match are not progenitor's usual ones")?;
+    let success = match (paged, *success) {
+        (false, success) => success,
+        (true, Success::Decoded) => Success::Unread,
+        (true, _) => return Err("a paged list's `send` does not decode its success body".into()),
+    };
     statements.truncate(start);
     statements.push(syn::Stmt::Expr(success.on_exchange(), None));
     Ok(())
@@ -597,31 +595,13 @@ fn exchange_function() -> Item {
     }
 }
 
-/// Turns progenitor's `send` into `send_unread`: the same request, hooks and error answers,
-/// but a success answer comes back with its body unread instead of decoded.
-fn leave_success_body_unread(function: &mut syn::ImplItemFn) -> Result<(), String> {
-    // Progenitor writes the arm's body in braces; either way is recognised.
-    let decoding = quote!(ResponseValue::from_response(response).await).to_string();
-    let in_braces = quote!({ ResponseValue::from_response(response).await }).to_string();
-    let arm = function
-        .block
-        .stmts
-        .iter_mut()
-        .rev()
-        .find_map(|statement| match statement {
-            syn::Stmt::Expr(syn::Expr::Match(answer), None) => answer
-                .arms
-                .iter_mut()
-                .find(|arm| [&decoding, &in_braces].contains(&&arm.body.to_token_stream().to_string())),
-            _ => None,
-        })
-        .ok_or("progenitor's `send` no longer decodes its success body with `ResponseValue::from_response`")?;
-    *arm.body = parse_quote!(Ok(ResponseValue::stream(response)));
+/// Turns a paged list's `send`, once [`share_the_exchange`] left its success body unread, into
+/// `send_unread`.
+fn become_send_unread(function: &mut syn::ImplItemFn) {
     function.sig.ident = format_ident!("send_unread");
     // For the crate's `PagedRequest` implementation, outside the `builder` module.
     function.vis = parse_quote!(pub(crate));
     function.sig.output = parse_quote!(-> Result<ResponseValue<ByteStream>, Error<ByteStream>>);
-    Ok(())
 }
 
 /// The public `send()`: progenitor's request, failing with `laserdata_core::Error`; for a paged
@@ -896,10 +876,26 @@ mod tests {
             ),
         ] {
             let mut send = progenitor_send(arm, quote!());
-            share_the_exchange(&mut send, &tails).unwrap();
+            share_the_exchange(&mut send, &tails, false).unwrap();
             assert_eq!(send.block.stmts.len(), 4, "{}", text(&send));
             assert!(text(&send).ends_with(&format!("{ending} }}")), "{}", text(&send));
         }
+    }
+
+    /// A paged list's `send` decodes its body; for paging, the body is left unread instead.
+    #[test]
+    fn a_paged_send_leaves_its_decoded_body_unread_and_nothing_else_is_paged() {
+        let tails = ExchangeTails::new();
+        let mut send = progenitor_send(quote!(ResponseValue::from_response(response).await), quote!());
+        share_the_exchange(&mut send, &tails, true).unwrap();
+        let ending = quote!(Ok(ResponseValue::stream(exchange(client, request, &info).await?)));
+        assert!(text(&send).ends_with(&format!("{ending} }}")), "{}", text(&send));
+
+        let mut send = progenitor_send(quote!(Ok(ResponseValue::empty(response))), quote!());
+        let before = text(&send);
+        let refusal = share_the_exchange(&mut send, &tails, true).unwrap_err();
+        assert!(refusal.contains("does not decode its success body"), "{refusal}");
+        assert_eq!(text(&send), before);
     }
 
     /// A progenitor that answers some other way (here: a 3xx arm) must stop codegen, not lose
@@ -912,7 +908,7 @@ mod tests {
             quote!(300u16..=399u16 => { Ok(ResponseValue::empty(response)) }),
         );
         let before = text(&send);
-        let refusal = share_the_exchange(&mut send, &tails).unwrap_err();
+        let refusal = share_the_exchange(&mut send, &tails, false).unwrap_err();
         assert!(refusal.contains("not progenitor's usual ones"), "{refusal}");
         assert_eq!(text(&send), before);
     }

@@ -22,7 +22,7 @@ use serde_json::{Map, Value, json};
 pub const VERSION: &str = "3.1.0";
 
 /// Keywords that annotate a schema rather than constrain it: they stay beside the `anyOf`
-/// that a nullable schema without a type becomes.
+/// that a nullable schema without a type becomes, and the example validator skips them.
 const ANNOTATIONS: [&str; 10] = [
     "title",
     "description",
@@ -35,6 +35,11 @@ const ANNOTATIONS: [&str; 10] = [
     "xml",
     "$comment",
 ];
+
+/// Whether a schema keyword only annotates: one of [`ANNOTATIONS`] or an `x-` extension.
+pub(crate) fn is_annotation(keyword: &str) -> bool {
+    ANNOTATIONS.contains(&keyword) || keyword.starts_with("x-")
+}
 
 /// The OpenAPI 3.1 form of an OpenAPI 3.0 document.
 pub fn convert(doc: &Value) -> Value {
@@ -229,7 +234,7 @@ fn make_nullable(mut schema: Map<String, Value>) -> Map<String, Value> {
     let mut outer = Map::new();
     let mut inner = Map::new();
     for (key, value) in schema {
-        if ANNOTATIONS.contains(&key.as_str()) || key.starts_with("x-") {
+        if is_annotation(&key) {
             outer.insert(key, value);
         } else {
             if inner.is_empty() {

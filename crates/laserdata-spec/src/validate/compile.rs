@@ -88,21 +88,6 @@ pub struct Node {
     pub unique_items: bool,
 }
 
-/// Keywords that annotate a schema without constraining values.
-const ANNOTATIONS: [&str; 11] = [
-    "title",
-    "description",
-    "default",
-    "examples",
-    "readOnly",
-    "writeOnly",
-    "deprecated",
-    "$comment",
-    "externalDocs",
-    "xml",
-    "discriminator",
-];
-
 /// Formats that describe a value without constraining it beyond its type.
 const DESCRIPTIVE_FORMATS: [&str; 6] = ["float", "double", "decimal", "password", "binary", "byte"];
 
@@ -201,7 +186,10 @@ impl Compiler<'_> {
                     }
                 }
                 "items" => node.items = Some(self.node(value, &here)?),
-                _ if ANNOTATIONS.contains(&keyword.as_str()) || keyword.starts_with("x-") => {}
+                // `discriminator` only names which `oneOf` member a value is; the members
+                // themselves decide whether it holds.
+                "discriminator" => {}
+                _ if crate::openapi31::is_annotation(keyword) => {}
                 _ => return Err(format!("{here}: `{keyword}` is not a keyword this validator knows")),
             }
         }

@@ -184,8 +184,7 @@ impl Drop for RunningSandbox {
 
 /// Builds the sandbox's binary and returns its path.
 fn build_sandbox(root: &Path) -> Result<PathBuf, String> {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let output = Command::new(cargo)
+    let output = crate::tools::cargo()
         .args(["build", "--quiet", "--package", "laserdata-sandbox", "--bin", "laserdata-sandbox"])
         .args(["--message-format", "json-render-diagnostics"])
         .current_dir(root)

@@ -277,9 +277,8 @@ fn python(root: &Path, tools: &Tools) -> Result<(), String> {
 }
 
 fn html(root: &Path) -> Result<(), String> {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     run(
-        Command::new(cargo)
+        crate::tools::cargo()
             .args(["test", "--quiet", "--package", "xtask", "--test", "html_reference", "--", "--ignored"])
             .current_dir(root),
         "the HTML reference test",

@@ -444,7 +444,7 @@ fn live_check(args: &[String]) -> ExitCode {
         }
     };
     let Some(root) = project_root() else { return ExitCode::FAILURE };
-    let mut http = std::process::Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    let mut http = xtask::tools::cargo();
     http.args(["run", "--quiet", "--manifest-path"]).arg(root.join("Cargo.toml")).args(["--package", "xtask-http"]);
     let report =
         ChildTransport::spawn(http).and_then(|mut transport| settings::check_and_write(&settings, &mut transport));

@@ -107,7 +107,7 @@ pub fn baseline(root: &Path) -> Result<Option<Baseline>, String> {
 
 /// The workspace packages that may be published (no `publish = false`), in workspace order.
 pub fn publishable_crates(root: &Path) -> Result<Vec<Package>, String> {
-    let output = Command::new(cargo())
+    let output = crate::tools::cargo()
         .args(["metadata", "--no-deps", "--format-version", "1", "--offline"])
         .current_dir(root)
         .output()
@@ -155,7 +155,7 @@ pub fn package(root: &Path, packages: &[Package]) -> Result<(), String> {
     // Cargo takes a registry package's build to be fresh while its version is unchanged,
     // whatever its sources: without this, verification would link the packages' builds from
     // an earlier run (in the shared target folder) rather than build the new sources.
-    let mut clean = Command::new(cargo());
+    let mut clean = crate::tools::cargo();
     clean.args(["clean", "--quiet"]).current_dir(root);
     for package in packages {
         clean.args(["--package", &package.name]);
@@ -163,7 +163,7 @@ pub fn package(root: &Path, packages: &[Package]) -> Result<(), String> {
     crate::tools::run(&mut clean, "cargo clean")?;
     let manifest =
         std::fs::read_to_string(root.join("Cargo.toml")).map_err(|error| format!("cannot read Cargo.toml: {error}"))?;
-    let mut command = Command::new(cargo());
+    let mut command = crate::tools::cargo();
     command.args(["package", "--locked"]).current_dir(root);
     // Verification builds each package on its own, where the workspace's profile does not
     // apply: handing it the same settings lets it reuse what the tests already compiled.
@@ -290,7 +290,7 @@ pub fn semver_checks(root: &Path, baseline: &str, packages: &[Package]) -> Resul
     let new_docs = rustdoc_json(root, &work, &old_packages, "current")?;
     for package in old_packages {
         let file = format!("{}.json", package.name.replace('-', "_"));
-        let output = Command::new(cargo())
+        let output = crate::tools::cargo()
             .args(["semver-checks", "check-release", "--release-type", "minor", "--color", "never"])
             .arg("--baseline-rustdoc")
             .arg(old_docs.join(&file))
@@ -328,7 +328,7 @@ pub fn semver_checks(root: &Path, baseline: &str, packages: &[Package]) -> Resul
 fn rustdoc_json(workspace: &Path, work: &Path, packages: &[&Package], side: &str) -> Result<PathBuf, String> {
     let target_dir = work.join(format!("target-{side}"));
     let started = std::time::Instant::now();
-    let mut command = Command::new(cargo());
+    let mut command = crate::tools::cargo();
     command.args(["doc", "--quiet", "--locked", "--no-deps", "--lib", "--target-dir"]).arg(&target_dir);
     for package in packages {
         command.args(["--package", &package.name]);
@@ -526,8 +526,4 @@ fn git(root: &Path, args: &[&str]) -> Result<Option<String>, String> {
         .output()
         .map_err(|error| format!("cannot run git: {error}"))?;
     Ok(output.status.success().then(|| String::from_utf8_lossy(&output.stdout).trim().to_owned()))
-}
-
-fn cargo() -> String {
-    std::env::var("CARGO").unwrap_or_else(|_| "cargo".into())
 }

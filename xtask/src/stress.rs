@@ -76,7 +76,7 @@ pub fn stress(root: &Path, options: &Options) -> Result<Vec<Run>, String> {
 }
 
 fn cargo_test(root: &Path, test_args: &[String]) -> Command {
-    let mut command = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    let mut command = crate::tools::cargo();
     command.current_dir(root).arg("test").args(test_args).stdin(Stdio::null());
     command
 }

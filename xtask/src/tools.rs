@@ -132,6 +132,12 @@ fn copy_stamp(lock: &Path, stamp: &Path) -> Result<(), String> {
     fs::copy(lock, stamp).map(drop).map_err(|error| format!("cannot write {}: {error}", stamp.display()))
 }
 
+/// A command running the cargo that runs the xtask (`$CARGO`, which cargo sets for it), else
+/// the `cargo` on the path.
+pub fn cargo() -> Command {
+    Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+}
+
 /// Runs a command to completion, its output going to ours.
 pub fn run(command: &mut Command, what: &str) -> Result<(), String> {
     let status = command.status().map_err(|error| format!("cannot start {what}: {error}"))?;

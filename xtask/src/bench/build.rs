@@ -5,12 +5,12 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use super::cargo;
 use super::cpu::children_time;
 use super::report::Row;
 use super::stats::{Timing, format};
 use crate::layers::{LAYERS, SHARED_SOURCE};
 use crate::spec::source::Source;
+use crate::tools::cargo;
 
 /// The slowest acceptable first `cargo xtask codegen`, everything built from nothing.
 const FIRST_RUN_TARGET: Duration = Duration::from_secs(120);

@@ -12,7 +12,7 @@ pub mod report;
 pub mod stats;
 
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
 use report::{Machine, Row};
 
@@ -68,15 +68,11 @@ pub fn run(root: &Path, options: &Options) -> Result<String, String> {
 /// A new `BENCHMARKS.md`: the generated block, and room for notes written by hand.
 const TEMPLATE: &str = "# Benchmarks\n\n`cargo xtask bench` measures and rewrites the block below; the rest of this file is written by hand.\n\n{{block}}\n\n## Notes\n";
 
-pub(crate) fn cargo() -> Command {
-    Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
-}
-
 /// Sections 2 to 4: builds and runs one binary of the `laserdata-bench` package with the
 /// release profile and reads the rows it prints.
 fn bench_binary(root: &Path, binary: &str, args: &[&str]) -> Result<Vec<Row>, String> {
     eprintln!("running {binary} (release profile; the first run builds it)");
-    let output = cargo()
+    let output = crate::tools::cargo()
         .current_dir(root)
         .args(["run", "--release", "--quiet", "-p", "laserdata-bench", "--bin", binary, "--"])
         .args(args)

@@ -121,13 +121,14 @@ impl Error {
             P::ErrorResponse(response) => {
                 let status = response.status();
                 let headers = response.headers().clone();
-                let body = read_limited(response.into_inner().into_inner()).await;
+                let body = read_limited(response.into_inner().into_inner(), ERROR_BODY_READ_LIMIT).await;
                 ApiError::from_parts(status, &headers, body).into()
             }
             P::UnexpectedResponse(response) => {
                 let status = response.status();
                 let headers = response.headers().clone();
-                let body = read_limited(response.bytes_stream().map_err(std::io::Error::other)).await;
+                let body =
+                    read_limited(response.bytes_stream().map_err(std::io::Error::other), ERROR_BODY_READ_LIMIT).await;
                 if status.is_client_error() || status.is_server_error() {
                     ApiError::from_parts(status, &headers, body).into()
                 } else {
@@ -140,12 +141,7 @@ impl Error {
                     .into()
                 }
             }
-            P::InvalidResponsePayload(body, error) => InvalidResponse::new(
-                meta.as_ref(),
-                format!("the body does not match the API description: {error}"),
-                &body,
-            )
-            .into(),
+            P::InvalidResponsePayload(body, error) => body_mismatch(meta.as_ref(), error, &body),
             P::ResponseBodyError(error) => body_read_failed(error, meta.as_ref(), &[]),
             P::CommunicationError(error) | P::InvalidUpgrade(error) if error.is_timeout() => Error::Timeout(error),
             P::CommunicationError(error) | P::InvalidUpgrade(error) => Error::Transport(error),
@@ -192,6 +188,12 @@ pub(crate) fn body_read_failed(error: reqwest::Error, meta: Option<&ResponseMeta
     } else {
         InvalidResponse::new(meta, format!("the body could not be read: {error}"), received).into()
     }
+}
+
+/// The error for a success answer whose body is not what the API describes (`detail` says
+/// how), with the start of that body.
+pub(crate) fn body_mismatch(meta: Option<&ResponseMeta>, detail: impl std::fmt::Display, body: &[u8]) -> Error {
+    InvalidResponse::new(meta, format!("the body does not match the API description: {detail}"), body).into()
 }
 
 /// An error answer from the server.
@@ -304,19 +306,17 @@ impl InvalidResponse {
     }
 }
 
-/// Reads at most [`ERROR_BODY_READ_LIMIT`] bytes; a read failure keeps what arrived.
-async fn read_limited<S, E>(stream: S) -> Bytes
+/// Reads at most `limit` bytes (nothing when it is 0); a read failure keeps what arrived.
+pub(crate) async fn read_limited<S, E>(stream: S, limit: usize) -> Bytes
 where
     S: futures::Stream<Item = Result<Bytes, E>>,
 {
     let mut body = Vec::new();
     let mut stream = std::pin::pin!(stream);
-    while let Ok(Some(chunk)) = stream.try_next().await {
-        let room = ERROR_BODY_READ_LIMIT - body.len();
+    while body.len() < limit {
+        let Ok(Some(chunk)) = stream.try_next().await else { break };
+        let room = limit - body.len();
         body.extend_from_slice(&chunk[..chunk.len().min(room)]);
-        if body.len() == ERROR_BODY_READ_LIMIT {
-            break;
-        }
     }
     Bytes::from(body)
 }

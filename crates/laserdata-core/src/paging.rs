@@ -16,7 +16,7 @@ use futures::TryStreamExt;
 use progenitor_client::{ByteStream, ResponseValue};
 use serde::de::DeserializeOwned;
 
-use crate::error::{Error, InvalidResponse, body_read_failed};
+use crate::error::{Error, body_mismatch, body_read_failed, read_limited};
 use crate::hooks::ResponseMeta;
 use envelope::{EnvelopeReader, Malformed};
 
@@ -59,10 +59,7 @@ pub async fn read_page<P: Page>(answer: ResponseValue<ByteStream>, items: &mut V
     let mut reader = EnvelopeReader::new();
     // The start of the body, kept for the error should the rest turn out not to be the envelope.
     let mut head = Vec::new();
-    let malformed = |Malformed(message), head: &[u8]| -> Error {
-        InvalidResponse::new(Some(&meta), format!("the body does not match the API description: {message}"), head)
-            .into()
-    };
+    let malformed = |Malformed(message), head: &[u8]| body_mismatch(Some(&meta), message, head);
     loop {
         let chunk = match body.try_next().await {
             Ok(Some(chunk)) => chunk,
@@ -72,10 +69,7 @@ pub async fn read_page<P: Page>(answer: ResponseValue<ByteStream>, items: &mut V
         head.extend_from_slice(&chunk[..chunk.len().min(crate::RAW_BODY_LIMIT - head.len())]);
         if let Err(error) = reader.feed(&chunk, items) {
             // Enough of the body for the error: what `send()` would have kept of it.
-            while head.len() < crate::RAW_BODY_LIMIT {
-                let Ok(Some(chunk)) = body.try_next().await else { break };
-                head.extend_from_slice(&chunk[..chunk.len().min(crate::RAW_BODY_LIMIT - head.len())]);
-            }
+            head.extend_from_slice(&read_limited(body.into_inner(), crate::RAW_BODY_LIMIT - head.len()).await);
             return Err(malformed(error, &head));
         }
     }

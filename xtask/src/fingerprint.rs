@@ -91,10 +91,7 @@ impl Fingerprint {
 /// Where the fingerprint of the project in `root` is kept: in cargo's target folder, named
 /// after the project's path, since a target folder may be shared.
 fn file(root: &Path) -> PathBuf {
-    let target = match std::env::var_os("CARGO_TARGET_DIR") {
-        Some(dir) => root.join(dir),
-        None => root.join("target"),
-    };
+    let target = crate::tools::target_dir(root);
     let mut hasher = DefaultHasher::new();
     hasher.write(root.as_os_str().as_encoded_bytes());
     target.join("xtask").join(format!("codegen-{:016x}.fingerprint", hasher.finish()))

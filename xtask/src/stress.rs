@@ -100,7 +100,7 @@ fn run_once(root: &Path, options: &Options, number: usize) -> Result<Run, String
     let log = if passed {
         None
     } else {
-        let dir = target_dir(root).join("stress");
+        let dir = crate::tools::target_dir(root).join("stress");
         let path = dir.join(format!("run-{number}.log"));
         std::fs::create_dir_all(&dir)
             .and_then(|()| std::fs::write(&path, &output))
@@ -108,10 +108,6 @@ fn run_once(root: &Path, options: &Options, number: usize) -> Result<Run, String
         Some(path)
     };
     Ok(Run { number, elapsed, passed, failed_tests: failed_tests(&output), log })
-}
-
-fn target_dir(root: &Path) -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from)
 }
 
 /// The failed tests in the output of `cargo test`, as `binary::test`, in order.

@@ -138,6 +138,12 @@ pub fn cargo() -> Command {
     Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
 }
 
+/// Cargo's target folder for the project in `root`: `$CARGO_TARGET_DIR` (relative to `root`,
+/// where the xtask runs cargo), else `target`.
+pub fn target_dir(root: &Path) -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), |dir| root.join(dir))
+}
+
 /// Runs a command to completion, its output going to ours.
 pub fn run(command: &mut Command, what: &str) -> Result<(), String> {
     let status = command.status().map_err(|error| format!("cannot start {what}: {error}"))?;

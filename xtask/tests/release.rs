@@ -63,7 +63,7 @@ fn package_verification_gets_the_workspace_dev_profile() {
 #[test]
 fn the_downstream_example_lock_file_is_up_to_date() {
     let root = project_root();
-    let output = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+    let output = xtask::tools::cargo()
         .args(["metadata", "--locked", "--format-version", "1", "--manifest-path"])
         .arg(root.join("examples/downstream/Cargo.toml"))
         .output()

@@ -182,10 +182,10 @@ fn sent_schemas(doc: &Value) -> std::collections::BTreeSet<String> {
     let mut pending = Vec::new();
     for operation in operations(doc) {
         for (_, parameter) in operation.parameters(doc) {
-            referenced_schemas(parameter, &mut pending);
+            laserdata_spec::refs::referenced_schemas(parameter, &mut pending);
         }
         if let Some(body) = operation.request_body(doc) {
-            referenced_schemas(body, &mut pending);
+            laserdata_spec::refs::referenced_schemas(body, &mut pending);
         }
     }
     let mut sent = std::collections::BTreeSet::new();
@@ -193,22 +193,10 @@ fn sent_schemas(doc: &Value) -> std::collections::BTreeSet<String> {
         if sent.insert(name.clone())
             && let Some(schema) = doc.pointer(&format!("/components/schemas/{name}"))
         {
-            referenced_schemas(schema, &mut pending);
+            laserdata_spec::refs::referenced_schemas(schema, &mut pending);
         }
     }
     sent
-}
-
-/// Pushes the name of every component schema `node` refers to.
-fn referenced_schemas(node: &Value, names: &mut Vec<String>) {
-    if let Some(name) = laserdata_spec::refs::schema_name(node) {
-        names.push(name.to_owned());
-    }
-    match node {
-        Value::Object(object) => object.values().for_each(|child| referenced_schemas(child, names)),
-        Value::Array(items) => items.iter().for_each(|child| referenced_schemas(child, names)),
-        _ => {}
-    }
 }
 
 /// The settings every crate is generated with.

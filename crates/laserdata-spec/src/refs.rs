@@ -21,9 +21,24 @@ pub fn deref<'a>(doc: &'a Value, mut node: &'a Value) -> &'a Value {
     node
 }
 
+/// What a reference to a component schema starts with, before the schema's name.
+pub const SCHEMAS_PREFIX: &str = "#/components/schemas/";
+
 /// The name of the component schema a schema refers to (`#/components/schemas/<name>`).
 pub fn schema_name(schema: &Value) -> Option<&str> {
-    schema.get("$ref")?.as_str()?.strip_prefix("#/components/schemas/")
+    schema.get("$ref")?.as_str()?.strip_prefix(SCHEMAS_PREFIX)
+}
+
+/// Pushes the name of every component schema `node` or anything inside it refers to.
+pub fn referenced_schemas(node: &Value, names: &mut Vec<String>) {
+    if let Some(name) = schema_name(node) {
+        names.push(name.to_owned());
+    }
+    match node {
+        Value::Object(object) => object.values().for_each(|child| referenced_schemas(child, names)),
+        Value::Array(items) => items.iter().for_each(|child| referenced_schemas(child, names)),
+        _ => {}
+    }
 }
 
 #[cfg(test)]
@@ -48,5 +63,8 @@ mod tests {
         assert_eq!(resolve_ref(&doc, "#/paths/~1a~1%7Bid%7D/x"), Some(&json!(1)));
         assert_eq!(resolve_ref(&doc, "other.yaml#/paths"), None);
         assert_eq!(schema_name(&json!({"$ref": "#/components/schemas/A"})), Some("A"));
+        let mut names = Vec::new();
+        referenced_schemas(&doc["components"], &mut names);
+        assert_eq!(names, ["B", "Loop"]);
     }
 }

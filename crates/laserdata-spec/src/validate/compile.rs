@@ -10,6 +10,7 @@ use serde_json::{Map, Number, Value};
 use super::formats::Format;
 use super::numbers::compare;
 use crate::pointer::{push_token, tokens};
+use crate::refs::SCHEMAS_PREFIX;
 
 /// The JSON types `type` names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -94,8 +95,6 @@ const DESCRIPTIVE_FORMATS: [&str; 6] = ["float", "double", "decimal", "password"
 /// The range each integer `format` of OpenAPI gives a number.
 const INTEGER_FORMATS: [(&str, i64, i64); 2] =
     [("int32", i32::MIN as i64, i32::MAX as i64), ("int64", i64::MIN, i64::MAX)];
-
-const COMPONENT_PREFIX: &str = "#/components/schemas/";
 
 /// The nodes of `schema` (first) and of every component it reaches.
 pub fn compile(components: &Map<String, Value>, schema: &Value) -> Result<Vec<Node>, String> {
@@ -215,9 +214,11 @@ impl Compiler<'_> {
     /// The node of the component a `$ref` names, read on first use.
     fn reference(&mut self, value: &Value, at: &str) -> Result<usize, String> {
         let reference = value.as_str().ok_or(format!("{at}: `$ref` is a string"))?;
-        let name = match reference.strip_prefix(COMPONENT_PREFIX).map(|name| tokens(&format!("/{name}"))) {
+        let name = match reference.strip_prefix(SCHEMAS_PREFIX).map(|name| tokens(&format!("/{name}"))) {
             Some(tokens) if tokens.len() == 1 => tokens.into_iter().next().unwrap_or_default(),
-            _ => return Err(format!("{at}: `{reference}` is not a reference to `{COMPONENT_PREFIX}<name>`")),
+            _ => {
+                return Err(format!("{at}: `{reference}` is not a reference to `{SCHEMAS_PREFIX}<name>`"));
+            }
         };
         if let Some(index) = self.by_name.get(&name) {
             return Ok(*index);
@@ -225,7 +226,7 @@ impl Compiler<'_> {
         let schema = self.components.get(&name).ok_or(format!("{at}: unresolved reference `{reference}`"))?;
         // Known before it is read, so that a recursive schema refers to itself.
         self.by_name.insert(name.clone(), self.nodes.len());
-        self.node(schema, &push_token(COMPONENT_PREFIX.trim_end_matches('/'), &name))
+        self.node(schema, &push_token(SCHEMAS_PREFIX.trim_end_matches('/'), &name))
     }
 
     /// Refuses a schema that applies itself to the same value again and again (`A: {$ref: A}`,

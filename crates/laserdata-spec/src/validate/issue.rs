@@ -103,14 +103,54 @@ pub enum Problem {
 /// Values longer than this (as JSON, in characters) are cut short in messages.
 const SHOWN_CHARS: usize = 80;
 
+/// `value` as JSON for a message: whole, or its first [`SHOWN_CHARS`] characters and `…`.
+fn shown(value: &Value) -> String {
+    let json = start_of_json(value);
+    match json.char_indices().nth(SHOWN_CHARS) {
+        Some((end, _)) => format!("{}…", &json[..end]),
+        None => json,
+    }
+}
+
+/// `value` as JSON, whole or at least its first `SHOWN_CHARS + 1` characters: the writing stops
+/// there, so an issue about a large value (a failed `anyOf` branch over a whole object, which
+/// is usually dropped) costs no more than one about a small one.
+fn start_of_json(value: &Value) -> String {
+    /// Enough bytes for `SHOWN_CHARS + 1` characters of up to 4 bytes each.
+    const LIMIT: usize = (SHOWN_CHARS + 2) * 4;
+    struct Bounded(Vec<u8>);
+    impl std::io::Write for Bounded {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            let room = LIMIT - self.0.len();
+            if room == 0 {
+                return Err(std::io::Error::other("enough of the value"));
+            }
+            let taken = bytes.len().min(room);
+            self.0.extend_from_slice(&bytes[..taken]);
+            Ok(taken)
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut out = Bounded(Vec::new());
+    // Stopping early is the point; the error only says so.
+    let _ = serde_json::to_writer(&mut out, value);
+    match String::from_utf8(out.0) {
+        Ok(text) => text,
+        // Cut inside a character: the characters before it.
+        Err(error) => {
+            let valid = error.utf8_error().valid_up_to();
+            let mut bytes = error.into_bytes();
+            bytes.truncate(valid);
+            String::from_utf8(bytes).unwrap_or_default()
+        }
+    }
+}
+
 impl Issue {
     pub(super) fn new(path: &[Segment], value: &Value, problem: Problem) -> Issue {
-        let json = value.to_string();
-        let shown = match json.char_indices().nth(SHOWN_CHARS) {
-            Some((end, _)) => format!("{}…", &json[..end]),
-            None => json,
-        };
-        Issue { path: path.to_vec(), problem, shown }
+        Issue { path: path.to_vec(), problem, shown: shown(value) }
     }
 
     /// The keyword that failed, as the schema spells it.
@@ -228,4 +268,35 @@ pub fn closest(issues: &[Issue]) -> Vec<&Issue> {
         }
     }
     shown
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// What `shown` gives, from the whole JSON text.
+    fn shown_from_whole(value: &Value) -> String {
+        let json = value.to_string();
+        match json.char_indices().nth(SHOWN_CHARS) {
+            Some((end, _)) => format!("{}…", &json[..end]),
+            None => json,
+        }
+    }
+
+    #[test]
+    fn a_value_is_shown_as_from_its_whole_json_though_only_its_start_is_written() {
+        let long: Vec<Value> = (0..500).map(|index| json!({"id": index, "name": "ünïcödé 🚀 名前"})).collect();
+        let mut values = vec![json!(null), json!("short"), json!(long), json!({"items": long})];
+        // Texts around the cut, of one-, two-, three- and four-byte characters.
+        for piece in ["a", "é", "名", "🚀"] {
+            for count in 76..=84 {
+                values.push(json!(piece.repeat(count)));
+            }
+        }
+        for value in &values {
+            assert_eq!(shown(value), shown_from_whole(value));
+        }
+        assert!(shown(&json!(long)).ends_with('…'));
+    }
 }

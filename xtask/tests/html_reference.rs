@@ -269,29 +269,24 @@ struct Spotlight {
 impl ExactIds {
     fn of(doc: &Value, hrefs: &BTreeMap<String, String>, spotlight: Option<&str>) -> ExactIds {
         let mut exact = ExactIds { all: BTreeSet::new(), operations: BTreeMap::new(), spotlight: None };
-        for item in doc["paths"].as_object().unwrap().values() {
-            for operation in item.as_object().unwrap().values() {
-                let Some(id) = operation["operationId"].as_str() else { continue };
+        for operation in laserdata_spec::operations::operations(doc) {
+            let Some(id) = operation.operation_id() else { continue };
+            let mut ids = BTreeSet::new();
+            let mut seen = BTreeSet::new();
+            inexact_example_integers(doc, &operation.item["parameters"], false, &mut seen, &mut ids);
+            inexact_example_integers(doc, operation.node, false, &mut seen, &mut ids);
+            let href = hrefs.get(id).cloned().unwrap_or_else(|| panic!("the page lists no `{id}`"));
+            if spotlight == Some(id) {
+                let media = &operation.node["requestBody"]["content"]["application/json"];
+                let example = laserdata_spec::examples::first(doc, media).cloned().unwrap_or_default();
                 let mut ids = BTreeSet::new();
-                let mut seen = BTreeSet::new();
-                inexact_example_integers(doc, &item["parameters"], false, &mut seen, &mut ids);
-                inexact_example_integers(doc, operation, false, &mut seen, &mut ids);
-                let href = hrefs.get(id).cloned().unwrap_or_else(|| panic!("the page lists no `{id}`"));
-                if spotlight == Some(id) {
-                    let media = &operation["requestBody"]["content"]["application/json"];
-                    let example = match media["examples"].as_object() {
-                        Some(examples) => examples.values().next().unwrap()["value"].clone(),
-                        None => media["example"].clone(),
-                    };
-                    let mut ids = BTreeSet::new();
-                    inexact_example_integers(doc, &example, true, &mut BTreeSet::new(), &mut ids);
-                    assert!(ids.len() >= 2, "`{id}`'s request example holds no two ids beyond 2^53");
-                    exact.spotlight = Some(Spotlight { href: href.clone(), example, ids });
-                }
-                if !ids.is_empty() {
-                    exact.all.extend(ids.iter().cloned());
-                    exact.operations.insert(id.to_owned(), (href, ids));
-                }
+                inexact_example_integers(doc, &example, true, &mut BTreeSet::new(), &mut ids);
+                assert!(ids.len() >= 2, "`{id}`'s request example holds no two ids beyond 2^53");
+                exact.spotlight = Some(Spotlight { href: href.clone(), example, ids });
+            }
+            if !ids.is_empty() {
+                exact.all.extend(ids.iter().cloned());
+                exact.operations.insert(id.to_owned(), (href, ids));
             }
         }
         assert!(spotlight.is_none() || exact.spotlight.is_some(), "no operation {spotlight:?}");
@@ -403,9 +398,8 @@ fn inexact_example_integers(
         }
         Value::Object(members) => {
             if let Some(reference) = members.get("$ref").and_then(Value::as_str)
-                && let Some(pointer) = reference.strip_prefix('#')
                 && seen.insert(reference.to_owned())
-                && let Some(target) = doc.pointer(pointer)
+                && let Some(target) = laserdata_spec::refs::resolve_ref(doc, reference)
             {
                 inexact_example_integers(doc, target, in_example, seen, ids);
             }
